@@ -1,0 +1,125 @@
+"""Board catalog: one YAML file per board in ``boards/``, validated with pydantic.
+
+A ``Board`` is a resource budget (whole-device DSP, BRAM18, URAM, LUT, FF, user I/O) plus what
+hls4ml needs to target it (part, backend, default clock). Boards know nothing about models.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hcp_fpga.errors import BoardError
+
+#: The catalog shipped with the package (``boards/`` at the repository root).
+DEFAULT_BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
+
+RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
+
+
+class Board(BaseModel):
+    """One FPGA board (or bare part) and its whole-device resources."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    vendor: str
+    part: str = Field(min_length=4, description="exact part string passed to hls4ml")
+    family: str
+    dsp: int = Field(ge=0)
+    bram18: int = Field(ge=0, description="18 Kb block RAMs (one BRAM36 = two BRAM18)")
+    uram: int = Field(ge=0)
+    lut: int = Field(gt=0)
+    ff: int = Field(gt=0)
+    io_pins: Optional[int] = Field(default=None, ge=0, description="user I/O; None = unknown")
+    clock_ns: float = Field(gt=0)
+    backend: Literal["Vivado", "Vitis"]
+    sources: dict[str, str]
+
+    @field_validator("name", "aliases")
+    @classmethod
+    def _lowercase_names(cls, v):
+        if isinstance(v, str):
+            return v.strip().lower()
+        return [a.strip().lower() for a in v]
+
+    @field_validator("sources")
+    @classmethod
+    def _resources_have_a_source(cls, v: dict[str, str]) -> dict[str, str]:
+        if not v.get("resources"):
+            raise ValueError("must name where the resource figures come from ('resources' key)")
+        return v
+
+    def budget(self) -> dict[str, int]:
+        """The resource budget as a dict keyed by resource name."""
+        return {r: getattr(self, r) for r in RESOURCES}
+
+
+def _format_validation_error(path: Path, err: ValidationError) -> str:
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(file)"
+    more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"board file {path}: field '{field}': {first['msg']}{more}; fix the file or remove it from the boards dir"
+
+
+def load_board_file(path: Path) -> Board:
+    """Read and validate one board YAML file."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        where = f" at line {line + 1}" if line is not None else ""
+        raise BoardError(f"board file {path}: malformed YAML{where}; fix the syntax") from None
+    if not isinstance(data, dict):
+        raise BoardError(f"board file {path}: expected a mapping of fields, got {type(data).__name__}; see docs/boards.md")
+    try:
+        return Board.model_validate(data)
+    except ValidationError as exc:
+        raise BoardError(_format_validation_error(path, exc)) from None
+
+
+def list_boards(boards_dir: Path | str | None = None) -> list[Board]:
+    """All boards of the catalog (the built-in one, plus ``boards_dir`` if given), sorted by name.
+
+    A board in ``boards_dir`` with the same name as a built-in board replaces it.
+    """
+    dirs = [DEFAULT_BOARDS_DIR]
+    if boards_dir is not None:
+        extra = Path(boards_dir)
+        if not extra.is_dir():
+            raise BoardError(f"boards dir '{extra}' does not exist; pass a folder of board YAML files")
+        dirs.append(extra)
+    boards: dict[str, Board] = {}
+    for d in dirs:
+        for path in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
+            board = load_board_file(path)
+            boards[board.name] = board
+    _check_unique_names(boards.values())
+    return sorted(boards.values(), key=lambda b: b.name)
+
+
+def _check_unique_names(boards) -> None:
+    seen: dict[str, str] = {}
+    for b in boards:
+        for key in [b.name, *b.aliases]:
+            if key in seen and seen[key] != b.name:
+                raise BoardError(f"board name or alias '{key}' is used by both '{seen[key]}' and '{b.name}'; rename one")
+            seen[key] = b.name
+
+
+def load_board(name: str, boards_dir: Path | str | None = None) -> Board:
+    """Look a board up by name or alias (case-insensitive)."""
+    key = name.strip().lower()
+    boards = list_boards(boards_dir)
+    for b in boards:
+        if key == b.name or key in b.aliases:
+            return b
+    names = [b.name for b in boards] + [a for b in boards for a in b.aliases]
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise BoardError(f"board '{name}' not found; {hint}(hcp-fpga boards lists all)")

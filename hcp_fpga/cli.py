@@ -1,0 +1,305 @@
+"""Command line: argument parsing and printing only; every command calls the Python API.
+
+Errors a user can fix print one line on stderr and exit 2; ``--json`` prints valid JSON on stdout
+and keeps logs on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from hcp_fpga.errors import HcpError  # noqa: E402
+
+EXAMPLES = {
+    "boards": "example:\n  hcp-fpga boards\n  hcp-fpga boards --json --boards-dir my_boards/",
+    "inspect": "example:\n  hcp-fpga inspect ../shared/peer-models/qkeras_3layer.json --weights ../shared/peer-models/qkeras_3layer_weights.h5",
+    "export": "example:\n  hcp-fpga export model.json --weights model_weights.h5 --board pynq-z2 -o out/prj --strategy Resource --reuse 4",
+    "csim": "example:\n  hcp-fpga csim out/prj --data digits --min-agreement 0.99",
+    "demo": "example:\n  hcp-fpga demo --out outputs/demo --force",
+}
+
+# Wide tables when piped (CI logs, files); the terminal's width otherwise.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+log = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "-" if v is None else str(v)
+
+
+def _print_table(title: str, rows: list[dict], columns: Optional[list[str]] = None) -> None:
+    columns = columns or (list(rows[0]) if rows else [])
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c, justify="right" if rows and isinstance(rows[0].get(c), (int, float)) else "left")
+    for r in rows:
+        table.add_row(*[_fmt(r.get(c)) for c in columns])
+    out.print(table)
+
+
+def _emit_json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def cmd_boards(args) -> int:
+    from hcp_fpga.boards import list_boards
+
+    boards = list_boards(args.boards_dir)
+    if args.json:
+        _emit_json([b.model_dump() for b in boards])
+        return 0
+    rows = [
+        {
+            "board": b.name, "aliases": ", ".join(b.aliases), "part": b.part, "backend": b.backend,
+            "DSP": b.dsp, "BRAM18": b.bram18, "URAM": b.uram, "LUT": b.lut, "FF": b.ff,
+            "I/O": b.io_pins if b.io_pins is not None else "unknown", "clock ns": b.clock_ns,
+        }
+        for b in boards
+    ]
+    _print_table(f"{len(boards)} boards (whole-device resources)", rows)
+    return 0
+
+
+def _load(args):
+    from hcp_fpga.models import load_model
+
+    return load_model(args.model, args.weights, allow_unsafe=args.allow_unsafe)
+
+
+def cmd_inspect(args) -> int:
+    from hcp_fpga.models import inspect_model, unsupported_layers
+
+    model = _load(args)
+    rows = [r.as_dict() for r in inspect_model(model)]
+    bad = unsupported_layers(model)
+    if args.json:
+        _emit_json({"layers": rows, "unsupported_by_hls4ml": [{"name": n, "class": c} for n, c in bad]})
+        return 0
+    for r in rows:
+        r["output_shape"] = "x".join(map(str, r["output_shape"]))
+    _print_table(f"{args.model}", rows)
+    total = sum(r["weights"] for r in rows)
+    nz = sum(r["nonzero_weights"] for r in rows)
+    out.print(f"weights: {total:,}, nonzero: {nz:,} ({(1 - nz / total) * 100 if total else 0:.1f} % zero, after quantization)")
+    if bad:
+        out.print(f"[red]hls4ml cannot convert:[/red] {', '.join(f'{n} ({c})' for n, c in bad)}")
+    return 0
+
+
+def _settings(args):
+    from hcp_fpga.design import HlsSettings
+
+    return HlsSettings(
+        backend=args.backend, strategy=args.strategy, reuse_factor=args.reuse, io_type=args.io_type,
+        precision=args.precision, clock_ns=args.clock,
+    )
+
+
+def cmd_export(args) -> int:
+    from hcp_fpga.boards import load_board
+    from hcp_fpga.design import Design
+    from hcp_fpga.hls import export_project
+
+    board = load_board(args.board, args.boards_dir)
+    settings = _settings(args)  # validate settings before the (slow) model load
+    model = _load(args)
+    with log.status("hls4ml: converting and writing the project", spinner="dots") if not args.quiet else _null():
+        result = export_project(Design.create(model, board, settings), args.out, force=args.force, source=str(args.model))
+    if args.json:
+        _emit_json({"out_dir": str(result.out_dir), **result.manifest})
+        return 0
+    m = result.manifest
+    rows = [
+        {"layer": l["name"], "class": l["class"], "strategy": l["strategy"] or "-", "RF": l["reuse_factor"],
+         "output": "x".join(map(str, l["output_shape"])), "precision": ", ".join(f"{k}={v}" for k, v in l["precision"].items())}
+        for l in result.layers
+    ]
+    _print_table(f"hls4ml project for {m['board']} ({m['part']}, {m['settings']['backend']}, {m['settings']['clock_ns']} ns)", rows)
+    out.print(f"wrote {result.out_dir} (build_prj.tcl for synthesis with {m['settings']['backend']} HLS; not run here)")
+    return 0
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def _progress_printer(quiet: bool):
+    """A progress(stage, done, total) function drawing rich bars on stderr."""
+    if quiet:
+        return None, _null()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=log, transient=True)
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            label = {"compile": "g++: building C simulation", "csim": "C simulation"}.get(stage, stage)
+            tasks[stage] = progress.add_task(label, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return update, progress
+
+
+def _csim_rows(r) -> list[dict]:
+    rows = [
+        {"metric": "samples", "value": r.n_samples},
+        {"metric": "argmax agreement", "value": r.argmax_agreement},
+        {"metric": "max |csim - keras|", "value": r.max_abs_diff},
+        {"metric": "mean |csim - keras|", "value": r.mean_abs_diff},
+    ]
+    if r.keras_accuracy is not None:
+        rows += [{"metric": "keras accuracy", "value": r.keras_accuracy}, {"metric": "csim accuracy", "value": r.csim_accuracy}]
+    rows += [{"metric": "compiled now", "value": "yes" if r.rebuilt else "no (cached build)"},
+             {"metric": "compile s", "value": r.build_seconds}, {"metric": "csim s", "value": r.csim_seconds}]
+    return rows
+
+
+def cmd_csim(args) -> int:
+    from hcp_fpga.hls import run_csim
+
+    update, ctx = _progress_printer(args.quiet or args.json)
+    with ctx:
+        result = run_csim(args.project, data=args.data, n=args.n, seed=args.seed, progress=update)
+    if args.json:
+        _emit_json(result.as_dict())
+    else:
+        _print_table(f"C simulation vs Keras on {result.data}", _csim_rows(result), ["metric", "value"])
+    if args.min_agreement is not None and result.argmax_agreement < args.min_agreement:
+        log.print(f"csim fidelity {result.argmax_agreement:.4f} is below --min-agreement {args.min_agreement}")
+        return 1
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from hcp_fpga.demo import run_demo
+
+    update, ctx = _progress_printer(args.quiet)
+    with ctx:
+        r = run_demo(args.out, board=args.board, epochs=args.epochs, seed=args.seed, force=args.force,
+                     show_progress=not args.quiet, progress=update)
+    _print_table(f"digits MLP on {r.export.manifest['board']}: C simulation vs Keras ({r.csim.data})", _csim_rows(r.csim), ["metric", "value"])
+    out.print(f"model: {r.model_dir}  hls4ml project: {r.export.out_dir}  csim: {r.export.out_dir / 'csim.json'}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def _add_model_args(p) -> None:
+    p.add_argument("model", type=Path, help="Keras .json (+ --weights), full .h5, .keras or SavedModel folder")
+    p.add_argument("--weights", type=Path, help="weights .h5 for a JSON architecture")
+    p.add_argument("--allow-unsafe", action="store_true", help="allow Lambda layers (runs code stored in the file)")
+
+
+def _add_common(p, json_flag: bool = True) -> None:
+    if json_flag:
+        p.add_argument("--json", action="store_true", help="print JSON on stdout (logs stay on stderr)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from hcp_fpga import __version__
+    from hcp_fpga.design import BACKENDS, IO_TYPES, STRATEGIES
+
+    parser = argparse.ArgumentParser(
+        prog="hcp-fpga",
+        description="Hardware-coupled pruning for FPGAs: export hls4ml projects, run C simulation, check board budgets.",
+        epilog="example session:\n  hcp-fpga boards\n  hcp-fpga inspect model.json --weights w.h5\n"
+        "  hcp-fpga export model.json --weights w.h5 --board pynq-z2 -o prj\n  hcp-fpga csim prj --data digits",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"hcp-fpga {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_text: str):
+        return sub.add_parser(name, help=help_text, description=help_text, epilog=EXAMPLES[name],
+                              formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+
+    p = add("boards", "list the board catalog")
+    p.add_argument("--boards-dir", type=Path, help="extra folder of board YAML files")
+    _add_common(p)
+    p.set_defaults(func=cmd_boards)
+
+    p = add("inspect", "per-layer table of a model: shapes, parameters, sparsity, bit widths")
+    _add_model_args(p)
+    _add_common(p)
+    p.set_defaults(func=cmd_inspect)
+
+    p = add("export", "write an hls4ml HLS project for a board")
+    _add_model_args(p)
+    p.add_argument("--board", required=True, help="board name or alias (hcp-fpga boards lists them)")
+    p.add_argument("--boards-dir", type=Path, help="extra folder of board YAML files")
+    p.add_argument("-o", "--out", type=Path, required=True, help="project folder to create")
+    p.add_argument("--backend", choices=BACKENDS, help="HLS backend (default: the board's)")
+    p.add_argument("--strategy", choices=STRATEGIES, default="Latency")
+    p.add_argument("--reuse", type=int, default=1, help="reuse factor (checked with hls4ml's rule)")
+    p.add_argument("--io-type", choices=IO_TYPES, default="io_parallel")
+    p.add_argument("--precision", default="ap_fixed<16,6>", help="default precision (QKeras layers keep theirs)")
+    p.add_argument("--clock", type=float, help="clock period in ns (default: the board's)")
+    p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    _add_common(p)
+    p.set_defaults(func=cmd_export)
+
+    p = add("csim", "build and run the C simulation of a project and compare it with Keras")
+    p.add_argument("project", type=Path, help="a folder written by hcp-fpga export")
+    p.add_argument("--data", default="normal", help="digits, mnist1d, normal (standard-normal inputs) or a .npz")
+    p.add_argument("--n", type=int, help="number of samples (default: the whole test split; 1000 for normal)")
+    p.add_argument("--seed", type=int, default=0, help="seed for --data normal")
+    p.add_argument("--min-agreement", type=float, help="exit 1 if argmax agreement is below this")
+    _add_common(p)
+    p.set_defaults(func=cmd_csim)
+
+    p = add("demo", "train a digits MLP, export it and C-simulate it (no vendor tools)")
+    p.add_argument("--out", type=Path, default=Path("outputs/demo"))
+    p.add_argument("--board", default="arty-a7-35t")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--force", action="store_true", help="replace earlier demo outputs")
+    _add_common(p, json_flag=False)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "n", None) is not None and args.n < 1:
+        parser.error("--n must be >= 1")
+    try:
+        return args.func(args)
+    except HcpError as exc:
+        log.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        log.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

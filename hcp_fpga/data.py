@@ -1,0 +1,143 @@
+"""Data sets: the built-in ``digits`` (scikit-learn) and ``mnist1d`` (generated offline), and
+user ``.npz`` files with ``X_train, y_train, X_test, y_test``. Nothing is downloaded.
+
+Shapes are checked against a model's input at the boundary, so mistakes fail with a clear
+message instead of deep inside TensorFlow or the C simulation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from hcp_fpga.errors import DataError
+
+BUILTIN = ("digits", "mnist1d")
+NPZ_KEYS = ("X_train", "y_train", "X_test", "y_test")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train/test arrays; ``y`` are integer class labels."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    builtin: bool = True
+
+    @property
+    def n_classes(self) -> int:
+        return int(max(self.y_train.max(), self.y_test.max())) + 1
+
+    @property
+    def sample_shape(self) -> tuple:
+        return tuple(self.x_train.shape[1:])
+
+    def for_model(self, input_shape: tuple) -> "Dataset":
+        """This data shaped for a model input of ``input_shape`` (without the batch axis).
+
+        Built-in data sets may be reshaped (e.g. digits 64 -> 8x8x1) when the element counts match;
+        user data must already have the model's shape.
+        """
+        want = tuple(int(d) for d in input_shape)
+        if self.sample_shape == want:
+            return self
+        same_size = int(np.prod(self.sample_shape)) == int(np.prod(want))
+        if self.builtin and same_size:
+            return Dataset(
+                self.name,
+                self.x_train.reshape((-1, *want)),
+                self.y_train,
+                self.x_test.reshape((-1, *want)),
+                self.y_test,
+                self.builtin,
+            )
+        hint = "reshape the arrays in the .npz" if not self.builtin else "use a model whose input has the same number of features"
+        raise DataError(
+            f"data '{self.name}' has samples of shape {self.sample_shape} but the model expects {want}; {hint}"
+        )
+
+
+def load_digits_dataset(test_fraction: float = 0.25, seed: int = 0) -> Dataset:
+    """scikit-learn's 8x8 digits (1,797 images, 10 classes), pixels scaled to [0, 1], stratified split."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    x = (d.data / 16.0).astype(np.float32)
+    y = d.target.astype(np.int64)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_fraction, random_state=seed, stratify=y)
+    return Dataset("digits", x_tr, y_tr, x_te, y_te)
+
+
+def load_mnist1d_dataset(seed: Optional[int] = None) -> Dataset:
+    """MNIST-1D (4,000 train / 1,000 test sequences of length 40, 10 classes), generated offline."""
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()
+    if seed is not None:
+        args.seed = seed
+    d = make_dataset(args)
+    return Dataset(
+        "mnist1d",
+        d["x"].astype(np.float32),
+        d["y"].astype(np.int64),
+        d["x_test"].astype(np.float32),
+        d["y_test"].astype(np.int64),
+    )
+
+
+def load_npz_dataset(path: Path | str) -> Dataset:
+    """A user data set: an .npz with X_train, y_train, X_test, y_test (labels as integers or one-hot)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"data file '{path}' does not exist; give digits, mnist1d or an existing .npz")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in NPZ_KEYS if k not in z.files]
+            if missing:
+                raise DataError(f"data file '{path}' lacks {', '.join(missing)}; save it with np.savez(path, X_train=..., y_train=..., X_test=..., y_test=...)")
+            arrays = {k: z[k] for k in NPZ_KEYS}
+    except DataError:
+        raise
+    except Exception as exc:  # numpy raises several types for corrupt archives
+        raise DataError(f"data file '{path}' cannot be read as .npz ({type(exc).__name__}); re-save it with np.savez") from None
+    for split in ("train", "test"):
+        x, y = arrays[f"X_{split}"], arrays[f"y_{split}"]
+        if len(x) != len(y):
+            raise DataError(f"data file '{path}': X_{split} has {len(x)} rows but y_{split} has {len(y)}; they must match")
+        if x.dtype == object or y.dtype == object:
+            raise DataError(f"data file '{path}': arrays must be numeric, not objects")
+    if arrays["X_train"].shape[1:] != arrays["X_test"].shape[1:]:
+        raise DataError(
+            f"data file '{path}': X_train samples are {arrays['X_train'].shape[1:]} but X_test samples are "
+            f"{arrays['X_test'].shape[1:]}; they must match"
+        )
+
+    def labels(y: np.ndarray) -> np.ndarray:
+        return np.argmax(y, axis=1).astype(np.int64) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1).astype(np.int64)
+
+    return Dataset(
+        path.stem,
+        arrays["X_train"].astype(np.float32),
+        labels(arrays["y_train"]),
+        arrays["X_test"].astype(np.float32),
+        labels(arrays["y_test"]),
+        builtin=False,
+    )
+
+
+def load_dataset(spec: str, seed: int = 0) -> Dataset:
+    """``digits``, ``mnist1d`` or a path to an ``.npz``."""
+    if spec == "digits":
+        return load_digits_dataset(seed=seed)
+    if spec == "mnist1d":
+        return load_mnist1d_dataset()
+    if spec.endswith(".npz") or Path(spec).exists():
+        return load_npz_dataset(spec)
+    raise DataError(f"unknown data '{spec}'; use digits, mnist1d or a path to an .npz file")

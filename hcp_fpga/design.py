@@ -1,0 +1,195 @@
+"""A ``Design``: a Keras model plus the HLS settings it will be built with on a board.
+
+The design turns itself into an hls4ml configuration and checks its settings with hls4ml's own
+rules (valid reuse factors) before anything is written. It does not estimate or export.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Optional
+
+from hcp_fpga.boards import Board
+from hcp_fpga.errors import ConfigError
+
+BACKENDS = ("Vivado", "Vitis")
+STRATEGIES = ("Latency", "Resource", "ResourceUnrolled")
+IO_TYPES = ("io_parallel", "io_stream")
+# Strategies under which hls4ml validates (and would silently change) the reuse factor.
+RF_CHECKED_STRATEGIES = ("Resource", "ResourceUnrolled")
+# Keras layer classes with a multiplier array whose size the reuse factor divides.
+MULT_LAYERS = ("Dense", "QDense", "Conv1D", "QConv1D", "Conv2D", "QConv2D")
+
+_PRECISION_RE = re.compile(r"^(ap_)?(u?fixed|u?int)<\s*\d+\s*(,\s*-?\d+\s*)?(,\s*AP_\w+\s*){0,3}(,\s*\d+\s*)?>$")
+
+
+@dataclass(frozen=True)
+class HlsSettings:
+    """How hls4ml builds a design. ``clock_ns=None`` takes the board's default clock.
+
+    ``layer_reuse`` / ``layer_strategy`` override the model-wide values for named layers.
+    """
+
+    backend: Optional[str] = None
+    strategy: str = "Latency"
+    reuse_factor: int = 1
+    io_type: str = "io_parallel"
+    precision: str = "ap_fixed<16,6>"
+    clock_ns: Optional[float] = None
+    layer_reuse: dict[str, int] = field(default_factory=dict)
+    layer_strategy: dict[str, str] = field(default_factory=dict)
+    # hls4ml's default 1,024-entry softmax exp table maps logits closer than ~1/128 to the same
+    # entry; the resulting ties flipped 1.35 % of argmaxes on qkeras_3layer (2,000 standard-normal
+    # inputs), 0.35 % at 4,096 entries. None keeps hls4ml's default.
+    softmax_table_size: Optional[int] = 4096
+
+    def __post_init__(self) -> None:
+        if self.backend is not None and self.backend not in BACKENDS:
+            raise ConfigError(f"backend '{self.backend}' is not supported; use one of {', '.join(BACKENDS)}")
+        for name, strategy in [("(model)", self.strategy), *self.layer_strategy.items()]:
+            if strategy not in STRATEGIES:
+                raise ConfigError(
+                    f"strategy '{strategy}' for {name} is not supported; use one of {', '.join(STRATEGIES)}"
+                )
+        if self.io_type not in IO_TYPES:
+            raise ConfigError(f"io type '{self.io_type}' is not supported; use io_parallel or io_stream")
+        for name, rf in [("(model)", self.reuse_factor), *self.layer_reuse.items()]:
+            if not isinstance(rf, int) or rf < 1:
+                raise ConfigError(f"reuse factor {rf!r} for {name} is invalid; use a whole number >= 1")
+        if not _PRECISION_RE.match(self.precision.replace(" ", "")):
+            raise ConfigError(
+                f"precision '{self.precision}' is not an HLS fixed-point type; write e.g. ap_fixed<16,6>"
+            )
+        if self.clock_ns is not None and not self.clock_ns > 0:
+            raise ConfigError(f"clock period {self.clock_ns} ns is invalid; use a positive number of ns")
+
+    def resolved(self, board: Board) -> "HlsSettings":
+        """These settings with the board's defaults filled in (backend, clock)."""
+        return replace(
+            self,
+            backend=self.backend or board.backend,
+            clock_ns=self.clock_ns if self.clock_ns is not None else board.clock_ns,
+        )
+
+    def strategy_of(self, layer_name: str) -> str:
+        return self.layer_strategy.get(layer_name, self.strategy)
+
+    def reuse_of(self, layer_name: str) -> int:
+        return self.layer_reuse.get(layer_name, self.reuse_factor)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def mult_size(layer) -> Optional[tuple[int, int]]:
+    """(n_in, n_out) of a layer's multiplier array, as hls4ml's ``get_layer_mult_size`` sees it."""
+    if type(layer).__name__ not in MULT_LAYERS:
+        return None
+    shape = tuple(int(d) for d in layer.kernel.shape)
+    n_in = 1
+    for d in shape[:-1]:
+        n_in *= d
+    return n_in, shape[-1]
+
+
+def valid_reuse_factors(n_in: int, n_out: int, strategy: str) -> list[int]:
+    """Reuse factors hls4ml 1.3 accepts for an (n_in, n_out) layer under ``strategy`` (its own rule)."""
+    from hls4ml.backends import get_backend
+
+    valid = get_backend("Vivado").get_valid_reuse_factors(n_in, n_out)
+    if strategy == "ResourceUnrolled":
+        valid = valid[:-1]  # hls4ml excludes the largest RF for the unrolled kernel
+    return valid
+
+
+@dataclass(frozen=True)
+class Design:
+    """A model to be built for ``board`` with ``settings`` (defaults already resolved)."""
+
+    model: Any
+    board: Board
+    settings: HlsSettings
+
+    @classmethod
+    def create(cls, model, board: Board, settings: Optional[HlsSettings] = None) -> "Design":
+        return cls(model, board, (settings or HlsSettings()).resolved(board))
+
+    def layer_names(self) -> list[str]:
+        return [layer.name for layer in self.model.layers]
+
+    def validate(self) -> None:
+        """Check per-layer settings with hls4ml's rules; raise one clear error on the first bad one."""
+        s = self.settings
+        names = set(self.layer_names())
+        unknown = sorted((set(s.layer_reuse) | set(s.layer_strategy)) - names)
+        if unknown:
+            raise ConfigError(f"settings name layer(s) not in the model: {', '.join(unknown)}; use names from hcp-fpga inspect")
+        for layer in self.model.layers:
+            size = mult_size(layer)
+            if size is None:
+                continue
+            strategy, rf = s.strategy_of(layer.name), s.reuse_of(layer.name)
+            is_conv = "Conv" in type(layer).__name__
+            if strategy == "ResourceUnrolled" and rf == 1:
+                raise ConfigError(
+                    f"layer '{layer.name}': ResourceUnrolled needs reuse factor > 1 (hls4ml would silently use Resource); "
+                    "raise --reuse or use --strategy Latency"
+                )
+            if strategy == "ResourceUnrolled" and is_conv and s.io_type == "io_parallel":
+                raise ConfigError(
+                    f"layer '{layer.name}': ResourceUnrolled convolutions need io_stream (hls4ml would silently use "
+                    "Resource); pass --io-type io_stream"
+                )
+            if strategy in RF_CHECKED_STRATEGIES:
+                valid = valid_reuse_factors(*size, strategy)
+                if rf not in valid:
+                    raise ConfigError(
+                        f"reuse factor {rf} is invalid for layer '{layer.name}' ({size[0]}x{size[1]}, {strategy}); "
+                        f"valid: {','.join(map(str, valid))}"
+                    )
+
+    def hls_config(self) -> dict:
+        """The hls4ml configuration dict (``HLSConfig``), per layer by name."""
+        import hls4ml
+
+        s = self.settings
+        config = hls4ml.utils.config_from_keras_model(
+            self.model,
+            granularity="name",
+            backend=s.backend,
+            default_precision=s.precision,
+            default_reuse_factor=s.reuse_factor,
+        )
+        config["Model"]["Strategy"] = s.strategy
+        layers = config.get("LayerName", {})
+        for name, layer_cfg in layers.items():
+            if name in s.layer_reuse:
+                layer_cfg["ReuseFactor"] = s.layer_reuse[name]
+            if name in s.layer_strategy:
+                layer_cfg["Strategy"] = s.layer_strategy[name]
+        for name in self._softmax_inputs(layers):
+            # hls4ml's stable softmax indexes its exp table with the top bits of (max - x) in the
+            # input's type; the lossless 'auto' result type of a Dense (e.g. ap_fixed<36,16>) makes
+            # that index so coarse that every output becomes 1/n (seen on KERAS_conv1d_small).
+            precision = layers[name].setdefault("Precision", {})
+            if precision.get("result", "auto") == "auto":
+                precision["result"] = s.precision
+        for layer_cfg in layers.values():
+            if "exp_table" in layer_cfg.get("Precision", {}) and s.softmax_table_size:
+                layer_cfg["TableSize"] = s.softmax_table_size
+        return config
+
+    def _softmax_inputs(self, layers: dict) -> list[str]:
+        """Names (in the hls4ml config) of the layers whose output feeds a softmax."""
+        names = []
+        for layer in self.model.layers:
+            activation = getattr(getattr(layer, "activation", None), "__name__", "")
+            if type(layer).__name__ == "Softmax" or (type(layer).__name__ == "Activation" and activation == "softmax"):
+                inbound = layer.inbound_nodes[0].inbound_layers
+                inbound = inbound[0] if isinstance(inbound, list) else inbound
+                names.append(inbound.name)
+            elif activation == "softmax":  # Dense(activation='softmax'): hls4ml splits off '<name>_softmax'
+                names.append(layer.name)
+        return [n for n in names if n in layers]
+

@@ -1,0 +1,347 @@
+"""Safe model loading, layer inspection and small model builders.
+
+Loading never runs code stored in a model file: the architecture is read as data first, and a
+``Lambda`` layer (which carries serialized Python) is refused unless the caller opts in. This
+module does not call hls4ml; see ``hcp_fpga.hls`` for conversion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from hcp_fpga.errors import ModelLoadError, UnsupportedLayerError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow start-up chatter hides real messages
+
+# Layers that carry executable Python in their config.
+UNSAFE_LAYERS = {"Lambda"}
+# Layers hls4ml's Keras-2 parser accepts without a handler (it drops them): keras_v2_to_hls.skip_layers.
+SKIPPED_LAYERS = {"InputLayer", "Dropout"}
+
+
+def custom_objects() -> dict[str, Any]:
+    """QKeras layers, quantizers and constraints, for deserializing QKeras models."""
+    from qkeras.utils import _add_supported_quantized_objects
+
+    objects: dict[str, Any] = {}
+    _add_supported_quantized_objects(objects)
+    return objects
+
+
+# ----------------------------------------------------------------------------- reading configs
+
+
+def _iter_layer_configs(config: Any) -> Iterator[dict]:
+    """Yield every layer dict in a Keras model config, descending into nested models/wrappers."""
+    if isinstance(config, dict):
+        if "class_name" in config and isinstance(config.get("config"), dict):
+            yield config
+        for value in config.values():
+            yield from _iter_layer_configs(value)
+    elif isinstance(config, list):
+        for item in config:
+            yield from _iter_layer_configs(item)
+
+
+def read_architecture(path: Path) -> dict:
+    """The model architecture of ``path`` as plain data, without deserializing any layer."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelLoadError(f"model file '{path}' does not exist; check the path")
+    try:
+        if path.is_dir():
+            return _architecture_from_savedmodel(path)
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            return json.loads(path.read_text())
+        if suffix in (".h5", ".hdf5"):
+            return _architecture_from_h5(path)
+        if suffix == ".keras":
+            return _architecture_from_keras_zip(path)
+    except ModelLoadError:
+        raise
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ModelLoadError(
+            f"model file '{path}' is corrupt or not a Keras model ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
+            "re-save it with model.save() or model.to_json()"
+        ) from None
+    raise ModelLoadError(
+        f"model file '{path}' has an unknown format; give a Keras .json (+ --weights .h5), a full .h5, a .keras file "
+        "or a SavedModel folder"
+    )
+
+
+def _architecture_from_h5(path: Path) -> dict:
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        raw = f.attrs.get("model_config")
+        if raw is None:
+            raise ModelLoadError(
+                f"'{path}' holds weights only (no architecture); pass the architecture JSON as MODEL and this file "
+                "with --weights"
+            )
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8")
+    return json.loads(raw)
+
+
+def _architecture_from_keras_zip(path: Path) -> dict:
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        if "config.json" not in names:
+            raise ModelLoadError(f"'{path}' is a zip without config.json; it is not a Keras .keras file")
+        config = json.loads(z.read("config.json"))
+        meta = json.loads(z.read("metadata.json")) if "metadata.json" in names else {}
+    version = str(meta.get("keras_version", ""))
+    if version.startswith("3"):
+        raise ModelLoadError(
+            f"'{path}' was written by Keras {version}; this environment runs Keras 2 (needed for QKeras and "
+            "hls4ml's Keras-2 front end): export it as JSON + .h5 weights from Keras 3, or use the project's txt weights"
+        )
+    return config
+
+
+def _architecture_from_savedmodel(path: Path) -> dict:
+    meta_file = path / "keras_metadata.pb"
+    if not meta_file.exists():
+        raise ModelLoadError(
+            f"folder '{path}' is not a Keras SavedModel (no keras_metadata.pb); save it with model.save(folder)"
+        )
+    from keras.src.protobuf import saved_metadata_pb2
+
+    meta = saved_metadata_pb2.SavedMetadata()
+    meta.ParseFromString(meta_file.read_bytes())
+    for node in meta.nodes:
+        if node.node_path == "root":
+            return json.loads(node.metadata)
+    raise ModelLoadError(f"SavedModel '{path}' has no root Keras metadata; re-save it with model.save(folder)")
+
+
+def layer_classes(architecture: dict) -> list[tuple[str, str]]:
+    """(name, class_name) of every layer in an architecture, nested ones included."""
+    out = []
+    for layer in _iter_layer_configs(architecture.get("config", architecture)):
+        name = layer["config"].get("name", "?")
+        out.append((name, layer["class_name"]))
+    return out
+
+
+def check_safe(architecture: dict, source: str, allow_unsafe: bool = False) -> None:
+    """Refuse layers that would run code from the file, unless ``allow_unsafe``."""
+    if allow_unsafe:
+        return
+    unsafe = [(n, c) for n, c in layer_classes(architecture) if c in UNSAFE_LAYERS]
+    if unsafe:
+        listed = ", ".join(f"{n} ({c})" for n, c in unsafe)
+        raise ModelLoadError(
+            f"model '{source}' contains code-carrying layers: {listed}; loading would execute code from the file. "
+            "Pass --allow-unsafe only if you trust it"
+        )
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_model(path: Path | str, weights: Optional[Path | str] = None, allow_unsafe: bool = False):
+    """Load a Keras 2 / QKeras model from JSON (+ ``weights`` .h5), full .h5, .keras or SavedModel."""
+    path = Path(path)
+    architecture = read_architecture(path)
+    check_safe(architecture, str(path), allow_unsafe)
+    if path.suffix.lower() == ".json" and weights is None:
+        raise ModelLoadError(f"'{path}' is an architecture only; pass its weights with --weights FILE.h5")
+
+    import tensorflow as tf
+
+    objects = custom_objects()
+    suffix = path.suffix.lower()
+    try:
+        with tf.keras.utils.custom_object_scope(objects):
+            if suffix in (".json", ".h5", ".hdf5"):
+                # Build from the architecture we already read and checked; a full .h5 then gives weights.
+                model = tf.keras.models.model_from_json(json.dumps(_legacy_qactivations(architecture)), custom_objects=objects)
+                if suffix != ".json" and weights is None:
+                    weights = path
+            elif suffix == ".keras":
+                model = tf.keras.models.load_model(path, custom_objects=objects, compile=False, safe_mode=not allow_unsafe)
+            else:
+                model = tf.keras.models.load_model(path, custom_objects=objects, compile=False)
+    except (ValueError, TypeError, KeyError, OSError) as exc:
+        raise ModelLoadError(
+            f"cannot build model '{path}': {str(exc).splitlines()[0][:200]}; check it was saved by Keras 2 / QKeras"
+        ) from None
+    if weights is not None:
+        weights = Path(weights)
+        if not weights.exists():
+            raise ModelLoadError(f"weights file '{weights}' does not exist; check the path")
+        try:
+            model.load_weights(str(weights))
+        except (ValueError, OSError, KeyError) as exc:
+            raise ModelLoadError(
+                f"weights '{weights}' do not fit model '{path}': {str(exc).splitlines()[0][:200]}; "
+                "pass the weights saved with this architecture"
+            ) from None
+    return model
+
+
+def _legacy_qactivations(architecture: dict) -> dict:
+    """Rewrite QActivation quantizers saved by Keras >= 2.13 into the form QKeras 0.9 can rebuild.
+
+    Keras 2.14 serializes them as {module, class_name, config, registered_name}; QKeras' QActivation
+    only deserializes the older {class_name, config} form, so a model it saved would not load back.
+    """
+    arch = json.loads(json.dumps(architecture))
+    for layer in _iter_layer_configs(arch):
+        act = layer["config"].get("activation")
+        if layer["class_name"] == "QActivation" and isinstance(act, dict) and "module" in act:
+            layer["config"]["activation"] = {"class_name": act["class_name"], "config": act["config"], "__passive_serialization__": True}
+    return arch
+
+
+def model_hash(model) -> str:
+    """sha256 over the architecture JSON and all weight bytes: identifies a model exactly."""
+    h = hashlib.sha256(model.to_json().encode())
+    for w in model.get_weights():
+        h.update(w.tobytes())
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- hls4ml support
+
+
+def supported_layer_classes() -> set[str]:
+    """Keras 2 layer classes hls4ml 1.3's Keras-2 front end converts."""
+    from hls4ml.converters import get_supported_keras_layers
+
+    return set(get_supported_keras_layers()) | SKIPPED_LAYERS
+
+
+def unsupported_layers(model) -> list[tuple[str, str]]:
+    """(name, class) of every layer hls4ml cannot convert."""
+    ok = supported_layer_classes()
+    return [(layer.name, type(layer).__name__) for layer in _flat_layers(model) if type(layer).__name__ not in ok]
+
+
+def check_convertible(model) -> None:
+    """Raise one error listing every layer hls4ml cannot convert, before any work starts."""
+    bad = unsupported_layers(model)
+    if bad:
+        listed = ", ".join(f"{n} ({c})" for n, c in bad)
+        raise UnsupportedLayerError(
+            f"hls4ml cannot convert {len(bad)} layer(s): {listed}; replace them with supported layers "
+            "(docs/troubleshooting.md) before export"
+        )
+
+
+def _flat_layers(model):
+    for layer in model.layers:
+        if hasattr(layer, "layers") and not type(layer).__name__.startswith("Q"):
+            yield from _flat_layers(layer)
+        else:
+            yield layer
+
+
+# ----------------------------------------------------------------------------- inspection
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What one layer holds: shape, parameters, sparsity and bit widths."""
+
+    name: str
+    type: str
+    output_shape: tuple
+    params: int
+    weights: int
+    nonzero_weights: int
+    weight_bits: str
+    bias_bits: str
+    activation_bits: str
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["output_shape"] = list(self.output_shape)
+        return d
+
+
+def _quantizer_bits(q) -> str:
+    """Readable bit width of a QKeras quantizer (object, string or None)."""
+    if q is None:
+        return "float"
+    if isinstance(q, str):
+        from qkeras.utils import get_quantizer
+
+        q = get_quantizer(q)
+    # QKeras quantizers print as their constructor call, e.g. quantized_bits(6,0,0,alpha=1)
+    return str(q) if hasattr(q, "bits") else type(q).__name__
+
+
+def _activation_bits(layer) -> str:
+    qa = getattr(layer, "activation", None)
+    if type(layer).__name__ == "QActivation" or (qa is not None and hasattr(qa, "bits")):
+        return _quantizer_bits(getattr(layer, "quantizer", qa))
+    return "float"
+
+
+def quantized_kernel(layer):
+    """The kernel as the hardware will hold it: QKeras-quantized where a quantizer is set."""
+    import numpy as np
+
+    kernel = getattr(layer, "kernel", None)
+    if kernel is None:
+        return None
+    quantizer = getattr(layer, "kernel_quantizer_internal", None)
+    if quantizer is not None:
+        return np.asarray(quantizer(kernel))
+    return np.asarray(kernel)
+
+
+def inspect_model(model) -> list[LayerInfo]:
+    """Per-layer table of a model: type, output shape, parameters, nonzero weights, bit widths."""
+    import numpy as np
+
+    rows = []
+    for layer in _flat_layers(model):
+        kernel = quantized_kernel(layer)
+        n_w = int(kernel.size) if kernel is not None else 0
+        nz = int(np.count_nonzero(kernel)) if kernel is not None else 0
+        has_bias = getattr(layer, "bias", None) is not None
+        shape = layer.output_shape
+        if isinstance(shape, list):
+            shape = shape[0]
+        rows.append(
+            LayerInfo(
+                name=layer.name,
+                type=type(layer).__name__,
+                output_shape=tuple(d for d in shape[1:]),
+                params=int(layer.count_params()),
+                weights=n_w,
+                nonzero_weights=nz,
+                weight_bits=_quantizer_bits(getattr(layer, "kernel_quantizer_internal", None)) if n_w else "-",
+                bias_bits=_quantizer_bits(getattr(layer, "bias_quantizer_internal", None)) if has_bias else "-",
+                activation_bits=_activation_bits(layer),
+            )
+        )
+    return rows
+
+
+# ----------------------------------------------------------------------------- builders
+
+
+def build_mlp(input_dim: int, hidden: tuple[int, ...], n_classes: int, seed: int = 0):
+    """A plain Keras MLP: Dense+ReLU hidden layers, softmax output."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    inputs = tf.keras.Input(shape=(input_dim,), name="input")
+    x = inputs
+    for i, units in enumerate(hidden, start=1):
+        x = tf.keras.layers.Dense(units, activation="relu", name=f"fc{i}")(x)
+    outputs = tf.keras.layers.Dense(n_classes, activation="softmax", name="output")(x)
+    return tf.keras.Model(inputs, outputs, name="mlp")
