@@ -13,6 +13,7 @@ from typing import Callable, Optional
 from hcp_fpga.boards import load_board
 from hcp_fpga.data import load_dataset
 from hcp_fpga.design import Design, HlsSettings
+from hcp_fpga.errors import OutputExistsError
 from hcp_fpga.hls import CsimResult, ExportResult, export_project, run_csim
 from hcp_fpga.models import build_mlp
 from hcp_fpga.train import accuracy, train_classifier
@@ -39,12 +40,15 @@ def run_demo(
 ) -> DemoResult:
     """Train the digits MLP (64-64-32-10), export it for ``board`` and compare C simulation with Keras."""
     out_dir = Path(out_dir)
+    if (out_dir / "hls_project").exists() and not force:  # refuse before minutes of training, not after
+        raise OutputExistsError(f"output dir '{out_dir / 'hls_project'}' exists; pass --force to replace it or choose another --out")
+    board_record = load_board(board)
     data = load_dataset("digits", seed=seed)
     model = build_mlp(data.sample_shape[0], DEMO_HIDDEN, data.n_classes, seed=seed)
     train_classifier(model, data, epochs=epochs, seed=seed, show_progress=show_progress, description="training digits MLP")
     keras_acc = accuracy(model, data.x_test, data.y_test)
 
-    design = Design.create(model, load_board(board), HlsSettings())
+    design = Design.create(model, board_record, HlsSettings())
     exported = export_project(design, out_dir / "hls_project", force=force, source="built-in digits MLP demo")
     model_dir = out_dir / "model"
     model_dir.mkdir(parents=True, exist_ok=True)

@@ -82,6 +82,14 @@ class HlsSettings:
         return asdict(self)
 
 
+def saturating(precision: str) -> str:
+    """``precision`` with round-to-nearest and saturation, unless it already names its modes."""
+    p = precision.replace(" ", "")
+    if p.count(",") != 1:  # modes given already, or an integer type
+        return p
+    return p[:-1] + ",AP_RND,AP_SAT>"
+
+
 def mult_size(layer) -> Optional[tuple[int, int]]:
     """(n_in, n_out) of a layer's multiplier array, as hls4ml's ``get_layer_mult_size`` sees it."""
     if type(layer).__name__ not in MULT_LAYERS:
@@ -171,10 +179,11 @@ class Design:
         for name in self._softmax_inputs(layers):
             # hls4ml's stable softmax indexes its exp table with the top bits of (max - x) in the
             # input's type; the lossless 'auto' result type of a Dense (e.g. ap_fixed<36,16>) makes
-            # that index so coarse that every output becomes 1/n (seen on KERAS_conv1d_small).
+            # that index so coarse that every output becomes 1/n (seen on KERAS_conv1d_small). The
+            # narrower type saturates: a wrapped logit would flip the argmax, a clipped one cannot.
             precision = layers[name].setdefault("Precision", {})
             if precision.get("result", "auto") == "auto":
-                precision["result"] = s.precision
+                precision["result"] = saturating(s.precision)
         for layer_cfg in layers.values():
             if "exp_table" in layer_cfg.get("Precision", {}) and s.softmax_table_size:
                 layer_cfg["TableSize"] = s.softmax_table_size

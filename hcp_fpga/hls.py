@@ -67,7 +67,7 @@ def _replacing_dir(out_dir: Path, force: bool):
         shutil.rmtree(backup, ignore_errors=True)
         out_dir.rename(backup)
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(parents=True)
         yield out_dir
     except BaseException:
         shutil.rmtree(out_dir, ignore_errors=True)

@@ -114,7 +114,7 @@ def _architecture_from_savedmodel(path: Path) -> dict:
         raise ModelLoadError(
             f"folder '{path}' is not a Keras SavedModel (no keras_metadata.pb); save it with model.save(folder)"
         )
-    from keras.src.protobuf import saved_metadata_pb2
+    from keras.protobuf import saved_metadata_pb2
 
     meta = saved_metadata_pb2.SavedMetadata()
     meta.ParseFromString(meta_file.read_bytes())
@@ -161,8 +161,11 @@ def load_model(path: Path | str, weights: Optional[Path | str] = None, allow_uns
 
     objects = custom_objects()
     suffix = path.suffix.lower()
+    from keras.src.saving.serialization_lib import SafeModeScope
+
     try:
-        with tf.keras.utils.custom_object_scope(objects):
+        # Keras' own safe mode stays on unless the user opted in; our check above names the layers.
+        with tf.keras.utils.custom_object_scope(objects), SafeModeScope(not allow_unsafe):
             if suffix in (".json", ".h5", ".hdf5"):
                 # Build from the architecture we already read and checked; a full .h5 then gives weights.
                 model = tf.keras.models.model_from_json(json.dumps(_legacy_qactivations(architecture)), custom_objects=objects)
@@ -204,9 +207,20 @@ def _legacy_qactivations(architecture: dict) -> dict:
     return arch
 
 
+def _canonical(obj: Any) -> Any:
+    """A serialized config without the bookkeeping keys that differ between Keras save formats."""
+    if isinstance(obj, dict):
+        drop = {"module", "registered_name", "__passive_serialization__", "build_config"}
+        return {k: _canonical(v) for k, v in sorted(obj.items()) if k not in drop}
+    if isinstance(obj, list):
+        return [_canonical(v) for v in obj]
+    return obj
+
+
 def model_hash(model) -> str:
-    """sha256 over the architecture JSON and all weight bytes: identifies a model exactly."""
-    h = hashlib.sha256(model.to_json().encode())
+    """sha256 over the architecture and all weight bytes: the same model gives the same hash
+    whichever format it was saved in."""
+    h = hashlib.sha256(json.dumps(_canonical(json.loads(model.to_json())["config"]), sort_keys=True).encode())
     for w in model.get_weights():
         h.update(w.tobytes())
     return h.hexdigest()
@@ -339,7 +353,7 @@ def build_mlp(input_dim: int, hidden: tuple[int, ...], n_classes: int, seed: int
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(seed)
-    inputs = tf.keras.Input(shape=(input_dim,), name="input")
+    inputs = tf.keras.Input(shape=(input_dim,), name="features")  # "input" is reserved by hls4ml
     x = inputs
     for i, units in enumerate(hidden, start=1):
         x = tf.keras.layers.Dense(units, activation="relu", name=f"fc{i}")(x)

@@ -1,0 +1,48 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hcp_fpga.cli import build_parser
+from tests.conftest import REPO, run_cli
+
+COMMANDS = ["boards", "inspect", "export", "csim", "demo"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_subcommand_help_shows_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args([command, "--help"])
+    assert exc.value.code == 0
+    assert f"example:\n  hcp-fpga {command}" in capsys.readouterr().out
+
+
+def test_top_level_help_has_an_example_session(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    assert "example session:" in capsys.readouterr().out
+
+
+def test_console_script_json_is_clean_on_stdout():
+    # A real subprocess: stdout must be JSON only, whatever TensorFlow or hls4ml print on import.
+    proc = subprocess.run([sys.executable, "-m", "hcp_fpga.cli", "boards", "--json"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)) == 17
+
+
+def test_argument_errors_exit_2():
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["export", "m.json", "--board", "pynq-z2", "-o", "x", "--strategy", "Unrolled"])
+    assert exc.value.code == 2
+
+
+def test_demo_trains_exports_and_simulates(tmp_path, capsys):
+    assert run_cli("demo", "--out", tmp_path / "demo", "--epochs", "5", "--quiet") == 0
+    out = capsys.readouterr().out
+    assert "C simulation vs Keras" in out and "csim accuracy" in out
+    csim = json.loads((tmp_path / "demo" / "hls_project" / "csim.json").read_text())
+    assert csim["n_samples"] == 450 and csim["csim_accuracy"] > 0.5
+    assert (tmp_path / "demo" / "model" / "model.json").exists()
+    assert run_cli("demo", "--out", tmp_path / "demo", "--epochs", "1", "--quiet") == 2  # no silent overwrite
+    assert "exists; pass --force" in capsys.readouterr().err

@@ -1,0 +1,196 @@
+"""Export with hls4ml and C simulation with g++, on real peer models: no mocks of hls4ml or g++."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from hcp_fpga.boards import load_board
+from hcp_fpga.design import Design, HlsSettings, valid_reuse_factors
+from hcp_fpga.errors import ConfigError, OutputExistsError, ToolError
+from hcp_fpga.hls import BUILD_LOG, MANIFEST, _replacing_dir, export_project, read_manifest, run_csim
+from hcp_fpga.models import load_model, model_hash
+from tests.conftest import peer, run_cli
+
+
+def _weights_txt(project, index_name):
+    return np.loadtxt(project / "firmware" / "weights" / f"{index_name}.txt", delimiter=",")
+
+
+def test_qkeras_3layer_csim_agrees_on_2000_normal_inputs(qkeras_project, qkeras_3layer):
+    m = qkeras_project.manifest
+    assert m["part"] == "xcvu9p-flga2104-2L-e" and m["model_hash"] == model_hash(qkeras_3layer)
+    fc1 = next(l for l in m["layers"] if l["name"] == "fc1")
+    assert fc1["precision"]["weight"] == "ap_fixed<6,1>"  # from quantized_bits(6,0)
+    relu1 = next(l for l in m["layers"] if l["name"] == "relu1")
+    assert relu1["precision"]["result"].startswith("ap_ufixed<6,0")  # from quantized_relu(6,0)
+    result = run_csim(qkeras_project.out_dir, data="normal", n=2000, seed=0)
+    assert result.n_samples == 2000
+    assert result.argmax_agreement >= 0.99
+    saved = json.loads((qkeras_project.out_dir / "csim.json").read_text())
+    assert saved["argmax_agreement"] == result.argmax_agreement
+
+
+def test_project_has_synthesis_scripts_for_the_board_part(qkeras_project):
+    d = qkeras_project.out_dir
+    for f in ["build_prj.tcl", "project.tcl", "vivado_synth.tcl", "build_lib.sh", "hls4ml_config.yml", MANIFEST,
+              "firmware/myproject.cpp", "firmware/parameters.h"]:
+        assert (d / f).is_file(), f
+    assert "xcvu9p-flga2104-2L-e" in (d / "project.tcl").read_text()
+    assert "5" in (d / "project.tcl").read_text()  # vcu118 default clock, 5 ns
+    assert read_manifest(d)["settings"]["clock_ns"] == 5.0
+
+
+def test_second_csim_does_not_invoke_gxx(qkeras_project):
+    d = qkeras_project.out_dir
+    first = run_csim(d, data="normal", n=50)
+    log_stat = (d / BUILD_LOG).stat()
+    second = run_csim(d, data="normal", n=50)
+    assert second.rebuilt is False and second.build_seconds == 0.0
+    assert (d / BUILD_LOG).stat().st_mtime_ns == log_stat.st_mtime_ns  # build log untouched: g++ not run
+    assert second.argmax_agreement == first.argmax_agreement
+
+
+def test_keras_3layer_70pct_pruned_keeps_its_zeros_and_agrees(workdir):
+    model = load_model(*peer("KERAS_3layer", "KERAS_3layer_70pruned_retrained_weights"))
+    res = export_project(Design.create(model, load_board("alveo-u250")), workdir / "pruned70")
+    d = res.out_dir
+    kernel = model.get_layer("fc1_relu").get_weights()[0]
+    written = _weights_txt(d, "w2")
+    assert np.count_nonzero(written) <= np.count_nonzero(kernel)
+    assert np.count_nonzero(written == 0) >= np.count_nonzero(kernel == 0)  # pruned zeros reach the HLS weights
+    result = run_csim(d, data="normal", n=2000)
+    assert result.argmax_agreement >= 0.98, result
+
+
+def test_digits_model_csim_accuracy_within_1pp_of_keras(workdir, digits_mlp):
+    res = export_project(Design.create(digits_mlp, load_board("arty-a7-35t")), workdir / "digits")
+    result = run_csim(res.out_dir, data="digits")
+    assert result.n_samples == 450
+    assert result.keras_accuracy > 0.9
+    assert abs(result.keras_accuracy - result.csim_accuracy) <= 0.01, result
+
+
+def test_conv1d_peer_model_io_stream(workdir):
+    model = load_model(*peer("KERAS_conv1d_small"))
+    res = export_project(Design.create(model, load_board("pynq-z2"), HlsSettings(io_type="io_stream")), workdir / "conv1d")
+    assert "io_stream" in (res.out_dir / "hls4ml_config.yml").read_text()
+    assert "hls::stream" in (res.out_dir / "firmware" / "myproject.cpp").read_text()
+    result = run_csim(res.out_dir, data="normal", n=1000)
+    # Standard-normal inputs give near-uniform class probabilities here, so argmax is fragile:
+    # the probabilities themselves must match closely.
+    assert result.max_abs_diff < 0.02, result
+    assert result.argmax_agreement >= 0.95, result
+
+
+def test_invalid_reuse_factor_lists_hls4ml_valid_ones(tmp_path, capsys):
+    j, w = peer("KERAS_3layer")
+    out = tmp_path / "prj"
+    code = run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", out, "--strategy", "Resource", "--reuse", "7")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "reuse factor 7 is invalid for layer 'fc1_relu' (16x64, Resource); valid: 1,2,4,8,16,32,64,128,256,512,1024" in err
+    assert not out.exists()
+    # The rule is hls4ml's own: the 32x5 output layer of the facts sheet.
+    assert valid_reuse_factors(32, 5, "Resource") == [1, 2, 4, 8, 16, 32, 160]
+    assert valid_reuse_factors(32, 5, "ResourceUnrolled") == [1, 2, 4, 8, 16, 32]
+
+
+def test_resource_strategy_with_valid_rf_is_applied(tmp_path):
+    model = load_model(*peer("KERAS_3layer"))
+    settings = HlsSettings(strategy="Resource", reuse_factor=32, layer_reuse={"output_softmax": 160})
+    res = export_project(Design.create(model, load_board("zcu104"), settings), tmp_path / "res")
+    applied = {l["name"]: l for l in res.layers}
+    assert applied["fc1_relu"]["strategy"] == "resource" and applied["fc1_relu"]["reuse_factor"] == 32
+    assert applied["output_softmax"]["reuse_factor"] == 160
+
+
+def test_unrolled_needs_rf_above_1():
+    model = load_model(*peer("KERAS_3layer"))
+    with pytest.raises(ConfigError, match="ResourceUnrolled needs reuse factor > 1"):
+        Design.create(model, load_board("zcu104"), HlsSettings(strategy="ResourceUnrolled")).validate()
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ConfigError, match="precision 'fixed16' is not an HLS fixed-point type"):
+        HlsSettings(precision="fixed16")
+    with pytest.raises(ConfigError, match="strategy 'Unrolled'"):
+        HlsSettings(strategy="Unrolled")  # hls4ml would silently turn it into Latency
+
+
+def test_existing_output_dir_is_not_overwritten(tmp_path, capsys):
+    j, w = peer("KERAS_conv1d_small")
+    out = tmp_path / "prj"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier work")
+    assert run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", out) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert (out / "keep.txt").read_text() == "earlier work"
+    assert run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", out, "--force", "--quiet") == 0
+    assert not (out / "keep.txt").exists() and (out / MANIFEST).exists()
+
+
+def test_failed_forced_export_restores_earlier_outputs(tmp_path):
+    out = tmp_path / "prj"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier work")
+    with pytest.raises(ToolError):
+        with _replacing_dir(out, force=True):
+            (out / "half-written.cpp").write_text("...")
+            raise ToolError("hls4ml failed")
+    assert (out / "keep.txt").read_text() == "earlier work"
+    assert not (out / "half-written.cpp").exists()
+    with pytest.raises(OutputExistsError):
+        with _replacing_dir(out, force=False):
+            pass
+
+
+def test_bad_data_shape_for_csim(qkeras_project, capsys):
+    assert run_cli("csim", qkeras_project.out_dir, "--data", "digits") == 2
+    err = capsys.readouterr().err
+    assert "data 'digits' has samples of shape (64,) but the model expects (16,)" in err
+
+
+def test_missing_gxx_is_one_clear_line(tmp_path, capsys, monkeypatch):
+    model = load_model(*peer("KERAS_conv1d_small"))
+    res = export_project(Design.create(model, load_board("pynq-z2")), tmp_path / "nogxx")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    assert run_cli("csim", res.out_dir, "--n", "5") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: g++ not found on PATH; install it") and len(err.splitlines()) == 1
+    assert (res.out_dir / MANIFEST).exists()
+
+
+def test_compile_error_names_the_log_and_keeps_outputs(tmp_path, capsys):
+    model = load_model(*peer("KERAS_conv1d_small"))
+    res = export_project(Design.create(model, load_board("pynq-z2")), tmp_path / "broken")
+    cpp = res.out_dir / "firmware" / "myproject.cpp"
+    cpp.write_text(cpp.read_text() + "\nthis is not C++;\n")
+    assert run_cli("csim", res.out_dir, "--n", "5") == 2
+    err = capsys.readouterr().err
+    assert "g++ failed to build the C simulation" in err and BUILD_LOG in err
+    assert "error" in (res.out_dir / BUILD_LOG).read_text()
+    assert (res.out_dir / MANIFEST).exists() and cpp.exists()
+
+
+def test_changed_project_is_rebuilt_and_min_agreement_exit_code(workdir, capsys):
+    model = load_model(*peer("KERAS_conv1d_small"))
+    res = export_project(Design.create(model, load_board("pynq-z2")), workdir / "rebuild")
+    assert run_csim(res.out_dir, n=20).rebuilt is True
+    w = sorted((res.out_dir / "firmware" / "weights").glob("w*.txt"))[-1]
+    w.write_text(w.read_text().replace("0", "1", 1))
+    assert run_csim(res.out_dir, n=20).rebuilt is True  # content changed: no stale cache
+    assert run_cli("csim", res.out_dir, "--n", "20", "--min-agreement", "1.01", "--quiet") == 1
+    assert "below --min-agreement 1.01" in capsys.readouterr().err
+    assert run_cli("csim", res.out_dir, "--n", "20", "--min-agreement", "0.0", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["rebuilt"] is False and data["n_samples"] == 20
+
+
+@pytest.mark.slow
+def test_large_16x200x5_mlp_exports_and_simulates(workdir):
+    model = load_model(*peer("KERAS_dense_16x200x200x200x200x200x5"))
+    res = export_project(Design.create(model, load_board("vu13p")), workdir / "big")
+    result = run_csim(res.out_dir, data="normal", n=500)
+    assert result.argmax_agreement >= 0.95, result
