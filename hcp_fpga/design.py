@@ -102,13 +102,11 @@ def mult_size(layer) -> Optional[tuple[int, int]]:
 
 
 def valid_reuse_factors(n_in: int, n_out: int, strategy: str) -> list[int]:
-    """Reuse factors hls4ml 1.3 accepts for an (n_in, n_out) layer under ``strategy`` (its own rule)."""
-    from hls4ml.backends import get_backend
+    """Reuse factors hls4ml 1.3 accepts for an (n_in, n_out) layer under ``strategy`` (its own rule,
+    mirrored in ``estimate.reuse`` and tested against the installed hls4ml)."""
+    from hcp_fpga.estimate.reuse import valid_reuse_factors as rule
 
-    valid = get_backend("Vivado").get_valid_reuse_factors(n_in, n_out)
-    if strategy == "ResourceUnrolled":
-        valid = valid[:-1]  # hls4ml excludes the largest RF for the unrolled kernel
-    return valid
+    return rule(n_in, n_out, unrolled=strategy == "ResourceUnrolled")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,99 @@
+"""One ``Estimate`` shape for everything: our analytical estimate, a parsed HLS (csynth) report and
+a parsed logic-synthesis report. Comparing two of them is then a subtraction."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Optional
+
+RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
+
+
+@dataclass(frozen=True)
+class LayerEstimate:
+    """Cost of one layer (or, for a parsed report, one HLS module)."""
+
+    name: str
+    kind: str
+    dsp: float = 0.0
+    bram18: float = 0.0
+    uram: float = 0.0
+    lut: float = 0.0
+    ff: float = 0.0
+    latency_cycles: Optional[int] = None
+    ii: Optional[int] = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Per-layer and total resources and latency of a design.
+
+    ``source`` says where the numbers come from: ``estimate`` (hcp_fpga's analytical model),
+    ``csynth`` (an HLS report) or ``vsynth`` (Vivado logic synthesis). Only ``estimate`` is a guess.
+    """
+
+    source: str
+    layers: tuple[LayerEstimate, ...]
+    dsp: float
+    bram18: float
+    uram: float
+    lut: float
+    ff: float
+    latency_cycles: Optional[int]
+    ii: Optional[int]
+    clock_ns: Optional[float]
+    part: Optional[str] = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_layers(cls, source: str, layers, latency_cycles, ii, clock_ns, part=None, notes=()) -> "Estimate":
+        layers = tuple(layers)
+        totals = {r: float(sum(getattr(l, r) for l in layers)) for r in RESOURCES}
+        return cls(source, layers, **totals, latency_cycles=latency_cycles, ii=ii, clock_ns=clock_ns, part=part, notes=tuple(notes))
+
+    @property
+    def latency_ns(self) -> Optional[float]:
+        if self.latency_cycles is None or self.clock_ns is None:
+            return None
+        return self.latency_cycles * self.clock_ns
+
+    def totals(self) -> dict[str, float]:
+        return {r: getattr(self, r) for r in RESOURCES}
+
+    def utilization(self, board) -> dict[str, Optional[float]]:
+        """Fraction of the board's budget per resource (None where the board has none)."""
+        budget = board.budget()
+        return {r: (getattr(self, r) / budget[r] if budget[r] else (None if getattr(self, r) == 0 else float("inf"))) for r in RESOURCES}
+
+    def verdict(self, board, headroom: float = 0.0) -> "Verdict":
+        """Does the design fit ``board`` with ``headroom`` (0.2 = keep 20 % of every resource free)?"""
+        util = self.utilization(board)
+        limit = 1.0 - headroom
+        used = {r: u for r, u in util.items() if u is not None}
+        binding = max(used, key=lambda r: used[r]) if used else "dsp"
+        over = [r for r, u in used.items() if u > limit]
+        return Verdict(fits=not over, binding=binding, utilization=util, over=tuple(over), headroom=headroom)
+
+    def with_source(self, source: str) -> "Estimate":
+        return replace(self, source=source)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["layers"] = [l.as_dict() for l in self.layers]
+        d["latency_ns"] = self.latency_ns
+        return d
+
+
+@dataclass(frozen=True)
+class Verdict:
+    fits: bool
+    binding: str
+    utilization: dict
+    over: tuple
+    headroom: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,113 @@
+"""Report parsing on every real report in ../shared/reports, and hls4ml's reuse-factor rule."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from hcp_fpga.estimate import (
+    closest_valid, parse_baseline_json, parse_csynth_xml, parse_vivado_synth, project_reports, valid_reuse_factors,
+)
+from hcp_fpga.estimate.reports import parse_csynth_instances
+from tests.conftest import SHARED
+
+REPORTS = SHARED / "reports"
+TRIPLES = sorted(p for p in (REPORTS / "triples").iterdir() if p.is_dir())
+
+# (csynth DSP, FF, LUT, BRAM18, latency, II) from triples/README.md, read off the committed reports.
+README_TABLE = {
+    "jet-keras3layer-vu9p-vhls2019": (3317, 15168, 112473, 4, 10, 1),
+    "qconv1d-encoder-12bit-vu13p-stream-vhls2020": (2742, 57505, 609548, 81, 160, 135),
+    "qconv1d-encoder-8bit-ku15p-resource-vhls2020": (813, 80229, 240302, 249, 910, 885),
+    "qconv1d-encoder-8bit-a200t-resource-vhls2020": (800, 67242, 235367, 249, 913, 885),
+    "jet-dense-16bit-rf1-xcu250-vhls2019": (1450, 10961, 84942, 4, 13, 1),
+    "jet-dense-16bit-rf2-xcu250-vhls2019": (1444, 8878, 87251, 4, 12, 2),
+    "jet-dense-pruned75-16bit-xcu250-vhls2019": (803, 5734, 30204, 4, 11, 1),
+    "jet-qkeras6-pruned75-xcu250-vhls2019": (23, 2762, 32195, 4, 9, 1),
+    "jet-qkeras6-pruned75-pynqz2-rf64-vhls2019": (9, 17330, 33690, 4, 52, 15),
+    "dense16x4-vx690t-vhls2019": (55, 1866, 1773, 0, 3, 1),
+}
+
+
+@pytest.mark.parametrize("project", TRIPLES, ids=lambda p: p.name)
+def test_every_triple_csynth_matches_its_readme_row(project):
+    cs = project_reports(project)["csynth"]
+    dsp, ff, lut, bram, lat, ii = README_TABLE[project.name]
+    assert (cs.dsp, cs.ff, cs.lut, cs.bram18, cs.latency_cycles, cs.ii) == (dsp, ff, lut, bram, lat, ii)
+    assert cs.source == "csynth" and cs.clock_ns in (5.0, 10.0)
+    modules = [l for l in cs.layers if l.kind == "module"]
+    assert modules, "per-module rows expected"
+    assert sum(m.dsp for m in modules) <= cs.dsp  # instances are part of the total
+
+
+def test_per_module_rows_add_up_for_the_pruned_jet_tagger():
+    cs = project_reports(REPORTS / "triples" / "jet-dense-pruned75-16bit-xcu250-vhls2019")["csynth"]
+    assert sorted(m.dsp for m in cs.layers) == [0, 0, 0, 5, 36, 200, 217, 345]
+    assert sum(m.lut for m in cs.layers) == 30162  # the 'Instance' total row of the report
+
+
+def test_vivado_synth_counts_bram_tiles_as_two_bram18():
+    v = parse_vivado_synth(REPORTS / "conv1d-vitis2024-u250" / "vivado_synth.rpt")
+    assert (v.lut, v.ff, v.dsp, v.bram18) == (8565, 4864, 467, 24)  # 12 tiles = 10 RAMB36 + 4 RAMB18
+    v7 = parse_vivado_synth(REPORTS / "hls4ml-test-vivado2020" / "vivado_synth.rpt")
+    assert (v7.lut, v7.ff, v7.dsp, v7.bram18) == (1526, 2428, 66, 0)
+    enc = parse_vivado_synth(REPORTS / "triples" / "qconv1d-encoder-12bit-vu13p-stream-vhls2020" / "vivado_synth.rpt")
+    assert (enc.dsp, enc.bram18) == (24, 33)  # 16.5 tiles
+
+
+def test_hls4ml_test_project_and_vitis_2024_project():
+    top = parse_csynth_xml(REPORTS / "hls4ml-test-vivado2020" / "myproject_csynth.xml")
+    assert (top.dsp, top.ff, top.lut, top.bram18, top.latency_cycles, top.ii) == (73, 7969, 2532, 0, 10, 8)
+    assert top.part.startswith("xc7z020")
+    rows = parse_csynth_instances(REPORTS / "hls4ml-test-vivado2020" / "myproject_csynth.rpt")
+    assert rows[0].dsp == 73
+    conv = project_reports(REPORTS / "conv1d-vitis2024-u250")
+    assert (conv["csynth"].dsp, conv["csynth"].lut, conv["csynth"].ff) == (467, 17966, 7123)
+    assert (conv["vsynth"].lut, conv["vsynth"].ff) == (8565, 4864)
+    assert len(conv["csynth"].layers) == 6
+
+
+def test_all_81_baselines_parse():
+    files = sorted((REPORTS / "hls4ml-synthesis-baselines" / "json").rglob("*.json"))
+    vivado_vitis = [f for f in files if "oneAPI" not in f.parts]
+    assert len(files) == 81 and len(vivado_vitis) == 60
+    for f in vivado_vitis:
+        e = parse_baseline_json(f)
+        assert e.lut > 0 and e.latency_cycles is not None and e.clock_ns == 5.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 96), st.integers(1, 96))
+def test_valid_rf_rule_matches_hls4ml(n_in, n_out):
+    from hls4ml.backends import get_backend
+
+    assert valid_reuse_factors(n_in, n_out) == get_backend("Vivado").get_valid_reuse_factors(n_in, n_out)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 64), st.integers(1, 64), st.integers(1, 5000))
+def test_closest_valid_matches_hls4ml(n_in, n_out, rf):
+    from hls4ml.backends import get_backend
+
+    backend = get_backend("Vivado")
+    assert closest_valid(n_in, n_out, rf) == backend.get_closest_reuse_factor(backend.get_valid_reuse_factors(n_in, n_out), rf)
+
+
+def test_calibration_rf_snapping_reproduces_reported_latency():
+    # wa-hls4ml row 80-24-120 at requested RF 2047: hls4ml snaps to 1920 and 1440; latency 3,365 cycles.
+    assert closest_valid(80, 24, 2047) == 1920 and closest_valid(24, 120, 2047) == 1440
+
+
+def test_verdict_names_the_binding_resource():
+    from hcp_fpga.boards import load_board
+
+    enc = project_reports(REPORTS / "triples" / "qconv1d-encoder-12bit-vu13p-stream-vhls2020")["csynth"]
+    on_vu13p = enc.verdict(load_board("vu13p"), headroom=0.2)
+    assert on_vu13p.fits is True and on_vu13p.binding == "lut"  # 609,548 of 1,728,000 LUT is 35 %; DSP 22 %
+    assert on_vu13p.utilization["lut"] == pytest.approx(609548 / 1728000)
+    tight = enc.verdict(load_board("vu13p"), headroom=0.7)  # only 30 % may be used
+    assert tight.fits is False and tight.over == ("lut",)
+    assert enc.verdict(load_board("zcu104")).over == ("dsp", "lut")
+    small = project_reports(REPORTS / "triples" / "dense16x4-vx690t-vhls2019")["csynth"]
+    v = small.verdict(load_board("pynq-z2"), headroom=0.2)
+    assert v.fits and v.binding == "dsp" and v.over == ()
