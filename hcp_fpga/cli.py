@@ -7,6 +7,7 @@ and keeps logs on stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -122,7 +123,7 @@ def cmd_export(args) -> int:
     board = load_board(args.board, args.boards_dir)
     settings = _settings(args)  # validate settings before the (slow) model load
     model = _load(args)
-    with log.status("hls4ml: converting and writing the project", spinner="dots") if not args.quiet else _null():
+    with log.status("hls4ml: converting and writing the project", spinner="dots") if not args.quiet else contextlib.nullcontext():
         result = export_project(Design.create(model, board, settings), args.out, force=args.force, source=str(args.model))
     if args.json:
         _emit_json({"out_dir": str(result.out_dir), **result.manifest})
@@ -138,18 +139,10 @@ def cmd_export(args) -> int:
     return 0
 
 
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
-
-
 def _progress_printer(quiet: bool):
     """A progress(stage, done, total) function drawing rich bars on stderr."""
     if quiet:
-        return None, _null()
+        return None, contextlib.nullcontext()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -144,8 +144,6 @@ def export_project(design: Design, out_dir: Path | str, force: bool = False, sou
     out_dir = Path(out_dir).resolve()
     check_convertible(design.model)
     design.validate()
-    if out_dir.exists() and not force:
-        raise OutputExistsError(f"output dir '{out_dir}' exists; pass --force to replace it or choose another -o")
     with _replacing_dir(out_dir, force):
         hls_model = _convert(design, out_dir)
         layers = _applied_layers(hls_model, design)
@@ -312,7 +310,7 @@ def standard_normal_inputs(shape: tuple, n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, *shape)).astype(np.float32)
 
 
-def _inputs_for(project_dir: Path, manifest: dict, data: str, n: Optional[int], seed: int):
+def _inputs_for(manifest: dict, data: str, n: Optional[int], seed: int):
     """(x, y or None, label) for the project's model input."""
     from hcp_fpga.data import load_dataset
 
@@ -343,7 +341,7 @@ def run_csim(
 
     project_dir = Path(project_dir).resolve()
     manifest = read_manifest(project_dir)
-    x, y, label = _inputs_for(project_dir, manifest, data, n, seed)
+    x, y, label = _inputs_for(manifest, data, n, seed)
     if len(x) == 0:
         raise DataError(f"data '{data}' gives no samples; use --n > 0 or a data set with a test split")
 

@@ -254,8 +254,11 @@ def check_convertible(model) -> None:
 
 
 def _flat_layers(model):
+    """Every layer, with nested models (hls4ml flattens them too) opened up."""
+    import tensorflow as tf
+
     for layer in model.layers:
-        if hasattr(layer, "layers") and not type(layer).__name__.startswith("Q"):
+        if isinstance(layer, tf.keras.Model):
             yield from _flat_layers(layer)
         else:
             yield layer
