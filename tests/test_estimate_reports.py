@@ -111,3 +111,17 @@ def test_verdict_names_the_binding_resource():
     small = project_reports(REPORTS / "triples" / "dense16x4-vx690t-vhls2019")["csynth"]
     v = small.verdict(load_board("pynq-z2"), headroom=0.2)
     assert v.fits and v.binding == "dsp" and v.over == ()
+
+
+def test_fixed_point_parsing_and_csd_digits_by_hand():
+    import numpy as np
+
+    from hcp_fpga.estimate.precision import Fixed, csd_digits, parse_fixed
+
+    assert parse_fixed("ap_fixed<16,6>") == Fixed(16, 6, True)
+    assert parse_fixed("ufixed<6,0,RND_CONV,SAT>") == Fixed(6, 0, False)
+    assert parse_fixed("ap_int<8>") == Fixed(8, 8, True)
+    # 7 = 8-1 (2 digits), 11 = 16-4-1 (3), 21 = 16+4+1 (3), 23 = 16+8-1 (3), 1712 = 2048-256-64-16 (4)
+    assert csd_digits(np.array([0, 1, 2, 3, 7, -7, 11, 21, 23, 1712])).tolist() == [0, 1, 1, 2, 2, 2, 3, 3, 3, 4]
+    # truncation toward -inf, as ap_fixed's default AP_TRN: -0.0005 (-0.512 LSB) becomes -1 LSB, not 0
+    assert Fixed(16, 6).mantissas(np.array([0.5, -0.0005, 1000.0])).tolist() == [512, -1, 32767]
