@@ -1,0 +1,183 @@
+"""What the estimator needs to know about each layer, read from a ``Design`` (model + settings).
+
+A ``LayerSpec`` carries the multiplier array size, the weights as the hardware holds them (integer
+mantissas in the layer's weight type), operand widths, strategy, reuse factor and I/O type. Specs
+are plain data: the cost model in ``model.py`` never touches Keras.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from hcp_fpga.estimate.precision import Fixed, parse_fixed
+
+MULT_KINDS = {"Dense": "dense", "QDense": "dense", "Conv1D": "conv1d", "QConv1D": "conv1d", "Conv2D": "conv2d", "QConv2D": "conv2d"}
+FREE_KINDS = {"InputLayer", "Flatten", "Reshape", "Dropout", "Permute"}
+POOL_KINDS = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
+              "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D"}
+TABLE_ACTIVATIONS = {"softmax", "sigmoid", "tanh"}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    kind: str  # dense | conv1d | conv2d | relu | softmax | table | bn | pool | free
+    n_in: int = 0  # multiplier-array inputs (Dense inputs; kernel*channels for conv)
+    n_out: int = 0  # multiplier-array outputs (units / filters)
+    n_pix: int = 1  # output positions a conv computes (1 for Dense)
+    out_size: int = 0  # elements of the output tensor
+    channels: int = 1  # last axis of the output (io_stream FIFOs are per channel)
+    mantissas: Optional[np.ndarray] = None  # (n_in, n_out) integer weights in the weight type
+    weight: Optional[Fixed] = None
+    input: Fixed = Fixed(16, 6)
+    result: Fixed = Fixed(16, 6)
+    strategy: str = "Latency"
+    reuse_factor: int = 1
+    io_type: str = "io_parallel"
+    table_size: int = 1024
+
+
+def _quantizer_fixed(q, default: Fixed) -> Fixed:
+    """The hls4ml fixed type of a QKeras quantizer (quantized_bits(b, i) -> ap_fixed<b, i+1>)."""
+    if q is None:
+        return default
+    name = type(q).__name__
+    bits = int(getattr(q, "bits", default.width))
+    integer = int(getattr(q, "integer", 0) or 0)
+    if name == "quantized_bits":
+        signed = bool(getattr(q, "keep_negative", True))
+        return Fixed(bits, integer + (1 if signed else 0), signed)
+    if name == "quantized_relu":
+        return Fixed(bits, integer, False)
+    if name == "quantized_po2":
+        return Fixed(bits, bits, True)  # powers of two: every nonzero weight is a shift
+    return Fixed(bits, integer + 1, True)
+
+
+def _activation_name(layer) -> str:
+    act = getattr(layer, "activation", None)
+    return getattr(act, "__name__", type(act).__name__ if act is not None else "linear")
+
+
+def layer_specs(design) -> list[LayerSpec]:
+    """Per-layer specs of a Design, in model order (Keras layers; fused activations split off)."""
+    from hcp_fpga.models import _flat_layers, quantized_kernel
+
+    s = design.settings
+    default = parse_fixed(s.precision)
+    specs: list[LayerSpec] = []
+    current = default  # type of the tensor flowing into the next layer
+    for layer in _flat_layers(design.model):
+        cls = type(layer).__name__
+        shape = layer.output_shape[0] if isinstance(layer.output_shape, list) else layer.output_shape
+        out_shape = tuple(int(d) for d in shape[1:])
+        out_size = int(np.prod(out_shape)) if out_shape else 1
+        channels = out_shape[-1] if out_shape else 1
+        common = dict(out_size=out_size, channels=channels, io_type=s.io_type, reuse_factor=s.reuse_of(layer.name),
+                      strategy=s.strategy_of(layer.name))
+        if cls in MULT_KINDS:
+            kernel = quantized_kernel(layer)
+            n_out = int(kernel.shape[-1])
+            n_in = int(np.prod(kernel.shape[:-1]))
+            wtype = _quantizer_fixed(getattr(layer, "kernel_quantizer_internal", None), default)
+            mant = wtype.mantissas(kernel.reshape(n_in, n_out))
+            n_pix = out_size // n_out
+            acc = Fixed(min(wtype.width + current.width + int(np.ceil(np.log2(max(n_in, 2)))), 64),
+                        min(wtype.integer + current.integer + int(np.ceil(np.log2(max(n_in, 2)))), 64))
+            specs.append(LayerSpec(layer.name, MULT_KINDS[cls], n_in, n_out, n_pix, mantissas=mant, weight=wtype,
+                                   input=current, result=acc, **common))
+            current = acc
+            act = _activation_name(layer)
+            if act not in ("linear", "quantized_bits"):
+                kind = "softmax" if act == "softmax" else ("relu" if act == "relu" else "table")
+                specs.append(LayerSpec(f"{layer.name}_{act}", kind, input=current, result=default,
+                                       **{**common, "strategy": "Latency", "reuse_factor": 1}))
+                current = default
+        elif cls in FREE_KINDS:
+            specs.append(LayerSpec(layer.name, "free", input=current, result=current, **common))
+        elif cls in POOL_KINDS:
+            specs.append(LayerSpec(layer.name, "pool", input=current, result=current, **common))
+        elif cls in ("BatchNormalization", "QBatchNormalization"):
+            specs.append(LayerSpec(layer.name, "bn", input=current, result=default, **common))
+            current = default
+        else:  # activations: Activation, QActivation, ReLU, Softmax, ...
+            if cls == "QActivation":
+                result = _quantizer_fixed(getattr(layer, "quantizer", None), default)
+                act = type(getattr(layer, "quantizer", None)).__name__
+                kind = "relu" if "relu" in act else "table"
+            else:
+                act = "softmax" if cls == "Softmax" else ("relu" if cls == "ReLU" else _activation_name(layer))
+                kind = "softmax" if act == "softmax" else ("relu" if act == "relu" else ("table" if act in TABLE_ACTIVATIONS else "relu"))
+                result = default
+            specs.append(LayerSpec(layer.name, kind, input=current, result=result,
+                                   table_size=s.softmax_table_size or 1024 if kind == "softmax" else 1024, **common))
+            current = result
+    return specs
+
+
+# ----------------------------------------------------------------------------- project folders
+
+
+class _IgnoreTags(__import__("yaml").SafeLoader):
+    """hls4ml writes ``!keras_model path`` tags; read them as plain strings, run nothing."""
+
+
+_IgnoreTags.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node))
+
+
+def read_hls4ml_config(project_dir) -> dict:
+    import yaml
+    from pathlib import Path
+
+    path = Path(project_dir) / "hls4ml_config.yml"
+    return yaml.load(path.read_text(), Loader=_IgnoreTags)
+
+
+def settings_from_config(config: dict, layer_names: list[str]):
+    """``HlsSettings`` equivalent of an hls4ml config (model-wide values, per-layer RF/strategy)."""
+    from hcp_fpga.design import HlsSettings
+
+    hls = config.get("HLSConfig", {})
+    model = hls.get("Model", {})
+    layers = hls.get("LayerName", {}) or {}
+    strategy = str(model.get("Strategy", "Latency")).replace("latency", "Latency").replace("resource", "Resource")
+    strategy = strategy if strategy in ("Latency", "Resource", "ResourceUnrolled") else "Latency"
+    precision = model.get("Precision", "ap_fixed<16,6>")
+    if isinstance(precision, dict):
+        precision = precision.get("default", "ap_fixed<16,6>")
+    precision = str(precision).replace(" ", "")
+    if not precision.startswith("ap_"):
+        precision = "ap_" + precision
+    reuse = {n: int(c["ReuseFactor"]) for n, c in layers.items() if isinstance(c, dict) and "ReuseFactor" in c and n in layer_names}
+    strategies = {n: c["Strategy"] for n, c in layers.items()
+                  if isinstance(c, dict) and c.get("Strategy") in ("Latency", "Resource", "ResourceUnrolled") and n in layer_names}
+    return HlsSettings(
+        backend=config.get("Backend", "Vivado") if config.get("Backend") in ("Vivado", "Vitis") else "Vivado",
+        strategy=strategy, reuse_factor=int(model.get("ReuseFactor", 1)), io_type=config.get("IOType", "io_parallel"),
+        precision=precision, clock_ns=float(config.get("ClockPeriod", 5)), layer_reuse=reuse, layer_strategy=strategies,
+        softmax_table_size=None,
+    )
+
+
+def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixed) -> list[LayerSpec]:
+    """Result types as the project's config names them per layer. A layer without one gets the
+    model default: configs written before hls4ml's ``auto`` types kept every result there."""
+    from dataclasses import replace
+
+    layers = (config.get("HLSConfig", {}).get("LayerName", {}) or {})
+    out = []
+    for spec in specs:
+        prec = (layers.get(spec.name, {}) or {}).get("Precision", {})
+        result = prec.get("result") if isinstance(prec, dict) else None
+        if result and result != "auto":
+            spec = replace(spec, result=parse_fixed(result))
+        elif spec.kind in MULT_KINDS.values() and not (isinstance(prec, dict) and prec.get("result") == "auto"):
+            spec = replace(spec, result=default)
+        out.append(spec)
+    # the input type of each layer is the result type of the one before it
+    for i in range(1, len(out)):
+        out[i] = replace(out[i], input=out[i - 1].result)
+    return out
