@@ -239,7 +239,7 @@ def supported_layer_classes() -> set[str]:
 def unsupported_layers(model) -> list[tuple[str, str]]:
     """(name, class) of every layer hls4ml cannot convert."""
     ok = supported_layer_classes()
-    return [(layer.name, type(layer).__name__) for layer in _flat_layers(model) if type(layer).__name__ not in ok]
+    return [(layer.name, type(layer).__name__) for layer in flat_layers(model) if type(layer).__name__ not in ok]
 
 
 def check_convertible(model) -> None:
@@ -253,13 +253,13 @@ def check_convertible(model) -> None:
         )
 
 
-def _flat_layers(model):
+def flat_layers(model):
     """Every layer, with nested models (hls4ml flattens them too) opened up."""
     import tensorflow as tf
 
     for layer in model.layers:
         if isinstance(layer, tf.keras.Model):
-            yield from _flat_layers(layer)
+            yield from flat_layers(layer)
         else:
             yield layer
 
@@ -324,7 +324,7 @@ def inspect_model(model) -> list[LayerInfo]:
     import numpy as np
 
     rows = []
-    for layer in _flat_layers(model):
+    for layer in flat_layers(model):
         kernel = quantized_kernel(layer)
         n_w = int(kernel.size) if kernel is not None else 0
         nz = int(np.count_nonzero(kernel)) if kernel is not None else 0

@@ -58,8 +58,8 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     if unrolled:
         # hls4ml's unrolled kernel skips multiplier slots whose weights (one per cycle) are all zero:
         # the transposed kernel reshaped (block, RF), as in its unrolled code generator.
-        slots = spec.mantissas.T.reshape(-1)[: block * rf].reshape(block, rf) if block * rf == spec.mantissas.size else None
-        if slots is not None:
+        if block * rf == spec.mantissas.size:
+            slots = spec.mantissas.T.reshape(block, rf)
             multipliers = int(np.count_nonzero(np.any(slots != 0, axis=1)))
     on_dsp = w >= c.resource_dsp_min_weight_bits and a >= c.dsp_min_input_bits
     dsp = float(multipliers if on_dsp else 0)
@@ -116,7 +116,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
 def estimate_design(design) -> Estimate:
     """Estimate of a ``Design`` (model + board + settings)."""
     s = design.settings
-    return estimate_specs(layer_specs(design), s.backend, s.clock_ns, design.board.part)
+    return estimate_specs(layer_specs(design.model, s), s.backend, s.clock_ns, design.board.part)
 
 
 def estimate_project(project_dir, model=None) -> Estimate:
@@ -125,8 +125,6 @@ def estimate_project(project_dir, model=None) -> Estimate:
     architecture (``model`` if given, else the project's ``keras_model.h5``/``hcp_model.json``)."""
     from pathlib import Path
 
-    from hcp_fpga.boards import Board
-    from hcp_fpga.design import Design
     from hcp_fpga.estimate.precision import parse_fixed
     from hcp_fpga.estimate.spec import apply_project_precisions, read_hls4ml_config, settings_from_config
     from hcp_fpga.models import load_model
@@ -140,22 +138,18 @@ def estimate_project(project_dir, model=None) -> Estimate:
             model = load_model(project_dir / "keras_model.h5")
     _load_txt_weights(model, project_dir / "firmware" / "weights")
     settings = settings_from_config(config, [l.name for l in model.layers])
-    part = config.get("Part") or config.get("XilinxPart") or "unknown"
-    board = Board(name="project", vendor="AMD Xilinx", part=part if len(part) >= 4 else "unknown", family="unknown",
-                  dsp=0, bram18=0, uram=0, lut=1, ff=1, clock_ns=settings.clock_ns, backend=settings.backend,
-                  sources={"resources": "not a board: the project's part only"})
-    design = Design.create(model, board, settings)
-    specs = apply_project_precisions(layer_specs(design), config, parse_fixed(settings.precision))
+    part = config.get("Part") or config.get("XilinxPart")
+    specs = apply_project_precisions(layer_specs(model, settings), config, parse_fixed(settings.precision))
     return estimate_specs(specs, settings.backend, settings.clock_ns, part)
 
 
 def _load_txt_weights(model, weights_dir) -> None:
     """Replace the kernels of the multiplier layers, in order, with the project's w*.txt files."""
     from hcp_fpga.estimate.spec import MULT_KINDS
-    from hcp_fpga.models import _flat_layers
+    from hcp_fpga.models import flat_layers
 
     files = sorted(weights_dir.glob("w*.txt"), key=lambda p: int("".join(ch for ch in p.stem if ch.isdigit()) or 0))
-    layers = [l for l in _flat_layers(model) if type(l).__name__ in MULT_KINDS]
+    layers = [l for l in flat_layers(model) if type(l).__name__ in MULT_KINDS]
     if len(files) != len(layers):
         return  # cannot pair them safely: keep the model's own weights
     for layer, f in zip(layers, files):

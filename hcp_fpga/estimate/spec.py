@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
+import yaml
 
 from hcp_fpga.estimate.precision import Fixed, parse_fixed
 
@@ -62,15 +63,16 @@ def _activation_name(layer) -> str:
     return getattr(act, "__name__", type(act).__name__ if act is not None else "linear")
 
 
-def layer_specs(design) -> list[LayerSpec]:
-    """Per-layer specs of a Design, in model order (Keras layers; fused activations split off)."""
-    from hcp_fpga.models import _flat_layers, quantized_kernel
+def layer_specs(model, settings) -> list[LayerSpec]:
+    """Per-layer specs of a model built with ``settings`` (resolved ``HlsSettings``), in model order
+    (Keras layers; fused activations split off as hls4ml does)."""
+    from hcp_fpga.models import flat_layers, quantized_kernel
 
-    s = design.settings
+    s = settings
     default = parse_fixed(s.precision)
     specs: list[LayerSpec] = []
     current = default  # type of the tensor flowing into the next layer
-    for layer in _flat_layers(design.model):
+    for layer in flat_layers(model):
         cls = type(layer).__name__
         shape = layer.output_shape[0] if isinstance(layer.output_shape, list) else layer.output_shape
         out_shape = tuple(int(d) for d in shape[1:])
@@ -121,7 +123,7 @@ def layer_specs(design) -> list[LayerSpec]:
 # ----------------------------------------------------------------------------- project folders
 
 
-class _IgnoreTags(__import__("yaml").SafeLoader):
+class _IgnoreTags(yaml.SafeLoader):
     """hls4ml writes ``!keras_model path`` tags; read them as plain strings, run nothing."""
 
 
@@ -129,7 +131,6 @@ _IgnoreTags.add_multi_constructor("!", lambda loader, suffix, node: loader.const
 
 
 def read_hls4ml_config(project_dir) -> dict:
-    import yaml
     from pathlib import Path
 
     path = Path(project_dir) / "hls4ml_config.yml"
