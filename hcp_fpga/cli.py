@@ -11,10 +11,13 @@ import contextlib
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Keras warns about QKeras quantizers on every serialization; it is noise for CLI users.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
