@@ -82,3 +82,17 @@ def test_unrolled_pattern_pruning_drops_dsp_by_the_patterns_removed():
 def test_bram_ladder():
     assert bram18_for(1024, 18) == 1 and bram18_for(1024, 24) == 2 and bram18_for(512, 36) == 1
     assert bram18_for(4096, 18) == 4 and bram18_for(16, 16) == 0  # tiny memories are not block RAM
+
+
+def test_table_sizes_softmax_takes_the_setting_sigmoid_keeps_hls4ml_default():
+    import tensorflow as tf
+
+    from hcp_fpga.design import HlsSettings
+    from hcp_fpga.estimate.spec import layer_specs
+
+    inp = tf.keras.Input((8,), name="x")
+    h = tf.keras.layers.Dense(4, activation="sigmoid", name="fc")(inp)
+    out = tf.keras.layers.Dense(3, activation="softmax", name="out")(h)
+    specs = {s.name: s for s in layer_specs(tf.keras.Model(inp, out), HlsSettings(softmax_table_size=4096))}
+    assert specs["out_softmax"].table_size == 4096
+    assert specs["fc_sigmoid"].table_size == 1024  # only softmax tables are enlarged

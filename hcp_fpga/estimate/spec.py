@@ -20,6 +20,7 @@ FREE_KINDS = {"InputLayer", "Flatten", "Reshape", "Dropout", "Permute"}
 POOL_KINDS = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
               "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D"}
 TABLE_ACTIVATIONS = {"softmax", "sigmoid", "tanh"}
+HLS4ML_TABLE_SIZE = 1024  # hls4ml's default activation table size
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class LayerSpec:
     strategy: str = "Latency"
     reuse_factor: int = 1
     io_type: str = "io_parallel"
-    table_size: int = 1024
+    table_size: int = HLS4ML_TABLE_SIZE
 
 
 def _quantizer_fixed(q, default: Fixed) -> Fixed:
@@ -56,6 +57,11 @@ def _quantizer_fixed(q, default: Fixed) -> Fixed:
     if name == "quantized_po2":
         return Fixed(bits, bits, True)  # powers of two: every nonzero weight is a shift
     return Fixed(bits, integer + 1, True)
+
+
+def _table_size(kind: str, settings) -> int:
+    """Lookup-table entries: the softmax setting for softmax (as the export applies it), hls4ml's 1,024 otherwise."""
+    return (settings.softmax_table_size or HLS4ML_TABLE_SIZE) if kind == "softmax" else HLS4ML_TABLE_SIZE
 
 
 def _activation_name(layer) -> str:
@@ -96,7 +102,7 @@ def layer_specs(model, settings) -> list[LayerSpec]:
             if act not in ("linear", "quantized_bits"):
                 kind = "softmax" if act == "softmax" else ("relu" if act == "relu" else "table")
                 specs.append(LayerSpec(f"{layer.name}_{act}", kind, input=current, result=default,
-                                       **{**common, "strategy": "Latency", "reuse_factor": 1}))
+                                       table_size=_table_size(kind, s), **{**common, "strategy": "Latency", "reuse_factor": 1}))
                 current = default
         elif cls in FREE_KINDS:
             specs.append(LayerSpec(layer.name, "free", input=current, result=current, **common))
@@ -114,8 +120,7 @@ def layer_specs(model, settings) -> list[LayerSpec]:
                 act = "softmax" if cls == "Softmax" else ("relu" if cls == "ReLU" else _activation_name(layer))
                 kind = "softmax" if act == "softmax" else ("relu" if act == "relu" else ("table" if act in TABLE_ACTIVATIONS else "relu"))
                 result = default
-            specs.append(LayerSpec(layer.name, kind, input=current, result=result,
-                                   table_size=s.softmax_table_size or 1024 if kind == "softmax" else 1024, **common))
+            specs.append(LayerSpec(layer.name, kind, input=current, result=result, table_size=_table_size(kind, s), **common))
             current = result
     return specs
 
