@@ -12,14 +12,13 @@ from typing import Any, Optional
 
 from hcp_fpga.boards import Board
 from hcp_fpga.errors import ConfigError
+from hcp_fpga.models import mult_size
 
 BACKENDS = ("Vivado", "Vitis")
 STRATEGIES = ("Latency", "Resource", "ResourceUnrolled")
 IO_TYPES = ("io_parallel", "io_stream")
 # Strategies under which hls4ml validates (and would silently change) the reuse factor.
 RF_CHECKED_STRATEGIES = ("Resource", "ResourceUnrolled")
-# Keras layer classes with a multiplier array whose size the reuse factor divides.
-MULT_LAYERS = ("Dense", "QDense", "Conv1D", "QConv1D", "Conv2D", "QConv2D")
 
 _PRECISION_RE = re.compile(r"^(ap_)?(u?fixed|u?int)<\s*\d+\s*(,\s*-?\d+\s*)?(,\s*AP_\w+\s*){0,3}(,\s*\d+\s*)?>$")
 
@@ -88,17 +87,6 @@ def saturating(precision: str) -> str:
     if p.count(",") != 1:  # modes given already, or an integer type
         return p
     return p[:-1] + ",AP_RND,AP_SAT>"
-
-
-def mult_size(layer) -> Optional[tuple[int, int]]:
-    """(n_in, n_out) of a layer's multiplier array, as hls4ml's ``get_layer_mult_size`` sees it."""
-    if type(layer).__name__ not in MULT_LAYERS:
-        return None
-    shape = tuple(int(d) for d in layer.kernel.shape)
-    n_in = 1
-    for d in shape[:-1]:
-        n_in *= d
-    return n_in, shape[-1]
 
 
 def valid_reuse_factors(n_in: int, n_out: int, strategy: str) -> list[int]:

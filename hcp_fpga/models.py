@@ -21,6 +21,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow start-up chatte
 
 # Layers that carry executable Python in their config.
 UNSAFE_LAYERS = {"Lambda"}
+# Keras layer classes with a multiplier array (the reuse factor divides it), and their kind.
+MULT_LAYER_KINDS = {"Dense": "dense", "QDense": "dense", "Conv1D": "conv1d", "QConv1D": "conv1d",
+                    "Conv2D": "conv2d", "QConv2D": "conv2d"}
 # Layers hls4ml's Keras-2 parser accepts without a handler (it drops them): keras_v2_to_hls.skip_layers.
 SKIPPED_LAYERS = {"InputLayer", "Dropout"}
 
@@ -262,6 +265,18 @@ def flat_layers(model):
             yield from flat_layers(layer)
         else:
             yield layer
+
+
+def mult_size(layer) -> Optional[tuple[int, int]]:
+    """(n_in, n_out) of a layer's multiplier array, as hls4ml's ``get_layer_mult_size`` sees it
+    (conv: kernel x channels by filters); None for layers without one."""
+    if type(layer).__name__ not in MULT_LAYER_KINDS:
+        return None
+    shape = tuple(int(d) for d in layer.kernel.shape)
+    n_in = 1
+    for d in shape[:-1]:
+        n_in *= d
+    return n_in, shape[-1]
 
 
 # ----------------------------------------------------------------------------- inspection

@@ -30,6 +30,12 @@ def bram18_for(depth: int, width: int) -> int:
     return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in BRAM18_SHAPES)
 
 
+def _accumulator_bits(spec: LayerSpec) -> int:
+    """Adder/accumulator width: the layer's result type, capped where a lossless 'auto' type
+    would exceed what the products can need."""
+    return min(spec.result.width, 2 * spec.input.width + 8)
+
+
 def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     m = spec.mantissas
     digits = csd_digits(m)
@@ -38,7 +44,7 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     on_dsp = nonzero & (digits >= c.dsp_min_csd_digits) & (a >= c.dsp_min_input_bits)
     shift_adds = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0).sum()
     tree_adders = np.maximum(nonzero.sum(axis=0) - 1, 0).sum()
-    acc = min(spec.result.width, 2 * a + 8)
+    acc = _accumulator_bits(spec)
     # io_parallel convolutions unroll every output position; io_stream reuses one set per pixel.
     copies = spec.n_pix if (spec.kind != "dense" and spec.io_type == "io_parallel") else 1
     dsp = float(on_dsp.sum()) * copies
@@ -64,7 +70,7 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     on_dsp = w >= c.resource_dsp_min_weight_bits and a >= c.dsp_min_input_bits
     dsp = float(multipliers if on_dsp else 0)
     bram = float(bram18_for(rf, block * w)) if rf > 1 else 0.0
-    acc = min(spec.result.width, 2 * a + 8)
+    acc = _accumulator_bits(spec)
     lut = c.resource_lut_per_input_bit * spec.n_in * a + c.resource_lut_per_acc_bit * spec.n_out * acc
     ff = c.resource_ff_per_input_bit * spec.n_in * a + c.resource_ff_per_acc_bit * spec.n_out * acc
     return LayerEstimate(spec.name, spec.kind, dsp=dsp, bram18=bram, lut=lut, ff=ff,
@@ -145,11 +151,10 @@ def estimate_project(project_dir, model=None) -> Estimate:
 
 def _load_txt_weights(model, weights_dir) -> None:
     """Replace the kernels of the multiplier layers, in order, with the project's w*.txt files."""
-    from hcp_fpga.estimate.spec import MULT_KINDS
-    from hcp_fpga.models import flat_layers
+    from hcp_fpga.models import MULT_LAYER_KINDS, flat_layers
 
     files = sorted(weights_dir.glob("w*.txt"), key=lambda p: int("".join(ch for ch in p.stem if ch.isdigit()) or 0))
-    layers = [l for l in flat_layers(model) if type(l).__name__ in MULT_KINDS]
+    layers = [l for l in flat_layers(model) if type(l).__name__ in MULT_LAYER_KINDS]
     if len(files) != len(layers):
         return  # cannot pair them safely: keep the model's own weights
     for layer, f in zip(layers, files):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Optional
@@ -190,7 +191,7 @@ def project_reports(project_dir: Path | str) -> dict[str, Estimate]:
     if cs:
         top = parse_csynth_xml(cs[0])
         modules = parse_csynth_instances(cs[1]) if cs[1] else []
-        found["csynth"] = Estimate(**{**top.__dict__, "layers": tuple(modules) or top.layers})
+        found["csynth"] = replace(top, layers=tuple(modules) or top.layers)
     vs = project_dir / "vivado_synth.rpt"
     if vs.exists():
         found["vsynth"] = parse_vivado_synth(vs)

@@ -15,7 +15,6 @@ import yaml
 
 from hcp_fpga.estimate.precision import Fixed, parse_fixed
 
-MULT_KINDS = {"Dense": "dense", "QDense": "dense", "Conv1D": "conv1d", "QConv1D": "conv1d", "Conv2D": "conv2d", "QConv2D": "conv2d"}
 FREE_KINDS = {"InputLayer", "Flatten", "Reshape", "Dropout", "Permute"}
 POOL_KINDS = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
               "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D"}
@@ -72,7 +71,7 @@ def _activation_name(layer) -> str:
 def layer_specs(model, settings) -> list[LayerSpec]:
     """Per-layer specs of a model built with ``settings`` (resolved ``HlsSettings``), in model order
     (Keras layers; fused activations split off as hls4ml does)."""
-    from hcp_fpga.models import flat_layers, quantized_kernel
+    from hcp_fpga.models import MULT_LAYER_KINDS, flat_layers, mult_size, quantized_kernel
 
     s = settings
     default = parse_fixed(s.precision)
@@ -86,16 +85,15 @@ def layer_specs(model, settings) -> list[LayerSpec]:
         channels = out_shape[-1] if out_shape else 1
         common = dict(out_size=out_size, channels=channels, io_type=s.io_type, reuse_factor=s.reuse_of(layer.name),
                       strategy=s.strategy_of(layer.name))
-        if cls in MULT_KINDS:
+        if cls in MULT_LAYER_KINDS:
             kernel = quantized_kernel(layer)
-            n_out = int(kernel.shape[-1])
-            n_in = int(np.prod(kernel.shape[:-1]))
+            n_in, n_out = mult_size(layer)
             wtype = _quantizer_fixed(getattr(layer, "kernel_quantizer_internal", None), default)
             mant = wtype.mantissas(kernel.reshape(n_in, n_out))
             n_pix = out_size // n_out
             acc = Fixed(min(wtype.width + current.width + int(np.ceil(np.log2(max(n_in, 2)))), 64),
                         min(wtype.integer + current.integer + int(np.ceil(np.log2(max(n_in, 2)))), 64))
-            specs.append(LayerSpec(layer.name, MULT_KINDS[cls], n_in, n_out, n_pix, mantissas=mant, weight=wtype,
+            specs.append(LayerSpec(layer.name, MULT_LAYER_KINDS[cls], n_in, n_out, n_pix, mantissas=mant, weight=wtype,
                                    input=current, result=acc, **common))
             current = acc
             act = _activation_name(layer)
@@ -173,6 +171,8 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
     model default: configs written before hls4ml's ``auto`` types kept every result there."""
     from dataclasses import replace
 
+    from hcp_fpga.models import MULT_LAYER_KINDS
+
     layers = (config.get("HLSConfig", {}).get("LayerName", {}) or {})
     out = []
     for spec in specs:
@@ -180,7 +180,7 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
         result = prec.get("result") if isinstance(prec, dict) else None
         if result and result != "auto":
             spec = replace(spec, result=parse_fixed(result))
-        elif spec.kind in MULT_KINDS.values() and not (isinstance(prec, dict) and prec.get("result") == "auto"):
+        elif spec.kind in MULT_LAYER_KINDS.values() and not (isinstance(prec, dict) and prec.get("result") == "auto"):
             spec = replace(spec, result=default)
         out.append(spec)
     # the input type of each layer is the result type of the one before it

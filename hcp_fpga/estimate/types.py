@@ -3,7 +3,7 @@ a parsed logic-synthesis report. Comparing two of them is then a subtraction."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Optional
 
 RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
@@ -76,9 +76,6 @@ class Estimate:
         binding = max(used, key=lambda r: used[r]) if used else "dsp"
         over = [r for r, u in used.items() if u > limit]
         return Verdict(fits=not over, binding=binding, utilization=util, over=tuple(over), headroom=headroom)
-
-    def with_source(self, source: str) -> "Estimate":
-        return replace(self, source=source)
 
     def as_dict(self) -> dict:
         d = asdict(self)
