@@ -123,3 +123,13 @@ def load_board(name: str, boards_dir: Path | str | None = None) -> Board:
     close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
     hint = f"did you mean '{close[0]}'? " if close else ""
     raise BoardError(f"board '{name}' not found; {hint}(hcp-fpga boards lists all)")
+
+
+def board_for_part(part: Optional[str], boards_dir: Path | str | None = None) -> Optional[Board]:
+    """The catalog board built on ``part`` (exact part string, case-insensitive), or None."""
+    if not part:
+        return None
+    for b in list_boards(boards_dir):
+        if b.part.lower() == part.strip().lower():
+            return b
+    return None

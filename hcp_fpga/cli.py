@@ -29,6 +29,8 @@ EXAMPLES = {
     "inspect": "example:\n  hcp-fpga inspect ../shared/peer-models/qkeras_3layer.json --weights ../shared/peer-models/qkeras_3layer_weights.h5",
     "export": "example:\n  hcp-fpga export model.json --weights model_weights.h5 --board pynq-z2 -o out/prj --strategy Resource --reuse 4",
     "csim": "example:\n  hcp-fpga csim out/prj --data digits --min-agreement 0.99",
+    "estimate": "example:\n  hcp-fpga estimate model.json --weights w.h5 --board pynq-z2 --strategy Resource --reuse 8\n"
+    "  hcp-fpga estimate out/prj --compare          # a project folder: estimate vs its HLS/synthesis reports",
     "demo": "example:\n  hcp-fpga demo --out outputs/demo --force",
 }
 
@@ -84,9 +86,7 @@ def cmd_boards(args) -> int:
 
 
 def _load(args):
-    from hcp_fpga.models import load_model
-
-    return load_model(args.model, args.weights, allow_unsafe=args.allow_unsafe)
+    return _load_model_file(args.model, args)
 
 
 def cmd_inspect(args) -> int:
@@ -112,9 +112,10 @@ def cmd_inspect(args) -> int:
 def _settings(args):
     from hcp_fpga.design import HlsSettings
 
+    defaults = HlsSettings()
     return HlsSettings(
-        backend=args.backend, strategy=args.strategy, reuse_factor=args.reuse, io_type=args.io_type,
-        precision=args.precision, clock_ns=args.clock,
+        backend=args.backend, strategy=args.strategy or defaults.strategy, reuse_factor=args.reuse or defaults.reuse_factor,
+        io_type=args.io_type or defaults.io_type, precision=args.precision or defaults.precision, clock_ns=args.clock,
     )
 
 
@@ -191,6 +192,112 @@ def cmd_csim(args) -> int:
     return 0
 
 
+def _estimate_rows(est) -> list[dict]:
+    rows = [{"layer": l.name, "kind": l.kind, "DSP": l.dsp, "BRAM18": l.bram18, "LUT": round(l.lut), "FF": round(l.ff),
+             "cycles": l.latency_cycles, "II": l.ii} for l in est.layers if l.kind != "free"]
+    rows.append({"layer": "total", "kind": "", "DSP": est.dsp, "BRAM18": est.bram18, "LUT": round(est.lut), "FF": round(est.ff),
+                 "cycles": est.latency_cycles, "II": est.ii})
+    return rows
+
+
+def _utilization_rows(est, board, verdict) -> list[dict]:
+    budget = board.budget()
+    return [{"resource": r.upper() if r != "bram18" else "BRAM18", "estimate": round(getattr(est, r)), "board": budget[r],
+             "used %": (f"{verdict.utilization[r] * 100:.1f}" if verdict.utilization[r] is not None else "-")}
+            for r in ("dsp", "bram18", "lut", "ff", "uram")]
+
+
+def _comparison_rows(rows) -> list[dict]:
+    """One table row per scope (total, then each matched layer); a cell is 'estimate / report (error)'."""
+    def cell(est, real):
+        if est is None and real is None:
+            return "-"
+        text = f"{_fmt_num(est)} / {_fmt_num(real)}"
+        if est is not None and real:
+            text += f" ({(est - real) / real * 100:+.0f}%)"
+        return text
+
+    table: dict[str, dict] = {}
+    for r in rows:
+        row = table.setdefault(r.scope, {"layer": r.scope, "HLS module": (r.module or "")[:40]})
+        row[r.resource] = cell(r.estimate, r.csynth)
+        if r.scope == "total" and r.vsynth is not None:
+            table.setdefault("total vs vsynth", {"layer": "total vs vsynth", "HLS module": "Vivado logic synthesis"})[r.resource] = \
+                cell(r.estimate, r.vsynth)
+    return list(table.values())
+
+
+def _fmt_num(v) -> str:
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def cmd_estimate(args) -> int:
+    from hcp_fpga.boards import board_for_part, load_board
+    from hcp_fpga.errors import ConfigError
+    from hcp_fpga.estimate.compare import compare
+    from hcp_fpga.estimate.model import estimate_design, estimate_project, is_project_dir
+    from hcp_fpga.estimate.reports import project_reports
+
+    project = is_project_dir(args.model)
+    if args.compare and not project:
+        raise ConfigError("--compare needs a project folder with HLS reports, not a model file; run it on the exported project")
+    if project:
+        explicit = [o for o, v in (("--strategy", args.strategy), ("--reuse", args.reuse), ("--io-type", args.io_type),
+                                   ("--precision", args.precision), ("--backend", args.backend), ("--clock", args.clock))
+                    if v is not None]
+        if explicit:
+            raise ConfigError(f"{', '.join(explicit)} do not apply to a project folder (its hls4ml_config.yml decides); "
+                              "drop them, or estimate the model file instead")
+        model = _load_model_file(args.model_file, args) if args.model_file else None
+        est = estimate_project(args.model, model)
+        board = load_board(args.board, args.boards_dir) if args.board else board_for_part(est.part, args.boards_dir)
+    else:
+        if not args.board:
+            raise ConfigError("--board is required when estimating a model file (hcp-fpga boards lists them)")
+        from hcp_fpga.design import Design
+
+        board = load_board(args.board, args.boards_dir)
+        settings = _settings(args)
+        design = Design.create(_load(args), board, settings)
+        design.validate()
+        est = estimate_design(design)
+    verdict = est.verdict(board, args.headroom) if board else None
+    comparison = compare(est, project_reports(args.model)) if args.compare else None
+    if args.json:
+        _emit_json({"estimate": est.as_dict(), "board": board.name if board else None,
+                    "verdict": verdict.as_dict() if verdict else None,
+                    "comparison": [r.as_dict() for r in comparison] if comparison is not None else None})
+        return 0
+    where = f"{board.name} ({board.part})" if board else (est.part or "unknown part")
+    _print_table(f"ESTIMATE (analytical, not a vendor report) for {where}, clock {est.clock_ns} ns", _estimate_rows(est))
+    latency = f"latency {est.latency_cycles} cycles" + (f" = {est.latency_ns:.1f} ns" if est.latency_ns is not None else "")
+    out.print(f"{latency}, II {est.ii} cycles. Error of this model vs real reports: docs/estimator.md")
+    for note in est.notes[1:]:
+        out.print(f"[yellow]note:[/yellow] {note}")
+    if board:
+        _print_table(f"utilization of {board.name} (estimate)", _utilization_rows(est, board, verdict))
+        if verdict.fits:
+            out.print(f"[green]fits[/green] with {args.headroom:.0%} headroom; binding resource: {verdict.binding}")
+        else:
+            out.print(f"[red]does not fit[/red] with {args.headroom:.0%} headroom: over on {', '.join(verdict.over)}; "
+                      f"binding resource: {verdict.binding}")
+    else:
+        out.print(f"no catalog board uses part {est.part}; pass --board for utilization and a verdict")
+    if comparison is not None:
+        if all(r.csynth is None and r.vsynth is None for r in comparison):
+            out.print("no HLS or synthesis reports in this project (run its build_prj.tcl with Vivado/Vitis HLS first)")
+        else:
+            _print_table("estimate / report (error): HLS csynth per layer and total; Vivado synthesis where present",
+                         _comparison_rows(comparison), ["layer", "dsp", "bram18", "lut", "ff", "latency_cycles", "ii", "HLS module"])
+    return 0
+
+
+def _load_model_file(path, args):
+    from hcp_fpga.models import load_model
+
+    return load_model(path, getattr(args, "weights", None), allow_unsafe=args.allow_unsafe)
+
+
 def cmd_demo(args) -> int:
     from hcp_fpga.demo import run_demo
 
@@ -212,6 +319,18 @@ def _add_model_args(p) -> None:
     p.add_argument("--allow-unsafe", action="store_true", help="allow Lambda layers (runs code stored in the file)")
 
 
+def _add_design_args(p) -> None:
+    """The hls4ml settings every command that builds a design takes (defaults: HlsSettings')."""
+    from hcp_fpga.design import BACKENDS, IO_TYPES, STRATEGIES
+
+    p.add_argument("--backend", choices=BACKENDS, help="HLS backend (default: the board's)")
+    p.add_argument("--strategy", choices=STRATEGIES, help="hls4ml strategy (default: Latency)")
+    p.add_argument("--reuse", type=int, help="reuse factor (default 1; checked with hls4ml's rule)")
+    p.add_argument("--io-type", choices=IO_TYPES, help="io_parallel (default) or io_stream")
+    p.add_argument("--precision", help="default precision (default ap_fixed<16,6>; QKeras layers keep theirs)")
+    p.add_argument("--clock", type=float, help="clock period in ns (default: the board's)")
+
+
 def _add_common(p, json_flag: bool = True) -> None:
     if json_flag:
         p.add_argument("--json", action="store_true", help="print JSON on stdout (logs stay on stderr)")
@@ -220,12 +339,12 @@ def _add_common(p, json_flag: bool = True) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from hcp_fpga import __version__
-    from hcp_fpga.design import BACKENDS, IO_TYPES, STRATEGIES
 
     parser = argparse.ArgumentParser(
         prog="hcp-fpga",
-        description="Hardware-coupled pruning for FPGAs: export hls4ml projects, run C simulation, check board budgets.",
+        description="Hardware-coupled pruning for FPGAs: export hls4ml projects, run C simulation, estimate board resource use.",
         epilog="example session:\n  hcp-fpga boards\n  hcp-fpga inspect model.json --weights w.h5\n"
+        "  hcp-fpga estimate model.json --weights w.h5 --board pynq-z2\n"
         "  hcp-fpga export model.json --weights w.h5 --board pynq-z2 -o prj\n  hcp-fpga csim prj --data digits",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
@@ -252,15 +371,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", required=True, help="board name or alias (hcp-fpga boards lists them)")
     p.add_argument("--boards-dir", type=Path, help="extra folder of board YAML files")
     p.add_argument("-o", "--out", type=Path, required=True, help="project folder to create")
-    p.add_argument("--backend", choices=BACKENDS, help="HLS backend (default: the board's)")
-    p.add_argument("--strategy", choices=STRATEGIES, default="Latency")
-    p.add_argument("--reuse", type=int, default=1, help="reuse factor (checked with hls4ml's rule)")
-    p.add_argument("--io-type", choices=IO_TYPES, default="io_parallel")
-    p.add_argument("--precision", default="ap_fixed<16,6>", help="default precision (QKeras layers keep theirs)")
-    p.add_argument("--clock", type=float, help="clock period in ns (default: the board's)")
+    _add_design_args(p)
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     _add_common(p)
     p.set_defaults(func=cmd_export)
+
+    p = add("estimate", "estimate DSP, BRAM, LUT, FF and latency of a model or hls4ml project on a board")
+    _add_model_args(p)
+    p.add_argument("--board", help="board name or alias (required for a model; a project's part picks its board)")
+    p.add_argument("--boards-dir", type=Path, help="extra folder of board YAML files")
+    _add_design_args(p)
+    p.add_argument("--headroom", type=float, default=0.0, help="fraction of each resource to keep free for the verdict (0.2 = 20 %%)")
+    p.add_argument("--compare", action="store_true", help="project folder: show the estimate next to its HLS/synthesis reports")
+    p.add_argument("--model-file", type=Path, help="project folder: model file to read layer shapes from (default: the project's)")
+    _add_common(p)
+    p.set_defaults(func=cmd_estimate)
 
     p = add("csim", "build and run the C simulation of a project and compare it with Keras")
     p.add_argument("project", type=Path, help="a folder written by hcp-fpga export")
@@ -287,6 +412,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "n", None) is not None and args.n < 1:
         parser.error("--n must be >= 1")
+    if getattr(args, "reuse", None) is not None and args.reuse < 1:
+        parser.error("--reuse must be >= 1")
+    if getattr(args, "headroom", None) is not None and not 0.0 <= args.headroom < 1.0:
+        parser.error("--headroom must be in [0, 1), e.g. 0.2 for 20 %")
     try:
         return args.func(args)
     except HcpError as exc:

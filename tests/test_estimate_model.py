@@ -1,5 +1,4 @@
-"""The analytical estimate (work in progress) against real Latency-strategy reports, and its
-monotonicity properties."""
+"""The analytical estimate against real reports (../shared/reports/triples), and its properties."""
 
 from pathlib import Path
 
@@ -18,17 +17,67 @@ from tests.conftest import SHARED, peer
 TRIPLES = SHARED / "reports" / "triples"
 
 
-@pytest.mark.parametrize("name", [
-    "jet-dense-16bit-rf1-xcu250-vhls2019", "jet-dense-pruned75-16bit-xcu250-vhls2019", "jet-keras3layer-vu9p-vhls2019",
-])
-def test_jet_dense_triples_within_15_percent_on_dsp_and_lut(name):
+# Every triple x resource must be within 15 % of its csynth report. Known misses are strict xfails
+# with the reason (docs/estimator.md, blind spots): when the model learns them, these start failing.
+MISSES = {
+    ("jet-dense-16bit-rf1-xcu250-vhls2019", "ff"): "Latency FF: pipeline registers vary -19..+15 % between jet projects",
+    ("jet-qkeras6-pruned75-pynqz2-rf64-vhls2019", "ff"): "Latency strategy at RF 64: registers of the shared schedule not modelled",
+    ("dense16x4-vx690t-vhls2019", "lut"): "single 16x4 layer: fixed I/O logic of tiny designs not modelled",
+    ("dense16x4-vx690t-vhls2019", "ff"): "single 16x4 layer: fixed I/O registers of tiny designs not modelled",
+    ("qconv1d-encoder-8bit-a200t-resource-vhls2020", "ff"): "saturating-accumulator FF fitted at 5 ns (KU15P); this run is 10 ns",
+}
+TRIPLE_NAMES = sorted(p.name for p in TRIPLES.iterdir() if p.is_dir())
+
+
+def _triple_estimate(name):
     model = load_model(*peer("KERAS_3layer")) if "keras3layer" in name else None
-    est = estimate_project(TRIPLES / name, model)
-    real = project_reports(TRIPLES / name)["csynth"]
+    return estimate_project(TRIPLES / name, model), project_reports(TRIPLES / name)["csynth"]
+
+
+@pytest.mark.parametrize("name,resource", [
+    pytest.param(n, r, marks=pytest.mark.xfail(strict=True, reason=MISSES[(n, r)]) if (n, r) in MISSES else ())
+    for n in TRIPLE_NAMES for r in ("dsp", "lut", "ff")
+])
+def test_every_triple_within_15_percent_of_its_hls_report(name, resource):
+    est, real = _triple_estimate(name)
     assert est.source == "estimate"
-    for r in ("dsp", "lut"):
-        assert abs(getattr(est, r) - getattr(real, r)) <= 0.15 * getattr(real, r), (r, getattr(est, r), getattr(real, r))
-    assert est.bram18 == real.bram18  # the two softmax tables, duplicated for 5 parallel reads
+    e, y = getattr(est, resource), getattr(real, resource)
+    assert abs(e - y) <= 0.15 * y, (resource, e, y)
+
+
+@pytest.mark.parametrize("name", TRIPLE_NAMES)
+def test_every_triple_bram_matches_its_report(name):
+    est, real = _triple_estimate(name)
+    assert est.bram18 == real.bram18  # softmax tables, Resource weight memories, io_stream FIFOs
+
+
+def test_io_stream_fifos_follow_the_encoder_report():
+    from hcp_fpga.estimate.model import fifo_bram18
+
+    # Encoder_csynth.rpt FIFO table (Vivado HLS 2020.1): depth 16 x 28 bit -> 0, 32 x 28 -> 2, 66 x 16 -> 1, 68 x 28 -> 2
+    assert [fifo_bram18(d, w, VIVADO) for d, w in ((16, 28), (32, 28), (66, 16), (68, 28), (1, 28))] == [0, 2, 1, 2, 0]
+    est, _ = _triple_estimate("qconv1d-encoder-12bit-vu13p-stream-vhls2020")
+    fifos = [l for l in est.layers if l.kind == "fifo"]
+    assert sum(l.bram18 for l in fifos) == 81 and sum(l.bram18 for l in est.layers if l.kind != "fifo") == 0
+
+
+def test_wide_products_take_two_dsps():
+    from hcp_fpga.estimate.backends import constants_for
+    from hcp_fpga.estimate.model import dsps_per_product
+
+    assert dsps_per_product(16, 16, VIVADO) == 1 and dsps_per_product(27, 18, VIVADO) == 1
+    assert dsps_per_product(28, 12, VIVADO) == 2  # the 12-bit encoder: 28-bit inputs
+    assert dsps_per_product(26, 12, VIVADO) == 1 and dsps_per_product(26, 12, constants_for("Vivado", "xc7z020clg400-1")) == 2
+    assert dsps_per_product(32, 32, VIVADO) == 4
+
+
+def test_latency_at_rf_above_1_caps_multipliers_like_hls4ml():
+    mant = (0b10101 + 32 * np.arange(16 * 64)).reshape(16, 64)  # distinct odd constants, >= 3 CSD digits each
+    mant[:, :48] = 0  # 768 zeros
+    full = estimate_layer(_dense_spec(mant), VIVADO)
+    capped = estimate_layer(_dense_spec(mant, rf=64), VIVADO)
+    # hls4ml: multiplier_limit = ceil(n_in*n_out/RF) - n_zeros/RF = 16 - 12 = 4
+    assert full.dsp == 256 and capped.dsp == 4
 
 
 def test_pruning_moves_dsp_like_the_reports():
@@ -96,3 +145,61 @@ def test_table_sizes_softmax_takes_the_setting_sigmoid_keeps_hls4ml_default():
     specs = {s.name: s for s in layer_specs(tf.keras.Model(inp, out), HlsSettings(softmax_table_size=4096))}
     assert specs["out_softmax"].table_size == 4096
     assert specs["fc_sigmoid"].table_size == 1024  # only softmax tables are enlarged
+
+
+def _spec_of_kind(kind, n_in, n_out, bits, seed, strategy, io_type):
+    rng = np.random.default_rng(seed)
+    mant = rng.integers(-(2 ** (bits - 1)), 2 ** (bits - 1), size=(n_in, n_out))
+    t = Fixed(bits, 4, saturating=bool(seed % 2))
+    common = dict(out_size=n_out * 3, channels=n_out, input=t, result=t, io_type=io_type)
+    if kind in ("dense", "conv1d"):
+        return LayerSpec("l", kind, n_in, n_out, 3 if kind == "conv1d" else 1, mantissas=mant, weight=Fixed(bits, 1), accum=t,
+                         strategy=strategy, reuse_factor=1 + seed % 8, in_pix=3, padded_pix=5 if seed % 3 else 0,
+                         **{**common, "out_size": n_out * (3 if kind == "conv1d" else 1)})
+    return LayerSpec("l", kind, pool_size=1 + seed % 4, table_size=1024, **common)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["dense", "conv1d", "relu", "linear", "softmax", "table", "pool", "bn", "free"]),
+       st.integers(1, 20), st.integers(1, 12), st.integers(2, 32), st.integers(0, 2**31 - 1),
+       st.sampled_from(["Latency", "Resource", "ResourceUnrolled"]), st.sampled_from(["io_parallel", "io_stream"]),
+       st.sampled_from(["Vivado", "Vitis"]))
+def test_estimates_are_never_negative(kind, n_in, n_out, bits, seed, strategy, io_type, backend):
+    from hcp_fpga.estimate.model import estimate_specs
+
+    spec = _spec_of_kind(kind, n_in, n_out, bits, seed, strategy, io_type)
+    est = estimate_specs([spec, spec], backend, 5.0, "xcu250-figd2104-2L-e")
+    for l in est.layers:
+        assert min(l.dsp, l.bram18, l.uram, l.lut, l.ff) >= 0 and l.latency_cycles >= 0 and l.ii >= 1
+    assert est.latency_cycles >= 0 and est.ii >= 1
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, 24), st.integers(1, 16), st.integers(0, 2**31 - 1), st.integers(2, 16), st.integers(2, 16),
+       st.sampled_from(["Latency", "Resource", "ResourceUnrolled"]))
+def test_narrower_operands_never_cost_more_dsp(n_in, n_out, seed, bits_a, bits_b, strategy):
+    """Narrower weights (the same real weights truncated to fewer fractional bits) or narrower inputs
+    never add DSPs."""
+    rng = np.random.default_rng(seed)
+    real = rng.normal(0, 0.5, size=(n_in, n_out))
+    narrow, wide = sorted((bits_a, bits_b))
+    rf = 4 if strategy != "Latency" else 1
+    for w_small, w_big, a_small, a_big in ((narrow, wide, 16, 16), (16, 16, narrow, wide)):
+        small = _dense_spec(Fixed(w_small, 1).mantissas(real), strategy, rf, wbits=w_small, abits=a_small)
+        big = _dense_spec(Fixed(w_big, 1).mantissas(real), strategy, rf, wbits=w_big, abits=a_big)
+        assert estimate_layer(small, VIVADO).dsp <= estimate_layer(big, VIVADO).dsp
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, 24), st.integers(1, 16), st.integers(0, 2**31 - 1), st.integers(10, 24), st.integers(10, 24),
+       st.sampled_from(["Latency", "Resource"]))
+def test_narrower_inputs_never_cost_more_lut_while_products_stay_on_dsp(n_in, n_out, seed, bits_a, bits_b, strategy):
+    """Shrinking a multiplier's input frees LUTs, except where it moves products from DSPs into LUTs
+    (below the DSP threshold), which is what the hardware does; so the DSP/LUT split is held fixed."""
+    rng = np.random.default_rng(seed)
+    mant = rng.integers(-2000, 2000, size=(n_in, n_out))
+    narrow, wide = sorted((bits_a, bits_b))
+    rf = 4 if strategy == "Resource" else 1
+    small = estimate_layer(_dense_spec(mant, strategy, rf, abits=narrow), VIVADO)
+    big = estimate_layer(_dense_spec(mant, strategy, rf, abits=wide), VIVADO)
+    assert small.lut <= big.lut + 1e-9

@@ -118,8 +118,10 @@ def test_fixed_point_parsing_and_csd_digits_by_hand():
 
     from hcp_fpga.estimate.precision import Fixed, csd_digits, parse_fixed
 
-    assert parse_fixed("ap_fixed<16,6>") == Fixed(16, 6, True)
-    assert parse_fixed("ufixed<6,0,RND_CONV,SAT>") == Fixed(6, 0, False)
+    assert parse_fixed("ap_fixed<16,6>") == Fixed(16, 6, True, saturating=False)
+    assert parse_fixed("ufixed<6,0,RND_CONV,SAT>") == Fixed(6, 0, False, saturating=True)
+    assert parse_fixed("ap_fixed<28, 16, AP_RND_ZERO, AP_SAT>").saturating
+    assert not parse_fixed("fixed<6,1,TRN,WRAP,0>").saturating
     assert parse_fixed("ap_int<8>") == Fixed(8, 8, True)
     # 7 = 8-1 (2 digits), 11 = 16-4-1 (3), 21 = 16+4+1 (3), 23 = 16+8-1 (3), 1712 = 2048-256-64-16 (4)
     assert csd_digits(np.array([0, 1, 2, 3, 7, -7, 11, 21, 23, 1712])).tolist() == [0, 1, 1, 2, 2, 2, 3, 3, 3, 4]

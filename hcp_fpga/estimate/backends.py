@@ -7,7 +7,7 @@ docs/estimator.md for the fits and their measured errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,11 @@ class CostConstants:
     # calibration, Vitis 2023.2: 8-bit weights use DSPs, 6-bit ones do not; hls4ml's own
     # VivadoDSPEstimator assumes 9 for Vivado).
     resource_dsp_min_weight_bits: int = 8
+    # DSP multiplier port widths (signed bits): DSP48E2 (UltraScale/UltraScale+) 27x18, DSP48E1
+    # (7-series) 25x18 (Xilinx UG579, UG479). A wider product takes several DSPs: qconv1d-encoder
+    # (28-bit inputs x 12-bit weights, xcvu13p) reports 2 DSPs per product in every layer.
+    dsp_a_bits: int = 27
+    dsp_b_bits: int = 18
     # --- LUT, Latency dense (least squares over 17 dense layers of 5 triples) ----------------
     lut_per_tree_bit: float = 0.726  # adder tree: per adder bit (sum over outputs of (nonzero inputs - 1) x acc bits)
     lut_per_shift_add_bit: float = 1.297  # LUT multipliers: per (CSD digits - 1) adder of (input bits + 6)
@@ -37,6 +42,28 @@ class CostConstants:
     resource_lut_per_acc_bit: float = 6.40  # accumulators and output logic: n_out x accumulator bits
     resource_ff_per_input_bit: float = 2.429
     resource_ff_per_acc_bit: float = 3.436
+    # --- saturating/rounding accumulators (hls4ml 1.0 used the model type, e.g. AP_RND_ZERO/AP_SAT, as
+    # accum_t): per product (Latency) or multiplier (Resource) x accumulator bit. Ratio of sums over
+    # the 5 multiplier modules of qconv1d-encoder-12bit (Latency; per module 11.8-12.5); the Resource
+    # encoders, not used in the fit, give 11.0-11.5 (LUT). FF differs by strategy: Resource fitted on
+    # qconv1d-encoder-8bit-ku15p (3.34; the a200t encoder at 10 ns gives 2.2-3.0).
+    lut_per_saturating_acc_bit: float = 11.8
+    ff_per_saturating_acc_bit: float = 0.98
+    ff_per_saturating_acc_bit_resource: float = 3.34
+    # --- pooling: per comparator/adder bit (io_stream global max pooling of 16 x 16 bit in the
+    # conv1d-vitis2024 project: 894 LUT, 528 FF)
+    lut_pool_per_op_bit: float = 3.5
+    ff_pool_per_op_bit: float = 2.0
+    # --- io_stream FIFOs (Vivado HLS 2020.1 qconv1d-encoder and the hls4ml tutorial SVHN report:
+    # FIFOs up to 16 deep are shift registers; deeper ones take ceil(bits/18) BRAM18 per 1,024 words;
+    # one FIFO per channel). Vitis packs a pixel's channels into one FIFO (conv1d-vitis2024).
+    fifo_srl_max_depth: int = 16
+    fifo_bram_width: int = 18
+    fifo_per_channel: bool = True
+    fifo_ff_bram: float = 46.0  # per BRAM FIFO (45-47 in the encoder report)
+    fifo_ff_srl: float = 6.0  # per shift-register FIFO (5-7)
+    fifo_ff_per_bit: float = 2.1  # packed Vitis FIFOs: 537 FF for 256 bits
+    stream_cycles_per_pixel: int = 1  # io_stream conv: II per input pixel = RF + this (encoder: 135 for 66+2 pixels)
     # --- activations (io_parallel) -------------------------------------------------------------
     lut_relu_per_bit: float = 1.75  # jet rf1: ReLU on 64 x 16 bit = 1,792 LUT
     lut_relu_round_sat_per_input_bit: float = 3.8  # quantized ReLU (round + saturate), jet-qkeras6: 56-65 per element of 16 bits
@@ -51,10 +78,16 @@ class CostConstants:
 
 
 VIVADO = CostConstants()
-VITIS = CostConstants()
+# Vitis HLS packs a stream's array into one FIFO (36-bit wide BRAM words: 128 x 256 bit = 8 BRAM18 in
+# conv1d-vitis2024) and needs 2 cycles more per pixel (II 390 for 130 padded pixels at RF 1).
+VITIS = replace(VIVADO, fifo_per_channel=False, fifo_bram_width=36, stream_cycles_per_pixel=2)
 
 BACKENDS = {"Vivado": VIVADO, "Vitis": VITIS}
 
 
-def constants_for(backend: str) -> CostConstants:
-    return BACKENDS.get(backend, VIVADO)
+def constants_for(backend: str, part: str | None = None) -> CostConstants:
+    """Constants of ``backend``, with the DSP port width of ``part``'s family (7-series: DSP48E1)."""
+    c = BACKENDS.get(backend, VIVADO)
+    if part and part.lower().startswith("xc7"):
+        c = replace(c, dsp_a_bits=25)
+    return c

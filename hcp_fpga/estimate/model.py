@@ -7,6 +7,7 @@ constants and its measured error against real reports. Backend constants live in
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Iterable
 
 import numpy as np
@@ -31,9 +32,48 @@ def bram18_for(depth: int, width: int) -> int:
 
 
 def _accumulator_bits(spec: LayerSpec) -> int:
-    """Adder/accumulator width: the layer's result type, capped where a lossless 'auto' type
-    would exceed what the products can need."""
-    return min(spec.result.width, 2 * spec.input.width + 8)
+    """Adder/accumulator width: the layer's accumulator (else result) type, capped where a lossless
+    'auto' type would exceed what the products can need."""
+    acc = spec.accum or spec.result
+    return min(acc.width, 2 * spec.input.width + 8)
+
+
+def _saturating_accumulator(spec: LayerSpec) -> bool:
+    return spec.accum is not None and spec.accum.saturating
+
+
+def dsps_per_product(a_bits: int, w_bits: int, c: CostConstants) -> int:
+    """DSP slices one a x w product takes: one while it fits the DSP's multiplier ports (25x18 on
+    7-series DSP48E1, 27x18 on DSP48E2), more when either operand is wider (partial products)."""
+    big, small = max(a_bits, w_bits), min(a_bits, w_bits)
+    return math.ceil(big / c.dsp_a_bits) * math.ceil(small / c.dsp_b_bits)
+
+
+def _parallel_outputs(spec: LayerSpec) -> int:
+    """Output elements computed (and registered) at once: the whole tensor in io_parallel dense and
+    activation layers; one pixel's channels where the layer walks over pixels (conv, io_stream)."""
+    if spec.io_type == "io_stream" or spec.kind in ("conv1d", "conv2d"):
+        return spec.channels
+    return spec.out_size
+
+
+def _pixel_steps(spec: LayerSpec) -> int:
+    """Positions a layer steps through one at a time: conv outputs (io_parallel, hls4ml's default
+    ParallelizationFactor 1), input pixels incl. padding (io_stream), 1 for io_parallel dense."""
+    if spec.io_type == "io_stream":
+        return max(spec.padded_pix, spec.in_pix, 1)
+    return spec.n_pix if spec.kind in ("conv1d", "conv2d") else 1
+
+
+def _distinct_products(mantissas: np.ndarray, on_dsp: np.ndarray) -> int:
+    """DSP products after the HLS tool shares them: one input times constants that differ only in
+    sign or a power-of-two factor (x*11, x*-11, x*22) needs one multiplier. Rows are inputs."""
+    rows, cols = np.nonzero(on_dsp)
+    if rows.size == 0:
+        return 0
+    v = np.abs(mantissas[rows, cols]).astype(np.int64)
+    odd = v // (v & -v)  # strip trailing zero bits
+    return int(np.unique(np.stack([rows, odd]), axis=1).shape[1])
 
 
 def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
@@ -45,14 +85,18 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     shift_adds = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0).sum()
     tree_adders = np.maximum(nonzero.sum(axis=0) - 1, 0).sum()
     acc = _accumulator_bits(spec)
-    # io_parallel convolutions unroll every output position; io_stream reuses one set per pixel.
-    copies = spec.n_pix if (spec.kind != "dense" and spec.io_type == "io_parallel") else 1
-    dsp = float(on_dsp.sum()) * copies
-    lut = (c.lut_per_tree_bit * tree_adders * acc + c.lut_per_shift_add_bit * shift_adds * (a + 6)) * copies + c.lut_per_dsp * dsp
-    ff = c.ff_per_dsp * dsp + c.ff_per_stage_bit * spec.out_size * spec.result.width * copies
+    products = _distinct_products(m, on_dsp)
     rf = max(spec.reuse_factor, 1)
-    return LayerEstimate(spec.name, spec.kind, dsp=dsp, lut=lut, ff=ff,
-                         latency_cycles=c.latency_dense_cycles + rf - 1, ii=rf)
+    if rf > 1:  # hls4ml's ALLOCATION pragma caps the 'mul' instances at this (core_templates.py)
+        products = min(products, max(math.ceil(m.size / rf) - int((~nonzero).sum()) // rf, 0))
+    dsp = float(products) * dsps_per_product(a, spec.weight.width, c)
+    lut = c.lut_per_tree_bit * tree_adders * acc + c.lut_per_shift_add_bit * shift_adds * (a + 6) + c.lut_per_dsp * dsp
+    ff = c.ff_per_dsp * dsp + c.ff_per_stage_bit * _parallel_outputs(spec) * spec.result.width
+    if _saturating_accumulator(spec):
+        lut += c.lut_per_saturating_acc_bit * float(nonzero.sum()) * acc
+        ff += c.ff_per_saturating_acc_bit * float(nonzero.sum()) * acc
+    return LayerEstimate(spec.name, spec.kind, dsp=dsp, lut=lut, ff=ff, latency_cycles=c.latency_dense_cycles + rf - 1,
+                         ii=rf)
 
 
 def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
@@ -68,17 +112,20 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
             slots = spec.mantissas.T.reshape(block, rf)
             multipliers = int(np.count_nonzero(np.any(slots != 0, axis=1)))
     on_dsp = w >= c.resource_dsp_min_weight_bits and a >= c.dsp_min_input_bits
-    dsp = float(multipliers if on_dsp else 0)
+    dsp = float(multipliers * dsps_per_product(a, w, c) if on_dsp else 0)
     bram = float(bram18_for(rf, block * w)) if rf > 1 else 0.0
     acc = _accumulator_bits(spec)
     lut = c.resource_lut_per_input_bit * spec.n_in * a + c.resource_lut_per_acc_bit * spec.n_out * acc
     ff = c.resource_ff_per_input_bit * spec.n_in * a + c.resource_ff_per_acc_bit * spec.n_out * acc
+    if _saturating_accumulator(spec):
+        lut += c.lut_per_saturating_acc_bit * multipliers * acc
+        ff += c.ff_per_saturating_acc_bit_resource * multipliers * acc
     return LayerEstimate(spec.name, spec.kind, dsp=dsp, bram18=bram, lut=lut, ff=ff,
                          latency_cycles=rf + c.latency_resource_extra_cycles, ii=rf)
 
 
 def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
-    n = spec.out_size
+    n = _parallel_outputs(spec)
     if spec.kind == "softmax":
         exp_copies = math.ceil(n / 2)  # n parallel lookups, two ports per block RAM
         bram = (exp_copies + 1) * bram18_for(spec.table_size, c.bram_width_bits)
@@ -89,6 +136,9 @@ def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         return LayerEstimate(spec.name, "table", bram18=float(bram), lut=c.lut_relu_per_bit * n * spec.result.width,
                              latency_cycles=c.latency_activation_cycles, ii=1)
     narrows = spec.result.integer < spec.input.integer or spec.result.frac < spec.input.frac
+    if spec.kind == "linear":  # a cast: free unless it rounds/saturates to a narrower type
+        lut = c.lut_relu_round_sat_per_input_bit * n * spec.input.width if narrows and spec.result.saturating else 0.0
+        return LayerEstimate(spec.name, "linear", lut=lut, latency_cycles=c.latency_activation_cycles if lut else 0, ii=1)
     if spec.kind == "relu" and narrows and spec.result.width < spec.input.width // 2:
         lut = c.lut_relu_round_sat_per_input_bit * n * spec.input.width
     else:
@@ -98,25 +148,96 @@ def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     return LayerEstimate(spec.name, spec.kind, lut=lut, ff=ff, latency_cycles=c.latency_activation_cycles, ii=1)
 
 
+def _pool(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
+    """Max/average pooling: (window - 1) comparators or adders per output element computed at once."""
+    n = _parallel_outputs(spec)
+    ops = n * max(spec.pool_size - 1, 1) if spec.io_type == "io_parallel" else n
+    bits = spec.result.width
+    return LayerEstimate(spec.name, "pool", lut=c.lut_pool_per_op_bit * ops * bits, ff=c.ff_pool_per_op_bit * ops * bits,
+                         latency_cycles=c.latency_activation_cycles, ii=1)
+
+
+def _batchnorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
+    """hls4ml's BatchNormalization: one scale multiply and one bias add per element computed at once."""
+    n = _parallel_outputs(spec)
+    a = spec.input.width
+    dsp = float(n * dsps_per_product(a, spec.result.width, c)) if a >= c.dsp_min_input_bits else 0.0
+    lut = c.lut_per_tree_bit * n * spec.result.width + c.lut_per_dsp * dsp
+    return LayerEstimate(spec.name, "bn", dsp=dsp, lut=lut, ff=c.ff_per_stage_bit * n * spec.result.width,
+                         latency_cycles=c.latency_dense_cycles, ii=1)
+
+
 def estimate_layer(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     if spec.kind in ("dense", "conv1d", "conv2d"):
         if spec.strategy in ("Resource", "ResourceUnrolled"):
-            return _dense_resource(spec, c)
-        return _dense_latency(spec, c)
-    if spec.kind in ("relu", "softmax", "table"):
+            est = _dense_resource(spec, c)
+        else:
+            est = _dense_latency(spec, c)
+        steps = _pixel_steps(spec)
+        if steps > 1:  # one multiplier array walks over the positions, pipelined at II = RF
+            overhead = c.stream_cycles_per_pixel if spec.io_type == "io_stream" else 0
+            ii = steps * (est.ii + overhead)
+            est = replace(est, ii=ii, latency_cycles=ii + (est.latency_cycles or 0))
+        return est
+    if spec.kind in ("relu", "linear", "softmax", "table"):
         return _activation(spec, c)
-    return LayerEstimate(spec.name, spec.kind, latency_cycles=0, ii=1)  # free, pool, bn: not modelled yet
+    if spec.kind == "pool":
+        return _pool(spec, c)
+    if spec.kind == "bn":
+        return _batchnorm(spec, c)
+    # Flatten, Reshape, Dropout: wiring; 'unmodelled' layers are named in the estimate's notes
+    return LayerEstimate(spec.name, spec.kind, latency_cycles=0, ii=1)
+
+
+def fifo_bram18(depth: int, width: int, c: CostConstants) -> int:
+    """Block RAMs of one io_stream FIFO; shallow ones are shift registers (0)."""
+    if depth <= c.fifo_srl_max_depth:
+        return 0
+    return math.ceil(width / c.fifo_bram_width) * math.ceil(depth / (18 * 1024 // c.fifo_bram_width))
+
+
+def _stream_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimate]:
+    """The FIFOs between io_stream layers: one per layer output (one per channel on Vivado HLS,
+    one packed FIFO on Vitis), depth = positions, plus the zero-padding layer's FIFO for 'same' convs.
+    Folded casts (linear), wiring layers and the model output have none."""
+    fifos = []
+    carrying = [s for s in specs if s.kind not in ("free", "linear")]
+    for i, s in enumerate(carrying):
+        queues = []
+        if s.padded_pix:  # the padding layer hls4ml inserts before a 'same' conv
+            queues.append((f"{s.name}_pad", s.padded_pix, s.in_channels, s.input.width))
+        if i < len(carrying) - 1:
+            queues.append((f"{s.name}_out", max(s.out_size // max(s.channels, 1), 1), s.channels, s.result.width))
+        for name, depth, channels, bits in queues:
+            if c.fifo_per_channel:
+                bram = channels * fifo_bram18(depth, bits, c)
+                ff = channels * (c.fifo_ff_bram if fifo_bram18(depth, bits, c) else c.fifo_ff_srl)
+            else:
+                bram = fifo_bram18(depth, channels * bits, c)
+                ff = c.fifo_ff_per_bit * channels * bits
+            fifos.append(LayerEstimate(name, "fifo", bram18=float(bram), ff=float(ff), latency_cycles=0, ii=1))
+    return fifos
 
 
 def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, part: str | None = None) -> Estimate:
-    """Total of the per-layer estimates; latency is the sum along the (sequential) graph, II the max."""
-    c = constants_for(backend)
+    """Total of the per-layer estimates. io_parallel: latency is the sum along the (sequential) graph,
+    II the maximum. io_stream: the layers run concurrently (dataflow), so the slowest layer's pixel
+    loop sets the II and the latency is that plus every layer's pipeline depth."""
+    c = constants_for(backend, part)
     specs = list(specs)
     layers = [estimate_layer(s, c) for s in specs]
-    latency = sum(l.latency_cycles or 0 for l in layers)
     ii = max((l.ii or 1) for l in layers)
-    return Estimate.from_layers("estimate", layers, latency, ii, clock_ns, part=part,
-                                notes=("analytical estimate; see docs/estimator.md for its error",))
+    if specs and specs[0].io_type == "io_stream":
+        layers += _stream_fifos(specs, c)
+        depth = sum((l.latency_cycles or 0) - (l.ii or 1) if (l.ii or 1) > 1 else (l.latency_cycles or 0) for l in layers)
+        latency = ii + depth
+    else:
+        latency = sum(l.latency_cycles or 0 for l in layers)
+    notes = ["analytical estimate; see docs/estimator.md for its error"]
+    unmodelled = [s.name for s in specs if s.kind == "unmodelled"]
+    if unmodelled:
+        notes.append(f"not priced (counted as 0): {', '.join(unmodelled)}")
+    return Estimate.from_layers("estimate", layers, latency, ii, clock_ns, part=part, notes=tuple(notes))
 
 
 def estimate_design(design) -> Estimate:
@@ -125,23 +246,47 @@ def estimate_design(design) -> Estimate:
     return estimate_specs(layer_specs(design.model, s), s.backend, s.clock_ns, design.board.part)
 
 
-def estimate_project(project_dir, model=None) -> Estimate:
-    """Estimate of an hls4ml project folder from what it holds: ``hls4ml_config.yml``, the weights
-    in ``firmware/weights/*.txt`` (the exact values synthesized) and the Keras model for the
-    architecture (``model`` if given, else the project's ``keras_model.h5``/``hcp_model.json``)."""
+def is_project_dir(path) -> bool:
+    """Does ``path`` look like an hls4ml project folder (has ``hls4ml_config.yml``)?"""
     from pathlib import Path
 
-    from hcp_fpga.estimate.precision import parse_fixed
-    from hcp_fpga.estimate.spec import apply_project_precisions, read_hls4ml_config, settings_from_config
+    return Path(path).is_dir() and (Path(path) / "hls4ml_config.yml").is_file()
+
+
+def _project_model(project_dir):
+    """The Keras model a project was made from: hcp_fpga's copy, else hls4ml's ``keras_model.*``."""
+    from hcp_fpga.errors import ModelLoadError
     from hcp_fpga.models import load_model
 
+    if (project_dir / "hcp_model.json").exists():
+        return load_model(project_dir / "hcp_model.json", project_dir / "hcp_model_weights.h5")
+    for name in ("keras_model.h5", "keras_model.keras"):
+        if (project_dir / name).exists():
+            try:
+                return load_model(project_dir / name)
+            except ModelLoadError as exc:
+                raise ModelLoadError(f"{exc} (needed for the layer shapes of project '{project_dir}'; pass the model "
+                                     "with --model-file)") from None
+    raise ModelLoadError(f"project '{project_dir}' holds no model file (hcp_model.json, keras_model.h5/.keras); "
+                         "pass the model with --model-file")
+
+
+def estimate_project(project_dir, model=None) -> Estimate:
+    """Estimate of an hls4ml project folder from what it holds: ``hls4ml_config.yml`` (strategy,
+    reuse factors, precisions), the weights in ``firmware/weights/*.txt`` (the exact values
+    synthesized) and the Keras model for the architecture (``model`` if given, else the project's)."""
+    from pathlib import Path
+
+    from hcp_fpga.errors import ConfigError
+    from hcp_fpga.estimate.precision import parse_fixed
+    from hcp_fpga.estimate.spec import apply_project_precisions, read_hls4ml_config, settings_from_config
+
     project_dir = Path(project_dir)
+    if not is_project_dir(project_dir):
+        raise ConfigError(f"'{project_dir}' is not an hls4ml project (no hls4ml_config.yml); pass a project folder or a model file")
     config = read_hls4ml_config(project_dir)
     if model is None:
-        if (project_dir / "hcp_model.json").exists():
-            model = load_model(project_dir / "hcp_model.json", project_dir / "hcp_model_weights.h5")
-        else:
-            model = load_model(project_dir / "keras_model.h5")
+        model = _project_model(project_dir)
     _load_txt_weights(model, project_dir / "firmware" / "weights")
     settings = settings_from_config(config, [l.name for l in model.layers])
     part = config.get("Part") or config.get("XilinxPart")

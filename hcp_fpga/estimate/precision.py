@@ -15,6 +15,9 @@ class Fixed:
     width: int
     integer: int
     signed: bool = True
+    # rounds (AP_RND*) or saturates (AP_SAT*) instead of truncating and wrapping: costs logic on every
+    # assignment, which matters for accumulators (hls4ml 1.0 projects used the model type for them)
+    saturating: bool = False
 
     @property
     def frac(self) -> int:
@@ -35,7 +38,10 @@ def parse_fixed(text: str) -> Fixed:
         raise ValueError(f"not a fixed-point type: {text!r}")
     unsigned, kind, width, integer = m.groups()
     width = int(width)
-    return Fixed(width, width if kind == "int" else int(integer if integer is not None else width), signed=not unsigned)
+    modes = text.upper().split(">")[0].split(",")[2:]
+    saturating = any("RND" in mode or "SAT" in mode for mode in modes)
+    return Fixed(width, width if kind == "int" else int(integer if integer is not None else width), signed=not unsigned,
+                 saturating=saturating)
 
 
 def csd_digits(mantissas: np.ndarray) -> np.ndarray:

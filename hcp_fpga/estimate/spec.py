@@ -18,14 +18,18 @@ from hcp_fpga.estimate.precision import Fixed, parse_fixed
 FREE_KINDS = {"InputLayer", "Flatten", "Reshape", "Dropout", "Permute"}
 POOL_KINDS = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
               "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D"}
-TABLE_ACTIVATIONS = {"softmax", "sigmoid", "tanh"}
+TABLE_ACTIVATIONS = {"softmax", "sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "hard_sigmoid", "swish", "gelu"}
+# activation layer classes -> the cost kind hls4ml's implementation has (ELU: exp table; leaky/parametric
+# ReLU: a compare and a constant multiply per element)
+ACTIVATION_KINDS = {"ReLU": "relu", "Softmax": "softmax", "ELU": "table", "LeakyReLU": "relu", "PReLU": "relu",
+                    "ThresholdedReLU": "relu", "Activation": "relu"}
 HLS4ML_TABLE_SIZE = 1024  # hls4ml's default activation table size
 
 
 @dataclass(frozen=True)
 class LayerSpec:
     name: str
-    kind: str  # dense | conv1d | conv2d | relu | softmax | table | bn | pool | free
+    kind: str  # dense | conv1d | conv2d | relu | linear | softmax | table | bn | pool | free | unmodelled
     n_in: int = 0  # multiplier-array inputs (Dense inputs; kernel*channels for conv)
     n_out: int = 0  # multiplier-array outputs (units / filters)
     n_pix: int = 1  # output positions a conv computes (1 for Dense)
@@ -35,6 +39,11 @@ class LayerSpec:
     weight: Optional[Fixed] = None
     input: Fixed = Fixed(16, 6)
     result: Fixed = Fixed(16, 6)
+    accum: Optional[Fixed] = None  # accumulator type (None: as wide as the products need, not saturating)
+    in_pix: int = 1  # input positions (io_stream reads one per step)
+    padded_pix: int = 0  # input positions after 'same' zero padding (io_stream adds a padding layer + FIFO)
+    in_channels: int = 1
+    pool_size: int = 1  # positions one pooling output reduces
     strategy: str = "Latency"
     reuse_factor: int = 1
     io_type: str = "io_parallel"
@@ -61,6 +70,26 @@ def _quantizer_fixed(q, default: Fixed) -> Fixed:
 def _table_size(kind: str, settings) -> int:
     """Lookup-table entries: the softmax setting for softmax (as the export applies it), hls4ml's 1,024 otherwise."""
     return (settings.softmax_table_size or HLS4ML_TABLE_SIZE) if kind == "softmax" else HLS4ML_TABLE_SIZE
+
+
+def _geometry(layer) -> dict:
+    """Input positions, channels and (for 'same' padding) padded positions of a conv/pool layer."""
+    shape = layer.input_shape[0] if isinstance(layer.input_shape, list) else layer.input_shape
+    spatial = [int(d) for d in shape[1:-1]]
+    in_pix = int(np.prod(spatial)) if spatial else 1
+    geo = dict(in_pix=in_pix, in_channels=int(shape[-1]) if len(shape) > 1 else 1)
+    if getattr(layer, "padding", "valid") == "same" and hasattr(layer, "kernel_size"):
+        out = layer.output_shape[1:-1]
+        padded = 1
+        for n, o, k, st in zip(spatial, out, layer.kernel_size, layer.strides):
+            padded *= n + max((int(o) - 1) * st + k - n, 0)
+        if padded > in_pix:
+            geo["padded_pix"] = padded
+    if hasattr(layer, "pool_size"):
+        geo["pool_size"] = int(np.prod(layer.pool_size))
+    elif type(layer).__name__.startswith("Global"):
+        geo["pool_size"] = in_pix
+    return geo
 
 
 def _activation_name(layer) -> str:
@@ -94,7 +123,7 @@ def layer_specs(model, settings) -> list[LayerSpec]:
             acc = Fixed(min(wtype.width + current.width + int(np.ceil(np.log2(max(n_in, 2)))), 64),
                         min(wtype.integer + current.integer + int(np.ceil(np.log2(max(n_in, 2)))), 64))
             specs.append(LayerSpec(layer.name, MULT_LAYER_KINDS[cls], n_in, n_out, n_pix, mantissas=mant, weight=wtype,
-                                   input=current, result=acc, **common))
+                                   input=current, result=acc, accum=acc, **_geometry(layer), **common))
             current = acc
             act = _activation_name(layer)
             if act not in ("linear", "quantized_bits"):
@@ -105,21 +134,27 @@ def layer_specs(model, settings) -> list[LayerSpec]:
         elif cls in FREE_KINDS:
             specs.append(LayerSpec(layer.name, "free", input=current, result=current, **common))
         elif cls in POOL_KINDS:
-            specs.append(LayerSpec(layer.name, "pool", input=current, result=current, **common))
+            specs.append(LayerSpec(layer.name, "pool", input=current, result=current, **_geometry(layer), **common))
         elif cls in ("BatchNormalization", "QBatchNormalization"):
             specs.append(LayerSpec(layer.name, "bn", input=current, result=default, **common))
             current = default
-        else:  # activations: Activation, QActivation, ReLU, Softmax, ...
+        elif cls in ACTIVATION_KINDS or cls == "QActivation":
             if cls == "QActivation":
                 result = _quantizer_fixed(getattr(layer, "quantizer", None), default)
                 act = type(getattr(layer, "quantizer", None)).__name__
-                kind = "relu" if "relu" in act else "table"
-            else:
-                act = "softmax" if cls == "Softmax" else ("relu" if cls == "ReLU" else _activation_name(layer))
-                kind = "softmax" if act == "softmax" else ("relu" if act == "relu" else ("table" if act in TABLE_ACTIVATIONS else "relu"))
+                # quantized_bits is a linear activation to hls4ml: a cast, folded into the layer before
+                kind = "relu" if "relu" in act else ("linear" if act == "quantized_bits" else "table")
+            elif cls == "Activation":
+                act = _activation_name(layer)
+                kind = {"softmax": "softmax", "relu": "relu", "linear": "linear"}.get(act, "table" if act in TABLE_ACTIVATIONS else "relu")
                 result = default
+            else:
+                kind, result = ACTIVATION_KINDS[cls], default
             specs.append(LayerSpec(layer.name, kind, input=current, result=result, table_size=_table_size(kind, s), **common))
             current = result
+        else:  # hls4ml converts it, this model does not price it yet (the estimate's notes name it)
+            specs.append(LayerSpec(layer.name, "unmodelled", input=current, result=default, **common))
+            current = default
     return specs
 
 
@@ -136,8 +171,18 @@ _IgnoreTags.add_multi_constructor("!", lambda loader, suffix, node: loader.const
 def read_hls4ml_config(project_dir) -> dict:
     from pathlib import Path
 
+    from hcp_fpga.errors import ConfigError
+
     path = Path(project_dir) / "hls4ml_config.yml"
-    return yaml.load(path.read_text(), Loader=_IgnoreTags)
+    try:
+        config = yaml.load(path.read_text(), Loader=_IgnoreTags)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise ConfigError(f"'{path}' is not valid YAML{line}; fix or re-export the project") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"'{path}' is not an hls4ml config (expected a mapping); re-export the project")
+    return config
 
 
 def settings_from_config(config: dict, layer_names: list[str]):
@@ -167,8 +212,9 @@ def settings_from_config(config: dict, layer_names: list[str]):
 
 
 def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixed) -> list[LayerSpec]:
-    """Result types as the project's config names them per layer. A layer without one gets the
-    model default: configs written before hls4ml's ``auto`` types kept every result there."""
+    """Result/accumulator types and table sizes as the project's config names them per layer. A
+    layer without a type gets the model default: configs written before hls4ml's ``auto`` types
+    kept every result (and accumulator) there."""
     from dataclasses import replace
 
     from hcp_fpga.models import MULT_LAYER_KINDS
@@ -176,12 +222,21 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
     layers = (config.get("HLSConfig", {}).get("LayerName", {}) or {})
     out = []
     for spec in specs:
-        prec = (layers.get(spec.name, {}) or {}).get("Precision", {})
-        result = prec.get("result") if isinstance(prec, dict) else None
+        layer_config = layers.get(spec.name, {}) or {}
+        if spec.kind in ("softmax", "table") and isinstance(layer_config.get("TableSize"), int):
+            spec = replace(spec, table_size=layer_config["TableSize"])
+        prec = layer_config.get("Precision", {})
+        prec = prec if isinstance(prec, dict) else {}
+        result, accum = prec.get("result"), prec.get("accum")
         if result and result != "auto":
             spec = replace(spec, result=parse_fixed(result))
-        elif spec.kind in MULT_LAYER_KINDS.values() and not (isinstance(prec, dict) and prec.get("result") == "auto"):
+        elif spec.kind in MULT_LAYER_KINDS.values() and result != "auto":
             spec = replace(spec, result=default)
+        if spec.kind in MULT_LAYER_KINDS.values():
+            if accum and accum != "auto":
+                spec = replace(spec, accum=parse_fixed(accum))
+            elif accum != "auto":
+                spec = replace(spec, accum=default)  # hls4ml < 1.1: accum_t is the model's default type
         out.append(spec)
     # the input type of each layer is the result type of the one before it
     for i in range(1, len(out)):

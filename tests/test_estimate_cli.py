@@ -1,0 +1,96 @@
+"""``hcp-fpga estimate``: a model on a board, a project folder, and --compare against real reports."""
+
+import json
+import shutil
+
+import pytest
+
+from hcp_fpga.estimate.compare import compare, match_layers
+from hcp_fpga.estimate.model import estimate_design, estimate_project
+from hcp_fpga.estimate.reports import project_reports
+from tests.conftest import SHARED, peer, run_cli
+
+CONV1D = SHARED / "reports" / "conv1d-vitis2024-u250"
+ENCODER = SHARED / "reports" / "triples" / "qconv1d-encoder-12bit-vu13p-stream-vhls2020"
+
+
+def test_model_on_a_board_gives_per_layer_totals_and_a_verdict(capsys):
+    model, weights = peer("qkeras_3layer")
+    assert run_cli("estimate", model, "--weights", weights, "--board", "pynq-z2", "--headroom", "0.2", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    est = data["estimate"]
+    assert est["source"] == "estimate" and data["board"] == "pynq-z2"
+    assert [l["name"] for l in est["layers"]][:2] == ["fc1", "relu1"]
+    assert est["dsp"] == pytest.approx(sum(l["dsp"] for l in est["layers"]))
+    verdict = data["verdict"]
+    # the unpruned 6-bit jet tagger is LUT-heavy: by the estimate it does not fit a Zynq-7020 with 20 % headroom
+    assert verdict["fits"] is False and verdict["binding"] == "lut" and "lut" in verdict["over"]
+    assert verdict["utilization"]["lut"] == pytest.approx(est["lut"] / 53200)
+
+
+def test_human_output_labels_the_estimate(capsys):
+    model, weights = peer("qkeras_3layer")
+    assert run_cli("estimate", model, "--weights", weights, "--board", "vcu118", "--strategy", "Resource", "--reuse", "4") == 0
+    out = capsys.readouterr().out
+    assert "ESTIMATE (analytical, not a vendor report)" in out and "fits with 0% headroom" in out
+
+
+def test_project_compare_shows_estimate_hls_and_synthesis(capsys):
+    assert run_cli("estimate", CONV1D, "--compare", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["board"] == "alveo-u250"  # found from the project's part
+    rows = {(r["scope"], r["resource"]): r for r in data["comparison"]}
+    assert rows[("total", "dsp")]["csynth"] == 467 and rows[("total", "dsp")]["vsynth"] == 467
+    assert rows[("total", "lut")]["vsynth"] == 8565
+    conv = rows[("conv1", "dsp")]
+    assert conv["module"].startswith("conv_1d_cl") and conv["csynth"] == 370
+    assert abs(conv["error_vs_csynth_pct"]) < 15
+    assert rows[("dense_4_softmax", "bram18")]["module"].startswith("softmax")
+
+
+def test_layers_match_modules_by_size_when_names_carry_no_index():
+    est = estimate_project(SHARED / "reports" / "triples" / "jet-dense-16bit-rf1-xcu250-vhls2019")
+    pairs = {ours.name: theirs for ours, theirs in match_layers(est, project_reports(
+        SHARED / "reports" / "triples" / "jet-dense-16bit-rf1-xcu250-vhls2019")["csynth"])}
+    # docs/estimator.md: fc1 468, fc2 557, fc3 310, output 110 DSP (mapped from the layer sizes)
+    assert {n: pairs[n].dsp for n in ("fc1", "fc2", "fc3", "output")} == {"fc1": 468, "fc2": 557, "fc3": 310, "output": 110}
+
+
+def test_compare_without_reports_has_only_totals():
+    est = estimate_project(ENCODER)
+    rows = compare(est, {})
+    assert {r.scope for r in rows} == {"total"} and all(r.csynth is None and r.error_vs_csynth is None for r in rows)
+
+
+def test_project_estimate_equals_design_estimate(qkeras_project, qkeras_3layer):
+    from hcp_fpga.boards import load_board
+    from hcp_fpga.design import Design
+
+    a = estimate_design(Design.create(qkeras_3layer, load_board("vcu118")))
+    b = estimate_project(qkeras_project.out_dir)
+    assert (a.dsp, a.bram18) == (b.dsp, b.bram18)  # same weights, same softmax table (4,096 entries)
+    assert b.lut == pytest.approx(a.lut, rel=0.01) and b.ff == pytest.approx(a.ff, rel=0.01)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["MODEL", "--board", "pynq-z2", "--compare"], "--compare needs a project folder"),
+    (["MODEL"], "--board is required"),
+    (["MODEL", "--board", "pynq"], "did you mean 'pynq-z2'"),
+    ([str(CONV1D), "--strategy", "Resource"], "do not apply to a project folder"),
+])
+def test_bad_input_is_one_line_exit_2(argv, message, capsys):
+    model, weights = peer("qkeras_3layer")
+    argv = [str(model) if a == "MODEL" else a for a in argv]
+    extra = ["--weights", str(weights)] if argv[0] == str(model) else []
+    assert run_cli("estimate", *argv, *extra) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_malformed_project_config_is_one_line_exit_2(tmp_path, capsys):
+    prj = tmp_path / "prj"
+    shutil.copytree(CONV1D, prj)
+    (prj / "hls4ml_config.yml").write_text("Backend: [Vitis\nIOType: io_stream\n")
+    assert run_cli("estimate", prj) == 2
+    err = capsys.readouterr().err.strip()
+    assert "is not valid YAML" in err and len(err.splitlines()) == 1
