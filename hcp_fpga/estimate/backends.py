@@ -33,8 +33,14 @@ class CostConstants:
     lut_per_shift_add_bit: float = 1.297  # LUT multipliers: per (CSD digits - 1) adder of (input bits + 6)
     lut_per_dsp: float = 11.9  # glue per DSP product (0.744 per bit of a 16-bit result)
     # --- FF, Latency dense -------------------------------------------------------------------
-    ff_per_dsp: float = 3.85  # least squares over the same 17 layers (pipelining is noisy per layer)
-    ff_per_stage_bit: float = 0.8  # registers between layers: per output element bit (jet rf1 top level)
+    # Pipelined layers: FF per DSP, ratio of sums over the 14 registered dense modules of the four
+    # 16-bit jet triples (per project 3.5-5.1). A layer is pipelined when its widest output sums at
+    # least this many products (modules summing <= 11 had no registers, >= 16 had them).
+    ff_per_dsp: float = 4.12
+    registered_min_products: int = 12
+    # Registers between layers of a pipelined design, per output bit: mean over the five jet triples
+    # of (top-level FF - input registers) / layer output bits (0.51-0.82).
+    ff_per_stage_bit: float = 0.7
     # --- Resource strategy LUT/FF per dense layer (benchmarks/fit_resource.py: non-negative least
     # squares on half of the wa-hls4ml Vitis 2023.2 sample; held-out SMAPE LUT 8.7 %, FF 7.2 %).
     # A per-layer constant and a LUT-multiplier term were in the fit and came out 0.
@@ -50,10 +56,15 @@ class CostConstants:
     lut_per_saturating_acc_bit: float = 11.8
     ff_per_saturating_acc_bit: float = 0.98
     ff_per_saturating_acc_bit_resource: float = 3.34
-    # --- pooling: per comparator/adder bit (io_stream global max pooling of 16 x 16 bit in the
-    # conv1d-vitis2024 project: 894 LUT, 528 FF)
-    lut_pool_per_op_bit: float = 3.5
-    ff_pool_per_op_bit: float = 2.0
+    # --- pooling, per comparator (max) or adder (avg) bit: io_parallel from hls4ml's Vitis 2024.1
+    # CI baselines (MaxPooling1D/2D 2.45, AveragePooling1D/2D 1.43/1.07 -> 1.25); io_stream per
+    # channel bit from the global max pooling of 16 x 16 bit in conv1d-vitis2024 (894 LUT, 528 FF).
+    lut_pool_max_per_op_bit: float = 2.45
+    lut_pool_avg_per_op_bit: float = 1.25
+    lut_pool_stream_per_bit: float = 3.5
+    ff_pool_stream_per_bit: float = 2.0
+    # --- io_parallel Latency designs register their input array (pooling baselines: FF = input bits + 2)
+    ff_per_input_bit: float = 1.0
     # --- io_stream FIFOs (Vivado HLS 2020.1 qconv1d-encoder and the hls4ml tutorial SVHN report:
     # FIFOs up to 16 deep are shift registers; deeper ones take ceil(bits/18) BRAM18 per 1,024 words;
     # one FIFO per channel). Vitis packs a pixel's channels into one FIFO (conv1d-vitis2024).
@@ -67,14 +78,25 @@ class CostConstants:
     # --- activations (io_parallel) -------------------------------------------------------------
     lut_relu_per_bit: float = 1.75  # jet rf1: ReLU on 64 x 16 bit = 1,792 LUT
     lut_relu_round_sat_per_input_bit: float = 3.8  # quantized ReLU (round + saturate), jet-qkeras6: 56-65 per element of 16 bits
+    # sigmoid/tanh/ELU tables: index arithmetic per element; median of the six io_parallel sigmoid/ELU
+    # CI baselines (Dense(64) + activation, minus the Dense+ReLU design): 57-153 per element
+    lut_table_per_element: float = 120.0
     lut_softmax_per_output: float = 130.0  # jet rf1 stable softmax, 5 outputs: 664 LUT
     ff_softmax_per_output: float = 47.0  # same: 236 FF
     bram_width_bits: int = 18  # softmax tables are 18-bit wide (hls4ml default table types)
     # --- latency ------------------------------------------------------------------------------
-    latency_dense_cycles: int = 2  # Latency strategy, RF 1 (pipeline depth per dense layer)
+    # Latency strategy, per layer (module rows of the jet triples: dense modules take 1 cycle when
+    # they use DSPs, 0 when all-LUT; ReLU 0; stable softmax 4) plus one register stage per dense
+    # layer at the top level (top latency 13 = 8 in modules + 4 dense layers + 1; pruned 11, 6-bit 9).
+    latency_dense_cycles: int = 1  # the register after each dense layer
+    latency_dsp_cycles: int = 1  # + this when the layer multiplies in DSPs
+    latency_activation_cycles: int = 0  # ReLU, casts, pooling (io_parallel)
+    latency_table_cycles: int = 1  # sigmoid/tanh/ELU lookups (CI baselines: Dense+sigmoid 2-3 cycles)
+    latency_softmax_cycles: int = 4
     latency_resource_extra_cycles: int = 2  # Resource strategy: RF + this per layer (calibration)
-    latency_activation_cycles: int = 1
-    latency_softmax_cycles: int = 3
+    # io_stream Resource: a conv's dense kernel runs once per pixel, not overlapped: RF + this per
+    # pixel (qconv1d-encoder-8bit-ku15p module rows: 884 cycles for 68 pixels at RF 2)
+    stream_resource_cycles_per_pixel: int = 11
 
 
 VIVADO = CostConstants()

@@ -91,12 +91,21 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         products = min(products, max(math.ceil(m.size / rf) - int((~nonzero).sum()) // rf, 0))
     dsp = float(products) * dsps_per_product(a, spec.weight.width, c)
     lut = c.lut_per_tree_bit * tree_adders * acc + c.lut_per_shift_add_bit * shift_adds * (a + 6) + c.lut_per_dsp * dsp
-    ff = c.ff_per_dsp * dsp + c.ff_per_stage_bit * _parallel_outputs(spec) * spec.result.width
+    # A layer is pipelined inside (registers, one cycle) when it multiplies in DSPs and sums enough
+    # products per output; smaller ones finish within the clock (jet triples' module rows).
+    widest_sum = int(nonzero.sum(axis=0).max()) if nonzero.size else 0
+    registered = dsp > 0 and widest_sum >= c.registered_min_products
+    if spec.kind == "dense" and spec.io_type == "io_parallel":
+        # the registers between layers are counted once for the design (estimate_specs)
+        ff = c.ff_per_dsp * dsp if registered else 0.0
+        latency = (c.latency_dsp_cycles if registered else 0) + rf - 1
+    else:  # a pixel loop: every step registers its outputs
+        ff = c.ff_per_dsp * dsp + c.ff_per_stage_bit * _parallel_outputs(spec) * spec.result.width
+        latency = c.latency_dense_cycles + (c.latency_dsp_cycles if dsp else 0) + rf - 1
     if _saturating_accumulator(spec):
         lut += c.lut_per_saturating_acc_bit * float(nonzero.sum()) * acc
         ff += c.ff_per_saturating_acc_bit * float(nonzero.sum()) * acc
-    return LayerEstimate(spec.name, spec.kind, dsp=dsp, lut=lut, ff=ff, latency_cycles=c.latency_dense_cycles + rf - 1,
-                         ii=rf)
+    return LayerEstimate(spec.name, spec.kind, dsp=dsp, lut=lut, ff=ff, latency_cycles=latency, ii=rf)
 
 
 def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
@@ -133,28 +142,31 @@ def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
                              ff=c.ff_softmax_per_output * n, latency_cycles=c.latency_softmax_cycles, ii=1)
     if spec.kind == "table":  # sigmoid/tanh: one table lookup per element
         bram = math.ceil(n / 2) * bram18_for(spec.table_size, c.bram_width_bits)
-        return LayerEstimate(spec.name, "table", bram18=float(bram), lut=c.lut_relu_per_bit * n * spec.result.width,
-                             latency_cycles=c.latency_activation_cycles, ii=1)
+        return LayerEstimate(spec.name, "table", bram18=float(bram), lut=c.lut_table_per_element * n,
+                             latency_cycles=c.latency_table_cycles, ii=1)
     narrows = spec.result.integer < spec.input.integer or spec.result.frac < spec.input.frac
     if spec.kind == "linear":  # a cast: free unless it rounds/saturates to a narrower type
         lut = c.lut_relu_round_sat_per_input_bit * n * spec.input.width if narrows and spec.result.saturating else 0.0
         return LayerEstimate(spec.name, "linear", lut=lut, latency_cycles=c.latency_activation_cycles if lut else 0, ii=1)
-    if spec.kind == "relu" and narrows and spec.result.width < spec.input.width // 2:
+    if spec.kind == "relu" and narrows and spec.result.saturating:  # rounds and saturates every input bit
         lut = c.lut_relu_round_sat_per_input_bit * n * spec.input.width
     else:
         lut = c.lut_relu_per_bit * n * spec.result.width
-    # Latency-strategy (pipelined) designs register every layer output; Resource designs' FF fit includes theirs.
-    ff = c.ff_per_stage_bit * n * spec.result.width if spec.strategy == "Latency" and spec.io_type == "io_parallel" else 0.0
-    return LayerEstimate(spec.name, spec.kind, lut=lut, ff=ff, latency_cycles=c.latency_activation_cycles, ii=1)
+    # io_parallel Latency designs: the registers between layers are counted once (estimate_specs);
+    # Resource designs' FF fit includes them.
+    return LayerEstimate(spec.name, spec.kind, lut=lut, latency_cycles=c.latency_activation_cycles, ii=1)
 
 
 def _pool(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
-    """Max/average pooling: (window - 1) comparators or adders per output element computed at once."""
-    n = _parallel_outputs(spec)
-    ops = n * max(spec.pool_size - 1, 1) if spec.io_type == "io_parallel" else n
-    bits = spec.result.width
-    return LayerEstimate(spec.name, "pool", lut=c.lut_pool_per_op_bit * ops * bits, ff=c.ff_pool_per_op_bit * ops * bits,
-                         latency_cycles=c.latency_activation_cycles, ii=1)
+    """Max/average pooling: (window - 1) comparators or adders per output element (io_parallel); one
+    running compare/accumulate per channel (io_stream)."""
+    n, bits = _parallel_outputs(spec), spec.result.width
+    if spec.io_type == "io_stream":
+        lut, ff = c.lut_pool_stream_per_bit * n * bits, c.ff_pool_stream_per_bit * n * bits
+    else:
+        per_bit = c.lut_pool_avg_per_op_bit if spec.pool_op == "avg" else c.lut_pool_max_per_op_bit
+        lut, ff = per_bit * n * max(spec.pool_size - 1, 1) * bits, 0.0
+    return LayerEstimate(spec.name, "pool", lut=lut, ff=ff, latency_cycles=c.latency_activation_cycles, ii=1)
 
 
 def _batchnorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
@@ -169,13 +181,19 @@ def _batchnorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
 
 def estimate_layer(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     if spec.kind in ("dense", "conv1d", "conv2d"):
-        if spec.strategy in ("Resource", "ResourceUnrolled"):
+        # At RF 1 the Resource kernel holds every weight as a constant too, so the HLS tool optimizes
+        # each constant multiplication as under Latency (hls4ml CI conv2d baselines: 740-792 DSP
+        # for 1,536 weights, not one per weight).
+        if spec.strategy in ("Resource", "ResourceUnrolled") and spec.reuse_factor > 1:
             est = _dense_resource(spec, c)
         else:
             est = _dense_latency(spec, c)
         steps = _pixel_steps(spec)
         if steps > 1:  # one multiplier array walks over the positions, pipelined at II = RF
-            overhead = c.stream_cycles_per_pixel if spec.io_type == "io_stream" else 0
+            overhead = 0
+            if spec.io_type == "io_stream":
+                resource = spec.strategy != "Latency" and spec.reuse_factor > 1
+                overhead = c.stream_resource_cycles_per_pixel if resource else c.stream_cycles_per_pixel
             ii = steps * (est.ii + overhead)
             est = replace(est, ii=ii, latency_cycles=ii + (est.latency_cycles or 0))
         return est
@@ -187,6 +205,28 @@ def estimate_layer(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         return _batchnorm(spec, c)
     # Flatten, Reshape, Dropout: wiring; 'unmodelled' layers are named in the estimate's notes
     return LayerEstimate(spec.name, spec.kind, latency_cycles=0, ii=1)
+
+
+def _pipeline_registers(specs: list[LayerSpec], layers: list[LayerEstimate], c: CostConstants) -> LayerEstimate:
+    """An io_parallel Latency design that takes more than one clock (some layer is pipelined) registers
+    every layer's outputs and adds a stage per dense layer plus the output; one that fits in a clock
+    has none (hls4ml CI baselines Dense(64)+ReLU: latency 0, 18 FF)."""
+    if not any((l.latency_cycles or 0) > 0 for l in layers):
+        return LayerEstimate("pipeline_registers", "io", latency_cycles=0, ii=1)
+    bits = sum(s.out_size * s.result.width for s in specs if s.kind not in ("free", "linear", "unmodelled"))
+    stages = sum(1 for s in specs if s.kind in ("dense", "conv1d", "conv2d")) * c.latency_dense_cycles + 1
+    return LayerEstimate("pipeline_registers", "io", ff=c.ff_per_stage_bit * bits, latency_cycles=stages, ii=1)
+
+
+def _input_bits(first: LayerSpec) -> int:
+    """Bits of the model's input array, from its first layer."""
+    if first.kind in ("conv1d", "conv2d", "pool"):
+        elements = first.in_pix * first.in_channels
+    elif first.kind == "dense":
+        elements = first.n_in
+    else:  # input layer, activations: same size in and out
+        elements = first.out_size
+    return first.input.width * elements
 
 
 def fifo_bram18(depth: int, width: int, c: CostConstants) -> int:
@@ -227,6 +267,11 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     specs = list(specs)
     layers = [estimate_layer(s, c) for s in specs]
     ii = max((l.ii or 1) for l in layers)
+    # Resource-strategy FF constants were fitted on whole designs, input registers included
+    if specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs):
+        layers.insert(0, LayerEstimate("input_registers", "io", ff=c.ff_per_input_bit * _input_bits(specs[0]),
+                                       latency_cycles=0, ii=1))
+        layers.append(_pipeline_registers(specs, layers, c))
     if specs and specs[0].io_type == "io_stream":
         layers += _stream_fifos(specs, c)
         depth = sum((l.latency_cycles or 0) - (l.ii or 1) if (l.ii or 1) > 1 else (l.latency_cycles or 0) for l in layers)
@@ -272,12 +317,15 @@ def _project_model(project_dir):
 
 
 def estimate_project(project_dir, model=None) -> Estimate:
-    """Estimate of an hls4ml project folder from what it holds: ``hls4ml_config.yml`` (strategy,
-    reuse factors, precisions), the weights in ``firmware/weights/*.txt`` (the exact values
-    synthesized) and the Keras model for the architecture (``model`` if given, else the project's)."""
+    """Estimate of an hls4ml project folder from what it holds. With its generated C++ (hls4ml
+    writes ``firmware/parameters.h``, ``defines.h`` and the top function), every layer, type and
+    weight is read from there (``firmware.py``), no Keras model needed. Without it (reports-only
+    folders), from ``hls4ml_config.yml``, the synthesized weights in ``firmware/weights/*.txt`` and
+    the Keras model for the layer shapes (``model`` if given, else the project's own)."""
     from pathlib import Path
 
     from hcp_fpga.errors import ConfigError
+    from hcp_fpga.estimate.firmware import firmware_specs, has_firmware
     from hcp_fpga.estimate.precision import parse_fixed
     from hcp_fpga.estimate.spec import apply_project_precisions, read_hls4ml_config, settings_from_config
 
@@ -285,11 +333,14 @@ def estimate_project(project_dir, model=None) -> Estimate:
     if not is_project_dir(project_dir):
         raise ConfigError(f"'{project_dir}' is not an hls4ml project (no hls4ml_config.yml); pass a project folder or a model file")
     config = read_hls4ml_config(project_dir)
+    part = config.get("Part") or config.get("XilinxPart")
+    if model is None and has_firmware(project_dir):
+        settings = settings_from_config(config, [])
+        return estimate_specs(firmware_specs(project_dir, settings.precision), settings.backend, settings.clock_ns, part)
     if model is None:
         model = _project_model(project_dir)
     _load_txt_weights(model, project_dir / "firmware" / "weights")
     settings = settings_from_config(config, [l.name for l in model.layers])
-    part = config.get("Part") or config.get("XilinxPart")
     specs = apply_project_precisions(layer_specs(model, settings), config, parse_fixed(settings.precision))
     return estimate_specs(specs, settings.backend, settings.clock_ns, part)
 

@@ -91,6 +91,7 @@ def parse_csynth_instances(rpt_path: Path | str) -> list[LayerEstimate]:
     if start < 0:
         return []
     detail = text[start:]
+    timing = _instance_timing(text)
     m = re.search(r"\* Instance:\s*\n(.*?)\n\s*\n", detail, re.S)
     if not m:
         return []
@@ -107,18 +108,38 @@ def parse_csynth_instances(rpt_path: Path | str) -> list[LayerEstimate]:
         if cells[0] in ("Total", "") or len(cells) != len(header):
             continue
         rec = dict(zip(header, cells))
+        module = rec.get("MODULE", cells[1])
+        latency, ii = timing.get(module, (None, None))
         rows.append(
             LayerEstimate(
-                name=rec.get("MODULE", cells[1]),
+                name=module,
                 kind="module",
                 dsp=_num(rec.get("DSP", rec.get("DSP48E"))),
                 bram18=_num(rec.get("BRAM_18K")),
                 uram=_num(rec.get("URAM")),
                 lut=_num(rec.get("LUT")),
                 ff=_num(rec.get("FF")),
+                latency_cycles=latency,
+                ii=ii,
             )
         )
     return rows
+
+
+def _instance_timing(text: str) -> dict[str, tuple[Optional[int], Optional[int]]]:
+    """Module -> (max latency, max interval) from the Performance Estimates' Instance table."""
+    perf = text[text.find("== Performance Estimates"):text.find("== Utilization Estimates")]
+    m = re.search(r"\* Instance:\s*\n(.*?)\n\s*\n", perf, re.S)
+    timing = {}
+    for line in (m.group(1).splitlines() if m else []):
+        row = _ROW.match(line)
+        if not row:
+            continue
+        cells = [c.strip() for c in row.group(1).split("|")]
+        # Instance | Module | lat min | lat max | abs min | abs max | II min | II max | type
+        if len(cells) >= 8 and cells[2].replace("?", "").isdigit():
+            timing[cells[1]] = (_int_or_none(cells[3]), _int_or_none(cells[7]))
+    return timing
 
 
 def parse_vivado_synth(path: Path | str) -> Estimate:

@@ -44,14 +44,16 @@ class LayerSpec:
     padded_pix: int = 0  # input positions after 'same' zero padding (io_stream adds a padding layer + FIFO)
     in_channels: int = 1
     pool_size: int = 1  # positions one pooling output reduces
+    pool_op: str = "max"  # max | avg
     strategy: str = "Latency"
     reuse_factor: int = 1
     io_type: str = "io_parallel"
     table_size: int = HLS4ML_TABLE_SIZE
 
 
-def _quantizer_fixed(q, default: Fixed) -> Fixed:
-    """The hls4ml fixed type of a QKeras quantizer (quantized_bits(b, i) -> ap_fixed<b, i+1>)."""
+def _quantizer_fixed(q, default: Fixed, activation: bool = False) -> Fixed:
+    """The hls4ml fixed type of a QKeras quantizer (quantized_bits(b, i) -> ap_fixed<b, i+1>).
+    hls4ml gives activation quantizers rounding and saturation (AP_RND_CONV, AP_SAT)."""
     if q is None:
         return default
     name = type(q).__name__
@@ -59,9 +61,9 @@ def _quantizer_fixed(q, default: Fixed) -> Fixed:
     integer = int(getattr(q, "integer", 0) or 0)
     if name == "quantized_bits":
         signed = bool(getattr(q, "keep_negative", True))
-        return Fixed(bits, integer + (1 if signed else 0), signed)
+        return Fixed(bits, integer + (1 if signed else 0), signed, saturating=activation)
     if name == "quantized_relu":
-        return Fixed(bits, integer, False)
+        return Fixed(bits, integer, False, saturating=activation)
     if name == "quantized_po2":
         return Fixed(bits, bits, True)  # powers of two: every nonzero weight is a shift
     return Fixed(bits, integer + 1, True)
@@ -85,6 +87,8 @@ def _geometry(layer) -> dict:
             padded *= n + max((int(o) - 1) * st + k - n, 0)
         if padded > in_pix:
             geo["padded_pix"] = padded
+    if "Pooling" in type(layer).__name__:
+        geo["pool_op"] = "avg" if "Average" in type(layer).__name__ else "max"
     if hasattr(layer, "pool_size"):
         geo["pool_size"] = int(np.prod(layer.pool_size))
     elif type(layer).__name__.startswith("Global"):
@@ -140,7 +144,7 @@ def layer_specs(model, settings) -> list[LayerSpec]:
             current = default
         elif cls in ACTIVATION_KINDS or cls == "QActivation":
             if cls == "QActivation":
-                result = _quantizer_fixed(getattr(layer, "quantizer", None), default)
+                result = _quantizer_fixed(getattr(layer, "quantizer", None), default, activation=True)
                 act = type(getattr(layer, "quantizer", None)).__name__
                 # quantized_bits is a linear activation to hls4ml: a cast, folded into the layer before
                 kind = "relu" if "relu" in act else ("linear" if act == "quantized_bits" else "table")

@@ -1,0 +1,176 @@
+"""Layer specs read from an hls4ml project's generated C++ (no Keras model needed).
+
+hls4ml writes every fact the estimator needs into the project: the layer calls with their input and
+result types in ``firmware/<project>.cpp``, the types in ``firmware/defines.h``, the layer
+configurations (sizes, strategy, reuse factor, table sizes, pooling op) in
+``firmware/parameters.h`` and the weights as synthesized in ``firmware/weights/w<N>.txt``. Reading
+them gives the exact types hls4ml inferred (``auto``), and works for projects whose Keras model
+cannot be loaded here (e.g. written by Keras 3).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from hcp_fpga.estimate.precision import Fixed, parse_fixed
+from hcp_fpga.estimate.spec import HLS4ML_TABLE_SIZE, LayerSpec
+
+_CALL = re.compile(r"nnet::(\w+)<\s*([\w:]+)\s*,\s*([\w:]+)\s*,\s*(\w+)\s*>\s*\([^;]*\);\s*//\s*(\S+)")
+_STRUCT = re.compile(r"struct\s+(\w+)\s*:\s*nnet::(\w+)\s*\{(.*?)\n\};", re.S)
+_FIELD = re.compile(r"static\s+const(?:expr)?\s+[\w:<>]+\s+(\w+)\s*=\s*([^;]+);")
+_TYPEDEF = re.compile(r"typedef\s+(.+?)\s+(\w+)\s*;")
+_FIXED_IN = re.compile(r"ap_u?(?:fixed|int)<[^<>]*>")
+
+_MULT_CALLS = {"dense": "dense", "conv_1d_cl": "conv1d", "conv_2d_cl": "conv2d", "pointwise_conv_1d_cl": "conv1d",
+               "pointwise_conv_2d_cl": "conv2d"}
+_TABLE_CALLS = {"sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "hard_sigmoid", "hard_tanh"}
+_RELU_CALLS = {"relu", "leaky_relu", "prelu", "thresholded_relu", "relu6", "relu1"}
+_POOL_CALLS = ("pooling1d_cl", "pooling2d_cl", "global_pooling1d_cl", "global_pooling2d_cl")
+_FREE_CALLS = {"repack_stream", "transpose", "broadcast_stream", "clone_stream"}
+
+
+def has_firmware(project_dir: Path | str) -> bool:
+    fw = Path(project_dir) / "firmware"
+    return (fw / "parameters.h").is_file() and (fw / "defines.h").is_file() and any(_top_sources(fw))
+
+
+def _top_sources(fw: Path):
+    return (p for p in fw.glob("*.cpp") if "_bridge" not in p.name and "_test" not in p.name)
+
+
+def _value(text: str, fields: dict) -> Optional[int]:
+    """An integer field, evaluating simple products of other fields (``filt_height * filt_width``)."""
+    text = text.strip()
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    parts = [p.strip() for p in text.split("*")]
+    if all(re.fullmatch(r"\d+", p) or p in fields for p in parts):
+        out = 1
+        for p in parts:
+            v = int(p) if p.isdigit() else _value(fields[p], fields)
+            if v is None:
+                return None
+            out *= v
+        return out
+    return None
+
+
+def _configs(parameters: str) -> dict[str, dict]:
+    configs = {}
+    for name, base, body in _STRUCT.findall(parameters):
+        fields = dict(_FIELD.findall(body))
+        typedefs = {alias: target.strip() for target, alias in _TYPEDEF.findall(body)}
+        configs[name] = {"base": base, "fields": fields, "types": typedefs}
+    return configs
+
+
+def _types(defines: str) -> dict[str, str]:
+    return {alias: target.strip() for target, alias in _TYPEDEF.findall(defines)}
+
+
+def _fixed(name: str, types: dict[str, str], default: Fixed) -> Fixed:
+    """Resolve a typedef (through ``nnet::array<T, N>`` wrappers) to a Fixed."""
+    text = types.get(name, name)
+    seen = 0
+    while text in types and seen < 10:  # typedef chains
+        text, seen = types[text], seen + 1
+    m = _FIXED_IN.search(text)
+    return parse_fixed(m.group(0)) if m else default
+
+
+def _array_size(name: str, types: dict[str, str]) -> Optional[int]:
+    m = re.search(r"nnet::array<.*>,\s*([\d*\s]+)>\s*$", types.get(name, ""))
+    return _value(m.group(1), {}) if m else None
+
+
+def _weights(fw: Path, index: str, n_in: int, n_out: int, transposed: bool, wtype: Fixed) -> Optional[np.ndarray]:
+    path = fw / "weights" / f"w{index}.txt"
+    if not path.exists():
+        return None
+    values = np.loadtxt(path, delimiter=",", ndmin=1)
+    if values.size != n_in * n_out:
+        return None
+    # hls4ml's Resource strategies write the kernel transposed ((n_out, n_in)); Latency as Keras has it
+    kernel = values.reshape(n_out, n_in).T if transposed else values.reshape(n_in, n_out)
+    return wtype.mantissas(kernel)
+
+
+def firmware_specs(project_dir: Path | str, default_precision: str = "ap_fixed<16,6>") -> list[LayerSpec]:
+    """Layer specs of an hls4ml project, in call order, from its generated C++."""
+    from hcp_fpga.errors import ConfigError
+
+    fw = Path(project_dir) / "firmware"
+    if not has_firmware(project_dir):
+        raise ConfigError(f"'{project_dir}' has no generated firmware (parameters.h, defines.h, <project>.cpp)")
+    types = _types((fw / "defines.h").read_text(errors="replace"))
+    configs = _configs((fw / "parameters.h").read_text(errors="replace"))
+    source = "\n".join(p.read_text(errors="replace") for p in _top_sources(fw))
+    default = parse_fixed(default_precision)
+    specs: list[LayerSpec] = []
+    for func, in_t, out_t, cfg_name, layer_name in _CALL.findall(source):
+        cfg = configs.get(cfg_name, {"base": "", "fields": {}, "types": {}})
+        f = cfg["fields"]
+
+        def num(key: str, fallback: int = 1) -> int:
+            v = _value(f[key], f) if key in f else None
+            return fallback if v is None else v
+
+        stream = "io_stream" in f.get("io_type", "") or "nnet::array" in types.get(in_t, "")
+        io_type = "io_stream" if stream else "io_parallel"
+        strategy = {"nnet::latency": "Latency", "nnet::resource": "Resource", "nnet::resource_unrolled": "ResourceUnrolled"}.get(
+            f.get("strategy", "nnet::latency").strip(), "Latency")
+        rf = num("reuse_factor")
+        in_type, out_type = _fixed(in_t, types, default), _fixed(out_t, types, default)
+        channels = _array_size(out_t, types) or num("n_filt", num("n_out", num("n_chan", num("n_in"))))
+        common = dict(input=in_type, result=out_type, io_type=io_type, strategy=strategy, reuse_factor=rf)
+        if func in _MULT_CALLS:
+            kind = _MULT_CALLS[func]
+            mult = configs.get(cfg["types"].get("mult_config", ""), cfg) if kind != "dense" else cfg
+            n_in, n_out = _value(mult["fields"].get("n_in", "0"), mult["fields"]), _value(mult["fields"].get("n_out", "0"), mult["fields"])
+            wtype = _fixed(cfg["types"].get("weight_t", ""), types, default)
+            accum = _fixed(cfg["types"].get("accum_t", ""), types, out_type)
+            index = re.sub(r"\D", "", cfg_name)
+            mant = _weights(fw, index, n_in, n_out, strategy != "Latency", wtype)
+            if mant is None:
+                mant = np.ones((n_in, n_out), dtype=np.int64) * 11  # weights unknown: every product a DSP candidate
+            out_pix = num("out_width") * num("out_height") if kind != "dense" else 1
+            in_pix = num("in_width") * num("in_height") if kind != "dense" else 1
+            specs.append(LayerSpec(layer_name, kind, n_in, n_out, out_pix, out_size=n_out * out_pix, channels=n_out,
+                                   mantissas=mant, weight=wtype, accum=accum, in_pix=in_pix, in_channels=num("n_chan"),
+                                   **common))
+            continue
+        n = num("n_in", num("n_elem", 0))
+        if func == "softmax":
+            specs.append(LayerSpec(layer_name, "softmax", out_size=n, channels=channels,
+                                   table_size=num("exp_table_size", HLS4ML_TABLE_SIZE), **common))
+        elif func in _TABLE_CALLS:
+            specs.append(LayerSpec(layer_name, "table", out_size=n, channels=channels,
+                                   table_size=num("table_size", HLS4ML_TABLE_SIZE), **common))
+        elif func in _RELU_CALLS:
+            specs.append(LayerSpec(layer_name, "relu", out_size=n, channels=channels, **common))
+        elif func == "linear":
+            specs.append(LayerSpec(layer_name, "linear", out_size=n, channels=channels, **common))
+        elif func.startswith(_POOL_CALLS) or func in _POOL_CALLS:
+            pool = num("pool_width") * num("pool_height")
+            in_pix = num("in_width") * num("in_height")
+            out_pix = num("out_width") * num("out_height") if "global" not in func else 1
+            n_ch = num("n_filt", num("n_chan"))
+            specs.append(LayerSpec(layer_name, "pool", out_size=out_pix * n_ch, channels=n_ch, in_pix=in_pix, in_channels=n_ch,
+                                   pool_size=in_pix if "global" in func else pool,
+                                   pool_op="avg" if "Average" in f.get("pool_op", "") else "max", **common))
+        elif func.startswith("zeropad"):
+            out_pix = num("out_width") * num("out_height")
+            specs.append(LayerSpec(layer_name, "pad", out_size=out_pix * num("n_chan"), channels=num("n_chan"), **common))
+        elif func in ("normalize", "normalize_quantized_tanh"):
+            specs.append(LayerSpec(layer_name, "bn", out_size=n, channels=channels, **common))
+        elif func in _FREE_CALLS:
+            specs.append(LayerSpec(layer_name, "free", out_size=n, channels=channels, **common))
+        else:
+            specs.append(LayerSpec(layer_name, "unmodelled", out_size=n, channels=channels, **common))
+    if not specs:
+        raise ConfigError(f"no hls4ml layer calls found in '{fw}'; re-export the project")
+    return specs
