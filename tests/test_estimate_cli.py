@@ -70,8 +70,12 @@ def test_project_estimate_reads_the_generated_firmware(qkeras_project, qkeras_3l
     from hcp_fpga.boards import load_board
     from hcp_fpga.design import Design
 
+    from hcp_fpga.models import model_hash
+
+    before = model_hash(qkeras_3layer)
     from_firmware = estimate_project(qkeras_project.out_dir)
     from_model = estimate_project(qkeras_project.out_dir, qkeras_3layer)
+    assert model_hash(qkeras_3layer) == before  # an analysis: the model passed in is not changed
     design = estimate_design(Design.create(qkeras_3layer, load_board("vcu118")))
     for other in (from_model, design):
         assert (other.dsp, other.bram18) == (from_firmware.dsp, from_firmware.bram18)  # 4,096-entry softmax tables too

@@ -205,3 +205,17 @@ def test_narrower_inputs_never_cost_more_lut_while_products_stay_on_dsp(n_in, n_
     small = estimate_layer(_dense_spec(mant, strategy, rf, abits=narrow), VIVADO)
     big = estimate_layer(_dense_spec(mant, strategy, rf, abits=wide), VIVADO)
     assert small.lut <= big.lut + 1e-9
+
+
+def test_unrolled_bram_block_frees_one_bram_and_its_multipliers():
+    # 18-bit weights: two multiplier slots fill one 36-bit BRAM word (hls4ml's multi-objective pruning)
+    rng = np.random.default_rng(0)
+    n_in, n_out, rf = 16, 8, 8
+    mant = rng.integers(1, 2000, size=(n_in, n_out))
+    base = estimate_layer(_dense_spec(mant, "ResourceUnrolled", rf, wbits=18), VIVADO)
+    assert (base.dsp, base.bram18) == (16, 8)  # 16 slots x 18 bit = 288 bit words, 8 deep: 8 x (512 x 36)
+    slots = mant.T.reshape(-1).reshape(n_in * n_out // rf, rf).copy()
+    slots[[6, 7]] = 0  # one BRAM block = two adjacent slots
+    pruned = slots.reshape(-1).reshape(n_out, n_in).T
+    after = estimate_layer(_dense_spec(pruned, "ResourceUnrolled", rf, wbits=18), VIVADO)
+    assert (after.dsp, after.bram18) == (14, 7)

@@ -122,7 +122,9 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
             multipliers = int(np.count_nonzero(np.any(slots != 0, axis=1)))
     on_dsp = w >= c.resource_dsp_min_weight_bits and a >= c.dsp_min_input_bits
     dsp = float(multipliers * dsps_per_product(a, w, c) if on_dsp else 0)
-    bram = float(bram18_for(rf, block * w)) if rf > 1 else 0.0
+    # ResourceUnrolled stores only the multiplier slots it uses (hls4ml's Optimization API counts one
+    # BRAM freed per 36 bits of pruned slots; not yet checked against a report)
+    bram = float(bram18_for(rf, multipliers * w)) if rf > 1 else 0.0
     acc = _accumulator_bits(spec)
     lut = c.resource_lut_per_input_bit * spec.n_in * a + c.resource_lut_per_acc_bit * spec.n_out * acc
     ff = c.resource_ff_per_input_bit * spec.n_in * a + c.resource_ff_per_acc_bit * spec.n_out * acc
@@ -339,23 +341,25 @@ def estimate_project(project_dir, model=None) -> Estimate:
         return estimate_specs(firmware_specs(project_dir, settings.precision), settings.backend, settings.clock_ns, part)
     if model is None:
         model = _project_model(project_dir)
-    _load_txt_weights(model, project_dir / "firmware" / "weights")
+    kernels = _txt_kernels(model, project_dir / "firmware" / "weights")
     settings = settings_from_config(config, [l.name for l in model.layers])
-    specs = apply_project_precisions(layer_specs(model, settings), config, parse_fixed(settings.precision))
+    specs = apply_project_precisions(layer_specs(model, settings, kernels), config, parse_fixed(settings.precision))
     return estimate_specs(specs, settings.backend, settings.clock_ns, part)
 
 
-def _load_txt_weights(model, weights_dir) -> None:
-    """Replace the kernels of the multiplier layers, in order, with the project's w*.txt files."""
+def _txt_kernels(model, weights_dir) -> dict:
+    """The synthesized kernels (``w*.txt``, in layer order) of the model's multiplier layers, by
+    layer name; empty when they cannot be paired safely. The model itself is left untouched."""
     from hcp_fpga.models import MULT_LAYER_KINDS, flat_layers
 
     files = sorted(weights_dir.glob("w*.txt"), key=lambda p: int("".join(ch for ch in p.stem if ch.isdigit()) or 0))
     layers = [l for l in flat_layers(model) if type(l).__name__ in MULT_LAYER_KINDS]
     if len(files) != len(layers):
-        return  # cannot pair them safely: keep the model's own weights
+        return {}
+    kernels = {}
     for layer, f in zip(layers, files):
         values = np.loadtxt(f, delimiter=",", ndmin=1)
-        weights = layer.get_weights()
-        if values.size == weights[0].size:
-            weights[0] = values.reshape(weights[0].shape)
-            layer.set_weights(weights)
+        shape = tuple(int(d) for d in layer.kernel.shape)
+        if values.size == int(np.prod(shape)):
+            kernels[layer.name] = values.reshape(shape)
+    return kernels

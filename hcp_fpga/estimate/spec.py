@@ -101,9 +101,10 @@ def _activation_name(layer) -> str:
     return getattr(act, "__name__", type(act).__name__ if act is not None else "linear")
 
 
-def layer_specs(model, settings) -> list[LayerSpec]:
+def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSpec]:
     """Per-layer specs of a model built with ``settings`` (resolved ``HlsSettings``), in model order
-    (Keras layers; fused activations split off as hls4ml does)."""
+    (Keras layers; fused activations split off as hls4ml does). ``kernels`` (layer name -> array)
+    replaces a layer's kernel, e.g. with the values a project synthesized; the model is not changed."""
     from hcp_fpga.models import MULT_LAYER_KINDS, flat_layers, mult_size, quantized_kernel
 
     s = settings
@@ -119,7 +120,7 @@ def layer_specs(model, settings) -> list[LayerSpec]:
         common = dict(out_size=out_size, channels=channels, io_type=s.io_type, reuse_factor=s.reuse_of(layer.name),
                       strategy=s.strategy_of(layer.name))
         if cls in MULT_LAYER_KINDS:
-            kernel = quantized_kernel(layer)
+            kernel = kernels[layer.name] if kernels and layer.name in kernels else quantized_kernel(layer)
             n_in, n_out = mult_size(layer)
             wtype = _quantizer_fixed(getattr(layer, "kernel_quantizer_internal", None), default)
             mant = wtype.mantissas(kernel.reshape(n_in, n_out))
