@@ -38,6 +38,8 @@ class HlsSettings:
     clock_ns: Optional[float] = None
     layer_reuse: dict[str, int] = field(default_factory=dict)
     layer_strategy: dict[str, str] = field(default_factory=dict)
+    # result type per layer (e.g. from quantize.result_precisions); others keep hls4ml's choice
+    layer_precision: dict[str, str] = field(default_factory=dict)
     # hls4ml's default 1,024-entry softmax exp table maps logits closer than ~1/128 to the same
     # entry; the resulting ties flipped 1.35 % of argmaxes on qkeras_3layer (2,000 standard-normal
     # inputs), 0.35 % at 4,096 entries. None keeps hls4ml's default.
@@ -56,10 +58,12 @@ class HlsSettings:
         for name, rf in [("(model)", self.reuse_factor), *self.layer_reuse.items()]:
             if not isinstance(rf, int) or rf < 1:
                 raise ConfigError(f"reuse factor {rf!r} for {name} is invalid; use a whole number >= 1")
-        if not _PRECISION_RE.match(self.precision.replace(" ", "")):
-            raise ConfigError(
-                f"precision '{self.precision}' is not an HLS fixed-point type; write e.g. ap_fixed<16,6>"
-            )
+        for name, precision in [(None, self.precision), *self.layer_precision.items()]:
+            if not _PRECISION_RE.match(precision.replace(" ", "")):
+                where = f" (layer '{name}')" if name else ""
+                raise ConfigError(
+                    f"precision '{precision}' is not an HLS fixed-point type{where}; write e.g. ap_fixed<16,6>"
+                )
         if self.clock_ns is not None and not self.clock_ns > 0:
             raise ConfigError(f"clock period {self.clock_ns} ns is invalid; use a positive number of ns")
 
@@ -116,7 +120,7 @@ class Design:
         """Check per-layer settings with hls4ml's rules; raise one clear error on the first bad one."""
         s = self.settings
         names = set(self.layer_names())
-        unknown = sorted((set(s.layer_reuse) | set(s.layer_strategy)) - names)
+        unknown = sorted((set(s.layer_reuse) | set(s.layer_strategy) | set(s.layer_precision)) - names)
         if unknown:
             raise ConfigError(f"settings name layer(s) not in the model: {', '.join(unknown)}; use names from hcp-fpga inspect")
         for layer in self.model.layers:
@@ -162,6 +166,13 @@ class Design:
                 layer_cfg["ReuseFactor"] = s.layer_reuse[name]
             if name in s.layer_strategy:
                 layer_cfg["Strategy"] = s.layer_strategy[name]
+        for name, precision in s.layer_precision.items():
+            # a fused activation (Dense(activation='relu')) becomes its own hls4ml layer '<name>_relu'
+            # carrying the same values: it needs the same range
+            activation = getattr(getattr(self.model.get_layer(name), "activation", None), "__name__", "linear")
+            for target in (name, f"{name}_{activation}"):
+                if target in layers:
+                    layers[target].setdefault("Precision", {})["result"] = precision
         for name in self._softmax_inputs(layers):
             # hls4ml's stable softmax indexes its exp table with the top bits of (max - x) in the
             # input's type; the lossless 'auto' result type of a Dense (e.g. ap_fixed<36,16>) makes

@@ -196,6 +196,14 @@ def load_model(path: Path | str, weights: Optional[Path | str] = None, allow_uns
     return model
 
 
+def model_from_architecture(architecture: dict):
+    """Build a (Q)Keras model from its architecture dict (``json.loads(model.to_json())``), weights
+    freshly initialized; the QActivation form Keras 2.14 writes is fixed up first."""
+    import tensorflow as tf
+
+    return tf.keras.models.model_from_json(json.dumps(_legacy_qactivations(architecture)), custom_objects=custom_objects())
+
+
 def _legacy_qactivations(architecture: dict) -> dict:
     """Rewrite QActivation quantizers saved by Keras >= 2.13 into the form QKeras 0.9 can rebuild.
 
@@ -364,6 +372,22 @@ def inspect_model(model) -> list[LayerInfo]:
 
 
 # ----------------------------------------------------------------------------- builders
+
+
+def copy_model(model):
+    """An independent copy (architecture and weights): transformations return new models and leave
+    the old one intact, so a rollback is keeping the old one."""
+    import tensorflow as tf
+
+    with tf.keras.utils.custom_object_scope(custom_objects()):
+        clone = tf.keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def mult_layers(model) -> list:
+    """The layers with a multiplier array (Dense/Conv and their QKeras forms), in model order."""
+    return [layer for layer in flat_layers(model) if type(layer).__name__ in MULT_LAYER_KINDS]
 
 
 def build_mlp(input_dim: int, hidden: tuple[int, ...], n_classes: int, seed: int = 0):

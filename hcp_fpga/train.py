@@ -42,8 +42,10 @@ def train_classifier(
     seed: int = 0,
     show_progress: bool = True,
     description: str = "training",
+    callbacks: Optional[list] = None,
 ):
-    """Fit ``model`` (softmax outputs) on ``data`` with Adam and sparse cross-entropy; returns the model."""
+    """Fit ``model`` (softmax outputs) on ``data`` with Adam and sparse cross-entropy; returns the model.
+    ``callbacks`` run too (e.g. a pruning mask callback)."""
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(seed)
@@ -53,7 +55,7 @@ def train_classifier(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    callbacks = [_rich_epoch_callback(epochs, description)] if show_progress else []
+    callbacks = list(callbacks or []) + ([_rich_epoch_callback(epochs, description)] if show_progress else [])
     model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True, callbacks=callbacks)
     return model
 

@@ -76,6 +76,16 @@ def _distinct_products(mantissas: np.ndarray, on_dsp: np.ndarray) -> int:
     return int(np.unique(np.stack([rows, odd]), axis=1).shape[1])
 
 
+def dsp_products(spec: LayerSpec, c: CostConstants, shared: bool = True) -> int:
+    """Constant multiplications of a Latency-strategy layer that need a DSP (>= 3 CSD digits, input
+    >= 10 bits), after the HLS tool shares equal products (``shared``) or before. Narrowing the
+    weights never adds unshared products, but can break a sharing (x*89 and x*-178 share; truncated
+    to x*11 and x*-23 they do not), so the shared count can rise by a product or two."""
+    m = spec.mantissas
+    on_dsp = (m != 0) & (csd_digits(m) >= c.dsp_min_csd_digits) & (spec.input.width >= c.dsp_min_input_bits)
+    return _distinct_products(m, on_dsp) if shared else int(on_dsp.sum())
+
+
 def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     m = spec.mantissas
     digits = csd_digits(m)
@@ -290,7 +300,29 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
 def estimate_design(design) -> Estimate:
     """Estimate of a ``Design`` (model + board + settings)."""
     s = design.settings
-    return estimate_specs(layer_specs(design.model, s), s.backend, s.clock_ns, design.board.part)
+    return estimate_specs(with_result_types(layer_specs(design.model, s), s.layer_precision), s.backend, s.clock_ns,
+                          design.board.part)
+
+
+def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> list[LayerSpec]:
+    """Specs with the named layers' result types set (and the next layer's input following)."""
+    if not precisions:
+        return specs
+    from hcp_fpga.estimate.precision import parse_fixed
+
+    out: list[LayerSpec] = []
+    carried = None  # a changed type flowing on to the next layer
+    for spec in specs:
+        if carried is not None:
+            spec = replace(spec, input=carried, result=carried) if spec.kind == "free" else replace(spec, input=carried)
+            carried = carried if spec.kind == "free" else None
+        # a fused activation split off as '<layer>_<activation>' carries its layer's type (design.py)
+        fused = out and spec.name.startswith(f"{out[-1].name}_") and out[-1].name in precisions
+        if spec.name in precisions or fused:
+            spec = replace(spec, result=parse_fixed(precisions.get(spec.name) or precisions[out[-1].name]))
+            carried = spec.result
+        out.append(spec)
+    return out
 
 
 def is_project_dir(path) -> bool:

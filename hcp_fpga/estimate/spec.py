@@ -132,10 +132,15 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
             current = acc
             act = _activation_name(layer)
             if act not in ("linear", "quantized_bits"):
-                kind = "softmax" if act == "softmax" else ("relu" if act == "relu" else "table")
-                specs.append(LayerSpec(f"{layer.name}_{act}", kind, input=current, result=default,
+                if act.startswith("quantized"):  # a QKeras activation quantizer fused into the layer
+                    kind = "relu" if "relu" in act else "table"
+                    result = _quantizer_fixed(getattr(layer, "activation", None), default, activation=True)
+                else:
+                    kind = "softmax" if act == "softmax" else ("relu" if act == "relu" else "table")
+                    result = default
+                specs.append(LayerSpec(f"{layer.name}_{act}", kind, input=current, result=result,
                                        table_size=_table_size(kind, s), **{**common, "strategy": "Latency", "reuse_factor": 1}))
-                current = default
+                current = result
         elif cls in FREE_KINDS:
             specs.append(LayerSpec(layer.name, "free", input=current, result=current, **common))
         elif cls in POOL_KINDS:

@@ -1,0 +1,121 @@
+"""What removing a group of weights saves, by the estimator itself (the pruning code holds no cost
+model of its own). An analysis: specs in, an array of savings out, nothing changed.
+
+- Groups that zero weights in place (single weights, multiplier patterns, BRAM blocks): the layer
+  is re-estimated with the group zeroed. Single weights of a Latency layer are many, so their
+  marginal costs come from the same formulas as ``model._dense_latency``, vectorized (a test checks
+  they equal re-estimation).
+- Neurons/filters shrink the model: the whole design is re-estimated with the unit removed from its
+  layer and its inputs removed from the next multiplier layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from hcp_fpga.estimate.backends import CostConstants, constants_for
+from hcp_fpga.estimate.model import (
+    _accumulator_bits, _saturating_accumulator, dsps_per_product, estimate_layer, estimate_specs,
+)
+from hcp_fpga.estimate.precision import csd_digits
+from hcp_fpga.estimate.spec import LayerSpec
+
+SAVED = ("dsp", "lut", "ff", "bram18")
+MULT_KINDS = ("dense", "conv1d", "conv2d")
+
+
+def _cost(est) -> np.ndarray:
+    return np.array([getattr(est, r) for r in SAVED], dtype=np.float64)
+
+
+def latency_weight_savings(spec: LayerSpec, c: CostConstants) -> np.ndarray:
+    """(n_in, n_out, 4) saving of zeroing each single weight of a Latency-strategy layer, RF 1."""
+    m = spec.mantissas
+    digits = csd_digits(m)
+    nonzero = m != 0
+    a = spec.input.width
+    on_dsp = nonzero & (digits >= c.dsp_min_csd_digits) & (a >= c.dsp_min_input_bits)
+    # a DSP product is freed only if no other weight on the same input shares it (same odd part)
+    v = np.abs(m).astype(np.int64)
+    odd = np.where(v > 0, v // np.maximum(v & -v, 1), 0)
+    sole = np.zeros_like(on_dsp)
+    for i in range(m.shape[0]):
+        row = odd[i][on_dsp[i]]
+        if row.size:
+            values, counts = np.unique(row, return_counts=True)
+            single = set(values[counts == 1].tolist())
+            sole[i] = on_dsp[i] & np.isin(odd[i], list(single))
+    dsp = sole * float(dsps_per_product(a, spec.weight.width, c))
+    acc = _accumulator_bits(spec)
+    shift = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0) * c.lut_per_shift_add_bit * (a + 6)
+    tree = np.where(nonzero & (nonzero.sum(axis=0, keepdims=True) > 1), c.lut_per_tree_bit * acc, 0.0)
+    lut = shift + tree + c.lut_per_dsp * dsp
+    # registers of a pipelined layer go with its DSPs (model._dense_latency); io_stream/conv layers
+    # register every step, io_parallel dense ones only when pipelined
+    widest = int(nonzero.sum(axis=0).max()) if nonzero.size else 0
+    pipelined = (spec.kind != "dense" or spec.io_type != "io_parallel") or (on_dsp.any() and widest >= c.registered_min_products)
+    ff = c.ff_per_dsp * dsp if pipelined else np.zeros_like(dsp)
+    if _saturating_accumulator(spec):
+        lut = lut + nonzero * c.lut_per_saturating_acc_bit * acc
+        ff = ff + nonzero * c.ff_per_saturating_acc_bit * acc
+    return np.stack([dsp, lut, ff, np.zeros_like(lut)], axis=-1)
+
+
+def zeroing_savings(spec: LayerSpec, ids: np.ndarray, n_groups: int, c: CostConstants) -> np.ndarray:
+    """(n_groups, 4) saving of zeroing each group of ``spec``'s kernel (``ids``: group per weight,
+    in the kernel's (n_in, n_out) multiplier view)."""
+    ids = np.asarray(ids).reshape(spec.mantissas.shape)
+    single = n_groups == ids.size
+    if single and spec.strategy == "Latency" and spec.reuse_factor == 1:
+        per_weight = latency_weight_savings(spec, c).reshape(-1, len(SAVED))
+        out = np.zeros((n_groups, len(SAVED)))
+        out[ids.reshape(-1)] = per_weight
+        return out
+    base = _cost(estimate_layer(spec, c))
+    out = np.zeros((n_groups, len(SAVED)))
+    for g in range(n_groups):
+        members = ids == g
+        if not np.any(spec.mantissas[members]):
+            continue  # already zero: nothing left to save
+        out[g] = base - _cost(estimate_layer(replace(spec, mantissas=np.where(members, 0, spec.mantissas)), c))
+    return out
+
+
+def _without_unit(specs: list[LayerSpec], k: int, unit: int) -> list[LayerSpec]:
+    """Specs with output unit ``unit`` of multiplier layer ``k`` removed, and its inputs to the next
+    multiplier layer (channels-last: input rows r with r % channels == unit)."""
+    out = list(specs)
+    spec = specs[k]
+    keep = np.arange(spec.n_out) != unit
+    positions = max(spec.out_size // max(spec.n_out, 1), 1)
+    out[k] = replace(spec, n_out=spec.n_out - 1, mantissas=spec.mantissas[:, keep], channels=spec.channels - 1,
+                     out_size=positions * (spec.n_out - 1))
+    for j in range(k + 1, len(specs)):
+        s = specs[j]
+        if s.kind in MULT_KINDS:
+            rows = np.arange(s.n_in) % spec.n_out != unit
+            out[j] = replace(s, n_in=int(rows.sum()), mantissas=s.mantissas[rows], in_channels=max(s.in_channels - 1, 1))
+            break
+        fraction = (spec.n_out - 1) / spec.n_out
+        out[j] = replace(s, out_size=int(round(s.out_size * fraction)), channels=max(s.channels - 1, 1),
+                         in_channels=max(s.in_channels - 1, 1))
+    return out
+
+
+def neuron_savings(specs: list[LayerSpec], layer: str, backend: str, part: str | None = None) -> np.ndarray:
+    """(n_units, 4) saving of removing each unit/filter of ``layer`` from the design."""
+    k = next(i for i, s in enumerate(specs) if s.name == layer and s.kind in MULT_KINDS)
+    base = _cost(estimate_specs(specs, backend, 5.0, part))
+    return np.array([base - _cost(estimate_specs(_without_unit(specs, k, u), backend, 5.0, part))
+                     for u in range(specs[k].n_out)])
+
+
+def group_savings(specs: list[LayerSpec], layer: str, ids: np.ndarray, n_groups: int, structure: str,
+                  backend: str, part: str | None = None) -> np.ndarray:
+    """(n_groups, 4) estimated saving (DSP, LUT, FF, BRAM18) of removing each group of ``layer``."""
+    if structure == "neuron":
+        return neuron_savings(specs, layer, backend, part)
+    spec = next(s for s in specs if s.name == layer and s.kind in MULT_KINDS)
+    return zeroing_savings(spec, ids, n_groups, constants_for(backend, part))

@@ -1,0 +1,135 @@
+"""Float Keras -> QKeras, with per-layer bit widths, keeping the trained weights (and their zeros);
+profiling of activation ranges for the integer bits and for hls4ml result types that do not overflow.
+
+- ``to_qkeras(model, bits)``: Dense/Conv1D/Conv2D become QDense/QConv1D/QConv2D with
+  ``quantized_bits`` (or ``quantized_po2``) kernels and biases; ReLU activations become
+  ``quantized_relu``. Integer bits come from the weights' largest magnitude and the profiled
+  activation ranges, so nothing clips at conversion. Fine-tune afterwards (quantization-aware:
+  QKeras trains through its quantizers) with ``hcp_fpga.prune.schedule.finetune``.
+- Bits are a budget lever: a layer's weight bits below the DSP threshold move its multipliers to
+  LUTs, which the estimator prices (``hcp_fpga.estimate``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from hcp_fpga.errors import ConfigError
+from hcp_fpga.models import MULT_LAYER_KINDS, custom_objects, flat_layers, mult_layers
+
+_Q_CLASSES = {"Dense": "QDense", "Conv1D": "QConv1D", "Conv2D": "QConv2D"}
+
+
+@dataclass(frozen=True)
+class QuantSpec:
+    """Bits per layer: ``weight_bits`` for kernels and biases, ``activation_bits`` for ReLU outputs;
+    ``layer_bits`` overrides {layer name: (weight bits, activation bits)}; ``po2`` makes kernels
+    powers of two (every multiplication a shift)."""
+
+    weight_bits: int = 6
+    activation_bits: int = 6
+    layer_bits: dict = field(default_factory=dict)
+    po2: bool = False
+
+    def __post_init__(self) -> None:
+        for name, (w, a) in [("(model)", (self.weight_bits, self.activation_bits)), *self.layer_bits.items()]:
+            if not (2 <= int(w) <= 32 and 2 <= int(a) <= 32):
+                raise ConfigError(f"bits for {name} must be between 2 and 32 (got weight {w}, activation {a})")
+
+    def bits_of(self, name: str) -> tuple[int, int]:
+        return tuple(self.layer_bits.get(name, (self.weight_bits, self.activation_bits)))
+
+
+def integer_bits(max_abs: float) -> int:
+    """Integer bits (beyond the sign) that hold ``max_abs`` without clipping; 0 below 1."""
+    return max(0, int(math.ceil(math.log2(max_abs))) if max_abs > 0 else 0)
+
+
+def profile_ranges(model, x: np.ndarray, batch_size: int = 512) -> dict[str, float]:
+    """Largest |output| of every layer on ``x`` (for activation integer bits and result types)."""
+    import tensorflow as tf
+
+    layers = [l for l in flat_layers(model) if type(l).__name__ != "InputLayer"]
+    probe = tf.keras.Model(model.inputs, [l.output for l in layers])
+    out = {l.name: 0.0 for l in layers}
+    for start in range(0, len(x), batch_size):
+        values = probe(x[start:start + batch_size], training=False)
+        values = values if isinstance(values, (list, tuple)) else [values]
+        for layer, v in zip(layers, values):
+            out[layer.name] = max(out[layer.name], float(np.max(np.abs(v))))
+    return out
+
+
+def _relu_like(config: dict) -> bool:
+    return config.get("activation") == "relu"
+
+
+def to_qkeras(model, spec: QuantSpec = QuantSpec(), x_profile: Optional[np.ndarray] = None):
+    """A QKeras copy of ``model`` with ``spec``'s bits (see the module docstring); the float model
+    is unchanged. ``x_profile`` (e.g. training inputs) sizes the activations' integer bits."""
+    import tensorflow as tf
+    from qkeras import QActivation, QConv1D, QConv2D, QDense
+
+    ranges = profile_ranges(model, x_profile) if x_profile is not None else {}
+    qclass = {"Dense": QDense, "Conv1D": QConv1D, "Conv2D": QConv2D}
+
+    def kernel_quantizer(bits: int, values: np.ndarray) -> str:
+        if spec.po2:
+            return f"quantized_po2({bits}, {2 ** integer_bits(float(np.max(np.abs(values))))})"
+        return f"quantized_bits({bits}, {integer_bits(float(np.max(np.abs(values))))}, alpha=1)"
+
+    def relu_quantizer(name: str, bits: int) -> str:
+        return f"quantized_relu({bits}, {min(integer_bits(ranges.get(name, 1.0)), bits - 1)})"
+
+    def clone(layer):
+        cls = type(layer).__name__
+        config = layer.get_config()
+        if cls in qclass:
+            w_bits, a_bits = spec.bits_of(layer.name)
+            weights = layer.get_weights()
+            config["kernel_quantizer"] = kernel_quantizer(w_bits, weights[0])
+            if config.get("use_bias", True) and len(weights) > 1:
+                config["bias_quantizer"] = f"quantized_bits({w_bits}, {integer_bits(float(np.max(np.abs(weights[1]))))}, alpha=1)"
+            if _relu_like(config):
+                config["activation"] = relu_quantizer(layer.name, a_bits)
+            return qclass[cls].from_config(config)
+        if cls == "Activation" and config.get("activation") == "relu" or cls == "ReLU":
+            return QActivation(relu_quantizer(layer.name, spec.activation_bits), name=layer.name)
+        return layer.__class__.from_config(config)
+
+    unknown = [l.name for l in mult_layers(model) if type(l).__name__ not in qclass and not type(l).__name__.startswith("Q")]
+    if unknown:
+        raise ConfigError(f"cannot quantize layer(s) {', '.join(unknown)}; supported: Dense, Conv1D, Conv2D")
+    with tf.keras.utils.custom_object_scope(custom_objects()):
+        qmodel = tf.keras.models.clone_model(model, clone_function=clone)
+    for old, new in zip(flat_layers(model), flat_layers(qmodel)):
+        if old.get_weights():
+            new.set_weights(old.get_weights())
+    return qmodel
+
+
+def quantized_weight_bits(model) -> dict[str, Optional[int]]:
+    """Kernel bits of every multiplier layer (None: float)."""
+    out = {}
+    for layer in mult_layers(model):
+        q = getattr(layer, "kernel_quantizer_internal", None)
+        out[layer.name] = int(getattr(q, "bits", 0)) or None if q is not None else None
+    return out
+
+
+def result_precisions(ranges: dict[str, float], width: int = 16) -> dict[str, str]:
+    """hls4ml result types of ``width`` bits whose integer part holds each layer's profiled range
+    (plus the sign bit and one bit of margin), so results do not overflow."""
+    out = {}
+    for name, m in ranges.items():
+        integer = min(integer_bits(m) + 2, width)
+        out[name] = f"ap_fixed<{width},{integer}>"
+    return out
+
+
+__all__ = ["QuantSpec", "to_qkeras", "profile_ranges", "integer_bits", "result_precisions", "quantized_weight_bits",
+           "MULT_LAYER_KINDS"]
