@@ -16,9 +16,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: the main job on built-in data, no vendor tools
+## make run: the main job on built-in data, no vendor tools: fit the digits MLP to an Arty A7-35T
 run: $(STAMP)
-	$(BIN)/hcp-fpga demo --out outputs/demo --force
+	$(BIN)/hcp-fpga optimize projects/digits-mlp --force
 
 ## make test: the default test run (slow tests excluded)
 test: $(STAMP)

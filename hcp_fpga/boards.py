@@ -10,10 +10,9 @@ import difflib
 from pathlib import Path
 from typing import Literal, Optional
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from hcp_fpga.errors import BoardError
+from hcp_fpga.errors import BoardError, read_yaml_mapping
 
 #: The catalog shipped with the package (``boards/`` at the repository root).
 DEFAULT_BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
@@ -69,14 +68,7 @@ def _format_validation_error(path: Path, err: ValidationError) -> str:
 
 def load_board_file(path: Path) -> Board:
     """Read and validate one board YAML file."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        where = f" at line {line + 1}" if line is not None else ""
-        raise BoardError(f"board file {path}: malformed YAML{where}; fix the syntax") from None
-    if not isinstance(data, dict):
-        raise BoardError(f"board file {path}: expected a mapping of fields, got {type(data).__name__}; see docs/boards.md")
+    data = read_yaml_mapping(path, f"board file {path}", "fix the file (see docs/boards.md)", BoardError)
     try:
         return Board.model_validate(data)
     except ValidationError as exc:

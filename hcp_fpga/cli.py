@@ -22,7 +22,7 @@ warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from hcp_fpga.errors import HcpError  # noqa: E402
+from hcp_fpga.errors import ConfigError, HcpError  # noqa: E402
 
 EXAMPLES = {
     "boards": "example:\n  hcp-fpga boards\n  hcp-fpga boards --json --boards-dir my_boards/",
@@ -31,6 +31,8 @@ EXAMPLES = {
     "csim": "example:\n  hcp-fpga csim out/prj --data digits --min-agreement 0.99",
     "estimate": "example:\n  hcp-fpga estimate model.json --weights w.h5 --board pynq-z2 --strategy Resource --reuse 8\n"
     "  hcp-fpga estimate out/prj --compare          # a project folder: estimate vs its HLS/synthesis reports",
+    "optimize": "example:\n  hcp-fpga optimize projects/digits-mlp/project.yaml --force\n"
+    "  hcp-fpga optimize projects/digits-mlp --resume      # continue after an interruption",
     "demo": "example:\n  hcp-fpga demo --out outputs/demo --force",
 }
 
@@ -233,7 +235,6 @@ def _fmt_num(v) -> str:
 
 def cmd_estimate(args) -> int:
     from hcp_fpga.boards import board_for_part, load_board
-    from hcp_fpga.errors import ConfigError
     from hcp_fpga.estimate.compare import compare
     from hcp_fpga.estimate.model import estimate_design, estimate_project, is_project_dir
     from hcp_fpga.estimate.reports import project_reports
@@ -296,6 +297,34 @@ def _load_model_file(path, args):
     from hcp_fpga.models import load_model
 
     return load_model(path, getattr(args, "weights", None), allow_unsafe=args.allow_unsafe)
+
+
+def cmd_optimize(args) -> int:
+    from hcp_fpga.loop import CannotFit, run_loop
+    from hcp_fpga.project import load_project
+
+    if args.resume and args.force:
+        raise ConfigError("--resume and --force exclude each other: continue the run, or start it over")
+    config = load_project(args.project)
+    say = (lambda msg: None) if args.quiet else (lambda msg: log.print(msg, markup=False, highlight=False))
+    try:
+        result = run_loop(config, args.out, resume=args.resume, force=args.force, log=say,
+                          show_progress=not (args.quiet or args.json))
+    except CannotFit as exc:
+        if args.json:
+            _emit_json(json.loads((Path(args.out or config.out_dir()) / "result.json").read_text()))
+        raise exc
+    s = result.summary
+    if args.json:
+        _emit_json(s)
+        return 0
+    rows = [{"resource": r.upper() if r != "bram18" else "BRAM18", "estimate": round(s["estimate"][r]),
+             "budget (after headroom)": round(s["budget"][r])} for r in ("dsp", "bram18", "lut", "ff")]
+    _print_table(f"{s['project']} on {s['board']} ({s['part']}): fits, binding resource {s['binding']} (estimate)", rows)
+    out.print(f"accuracy: baseline {s['baseline_accuracy']:.4f}, final Keras {s['keras_accuracy']:.4f}, "
+              f"C simulation {s['csim_accuracy']:.4f}; sparsity {s['sparsity']:.2f}; latency {s['latency_cycles']} cycles")
+    out.print(f"wrote {result.out_dir}: hls_project/, model/, history.json, result.json, estimate.json")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -386,6 +415,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-file", type=Path, help="project folder: model file to read layer shapes from (default: the project's)")
     _add_common(p)
     p.set_defaults(func=cmd_estimate)
+
+    p = add("optimize", "prune, quantize and re-configure a model until it fits its board (project.yaml)")
+    p.add_argument("project", type=Path, help="a project.yaml, or a folder holding one")
+    p.add_argument("--out", type=Path, help="output folder (default: the project's output_dir)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the output folder")
+    p.add_argument("--force", action="store_true", help="start over, replacing the output folder")
+    _add_common(p)
+    p.set_defaults(func=cmd_optimize)
 
     p = add("csim", "build and run the C simulation of a project and compare it with Keras")
     p.add_argument("project", type=Path, help="a folder written by hcp-fpga export")

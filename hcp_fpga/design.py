@@ -181,6 +181,8 @@ class Design:
             precision = layers[name].setdefault("Precision", {})
             if precision.get("result", "auto") == "auto":
                 precision["result"] = saturating(s.precision)
+            elif name in s.layer_precision:  # a chosen width still saturates into the softmax
+                precision["result"] = saturating(s.layer_precision[name])
         for layer_cfg in layers.values():
             if "exp_table" in layer_cfg.get("Precision", {}) and s.softmax_table_size:
                 layer_cfg["TableSize"] = s.softmax_table_size

@@ -40,3 +40,21 @@ class OutputExistsError(HcpError):
 
 class ToolError(HcpError):
     """An external tool (g++, hls4ml) is missing or failed."""
+
+
+def read_yaml_mapping(path, label: str, fix: str, error: type = HcpError, loader=None) -> dict:
+    """A YAML file that must hold a mapping; ``error`` with one line naming ``label``, the line of a
+    syntax error and ``fix`` otherwise. ``loader`` defaults to yaml.SafeLoader (runs no code)."""
+    from pathlib import Path
+
+    import yaml
+
+    try:
+        data = yaml.load(Path(path).read_text(), Loader=loader or yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise error(f"{label}: malformed YAML{where}; {fix}") from None
+    if not isinstance(data, dict):
+        raise error(f"{label}: expected a mapping of keys, got {type(data).__name__}; {fix}")
+    return data

@@ -401,3 +401,29 @@ def build_mlp(input_dim: int, hidden: tuple[int, ...], n_classes: int, seed: int
         x = tf.keras.layers.Dense(units, activation="relu", name=f"fc{i}")(x)
     outputs = tf.keras.layers.Dense(n_classes, activation="softmax", name="output")(x)
     return tf.keras.Model(inputs, outputs, name="mlp")
+
+
+def build_cnn(input_shape: tuple, filters: tuple[int, ...], kernel: int, dense: tuple[int, ...], n_classes: int,
+              seed: int = 0):
+    """A small CNN: Conv1D (input (length, channels)) or Conv2D (input (h, w, channels)) + ReLU
+    blocks with 2x max pooling where the size allows, then Dense + ReLU layers and a softmax output."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    two_d = len(input_shape) == 3
+    L = tf.keras.layers
+    inputs = tf.keras.Input(shape=tuple(input_shape), name="features")
+    x = inputs
+    size = min(input_shape[:-1])
+    for i, f in enumerate(filters, start=1):
+        conv = L.Conv2D(f, kernel, padding="same", activation="relu", name=f"conv{i}") if two_d else \
+            L.Conv1D(f, kernel, padding="same", activation="relu", name=f"conv{i}")
+        x = conv(x)
+        if size >= 4:
+            x = (L.MaxPooling2D(2, name=f"pool{i}") if two_d else L.MaxPooling1D(2, name=f"pool{i}"))(x)
+            size //= 2
+    x = L.Flatten(name="flatten")(x)
+    for i, units in enumerate(dense, start=1):
+        x = L.Dense(units, activation="relu", name=f"fc{i}")(x)
+    outputs = L.Dense(n_classes, activation="softmax", name="output")(x)
+    return tf.keras.Model(inputs, outputs, name="cnn2d" if two_d else "cnn1d")

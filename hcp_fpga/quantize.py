@@ -49,17 +49,36 @@ def integer_bits(max_abs: float) -> int:
     return max(0, int(math.ceil(math.log2(max_abs))) if max_abs > 0 else 0)
 
 
+def _linear_twin(layer):
+    """The layer without its activation (same weights), or None when it has none to drop."""
+    activation = getattr(getattr(layer, "activation", None), "__name__", "linear")
+    if not hasattr(layer, "kernel") or activation == "linear":
+        return None
+    config = layer.get_config()
+    config["activation"] = "linear"
+    twin = layer.__class__.from_config(config)
+    twin.build(layer.input_shape)
+    twin.set_weights(layer.get_weights())
+    return twin
+
+
 def profile_ranges(model, x: np.ndarray, batch_size: int = 512) -> dict[str, float]:
-    """Largest |output| of every layer on ``x`` (for activation integer bits and result types)."""
+    """Largest |value| every layer computes on ``x``: for a Dense/Conv with a fused activation, its
+    pre-activation result (what hls4ml's layer outputs before the split-off activation), which
+    bounds a ReLU's output too. For activation integer bits and result types."""
     import tensorflow as tf
 
     layers = [l for l in flat_layers(model) if type(l).__name__ != "InputLayer"]
-    probe = tf.keras.Model(model.inputs, [l.output for l in layers])
+    twins = {l.name: _linear_twin(l) for l in layers}
+    probe = tf.keras.Model(model.inputs, [l.output for l in layers] + [l.input for l in layers if twins[l.name]])
     out = {l.name: 0.0 for l in layers}
     for start in range(0, len(x), batch_size):
         values = probe(x[start:start + batch_size], training=False)
         values = values if isinstance(values, (list, tuple)) else [values]
-        for layer, v in zip(layers, values):
+        inputs = iter(values[len(layers):])
+        for layer, v in zip(layers, values[:len(layers)]):
+            if twins[layer.name] is not None:
+                v = twins[layer.name](next(inputs), training=False)
             out[layer.name] = max(out[layer.name], float(np.max(np.abs(v))))
     return out
 
@@ -88,6 +107,13 @@ def to_qkeras(model, spec: QuantSpec = QuantSpec(), x_profile: Optional[np.ndarr
     def clone(layer):
         cls = type(layer).__name__
         config = layer.get_config()
+        if cls in _Q_CLASSES.values():  # already QKeras: re-quantize with the new bits
+            cls = cls[1:]
+            config = {k: v for k, v in config.items() if k not in ("kernel_quantizer", "bias_quantizer", "kernel_range", "bias_range")}
+            if "relu" in str(getattr(layer.activation, "__name__", type(layer.activation).__name__)):
+                config["activation"] = "relu"
+        if cls == "QActivation" and "relu" in type(layer.quantizer).__name__:
+            return QActivation(relu_quantizer(layer.name, spec.bits_of(layer.name)[1]), name=layer.name)
         if cls in qclass:
             w_bits, a_bits = spec.bits_of(layer.name)
             weights = layer.get_weights()

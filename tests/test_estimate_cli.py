@@ -133,4 +133,4 @@ def test_malformed_project_config_is_one_line_exit_2(tmp_path, capsys):
     (prj / "hls4ml_config.yml").write_text("Backend: [Vitis\nIOType: io_stream\n")
     assert run_cli("estimate", prj) == 2
     err = capsys.readouterr().err.strip()
-    assert "is not valid YAML" in err and len(err.splitlines()) == 1
+    assert "malformed YAML at line" in err and len(err.splitlines()) == 1

@@ -181,18 +181,10 @@ _IgnoreTags.add_multi_constructor("!", lambda loader, suffix, node: loader.const
 def read_hls4ml_config(project_dir) -> dict:
     from pathlib import Path
 
-    from hcp_fpga.errors import ConfigError
+    from hcp_fpga.errors import ConfigError, read_yaml_mapping
 
     path = Path(project_dir) / "hls4ml_config.yml"
-    try:
-        config = yaml.load(path.read_text(), Loader=_IgnoreTags)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where is not None else ""
-        raise ConfigError(f"'{path}' is not valid YAML{line}; fix or re-export the project") from None
-    if not isinstance(config, dict):
-        raise ConfigError(f"'{path}' is not an hls4ml config (expected a mapping); re-export the project")
-    return config
+    return read_yaml_mapping(path, f"'{path}'", "fix or re-export the project", ConfigError, loader=_IgnoreTags)
 
 
 def settings_from_config(config: dict, layer_names: list[str]):

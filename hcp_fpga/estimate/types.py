@@ -68,13 +68,15 @@ class Estimate:
         budget = board.budget()
         return {r: (getattr(self, r) / budget[r] if budget[r] else (None if getattr(self, r) == 0 else float("inf"))) for r in RESOURCES}
 
-    def verdict(self, board, headroom: float = 0.0) -> "Verdict":
-        """Does the design fit ``board`` with ``headroom`` (0.2 = keep 20 % of every resource free)?"""
+    def verdict(self, board, headroom: "float | dict" = 0.0) -> "Verdict":
+        """Does the design fit ``board`` with ``headroom`` (0.2 = keep 20 % of every resource free;
+        a dict gives it per resource)? The binding resource is the one closest to its limit."""
         util = self.utilization(board)
-        limit = 1.0 - headroom
+        limits = {r: 1.0 - (headroom.get(r, 0.0) if isinstance(headroom, dict) else headroom) for r in RESOURCES}
         used = {r: u for r, u in util.items() if u is not None}
-        binding = max(used, key=lambda r: used[r]) if used else "dsp"
-        over = [r for r, u in used.items() if u > limit]
+        pressure = {r: u / limits[r] if limits[r] > 0 else float("inf") for r, u in used.items()}
+        binding = max(pressure, key=lambda r: pressure[r]) if pressure else "dsp"
+        over = [r for r, p in pressure.items() if p > 1.0]
         return Verdict(fits=not over, binding=binding, utilization=util, over=tuple(over), headroom=headroom)
 
     def as_dict(self) -> dict:
@@ -90,7 +92,7 @@ class Verdict:
     binding: str
     utilization: dict
     over: tuple
-    headroom: float
+    headroom: object  # a fraction, or one per resource
 
     def as_dict(self) -> dict:
         return asdict(self)

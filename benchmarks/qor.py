@@ -1,0 +1,113 @@
+"""Quality of results, side by side from the same float baseline:
+
+(a) the hls4ml-tutorial recipe: QKeras uniform 6-bit + polynomial-decay magnitude pruning (TF-MOT's
+    schedule, our mask callback) at 50/70/80/90 % sparsity, hls4ml Latency strategy, RF 1;
+(b) ``hcp-fpga optimize`` on the same board (the project's levers).
+
+Prints for every point: Keras and C-simulation test accuracy, estimated DSP, LUT, FF, BRAM18,
+LUT + 55*DSP, EBOPs (HGQ's effective bit operations: sum over nonzero multiplications of input bits x
+weight bits), latency, wall time; one run per point.
+Run: .venv/bin/python benchmarks/qor.py [digits-mlp mnist1d-cnn ...]   (default: digits-mlp)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+
+from hcp_fpga.boards import load_board  # noqa: E402
+from hcp_fpga.design import Design, HlsSettings  # noqa: E402
+from hcp_fpga.estimate.model import estimate_design  # noqa: E402
+from hcp_fpga.estimate.spec import layer_specs  # noqa: E402
+from hcp_fpga.hls import export_project, run_csim  # noqa: E402
+from hcp_fpga.loop import CannotFit, _baseline_model, run_loop  # noqa: E402
+from hcp_fpga.data import load_dataset  # noqa: E402
+from hcp_fpga.models import load_model  # noqa: E402
+from hcp_fpga.project import load_project  # noqa: E402
+from hcp_fpga.prune import finetune, masks_of, sparsity, train_with_gradual_pruning  # noqa: E402
+from hcp_fpga.quantize import QuantSpec, to_qkeras  # noqa: E402
+from hcp_fpga.train import accuracy  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def ebops(model, settings: HlsSettings) -> float:
+    """Sum over nonzero multiplications of input bits x weight bits (conv: per output position)."""
+    total = 0.0
+    for s in layer_specs(model, settings):
+        if s.kind in ("dense", "conv1d", "conv2d"):
+            total += float(np.count_nonzero(s.mantissas)) * s.input.width * s.weight.width * max(s.n_pix, 1)
+    return total
+
+
+def point(label: str, model, board, settings: HlsSettings, data, data_name: str, seconds: float) -> dict:
+    design = Design.create(model, board, settings)
+    est = estimate_design(design)
+    with tempfile.TemporaryDirectory() as tmp:
+        csim = run_csim(export_project(design, Path(tmp) / "prj").out_dir, data=data_name)
+    row = {"point": label, "keras": accuracy(model, data.x_test, data.y_test), "csim": csim.csim_accuracy,
+           "sparsity": sparsity(model), "dsp": est.dsp, "lut": est.lut, "ff": est.ff, "bram18": est.bram18,
+           "lut+55dsp": est.lut + 55 * est.dsp, "ebops": ebops(model, settings), "latency": est.latency_cycles,
+           "seconds": seconds}
+    print(f"  {label:28s} keras {row['keras']:.4f} csim {row['csim']:.4f} sparsity {row['sparsity']:.2f} DSP {est.dsp:6.0f} "
+          f"LUT {est.lut:8.0f} FF {est.ff:7.0f} BRAM18 {est.bram18:4.0f} LUT+55DSP {row['lut+55dsp']:9.0f} "
+          f"EBOPs {row['ebops']:9.0f} latency {est.latency_cycles} cycles, {seconds:.0f} s", flush=True)
+    return row
+
+
+def run(project_name: str) -> None:
+    config = load_project(REPO / "projects" / project_name)
+    board = load_board(config.board)
+    data_name = config.data
+    data = load_dataset(data_name, seed=config.seed)
+    print(f"\n{project_name}: {data_name}, board {board.name} ({board.part}); estimates are estimates "
+          "(docs/estimator.md); one run per point", flush=True)
+    t0 = time.perf_counter()
+    baseline, data = _baseline_model(config, data, lambda m: None)
+    base_s = time.perf_counter() - t0
+    settings = HlsSettings(io_type=config.io_type).resolved(board)
+    rows = [point("float baseline", baseline, board, settings, data, data_name, base_s)]
+    for target in (0.5, 0.7, 0.8, 0.9):
+        t0 = time.perf_counter()
+        q = to_qkeras(baseline, QuantSpec(6, 6), data.x_train)
+        pruned, masks, _ = train_with_gradual_pruning(q, data, target, epochs=config.training.epochs // 2,
+                                                      begin_fraction=0.0, end_fraction=0.6, seed=config.seed)
+        rows.append(point(f"tutorial 6-bit, {int(target * 100)} % pruned", pruned, board, settings, data, data_name,
+                          time.perf_counter() - t0 + base_s))
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            result = run_loop(config, Path(tmp) / "opt", log=lambda m: None)
+            fits = True
+        except CannotFit:
+            fits = False
+        out = Path(tmp) / "opt"
+        model = load_model(out / "model" / "model.json", out / "model" / "model_weights.h5")
+        import json
+
+        s = json.loads((out / "result.json").read_text())
+        opt_settings = HlsSettings(**s["settings"])
+        rows.append(point(f"hcp-fpga optimize ({'fits' if fits else 'no fit'})", model, board, opt_settings, data, data_name,
+                          time.perf_counter() - t0))
+    anchors = [r for r in rows[1:-1] if r["keras"] >= rows[0]["keras"] - 0.01]
+    best = min(anchors, key=lambda r: r["lut+55dsp"]) if anchors else None
+    ours = rows[-1]
+    if best:
+        print(f"  best tutorial point within 1 pp: {best['point']}; optimize vs it: LUT+55DSP "
+              f"{best['lut+55dsp'] / max(ours['lut+55dsp'], 1):.2f}x lower, EBOPs {best['ebops'] / max(ours['ebops'], 1):.2f}x lower")
+    else:
+        print("  no tutorial point stays within 1 pp of the float baseline")
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or ["digits-mlp"]:
+        run(name)

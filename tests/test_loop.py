@@ -1,0 +1,129 @@
+"""The optimize loop: project files, a fit, a clear cannot-fit, C-simulation precision repair, and
+kill -9 + --resume giving the same result as an uninterrupted run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hcp_fpga.errors import ConfigError
+from hcp_fpga.project import load_project
+from tests.conftest import REPO, run_cli
+
+
+def _project(tmp_path, **overrides) -> Path:
+    data = {
+        "name": "tiny", "model": {"builder": "mlp", "hidden": [32]}, "data": "digits", "board": "arty-a7-35t",
+        "training": {"epochs": 15, "finetune_epochs": 3}, "max_iterations": 12, "seed": 0,
+    }
+    for key, value in overrides.items():
+        data[key] = value
+    path = tmp_path / "project.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("text,message", [
+    ("name: x\nmodel: {builder: mlp}\nboard: [arty\n", "malformed YAML"),
+    ("name: x\nboard: arty-a7-35t\n", "key 'model'"),
+    ("name: x\nmodel: {builder: mlp, file: m.h5}\nboard: arty-a7-35t\n", "exactly one of 'file'"),
+    ("name: x\nmodel: {builder: mlp}\nboard: arty-a7-35t\ntargets: {headroom: {dsp: 1.5}}\n", "headroom"),
+    ("name: x\nmodel: {builder: mlp}\nboard: arty-a7-35t\nlevers: {weight_bits: [8, 4]}\n", "levers.weight_bits"),
+    ("name: x\nmodel: {builder: mlp}\nboard: arty-a7-35t\ntypo: 1\n", "key 'typo'"),
+])
+def test_bad_project_files_name_the_key(tmp_path, text, message):
+    path = tmp_path / "project.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_project(path)
+
+
+def test_the_example_projects_validate():
+    for folder in sorted((REPO / "projects").iterdir()):
+        config = load_project(folder / "project.yaml")
+        assert config.name == folder.name
+
+
+def test_infeasible_target_ends_with_cannot_fit_exit_3_and_outputs(tmp_path, capsys):
+    path = _project(tmp_path, name="too-big", model={"builder": "mlp", "hidden": [64, 64]}, board="zybo-z7-10",
+                    targets={"max_accuracy_drop_pp": 0.0}, levers={"strategies": ["Latency"], "weight_bits": [16, 16],
+                                                                   "activation_bits": [16, 16]},
+                    max_iterations=3)
+    out = tmp_path / "out"
+    assert run_cli("optimize", path, "--out", out, "--quiet") == 3
+    err = capsys.readouterr().err.strip()
+    assert "cannot fit 'too-big' on zybo-z7-10" in err and "binding:" in err and len(err.splitlines()) == 1
+    result = json.loads((out / "result.json").read_text())
+    assert result["fits"] is False and result["binding"] in err
+    assert (out / "hls_project" / "csim.json").exists() and (out / "history.json").exists()
+    assert run_cli("optimize", path, "--out", out, "--quiet") == 2  # no silent overwrite
+    assert "--resume to continue it or --force" in capsys.readouterr().err
+
+
+def test_csim_precision_repair_widens_too_narrow_result_types(tmp_path):
+    """A float MLP built with ap_fixed<8,3> (range +-4) overflows in C simulation; the loop finds
+    the csim accuracy short of Keras, widens the result types from the profiled ranges, and re-checks."""
+    from hcp_fpga.loop import run_loop
+
+    path = _project(tmp_path, board="vcu118", precision="ap_fixed<8,3>", max_iterations=1)
+    result = run_loop(load_project(path), tmp_path / "out", log=lambda m: None)
+    repair = result.summary["precision_repair"]
+    assert repair is not None and repair["csim_accuracy_before"] < result.summary["keras_accuracy"] - 0.005
+    assert repair["csim_accuracy_after"] >= result.summary["keras_accuracy"] - 0.005
+    assert set(repair["layer_precision"]) == {"fc1", "output"}
+    config = (tmp_path / "out" / "hls_project" / "hls4ml_config.yml").read_text()
+    assert repair["layer_precision"]["fc1"].replace(" ", "") in config.replace(" ", "")
+
+
+@pytest.mark.slow
+def test_digits_mlp_fits_arty_with_at_most_1pp_csim_loss(tmp_path):
+    from hcp_fpga.loop import run_loop
+
+    result = run_loop(load_project(REPO / "projects" / "digits-mlp"), tmp_path / "out", log=lambda m: None)
+    s = result.summary
+    assert result.fits and s["board"] == "arty-a7-35t"
+    assert s["csim_accuracy"] >= s["baseline_accuracy"] - 0.01
+    history = json.loads((tmp_path / "out" / "history.json").read_text())
+    assert history[0]["action"] == "baseline" and history[-1]["action"] == "final C simulation"
+    assert all({"action", "accuracy", "iteration"} <= set(row) for row in history)
+
+
+def _optimize(path, out, *extra):
+    return subprocess.Popen([sys.executable, "-m", "hcp_fpga.cli", "optimize", str(path), "--out", str(out), "--quiet", *extra],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _final(out: Path) -> tuple:
+    r = json.loads((out / "result.json").read_text())
+    from hcp_fpga.models import load_model, model_hash
+
+    model = load_model(out / "model" / "model.json", out / "model" / "model_weights.h5")
+    return r["keras_accuracy"], r["csim_accuracy"], r["estimate"], r["settings"], r["bits"], model_hash(model)
+
+
+@pytest.mark.slow
+def test_kill_9_in_iteration_2_then_resume_gives_the_same_result(tmp_path):
+    path = _project(tmp_path)
+    straight = _optimize(path, tmp_path / "straight")
+    assert straight.wait(timeout=1200) == 0, straight.stderr.read()
+    killed = _optimize(path, tmp_path / "killed")
+    state = tmp_path / "killed" / "checkpoint" / "state.json"
+    deadline = time.time() + 900
+    while time.time() < deadline:  # wait for iteration 1 to be checkpointed, then kill inside iteration 2
+        if state.exists() and json.loads(state.read_text())["iteration"] >= 1:
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert not (tmp_path / "killed" / "result.json").exists()
+    assert json.loads(state.read_text())["iteration"] in (1, 2)
+    resumed = _optimize(path, tmp_path / "killed", "--resume")
+    assert resumed.wait(timeout=1200) == 0, resumed.stderr.read()
+    assert _final(tmp_path / "killed") == _final(tmp_path / "straight")
