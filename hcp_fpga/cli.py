@@ -33,6 +33,7 @@ EXAMPLES = {
     "  hcp-fpga estimate out/prj --compare          # a project folder: estimate vs its HLS/synthesis reports",
     "optimize": "example:\n  hcp-fpga optimize projects/digits-mlp/project.yaml --force\n"
     "  hcp-fpga optimize projects/digits-mlp --resume      # continue after an interruption",
+    "report": "example:\n  hcp-fpga report outputs/digits-mlp      # regenerate outputs/digits-mlp/report.html",
     "demo": "example:\n  hcp-fpga demo --out outputs/demo --force",
 }
 
@@ -188,6 +189,10 @@ def cmd_csim(args) -> int:
         _emit_json(result.as_dict())
     else:
         _print_table(f"C simulation vs Keras on {result.data}", _csim_rows(result), ["metric", "value"])
+    if args.html:
+        from hcp_fpga.report import build_report
+
+        log.print(f"wrote {build_report(args.project)}")
     if args.min_agreement is not None and result.argmax_agreement < args.min_agreement:
         log.print(f"csim fidelity {result.argmax_agreement:.4f} is below --min-agreement {args.min_agreement}")
         return 1
@@ -264,6 +269,12 @@ def cmd_estimate(args) -> int:
         est = estimate_design(design)
     verdict = est.verdict(board, args.headroom) if board else None
     comparison = compare(est, project_reports(args.model)) if args.compare else None
+    if args.html:
+        from hcp_fpga.report import build_report
+
+        args.html.mkdir(parents=True, exist_ok=True)
+        (args.html / "estimate.json").write_text(json.dumps(est.as_dict(), indent=2, default=float))
+        log.print(f"wrote {build_report(args.html, title=str(args.model))}")
     if args.json:
         _emit_json({"estimate": est.as_dict(), "board": board.name if board else None,
                     "verdict": verdict.as_dict() if verdict else None,
@@ -307,13 +318,18 @@ def cmd_optimize(args) -> int:
         raise ConfigError("--resume and --force exclude each other: continue the run, or start it over")
     config = load_project(args.project)
     say = (lambda msg: None) if args.quiet else (lambda msg: log.print(msg, markup=False, highlight=False))
+    from hcp_fpga.report import build_report
+
+    out_dir = Path(args.out or config.out_dir())
     try:
-        result = run_loop(config, args.out, resume=args.resume, force=args.force, log=say,
+        result = run_loop(config, out_dir, resume=args.resume, force=args.force, log=say,
                           show_progress=not (args.quiet or args.json))
     except CannotFit as exc:
+        build_report(out_dir)
         if args.json:
-            _emit_json(json.loads((Path(args.out or config.out_dir()) / "result.json").read_text()))
+            _emit_json(json.loads((out_dir / "result.json").read_text()))
         raise exc
+    build_report(out_dir)
     s = result.summary
     if args.json:
         _emit_json(s)
@@ -323,7 +339,18 @@ def cmd_optimize(args) -> int:
     _print_table(f"{s['project']} on {s['board']} ({s['part']}): fits, binding resource {s['binding']} (estimate)", rows)
     out.print(f"accuracy: baseline {s['baseline_accuracy']:.4f}, final Keras {s['keras_accuracy']:.4f}, "
               f"C simulation {s['csim_accuracy']:.4f}; sparsity {s['sparsity']:.2f}; latency {s['latency_cycles']} cycles")
-    out.print(f"wrote {result.out_dir}: hls_project/, model/, history.json, result.json, estimate.json")
+    out.print(f"wrote {result.out_dir}: report.html, hls_project/, model/, history.json, result.json, estimate.json")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from hcp_fpga.report import build_report
+
+    path = build_report(args.out_dir)
+    if args.json:
+        _emit_json({"report": str(path)})
+    else:
+        out.print(f"wrote {path}")
     return 0
 
 
@@ -413,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headroom", type=float, default=0.0, help="fraction of each resource to keep free for the verdict (0.2 = 20 %%)")
     p.add_argument("--compare", action="store_true", help="project folder: show the estimate next to its HLS/synthesis reports")
     p.add_argument("--model-file", type=Path, help="project folder: model file to read layer shapes from (default: the project's)")
+    p.add_argument("--html", type=Path, metavar="DIR", help="also write estimate.json and report.html into DIR")
     _add_common(p)
     p.set_defaults(func=cmd_estimate)
 
@@ -430,8 +458,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, help="number of samples (default: the whole test split; 1000 for normal)")
     p.add_argument("--seed", type=int, default=0, help="seed for --data normal")
     p.add_argument("--min-agreement", type=float, help="exit 1 if argmax agreement is below this")
+    p.add_argument("--html", action="store_true", help="also write report.html into the project")
     _add_common(p)
     p.set_defaults(func=cmd_csim)
+
+    p = add("report", "write report.html (plots, tables) for an optimize output folder or a project")
+    p.add_argument("out_dir", type=Path, help="an output folder of hcp-fpga optimize, or a project with estimate.json/csim.json")
+    _add_common(p)
+    p.set_defaults(func=cmd_report)
 
     p = add("demo", "train a digits MLP, export it and C-simulate it (no vendor tools)")
     p.add_argument("--out", type=Path, default=Path("outputs/demo"))

@@ -122,7 +122,8 @@ class Prune(Action):
     def apply(self, step: Step, ctx: Context) -> Step:
         scores = weight_scores(step.model, "taylor", ctx.data.x_train, ctx.data.y_train)
         c = candidates(step.model, step.settings, scores, self.structure, part=ctx.board.part)
-        chosen = select(c, dict(self.targets)).chosen
+        # at most half of any layer's remaining groups per step: one action must not gut a layer
+        chosen = select(c, dict(self.targets), max_layer_fraction=0.5).chosen
         if len(chosen) == 0:
             return step
         model, masks = apply_selection(step.model, chosen)
@@ -192,7 +193,7 @@ def propose(step: Step, est: Estimate, ctx: Context) -> list[Action]:
                 actions.append(Quantize(f"{layer.name} to {new[0]}-bit", 0.3, True, layer.name, new))
     excess = getattr(est, binding) - ctx.budget(binding)
     if excess > 0 and sparsity(step.model) < levers.max_sparsity:
-        amount = min(max(excess, 0.05 * getattr(est, binding)), 0.3 * getattr(est, binding))
+        amount = min(max(excess, 0.05 * getattr(est, binding)), 0.2 * getattr(est, binding))
         for structure in levers.prune_structures:
             actions.append(Prune(f"prune {structure} ({binding} -{amount:.0f})", 0.5, True, structure, ((binding, amount),)))
     for layer in layers:

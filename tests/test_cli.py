@@ -7,7 +7,7 @@ import pytest
 from hcp_fpga.cli import build_parser
 from tests.conftest import REPO, run_cli
 
-COMMANDS = ["boards", "inspect", "export", "estimate", "csim", "demo"]
+COMMANDS = ["boards", "inspect", "export", "estimate", "optimize", "report", "csim", "demo"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

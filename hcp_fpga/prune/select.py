@@ -105,10 +105,11 @@ def _keep_one_per_layer(c: Candidates, picked: np.ndarray) -> np.ndarray:
     return picked
 
 
-def select(c: Candidates, targets: dict[str, float]) -> Selection:
+def select(c: Candidates, targets: dict[str, float], max_layer_fraction: float = 1.0) -> Selection:
     """Pick groups until every target saving (``{"dsp": 100, "lut": 5000}``) is met, each time the
     group with the least score per unit of still-needed saving (each resource's need normalized by
-    its target). Stops early when nothing left saves what is needed; ``unmet`` says how much is missing."""
+    its target), taking at most ``max_layer_fraction`` of any layer's remaining groups. Stops early
+    when nothing left saves what is needed; ``unmet`` says how much is missing."""
     bad = set(targets) - set(SAVED)
     if bad:
         raise ConfigError(f"unknown resource(s) {', '.join(sorted(bad))} in targets; use {', '.join(SAVED)}")
@@ -117,14 +118,19 @@ def select(c: Candidates, targets: dict[str, float]) -> Selection:
     scale = np.where(want > 0, want, 1.0)
     picked = np.zeros(len(c), dtype=bool)
     savings = np.maximum(c.savings, 0.0)
+    layer_ids = {name: i for i, name in enumerate(c.groups)}
+    layer_of = np.array([layer_ids[str(n)] for n in c.layer], dtype=np.int64)
+    quota = np.floor(np.bincount(layer_of, minlength=len(layer_ids)) * max_layer_fraction).astype(np.int64)
+    taken = np.zeros(len(layer_ids), dtype=np.int64)
     while np.any(need > 0):
         gain = (np.minimum(savings, need) / scale).sum(axis=1)
-        gain[picked] = 0.0
+        gain[picked | (taken[layer_of] >= quota[layer_of])] = 0.0
         if not np.any(gain > 0):
             break
         ratio = np.where(gain > 0, (c.score + 1e-12) / np.maximum(gain, 1e-12), np.inf)
         best = int(np.argmin(ratio))
         picked[best] = True
+        taken[layer_of[best]] += 1
         need = np.maximum(need - savings[best], 0.0)
     picked = _keep_one_per_layer(c, picked)
     chosen = c.subset(picked)

@@ -1,0 +1,248 @@
+"""``report.html``: one self-contained page (no network: plots are embedded PNGs) for a person to read
+what a run did. It only presents results other modules computed; it computes none itself.
+
+Sources, all optional except one: ``result.json`` + ``history.json`` (an optimize run), an
+``estimate.json``, ``hls_project/csim.json`` and the HLS/synthesis reports of ``hls_project``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+from typing import Optional
+
+from hcp_fpga.errors import ConfigError
+
+RESOURCES = ("dsp", "bram18", "lut", "ff")
+LABEL = {"dsp": "DSP", "bram18": "BRAM18", "lut": "LUT", "ff": "FF", "uram": "URAM"}
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_history(history: list[dict]) -> Optional[str]:
+    """Accuracy and each resource against its budget, per iteration (accepted designs)."""
+    rows = [r for r in history if r.get("accepted") and "estimate" in r]
+    if len(rows) < 1:
+        return None
+    plt = _plt()
+    fig, axes = plt.subplots(1, 5, figsize=(17, 3.2))
+    it = [r["iteration"] for r in rows]
+    axes[0].plot(it, [r["accuracy"] for r in rows], "o-", color="tab:green")
+    axes[0].set_title("test accuracy")
+    axes[0].set_xlabel("iteration")
+    for ax, res in zip(axes[1:], RESOURCES):
+        ax.plot(it, [r["estimate"][res] for r in rows], "o-", label="estimate")
+        ax.axhline(rows[-1]["budget"][res], color="tab:red", ls="--", label="budget")
+        ax.set_yscale("log")
+        ax.set_title(f"{LABEL[res]} (estimate)")
+        ax.set_xlabel("iteration")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def plot_layer_utilization(estimate: dict, budget: dict) -> Optional[str]:
+    """Per-layer share of each board resource, stacked."""
+    layers = [l for l in estimate.get("layers", []) if any(l[r] for r in RESOURCES)]
+    if not layers or not budget:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    bottom = [0.0] * len(RESOURCES)
+    for layer in layers:
+        values = [100.0 * layer[r] / budget[r] if budget.get(r) else 0.0 for r in RESOURCES]
+        ax.bar([LABEL[r] for r in RESOURCES], values, bottom=bottom, label=layer["name"])
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_ylabel("% of the board (estimate)")
+    ax.legend(fontsize=7, ncol=2, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.set_title("per-layer utilization")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def plot_sparsity_bits(per_layer: list[dict]) -> Optional[str]:
+    if not per_layer:
+        return None
+    plt = _plt()
+    fig, ax1 = plt.subplots(figsize=(7, 3))
+    names = [p["layer"] for p in per_layer]
+    ax1.bar(names, [100 * p["sparsity"] for p in per_layer], color="tab:gray")
+    ax1.set_ylabel("zero weights %")
+    ax2 = ax1.twinx()
+    ax2.plot(names, [p["weight_bits"] or 0 for p in per_layer], "o-", color="tab:orange", label="weight bits")
+    ax2.set_ylabel("weight bits (0 = float)")
+    ax1.set_title("sparsity and bits per layer")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def plot_estimate_vs_report(rows: list[dict]) -> Optional[str]:
+    points = [r for r in rows if r["csynth"] and r["estimate"] is not None and r["resource"] in RESOURCES]
+    if not points:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    for res in RESOURCES:
+        pts = [(p["csynth"], p["estimate"]) for p in points if p["resource"] == res]
+        if pts:
+            ax.scatter(*zip(*pts), label=LABEL[res], s=18)
+    lo = min(min(p["csynth"], p["estimate"]) for p in points if p["estimate"] > 0) if points else 1
+    hi = max(max(p["csynth"], p["estimate"]) for p in points)
+    ax.plot([max(lo, 1), hi], [max(lo, 1), hi], "k--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("HLS report")
+    ax.set_ylabel("estimate")
+    ax.legend(fontsize=8)
+    ax.set_title("estimate vs HLS report")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _table(rows: list[dict], columns: list[str]) -> str:
+    def cell(v):
+        if isinstance(v, float):
+            return f"{v:,.4g}" if abs(v) < 10 else f"{v:,.0f}"
+        return html.escape("-" if v is None else str(v))
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{cell(r.get(c))}</td>" for c in columns) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _per_layer_model(out_dir: Path, result: dict) -> list[dict]:
+    model_dir = out_dir / "model"
+    if not (model_dir / "model.json").exists():
+        return []
+    import numpy as np
+
+    from hcp_fpga.models import load_model, mult_layers
+
+    model = load_model(model_dir / "model.json", model_dir / "model_weights.h5")
+    bits = result.get("bits") or {}
+    return [{"layer": l.name, "sparsity": float(np.mean(np.asarray(l.kernel) == 0)),
+             "weight_bits": (bits.get(l.name) or [None])[0]} for l in mult_layers(model)]
+
+
+CSS = """body{font-family:system-ui,sans-serif;margin:24px;color:#222}h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+.card{border:1px solid #ccc;border-radius:8px;padding:12px 16px;display:inline-block;margin:4px 8px 4px 0;vertical-align:top}
+.fits{color:#1a7f37;font-weight:bold}.nofit{color:#b42318;font-weight:bold}table{border-collapse:collapse;font-size:13px}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}
+img{max-width:100%;margin:6px 0}.note{color:#666;font-size:13px}"""
+
+# marks, for tests and people, whether every embedded plot decoded
+SCRIPT = """window.addEventListener('load',function(){var imgs=[].slice.call(document.images);
+var ok=imgs.every(function(i){return i.complete&&i.naturalWidth>0});
+document.body.setAttribute('data-images',imgs.length);document.body.setAttribute('data-images-ok',ok?'yes':'no');});"""
+
+
+def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
+    """Write ``out_dir/report.html`` from what the folder holds; returns its path."""
+    from hcp_fpga.estimate.compare import compare
+    from hcp_fpga.estimate.reports import project_reports
+
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise ConfigError(f"'{out_dir}' is not a folder; pass the output folder of hcp-fpga optimize (or a project)")
+    load = lambda name: json.loads((out_dir / name).read_text()) if (out_dir / name).exists() else None  # noqa: E731
+    result, history, estimate = load("result.json"), load("history.json") or [], load("estimate.json")
+    project = out_dir / "hls_project" if (out_dir / "hls_project").is_dir() else out_dir
+    csim = json.loads((project / "csim.json").read_text()) if (project / "csim.json").exists() else None
+    if result is None and estimate is None and csim is None:
+        raise ConfigError(f"nothing to report in '{out_dir}' (no result.json, estimate.json or csim.json); "
+                          "run hcp-fpga optimize, or estimate/csim with --html")
+    budget = (result or {}).get("budget", {})
+    sections = []
+    cards = []
+    if result:
+        verdict = (f"<span class='fits'>fits</span>, binding {LABEL.get(result['binding'], result['binding'])}"
+                   if result["fits"] else
+                   f"<span class='nofit'>does not fit</span>: over on {', '.join(result['over']) or 'latency'}")
+        cards.append(f"<div class='card'><b>{html.escape(result['project'])}</b><br>board {html.escape(result['board'])} "
+                     f"({html.escape(result['part'])})<br>clock {result['settings'].get('clock_ns')} ns<br>{verdict}</div>")
+        acc = (f"baseline {result['baseline_accuracy']:.4f}<br>Keras {result['keras_accuracy']:.4f}<br>C simulation "
+               f"{result['csim_accuracy']:.4f}" if result.get("csim_accuracy") is not None else "")
+        cards.append(f"<div class='card'><b>accuracy</b><br>{acc}</div>")
+        lat_ns = f" = {result['latency_ns']:.0f} ns" if result.get("latency_ns") else ""
+        cards.append(f"<div class='card'><b>latency (estimate)</b><br>{result['latency_cycles']} cycles{lat_ns}<br>"
+                     f"II {result['ii']} cycles</div>")
+        res_rows = [{"resource": LABEL[r], "estimate": result["estimate"][r], "budget (after headroom)": budget.get(r),
+                     "% of budget": 100.0 * result["estimate"][r] / budget[r] if budget.get(r) else None} for r in RESOURCES]
+        cards.append("<div class='card'><b>resources (estimate vs budget)</b>" +
+                     _table(res_rows, ["resource", "estimate", "budget (after headroom)", "% of budget"]) + "</div>")
+    elif csim:
+        cards.append(f"<div class='card'><b>C simulation</b><br>{csim.get('n_samples')} samples on {html.escape(str(csim.get('data')))}"
+                     f"<br>agreement {csim.get('argmax_agreement'):.4f}</div>")
+    sections.append("<h2>Summary</h2>" + "".join(cards))
+    plots = []
+    if history:
+        plots.append(("history", plot_history(history)))
+    if estimate:
+        board_budget = budget
+        if not board_budget and result is None:
+            from hcp_fpga.boards import board_for_part
+
+            board = board_for_part(estimate.get("part"))
+            board_budget = board.budget() if board else {}
+        plots.append(("layers", plot_layer_utilization(estimate, board_budget)))
+    if result:
+        plots.append(("bits", plot_sparsity_bits(_per_layer_model(out_dir, result))))
+    reports = project_reports(project) if project.is_dir() else {}
+    comparison = []
+    if reports and estimate:
+        from hcp_fpga.errors import HcpError
+        from hcp_fpga.estimate.model import estimate_project
+
+        try:
+            est_obj = estimate_project(project)
+        except HcpError:  # the report still renders without the comparison
+            est_obj = None
+        if est_obj is not None:
+            comparison = [r.as_dict() for r in compare(est_obj, reports)]
+            plots.append(("vs report", plot_estimate_vs_report(comparison)))
+    images = "".join(f"<img alt='{html.escape(name)}' src='{src}'>" for name, src in plots if src)
+    if images:
+        sections.append("<h2>Plots</h2>" + images)
+    if estimate:
+        layer_rows = [{"layer": l["name"], "kind": l["kind"], "DSP": l["dsp"], "BRAM18": l["bram18"], "LUT": l["lut"],
+                       "FF": l["ff"], "cycles": l["latency_cycles"], "II": l["ii"]} for l in estimate["layers"]]
+        sections.append("<h2>Per-layer estimate</h2><p class='note'>Analytical estimate, not a vendor report; its "
+                        "measured error is in docs/estimator.md.</p>" +
+                        _table(layer_rows, ["layer", "kind", "DSP", "BRAM18", "LUT", "FF", "cycles", "II"]))
+    if comparison:
+        sections.append("<h2>Estimate vs real reports</h2>" + _table(
+            comparison, ["scope", "resource", "estimate", "csynth", "error_vs_csynth_pct", "vsynth", "error_vs_vsynth_pct"]))
+    if history:
+        hist_rows = [{"iteration": r.get("iteration"), "action": r.get("action"), "accepted": r.get("accepted"),
+                      "accuracy": r.get("accuracy"), "note": r.get("note", ""),
+                      **{LABEL[k]: (r.get("estimate") or {}).get(k) for k in RESOURCES}} for r in history]
+        sections.append("<h2>Iterations</h2>" + _table(hist_rows, ["iteration", "action", "accepted", "accuracy", "DSP",
+                                                                   "BRAM18", "LUT", "FF", "note"]))
+    name = title or (result or {}).get("project") or out_dir.name
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>hcp_fpga report: {html.escape(name)}</title>"
+            f"<style>{CSS}</style><script>{SCRIPT}</script></head><body><h1>hcp_fpga report: {html.escape(name)}</h1>"
+            + "".join(sections) + "</body></html>")
+    path = out_dir / "report.html"
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(page)
+    tmp.replace(path)
+    return path

@@ -1,0 +1,58 @@
+"""report.html: every section, self-contained, and it renders in headless Chromium with every image
+decoded and no console errors."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from hcp_fpga.project import load_project
+from tests.conftest import run_cli
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A real optimize run: the digits MLP on the VCU118 fits at once (baseline, final C simulation)."""
+    from hcp_fpga.loop import run_loop
+
+    base = tmp_path_factory.mktemp("report")
+    (base / "project.yaml").write_text(yaml.safe_dump({
+        "name": "report-demo", "model": {"builder": "mlp", "hidden": [32]}, "data": "digits", "board": "vcu118",
+        "training": {"epochs": 10}, "max_iterations": 1}))
+    run_loop(load_project(base / "project.yaml"), base / "out", log=lambda m: None)
+    assert run_cli("report", base / "out", "--quiet") == 0
+    return base / "out"
+
+
+def test_report_has_the_summary_plots_and_tables(run_dir):
+    page = (run_dir / "report.html").read_text()
+    for section in ("Summary", "Plots", "Per-layer estimate", "Iterations", "vcu118", "C simulation", "fits"):
+        assert section in page, section
+    images = re.findall(r"<img [^>]*src='([^']+)'", page)
+    assert len(images) >= 3 and all(src.startswith("data:image/png;base64,") for src in images)
+    assert "http://" not in page and "https://" not in page  # nothing to fetch: opens offline
+
+
+def test_report_of_nothing_is_a_clear_error(tmp_path, capsys):
+    assert run_cli("report", tmp_path) == 2
+    assert "nothing to report" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed here (.ci/run installs it)")
+def test_report_renders_in_headless_chromium(run_dir, tmp_path):
+    flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--disable-quic", f"--user-data-dir={tmp_path / 'profile'}",
+             "--enable-logging=stderr", "--v=0", "--window-size=1400,2200"]
+    url = (run_dir / "report.html").resolve().as_uri()
+    shot = tmp_path / "report.png"
+    done = subprocess.run(flags + [f"--screenshot={shot}", url], capture_output=True, text=True, timeout=120)
+    assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000, done.stderr[-2000:]
+    dom = subprocess.run(flags + ["--dump-dom", url], capture_output=True, text=True, timeout=120)
+    body = re.search(r"<body[^>]*>", dom.stdout).group(0)
+    assert 'data-images-ok="yes"' in body and int(re.search(r'data-images="(\d+)"', body).group(1)) >= 3, body
+    console = [line for line in (done.stderr + dom.stderr).splitlines() if "CONSOLE" in line]
+    assert not [line for line in console if re.search(r"error|uncaught", line, re.I)], console
