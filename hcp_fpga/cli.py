@@ -321,9 +321,11 @@ def cmd_optimize(args) -> int:
     from hcp_fpga.report import build_report
 
     out_dir = Path(args.out or config.out_dir())
+    update, bars = _progress_printer(args.quiet or args.json)
     try:
-        result = run_loop(config, out_dir, resume=args.resume, force=args.force, log=say,
-                          show_progress=not (args.quiet or args.json))
+        with bars:
+            result = run_loop(config, out_dir, resume=args.resume, force=args.force, log=say,
+                              show_progress=not (args.quiet or args.json), progress=update)
     except CannotFit as exc:
         build_report(out_dir)
         if args.json:

@@ -59,6 +59,7 @@ class Context:
     baseline_accuracy: float
     log: Callable[[str], None] = print
     show_progress: bool = False
+    progress: Optional[Callable[[str, int, int], None]] = None  # (stage, done, total) for g++ and csim bars
 
     @property
     def min_accuracy(self) -> float:
@@ -267,7 +268,7 @@ class LoopResult:
     summary: dict = field(default_factory=dict)
 
 
-def _baseline_model(config: ProjectConfig, data: Dataset, ctx_log) -> tuple[object, Dataset]:
+def _baseline_model(config: ProjectConfig, data: Dataset, ctx_log, show_progress: bool = False) -> tuple[object, Dataset]:
     spec = config.model
     if spec.file:
         model = load_model(config.path(spec.file), config.path(spec.weights) if spec.weights else None)
@@ -282,7 +283,7 @@ def _baseline_model(config: ProjectConfig, data: Dataset, ctx_log) -> tuple[obje
     t = config.training
     ctx_log(f"training the baseline ({t.epochs} epochs)")
     train_classifier(model, data, epochs=t.epochs, batch_size=t.batch_size, learning_rate=t.learning_rate,
-                     seed=config.seed, show_progress=False)
+                     seed=config.seed, show_progress=show_progress, description="training the baseline")
     return model, data
 
 
@@ -305,7 +306,8 @@ def _row(iteration: int, action: str, accepted: bool, acc: float, est: Estimate,
 
 
 def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool = False, force: bool = False,
-             log: Callable[[str], None] = print, show_progress: bool = False) -> LoopResult:
+             log: Callable[[str], None] = print, show_progress: bool = False,
+             progress: Optional[Callable[[str, int, int], None]] = None) -> LoopResult:
     """Fit ``config``'s model to its board (see the module docstring). Writes into ``out_dir``:
     ``checkpoint/``, ``history.json``, ``result.json``, ``estimate.json``, ``model/`` and the final
     ``hls_project/`` with its ``csim.json``. Raises ``CannotFit`` (exit 3) after writing them when no
@@ -330,14 +332,14 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         rejected = set(state.get("rejected", []))
         log(f"resuming at iteration {iteration} (accuracy {state['accuracy']:.4f})")
     else:
-        model, data = _baseline_model(config, data, log)
+        model, data = _baseline_model(config, data, log, show_progress)
         step = Step(model, masks_of(model), base_settings, quantized_weight_bits(model) if any(
             quantized_weight_bits(model).values()) else None)
         if step.bits is not None:
             step.bits = {k: (v, v) for k, v in step.bits.items()}
         baseline_acc = accuracy(model, data.x_test, data.y_test)
         history, iteration, rejected = [], 0, set()
-    ctx = Context(config, board, data, baseline_acc, log, show_progress)
+    ctx = Context(config, board, data, baseline_acc, log, show_progress, progress)
     est = ctx.estimate(step)
     acc = accuracy(step.model, data.x_test, data.y_test)
     if not resume:
@@ -429,7 +431,7 @@ def _baseline_csim(step: Step, ctx: Context, out_dir: Path, history: list) -> No
 
     ctx.log("C simulation of the baseline (reference)")
     result = export_project(Design.create(step.model, ctx.board, step.settings), out_dir / "baseline_hls_project", force=True)
-    csim = run_csim(result.out_dir, data=_csim_data(ctx))
+    csim = run_csim(result.out_dir, data=_csim_data(ctx), progress=ctx.progress)
     history[0]["csim_accuracy"] = csim.csim_accuracy
 
 
@@ -441,7 +443,7 @@ def _finish(step: Step, est: Estimate, acc: float, ctx: Context, out_dir: Path, 
     ctx.log("exporting the final design and running its C simulation")
     design = Design.create(step.model, ctx.board, step.settings)
     exported = export_project(design, out_dir / "hls_project", force=True, source=ctx.config.source)
-    csim = run_csim(exported.out_dir, data=_csim_data(ctx))
+    csim = run_csim(exported.out_dir, data=_csim_data(ctx), progress=ctx.progress)
     repair = None
     if csim.csim_accuracy is not None and csim.csim_accuracy < acc - 0.005:
         # fixed-point results too narrow: give every layer a result type that holds its profiled range
@@ -452,7 +454,7 @@ def _finish(step: Step, est: Estimate, acc: float, ctx: Context, out_dir: Path, 
         before = csim.csim_accuracy
         exported = export_project(Design.create(step.model, ctx.board, repaired), out_dir / "hls_project", force=True,
                                   source=ctx.config.source)
-        csim = run_csim(exported.out_dir, data=_csim_data(ctx))
+        csim = run_csim(exported.out_dir, data=_csim_data(ctx), progress=ctx.progress)
         repair = {"csim_accuracy_before": before, "csim_accuracy_after": csim.csim_accuracy, "layer_precision": precisions}
         ctx.log(f"csim {before:.4f} < keras {acc:.4f} - 0.5 pp: widened result types -> csim {csim.csim_accuracy:.4f}")
         step = replace(step, settings=repaired)
