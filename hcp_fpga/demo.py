@@ -15,7 +15,7 @@ from hcp_fpga.data import load_dataset
 from hcp_fpga.design import Design, HlsSettings
 from hcp_fpga.errors import OutputExistsError
 from hcp_fpga.hls import CsimResult, ExportResult, export_project, run_csim
-from hcp_fpga.models import build_mlp
+from hcp_fpga.models import build_mlp, write_model
 from hcp_fpga.train import accuracy, train_classifier
 
 DEMO_HIDDEN = (64, 32)
@@ -51,8 +51,6 @@ def run_demo(
     design = Design.create(model, board_record, HlsSettings())
     exported = export_project(design, out_dir / "hls_project", force=force, source="built-in digits MLP demo")
     model_dir = out_dir / "model"
-    model_dir.mkdir(parents=True, exist_ok=True)
-    (model_dir / "model.json").write_text(model.to_json())
-    model.save_weights(model_dir / "model_weights.h5")
+    write_model(model, model_dir)
     csim = run_csim(exported.out_dir, data="digits", progress=progress)
     return DemoResult(model_dir, exported, csim, keras_acc)

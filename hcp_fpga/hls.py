@@ -26,7 +26,7 @@ import numpy as np
 from hcp_fpga import __version__
 from hcp_fpga.design import Design
 from hcp_fpga.errors import ConfigError, DataError, OutputExistsError, ToolError
-from hcp_fpga.models import check_convertible, model_hash
+from hcp_fpga.models import check_convertible, model_hash, write_model
 
 MANIFEST = "hcp_fpga.json"
 CSIM_JSON = "csim.json"
@@ -35,8 +35,9 @@ BUILD_LOG = "csim_build.log"
 CONVERT_LOG = "hls4ml_convert.log"
 # Our copy of the model (JSON + weights): QKeras models do not round-trip through Keras 2's .keras
 # format, which is what hls4ml's writer saves.
-MODEL_JSON = "hcp_model.json"
-MODEL_WEIGHTS = "hcp_model_weights.h5"
+MODEL_NAME = "hcp_model"  # models.write_model's pair: hcp_model.json + hcp_model_weights.h5
+MODEL_JSON = f"{MODEL_NAME}.json"
+MODEL_WEIGHTS = f"{MODEL_NAME}_weights.h5"
 # Outputs of our own runs: never part of the project's content hash.
 _NOT_SOURCE = {MANIFEST, CSIM_JSON, BUILD_RECORD, BUILD_LOG, CONVERT_LOG}
 
@@ -162,8 +163,7 @@ def export_project(design: Design, out_dir: Path | str, force: bool = False, sou
             "keras_input_shapes": [list(t.shape[1:]) for t in design.model.inputs],
             "layers": layers,
         }
-        (out_dir / MODEL_JSON).write_text(design.model.to_json())
-        design.model.save_weights(out_dir / MODEL_WEIGHTS)
+        write_model(design.model, out_dir, MODEL_NAME)
         _write_json_atomic(out_dir / MANIFEST, manifest)
     return ExportResult(out_dir, manifest)
 

@@ -25,7 +25,7 @@ from hcp_fpga.design import Design, HlsSettings, valid_reuse_factors
 from hcp_fpga.errors import ConfigError, HcpError, OutputExistsError
 from hcp_fpga.estimate.model import estimate_design
 from hcp_fpga.estimate.types import Estimate, Verdict
-from hcp_fpga.models import build_cnn, build_mlp, load_model, model_from_architecture, mult_layers, mult_size
+from hcp_fpga.models import build_cnn, build_mlp, load_model, model_from_architecture, mult_layers, mult_size, write_model
 from hcp_fpga.project import ProjectConfig
 from hcp_fpga.prune import apply_selection, candidates, finetune, masks_of, select, sparsity, weight_scores
 from hcp_fpga.quantize import QuantSpec, quantized_weight_bits, result_precisions, profile_ranges, to_qkeras
@@ -218,9 +218,7 @@ def propose(step: Step, est: Estimate, ctx: Context) -> list[Action]:
 
 
 def _write_step(step: Step, folder: Path) -> None:
-    folder.mkdir(parents=True)
-    (folder / "model.json").write_text(step.model.to_json())
-    step.model.save_weights(folder / "model_weights.h5")
+    write_model(step.model, folder)
     np.savez_compressed(folder / "masks.npz", **{k: v for k, v in step.masks.items()})
     (folder / "step.json").write_text(json.dumps({"settings": asdict(step.settings), "bits": step.bits}, indent=2))
 
@@ -329,7 +327,6 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         model_for_shape = step.model
         data = data.for_model(model_for_shape.input_shape[1:])
         history, iteration, baseline_acc = state["history"], state["iteration"], state["baseline_accuracy"]
-        rejected = set(state.get("rejected", []))
         log(f"resuming at iteration {iteration} (accuracy {state['accuracy']:.4f})")
     else:
         model, data = _baseline_model(config, data, log, show_progress)
@@ -338,7 +335,7 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         if step.bits is not None:
             step.bits = {k: (v, v) for k, v in step.bits.items()}
         baseline_acc = accuracy(model, data.x_test, data.y_test)
-        history, iteration, rejected = [], 0, set()
+        history, iteration = [], 0
     ctx = Context(config, board, data, baseline_acc, log, show_progress, progress)
     est = ctx.estimate(step)
     acc = accuracy(step.model, data.x_test, data.y_test)
@@ -346,7 +343,7 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         history.append(_row(0, "baseline", True, acc, est, ctx.verdict(est), ctx, 0.0))
         _baseline_csim(step, ctx, out_dir, history)
         save_checkpoint(out_dir, step, {"iteration": 0, "history": history, "baseline_accuracy": baseline_acc,
-                                        "accuracy": acc, "rejected": []})
+                                        "accuracy": acc})
     _write_json(out_dir / "history.json", history)
 
     while True:
@@ -358,7 +355,7 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
             break
         iteration += 1
         accepted = False
-        ranked = _rank(propose(step, est, ctx), step, est, ctx, rejected)
+        ranked = _rank(propose(step, est, ctx), step, est, ctx)
         for action, trial, trial_est in ranked:
             t0 = time.perf_counter()
             if action.finetune:
@@ -376,25 +373,21 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
             _log_row(log, history[-1])
             if ok:
                 step, est, acc, accepted = trial, trial_est, trial_acc, True
-                rejected = set()
                 save_checkpoint(out_dir, step, {"iteration": iteration, "history": history,
-                                                "baseline_accuracy": baseline_acc, "accuracy": acc, "rejected": []})
+                                                "baseline_accuracy": baseline_acc, "accuracy": acc})
                 break
-            rejected.add(action.name)
         _write_json(out_dir / "history.json", history)
         if not accepted:
             break
     return _finish(step, est, acc, ctx, out_dir, history)
 
 
-def _rank(actions: list[Action], step: Step, est: Estimate, ctx: Context, rejected: set):
+def _rank(actions: list[Action], step: Step, est: Estimate, ctx: Context):
     """Apply each action (without fine-tuning) and order them by estimated saving on the binding
     resource per expected accuracy cost; actions that save nothing or break the latency bound go."""
     binding = ctx.verdict(est).binding
     scored = []
     for action in actions:
-        if action.name in rejected:
-            continue
         try:
             trial = action.apply(step, ctx)
         except (_Skip, ConfigError):
@@ -461,11 +454,8 @@ def _finish(step: Step, est: Estimate, acc: float, ctx: Context, out_dir: Path, 
         est = ctx.estimate(step)
         verdict = ctx.verdict(est)
         fits = verdict.fits and ctx.latency_ok(est)
-    model_dir = out_dir / "model"
-    shutil.rmtree(model_dir, ignore_errors=True)
-    model_dir.mkdir()
-    (model_dir / "model.json").write_text(step.model.to_json())
-    step.model.save_weights(model_dir / "model_weights.h5")
+    shutil.rmtree(out_dir / "model", ignore_errors=True)
+    write_model(step.model, out_dir / "model")
     _write_json(out_dir / "estimate.json", est.as_dict())
     summary = {
         "project": ctx.config.name, "board": ctx.board.name, "part": ctx.board.part, "fits": fits,

@@ -374,6 +374,17 @@ def inspect_model(model) -> list[LayerInfo]:
 # ----------------------------------------------------------------------------- builders
 
 
+def write_model(model, folder, name: str = "model") -> tuple[Path, Path]:
+    """Save ``model`` as ``<name>.json`` (architecture) + ``<name>_weights.h5`` in ``folder``: the
+    form QKeras models round-trip through (``load_model(json, weights)`` reads it back)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    arch, weights = folder / f"{name}.json", folder / f"{name}_weights.h5"
+    arch.write_text(model.to_json())
+    model.save_weights(weights)
+    return arch, weights
+
+
 def copy_model(model):
     """An independent copy (architecture and weights): transformations return new models and leave
     the old one intact, so a rollback is keeping the old one."""

@@ -76,22 +76,29 @@ def _distinct_products(mantissas: np.ndarray, on_dsp: np.ndarray) -> int:
     return int(np.unique(np.stack([rows, odd]), axis=1).shape[1])
 
 
+def constant_products(spec: LayerSpec, c: CostConstants) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(CSD digits, nonzero, on_dsp) of a Latency layer's constant multiplications: a product goes
+    to a DSP when its constant has >= 3 CSD digits and the other operand >= 10 bits."""
+    m = spec.mantissas
+    digits = csd_digits(m)
+    nonzero = m != 0
+    on_dsp = nonzero & (digits >= c.dsp_min_csd_digits) & (spec.input.width >= c.dsp_min_input_bits)
+    return digits, nonzero, on_dsp
+
+
 def dsp_products(spec: LayerSpec, c: CostConstants, shared: bool = True) -> int:
     """Constant multiplications of a Latency-strategy layer that need a DSP (>= 3 CSD digits, input
     >= 10 bits), after the HLS tool shares equal products (``shared``) or before. Narrowing the
     weights never adds unshared products, but can break a sharing (x*89 and x*-178 share; truncated
     to x*11 and x*-23 they do not), so the shared count can rise by a product or two."""
-    m = spec.mantissas
-    on_dsp = (m != 0) & (csd_digits(m) >= c.dsp_min_csd_digits) & (spec.input.width >= c.dsp_min_input_bits)
-    return _distinct_products(m, on_dsp) if shared else int(on_dsp.sum())
+    _, _, on_dsp = constant_products(spec, c)
+    return _distinct_products(spec.mantissas, on_dsp) if shared else int(on_dsp.sum())
 
 
 def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     m = spec.mantissas
-    digits = csd_digits(m)
-    nonzero = m != 0
     a = spec.input.width
-    on_dsp = nonzero & (digits >= c.dsp_min_csd_digits) & (a >= c.dsp_min_input_bits)
+    digits, nonzero, on_dsp = constant_products(spec, c)
     shift_adds = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0).sum()
     tree_adders = np.maximum(nonzero.sum(axis=0) - 1, 0).sum()
     acc = _accumulator_bits(spec)

@@ -17,9 +17,8 @@ import numpy as np
 
 from hcp_fpga.estimate.backends import CostConstants, constants_for
 from hcp_fpga.estimate.model import (
-    _accumulator_bits, _saturating_accumulator, dsps_per_product, estimate_layer, estimate_specs,
+    _accumulator_bits, _saturating_accumulator, constant_products, dsps_per_product, estimate_layer, estimate_specs,
 )
-from hcp_fpga.estimate.precision import csd_digits
 from hcp_fpga.estimate.spec import LayerSpec
 
 SAVED = ("dsp", "lut", "ff", "bram18")
@@ -33,10 +32,8 @@ def _cost(est) -> np.ndarray:
 def latency_weight_savings(spec: LayerSpec, c: CostConstants) -> np.ndarray:
     """(n_in, n_out, 4) saving of zeroing each single weight of a Latency-strategy layer, RF 1."""
     m = spec.mantissas
-    digits = csd_digits(m)
-    nonzero = m != 0
     a = spec.input.width
-    on_dsp = nonzero & (digits >= c.dsp_min_csd_digits) & (a >= c.dsp_min_input_bits)
+    digits, nonzero, on_dsp = constant_products(spec, c)
     # a DSP product is freed only if no other weight on the same input shares it (same odd part)
     v = np.abs(m).astype(np.int64)
     odd = np.where(v > 0, v // np.maximum(v & -v, 1), 0)
