@@ -127,3 +127,22 @@ def test_kill_9_in_iteration_2_then_resume_gives_the_same_result(tmp_path):
     resumed = _optimize(path, tmp_path / "killed", "--resume")
     assert resumed.wait(timeout=1200) == 0, resumed.stderr.read()
     assert _final(tmp_path / "killed") == _final(tmp_path / "straight")
+
+
+def test_latency_bound_keeps_slow_designs_out(tmp_path):
+    """With a 12-cycle bound every design the loop tries meets it (actions whose estimate breaks it
+    are dropped before fine-tuning), even if that means it cannot fit: fc1 at RF 4 (11 cycles) is
+    allowed, RF 8 (more than 12) never tried."""
+    from hcp_fpga.loop import CannotFit, run_loop
+
+    path = _project(tmp_path, targets={"latency": {"cycles": 12}}, max_iterations=3,
+                    training={"epochs": 5, "finetune_epochs": 1})
+    try:
+        run_loop(load_project(path), tmp_path / "out", log=lambda m: None)
+    except CannotFit:
+        pass
+    history = json.loads((tmp_path / "out" / "history.json").read_text())
+    accepted = [r for r in history[1:] if r.get("accepted") and "estimate" in r]
+    assert accepted, "the loop should find some latency-safe action (quantization, pruning)"
+    assert all(r["estimate"]["latency_cycles"] <= 12 for r in history if "estimate" in r)
+    assert not any("-> 8" in r["action"] for r in history)
