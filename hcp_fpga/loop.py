@@ -71,6 +71,10 @@ class Context:
     def verdict(self, est: Estimate) -> Verdict:
         return est.verdict(self.board, self.config.targets.headroom)
 
+    def meets_targets(self, est: Estimate) -> bool:
+        """Fits the board with the headroom and meets the latency bound."""
+        return self.verdict(est).fits and self.latency_ok(est)
+
     def latency_ok(self, est: Estimate) -> bool:
         bound = self.config.targets.latency
         if bound.cycles is not None and est.latency_cycles > bound.cycles:
@@ -293,8 +297,9 @@ def _square(data: Dataset) -> tuple:
     return side, side, 1
 
 
-def _row(iteration: int, action: str, accepted: bool, acc: float, est: Estimate, verdict: Verdict, ctx: Context,
+def _row(iteration: int, action: str, accepted: bool, acc: float, est: Estimate, ctx: Context,
          seconds: float, note: str = "") -> dict:
+    verdict = ctx.verdict(est)
     return {
         "iteration": iteration, "action": action, "accepted": accepted, "accuracy": acc,
         "estimate": {r: getattr(est, r) for r in RESOURCES} | {"latency_cycles": est.latency_cycles, "ii": est.ii},
@@ -324,37 +329,35 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
 
     if resume:
         step, state = load_checkpoint(out_dir)
-        model_for_shape = step.model
-        data = data.for_model(model_for_shape.input_shape[1:])
+        data = data.for_model(step.model.input_shape[1:])
         history, iteration, baseline_acc = state["history"], state["iteration"], state["baseline_accuracy"]
-        log(f"resuming at iteration {iteration} (accuracy {state['accuracy']:.4f})")
+        acc = state["accuracy"]
+        log(f"resuming at iteration {iteration} (accuracy {acc:.4f})")
     else:
         model, data = _baseline_model(config, data, log, show_progress)
-        step = Step(model, masks_of(model), base_settings, quantized_weight_bits(model) if any(
-            quantized_weight_bits(model).values()) else None)
-        if step.bits is not None:
-            step.bits = {k: (v, v) for k, v in step.bits.items()}
-        baseline_acc = accuracy(model, data.x_test, data.y_test)
+        bits = quantized_weight_bits(model)  # a QKeras model file starts quantized
+        step = Step(model, masks_of(model), base_settings,
+                    {k: (v, v) for k, v in bits.items()} if any(bits.values()) else None)
+        baseline_acc = acc = accuracy(model, data.x_test, data.y_test)
         history, iteration = [], 0
     ctx = Context(config, board, data, baseline_acc, log, show_progress, progress)
     est = ctx.estimate(step)
-    acc = accuracy(step.model, data.x_test, data.y_test)
     if not resume:
-        history.append(_row(0, "baseline", True, acc, est, ctx.verdict(est), ctx, 0.0))
+        history.append(_row(0, "baseline", True, acc, est, ctx, 0.0))
         _baseline_csim(step, ctx, out_dir, history)
         save_checkpoint(out_dir, step, {"iteration": 0, "history": history, "baseline_accuracy": baseline_acc,
                                         "accuracy": acc})
     _write_json(out_dir / "history.json", history)
 
     while True:
-        verdict = ctx.verdict(est)
-        if verdict.fits and ctx.latency_ok(est):
+        if ctx.meets_targets(est):
             break
         if iteration >= config.max_iterations:
             log(f"stopping: {config.max_iterations} iterations")
             break
         iteration += 1
         accepted = False
+        binding = ctx.verdict(est).binding
         ranked = _rank(propose(step, est, ctx), step, est, ctx)
         for action, trial, trial_est in ranked:
             t0 = time.perf_counter()
@@ -365,10 +368,9 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
                                        show_progress=show_progress, description=f"iteration {iteration}: fine-tuning")
                 trial_est = ctx.estimate(trial)
             trial_acc = accuracy(trial.model, data.x_test, data.y_test)
-            b = ctx.verdict(est).binding
-            better = getattr(trial_est, b) < getattr(est, b) or (ctx.verdict(trial_est).fits and ctx.latency_ok(trial_est))
+            better = getattr(trial_est, binding) < getattr(est, binding) or ctx.meets_targets(trial_est)
             ok = trial_acc >= ctx.min_accuracy - 1e-9 and better
-            history.append(_row(iteration, action.name, ok, trial_acc, trial_est, ctx.verdict(trial_est), ctx,
+            history.append(_row(iteration, action.name, ok, trial_acc, trial_est, ctx,
                                 time.perf_counter() - t0, "" if ok else ("accuracy" if trial_acc < ctx.min_accuracy else "no saving")))
             _log_row(log, history[-1])
             if ok:
@@ -432,7 +434,7 @@ def _finish(step: Step, est: Estimate, acc: float, ctx: Context, out_dir: Path, 
     from hcp_fpga.hls import export_project, run_csim
 
     verdict = ctx.verdict(est)
-    fits = verdict.fits and ctx.latency_ok(est)
+    fits = ctx.meets_targets(est)
     ctx.log("exporting the final design and running its C simulation")
     design = Design.create(step.model, ctx.board, step.settings)
     exported = export_project(design, out_dir / "hls_project", force=True, source=ctx.config.source)
@@ -453,7 +455,7 @@ def _finish(step: Step, est: Estimate, acc: float, ctx: Context, out_dir: Path, 
         step = replace(step, settings=repaired)
         est = ctx.estimate(step)
         verdict = ctx.verdict(est)
-        fits = verdict.fits and ctx.latency_ok(est)
+        fits = ctx.meets_targets(est)
     shutil.rmtree(out_dir / "model", ignore_errors=True)
     write_model(step.model, out_dir / "model")
     _write_json(out_dir / "estimate.json", est.as_dict())
