@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -63,7 +65,9 @@ def _print_table(title: str, rows: list[dict], columns: Optional[list[str]] = No
 
 
 def _emit_json(data) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    from hcp_fpga.outputs import dumps
+
+    sys.stdout.write(dumps(data) + "\n")  # strict JSON: NaN/Inf become null
 
 
 # ----------------------------------------------------------------------------- commands
@@ -273,7 +277,9 @@ def cmd_estimate(args) -> int:
         from hcp_fpga.report import build_report
 
         args.html.mkdir(parents=True, exist_ok=True)
-        (args.html / "estimate.json").write_text(json.dumps(est.as_dict(), indent=2, default=float))
+        from hcp_fpga.outputs import write_json_atomic
+
+        write_json_atomic(args.html / "estimate.json", est.as_dict())
         log.print(f"wrote {build_report(args.html, title=str(args.model))}")
     if args.json:
         _emit_json({"estimate": est.as_dict(), "board": board.name if board else None,
@@ -288,7 +294,10 @@ def cmd_estimate(args) -> int:
         out.print(f"[yellow]note:[/yellow] {note}")
     if board:
         _print_table(f"utilization of {board.name} (estimate)", _utilization_rows(est, board, verdict))
-        if verdict.fits:
+        if verdict.unpriced:
+            out.print(f"[red]cannot say it fits[/red]: layer(s) {', '.join(verdict.unpriced)} are not priced, so the "
+                      "estimate is a lower bound")
+        elif verdict.fits:
             out.print(f"[green]fits[/green] with {args.headroom:.0%} headroom; binding resource: {verdict.binding}")
         else:
             out.print(f"[red]does not fit[/red] with {args.headroom:.0%} headroom: over on {', '.join(verdict.over)}; "
@@ -408,11 +417,14 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"hcp-fpga {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of any error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, help_text: str):
-        return sub.add_parser(name, help=help_text, description=help_text, epilog=EXAMPLES[name],
-                              formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EXAMPLES[name],
+                           formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback of any error")
+        return p
 
     p = add("boards", "list the board catalog")
     p.add_argument("--boards-dir", type=Path, help="extra folder of board YAML files")
@@ -472,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("demo", "train a digits MLP, export it and C-simulate it (no vendor tools)")
     p.add_argument("--out", type=Path, default=Path("outputs/demo"))
     p.add_argument("--board", default="arty-a7-35t")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=30, help="training epochs (>= 1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--force", action="store_true", help="replace earlier demo outputs")
     _add_common(p, json_flag=False)
@@ -485,18 +497,63 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "n", None) is not None and args.n < 1:
         parser.error("--n must be >= 1")
+    if getattr(args, "epochs", None) is not None and args.epochs < 1:
+        parser.error("--epochs must be >= 1")
     if getattr(args, "reuse", None) is not None and args.reuse < 1:
         parser.error("--reuse must be >= 1")
     if getattr(args, "headroom", None) is not None and not 0.0 <= args.headroom < 1.0:
         parser.error("--headroom must be in [0, 1), e.g. 0.2 for 20 %")
+    if getattr(args, "min_agreement", None) is not None and not math.isfinite(args.min_agreement):
+        parser.error("--min-agreement must be a number, e.g. 0.99")
+    if getattr(args, "clock", None) is not None and not 0.0 < args.clock < 1e6:
+        parser.error("--clock must be a positive period in ns")
+    previous = _terminate_as_interrupt()
     try:
         return args.func(args)
     except HcpError as exc:
+        if args.debug:
+            raise
         log.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         log.print("interrupted")
         return 130
+    except MemoryError:
+        if args.debug:
+            raise
+        log.print("error: out of memory; use a smaller model or data set", markup=False, highlight=False)
+        return 2
+    except OSError as exc:  # a file or folder the user named (permissions, disk full, ...)
+        if args.debug:
+            raise
+        where = f" '{exc.filename}'" if exc.filename else ""
+        log.print(f"error: {exc.strerror or type(exc).__name__}{where}; check the path, its permissions and free space",
+                  markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except Exception as exc:  # a bug: one line, the traceback with --debug
+        if args.debug:
+            raise
+        first = (str(exc).splitlines() or [""])[0][:300]
+        log.print(f"error: internal error ({type(exc).__name__}: {first}); rerun with --debug for the traceback and "
+                  "report it", markup=False, highlight=False, soft_wrap=True)
+        return 1
+    finally:
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate_as_interrupt():
+    """SIGTERM unwinds like Ctrl-C, so child compilers are killed and partial outputs rolled back."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return signal.getsignal(signal.SIGTERM)
+    return signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":

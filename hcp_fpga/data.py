@@ -119,15 +119,30 @@ def load_npz_dataset(path: Path | str) -> Dataset:
             f"{arrays['X_test'].shape[1:]}; they must match"
         )
 
-    def labels(y: np.ndarray) -> np.ndarray:
-        return np.argmax(y, axis=1).astype(np.int64) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1).astype(np.int64)
+    for key in NPZ_KEYS:
+        if arrays[key].dtype.kind not in "biuf":
+            raise DataError(f"data file '{path}': {key} has dtype {arrays[key].dtype}; it must be numeric")
+        if len(arrays[key]) == 0 and key.endswith("test"):
+            raise DataError(f"data file '{path}': {key} is empty; give at least one test sample")
+    for key in ("X_train", "X_test"):
+        check_finite_inputs(arrays[key], f"data file '{path}' {key}")
+
+    def labels(y: np.ndarray, key: str) -> np.ndarray:
+        if y.ndim == 2 and y.shape[1] > 1:
+            return np.argmax(y, axis=1).astype(np.int64)
+        y = y.reshape(-1)
+        if y.dtype.kind == "f" and (not np.all(np.isfinite(y)) or np.any(y != np.round(y))):
+            raise DataError(f"data file '{path}': {key} holds non-integer labels; give class indices 0..n-1 (or one-hot rows)")
+        if y.size and y.min() < 0:
+            raise DataError(f"data file '{path}': {key} holds negative labels (min {y.min()}); give class indices 0..n-1")
+        return y.astype(np.int64)
 
     return Dataset(
         path.stem,
         arrays["X_train"].astype(np.float32),
-        labels(arrays["y_train"]),
+        labels(arrays["y_train"], "y_train"),
         arrays["X_test"].astype(np.float32),
-        labels(arrays["y_test"]),
+        labels(arrays["y_test"], "y_test"),
         builtin=False,
     )
 
@@ -141,3 +156,25 @@ def load_dataset(spec: str, seed: int = 0) -> Dataset:
     if spec.endswith(".npz") or Path(spec).exists():
         return load_npz_dataset(spec)
     raise DataError(f"unknown data '{spec}'; use digits, mnist1d or a path to an .npz file")
+
+
+def check_finite_inputs(x: np.ndarray, what: str) -> None:
+    """Refuse NaN/Inf inputs, naming the first sample and feature (column) that holds one."""
+    x = np.asarray(x)
+    if x.dtype.kind != "f" or np.all(np.isfinite(x)):
+        return
+    flat = x.reshape(len(x), -1) if x.ndim > 1 else x.reshape(-1, 1)
+    row, col = np.argwhere(~np.isfinite(flat))[0]
+    raise DataError(f"{what}: sample {row}, feature (column) {col} is {flat[row, col]}; "
+                    "remove or impute non-finite values first")
+
+
+def check_labels(y: np.ndarray, n_classes: int, what: str) -> None:
+    """Labels must be class indices of a model with ``n_classes`` outputs."""
+    y = np.asarray(y)
+    if y.size == 0:
+        return
+    lo, hi = int(y.min()), int(y.max())
+    if lo < 0 or hi >= n_classes:
+        raise DataError(f"{what}: labels run from {lo} to {hi} but the model has {n_classes} outputs (classes "
+                        f"0..{n_classes - 1}); use data made for this model")

@@ -6,7 +6,6 @@ rules (valid reuse factors) before anything is written. It does not estimate or 
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Optional
 
@@ -20,7 +19,17 @@ IO_TYPES = ("io_parallel", "io_stream")
 # Strategies under which hls4ml validates (and would silently change) the reuse factor.
 RF_CHECKED_STRATEGIES = ("Resource", "ResourceUnrolled")
 
-_PRECISION_RE = re.compile(r"^(ap_)?(u?fixed|u?int)<\s*\d+\s*(,\s*-?\d+\s*)?(,\s*AP_\w+\s*){0,3}(,\s*\d+\s*)?>$")
+
+
+def check_precision(precision: object, where: str = "") -> str:
+    """``precision`` if it is a valid HLS fixed-point type; one ConfigError naming the problem otherwise."""
+    from hcp_fpga.estimate.precision import parse_fixed
+
+    try:
+        parse_fixed(precision)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ConfigError(f"precision {precision!r}{where} is invalid ({exc}); write e.g. ap_fixed<16,6>") from None
+    return str(precision)
 
 
 @dataclass(frozen=True)
@@ -59,12 +68,11 @@ class HlsSettings:
             if not isinstance(rf, int) or rf < 1:
                 raise ConfigError(f"reuse factor {rf!r} for {name} is invalid; use a whole number >= 1")
         for name, precision in [(None, self.precision), *self.layer_precision.items()]:
-            if not _PRECISION_RE.match(precision.replace(" ", "")):
-                where = f" (layer '{name}')" if name else ""
-                raise ConfigError(
-                    f"precision '{precision}' is not an HLS fixed-point type{where}; write e.g. ap_fixed<16,6>"
-                )
-        if self.clock_ns is not None and not self.clock_ns > 0:
+            check_precision(precision, f" (layer '{name}')" if name else "")
+        if self.softmax_table_size is not None and not (isinstance(self.softmax_table_size, int)
+                                                        and 1 <= self.softmax_table_size <= 1 << 20):
+            raise ConfigError(f"softmax table size {self.softmax_table_size!r} is invalid; use a whole number up to 1,048,576")
+        if self.clock_ns is not None and not (isinstance(self.clock_ns, (int, float)) and 0 < self.clock_ns < 1e6):
             raise ConfigError(f"clock period {self.clock_ns} ns is invalid; use a positive number of ns")
 
     def resolved(self, board: Board) -> "HlsSettings":
@@ -74,6 +82,14 @@ class HlsSettings:
             backend=self.backend or board.backend,
             clock_ns=self.clock_ns if self.clock_ns is not None else board.clock_ns,
         )
+
+    def renamed(self, names: dict[str, str]) -> "HlsSettings":
+        """These settings with per-layer keys renamed (``names``: old -> new)."""
+        def keyed(d: dict) -> dict:
+            return {names.get(k, k): v for k, v in d.items()}
+
+        return replace(self, layer_reuse=keyed(self.layer_reuse), layer_strategy=keyed(self.layer_strategy),
+                       layer_precision=keyed(self.layer_precision))
 
     def strategy_of(self, layer_name: str) -> str:
         return self.layer_strategy.get(layer_name, self.strategy)

@@ -42,6 +42,9 @@ class ToolError(HcpError):
     """An external tool (g++, hls4ml) is missing or failed."""
 
 
+MAX_YAML_BYTES = 4 * 2**20  # a board, project or hls4ml config is a few kB; anything this large is not one
+
+
 def read_yaml_mapping(path, label: str, fix: str, error: type = HcpError, loader=None) -> dict:
     """A YAML file that must hold a mapping; ``error`` with one line naming ``label``, the line of a
     syntax error and ``fix`` otherwise. ``loader`` defaults to yaml.SafeLoader (runs no code)."""
@@ -49,12 +52,23 @@ def read_yaml_mapping(path, label: str, fix: str, error: type = HcpError, loader
 
     import yaml
 
+    path = Path(path)
     try:
-        data = yaml.load(Path(path).read_text(), Loader=loader or yaml.SafeLoader)
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise error(f"{label}: {path.stat().st_size:,} bytes is too large for a configuration file; {fix}")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(f"{label}: not a text file (not UTF-8); {fix}") from None
+    except OSError as exc:
+        raise error(f"{label}: cannot be read ({exc.strerror or type(exc).__name__}); {fix}") from None
+    try:
+        data = yaml.load(text, Loader=loader or yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise error(f"{label}: malformed YAML{where}; {fix}") from None
+    except (RecursionError, ValueError, OverflowError) as exc:
+        raise error(f"{label}: unreadable YAML ({type(exc).__name__}); {fix}") from None
     if not isinstance(data, dict):
         raise error(f"{label}: expected a mapping of keys, got {type(data).__name__}; {fix}")
     return data

@@ -11,27 +11,24 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import datetime as _dt
-import hashlib
-import json
-import os
 import shutil
-import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import numpy as np
 
 from hcp_fpga import __version__
+from hcp_fpga.cbuild import BUILD_LOG, BUILD_RECORD, LOCK, build_library, check_project_name, check_weight_files, project_lock
 from hcp_fpga.design import Design
-from hcp_fpga.errors import ConfigError, DataError, OutputExistsError, ToolError
-from hcp_fpga.models import check_convertible, model_hash, write_model
+from hcp_fpga.errors import ConfigError, DataError, HcpError, ToolError
+from hcp_fpga.model_checks import check_finite_weights
+from hcp_fpga.models import check_convertible, model_hash, with_c_names, write_model
+from hcp_fpga.outputs import read_json, replacing_dir, write_json_atomic
 
 MANIFEST = "hcp_fpga.json"
 CSIM_JSON = "csim.json"
-BUILD_RECORD = ".hcp_build.json"
-BUILD_LOG = "csim_build.log"
 CONVERT_LOG = "hls4ml_convert.log"
 # Our copy of the model (JSON + weights): QKeras models do not round-trip through Keras 2's .keras
 # format, which is what hls4ml's writer saves.
@@ -39,7 +36,7 @@ MODEL_NAME = "hcp_model"  # models.write_model's pair: hcp_model.json + hcp_mode
 MODEL_JSON = f"{MODEL_NAME}.json"
 MODEL_WEIGHTS = f"{MODEL_NAME}_weights.h5"
 # Outputs of our own runs: never part of the project's content hash.
-_NOT_SOURCE = {MANIFEST, CSIM_JSON, BUILD_RECORD, BUILD_LOG, CONVERT_LOG}
+_NOT_SOURCE = {MANIFEST, CSIM_JSON, BUILD_RECORD, BUILD_LOG, CONVERT_LOG, LOCK}
 
 
 # ----------------------------------------------------------------------------- export
@@ -57,29 +54,7 @@ class ExportResult:
         return self.manifest["layers"]
 
 
-@contextlib.contextmanager
-def _replacing_dir(out_dir: Path, force: bool):
-    """Yield ``out_dir`` to write into; on failure, earlier contents are restored untouched."""
-    backup = None
-    if out_dir.exists():
-        if not force:
-            raise OutputExistsError(f"output dir '{out_dir}' exists; pass --force to replace it or choose another -o")
-        backup = out_dir.with_name(f".{out_dir.name}.hcp-backup-{os.getpid()}")
-        shutil.rmtree(backup, ignore_errors=True)
-        out_dir.rename(backup)
-    try:
-        out_dir.mkdir(parents=True)
-        yield out_dir
-    except BaseException:
-        shutil.rmtree(out_dir, ignore_errors=True)
-        if backup is not None:
-            backup.rename(out_dir)
-        raise
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
-
-
-def _convert(design: Design, out_dir: Path):
+def _convert(design: Design, out_dir: Path, failed_log: Optional[Path] = None):
     """Run hls4ml's Keras-2 converter and writer; its chatter goes to a log file."""
     import hls4ml
 
@@ -102,7 +77,12 @@ def _convert(design: Design, out_dir: Path):
             hls_model.write()
         except Exception as exc:  # hls4ml raises bare Exceptions for user-side problems
             print(f"\n{type(exc).__name__}: {exc}")
-            raise ToolError(f"hls4ml failed: {str(exc).splitlines()[0][:200]}; see log {log}") from exc
+            failed = failed_log or log
+            fh.flush()
+            if failed != log:  # the folder is rolled back: keep the log next to it
+                shutil.copyfile(log, failed)
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise ToolError(f"hls4ml failed: {first}; see log {failed}") from exc
     return hls_model
 
 
@@ -139,14 +119,23 @@ def _applied_layers(hls_model, design: Design) -> list[dict]:
 
 
 def export_project(design: Design, out_dir: Path | str, force: bool = False, source: Optional[str] = None) -> ExportResult:
-    """Write the hls4ml project of ``design`` into ``out_dir`` (C++, TCL, weights, config, manifest)."""
+    """Write the hls4ml project of ``design`` into ``out_dir`` (C++, TCL, weights, config, manifest).
+
+    Everything is checked before the folder is touched: layers hls4ml converts, settings, finite
+    weights, and the output path. Layer names that are not safe C identifiers are renamed for the
+    C++ (the mapping is in the manifest, ``c_names``)."""
     import hls4ml
 
-    out_dir = Path(out_dir).resolve()
     check_convertible(design.model)
     design.validate()
-    with _replacing_dir(out_dir, force):
-        hls_model = _convert(design, out_dir)
+    check_finite_weights(design.model, source or design.model.name)
+    model, c_names = with_c_names(design.model)
+    if c_names:
+        design = replace(design, model=model, settings=design.settings.renamed(c_names))
+    out_dir = Path(out_dir).expanduser().resolve()
+    failed_log = out_dir.with_name(f"{out_dir.name}.{CONVERT_LOG}")
+    with replacing_dir(out_dir, force, what="output dir") as out_dir:
+        hls_model = _convert(design, out_dir, failed_log)
         layers = _applied_layers(hls_model, design)
         manifest = {
             "tool": f"hcp_fpga {__version__}",
@@ -158,103 +147,38 @@ def export_project(design: Design, out_dir: Path | str, force: bool = False, sou
             "part": design.board.part,
             "settings": design.settings.as_dict(),
             "project_name": "myproject",
+            "c_names": c_names,  # original Keras layer name -> the name written into the C++
             "inputs": [{"name": v.name, "shape": [int(d) for d in v.shape]} for v in hls_model.get_input_variables()],
             "outputs": [{"name": v.name, "shape": [int(d) for d in v.shape]} for v in hls_model.get_output_variables()],
             "keras_input_shapes": [list(t.shape[1:]) for t in design.model.inputs],
             "layers": layers,
         }
         write_model(design.model, out_dir, MODEL_NAME)
-        _write_json_atomic(out_dir / MANIFEST, manifest)
+        write_json_atomic(out_dir / MANIFEST, manifest)
+    if failed_log.exists():
+        failed_log.unlink()  # an earlier failure's log; this export succeeded
     return ExportResult(out_dir, manifest)
 
 
 def read_manifest(project_dir: Path | str) -> dict:
-    """The ``hcp_fpga.json`` of an exported project."""
+    """The ``hcp_fpga.json`` of an exported project, checked enough to be used safely."""
     path = Path(project_dir) / MANIFEST
+    if not Path(project_dir).is_dir():
+        raise ConfigError(f"'{project_dir}' is not a folder; pass a project folder written by hcp-fpga export")
     if not path.exists():
         raise ConfigError(f"'{project_dir}' is not an hcp-fpga project (no {MANIFEST}); create one with hcp-fpga export")
-    return json.loads(path.read_text())
-
-
-def _write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
-    tmp.replace(path)
-
-
-def _json_default(o: Any):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(type(o))
-
-
-# ----------------------------------------------------------------------------- build (cached)
-
-
-def _gxx_version() -> str:
-    gxx = shutil.which("g++")
-    if gxx is None:
-        raise ToolError("g++ not found on PATH; install it (e.g. apt-get install g++) to build the C simulation")
-    return subprocess.run([gxx, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-
-
-def project_source_hash(project_dir: Path) -> str:
-    """sha256 of everything the C simulation library is built from, plus where it lives.
-
-    The absolute path counts because ``build_lib.sh`` compiles the weights folder's path into the
-    library.
-    """
-    project_dir = project_dir.resolve()
-    h = hashlib.sha256(str(project_dir).encode())
-    files = [project_dir / "build_lib.sh", *sorted(project_dir.glob("*_bridge.cpp"))]
-    files += sorted(p for p in (project_dir / "firmware").rglob("*") if p.is_file() and p.suffix != ".so")
-    for p in files:
-        if p.name in _NOT_SOURCE or not p.exists():
-            continue
-        h.update(str(p.relative_to(project_dir)).encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    library: Path
-    rebuilt: bool
-    seconds: float
-    log: Path
-
-
-def build_csim_library(project_dir: Path | str, on_start: Optional[Callable[[], None]] = None) -> BuildResult:
-    """Compile the project's C simulation library with g++, unless an identical build exists."""
-    project_dir = Path(project_dir).resolve()
-    record_path = project_dir / BUILD_RECORD
-    log = project_dir / BUILD_LOG
-    digest = project_source_hash(project_dir)
-    if record_path.exists():
-        record = json.loads(record_path.read_text())
-        lib = project_dir / record.get("library", "")
-        if record.get("hash") == digest and lib.is_file():
-            return BuildResult(lib, rebuilt=False, seconds=0.0, log=log)
-    compiler = _gxx_version()
-    if on_start:
-        on_start()
-    for old in (project_dir / "firmware").glob("*.so"):
-        old.unlink()
-    t0 = time.perf_counter()
-    with open(log, "w") as fh:
-        fh.write(f"# {compiler}\n# bash build_lib.sh in {project_dir}\n")
-        fh.flush()
-        proc = subprocess.run(["bash", "build_lib.sh"], cwd=project_dir, stdout=fh, stderr=subprocess.STDOUT)
-    seconds = time.perf_counter() - t0
-    libs = sorted((project_dir / "firmware").glob("*.so"))
-    if proc.returncode != 0 or not libs:
-        raise ToolError(f"g++ failed to build the C simulation (exit {proc.returncode}); see log {log}")
-    _write_json_atomic(record_path, {"hash": digest, "library": str(libs[0].relative_to(project_dir)), "compiler": compiler, "seconds": round(seconds, 2)})
-    return BuildResult(libs[0], rebuilt=True, seconds=seconds, log=log)
+    manifest = read_json(path, "project manifest", "re-export the project with hcp-fpga export --force")
+    try:
+        check_project_name(manifest["project_name"])
+        shapes = [[int(d) for d in s] for s in manifest["keras_input_shapes"]]
+        for key in ("inputs", "outputs"):
+            for v in manifest[key]:
+                if any(int(d) < 1 for d in v["shape"]):
+                    raise ValueError("shape")
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"project manifest '{path}' is incomplete or corrupt; re-export the project with hcp-fpga export --force") from None
+    manifest["keras_input_shapes"] = shapes
+    return manifest
 
 
 # ----------------------------------------------------------------------------- running
@@ -337,47 +261,53 @@ def run_csim(
 
     ``progress(stage, done, total)`` is called during the run (stage ``compile`` or ``csim``).
     """
+    from hcp_fpga.data import check_finite_inputs, check_labels
     from hcp_fpga.models import load_model
 
     project_dir = Path(project_dir).resolve()
     manifest = read_manifest(project_dir)
+    project = manifest["project_name"]
     x, y, label = _inputs_for(manifest, data, n, seed)
     if len(x) == 0:
         raise DataError(f"data '{data}' gives no samples; use --n > 0 or a data set with a test split")
-
-    build = build_csim_library(project_dir, on_start=(lambda: progress("compile", 0, 1)) if progress else None)
-    if progress and build.rebuilt:
-        progress("compile", 1, 1)
-
+    check_finite_inputs(x, label)
     model = load_model(project_dir / MODEL_JSON, project_dir / MODEL_WEIGHTS)
+    if y is not None:
+        check_labels(y, int(np.prod(model.output_shape[1:])), label)
     keras_out = np.asarray(model.predict(x, batch_size=512, verbose=0), dtype=np.float32).reshape(len(x), -1)
 
-    lib = CsimLibrary(build.library, manifest)
-    t0 = time.perf_counter()
-    try:
-        csim_out = np.empty_like(keras_out)
-        for i in range(len(x)):
-            csim_out[i] = lib.predict_one([x[i]])[0]
-            if progress and (i % 100 == 99 or i == len(x) - 1):
-                progress("csim", i + 1, len(x))
-    finally:
-        lib.close()
-    csim_seconds = time.perf_counter() - t0
+    waiting = (lambda: progress("waiting for another C simulation of this project", 0, 1)) if progress else None
+    with project_lock(project_dir, on_wait=waiting):
+        check_weight_files(project_dir, project)
+        build = build_library(project_dir, project, on_start=(lambda: progress("compile", 0, 1)) if progress else None)
+        if progress and build.rebuilt:
+            progress("compile", 1, 1)
+        lib = CsimLibrary(build.library, manifest)
+        t0 = time.perf_counter()
+        try:
+            csim_out = np.empty_like(keras_out)
+            for i in range(len(x)):
+                csim_out[i] = lib.predict_one([x[i]])[0]
+                if progress and (i % 100 == 99 or i == len(x) - 1):
+                    progress("csim", i + 1, len(x))
+        finally:
+            lib.close()
+        csim_seconds = time.perf_counter() - t0
 
-    diff = np.abs(csim_out - keras_out)
-    k_arg, c_arg = keras_out.argmax(axis=1), csim_out.argmax(axis=1)
-    result = CsimResult(
-        project=str(project_dir),
-        data=label,
-        n_samples=int(len(x)),
-        argmax_agreement=float(np.mean(k_arg == c_arg)),
-        max_abs_diff=float(diff.max()),
-        mean_abs_diff=float(diff.mean()),
-        keras_accuracy=float(np.mean(k_arg == y)) if y is not None else None,
-        csim_accuracy=float(np.mean(c_arg == y)) if y is not None else None,
-        rebuilt=build.rebuilt,
-        build_seconds=round(build.seconds, 2),
-        csim_seconds=round(csim_seconds, 2),
-    )
-    _write_json_atomic(project_dir / CSIM_JSON, result.as_dict())
+        diff = np.abs(csim_out - keras_out)
+        k_arg, c_arg = keras_out.argmax(axis=1), csim_out.argmax(axis=1)
+        result = CsimResult(
+            project=str(project_dir),
+            data=label,
+            n_samples=int(len(x)),
+            argmax_agreement=float(np.mean(k_arg == c_arg)),
+            max_abs_diff=float(diff.max()),
+            mean_abs_diff=float(diff.mean()),
+            keras_accuracy=float(np.mean(k_arg == y)) if y is not None else None,
+            csim_accuracy=float(np.mean(c_arg == y)) if y is not None else None,
+            rebuilt=build.rebuilt,
+            build_seconds=round(build.seconds, 2),
+            csim_seconds=round(csim_seconds, 2),
+        )
+        write_json_atomic(project_dir / CSIM_JSON, result.as_dict())
     return result

@@ -9,7 +9,6 @@ the last one. The loop prices actions with the estimator only (``hcp_fpga.estima
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -20,12 +19,13 @@ from typing import Callable, Optional
 import numpy as np
 
 from hcp_fpga.boards import Board, load_board
-from hcp_fpga.data import Dataset, load_dataset
+from hcp_fpga.data import Dataset, check_labels, load_dataset
 from hcp_fpga.design import Design, HlsSettings, valid_reuse_factors
-from hcp_fpga.errors import ConfigError, HcpError, OutputExistsError
+from hcp_fpga.errors import ConfigError, HcpError
 from hcp_fpga.estimate.model import estimate_design
 from hcp_fpga.estimate.types import Estimate, Verdict
-from hcp_fpga.models import build_cnn, build_mlp, load_model, model_from_architecture, mult_layers, mult_size, write_model
+from hcp_fpga.models import build_cnn, build_mlp, load_model, mult_layers, mult_size, write_model
+from hcp_fpga.outputs import check_output_dir, mark, read_json, remove_output_dir, write_json_atomic
 from hcp_fpga.project import ProjectConfig
 from hcp_fpga.prune import apply_selection, candidates, finetune, masks_of, select, sparsity, weight_scores
 from hcp_fpga.quantize import QuantSpec, quantized_weight_bits, result_precisions, profile_ranges, to_qkeras
@@ -224,15 +224,14 @@ def propose(step: Step, est: Estimate, ctx: Context) -> list[Action]:
 def _write_step(step: Step, folder: Path) -> None:
     write_model(step.model, folder)
     np.savez_compressed(folder / "masks.npz", **{k: v for k, v in step.masks.items()})
-    (folder / "step.json").write_text(json.dumps({"settings": asdict(step.settings), "bits": step.bits}, indent=2))
+    write_json_atomic(folder / "step.json", {"settings": asdict(step.settings), "bits": step.bits})
 
 
 def _read_step(folder: Path) -> Step:
-    model = model_from_architecture(json.loads((folder / "model.json").read_text()))
-    model.load_weights(folder / "model_weights.h5")
-    with np.load(folder / "masks.npz") as z:
+    model = load_model(folder / "model.json", folder / "model_weights.h5")
+    with np.load(folder / "masks.npz", allow_pickle=False) as z:
         masks = {k: z[k] for k in z.files}
-    meta = json.loads((folder / "step.json").read_text())
+    meta = read_json(folder / "step.json", "checkpoint step", "start over with --force")
     bits = {k: tuple(v) for k, v in meta["bits"].items()} if meta["bits"] else None
     return Step(model, masks, HlsSettings(**meta["settings"]), bits)
 
@@ -243,7 +242,7 @@ def save_checkpoint(out_dir: Path, step: Step, state: dict) -> None:
     new, cur, old = out_dir / f"{CHECKPOINT}.new", out_dir / CHECKPOINT, out_dir / f"{CHECKPOINT}.old"
     shutil.rmtree(new, ignore_errors=True)
     _write_step(step, new / "step")
-    (new / "state.json").write_text(json.dumps(state, indent=2, default=float))
+    write_json_atomic(new / "state.json", state)
     shutil.rmtree(old, ignore_errors=True)
     if cur.exists():
         os.replace(cur, old)
@@ -252,10 +251,20 @@ def save_checkpoint(out_dir: Path, step: Step, state: dict) -> None:
 
 
 def load_checkpoint(out_dir: Path) -> tuple[Step, dict]:
+    """The last complete checkpoint; one clear error naming the file if it is damaged."""
     for name in (CHECKPOINT, f"{CHECKPOINT}.old"):  # .old is complete if a swap was interrupted
         folder = out_dir / name
         if (folder / "state.json").exists():
-            return _read_step(folder / "step"), json.loads((folder / "state.json").read_text())
+            fix = "it is damaged: start over with --force instead of --resume"
+            state = read_json(folder / "state.json", "checkpoint state", fix)
+            if not isinstance(state, dict) or not all(k in state for k in ("history", "iteration", "baseline_accuracy", "accuracy")):
+                raise ConfigError(f"checkpoint state '{folder / 'state.json'}' is incomplete; {fix}")
+            try:
+                return _read_step(folder / "step"), state
+            except HcpError as exc:
+                raise ConfigError(f"checkpoint '{folder / 'step'}' cannot be read ({exc}); {fix}") from None
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise ConfigError(f"checkpoint '{folder / 'step'}' is damaged ({type(exc).__name__}); {fix}") from None
     raise ConfigError(f"no checkpoint in '{out_dir}' to resume from; run without --resume")
 
 
@@ -274,7 +283,10 @@ def _baseline_model(config: ProjectConfig, data: Dataset, ctx_log, show_progress
     spec = config.model
     if spec.file:
         model = load_model(config.path(spec.file), config.path(spec.weights) if spec.weights else None)
-        return model, data.for_model(model.input_shape[1:])
+        data = data.for_model(model.input_shape[1:])
+        for split, y in (("train", data.y_train), ("test", data.y_test)):
+            check_labels(y, int(np.prod(model.output_shape[1:])), f"data '{data.name}' {split} split")
+        return model, data
     if spec.builder == "mlp":
         model = build_mlp(int(np.prod(data.sample_shape)), tuple(spec.hidden), data.n_classes, seed=config.seed)
         data = data.for_model(model.input_shape[1:])
@@ -315,17 +327,16 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
     ``checkpoint/``, ``history.json``, ``result.json``, ``estimate.json``, ``model/`` and the final
     ``hls_project/`` with its ``csim.json``. Raises ``CannotFit`` (exit 3) after writing them when no
     acceptable action is left."""
-    out_dir = Path(out_dir or config.out_dir())
-    if out_dir.exists() and any(out_dir.iterdir()) and not (resume or force):
-        raise OutputExistsError(f"output dir '{out_dir}' exists; pass --resume to continue it or --force to start over")
-    if force and not resume and out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # Everything is validated before the output folder is touched: the board, the settings, the
+    # data, the checkpoint or the model, the output path. Only then is an old folder replaced.
     board = load_board(config.board)
-    data = load_dataset(config.data if config.data in ("digits", "mnist1d") else str(config.path(config.data)),
-                        seed=config.seed)
     base_settings = HlsSettings(backend=config.backend, io_type=config.io_type, clock_ns=config.clock_ns,
                                 precision=config.precision).resolved(board)
+    out_dir = check_output_dir(out_dir or config.out_dir(), force=force and not resume, resume=resume)
+    if resume and not out_dir.is_dir():
+        raise ConfigError(f"no output folder '{out_dir}' to resume; run without --resume")
+    data = load_dataset(config.data if config.data in ("digits", "mnist1d") else str(config.path(config.data)),
+                        seed=config.seed)
 
     if resume:
         step, state = load_checkpoint(out_dir)
@@ -340,6 +351,15 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
                     {k: (v, v) for k, v in bits.items()} if any(bits.values()) else None)
         baseline_acc = acc = accuracy(model, data.x_test, data.y_test)
         history, iteration = [], 0
+    unpriced = estimate_design(Design.create(step.model, board, step.settings)).unpriced
+    if unpriced:
+        raise ConfigError(f"the estimator cannot price layer(s) {', '.join(unpriced)}: optimize would fit a lower bound "
+                          "to the board; remove them or estimate and export the model without optimizing")
+    if not resume:
+        if out_dir.exists() and any(out_dir.iterdir()):
+            remove_output_dir(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        mark(out_dir)
     ctx = Context(config, board, data, baseline_acc, log, show_progress, progress)
     est = ctx.estimate(step)
     if not resume:
@@ -410,10 +430,7 @@ def _log_row(log, row: dict) -> None:
         f"{'accepted' if row['accepted'] else 'rejected (' + row['note'] + ')'}")
 
 
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=float))
-    os.replace(tmp, path)
+_write_json = write_json_atomic
 
 
 def _csim_data(ctx: Context) -> str:

@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from hcp_fpga.errors import ModelLoadError, UnsupportedLayerError
+from hcp_fpga.model_checks import (check_architecture_shape, check_finite_weights, check_known_classes, check_model_size,
+                                   h5_parameter_count, layer_dicts)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow start-up chatter hides real messages
 
-# Layers that carry executable Python in their config.
-UNSAFE_LAYERS = {"Lambda"}
+# Layers that carry executable code in their config: Lambda holds serialized Python; TFOpLambda and
+# SlicingOpLambda call any TensorFlow function by name (``tf.io.write_file`` among them) when built.
+UNSAFE_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
 # Keras layer classes with a multiplier array (the reuse factor divides it), and their kind.
 MULT_LAYER_KINDS = {"Dense": "dense", "QDense": "dense", "Conv1D": "conv1d", "QConv1D": "conv1d",
                     "Conv2D": "conv2d", "QConv2D": "conv2d"}
@@ -53,8 +56,14 @@ def _iter_layer_configs(config: Any) -> Iterator[dict]:
 
 
 def read_architecture(path: Path) -> dict:
-    """The model architecture of ``path`` as plain data, without deserializing any layer."""
-    path = Path(path)
+    """The model architecture of ``path`` as plain data, without deserializing any layer; its shape
+    (a model config with a list of named layers) is checked before anything else reads it."""
+    architecture = _read_architecture(Path(path))
+    check_architecture_shape(architecture, str(path))
+    return architecture
+
+
+def _read_architecture(path: Path) -> dict:
     if not path.exists():
         raise ModelLoadError(f"model file '{path}' does not exist; check the path")
     try:
@@ -62,16 +71,16 @@ def read_architecture(path: Path) -> dict:
             return _architecture_from_savedmodel(path)
         suffix = path.suffix.lower()
         if suffix == ".json":
-            return json.loads(path.read_text())
+            return json.loads(path.read_bytes())
         if suffix in (".h5", ".hdf5"):
             return _architecture_from_h5(path)
         if suffix == ".keras":
             return _architecture_from_keras_zip(path)
     except ModelLoadError:
         raise
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError, zipfile.BadZipFile) as exc:
         raise ModelLoadError(
-            f"model file '{path}' is corrupt or not a Keras model ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
+            f"model file '{path}' is corrupt or not a Keras model ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}); "
             "re-save it with model.save() or model.to_json()"
         ) from None
     raise ModelLoadError(
@@ -129,11 +138,10 @@ def _architecture_from_savedmodel(path: Path) -> dict:
 
 def layer_classes(architecture: dict) -> list[tuple[str, str]]:
     """(name, class_name) of every layer in an architecture, nested ones included."""
-    out = []
-    for layer in _iter_layer_configs(architecture.get("config", architecture)):
-        name = layer["config"].get("name", "?")
-        out.append((name, layer["class_name"]))
-    return out
+    # every dict with a class_name, wrapped layers (TimeDistributed, Bidirectional) included: a Lambda
+    # hidden inside a wrapper must be found too
+    return [(str(layer["config"].get("name", "?")), str(layer["class_name"]))
+            for layer in _iter_layer_configs(architecture.get("config", architecture))]
 
 
 def check_safe(architecture: dict, source: str, allow_unsafe: bool = False) -> None:
@@ -157,43 +165,82 @@ def load_model(path: Path | str, weights: Optional[Path | str] = None, allow_uns
     path = Path(path)
     architecture = read_architecture(path)
     check_safe(architecture, str(path), allow_unsafe)
-    if path.suffix.lower() == ".json" and weights is None:
+    suffix = path.suffix.lower()
+    if suffix == ".json" and weights is None:
         raise ModelLoadError(f"'{path}' is an architecture only; pass its weights with --weights FILE.h5")
+    if weights is not None:
+        weights = Path(weights)
+        if not weights.is_file():
+            raise ModelLoadError(f"weights file '{weights}' does not exist; check the path")
+    sizes = check_model_size(architecture, str(path))  # before TensorFlow allocates anything
+    _check_weights_file_size(weights if weights is not None else (path if suffix in (".h5", ".hdf5") else None),
+                             sizes, str(path))
 
     import tensorflow as tf
 
     objects = custom_objects()
-    suffix = path.suffix.lower()
+    check_known_classes(architecture, str(path), keras_layer_classes() | set(objects))
     from keras.src.saving.serialization_lib import SafeModeScope
 
     try:
         # Keras' own safe mode stays on unless the user opted in; our check above names the layers.
         with tf.keras.utils.custom_object_scope(objects), SafeModeScope(not allow_unsafe):
-            if suffix in (".json", ".h5", ".hdf5"):
-                # Build from the architecture we already read and checked; a full .h5 then gives weights.
-                model = tf.keras.models.model_from_json(json.dumps(_legacy_qactivations(architecture)), custom_objects=objects)
-                if suffix != ".json" and weights is None:
-                    weights = path
-            elif suffix == ".keras":
+            if suffix == ".keras":
                 model = tf.keras.models.load_model(path, custom_objects=objects, compile=False, safe_mode=not allow_unsafe)
             else:
-                model = tf.keras.models.load_model(path, custom_objects=objects, compile=False)
-    except (ValueError, TypeError, KeyError, OSError) as exc:
+                # Build from the architecture we already read and checked (a SavedModel's traced graph
+                # is never run); a full .h5 or a SavedModel's variables then give the weights.
+                model = tf.keras.models.model_from_json(json.dumps(_legacy_qactivations(architecture)), custom_objects=objects)
+                if weights is None and suffix in (".h5", ".hdf5"):
+                    weights = path
+                elif weights is None and path.is_dir():
+                    weights = path / "variables" / "variables"
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OSError, RecursionError) as exc:
         raise ModelLoadError(
-            f"cannot build model '{path}': {str(exc).splitlines()[0][:200]}; check it was saved by Keras 2 / QKeras"
+            f"cannot build model '{path}': {_first_line(exc)}; check it was saved by Keras 2 / QKeras"
         ) from None
+    except (MemoryError, tf.errors.ResourceExhaustedError):
+        raise ModelLoadError(f"model '{path}' is too large to build in this machine's memory; shrink its layers") from None
     if weights is not None:
-        weights = Path(weights)
-        if not weights.exists():
-            raise ModelLoadError(f"weights file '{weights}' does not exist; check the path")
         try:
-            model.load_weights(str(weights))
-        except (ValueError, OSError, KeyError) as exc:
+            if path.is_dir():
+                model.load_weights(str(weights)).expect_partial()
+            else:
+                model.load_weights(str(weights))
+        except (ValueError, OSError, KeyError, TypeError, AttributeError, tf.errors.OpError) as exc:
             raise ModelLoadError(
-                f"weights '{weights}' do not fit model '{path}': {str(exc).splitlines()[0][:200]}; "
+                f"weights '{weights}' do not fit model '{path}': {_first_line(exc)}; "
                 "pass the weights saved with this architecture"
             ) from None
+    check_finite_weights(model, str(path))
     return model
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0][:200] if text else type(exc).__name__)
+
+
+def _check_weights_file_size(weights: Optional[Path], sizes, source: str) -> None:
+    """A weights file holding fewer values than the architecture needs at least cannot be its
+    weights: say so before building the model (a huge layer would be allocated first)."""
+    if weights is None or weights.suffix.lower() not in (".h5", ".hdf5"):
+        return
+    stored = h5_parameter_count(weights)
+    needed = sum(s.parameters for s in sizes)
+    if stored is not None and stored < needed:
+        big = max(sizes, key=lambda s: s.parameters)
+        raise ModelLoadError(
+            f"weights '{weights}' hold {stored:,} values but model '{source}' needs at least {needed:,} "
+            f"(layer '{big.name}': {big.parameters:,}); pass the weights saved with this architecture"
+        )
+
+
+def keras_layer_classes() -> set[str]:
+    """Class names Keras 2 can deserialize as layers or models."""
+    import tensorflow as tf
+
+    return {n for n in dir(tf.keras.layers) if n[:1].isupper()} | {"Functional", "Sequential", "Model"}
 
 
 def model_from_architecture(architecture: dict):
@@ -438,3 +485,63 @@ def build_cnn(input_shape: tuple, filters: tuple[int, ...], kernel: int, dense: 
         x = L.Dense(units, activation="relu", name=f"fc{i}")(x)
     outputs = L.Dense(n_classes, activation="softmax", name="output")(x)
     return tf.keras.Model(inputs, outputs, name="cnn2d" if two_d else "cnn1d")
+
+
+# ----------------------------------------------------------------------------- names for C++
+
+
+def with_c_names(model) -> tuple[Any, dict[str, str]]:
+    """``model`` with every layer name that is not a safe C identifier renamed (hls4ml writes layer
+    and input names verbatim into C++), and the mapping original -> new. The same model object when
+    every name is safe already; otherwise a rebuilt copy with the same weights."""
+    from hcp_fpga.cnames import safe_c_names
+
+    names = [layer.name for layer in _all_layers(model)]
+    mapping = safe_c_names(names)
+    if not mapping:
+        return model, {}
+    architecture = _renamed(json.loads(model.to_json()), mapping)
+    renamed = model_from_architecture(architecture)
+    renamed.set_weights(model.get_weights())
+    return renamed, mapping
+
+
+def _all_layers(model):
+    import tensorflow as tf
+
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, tf.keras.Model):
+            yield from _all_layers(layer)
+
+
+def _renamed(architecture: Any, mapping: dict[str, str]) -> Any:
+    """The architecture with layer names replaced wherever Keras 2 stores them: each layer's
+    ``config.name`` (and top-level ``name``), and the first item of node references
+    (``inbound_nodes``, ``input_layers``, ``output_layers``: ``[name, node, tensor, ...]``)."""
+    def walk(obj: Any, key: Optional[str] = None) -> Any:
+        if isinstance(obj, dict):
+            out = {}
+            for k, v in obj.items():
+                if k == "name" and isinstance(v, str) and v in mapping and ("class_name" in obj or "trainable" in obj
+                                                                            or "dtype" in obj or "batch_input_shape" in obj):
+                    out[k] = mapping[v]
+                else:
+                    out[k] = walk(v, k)
+            return out
+        if isinstance(obj, list):
+            if key in ("inbound_nodes", "input_layers", "output_layers") or (
+                    obj and isinstance(obj[0], str) and obj[0] in mapping and len(obj) >= 3
+                    and all(isinstance(x, int) for x in obj[1:3])):
+                return [_ref(x) for x in obj]
+            return [walk(v) for v in obj]
+        return obj
+
+    def _ref(x: Any) -> Any:
+        if isinstance(x, list) and x and isinstance(x[0], str) and x[0] in mapping and len(x) >= 3:
+            return [mapping[x[0]], *[walk(v) for v in x[1:]]]
+        if isinstance(x, list):
+            return [_ref(v) for v in x]
+        return walk(x)
+
+    return walk(architecture)

@@ -17,7 +17,7 @@ RESOURCE_KEYS = ("dsp", "bram18", "lut", "ff")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ModelSpec(_Strict):
@@ -83,7 +83,7 @@ class Training(_Strict):
 
 
 class ProjectConfig(_Strict):
-    name: str
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")  # also the default output folder's name
     model: ModelSpec
     data: str = "digits"
     board: str
@@ -98,6 +98,16 @@ class ProjectConfig(_Strict):
     seed: int = 0
     output_dir: Optional[str] = None
     source: Optional[str] = Field(default=None, exclude=True)  # the file it was read from
+
+    @field_validator("precision")
+    @classmethod
+    def _precision(cls, v: str) -> str:
+        from hcp_fpga.design import check_precision
+
+        try:
+            return check_precision(v)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     def path(self, relative: str) -> Path:
         """``relative`` (a model or data file named in the project) resolved against the file's folder."""

@@ -9,7 +9,8 @@ import pytest
 from hcp_fpga.boards import load_board
 from hcp_fpga.design import Design, HlsSettings, valid_reuse_factors
 from hcp_fpga.errors import ConfigError, OutputExistsError, ToolError
-from hcp_fpga.hls import BUILD_LOG, MANIFEST, _replacing_dir, export_project, read_manifest, run_csim
+from hcp_fpga.hls import BUILD_LOG, MANIFEST, export_project, read_manifest, run_csim
+from hcp_fpga.outputs import mark, replacing_dir
 from hcp_fpga.models import load_model, model_hash
 from tests.conftest import peer, run_cli
 
@@ -113,7 +114,7 @@ def test_unrolled_needs_rf_above_1():
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ConfigError, match="precision 'fixed16' is not an HLS fixed-point type"):
+    with pytest.raises(ConfigError, match="precision 'fixed16' is invalid .not a fixed-point type"):
         HlsSettings(precision="fixed16")
     with pytest.raises(ConfigError, match="strategy 'Unrolled'"):
         HlsSettings(strategy="Unrolled")  # hls4ml would silently turn it into Latency
@@ -127,22 +128,29 @@ def test_existing_output_dir_is_not_overwritten(tmp_path, capsys):
     assert run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", out) == 2
     assert "exists; pass --force" in capsys.readouterr().err
     assert (out / "keep.txt").read_text() == "earlier work"
-    assert run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", out, "--force", "--quiet") == 0
-    assert not (out / "keep.txt").exists() and (out / MANIFEST).exists()
+    # --force replaces only what hcp-fpga created: a folder of the user's is refused, untouched
+    assert run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", out, "--force", "--quiet") == 2
+    assert "hcp-fpga did not create it" in capsys.readouterr().err
+    assert (out / "keep.txt").read_text() == "earlier work"
+    assert run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", out / "prj", "--quiet") == 0
+    (out / "prj" / "keep.txt").write_text("to be replaced")
+    assert run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", out / "prj", "--force", "--quiet") == 0
+    assert not (out / "prj" / "keep.txt").exists() and (out / "prj" / MANIFEST).exists()
 
 
 def test_failed_forced_export_restores_earlier_outputs(tmp_path):
     out = tmp_path / "prj"
     out.mkdir()
+    mark(out)  # made by hcp-fpga: --force may replace it
     (out / "keep.txt").write_text("earlier work")
     with pytest.raises(ToolError):
-        with _replacing_dir(out, force=True):
+        with replacing_dir(out, force=True):
             (out / "half-written.cpp").write_text("...")
             raise ToolError("hls4ml failed")
     assert (out / "keep.txt").read_text() == "earlier work"
     assert not (out / "half-written.cpp").exists()
     with pytest.raises(OutputExistsError):
-        with _replacing_dir(out, force=False):
+        with replacing_dir(out, force=False):
             pass
 
 

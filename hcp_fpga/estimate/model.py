@@ -300,8 +300,8 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     notes = ["analytical estimate; see docs/estimator.md for its error"]
     unmodelled = [s.name for s in specs if s.kind == "unmodelled"]
     if unmodelled:
-        notes.append(f"not priced (counted as 0): {', '.join(unmodelled)}")
-    return Estimate.from_layers("estimate", layers, latency, ii, clock_ns, part=part, notes=tuple(notes))
+        notes.append(f"not priced (counted as 0; the totals are a lower bound and cannot show a fit): {', '.join(unmodelled)}")
+    return Estimate.from_layers("estimate", layers, latency, ii, clock_ns, part=part, notes=tuple(notes), unpriced=unmodelled)
 
 
 def estimate_design(design) -> Estimate:

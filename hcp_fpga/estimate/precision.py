@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_FIXED = re.compile(r"^(?:ap_)?(u?)(fixed|int)<\s*(\d+)\s*(?:,\s*(-?\d+))?[^>]*>$")
+_FIXED = re.compile(r"^(?:ap_)?(u?)(fixed|int)<(\d+)(?:,([-+]?\d+))?((?:,[A-Za-z_]+){0,2})(?:,(\d+))?>$")
+# ap_fixed.h's limit on any width (AP_INT_MAX_W in the ap_types hls4ml ships)
+MAX_WIDTH = 1024
+QUANT_MODES = {"RND", "RND_ZERO", "RND_MIN_INF", "RND_INF", "RND_CONV", "TRN", "TRN_ZERO"}
+OVERFLOW_MODES = {"SAT", "SAT_ZERO", "SAT_SYM", "WRAP", "WRAP_SM"}
 
 
 @dataclass(frozen=True)
@@ -32,14 +36,32 @@ class Fixed:
 
 
 def parse_fixed(text: str) -> Fixed:
-    """``ap_fixed<16,6>``, ``fixed<6,1,RND,SAT>``, ``ap_ufixed<6,0>``, ``ap_int<8>`` -> Fixed."""
+    """``ap_fixed<16,6>``, ``fixed<6,1,RND,SAT>``, ``ap_ufixed<6,0>``, ``ap_int<8>`` -> Fixed.
+
+    The one parser of fixed-point types. Raises ValueError naming what is wrong: the spelling, a
+    width outside 1..1,024 (ap_types' maximum), integer bits outside -1,024..1,024, an unknown
+    rounding/overflow mode, or modes on an integer type."""
+    if not isinstance(text, str):
+        raise ValueError(f"not a fixed-point type: {text!r}")
     m = _FIXED.match(text.replace(" ", ""))
     if not m:
         raise ValueError(f"not a fixed-point type: {text!r}")
-    unsigned, kind, width, integer = m.groups()
+    unsigned, kind, width, integer, modes, sat_bits = m.groups()
     width = int(width)
-    modes = text.upper().split(">")[0].split(",")[2:]
-    saturating = any("RND" in mode or "SAT" in mode for mode in modes)
+    if not 1 <= width <= MAX_WIDTH:
+        raise ValueError(f"width {width} of {text!r} is outside 1..{MAX_WIDTH}")
+    if kind == "int" and (integer is not None or modes or sat_bits):
+        raise ValueError(f"{text!r}: an integer type takes only a width, e.g. ap_int<8>")
+    if integer is not None and not -MAX_WIDTH <= int(integer) <= MAX_WIDTH:
+        raise ValueError(f"integer bits {integer} of {text!r} are outside -{MAX_WIDTH}..{MAX_WIDTH}")
+    names = [mode.upper().removeprefix("AP_") for mode in modes.split(",")[1:]]
+    if names and names[0] not in QUANT_MODES:
+        raise ValueError(f"{text!r}: unknown rounding mode '{names[0]}' (use RND, RND_CONV, TRN, ...)")
+    if len(names) > 1 and names[1] not in OVERFLOW_MODES:
+        raise ValueError(f"{text!r}: unknown overflow mode '{names[1]}' (use SAT, SAT_SYM, WRAP, ...)")
+    if sat_bits is not None and (len(names) < 2 or int(sat_bits) > width):
+        raise ValueError(f"{text!r}: saturation bits need both modes and at most the width")
+    saturating = any(n.startswith(("RND", "SAT")) for n in names)
     return Fixed(width, width if kind == "int" else int(integer if integer is not None else width), signed=not unsigned,
                  saturating=saturating)
 

@@ -47,12 +47,19 @@ class Estimate:
     clock_ns: Optional[float]
     part: Optional[str] = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # layers the model cannot price (counted as 0): the totals are then a lower bound
+    unpriced: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
-    def from_layers(cls, source: str, layers, latency_cycles, ii, clock_ns, part=None, notes=()) -> "Estimate":
+    def from_layers(cls, source: str, layers, latency_cycles, ii, clock_ns, part=None, notes=(), unpriced=()) -> "Estimate":
         layers = tuple(layers)
         totals = {r: float(sum(getattr(l, r) for l in layers)) for r in RESOURCES}
-        return cls(source, layers, **totals, latency_cycles=latency_cycles, ii=ii, clock_ns=clock_ns, part=part, notes=tuple(notes))
+        return cls(source, layers, **totals, latency_cycles=latency_cycles, ii=ii, clock_ns=clock_ns, part=part,
+                   notes=tuple(notes), unpriced=tuple(unpriced))
+
+    @property
+    def lower_bound(self) -> bool:
+        return bool(self.unpriced)
 
     @property
     def latency_ns(self) -> Optional[float]:
@@ -77,7 +84,9 @@ class Estimate:
         pressure = {r: u / limits[r] if limits[r] > 0 else float("inf") for r, u in used.items()}
         binding = max(pressure, key=lambda r: pressure[r]) if pressure else "dsp"
         over = [r for r, p in pressure.items() if p > 1.0]
-        return Verdict(fits=not over, binding=binding, utilization=util, over=tuple(over), headroom=headroom)
+        # an estimate that leaves layers out cannot say "fits": the real design is larger
+        return Verdict(fits=not over and not self.unpriced, binding=binding, utilization=util, over=tuple(over),
+                       headroom=headroom, unpriced=self.unpriced)
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -93,6 +102,7 @@ class Verdict:
     utilization: dict
     over: tuple
     headroom: object  # a fraction, or one per resource
+    unpriced: tuple = ()  # layers left out of the estimate: "fits" cannot be said
 
     def as_dict(self) -> dict:
         return asdict(self)

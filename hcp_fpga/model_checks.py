@@ -1,0 +1,249 @@
+"""Checks on a model before and after Keras builds it, so bad files fail with one clear line.
+
+Before building (the architecture is plain data): it must be a Keras model config, name only layer
+classes Keras or QKeras know, and its weights must fit in memory (a ``Dense(10**9)`` would make
+TensorFlow allocate gigabytes before anything else could complain). After loading: no NaN/Inf
+weight reaches an estimate, an export or a C simulation.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+from hcp_fpga.errors import ModelLoadError
+
+# Bytes of memory one parameter costs across loading, estimating and exporting: float32 weights,
+# TensorFlow's initializer copy, float64/int64 copies in the estimator and hls4ml's writer. The
+# hostile-input review measured 8.6 GB peak for a 160 M-parameter Dense (about 54 B each).
+BYTES_PER_PARAMETER = 64
+MEMORY_ENV = "HCP_FPGA_MAX_MODEL_BYTES"
+
+
+def layer_dicts(architecture: Any) -> Iterator[dict]:
+    """Every layer dict of a Keras model config (``config.layers``), nested models included; not the
+    initializers, regularizers and quantizers that also carry a ``class_name``."""
+    config = architecture.get("config") if isinstance(architecture, dict) else None
+    layers = config.get("layers") if isinstance(config, dict) else None
+    if not isinstance(layers, list):
+        return
+    for layer in layers:
+        if isinstance(layer, dict):
+            yield layer
+            yield from layer_dicts(layer)
+
+
+def check_architecture_shape(architecture: Any, source: str) -> None:
+    """A model config is a mapping with ``class_name`` and a ``config`` holding a ``layers`` list of
+    mappings that each have a string ``class_name`` and a ``config`` with a string ``name``."""
+    fix = "give a file written by model.to_json() or model.save()"
+    if not isinstance(architecture, dict):
+        raise ModelLoadError(f"model file '{source}' holds a JSON {type(architecture).__name__}, not a Keras model config; {fix}")
+    config = architecture.get("config")
+    if not isinstance(architecture.get("class_name"), str) or not isinstance(config, dict):
+        raise ModelLoadError(f"model file '{source}' lacks 'class_name'/'config': not a Keras model config; {fix}")
+    if not isinstance(config.get("layers"), list):
+        raise ModelLoadError(f"model file '{source}' has no 'layers' list in its config; {fix}")
+    for i, layer in enumerate(layer_dicts(architecture)):
+        cfg = layer.get("config")
+        if not isinstance(layer.get("class_name"), str) or not isinstance(cfg, dict) or not isinstance(cfg.get("name"), str):
+            raise ModelLoadError(f"model file '{source}': layer entry {i} lacks a class_name or a config with a name; {fix}")
+
+
+def check_known_classes(architecture: dict, source: str, known: set[str]) -> None:
+    """Every layer class must be one Keras or QKeras can build; name the first that is not."""
+    for layer in layer_dicts(architecture):
+        cls = layer["class_name"]
+        if cls not in known:
+            raise ModelLoadError(
+                f"model '{source}': layer '{layer['config']['name']}' has class '{cls}', which neither Keras nor QKeras "
+                "knows (a custom layer?); replace it with a built-in layer before loading"
+            )
+
+
+# ----------------------------------------------------------------------------- size before building
+
+
+@dataclass(frozen=True)
+class LayerSize:
+    name: str
+    cls: str
+    parameters: int  # a lower bound where an input size is unknown (taken as 1)
+
+
+def _ints(value: Any, n: int) -> tuple[int, ...]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (int(value),) * n
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return tuple(int(v) for v in value) or (1,)
+    return (1,) * n
+
+
+def _positive(v: Any) -> int:
+    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else 1
+
+
+def _params(cls: str, cfg: dict, last: int) -> int:
+    """Parameters of one layer given the size of its input's last axis (1 if unknown); a lower
+    bound: optional parts (biases, BN scale/offset) count only where the config says they exist."""
+    base = cls[1:] if cls.startswith("Q") and cls[1:2].isupper() else cls
+    units = _positive(cfg.get("units"))
+    bias = cfg.get("use_bias", True) is True
+    if base == "Dense":
+        return last * units + (units if bias else 0)
+    if base in ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose"):
+        dims = {"1": 1, "2": 2, "3": 3}[base[4]]
+        k = math.prod(_positive(v) for v in _ints(cfg.get("kernel_size", 1), dims))
+        filters = _positive(cfg.get("filters"))
+        return k * last * filters + (filters if bias else 0)
+    if base in ("DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"):
+        dims = 1 if "1D" in base else 2
+        k = math.prod(_positive(v) for v in _ints(cfg.get("kernel_size", 1), dims))
+        depth = _positive(cfg.get("depth_multiplier"))
+        pointwise = last * depth * _positive(cfg.get("filters")) if base.startswith("Separable") else 0
+        return k * last * depth + pointwise
+    if base == "Embedding":
+        return _positive(cfg.get("input_dim")) * _positive(cfg.get("output_dim"))
+    gates = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}.get(base)
+    if gates:
+        return gates * units * (last + units)
+    if base == "BatchNormalization":
+        return 2 * last  # moving mean and variance; gamma/beta are optional
+    return 0
+
+
+def _out_last(cls: str, cfg: dict, last: int) -> int:
+    """Size of the output's last axis (for the next layer's parameter count)."""
+    base = cls[1:] if cls.startswith("Q") and cls[1:2].isupper() else cls
+    if base in ("Dense", "LSTM", "GRU", "SimpleRNN"):
+        return _positive(cfg.get("units"))
+    if base.startswith(("Conv", "SeparableConv")):
+        return _positive(cfg.get("filters"))
+    if base.startswith("DepthwiseConv"):
+        return last * _positive(cfg.get("depth_multiplier"))
+    if base == "Embedding":
+        return _positive(cfg.get("output_dim"))
+    if base in ("Flatten", "Reshape", "Concatenate", "Attention", "MultiHeadAttention"):
+        return 1  # unknown without full shape inference: a lower bound
+    return last
+
+
+def _input_last(cfg: dict) -> int:
+    for key in ("batch_input_shape", "batch_shape", "input_shape"):
+        shape = cfg.get(key)
+        if isinstance(shape, (list, tuple)) and shape:
+            return _positive(shape[-1])
+    return 1
+
+
+def layer_sizes(architecture: dict) -> list[LayerSize]:
+    """Parameter counts of the layers, from the config alone (nothing is allocated). The last axis
+    is followed along Sequential order or the first inbound node; where it is unknown it counts as
+    1, so every count is a lower bound."""
+    sizes: list[LayerSize] = []
+    out_last: dict[str, int] = {}
+    prev = 1
+    for layer in layer_dicts(architecture):
+        cls, cfg = layer["class_name"], layer["config"]
+        name = cfg["name"]
+        last = _input_last(cfg) if (cls == "InputLayer" or any(k in cfg for k in ("batch_input_shape", "batch_shape"))) else prev
+        inbound = layer.get("inbound_nodes")
+        try:  # Keras 2 functional: [[["name", node, tensor, {}], ...]]
+            src = inbound[0][0][0]
+            if isinstance(src, str) and src in out_last:
+                last = out_last[src]
+        except (IndexError, KeyError, TypeError):
+            pass
+        if cls == "InputLayer":
+            out = last
+            params = 0
+        else:
+            params = _params(cls, cfg, last)
+            out = _out_last(cls, cfg, last)
+        sizes.append(LayerSize(name, cls, params))
+        out_last[name] = out
+        prev = out
+    return sizes
+
+
+def memory_limit_bytes() -> int:
+    """Bytes a model may take: ``HCP_FPGA_MAX_MODEL_BYTES`` if set, else half the available memory."""
+    env = os.environ.get(MEMORY_ENV)
+    if env:
+        try:
+            return max(int(float(env)), 1)
+        except ValueError:
+            raise ModelLoadError(f"{MEMORY_ENV}={env!r} is not a number of bytes; unset it or give e.g. 8e9") from None
+    available: Optional[int] = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        pass
+    if available is None:
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            available = 8 * 2**30
+    return available // 2
+
+
+def check_model_size(architecture: dict, source: str, limit: Optional[int] = None) -> list[LayerSize]:
+    """Refuse a model whose weights would not fit in memory, before Keras allocates them; name the
+    largest layer and its size."""
+    sizes = layer_sizes(architecture)
+    total = sum(s.parameters for s in sizes)
+    limit = memory_limit_bytes() if limit is None else limit
+    if total * BYTES_PER_PARAMETER > limit:
+        big = max(sizes, key=lambda s: s.parameters)
+        raise ModelLoadError(
+            f"model '{source}' has at least {total:,} parameters (layer '{big.name}' ({big.cls}): {big.parameters:,}); "
+            f"working on it needs about {total * BYTES_PER_PARAMETER / 1e9:.1f} GB, over the limit of {limit / 1e9:.1f} GB. "
+            f"Shrink the layer, or raise the limit with {MEMORY_ENV}=BYTES if you really have the memory"
+        )
+    return sizes
+
+
+def h5_parameter_count(path) -> Optional[int]:
+    """Number of weight values stored in a Keras weights/model .h5 (metadata only, nothing loaded)."""
+    import h5py
+
+    total = 0
+    try:
+        with h5py.File(path, "r") as f:
+            root = f["model_weights"] if "model_weights" in f else f
+
+            def visit(_name, obj):
+                nonlocal total
+                if isinstance(obj, h5py.Dataset):
+                    total += int(obj.size)
+
+            root.visititems(visit)
+    except (OSError, KeyError, ValueError):
+        return None
+    return total
+
+
+# ----------------------------------------------------------------------------- after loading
+
+
+def check_finite_weights(model, source: str) -> None:
+    """Refuse NaN or Inf weights, naming the layer and the weight."""
+    import numpy as np
+
+    from hcp_fpga.models import flat_layers
+
+    for layer in flat_layers(model):
+        for weight in layer.weights:
+            values = np.asarray(weight)
+            if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+                bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
+                raise ModelLoadError(
+                    f"model '{source}': layer '{layer.name}' weight '{weight.name}' holds {bad:,} NaN/Inf value(s); "
+                    "hardware cannot represent them: retrain or fix the weights file"
+                )
