@@ -23,12 +23,14 @@ RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
 class Board(BaseModel):
     """One FPGA board (or bare part) and its whole-device resources."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    name: str = Field(min_length=1)
+    # name and part reach file names and hls4ml's TCL scripts: plain tokens only
+    name: str = Field(min_length=1, max_length=64, pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_.+-]*\s*$")
     aliases: list[str] = Field(default_factory=list)
     vendor: str
-    part: str = Field(min_length=4, description="exact part string passed to hls4ml")
+    part: str = Field(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                      description="exact part string passed to hls4ml")
     family: str
     dsp: int = Field(ge=0)
     bram18: int = Field(ge=0, description="18 Kb block RAMs (one BRAM36 = two BRAM18)")
@@ -36,7 +38,7 @@ class Board(BaseModel):
     lut: int = Field(gt=0)
     ff: int = Field(gt=0)
     io_pins: Optional[int] = Field(default=None, ge=0, description="user I/O; None = unknown")
-    clock_ns: float = Field(gt=0)
+    clock_ns: float = Field(gt=0, lt=1e6)
     backend: Literal["Vivado", "Vitis"]
     sources: dict[str, str]
 
@@ -45,6 +47,11 @@ class Board(BaseModel):
     def _lowercase_names(cls, v):
         if isinstance(v, str):
             return v.strip().lower()
+        import re
+
+        for a in v:
+            if not re.match(r"^\s*[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}\s*$", a):
+                raise ValueError(f"alias {a!r} must be a plain name (letters, digits, _ . + -)")
         return [a.strip().lower() for a in v]
 
     @field_validator("sources")

@@ -15,7 +15,7 @@ from typing import Iterable
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # C and C++ keywords and a few names the generated code itself declares: a layer called 'int' or
-# 'input_t' would compile into nonsense even though it is an identifier.
+# 'input_t' would compile into nonsense even though it is an identifier ('input' hls4ml itself reserves).
 RESERVED = frozenset("""
 alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t char32_t class
 compl concept const consteval constexpr constinit const_cast continue co_await co_return co_yield decltype default
@@ -23,7 +23,7 @@ delete do double dynamic_cast else enum explicit export extern false float for f
 mutable namespace new noexcept not not_eq nullptr operator or or_eq private protected public register
 reinterpret_cast requires return short signed sizeof static static_assert static_cast struct switch template this
 thread_local throw true try typedef typeid typename union unsigned using virtual void volatile wchar_t while xor
-xor_eq restrict main std nnet hls input_t result_t config myproject
+xor_eq restrict main std nnet hls input_t result_t config myproject input
 """.split())
 
 # hls4ml derives further identifiers from a layer name (``<name>_input``, ``layer<N>_out``, ...);

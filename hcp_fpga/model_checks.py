@@ -46,10 +46,14 @@ def check_architecture_shape(architecture: Any, source: str) -> None:
         raise ModelLoadError(f"model file '{source}' lacks 'class_name'/'config': not a Keras model config; {fix}")
     if not isinstance(config.get("layers"), list):
         raise ModelLoadError(f"model file '{source}' has no 'layers' list in its config; {fix}")
+    seen: set[str] = set()
     for i, layer in enumerate(layer_dicts(architecture)):
         cfg = layer.get("config")
         if not isinstance(layer.get("class_name"), str) or not isinstance(cfg, dict) or not isinstance(cfg.get("name"), str):
             raise ModelLoadError(f"model file '{source}': layer entry {i} lacks a class_name or a config with a name; {fix}")
+        if cfg["name"] in seen:
+            raise ModelLoadError(f"model file '{source}': two layers are named {cfg['name']!r}; give every layer its own name")
+        seen.add(cfg["name"])
 
 
 def check_known_classes(architecture: dict, source: str, known: set[str]) -> None:

@@ -1,0 +1,682 @@
+"""Bad and hostile inputs, as a new user or an attacker handing over a file would give them.
+
+Every refusal must be: exit code 2, one line on stderr starting with ``error:`` that names the
+problem, no traceback, and earlier outputs untouched. The two code-execution exploits of issue #11
+(an input name carrying C++; an output path carrying a quote and C++) must leave no marker file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO, peer, run_cli
+
+MARKER_NAME = "HCP_PWNED_MARKER"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def refused(capsys, code: int, *fragments: str) -> str:
+    """Assert a clean refusal: exit 2, one 'error:' line naming ``fragments``, no traceback."""
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert code == 2, f"exit {code}, stderr: {err}"
+    assert "Traceback" not in captured.err + captured.out
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    for f in fragments:
+        assert f in err, f"{f!r} not in {err!r}"
+    return err
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def tiny_model(name_in: str = "features"):
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(1)
+    inp = tf.keras.Input(shape=(6,), name=name_in)
+    x = tf.keras.layers.Dense(5, activation="relu", name="fc1")(inp)
+    out = tf.keras.layers.Dense(3, activation="softmax", name="out")(x)
+    return tf.keras.Model(inp, out)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny Keras model as JSON + weights, and its architecture as a dict."""
+    folder = tmp_path_factory.mktemp("tiny")
+    model = tiny_model()
+    (folder / "m.json").write_text(model.to_json())
+    model.save_weights(folder / "m_weights.h5")
+    return folder / "m.json", folder / "m_weights.h5", json.loads(model.to_json())
+
+
+@pytest.fixture(scope="module")
+def tiny_project(tmp_path_factory, tiny):
+    """The tiny model exported for pynq-z2 (not yet compiled)."""
+    out = tmp_path_factory.mktemp("tinyprj") / "prj"
+    j, w, _ = tiny
+    assert run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", out, "--quiet") == 0
+    return out
+
+
+def write_arch(folder: Path, arch, name: str = "bad.json") -> Path:
+    path = folder / name
+    path.write_text(json.dumps(arch) if not isinstance(arch, str) else arch)
+    return path
+
+
+def estimate(path, *extra):
+    return run_cli("estimate", path, *extra, "--board", "pynq-z2")
+
+
+def cli_subprocess(*argv, cwd=None, **kw):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen([sys.executable, "-m", "hcp_fpga.cli", *map(str, argv)], cwd=cwd or REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+# ----------------------------------------------------------------------------- model files
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("[1, 2, 3]", "holds a JSON list"),
+    ('"just a string"', "holds a JSON str"),
+    ("42", "holds a JSON int"),
+    ('{"class_name": "Model"}', "lacks 'class_name'/'config'"),
+    ('{"class_name": "Model", "config": {"layers": {"a": 1}}}', "no 'layers' list"),
+    ('{"class_name": "Model", "config": {"layers": [{"class_name": "Dense"}]}}', "lacks a class_name or a config"),
+    ('{"class_name": "Model", "config": {"layers": [', "is corrupt or not a Keras model"),
+    ("", "is corrupt or not a Keras model"),
+    ("[" * 100000 + "]" * 100000, "is corrupt or not a Keras model"),
+])
+def test_malformed_model_json(tmp_path, capsys, tiny, content, fragment):
+    path = write_arch(tmp_path, content)
+    refused(capsys, estimate(path, "--weights", tiny[1]), fragment)
+
+
+def test_binary_model_json(tmp_path, capsys, tiny):
+    path = tmp_path / "bin.json"
+    path.write_bytes(bytes(range(256)) * 4)
+    refused(capsys, estimate(path, "--weights", tiny[1]), "is corrupt or not a Keras model")
+
+
+@pytest.mark.parametrize("suffix, content, fragment", [
+    (".h5", b"\x00garbage" * 50, "is corrupt or not a Keras model"),
+    (".keras", b"PK\x03\x04 not really a zip", "is corrupt or not a Keras model"),
+    (".onnx", b"whatever", "unknown format"),
+])
+def test_corrupt_model_files(tmp_path, capsys, suffix, content, fragment):
+    path = tmp_path / f"m{suffix}"
+    path.write_bytes(content)
+    refused(capsys, estimate(path), fragment)
+
+
+def test_keras_zip_without_config(tmp_path, capsys):
+    import zipfile
+
+    path = tmp_path / "m.keras"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("metadata.json", "{}")
+    refused(capsys, estimate(path), "without config.json")
+
+
+def test_weights_only_h5_as_model(capsys, tiny):
+    refused(capsys, estimate(tiny[1]), "holds weights only")
+
+
+def test_missing_model_and_weights(tmp_path, capsys, tiny):
+    refused(capsys, estimate(tmp_path / "nope.json", "--weights", tiny[1]), "does not exist")
+    refused(capsys, estimate(tiny[0], "--weights", tmp_path / "nope.h5"), "weights file", "does not exist")
+    refused(capsys, estimate(tiny[0]), "pass its weights with --weights")
+
+
+def test_unknown_layer_class_is_named(tmp_path, capsys, tiny):
+    arch = json.loads(json.dumps(tiny[2]))
+    arch["config"]["layers"][1]["class_name"] = "FancyAttentionV9"
+    refused(capsys, estimate(write_arch(tmp_path, arch), "--weights", tiny[1]), "'fc1'", "FancyAttentionV9")
+
+
+@pytest.mark.parametrize("cls", ["Lambda", "TFOpLambda", "SlicingOpLambda"])
+def test_code_carrying_layers_are_refused(tmp_path, capsys, tiny, cls):
+    arch = json.loads(json.dumps(tiny[2]))
+    arch["config"]["layers"][1]["class_name"] = cls
+    arch["config"]["layers"][1]["config"]["function"] = "io.write_file"
+    refused(capsys, estimate(write_arch(tmp_path, arch), "--weights", tiny[1]), "code-carrying", "--allow-unsafe")
+
+
+def test_lambda_hidden_in_a_wrapper_is_refused(tmp_path, capsys, tiny):
+    arch = json.loads(json.dumps(tiny[2]))
+    inner = {"class_name": "Lambda", "config": {"name": "hidden", "function": ["4wEAAAAAAAAA", None, None]}}
+    arch["config"]["layers"][1] = {**arch["config"]["layers"][1], "class_name": "TimeDistributed",
+                                   "config": {"name": "fc1", "layer": inner}}
+    refused(capsys, estimate(write_arch(tmp_path, arch), "--weights", tiny[1]), "hidden (Lambda)")
+
+
+@pytest.mark.parametrize("units", [10**9, 10**7])
+def test_huge_layer_is_refused_before_allocation(tmp_path, capsys, tiny, units, monkeypatch):
+    monkeypatch.setenv("HCP_FPGA_MAX_MODEL_BYTES", str(4 * 2**30))  # the same verdict on any machine
+    arch = json.loads(json.dumps(tiny[2]))
+    arch["config"]["layers"][1]["config"]["units"] = units
+    t0 = time.perf_counter()
+    refused(capsys, estimate(write_arch(tmp_path, arch), "--weights", tiny[1]), "layer 'fc1'", f"{6 * units + units:,}")
+    assert time.perf_counter() - t0 < 10  # refused from the config, nothing was allocated
+
+
+def test_weights_file_too_small_for_the_architecture(tmp_path, capsys, tiny):
+    arch = json.loads(json.dumps(tiny[2]))
+    arch["config"]["layers"][1]["config"]["units"] = 5000
+    refused(capsys, estimate(write_arch(tmp_path, arch), "--weights", tiny[1]), "hold 53 values", "layer 'fc1'")
+
+
+@pytest.mark.parametrize("value, command", [(np.nan, "estimate"), (np.inf, "export"), (-np.inf, "inspect")])
+def test_non_finite_weights_are_refused_with_the_layer(tmp_path, capsys, value, command):
+    model = tiny_model()
+    w = model.layers[2].get_weights()
+    w[0][1, 1] = value
+    model.layers[2].set_weights(w)
+    (tmp_path / "m.json").write_text(model.to_json())
+    model.save_weights(tmp_path / "m_weights.h5")
+    args = {"estimate": ["--board", "pynq-z2"], "export": ["--board", "pynq-z2", "-o", tmp_path / "o"], "inspect": []}
+    code = run_cli(command, tmp_path / "m.json", "--weights", tmp_path / "m_weights.h5", *args[command])
+    refused(capsys, code, "layer 'out'", "NaN/Inf")
+    assert not (tmp_path / "o").exists()
+
+
+def test_unconvertible_layer_is_named_before_export(tmp_path, capsys):
+    import tensorflow as tf
+
+    inp = tf.keras.Input(shape=(6,), name="features")
+    out = tf.keras.layers.GaussianNoise(0.1, name="noise")(tf.keras.layers.Dense(3, name="fc")(inp))
+    model = tf.keras.Model(inp, out)
+    (tmp_path / "m.json").write_text(model.to_json())
+    model.save_weights(tmp_path / "w.h5")
+    code = run_cli("export", tmp_path / "m.json", "--weights", tmp_path / "w.h5", "--board", "pynq-z2", "-o", tmp_path / "o")
+    refused(capsys, code, "noise (GaussianNoise)")
+    assert not (tmp_path / "o").exists()
+
+
+def test_unpriced_layer_blocks_fits(tmp_path, capsys):
+    import tensorflow as tf
+
+    inp = tf.keras.Input(shape=(4, 3), name="seq")
+    x = tf.keras.layers.LSTM(4, name="lstm")(inp)
+    out = tf.keras.layers.Dense(2, activation="softmax", name="out")(x)
+    model = tf.keras.Model(inp, out)
+    (tmp_path / "m.json").write_text(model.to_json())
+    model.save_weights(tmp_path / "w.h5")
+    assert run_cli("estimate", tmp_path / "m.json", "--weights", tmp_path / "w.h5", "--board", "vu13p", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"]["fits"] is False and data["verdict"]["unpriced"] == ["lstm"]
+    assert run_cli("estimate", tmp_path / "m.json", "--weights", tmp_path / "w.h5", "--board", "vu13p") == 0
+    text = capsys.readouterr().out
+    assert "cannot say it fits" in text and "lower bound" in text and "[green]fits" not in text
+
+
+# ----------------------------------------------------------------------------- names and paths into C++
+
+
+def _evil_input_model(folder: Path, name: str) -> tuple[Path, Path]:
+    model = tiny_model()
+    arch = json.loads(model.to_json())
+    old = arch["config"]["layers"][0]["config"]["name"]
+    text = json.dumps(arch).replace(json.dumps(old), json.dumps(name))
+    (folder / "evil.json").write_text(text)
+    model.save_weights(folder / "evil_weights.h5")
+    return folder / "evil.json", folder / "evil_weights.h5"
+
+
+def test_exploit_s1_input_name_with_cpp_runs_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    evil = f'x\n#include <cstdlib>\nstatic int pwn = std::system("touch {MARKER_NAME}");\n//'
+    j, w = _evil_input_model(tmp_path, evil)
+    out = tmp_path / "prj"
+    assert run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", out, "--quiet") == 0
+    manifest = json.loads((out / "hcp_fpga.json").read_text())
+    assert manifest["c_names"][evil].isidentifier()
+    cpp = (out / "firmware" / "myproject.cpp").read_text() + (out / "myproject_bridge.cpp").read_text()
+    assert "system(" not in cpp and "#include <cstdlib>" not in cpp
+    capsys.readouterr()
+    assert run_cli("csim", out, "--n", "50", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["argmax_agreement"] >= 0.9
+    assert not list(tmp_path.rglob(MARKER_NAME)) and not Path(REPO / MARKER_NAME).exists()
+
+
+def test_duplicate_layer_names_are_refused(tmp_path, capsys):
+    j, _ = _evil_input_model(tmp_path, "fc1")
+    refused(capsys, estimate(j, "--weights", tmp_path / "evil_weights.h5"), "two layers are named 'fc1'")
+
+
+@pytest.mark.parametrize("name", ["fc-1 {x}", "int", "input", "9lives", "a" * 300, "über", "myproject"])
+def test_odd_layer_names_are_mapped_to_safe_identifiers(tmp_path, capsys, name):
+    from hcp_fpga.cnames import is_safe_c_name
+
+    j, w = _evil_input_model(tmp_path, name)
+    out = tmp_path / "prj"
+    assert run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", out, "--quiet") == 0, capsys.readouterr().err
+    manifest = json.loads((out / "hcp_fpga.json").read_text())
+    assert all(is_safe_c_name(v["name"]) for v in manifest["inputs"] + manifest["outputs"])
+    assert all(is_safe_c_name(new) for new in manifest["c_names"].values())
+    assert len(set(manifest["c_names"].values())) == len(manifest["c_names"])
+
+
+def test_exploit_s2_output_path_with_quote_and_cpp_runs_nothing(tmp_path, capsys, monkeypatch, tiny):
+    monkeypatch.chdir(tmp_path)
+    weird = tmp_path / f'p"); int pwn = system("touch {MARKER_NAME}"); (" \\ \n ??= $HOME `id`'
+    j, w, _ = tiny
+    assert run_cli("export", j, "--weights", w, "--board", "pynq-z2", "-o", weird, "--quiet") == 0
+    capsys.readouterr()
+    assert run_cli("csim", weird, "--n", "50", "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["argmax_agreement"] >= 0.9  # the weights were found through the odd path
+    assert not list(tmp_path.rglob(MARKER_NAME))
+    build_log = (weird / "csim_build.log").read_text()
+    assert "-D WEIGHTS_DIR" not in build_log
+
+
+def test_c_string_literal_escapes_everything():
+    from hcp_fpga.cnames import c_string_literal
+
+    lit = c_string_literal('a"b\\c\nd??=e\x00/ü')
+    assert lit.startswith('"') and lit.endswith('"')
+    body = lit[1:-1]
+    assert '"' not in body and "\n" not in body and "??" not in body
+    assert body.replace("\\", "").isalnum() or set(body) <= set("abcdeABCDE0123456789\\/")
+
+
+def test_manifest_project_name_must_be_an_identifier(tmp_path, capsys, tiny_project):
+    import shutil
+
+    prj = tmp_path / "prj"
+    shutil.copytree(tiny_project, prj)
+    m = json.loads((prj / "hcp_fpga.json").read_text())
+    m["project_name"] = "myproject; rm -rf ~"
+    (prj / "hcp_fpga.json").write_text(json.dumps(m))
+    refused(capsys, run_cli("csim", prj, "--n", "5"), "not a C identifier")
+
+
+def test_hostile_board_part_never_reaches_the_tcl(tmp_path, capsys):
+    d = tmp_path / "boards"
+    d.mkdir()
+    text = (REPO / "boards" / "pynq-z2.yaml").read_text().replace("name: pynq-z2", "name: evil").replace(
+        "aliases: [pynq-z1]", "aliases: []").replace("part: xc7z020clg400-1", 'part: "xc7z020\\"; exec touch x; \\""')
+    (d / "evil.yaml").write_text(text)
+    refused(capsys, run_cli("boards", "--boards-dir", d), "board file", "'part'")
+
+
+# ----------------------------------------------------------------------------- boards
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (bytes(range(256)), "not a text file"),
+    (b"name: [unclosed", "malformed YAML at line"),
+    (b"- a\n- b\n", "expected a mapping"),
+    (b"name: x\ndsp: -5\n", "field"),
+    (b"a: &a [*a, *a]\n", "board file"),
+])
+def test_bad_board_files(tmp_path, capsys, content, fragment):
+    d = tmp_path / "boards"
+    d.mkdir()
+    (d / "bad.yaml").write_bytes(content)
+    refused(capsys, run_cli("boards", "--boards-dir", d), fragment)
+
+
+def test_unknown_board_and_missing_boards_dir(tmp_path, capsys, tiny):
+    refused(capsys, run_cli("estimate", tiny[0], "--weights", tiny[1], "--board", "pynq-z3"), "did you mean 'pynq-z2'")
+    refused(capsys, run_cli("boards", "--boards-dir", tmp_path / "none"), "does not exist")
+    (tmp_path / "file").write_text("x")
+    refused(capsys, run_cli("boards", "--boards-dir", tmp_path / "file"), "does not exist")
+
+
+def test_duplicate_board_alias(tmp_path, capsys):
+    d = tmp_path / "boards"
+    d.mkdir()
+    text = (REPO / "boards" / "pynq-z2.yaml").read_text().replace("name: pynq-z2", "name: other")
+    (d / "other.yaml").write_text(text)
+    refused(capsys, run_cli("boards", "--boards-dir", d), "pynq-z1", "rename one")
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize("precision, fragment", [
+    ("ap_fixed<0,1>", "width 0"),
+    ("ap_fixed<100000,6>", "width 100000"),
+    ("ap_fixed<16,6,AP_BANANA>", "unknown rounding mode"),
+    ("ap_int<8,3>", "integer type takes only a width"),
+    ("float", "not a fixed-point type"),
+    ("ap_fixed<16,6>; system(1)", "not a fixed-point type"),
+])
+def test_bad_precisions(capsys, tiny, precision, fragment):
+    refused(capsys, estimate(tiny[0], "--weights", tiny[1], "--precision", precision), fragment)
+
+
+@pytest.mark.parametrize("argv", [
+    ["--reuse", "0"], ["--clock", "0"], ["--clock", "nan"], ["--headroom", "1.5"], ["--strategy", "Fast"],
+])
+def test_bad_numbers_on_the_command_line(capsys, tiny, argv):
+    with pytest.raises(SystemExit) as exc:
+        estimate(tiny[0], "--weights", tiny[1], *argv)
+    assert exc.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_invalid_reuse_factor_names_valid_ones(capsys, tiny):
+    refused(capsys, estimate(tiny[0], "--weights", tiny[1], "--strategy", "Resource", "--reuse", "7"), "valid: ")
+
+
+# ----------------------------------------------------------------------------- output folders
+
+
+def test_output_path_that_is_a_file(tmp_path, capsys, tiny):
+    f = tmp_path / "out"
+    f.write_text("mine")
+    refused(capsys, run_cli("export", tiny[0], "--weights", tiny[1], "--board", "pynq-z2", "-o", f, "--force"), "is a file")
+    refused(capsys, run_cli("export", tiny[0], "--weights", tiny[1], "--board", "pynq-z2", "-o", f / "sub"), "is a file")
+    assert f.read_text() == "mine"
+
+
+def test_unwritable_output_path(capsys, tiny):
+    code = run_cli("export", tiny[0], "--weights", tiny[1], "--board", "pynq-z2", "-o", "/proc/hcp-fpga-out")
+    refused(capsys, code)
+
+
+@pytest.mark.parametrize("where", ["cwd", "parent", "home"])
+def test_force_never_removes_cwd_its_parents_or_home(tmp_path, capsys, monkeypatch, tiny, where):
+    work = tmp_path / "work" / "sub"
+    work.mkdir(parents=True)
+    (work / "precious.txt").write_text("thesis")
+    (work / ".hcp-fpga-output").write_text("forged marker")  # even a marker does not make cwd removable
+    monkeypatch.chdir(work)
+    if where == "home":
+        monkeypatch.setenv("HOME", str(work))
+    target = {"cwd": ".", "parent": "..", "home": "~"}[where]
+    refused(capsys, run_cli("export", tiny[0], "--weights", tiny[1], "--board", "pynq-z2", "-o", target, "--force"),
+            "refusing to replace")
+    assert (work / "precious.txt").read_text() == "thesis"
+
+
+def test_force_never_removes_a_folder_hcp_fpga_did_not_create(tmp_path, capsys, tiny):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    refused(capsys, run_cli("export", tiny[0], "--weights", tiny[1], "--board", "pynq-z2", "-o", mine, "--force"),
+            "did not create it")
+    assert (mine / "notes.txt").read_text() == "keep"
+
+
+def test_failed_conversion_keeps_earlier_outputs_and_its_log(tmp_path, capsys, tiny, monkeypatch):
+    import hcp_fpga.hls as hls
+
+    out = tmp_path / "prj"
+    assert run_cli("export", tiny[0], "--weights", tiny[1], "--board", "pynq-z2", "-o", out, "--quiet") == 0
+    before = snapshot(out)
+    capsys.readouterr()
+
+    def broken(*a, **k):
+        raise Exception("simulated hls4ml failure {x}")
+
+    monkeypatch.setattr("hls4ml.converters.convert_from_keras_model", broken)
+    err = refused(capsys, run_cli("export", tiny[0], "--weights", tiny[1], "--board", "pynq-z2", "-o", out, "--force"),
+                  "hls4ml failed")
+    log = Path(err.split("see log ")[1].strip())
+    assert log.exists() and "simulated hls4ml failure" in log.read_text()
+    assert snapshot(out) == before and hls  # untouched
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def _npz(path: Path, **arrays):
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("arrays, fragment", [
+    ({"X_train": np.zeros((4, 6)), "y_train": np.zeros(4)}, "lacks X_test, y_test"),
+    ({"X_train": np.zeros((4, 6)), "y_train": np.zeros(3), "X_test": np.zeros((2, 6)), "y_test": np.zeros(2)}, "has 4 rows"),
+    ({"X_train": np.zeros((4, 6)), "y_train": np.zeros(4), "X_test": np.zeros((2, 5)), "y_test": np.zeros(2)}, "must match"),
+    ({"X_train": np.zeros((4, 6)), "y_train": np.zeros(4), "X_test": np.array([[0, 1, 2, np.nan, 4, 5.0]] * 2),
+      "y_test": np.zeros(2)}, "feature (column) 3"),
+    ({"X_train": np.zeros((4, 6)), "y_train": np.zeros(4), "X_test": np.zeros((2, 6)), "y_test": np.array([0, -1])}, "negative labels"),
+    ({"X_train": np.zeros((4, 6)), "y_train": np.zeros(4), "X_test": np.zeros((2, 6)), "y_test": np.array([0, 7])}, "labels run from 0 to 7"),
+    ({"X_train": np.zeros((4, 6)), "y_train": np.zeros(4), "X_test": np.zeros((2, 6)), "y_test": np.array([0.5, 1])}, "non-integer labels"),
+    ({"X_train": np.zeros((4, 6)), "y_train": np.zeros(4), "X_test": np.array([["a"] * 6] * 2), "y_test": np.zeros(2)}, "must be numeric"),
+])
+def test_bad_csim_data(tmp_path, capsys, tiny_project, arrays, fragment):
+    path = _npz(tmp_path / "d.npz", **arrays)
+    before = snapshot(tiny_project)
+    refused(capsys, run_cli("csim", tiny_project, "--data", path), fragment)
+    assert snapshot(tiny_project) == before
+
+
+def test_corrupt_npz(tmp_path, capsys, tiny_project):
+    (tmp_path / "d.npz").write_bytes(b"PK not an npz")
+    refused(capsys, run_cli("csim", tiny_project, "--data", tmp_path / "d.npz"), "cannot be read as .npz")
+
+
+def test_pickled_npz_is_not_unpickled(tmp_path, capsys, tiny_project):
+    obj = np.empty(2, dtype=object)
+    obj[:] = [{"a": 1}, {"b": 2}]
+    path = _npz(tmp_path / "d.npz", X_train=np.zeros((2, 6)), y_train=np.zeros(2), X_test=obj, y_test=np.zeros(2))
+    refused(capsys, run_cli("csim", tiny_project, "--data", path), "d.npz")
+
+
+# ----------------------------------------------------------------------------- project folders for csim
+
+
+def test_csim_on_things_that_are_not_projects(tmp_path, capsys):
+    refused(capsys, run_cli("csim", tmp_path, "--n", "5"), "not an hcp-fpga project")
+    (tmp_path / "f").write_text("x")
+    refused(capsys, run_cli("csim", tmp_path / "f", "--n", "5"), "not a folder")
+    (tmp_path / "hcp_fpga.json").write_text("{not json")
+    refused(capsys, run_cli("csim", tmp_path, "--n", "5"), "project manifest", "corrupt")
+    (tmp_path / "hcp_fpga.json").write_text("[]")
+    refused(capsys, run_cli("csim", tmp_path, "--n", "5"), "incomplete or corrupt")
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_deleted_weight_file_is_a_clear_error_not_exit(tmp_path, capsys, tiny_project):
+    prj = _copy(tiny_project, tmp_path / "prj")
+    next((prj / "firmware" / "weights").glob("w*.txt")).unlink()
+    refused(capsys, run_cli("csim", prj, "--n", "5"), "weight file", "is missing")
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda t: t + ",1,2,3", "values where the C code reads"),
+    (lambda t: t.replace(",", ",nan,", 1), "values where the C code reads"),
+    (lambda t: "nan" + t[t.index(","):], "NaN/Inf"),
+    (lambda t: "rm -rf /" + t[t.index(","):], "not a number"),
+])
+def test_tampered_weight_files_never_reach_the_c_loader(tmp_path, capsys, tiny_project, edit, fragment):
+    prj = _copy(tiny_project, tmp_path / "prj")
+    w = next((prj / "firmware" / "weights").glob("w*.txt"))
+    w.write_text(edit(w.read_text().strip()))
+    refused(capsys, run_cli("csim", prj, "--n", "5"), fragment)
+
+
+def test_truncated_cached_library_is_rebuilt_not_loaded(tmp_path, capsys, tiny_project):
+    prj = _copy(tiny_project, tmp_path / "prj")
+    assert run_cli("csim", prj, "--n", "20", "--json") == 0
+    first = json.loads(capsys.readouterr().out)
+    lib = next((prj / "firmware").glob("*.so"))
+    lib.write_bytes(lib.read_bytes()[:4096])  # would be SIGBUS on dlopen
+    assert run_cli("csim", prj, "--n", "20", "--json") == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["rebuilt"] is True and second["argmax_agreement"] == first["argmax_agreement"]
+
+
+def test_corrupt_build_record_means_rebuild(tmp_path, capsys, tiny_project):
+    prj = _copy(tiny_project, tmp_path / "prj")
+    assert run_cli("csim", prj, "--n", "10", "--quiet") == 0
+    (prj / ".hcp_build.json").write_text("{garbage")
+    capsys.readouterr()
+    assert run_cli("csim", prj, "--n", "10", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["rebuilt"] is True
+
+
+def test_csim_json_is_strict_json():
+    from hcp_fpga.outputs import dumps
+
+    text = dumps({"a": float("nan"), "b": [float("inf"), np.float32(1.5)], "c": np.int64(3)})
+    assert json.loads(text) == {"a": None, "b": [None, 1.5], "c": 3}
+    assert "NaN" not in text and "Infinity" not in text
+
+
+def test_killed_csim_leaves_no_stale_cache(tmp_path, tiny_project):
+    """kill -9 while g++ runs, then change the sources back and forth: the next csim must build
+    again from what is there and agree with a clean build."""
+    prj = _copy(tiny_project, tmp_path / "prj")
+    proc = cli_subprocess("csim", prj, "--n", "20", "--quiet")
+    deadline = time.monotonic() + 60
+    while not list(prj.glob(".hcp_build-*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert list(prj.glob(".hcp_build-*")), "the build never started"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(1.0)
+    gxx = subprocess.run(["pgrep", "-f", f"cc1plus.*{prj.name}"], capture_output=True, text=True).stdout.strip()
+    assert not (prj / ".hcp_build.json").exists() and not list((prj / "firmware").glob("*.so"))
+    done = subprocess.run([sys.executable, "-m", "hcp_fpga.cli", "csim", prj, "--n", "20", "--json"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["rebuilt"] is True and result["argmax_agreement"] >= 0.9
+    del gxx  # a leftover compiler of the killed run works in a temp folder nobody reads
+
+
+def test_two_concurrent_csims_on_one_project_both_succeed(tmp_path, tiny_project):
+    prj = _copy(tiny_project, tmp_path / "prj")
+    procs = [cli_subprocess("csim", prj, "--n", "30", "--json") for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
+    results = [json.loads(o[0]) for o in outs]
+    assert sorted(r["rebuilt"] for r in results) == [False, True]  # one built, the other waited and reused it
+    assert results[0]["argmax_agreement"] == results[1]["argmax_agreement"]
+
+
+# ----------------------------------------------------------------------------- demo and optimize
+
+
+@pytest.mark.parametrize("epochs", ["-1", "0"])
+def test_demo_refuses_non_positive_epochs(tmp_path, capsys, epochs):
+    with pytest.raises(SystemExit) as exc:
+        run_cli("demo", "--out", tmp_path / "d", "--epochs", epochs)
+    assert exc.value.code == 2 and "--epochs must be >= 1" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
+
+
+def _project(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "project.yaml").write_text(text)
+    return folder / "project.yaml"
+
+
+BASE_PROJECT = """name: tiny
+model: {builder: mlp, hidden: [8]}
+data: digits
+board: pynq-z2
+training: {epochs: 1, finetune_epochs: 0}
+max_iterations: 1
+"""
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("name: [unclosed", "malformed YAML"),
+    ("- a\n- b", "expected a mapping"),
+    (BASE_PROJECT + "bogus_key: 1\n", "bogus_key"),
+    (BASE_PROJECT.replace("name: tiny", "name: ../../escape"), "key 'name'"),
+    (BASE_PROJECT + "precision: ap_fixed<0,1>\n", "width 0"),
+    (BASE_PROJECT + "clock_ns: .nan\n", "clock_ns"),
+    (BASE_PROJECT.replace("epochs: 1", "epochs: -1"), "training.epochs"),
+    (BASE_PROJECT.replace("board: pynq-z2", "board: [1, 2]"), "board"),
+    (BASE_PROJECT + "targets: {headroom: {dsp: 2}}\n", "headroom"),
+])
+def test_bad_project_files_fail_before_training(tmp_path, capsys, text, fragment):
+    t0 = time.perf_counter()
+    refused(capsys, run_cli("optimize", _project(tmp_path / "p", text), "--out", tmp_path / "o"), fragment)
+    assert time.perf_counter() - t0 < 10 and not (tmp_path / "o").exists()
+
+
+def test_binary_project_file(tmp_path, capsys):
+    (tmp_path / "project.yaml").write_bytes(b"\xff\xfe\x00\x01" * 64)
+    refused(capsys, run_cli("optimize", tmp_path), "not a text file")
+
+
+def test_unknown_board_with_force_keeps_the_earlier_run(tmp_path, capsys):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / ".hcp-fpga-output").write_text("")
+    (out / "result.json").write_text('{"earlier": true}')
+    before = snapshot(out)
+    path = _project(tmp_path / "p", BASE_PROJECT.replace("board: pynq-z2", "board: no-such-board"))
+    refused(capsys, run_cli("optimize", path, "--out", out, "--force"), "board 'no-such-board' not found")
+    assert snapshot(out) == before
+
+
+def test_output_dir_pointing_at_ancestors_is_never_removed(tmp_path, capsys, monkeypatch):
+    work = tmp_path / "a" / "b" / "c"
+    work.mkdir(parents=True)
+    (tmp_path / "a" / "keep.txt").write_text("keep")
+    monkeypatch.chdir(work)
+    path = _project(work / "p", BASE_PROJECT + "output_dir: ../../..\n")
+    refused(capsys, run_cli("optimize", path, "--force"), "refusing to replace")
+    assert (tmp_path / "a" / "keep.txt").read_text() == "keep" and work.is_dir()
+
+
+def test_output_dir_that_is_a_file(tmp_path, capsys):
+    (tmp_path / "o").write_text("mine")
+    path = _project(tmp_path / "p", BASE_PROJECT)
+    refused(capsys, run_cli("optimize", path, "--out", tmp_path / "o"), "is a file")
+    assert (tmp_path / "o").read_text() == "mine"
+
+
+def test_resume_and_force_exclude_each_other_and_resume_needs_a_run(tmp_path, capsys):
+    path = _project(tmp_path / "p", BASE_PROJECT)
+    refused(capsys, run_cli("optimize", path, "--resume", "--force"), "exclude each other")
+    refused(capsys, run_cli("optimize", path, "--resume", "--out", tmp_path / "none"), "to resume")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "list", "missing-keys", "bad-model"])
+def test_corrupt_checkpoint_names_the_file_and_the_fix(tmp_path, capsys, damage):
+    out = tmp_path / "o"
+    (out / "checkpoint" / "step").mkdir(parents=True)
+    (out / ".hcp-fpga-output").write_text("")
+    state = out / "checkpoint" / "state.json"
+    state.write_text({"garbage": "{not json", "list": "[1, 2]", "missing-keys": '{"iteration": 1}',
+                      "bad-model": '{"history": [], "iteration": 1, "baseline_accuracy": 0.9, "accuracy": 0.9}'}[damage])
+    (out / "checkpoint" / "step" / "model.json").write_text("[]")
+    before = snapshot(out)
+    path = _project(tmp_path / "p", BASE_PROJECT)
+    err = refused(capsys, run_cli("optimize", path, "--out", out, "--resume"), "--force")
+    assert "checkpoint" in err
+    assert snapshot(out) == before
+
+
+# ----------------------------------------------------------------------------- --debug
+
+
+def test_debug_shows_the_traceback(tmp_path, capsys):
+    path = write_arch(tmp_path, "[1]")
+    with pytest.raises(Exception):
+        run_cli("--debug", "estimate", path, "--board", "pynq-z2")
+    with pytest.raises(Exception):
+        run_cli("estimate", path, "--board", "pynq-z2", "--debug")
