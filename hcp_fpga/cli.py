@@ -249,6 +249,11 @@ def cmd_estimate(args) -> int:
     from hcp_fpga.estimate.reports import project_reports
 
     project = is_project_dir(args.model)
+    if not project and args.model.is_dir() and not (args.model / "keras_metadata.pb").is_file():
+        raise ConfigError(f"'{args.model}' is neither an hls4ml project (no hls4ml_config.yml) nor a Keras SavedModel; "
+                          "pass a project folder, a model file or a SavedModel folder")
+    if not project and not args.model.exists():
+        raise ConfigError(f"'{args.model}' does not exist; pass a project folder or a model file")
     if args.compare and not project:
         raise ConfigError("--compare needs a project folder with HLS reports, not a model file; run it on the exported project")
     if project:

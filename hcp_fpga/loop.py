@@ -332,7 +332,8 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
     board = load_board(config.board)
     base_settings = HlsSettings(backend=config.backend, io_type=config.io_type, clock_ns=config.clock_ns,
                                 precision=config.precision).resolved(board)
-    out_dir = check_output_dir(out_dir or config.out_dir(), force=force and not resume, resume=resume)
+    out_dir = check_output_dir(out_dir or config.out_dir(), force=force and not resume, resume=resume,
+                               exists_hint="pass --resume to continue it or --force to start over")
     if resume and not out_dir.is_dir():
         raise ConfigError(f"no output folder '{out_dir}' to resume; run without --resume")
     data = load_dataset(config.data if config.data in ("digits", "mnist1d") else str(config.path(config.data)),

@@ -56,7 +56,8 @@ def _nearest_existing(path: Path) -> Path:
     return p
 
 
-def check_output_dir(path: Path | str, force: bool = False, resume: bool = False, what: str = "output dir") -> Path:
+def check_output_dir(path: Path | str, force: bool = False, resume: bool = False, what: str = "output dir",
+                     exists_hint: str = "pass --force to replace it or choose another path") -> Path:
     """The resolved ``path`` if it may be written (and, with ``force``, replaced); one clear error
     otherwise. Writes nothing."""
     path = Path(path).expanduser().resolve()
@@ -70,7 +71,7 @@ def check_output_dir(path: Path | str, force: bool = False, resume: bool = False
                               "choose a folder you can write")
     if path.exists() and any(path.iterdir()) and not resume:
         if not force:
-            raise OutputExistsError(f"{what} '{path}' exists; pass --force to replace it or choose another path")
+            raise OutputExistsError(f"{what} '{path}' exists; {exists_hint}")
         reason = _protected(path)
         if reason:
             raise OutputPathError(f"refusing to replace {what} '{path}': {reason}; choose a new folder")

@@ -680,3 +680,10 @@ def test_debug_shows_the_traceback(tmp_path, capsys):
         run_cli("--debug", "estimate", path, "--board", "pynq-z2")
     with pytest.raises(Exception):
         run_cli("estimate", path, "--board", "pynq-z2", "--debug")
+
+
+def test_estimate_of_a_folder_that_is_neither_project_nor_model(tmp_path, capsys):
+    refused(capsys, run_cli("estimate", tmp_path), "neither an hls4ml project", "nor a Keras SavedModel")
+    refused(capsys, run_cli("estimate", tmp_path / "missing"), "does not exist")
+    (tmp_path / "hls4ml_config.yml").write_text("just a string")
+    refused(capsys, run_cli("estimate", tmp_path), "expected a mapping")

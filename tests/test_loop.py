@@ -50,6 +50,7 @@ def test_the_example_projects_validate():
         assert config.name == folder.name
 
 
+@pytest.mark.slow  # a whole optimize run (11-20 s): make test-slow, which CI runs too
 def test_infeasible_target_ends_with_cannot_fit_exit_3_and_outputs(tmp_path, capsys):
     path = _project(tmp_path, name="too-big", model={"builder": "mlp", "hidden": [64, 64]}, board="zybo-z7-10",
                     targets={"max_accuracy_drop_pp": 0.0}, levers={"strategies": ["Latency"], "weight_bits": [16, 16],
@@ -66,6 +67,7 @@ def test_infeasible_target_ends_with_cannot_fit_exit_3_and_outputs(tmp_path, cap
     assert "--resume to continue it or --force" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a whole optimize run (11-20 s): make test-slow, which CI runs too
 def test_csim_precision_repair_widens_too_narrow_result_types(tmp_path):
     """A float MLP built with ap_fixed<8,3> (range +-4) overflows in C simulation; the loop finds
     the csim accuracy short of Keras, widens the result types from the profiled ranges, and re-checks."""
@@ -118,8 +120,8 @@ def test_kill_9_in_iteration_2_then_resume_gives_the_same_result(tmp_path):
     while time.time() < deadline:  # wait for iteration 1 to be checkpointed, then kill inside iteration 2
         if state.exists() and json.loads(state.read_text())["iteration"] >= 1:
             break
-        time.sleep(0.2)
-    time.sleep(1.0)
+        time.sleep(0.02)
+    time.sleep(0.1)  # re-configure iterations take a few tenths of a second (checkpoint included)
     os.kill(killed.pid, signal.SIGKILL)
     killed.wait()
     assert not (tmp_path / "killed" / "result.json").exists()
@@ -129,6 +131,7 @@ def test_kill_9_in_iteration_2_then_resume_gives_the_same_result(tmp_path):
     assert _final(tmp_path / "killed") == _final(tmp_path / "straight")
 
 
+@pytest.mark.slow  # a whole optimize run (11-20 s): make test-slow, which CI runs too
 def test_latency_bound_keeps_slow_designs_out(tmp_path):
     """With a 12-cycle bound every design the loop tries meets it (actions whose estimate breaks it
     are dropped before fine-tuning), even if that means it cannot fit: fc1 at RF 4 (11 cycles) is
