@@ -209,7 +209,8 @@ def _compile(project_dir: Path, project: str, compiler: str, build: Path, log) -
 
 def cached_library(project_dir: Path, digest: str) -> Optional[Path]:
     """The library of an earlier build of exactly these sources, if it is intact."""
-    from hcp_fpga.outputs import HcpError, read_json
+    from hcp_fpga.errors import HcpError
+    from hcp_fpga.outputs import read_json
 
     record_path = project_dir / BUILD_RECORD
     if not record_path.exists():
