@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -18,6 +18,8 @@ from hcp_fpga.errors import BoardError, read_yaml_mapping
 DEFAULT_BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
 
 RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
+# a board name or alias: letters, digits, _ . + - (surrounding blanks are stripped)
+_PlainName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_.+-]*\s*$")]
 
 
 class Board(BaseModel):
@@ -26,8 +28,8 @@ class Board(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     # name and part reach file names and hls4ml's TCL scripts: plain tokens only
-    name: str = Field(min_length=1, max_length=64, pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_.+-]*\s*$")
-    aliases: list[str] = Field(default_factory=list)
+    name: _PlainName
+    aliases: list[_PlainName] = Field(default_factory=list)
     vendor: str
     part: str = Field(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
                       description="exact part string passed to hls4ml")
@@ -47,11 +49,6 @@ class Board(BaseModel):
     def _lowercase_names(cls, v):
         if isinstance(v, str):
             return v.strip().lower()
-        import re
-
-        for a in v:
-            if not re.match(r"^\s*[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}\s*$", a):
-                raise ValueError(f"alias {a!r} must be a plain name (letters, digits, _ . + -)")
         return [a.strip().lower() for a in v]
 
     @field_validator("sources")

@@ -42,6 +42,13 @@ class ToolError(HcpError):
     """An external tool (g++, hls4ml) is missing or failed."""
 
 
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message (its type name if it has none), at most ``limit``
+    characters: what a one-line error quotes from a library's exception."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else type(exc).__name__
+
+
 MAX_YAML_BYTES = 4 * 2**20  # a board, project or hls4ml config is a few kB; anything this large is not one
 
 

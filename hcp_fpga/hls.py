@@ -20,9 +20,10 @@ from typing import Callable, Optional
 import numpy as np
 
 from hcp_fpga import __version__
-from hcp_fpga.cbuild import BUILD_LOG, BUILD_RECORD, LOCK, build_library, check_project_name, check_weight_files, project_lock
+from hcp_fpga.cbuild import BUILD_LOG  # noqa: F401  (re-exported: the build log's name, for callers)
+from hcp_fpga.cbuild import build_library, check_project_name, check_weight_files, project_lock
 from hcp_fpga.design import Design
-from hcp_fpga.errors import ConfigError, DataError, HcpError, ToolError
+from hcp_fpga.errors import ConfigError, DataError, ToolError, first_line
 from hcp_fpga.model_checks import check_finite_weights
 from hcp_fpga.models import check_convertible, model_hash, with_c_names, write_model
 from hcp_fpga.outputs import read_json, replacing_dir, write_json_atomic
@@ -35,8 +36,6 @@ CONVERT_LOG = "hls4ml_convert.log"
 MODEL_NAME = "hcp_model"  # models.write_model's pair: hcp_model.json + hcp_model_weights.h5
 MODEL_JSON = f"{MODEL_NAME}.json"
 MODEL_WEIGHTS = f"{MODEL_NAME}_weights.h5"
-# Outputs of our own runs: never part of the project's content hash.
-_NOT_SOURCE = {MANIFEST, CSIM_JSON, BUILD_RECORD, BUILD_LOG, CONVERT_LOG, LOCK}
 
 
 # ----------------------------------------------------------------------------- export
@@ -81,8 +80,7 @@ def _convert(design: Design, out_dir: Path, failed_log: Optional[Path] = None):
             fh.flush()
             if failed != log:  # the folder is rolled back: keep the log next to it
                 shutil.copyfile(log, failed)
-            first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-            raise ToolError(f"hls4ml failed: {first}; see log {failed}") from exc
+            raise ToolError(f"hls4ml failed: {first_line(exc)}; see log {failed}") from exc
     return hls_model
 
 

@@ -368,7 +368,7 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         _baseline_csim(step, ctx, out_dir, history)
         save_checkpoint(out_dir, step, {"iteration": 0, "history": history, "baseline_accuracy": baseline_acc,
                                         "accuracy": acc})
-    _write_json(out_dir / "history.json", history)
+    write_json_atomic(out_dir / "history.json", history)
 
     while True:
         if ctx.meets_targets(est):
@@ -399,7 +399,7 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
                 save_checkpoint(out_dir, step, {"iteration": iteration, "history": history,
                                                 "baseline_accuracy": baseline_acc, "accuracy": acc})
                 break
-        _write_json(out_dir / "history.json", history)
+        write_json_atomic(out_dir / "history.json", history)
         if not accepted:
             break
     return _finish(step, est, acc, ctx, out_dir, history)
@@ -429,9 +429,6 @@ def _log_row(log, row: dict) -> None:
     verdict = "fits" if row["fits"] else f"{b} {row['estimate'][b]:,.0f}/{row['budget'][b]:,.0f}"
     log(f"iteration {row['iteration']}: {row['action']}: accuracy {row['accuracy']:.4f}, {verdict} -> "
         f"{'accepted' if row['accepted'] else 'rejected (' + row['note'] + ')'}")
-
-
-_write_json = write_json_atomic
 
 
 def _csim_data(ctx: Context) -> str:
@@ -476,7 +473,7 @@ def _finish(step: Step, est: Estimate, acc: float, ctx: Context, out_dir: Path, 
         fits = ctx.meets_targets(est)
     shutil.rmtree(out_dir / "model", ignore_errors=True)
     write_model(step.model, out_dir / "model")
-    _write_json(out_dir / "estimate.json", est.as_dict())
+    write_json_atomic(out_dir / "estimate.json", est.as_dict())
     summary = {
         "project": ctx.config.name, "board": ctx.board.name, "part": ctx.board.part, "fits": fits,
         "binding": verdict.binding, "over": list(verdict.over), "utilization": verdict.utilization,
@@ -488,8 +485,8 @@ def _finish(step: Step, est: Estimate, acc: float, ctx: Context, out_dir: Path, 
     }
     history.append({"iteration": summary["iterations"], "action": "final C simulation", "accepted": True,
                     "accuracy": acc, "csim_accuracy": csim.csim_accuracy, "precision_repair": repair})
-    _write_json(out_dir / "history.json", history)
-    _write_json(out_dir / "result.json", summary)
+    write_json_atomic(out_dir / "history.json", history)
+    write_json_atomic(out_dir / "result.json", summary)
     result = LoopResult(fits, out_dir, history, summary)
     if not fits:
         over = ", ".join(verdict.over) or "latency"

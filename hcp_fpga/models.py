@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from hcp_fpga.errors import ModelLoadError, UnsupportedLayerError
+from hcp_fpga.errors import ModelLoadError, UnsupportedLayerError, first_line
 from hcp_fpga.model_checks import (check_architecture_shape, check_finite_weights, check_known_classes, check_model_size,
-                                   h5_parameter_count, layer_dicts)
+                                   h5_parameter_count)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow start-up chatter hides real messages
 
@@ -80,7 +80,7 @@ def _read_architecture(path: Path) -> dict:
         raise
     except (OSError, ValueError, KeyError, TypeError, RecursionError, zipfile.BadZipFile) as exc:
         raise ModelLoadError(
-            f"model file '{path}' is corrupt or not a Keras model ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}); "
+            f"model file '{path}' is corrupt or not a Keras model ({type(exc).__name__}: {first_line(exc, 120)}); "
             "re-save it with model.save() or model.to_json()"
         ) from None
     raise ModelLoadError(
@@ -197,7 +197,7 @@ def load_model(path: Path | str, weights: Optional[Path | str] = None, allow_uns
                     weights = path / "variables" / "variables"
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, OSError, RecursionError) as exc:
         raise ModelLoadError(
-            f"cannot build model '{path}': {_first_line(exc)}; check it was saved by Keras 2 / QKeras"
+            f"cannot build model '{path}': {first_line(exc)}; check it was saved by Keras 2 / QKeras"
         ) from None
     except (MemoryError, tf.errors.ResourceExhaustedError):
         raise ModelLoadError(f"model '{path}' is too large to build in this machine's memory; shrink its layers") from None
@@ -209,16 +209,11 @@ def load_model(path: Path | str, weights: Optional[Path | str] = None, allow_uns
                 model.load_weights(str(weights))
         except (ValueError, OSError, KeyError, TypeError, AttributeError, tf.errors.OpError) as exc:
             raise ModelLoadError(
-                f"weights '{weights}' do not fit model '{path}': {_first_line(exc)}; "
+                f"weights '{weights}' do not fit model '{path}': {first_line(exc)}; "
                 "pass the weights saved with this architecture"
             ) from None
     check_finite_weights(model, str(path))
     return model
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0][:200] if text else type(exc).__name__)
 
 
 def _check_weights_file_size(weights: Optional[Path], sizes, source: str) -> None:
