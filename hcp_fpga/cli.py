@@ -24,7 +24,7 @@ warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from hcp_fpga.errors import ConfigError, HcpError  # noqa: E402
+from hcp_fpga.errors import ConfigError, HcpError, first_line  # noqa: E402
 
 EXAMPLES = {
     "boards": "example:\n  hcp-fpga boards\n  hcp-fpga boards --json --boards-dir my_boards/",
@@ -518,7 +518,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except HcpError as exc:
         if args.debug:
             raise
-        log.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        log.print(f"error: {_one_line(exc)}", markup=False, highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         log.print("interrupted")
@@ -531,33 +531,36 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except OSError as exc:  # a file or folder the user named (permissions, disk full, ...)
         if args.debug:
             raise
-        where = f" '{exc.filename}'" if exc.filename else ""
+        where = f" '{_one_line(exc.filename)}'" if exc.filename else ""
         log.print(f"error: {exc.strerror or type(exc).__name__}{where}; check the path, its permissions and free space",
                   markup=False, highlight=False, soft_wrap=True)
         return 2
     except Exception as exc:  # a bug: one line, the traceback with --debug
         if args.debug:
             raise
-        first = (str(exc).splitlines() or [""])[0][:300]
-        log.print(f"error: internal error ({type(exc).__name__}: {first}); rerun with --debug for the traceback and "
+        log.print(f"error: internal error ({type(exc).__name__}: {first_line(exc, 300)}); rerun with --debug for the traceback and "
                   "report it", markup=False, highlight=False, soft_wrap=True)
         return 1
     finally:
-        import threading
-
-        if threading.current_thread() is threading.main_thread():
+        if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _one_line(message: object) -> str:
+    """A message as one line: names from files and paths (keys, layer or board names) may hold newlines."""
+    return str(message).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _terminate_as_interrupt():
-    """SIGTERM unwinds like Ctrl-C, so child compilers are killed and partial outputs rolled back."""
+    """SIGTERM unwinds like Ctrl-C, so child compilers are killed and partial outputs rolled back.
+    Returns the previous handler to restore, or None where signals cannot be set (not the main thread)."""
+    import threading
+
     def handler(signum, frame):
         raise KeyboardInterrupt
 
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
-        return signal.getsignal(signal.SIGTERM)
+        return None
     return signal.signal(signal.SIGTERM, handler)
 
 

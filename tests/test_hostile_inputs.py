@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, peer, run_cli
+from tests.conftest import REPO, run_cli
 
 MARKER_NAME = "HCP_PWNED_MARKER"
 
@@ -609,6 +609,7 @@ max_iterations: 1
     (BASE_PROJECT.replace("epochs: 1", "epochs: -1"), "training.epochs"),
     (BASE_PROJECT.replace("board: pynq-z2", "board: [1, 2]"), "board"),
     (BASE_PROJECT + "targets: {headroom: {dsp: 2}}\n", "headroom"),
+    (BASE_PROJECT.replace("model: {builder: mlp, hidden: [8]}", 'model: {builder: mlp, "a\\nb": 1}'), "model.a\\nb"),
 ])
 def test_bad_project_files_fail_before_training(tmp_path, capsys, text, fragment):
     t0 = time.perf_counter()
