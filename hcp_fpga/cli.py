@@ -548,7 +548,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _one_line(message: object) -> str:
     """A message as one line: names from files and paths (keys, layer or board names) may hold newlines."""
-    return str(message).replace("\r", "\\r").replace("\n", "\\n")
+    # every character str.splitlines() breaks on (also \x1c-\x1e, \x85, \u2028, ...) is escaped
+    return "".join(ch if len(f"a{ch}b".splitlines()) == 1 else ch.encode("unicode_escape").decode() for ch in str(message))
 
 
 def _terminate_as_interrupt():
