@@ -19,11 +19,14 @@ import numpy as np
 from hcp_fpga.estimate.precision import Fixed, parse_fixed
 from hcp_fpga.estimate.spec import HLS4ML_TABLE_SIZE, LayerSpec
 
-_CALL = re.compile(r"nnet::(\w+)<\s*([\w:]+)\s*,\s*([\w:]+)\s*,\s*(\w+)\s*>\s*\([^;]*\);\s*//\s*(\S+)")
+_CALL = re.compile(r"nnet::(\w+)<\s*([\w:]+)\s*,\s*([\w:]+)\s*,\s*(\w+)\s*>\s*\(([^;]*)\);[ \t]*(?://[ \t]*(\S+))?")
+# hls4ml < 0.6 named kernels by strategy (dense_large, conv_2d_large_cl, dense_latency): the same layers
+_OLD_SUFFIX = re.compile(r"_(?:large|latency|resource)(?=_|$)")
 _STRUCT = re.compile(r"struct\s+(\w+)\s*:\s*nnet::(\w+)\s*\{(.*?)\n\};", re.S)
 _FIELD = re.compile(r"static\s+const(?:expr)?\s+[\w:<>]+\s+(\w+)\s*=\s*([^;]+);")
 _TYPEDEF = re.compile(r"typedef\s+(.+?)\s+(\w+)\s*;")
 _FIXED_IN = re.compile(r"ap_u?(?:fixed|int)<[^<>]*>")
+_DEFINE = re.compile(r"^\s*#define\s+(\w+)\s+(.+?)\s*$", re.M)
 
 _MULT_CALLS = {"dense": "dense", "conv_1d_cl": "conv1d", "conv_2d_cl": "conv2d", "pointwise_conv_1d_cl": "conv1d",
                "pointwise_conv_2d_cl": "conv2d"}
@@ -42,16 +45,20 @@ def _top_sources(fw: Path):
     return (p for p in fw.glob("*.cpp") if "_bridge" not in p.name and "_test" not in p.name)
 
 
-def _value(text: str, fields: dict) -> Optional[int]:
-    """An integer field, evaluating simple products of other fields (``filt_height * filt_width``)."""
-    text = text.strip()
+def _value(text: str, fields: dict, depth: int = 0) -> Optional[int]:
+    """An integer field, evaluating simple products of other fields or macros (``filt_height *
+    filt_width``, ``N_LAYER_2``: hls4ml before 0.8 wrote sizes as #defines in defines.h)."""
+    text = text.strip().strip("()").strip()
+    text = re.sub(r"(?<=\d)[uUlL]+\b", "", text)
     if re.fullmatch(r"-?\d+", text):
         return int(text)
-    parts = [p.strip() for p in text.split("*")]
+    if depth > 20:
+        return None
+    parts = [p.strip().strip("()") for p in text.split("*")]
     if all(re.fullmatch(r"\d+", p) or p in fields for p in parts):
         out = 1
         for p in parts:
-            v = int(p) if p.isdigit() else _value(fields[p], fields)
+            v = int(p) if p.isdigit() else _value(fields[p], fields, depth + 1)
             if v is None:
                 return None
             out *= v
@@ -106,12 +113,21 @@ def firmware_specs(project_dir: Path | str, default_precision: str = "ap_fixed<1
     fw = Path(project_dir) / "firmware"
     if not has_firmware(project_dir):
         raise ConfigError(f"'{project_dir}' has no generated firmware (parameters.h, defines.h, <project>.cpp)")
-    types = _types((fw / "defines.h").read_text(errors="replace"))
-    configs = _configs((fw / "parameters.h").read_text(errors="replace"))
+    defines = (fw / "defines.h").read_text(errors="replace")
+    parameters = (fw / "parameters.h").read_text(errors="replace")
+    macros = dict(_DEFINE.findall(defines + "\n" + parameters))
+    types = _types(defines)
+    configs = _configs(parameters)
+    for cfg in configs.values():  # sizes written as macros resolve through them
+        cfg["fields"] = {**macros, **cfg["fields"]}
     source = "\n".join(p.read_text(errors="replace") for p in _top_sources(fw))
     default = parse_fixed(default_precision)
     specs: list[LayerSpec] = []
-    for func, in_t, out_t, cfg_name, layer_name in _CALL.findall(source):
+    for func, in_t, out_t, cfg_name, call_args, layer_name in _CALL.findall(source):
+        func = _OLD_SUFFIX.sub("", func)
+        if not layer_name:  # no '// name' comment (older writers): the output variable names the layer
+            args = [a.strip() for a in call_args.split(",")]
+            layer_name = args[1] if len(args) > 1 and args[1].isidentifier() else cfg_name
         cfg = configs.get(cfg_name, {"base": "", "fields": {}, "types": {}})
         f = cfg["fields"]
 
@@ -131,6 +147,9 @@ def firmware_specs(project_dir: Path | str, default_precision: str = "ap_fixed<1
             kind = _MULT_CALLS[func]
             mult = configs.get(cfg["types"].get("mult_config", ""), cfg) if kind != "dense" else cfg
             n_in, n_out = _value(mult["fields"].get("n_in", "0"), mult["fields"]), _value(mult["fields"].get("n_out", "0"), mult["fields"])
+            if not n_in or not n_out:  # sizes this reader cannot resolve: name the layer, do not guess
+                specs.append(LayerSpec(layer_name, "unmodelled", **common))
+                continue
             wtype = _fixed(cfg["types"].get("weight_t", ""), types, default)
             accum = _fixed(cfg["types"].get("accum_t", ""), types, out_type)
             index = re.sub(r"\D", "", cfg_name)

@@ -51,16 +51,20 @@ class LayerSpec:
     table_size: int = HLS4ML_TABLE_SIZE
 
 
-def _quantizer_fixed(q, default: Fixed, activation: bool = False) -> Fixed:
-    """The hls4ml fixed type of a QKeras quantizer (quantized_bits(b, i) -> ap_fixed<b, i+1>).
-    hls4ml gives activation quantizers rounding and saturation (AP_RND_CONV, AP_SAT)."""
-    if q is None:
+def quantizer_fixed(q, default: Fixed, activation: bool = False) -> Fixed:
+    """The hls4ml fixed type of a QKeras quantizer (quantized_bits(b, i) -> ap_fixed<b, i+1>), given
+    as a live object, a JSON dict or a string. hls4ml gives activation quantizers rounding and
+    saturation (AP_RND_CONV, AP_SAT)."""
+    from hcp_fpga.estimate.graph import quantizer_config
+
+    parsed = quantizer_config(q)
+    if parsed is None:
         return default
-    name = type(q).__name__
-    bits = int(getattr(q, "bits", default.width))
-    integer = int(getattr(q, "integer", 0) or 0)
+    name, cfg = parsed
+    bits = int(cfg.get("bits", default.width) or default.width)
+    integer = int(cfg.get("integer", 0) or 0)
     if name == "quantized_bits":
-        signed = bool(getattr(q, "keep_negative", True))
+        signed = bool(cfg.get("keep_negative", True))
         return Fixed(bits, integer + (1 if signed else 0), signed, saturating=activation)
     if name == "quantized_relu":
         return Fixed(bits, integer, False, saturating=activation)
@@ -69,103 +73,280 @@ def _quantizer_fixed(q, default: Fixed, activation: bool = False) -> Fixed:
     return Fixed(bits, integer + 1, True)
 
 
+def _is_quantizer(act) -> bool:
+    return quantizer_name(act).startswith("quantized")
+
+
+def quantizer_name(act) -> str:
+    """Name of an activation as a config holds it: 'relu', 'quantized_relu', 'linear', ..."""
+    from hcp_fpga.estimate.graph import quantizer_config
+
+    if act is None:
+        return "linear"
+    if isinstance(act, str) and not act.startswith("quantized"):
+        return act
+    if isinstance(act, dict) and not str(act.get("class_name", "")).startswith("quantized"):
+        return str(act.get("config", {}).get("name", act.get("class_name", "linear"))).lower() \
+            if act.get("class_name") == "Activation" else str(act.get("class_name", "linear")).lower()
+    parsed = quantizer_config(act)
+    return parsed[0] if parsed else getattr(act, "__name__", type(act).__name__)
+
+
 def _table_size(kind: str, settings) -> int:
     """Lookup-table entries: the softmax setting for softmax (as the export applies it), hls4ml's 1,024 otherwise."""
     return (settings.softmax_table_size or HLS4ML_TABLE_SIZE) if kind == "softmax" else HLS4ML_TABLE_SIZE
 
 
-def _geometry(layer) -> dict:
+def _geometry(node) -> dict:
     """Input positions, channels and (for 'same' padding) padded positions of a conv/pool layer."""
-    shape = layer.input_shape[0] if isinstance(layer.input_shape, list) else layer.input_shape
-    spatial = [int(d) for d in shape[1:-1]]
+    shape = node.in_shape
+    spatial = [int(d) for d in shape[:-1]]
     in_pix = int(np.prod(spatial)) if spatial else 1
-    geo = dict(in_pix=in_pix, in_channels=int(shape[-1]) if len(shape) > 1 else 1)
-    if getattr(layer, "padding", "valid") == "same" and hasattr(layer, "kernel_size"):
-        out = layer.output_shape[1:-1]
+    geo = dict(in_pix=in_pix, in_channels=int(shape[-1]) if shape else 1)
+    c = node.config
+    if c.get("padding", "valid") == "same" and "kernel_size" in c and node.out_shape:
+        kernel = c["kernel_size"] if isinstance(c["kernel_size"], (list, tuple)) else [c["kernel_size"]] * len(spatial)
+        strides = c.get("strides", 1)
+        strides = strides if isinstance(strides, (list, tuple)) else [strides] * len(spatial)
         padded = 1
-        for n, o, k, st in zip(spatial, out, layer.kernel_size, layer.strides):
-            padded *= n + max((int(o) - 1) * st + k - n, 0)
+        for n, o, k, st in zip(spatial, node.out_shape[:-1], kernel, strides):
+            padded *= n + max((int(o) - 1) * int(st) + int(k) - n, 0)
         if padded > in_pix:
             geo["padded_pix"] = padded
-    if "Pooling" in type(layer).__name__:
-        geo["pool_op"] = "avg" if "Average" in type(layer).__name__ else "max"
-    if hasattr(layer, "pool_size"):
-        geo["pool_size"] = int(np.prod(layer.pool_size))
-    elif type(layer).__name__.startswith("Global"):
-        geo["pool_size"] = in_pix
+    if "Pooling" in node.base:
+        geo["pool_op"] = "avg" if "Average" in node.base else "max"
+        if node.base.startswith("Global"):
+            geo["pool_size"] = in_pix
+        else:
+            pool = c.get("pool_size", 2)
+            geo["pool_size"] = int(np.prod(pool)) if isinstance(pool, (list, tuple)) else int(pool) ** max(len(spatial), 1)
     return geo
 
 
-def _activation_name(layer) -> str:
-    act = getattr(layer, "activation", None)
-    return getattr(act, "__name__", type(act).__name__ if act is not None else "linear")
+def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[Fixed, bool]:
+    """(weight type, round?) of a multiplier layer: the project's per-layer setting, else its QKeras
+    quantizer (weights rounded onto its grid as QKeras does), else the grid the values already lie
+    on (HGQ proxy models), else the model default (hls4ml truncates the floats into it)."""
+    if node.name in weight_types:
+        return weight_types[node.name], False
+    q = node.config.get("kernel_quantizer") or node.config.get("depthwise_quantizer")
+    if q:
+        return quantizer_fixed(q, default), True
+    if grid and node.weights:
+        return grid_fixed(node.weights[0], default), False
+    return default, False
 
 
-def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSpec]:
-    """Per-layer specs of a model built with ``settings`` (resolved ``HlsSettings``), in model order
-    (Keras layers; fused activations split off as hls4ml does). ``kernels`` (layer name -> array)
-    replaces a layer's kernel, e.g. with the values a project synthesized; the model is not changed."""
-    from hcp_fpga.models import MULT_LAYER_KINDS, flat_layers, mult_size, quantized_kernel
+def grid_fixed(values: np.ndarray, default: Fixed, max_frac: int = 24) -> Fixed:
+    """The narrowest fixed type holding ``values`` exactly, if they lie on a power-of-two grid
+    (weights trained with learned bit widths, e.g. HGQ); ``default`` otherwise."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[v != 0]
+    if v.size == 0:
+        return Fixed(1, 1)
+    for frac in range(0, max_frac + 1):
+        scaled = v * 2.0**frac
+        if np.all(scaled == np.round(scaled)):
+            biggest = int(np.max(np.abs(scaled)))
+            width = max(biggest.bit_length() + 1, 2)
+            return Fixed(width, width - frac)
+    return default
 
+
+def _mantissas(kernel: np.ndarray, wtype: Fixed, rounding: bool) -> np.ndarray:
+    if not rounding:
+        return wtype.mantissas(kernel)
+    m = np.round(np.asarray(kernel, dtype=np.float64) * 2.0**wtype.frac)
+    lo = -(2 ** (wtype.width - 1)) if wtype.signed else 0
+    hi = 2 ** (wtype.width - 1) - 1 if wtype.signed else 2**wtype.width - 1
+    return np.clip(m, lo, hi).astype(np.int64)
+
+
+def _accumulator(wtype: Fixed, current: Fixed, n_in: int) -> Fixed:
+    grow = int(np.ceil(np.log2(max(n_in, 2))))
+    return Fixed(min(wtype.width + current.width + grow, 64), min(wtype.integer + current.integer + grow, 64))
+
+
+def _depthwise_matrix(kernel: np.ndarray) -> np.ndarray:
+    """A depthwise kernel (k..., C, M) as the block-diagonal (k*C, C*M) matrix of its products:
+    each output channel sums only its own input channel's k products (zeros cost nothing)."""
+    *k, channels, mult = kernel.shape
+    taps = int(np.prod(k)) if k else 1
+    flat = kernel.reshape(taps, channels, mult)
+    out = np.zeros((taps * channels, channels * mult))
+    for c in range(channels):
+        out[c::channels, c * mult:(c + 1) * mult] = flat[:, c, :]
+    return out
+
+
+MERGE_ADD = {"Add", "Subtract", "Average", "Maximum", "Minimum"}
+MOVE_KINDS = {"Concatenate", "UpSampling1D", "UpSampling2D", "Cropping1D", "Cropping2D"}
+PAD_KINDS = {"ZeroPadding1D", "ZeroPadding2D"}
+RNN_GATES = {"GRU": 3, "LSTM": 4, "SimpleRNN": 1}
+
+
+def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Optional[dict] = None) -> list[LayerSpec]:
+    """Per-layer specs of a model given as ``graph.Node``s (from a file or a live Keras model), with
+    ``settings`` (resolved ``HlsSettings``), in graph order; fused activations split off as hls4ml
+    does. ``kernels`` (layer name -> array) replaces a layer's kernel (e.g. the values a project
+    synthesized); ``weight_types`` (layer name -> Fixed) its weight type."""
     s = settings
     default = parse_fixed(s.precision)
+    kernels, weight_types = kernels or {}, weight_types or {}
+    grid = any(n.cls == "FixedPointQuantizer" for n in nodes)  # an HGQ proxy: weights lie on their own grids
     specs: list[LayerSpec] = []
-    current = default  # type of the tensor flowing into the next layer
-    for layer in flat_layers(model):
-        cls = type(layer).__name__
-        shape = layer.output_shape[0] if isinstance(layer.output_shape, list) else layer.output_shape
-        out_shape = tuple(int(d) for d in shape[1:])
-        out_size = int(np.prod(out_shape)) if out_shape else 1
-        channels = out_shape[-1] if out_shape else 1
-        common = dict(out_size=out_size, channels=channels, io_type=s.io_type, reuse_factor=s.reuse_of(layer.name),
-                      strategy=s.strategy_of(layer.name))
-        if cls in MULT_LAYER_KINDS:
-            kernel = kernels[layer.name] if kernels and layer.name in kernels else quantized_kernel(layer)
-            n_in, n_out = mult_size(layer)
-            wtype = _quantizer_fixed(getattr(layer, "kernel_quantizer_internal", None), default)
-            mant = wtype.mantissas(kernel.reshape(n_in, n_out))
-            n_pix = out_size // n_out
-            acc = Fixed(min(wtype.width + current.width + int(np.ceil(np.log2(max(n_in, 2)))), 64),
-                        min(wtype.integer + current.integer + int(np.ceil(np.log2(max(n_in, 2)))), 64))
-            specs.append(LayerSpec(layer.name, MULT_LAYER_KINDS[cls], n_in, n_out, n_pix, mantissas=mant, weight=wtype,
-                                   input=current, result=acc, accum=acc, **_geometry(layer), **common))
-            current = acc
-            act = _activation_name(layer)
-            if act not in ("linear", "quantized_bits"):
-                if act.startswith("quantized"):  # a QKeras activation quantizer fused into the layer
-                    kind = "relu" if "relu" in act else "table"
-                    result = _quantizer_fixed(getattr(layer, "activation", None), default, activation=True)
+    types: dict[str, Fixed] = {}  # result type of each node, for the next
+    for node in nodes:
+        cls, base = node.cls, node.base
+        current = types.get(node.inputs[0], default) if node.inputs else default
+        shape = node.out_shape or ()
+        out_size = int(np.prod(shape)) if shape else 0
+        channels = int(shape[-1]) if shape else 1
+        common = dict(out_size=out_size, channels=channels, io_type=s.io_type, reuse_factor=s.reuse_of(node.name),
+                      strategy=s.strategy_of(node.name))
+        result = current
+        if cls == "InputLayer":
+            specs.append(LayerSpec(node.name, "free", input=current, result=current, **common))
+        elif base in MULT_BASES and (node.weights or node.name in kernels) and node.in_shape and shape:
+            kernel = kernels.get(node.name, node.weights[0] if node.weights else None)
+            wtype, rounding = _weight_type(node, default, weight_types, grid)
+            if base.startswith(("Separable", "Depthwise")):
+                dw = kernel
+                mant = _mantissas(_depthwise_matrix(dw), wtype, rounding)
+                n_in, n_out = mant.shape
+                n_pix = out_size // channels if channels else 1
+                acc = _accumulator(wtype, current, int(np.prod(dw.shape[:-2])))
+                kind = "conv2d" if base.endswith("2D") else "conv1d"
+                dname = f"{node.name}_depthwise" if base.startswith("Separable") else node.name
+                specs.append(LayerSpec(dname, kind, n_in, n_out, n_pix, out_size=n_pix * n_out, channels=n_out, mantissas=mant,
+                                       weight=wtype, input=current, result=acc, accum=acc, **_geometry(node),
+                                       **{k: v for k, v in common.items() if k not in ("out_size", "channels")}))
+                current = acc
+                if base.startswith("Separable") and len(node.weights) > 1:
+                    pw = node.weights[1]
+                    pq = node.config.get("pointwise_quantizer")
+                    ptype = quantizer_fixed(pq, default) if pq else wtype
+                    pmant = _mantissas(pw.reshape(-1, pw.shape[-1]), ptype, bool(pq) or rounding)
+                    acc = _accumulator(ptype, current, pmant.shape[0])
+                    specs.append(LayerSpec(f"{node.name}_pointwise", kind, pmant.shape[0], pmant.shape[1], n_pix, mantissas=pmant,
+                                           weight=ptype, input=current, result=acc, accum=acc, in_pix=n_pix,
+                                           in_channels=pmant.shape[0], **common))
+                    current = acc
+            else:
+                n_out = int(kernel.shape[-1])
+                n_in = int(np.prod(kernel.shape[:-1]))
+                mant = _mantissas(np.asarray(kernel).reshape(n_in, n_out), wtype, rounding)
+                acc = _accumulator(wtype, current, n_in)
+                specs.append(LayerSpec(node.name, MULT_BASES[base], n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
+                                       weight=wtype, input=current, result=acc, accum=acc, **_geometry(node), **common))
+                current = acc
+            result = current
+            act = node.config.get("activation")
+            name = quantizer_name(act)
+            if name not in ("linear", "quantized_bits", "None"):
+                if _is_quantizer(act):  # a QKeras activation quantizer fused into the layer
+                    kind = "relu" if "relu" in name else "table"
+                    result = quantizer_fixed(act, default, activation=True)
                 else:
-                    kind = "softmax" if act == "softmax" else ("relu" if act == "relu" else "table")
+                    kind = "softmax" if name == "softmax" else ("relu" if name == "relu" else "table")
                     result = default
-                specs.append(LayerSpec(f"{layer.name}_{act}", kind, input=current, result=result,
-                                       table_size=_table_size(kind, s), **{**common, "strategy": "Latency", "reuse_factor": 1}))
-                current = result
-        elif cls in FREE_KINDS:
-            specs.append(LayerSpec(layer.name, "free", input=current, result=current, **common))
-        elif cls in POOL_KINDS:
-            specs.append(LayerSpec(layer.name, "pool", input=current, result=current, **_geometry(layer), **common))
-        elif cls in ("BatchNormalization", "QBatchNormalization"):
-            specs.append(LayerSpec(layer.name, "bn", input=current, result=default, **common))
-            current = default
+                specs.append(LayerSpec(f"{node.name}_{name}", kind, input=current, result=result, table_size=_table_size(kind, s),
+                                       **{**common, "strategy": "Latency", "reuse_factor": 1}))
+        elif base in RNN_GATES and node.weights and len(node.weights) >= 2 and node.in_shape:
+            result = _rnn_specs(node, specs, current, default, common, s)
+        elif cls in FREE_KINDS or base in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise"):
+            specs.append(LayerSpec(node.name, "free", input=current, result=current, **common))
+        elif base in POOL_KINDS and node.in_shape:
+            specs.append(LayerSpec(node.name, "pool", input=current, result=current, **_geometry(node), **common))
+        elif base == "BatchNormalization":
+            result = default
+            specs.append(LayerSpec(node.name, "bn", input=current, result=result, **common))
+        elif base in PAD_KINDS:
+            specs.append(LayerSpec(node.name, "pad", input=current, result=current, **common))
+        elif base in MOVE_KINDS:
+            specs.append(LayerSpec(node.name, "move", input=current, result=current, **common))
+        elif base in MERGE_ADD or base == "Multiply":
+            result = current
+            specs.append(LayerSpec(node.name, "merge" if base != "Multiply" else "merge_mul", input=current, result=current,
+                                   n_in=max(len(node.inputs), 2), **common))
+        elif cls == "FixedPointQuantizer":
+            result = _hgq_result(node, default)
+            specs.append(LayerSpec(node.name, "linear", input=current, result=result, **common))
+        elif base == "Embedding" and node.weights:
+            vocab, dim = node.weights[0].shape
+            specs.append(LayerSpec(node.name, "embedding", n_in=int(vocab), n_out=int(dim), input=current, result=default,
+                                   **common))
+            result = default
         elif cls in ACTIVATION_KINDS or cls == "QActivation":
             if cls == "QActivation":
-                result = _quantizer_fixed(getattr(layer, "quantizer", None), default, activation=True)
-                act = type(getattr(layer, "quantizer", None)).__name__
+                act = node.config.get("activation")
+                result = quantizer_fixed(act, default, activation=True)
+                name = quantizer_name(act)
                 # quantized_bits is a linear activation to hls4ml: a cast, folded into the layer before
-                kind = "relu" if "relu" in act else ("linear" if act == "quantized_bits" else "table")
+                kind = "relu" if "relu" in name else ("linear" if name == "quantized_bits" else "table")
             elif cls == "Activation":
-                act = _activation_name(layer)
-                kind = {"softmax": "softmax", "relu": "relu", "linear": "linear"}.get(act, "table" if act in TABLE_ACTIVATIONS else "relu")
+                name = quantizer_name(node.config.get("activation"))
+                kind = {"softmax": "softmax", "relu": "relu", "linear": "linear"}.get(name, "table" if name in TABLE_ACTIVATIONS else "relu")
                 result = default
             else:
                 kind, result = ACTIVATION_KINDS[cls], default
-            specs.append(LayerSpec(layer.name, kind, input=current, result=result, table_size=_table_size(kind, s), **common))
-            current = result
-        else:  # hls4ml converts it, this model does not price it yet (the estimate's notes name it)
-            specs.append(LayerSpec(layer.name, "unmodelled", input=current, result=default, **common))
-            current = default
+            specs.append(LayerSpec(node.name, kind, input=current, result=result, table_size=_table_size(kind, s), **common))
+        else:  # no cost rule (or no shape) for it: named in the estimate's notes, the totals a lower bound
+            result = default
+            specs.append(LayerSpec(node.name, "unmodelled", input=current, result=default, **common))
+        types[node.name] = result
     return specs
+
+
+# QKeras's folded Dense/Conv + BatchNormalization layers are one multiplier layer to hls4ml
+MULT_BASES = {"Dense": "dense", "DenseBatchnorm": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "Conv2DBatchnorm": "conv2d", "SeparableConv1D": "conv1d",
+              "SeparableConv2D": "conv2d", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d"}
+
+
+def _hgq_result(node, default: Fixed) -> Fixed:
+    """Result type of an HGQ FixedPointQuantizer: its own override string, else the widest of its
+    per-element (keep_negative, bits, integers) weights."""
+    override = ((node.config.get("overrides") or {}).get("layers") or {}).get(node.name, {}).get("result_t")
+    if isinstance(override, str):
+        try:
+            return parse_fixed(override)
+        except ValueError:
+            pass
+    if len(node.weights) >= 3:
+        k, b, i = (np.asarray(w, dtype=np.int64).ravel() for w in node.weights[:3])
+        width, integer = int(np.max(b)) + int(np.max(k)), int(np.max(i)) + int(np.max(k))
+        if 1 <= width <= 1024:
+            return Fixed(width, integer, bool(np.max(k)))
+    return default
+
+
+def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s) -> Fixed:
+    """A GRU/LSTM/SimpleRNN as hls4ml computes it: per time step, the input kernel and the recurrent
+    kernel (gates x units wide) as two matrix-vector products, then the gate activations (sigmoid/tanh
+    tables). The steps run one after the other (the recurrence), priced like a 1-D conv over time."""
+    kernel, recurrent = node.weights[0], node.weights[1]
+    steps = int(node.in_shape[0]) if len(node.in_shape) > 1 else 1
+    units = int(recurrent.shape[0])
+    wtype = quantizer_fixed(node.config.get("kernel_quantizer"), default) if node.config.get("kernel_quantizer") else default
+    out = []
+    for part, k in (("kernel", kernel), ("recurrent", recurrent)):
+        mant = wtype.mantissas(np.asarray(k).reshape(-1, k.shape[-1]))
+        acc = _accumulator(wtype, current, mant.shape[0])
+        out.append(LayerSpec(f"{node.name}_{part}", "conv1d", mant.shape[0], mant.shape[1], steps, mantissas=mant, weight=wtype,
+                             input=current, result=acc, accum=acc, in_pix=steps, in_channels=mant.shape[0],
+                             **{**common, "out_size": steps * mant.shape[1], "channels": mant.shape[1]}))
+    gates = int(kernel.shape[-1])
+    out.append(LayerSpec(f"{node.name}_gates", "table", input=default, result=default, table_size=HLS4ML_TABLE_SIZE,
+                         **{**common, "out_size": gates, "channels": gates, "strategy": "Latency", "reuse_factor": 1}))
+    specs.extend(out)
+    return default if units else current
+
+
+def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSpec]:
+    """Per-layer specs of a live Keras model (the same rules as for a model file: ``node_specs``)."""
+    from hcp_fpga.estimate.graph import nodes_from_keras
+
+    return node_specs(nodes_from_keras(model), settings, kernels)
 
 
 # ----------------------------------------------------------------------------- project folders
@@ -187,30 +368,67 @@ def read_hls4ml_config(project_dir) -> dict:
     return read_yaml_mapping(path, f"'{path}'", "fix or re-export the project", ConfigError, loader=_IgnoreTags)
 
 
-def settings_from_config(config: dict, layer_names: list[str]):
-    """``HlsSettings`` equivalent of an hls4ml config (model-wide values, per-layer RF/strategy)."""
+def settings_from_config(config: dict, layer_names: Optional[list[str]], clock_ns: Optional[float] = None):
+    """``HlsSettings`` equivalent of an hls4ml config (model-wide values, per-layer RF/strategy for
+    ``layer_names``, every named layer when None); ``clock_ns`` overrides the config's clock."""
     from hcp_fpga.design import HlsSettings
 
     hls = config.get("HLSConfig", {})
     model = hls.get("Model", {})
     layers = hls.get("LayerName", {}) or {}
-    strategy = str(model.get("Strategy", "Latency")).replace("latency", "Latency").replace("resource", "Resource")
-    strategy = strategy if strategy in ("Latency", "Resource", "ResourceUnrolled") else "Latency"
+    strategy = _strategy(model.get("Strategy", "Latency")) or "Latency"
     precision = model.get("Precision", "ap_fixed<16,6>")
     if isinstance(precision, dict):
         precision = precision.get("default", "ap_fixed<16,6>")
     precision = str(precision).replace(" ", "")
     if not precision.startswith("ap_"):
         precision = "ap_" + precision
-    reuse = {n: int(c["ReuseFactor"]) for n, c in layers.items() if isinstance(c, dict) and "ReuseFactor" in c and n in layer_names}
-    strategies = {n: c["Strategy"] for n, c in layers.items()
-                  if isinstance(c, dict) and c.get("Strategy") in ("Latency", "Resource", "ResourceUnrolled") and n in layer_names}
+    names = set(layers) if layer_names is None else set(layer_names)
+    reuse = {n: int(c["ReuseFactor"]) for n, c in layers.items() if isinstance(c, dict) and "ReuseFactor" in c and n in names}
+    strategies = {n: _strategy(c["Strategy"]) for n, c in layers.items()
+                  if isinstance(c, dict) and _strategy(c.get("Strategy")) and n in names}
     return HlsSettings(
         backend=config.get("Backend", "Vivado") if config.get("Backend") in ("Vivado", "Vitis") else "Vivado",
         strategy=strategy, reuse_factor=int(model.get("ReuseFactor", 1)), io_type=config.get("IOType", "io_parallel"),
-        precision=precision, clock_ns=float(config.get("ClockPeriod", 5)), layer_reuse=reuse, layer_strategy=strategies,
+        precision=precision, clock_ns=float(clock_ns or config.get("ClockPeriod", 5)), layer_reuse=reuse, layer_strategy=strategies,
         softmax_table_size=None,
     )
+
+
+def _strategy(value) -> Optional[str]:
+    """hls4ml strategy spelling -> ours; None for anything else. Older configs wrote 'resource',
+    'latency'; hls4ml reads any other value (e.g. 'Stable') as Resource when it is not 'latency'."""
+    if not isinstance(value, str):
+        return None
+    low = value.lower()
+    if low == "latency":
+        return "Latency"
+    if low == "resource_unrolled" or low == "resourceunrolled":
+        return "ResourceUnrolled"
+    return "Resource" if low else None
+
+
+def _fixed_or_none(text) -> Optional[Fixed]:
+    if not isinstance(text, str) or text == "auto":
+        return None
+    text = text.replace(" ", "")
+    try:
+        return parse_fixed(text if text.startswith("ap_") or text.startswith(("fixed", "ufixed", "int", "uint")) else "ap_" + text)
+    except ValueError:
+        return None
+
+
+def weight_types(config: dict) -> dict:
+    """Per-layer weight types an hls4ml config sets (``LayerName.<layer>.Precision.weight``)."""
+    layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
+    out = {}
+    for name, cfg in layers.items():
+        prec = cfg.get("Precision") if isinstance(cfg, dict) else None
+        if isinstance(prec, dict):
+            t = _fixed_or_none(prec.get("weight") or prec.get("kernel"))
+            if t is not None:
+                out[name] = t
+    return out
 
 
 def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixed) -> list[LayerSpec]:
@@ -219,8 +437,7 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
     kept every result (and accumulator) there."""
     from dataclasses import replace
 
-    from hcp_fpga.models import MULT_LAYER_KINDS
-
+    mult_kinds = set(MULT_BASES.values())
     layers = (config.get("HLSConfig", {}).get("LayerName", {}) or {})
     out = []
     for spec in specs:
@@ -230,13 +447,13 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
         prec = layer_config.get("Precision", {})
         prec = prec if isinstance(prec, dict) else {}
         result, accum = prec.get("result"), prec.get("accum")
-        if result and result != "auto":
-            spec = replace(spec, result=parse_fixed(result))
-        elif spec.kind in MULT_LAYER_KINDS.values() and result != "auto":
+        if _fixed_or_none(result) is not None:
+            spec = replace(spec, result=_fixed_or_none(result))
+        elif spec.kind in mult_kinds and result != "auto":
             spec = replace(spec, result=default)
-        if spec.kind in MULT_LAYER_KINDS.values():
-            if accum and accum != "auto":
-                spec = replace(spec, accum=parse_fixed(accum))
+        if spec.kind in mult_kinds:
+            if _fixed_or_none(accum) is not None:
+                spec = replace(spec, accum=_fixed_or_none(accum))
             elif accum != "auto":
                 spec = replace(spec, accum=default)  # hls4ml < 1.1: accum_t is the model's default type
         out.append(spec)

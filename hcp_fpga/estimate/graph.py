@@ -1,0 +1,389 @@
+"""A Keras model as plain data, read from its files without Keras or TensorFlow.
+
+The estimator needs layer classes, shapes, settings and weights, nothing Keras computes at run
+time. A model file carries all of it as JSON (Keras-2 ``.h5`` ``model_config``, a ``.keras`` zip's
+``config.json`` from Keras 2.13+ or Keras 3, a ``model.to_json()`` file) plus HDF5 weights, so
+reading it here works for models this environment cannot build: Keras-3/HGQ2 files, custom layers,
+author-modified layers. Nothing in the file is executed: the JSON is parsed and shapes are inferred
+by the rules below, one per layer family; a class without a rule keeps its name and becomes an
+unpriced layer in the estimate (named in its notes), never a crash.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+Shape = tuple  # without the batch axis; () when unknown
+
+
+@dataclass
+class Node:
+    """One layer: class (QKeras ``Q`` prefix kept), its config, input/output shapes and weights."""
+
+    name: str
+    cls: str
+    config: dict
+    inputs: list[str] = field(default_factory=list)
+    in_shapes: list[Shape] = field(default_factory=list)
+    out_shape: Optional[Shape] = None
+    weights: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        """Class without the QKeras prefix (QDense -> Dense)."""
+        return self.cls[1:] if self.cls.startswith("Q") and self.cls[1:2].isupper() else self.cls
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.in_shapes[0] if self.in_shapes else ()
+
+
+class GraphError(ValueError):
+    """The file holds no readable model description."""
+
+
+# ----------------------------------------------------------------------------- reading files
+
+
+def _decode(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def read_model_json(path: Path) -> tuple[dict, Optional[Any]]:
+    """(model JSON, weights source) of a model file. The weights source is an open h5py group or
+    None. Raises GraphError when the file holds no model description."""
+    import h5py
+
+    path = Path(path)
+    if path.suffix == ".json":
+        return json.loads(path.read_text()), None
+    if zipfile.is_zipfile(path):  # .keras (Keras 2.13+ and 3): config.json + model.weights.h5
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            if "config.json" not in names:
+                raise GraphError(f"'{path}' is a zip without config.json (not a .keras model)")
+            config = json.loads(z.read("config.json"))
+            weights = h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") if "model.weights.h5" in names else None
+        return config, weights
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as exc:
+        raise GraphError(f"'{path}' is neither a .keras zip, an HDF5 model nor JSON ({exc})") from None
+    if "model_config" not in h5.attrs:
+        raise GraphError(f"'{path}' holds weights only (no model_config); pass the architecture JSON too")
+    config = json.loads(_decode(h5.attrs["model_config"]))
+    return config, (h5["model_weights"] if "model_weights" in h5 else h5)
+
+
+def _weight_groups(source) -> dict[str, list[np.ndarray]]:
+    """Weights per layer-like group: Keras-2 HDF5 (``weight_names`` attributes), Keras 2.13+/3
+    (``.../<layer>/vars/<i>``). Names are the last group name before the weights."""
+    import h5py
+
+    groups: dict[str, list[np.ndarray]] = {}
+    if source is None:
+        return groups
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Group) and "weight_names" in obj.attrs:
+            arrays = []
+            for wname in obj.attrs["weight_names"]:
+                wname = _decode(wname)
+                if wname in obj:
+                    arrays.append(np.asarray(obj[wname][()]))
+            if arrays:
+                groups.setdefault(name.split("/")[-1], arrays)
+        elif isinstance(obj, h5py.Group) and (name.endswith("/vars") or name == "vars"):
+            keys = sorted(obj.keys(), key=lambda k: int(k) if k.isdigit() else 0)
+            arrays = [np.asarray(obj[k][()]) for k in keys if isinstance(obj[k], h5py.Dataset)]
+            if arrays:
+                parts = [p for p in name.split("/")[:-1] if p != "cell"]  # an RNN's weights sit in its 'cell'
+                groups.setdefault(parts[-1] if parts else name, arrays)
+
+    source.visititems(visit)
+    return groups
+
+
+# ----------------------------------------------------------------------------- the layer list
+
+
+def _refs(obj) -> list[str]:
+    """Names of the layers a Keras inbound-node structure refers to (Keras 2 lists, Keras 3 dicts)."""
+    out: list[str] = []
+    if isinstance(obj, dict):
+        if "keras_history" in obj:
+            return [str(obj["keras_history"][0])]
+        for v in obj.values():
+            out += _refs(v)
+    elif isinstance(obj, (list, tuple)):
+        if len(obj) >= 3 and isinstance(obj[0], str) and isinstance(obj[1], int):
+            return [obj[0]]
+        for v in obj:
+            out += _refs(v)
+    return out
+
+
+def _batchless(shape) -> Shape:
+    if not isinstance(shape, (list, tuple)) or not shape:
+        return ()
+    if isinstance(shape[0], (list, tuple)):  # a list of shapes: the first
+        return _batchless(shape[0])
+    return tuple(int(d) if d is not None else 0 for d in shape[1:])
+
+
+def _layers(model_json: dict) -> tuple[list[dict], bool]:
+    """(layer entries, sequential?) of a model JSON, nested models opened up (as hls4ml flattens)."""
+    cfg = model_json.get("config", model_json)
+    if isinstance(cfg, list):  # very old Sequential: the layer list itself
+        return cfg, True
+    layers = cfg.get("layers", [])
+    sequential = model_json.get("class_name") == "Sequential"
+    if sequential and cfg.get("build_input_shape") and not any(l.get("class_name") == "InputLayer" for l in layers):
+        layers = [{"class_name": "InputLayer", "config": {"name": "input", "batch_input_shape": cfg["build_input_shape"]}}] + layers
+    return layers, sequential
+
+
+def nodes_from_json(model_json: dict, weights_source=None) -> list[Node]:
+    """Layers of a model JSON in graph order, with shapes inferred and weights attached."""
+    entries, sequential = _layers(model_json)
+    groups = _weight_groups(weights_source)
+    nodes: list[Node] = []
+    by_name: dict[str, Node] = {}
+    used: set[str] = set()
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        cls = str(entry.get("class_name", "?"))
+        config = entry.get("config", {}) if isinstance(entry.get("config"), dict) else {}
+        name = str(config.get("name") or entry.get("name") or f"layer{i}")
+        if cls in ("Sequential", "Functional", "Model"):  # nested model: its layers, in order
+            inner = nodes_from_json(entry, weights_source)
+            prev = nodes[-1].name if nodes else None
+            for n in inner:
+                if n.cls == "InputLayer":
+                    continue
+                if not n.inputs or all(r not in by_name and r not in {m.name for m in inner} for r in n.inputs):
+                    n.inputs = [prev] if prev else []
+                nodes.append(n)
+                by_name[n.name] = n
+                prev = n.name
+            if inner:
+                by_name[name] = nodes[-1]
+            continue
+        node = Node(name, cls, config)
+        if sequential:
+            node.inputs = [nodes[-1].name] if nodes else []
+        else:
+            node.inputs = [r for r in _refs(entry.get("inbound_nodes", [])) if r in by_name]
+        shape_hint = config.get("batch_input_shape") or config.get("batch_shape")
+        if cls == "InputLayer":
+            node.out_shape = _batchless(shape_hint)
+        else:
+            node.in_shapes = [by_name[r].out_shape or () for r in node.inputs]
+            if (not node.in_shapes or not node.in_shapes[0]) and shape_hint:
+                node.in_shapes = [_batchless(shape_hint)]
+            build = (entry.get("build_config") or {}).get("input_shape")
+            if (not node.in_shapes or not node.in_shapes[0]) and build:
+                node.in_shapes = [_batchless(build)]
+            node.weights = _match_weights(node, groups, used)
+            node.out_shape = infer_shape(node)
+        nodes.append(node)
+        by_name[name] = node
+    if not any(n.cls == "InputLayer" for n in nodes) and nodes and nodes[0].in_shapes:
+        first = nodes[0]
+        nodes.insert(0, Node(f"{first.name}_input", "InputLayer", {}, out_shape=first.in_shape))
+    return nodes
+
+
+def _expected_shapes(node: Node) -> Optional[tuple]:
+    """Kernel shape a layer's first weight must have, from its config and input shape."""
+    c, shape = node.config, node.in_shape
+    if not shape:
+        return None
+    base = node.base
+    if base in ("Dense", "DenseBatchnorm"):
+        return (shape[-1], int(c.get("units", 0)))
+    if base in ("Conv1D", "Conv2D", "Conv2DBatchnorm"):
+        k = tuple(c.get("kernel_size", ()))
+        return (*k, shape[-1], int(c.get("filters", 0)))
+    if base in ("SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D"):
+        k = tuple(c.get("kernel_size", ()))
+        return (*k, shape[-1], int(c.get("depth_multiplier", 1)))
+    return None
+
+
+def _match_weights(node: Node, groups: dict, used: set) -> list[np.ndarray]:
+    """The layer's weights: the group of its own name, else (files whose group names differ from the
+    layer names, e.g. Keras 2.13 .keras) the first unused group whose kernel has the expected shape."""
+    if node.name in groups and node.name not in used:
+        used.add(node.name)
+        return groups[node.name]
+    expected = _expected_shapes(node)
+    if expected is None:
+        return []
+    for gname, arrays in groups.items():
+        if gname not in used and arrays and tuple(arrays[0].shape) == expected:
+            used.add(gname)
+            return arrays
+    return []
+
+
+# ----------------------------------------------------------------------------- shape rules
+
+
+def _tuple(value, n: int) -> tuple:
+    if isinstance(value, (list, tuple)):
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
+
+
+def _conv_out(spatial: Shape, c: dict, kernel: tuple) -> Shape:
+    n = len(spatial)
+    strides = _tuple(c.get("strides", 1), n)
+    dilation = _tuple(c.get("dilation_rate", 1), n)
+    out = []
+    for size, k, s, d in zip(spatial, kernel, strides, dilation):
+        if c.get("padding", "valid") == "same":
+            out.append(math.ceil(size / s))
+        else:
+            out.append(max((size - (k - 1) * d - 1) // s + 1, 0))
+    return tuple(out)
+
+
+def infer_shape(node: Node) -> Optional[Shape]:
+    """Output shape (no batch axis) of a layer from its config and input shape; None when this
+    class has no rule here or the input shape is unknown."""
+    c, shape, base = node.config, node.in_shape, node.base
+    if not shape and base not in ("Embedding",):
+        return None
+    if base in ("Dense", "DenseBatchnorm"):
+        return (*shape[:-1], int(c.get("units", 0)))
+    if base in ("Conv1D", "Conv2D", "Conv2DBatchnorm", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D"):
+        spatial = shape[:-1]
+        kernel = _tuple(c.get("kernel_size", 1), len(spatial))
+        channels = int(c["filters"]) if "filters" in c and c["filters"] else shape[-1] * int(c.get("depth_multiplier", 1))
+        return (*_conv_out(spatial, c, kernel), channels)
+    if base in ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D"):
+        spatial = shape[:-1]
+        pool = _tuple(c.get("pool_size", 2), len(spatial))
+        strides = c.get("strides") or pool
+        return (*_conv_out(spatial, {"padding": c.get("padding", "valid"), "strides": strides}, pool), shape[-1])
+    if base.startswith("Global") and "Pooling" in base:
+        return (shape[-1],) if not c.get("keepdims") else (*(1,) * (len(shape) - 1), shape[-1])
+    if base == "Flatten":
+        return (int(np.prod(shape)),)
+    if base == "Reshape":
+        target = [int(d) for d in c.get("target_shape", ())]
+        if -1 in target:
+            known = int(np.prod([d for d in target if d != -1])) or 1
+            target[target.index(-1)] = int(np.prod(shape)) // known
+        return tuple(target)
+    if base == "Permute":
+        dims = c.get("dims", ())
+        return tuple(shape[d - 1] for d in dims) if len(dims) == len(shape) else None
+    if base in ("ZeroPadding1D", "ZeroPadding2D"):
+        pad = c.get("padding", 1)
+        n = len(shape) - 1
+        pads = [(_tuple(p, 2) if isinstance(p, (list, tuple)) else (int(p), int(p))) for p in
+                (pad if isinstance(pad, (list, tuple)) and len(pad) == n and n > 1 else ([pad] * n if n > 1 else [pad]))]
+        if n == 1 and isinstance(pad, (list, tuple)):
+            pads = [tuple(int(p) for p in pad)]
+        return (*(s + a + b for s, (a, b) in zip(shape[:-1], pads)), shape[-1])
+    if base in ("UpSampling1D", "UpSampling2D"):
+        size = _tuple(c.get("size", 2), len(shape) - 1)
+        return (*(s * k for s, k in zip(shape[:-1], size)), shape[-1])
+    if base in ("Concatenate",):
+        axis = int(c.get("axis", -1))
+        if not all(node.in_shapes) or len({len(s) for s in node.in_shapes}) != 1:
+            return None
+        out = list(node.in_shapes[0])
+        out[axis] = sum(s[axis] for s in node.in_shapes)
+        return tuple(out)
+    if base in ("GRU", "LSTM", "SimpleRNN"):
+        units = int(c.get("units", 0))
+        return (shape[0], units) if c.get("return_sequences") else (units,)
+    if base == "Embedding":
+        return (*(shape or (int(c.get("input_length") or 1),)), int(c.get("output_dim", 0)))
+    if base in SAME_SHAPE:
+        return shape
+    return None
+
+
+# layers whose output has the input's shape (activations, casts, normalization, dropout, merges)
+SAME_SHAPE = {"Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax", "Dropout", "SpatialDropout1D",
+              "SpatialDropout2D", "GaussianNoise", "BatchNormalization", "LayerNormalization", "Add", "Subtract", "Multiply",
+              "Average", "Maximum", "Minimum", "Dot", "FixedPointQuantizer", "QActivation", "ActivityRegularization"}
+
+
+# ----------------------------------------------------------------------------- quantizers
+
+
+_QSTRING = re.compile(r"^(\w+)\((.*)\)$")
+
+
+def quantizer_config(q) -> Optional[tuple[str, dict]]:
+    """(class name, config) of a QKeras quantizer as a model JSON holds it: a dict
+    ({'class_name': 'quantized_bits', 'config': {...}}) or a string ('quantized_relu(8,0)')."""
+    if isinstance(q, dict) and "class_name" in q:
+        return str(q["class_name"]), dict(q.get("config", {}) or {})
+    if isinstance(q, str):
+        m = _QSTRING.match(q.replace(" ", ""))
+        if not m:
+            return (q, {}) if q.startswith("quantized") else None
+        name, args = m.groups()
+        cfg: dict = {}
+        positional = ["bits", "integer"]
+        for i, arg in enumerate(a for a in args.split(",") if a):
+            key, _, value = arg.partition("=")
+            if not _:
+                key, value = (positional[i] if i < len(positional) else f"arg{i}"), arg
+            try:
+                cfg[key] = float(value) if "." in value else int(value)
+            except ValueError:
+                cfg[key] = value
+        return name, cfg
+    if type(q).__name__.startswith("quantized") and hasattr(q, "get_config"):  # a live QKeras quantizer
+        return type(q).__name__, dict(q.get_config())
+    return None
+
+
+def read_model_file(path: Path | str) -> list[Node]:
+    """Nodes of a model file (``.h5``, ``.keras``, ``.json`` + sibling weights are not guessed)."""
+    config, weights = read_model_json(Path(path))
+    return nodes_from_json(config, weights)
+
+
+def nodes_from_keras(model) -> list[Node]:
+    """Nodes of a live Keras model: its own JSON config through the same rules as a file (one
+    design, one set of specs), with Keras's shapes and the weights as the hardware holds them
+    (QKeras kernels through their quantizers)."""
+    from hcp_fpga.models import flat_layers, quantized_kernel
+
+    nodes = nodes_from_json({"class_name": type(model).__name__ if type(model).__name__ == "Sequential" else "Functional",
+                             "config": model.get_config()})
+    live = {layer.name: layer for layer in flat_layers(model)}
+    for node in nodes:
+        layer = live.get(node.name)
+        if layer is None:
+            continue
+        try:
+            in_shape = layer.input_shape
+            node.in_shapes = [_batchless(s) for s in in_shape] if isinstance(in_shape, list) else [_batchless(in_shape)]
+            node.out_shape = _batchless(layer.output_shape)
+        except (AttributeError, RuntimeError):  # a layer never called: keep the inferred shapes
+            pass
+        weights = [np.asarray(w) for w in layer.get_weights()]
+        if weights and getattr(layer, "kernel", None) is not None and getattr(layer, "kernel_quantizer_internal", None) is not None:
+            weights[0] = np.asarray(quantized_kernel(layer))
+        node.weights = weights
+    # a Sequential model lists no InputLayer among its layers: keep the specs' names as Keras shows them
+    return [n for n in nodes if n.name in live or n.cls != "InputLayer"]

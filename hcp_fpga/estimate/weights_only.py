@@ -1,0 +1,80 @@
+"""Layer specs of a project folder that holds an hls4ml config and weight files but no model and
+no generated C++ (a repository that kept only ``firmware/weights/*.txt``).
+
+What the files say, and nothing more: hls4ml names the weights of graph node N ``w<N>.txt`` /
+``b<N>.txt`` (multiplier layers), ``s<N>.txt`` / ``b<N>.txt`` (BatchNormalization scale and bias) and
+``wr<N>.txt`` / ``br<N>.txt`` (the recurrent kernel of GRU/LSTM), in graph order. A bias gives a
+layer's outputs and the kernel size over it its inputs, so each multiplier layer is priced as a dense
+layer of that size. What the files cannot say (activations and pooling have no weights; a
+convolution's positions and a recurrence's time steps are unknown) makes the estimate a lower
+bound, and its notes say so.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from hcp_fpga.estimate.precision import parse_fixed
+from hcp_fpga.estimate.spec import LayerSpec, grid_fixed
+
+_FILE = re.compile(r"^(w|b|s|wr|br)(\d+)\.txt$")
+
+
+def _read(path: Path) -> np.ndarray:
+    return np.loadtxt(path, delimiter=",", ndmin=1)
+
+
+def weights_only_specs(project_dir: Path, config: dict, settings) -> tuple[list[LayerSpec], list[str]]:
+    """(specs, notes) from ``firmware/weights``. Raises ConfigError when there are no weight files."""
+    from hcp_fpga.errors import ConfigError
+
+    folder = Path(project_dir) / "firmware" / "weights"
+    found: dict[int, dict[str, Path]] = {}
+    if folder.is_dir():
+        for f in folder.iterdir():
+            m = _FILE.match(f.name)
+            if m:
+                found.setdefault(int(m.group(2)), {})[m.group(1)] = f
+    if not found:
+        raise ConfigError(f"'{project_dir}' holds no model file, no generated C++ and no weight files "
+                          "(firmware/weights/w<N>.txt); pass the model with --model-file")
+    default = parse_fixed(settings.precision)
+    specs: list[LayerSpec] = []
+    unpriced: list[str] = []
+    current = default
+    for index in sorted(found):
+        files = found[index]
+        common = dict(io_type=settings.io_type, strategy=settings.strategy, reuse_factor=settings.reuse_factor)
+        if "wr" in files:  # a recurrent layer: time steps unknown
+            unpriced.append(f"recurrent layer {index}")
+            continue
+        if "w" in files:
+            kernel = _read(files["w"])
+            n_out = _read(files["b"]).size if "b" in files else 1
+            if n_out == 0 or kernel.size % n_out:
+                unpriced.append(f"layer {index} (w{index}.txt of {kernel.size} values does not divide by its {n_out} outputs)")
+                continue
+            n_in = kernel.size // n_out
+            wtype = grid_fixed(kernel, default)
+            acc = default
+            specs.append(LayerSpec(f"layer{index}", "dense", n_in, n_out, 1, out_size=n_out, channels=n_out,
+                                   mantissas=wtype.mantissas(kernel.reshape(n_in, n_out)), weight=wtype, input=current,
+                                   result=acc, accum=acc, **common))
+        elif "s" in files:
+            n = _read(files["s"]).size
+            specs.append(LayerSpec(f"bn{index}", "bn", out_size=n, channels=n, input=current, result=default, **common))
+        current = default
+    layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
+    weighted = {n for n, c in layers.items() if isinstance(c, dict) and isinstance(c.get("Precision"), dict)
+                and set(c["Precision"]) & {"weight", "scale", "bias"}}
+    unpriced += sorted(n for n in layers if n not in weighted and not n.endswith("_linear") and n != "inputs"
+                       and not n.startswith("input"))
+    if not layers:
+        unpriced.append("layers without weights (activations, pooling: no model file to name them)")
+    notes = ["no model file and no generated C++: layers read from the weight files alone (each kernel priced as a "
+             "dense layer of its size; convolution positions and time steps unknown)"]
+    return specs + [LayerSpec(n, "unmodelled", io_type=settings.io_type) for n in unpriced], notes
+
