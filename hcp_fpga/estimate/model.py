@@ -222,8 +222,27 @@ def estimate_layer(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         return _pool(spec, c)
     if spec.kind == "bn":
         return _batchnorm(spec, c)
-    # Flatten, Reshape, Dropout: wiring; 'unmodelled' layers are named in the estimate's notes
+    if spec.kind in ("merge", "merge_mul"):
+        return _merge(spec, c)
+    if spec.kind == "embedding":  # a ROM of vocabulary x dimension words, one read per input element
+        bits = spec.n_in * spec.n_out * spec.result.width
+        bram = float(bram18_for(spec.n_in, spec.n_out * spec.result.width)) if bits >= MIN_BRAM_BITS else 0.0
+        return LayerEstimate(spec.name, spec.kind, bram18=bram, lut=0.0 if bram else bits / 64.0, latency_cycles=1, ii=1)
+    # Flatten, Reshape, Dropout, padding, concatenation, upsampling: wiring in io_parallel (their
+    # io_stream FIFOs are added by estimate_specs); 'unmodelled' layers are named in the notes
     return LayerEstimate(spec.name, spec.kind, latency_cycles=0, ii=1)
+
+
+def _merge(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
+    """Add/Subtract/Average/Maximum/Minimum: (inputs - 1) adders or comparators per element computed
+    at once; Multiply: one multiplier per element (a DSP from 10-bit operands)."""
+    n, bits = _parallel_outputs(spec), spec.result.width
+    ops = max(spec.n_in - 1, 1) * n
+    if spec.kind == "merge_mul":
+        dsp = float(ops * dsps_per_product(bits, bits, c)) if bits >= c.dsp_min_input_bits else 0.0
+        lut = c.lut_per_dsp * dsp if dsp else c.lut_per_shift_add_bit * ops * bits * bits / 2
+        return LayerEstimate(spec.name, spec.kind, dsp=dsp, lut=lut, latency_cycles=c.latency_dsp_cycles if dsp else 0, ii=1)
+    return LayerEstimate(spec.name, spec.kind, lut=c.lut_per_tree_bit * ops * bits, latency_cycles=0, ii=1)
 
 
 def _pipeline_registers(specs: list[LayerSpec], layers: list[LayerEstimate], c: CostConstants) -> LayerEstimate:
@@ -278,7 +297,91 @@ def _stream_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimat
     return fifos
 
 
-def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, part: str | None = None) -> Estimate:
+def schedulable(specs: list[LayerSpec]) -> bool:
+    """An io_parallel Latency design of layers computed all at once (no pixel loops): the timing
+    model in ``timing.py`` schedules its whole operator chain."""
+    return all(s.n_pix <= 1 for s in specs if s.kind in ("dense", "conv1d", "conv2d"))
+
+
+def _levels(spec: LayerSpec, c: CostConstants, t) -> list:
+    """The operator chain of one layer for the scheduler: multiply, adder-tree levels, activation."""
+    from hcp_fpga.estimate.timing import Level
+
+    if spec.kind in ("dense", "conv1d", "conv2d"):
+        digits, nonzero, on_dsp = constant_products(spec, c)
+        lut_products = nonzero & ~on_dsp
+        prod_bits = spec.input.width + (spec.weight.width if spec.weight else 16)
+        levels = []
+        if on_dsp.any() or lut_products.any():
+            depth = math.ceil(math.log2(max(int(digits[lut_products].max()) if lut_products.any() else 1, 1))) if lut_products.any() else 0
+            delay = max(t.mult_ns if on_dsp.any() else 0.0, t.add_ns * depth)
+            levels.append(Level(delay, float(lut_products.sum()) * prod_bits, dsp_internal=not lut_products.any()))
+        per_out = nonzero.sum(axis=0)
+        acc = _accumulator_bits(spec)
+        d = 1
+        while per_out.size and per_out.max() > 2 ** (d - 1):
+            live = np.ceil(per_out / 2**d).sum()
+            levels.append(Level(t.add_ns, float(live) * acc))
+            d += 1
+        levels.append(Level(t.add_ns, float(spec.n_out) * acc))  # the bias add
+        return levels
+    if spec.kind in ("relu", "linear", "pool", "merge", "pad", "move"):
+        return [Level(t.act_ns, float(spec.out_size) * spec.result.width)] if spec.out_size else []
+    if spec.kind == "bn":
+        return [Level(t.mult_ns, 0.0, dsp_internal=True), Level(t.add_ns, float(spec.out_size) * spec.result.width)]
+    return []
+
+
+# The per-layer Latency constants were fitted on Vivado HLS reports at 5 ns (jet triples): the timing
+# model moves them from that reference to the design's clock, tool and part.
+REFERENCE_CLOCK_NS, REFERENCE_BACKEND = 5.0, "Vivado"
+
+
+def _clock_adjusted(pipe: LayerEstimate, layers: list[LayerEstimate], specs: list[LayerSpec], c: CostConstants, backend: str,
+                    clock_ns: float, part, uncertainty) -> LayerEstimate:
+    """Pipeline registers and latency at the design's own clock budget and part. Latency: the timing
+    model's schedule (``timing.py``). Registers: the fitted per-layer constants (reference
+    conditions) plus the register bits the timing model adds or removes between the reference
+    schedule and this one; never below zero in total, never falling as the clock period shrinks."""
+    here = _scheduled_pipeline(specs, c, backend, clock_ns, part, uncertainty)
+    ref = _scheduled_pipeline(specs, c, REFERENCE_BACKEND, REFERENCE_CLOCK_NS, part, None)
+    other_ff = sum(l.ff for l in layers if l.kind != "io")
+    ff = max(pipe.ff + here.ff - ref.ff, -other_ff)  # the layers' own registers go first when the clock is slow
+    return replace(pipe, ff=ff, latency_cycles=here.latency_cycles)
+
+
+def _scheduled_pipeline(specs: list[LayerSpec], c: CostConstants, backend: str, clock_ns: float, part, uncertainty) -> LayerEstimate:
+    """Latency and pipeline registers of an io_parallel Latency design from its operator chain
+    and the clock budget (``timing.py``). Lookup-table layers (softmax, sigmoid) read block RAM or
+    LUT ROMs with their own fixed latency; shared multipliers (RF > 1) add RF - 1 cycles per layer."""
+    from hcp_fpga.estimate.timing import budget_ns, part_timing, schedule
+
+    t = part_timing(part)
+    budget = budget_ns(clock_ns or 5.0, backend, uncertainty)
+    cycles, bits, extra = 0, 0.0, 0
+    chain: list = []
+    for spec in specs:
+        if spec.kind in ("softmax", "table"):  # table reads: registered, fixed latency
+            n, m = schedule(chain, budget)
+            cycles, bits, chain = cycles + n + (1 if chain else 0), bits + m, []
+            table_cycles = c.latency_softmax_cycles if spec.kind == "softmax" else c.latency_table_cycles
+            extra += table_cycles
+            bits += (c.ff_softmax_per_output if spec.kind == "softmax" else 0.0) * spec.out_size
+            continue
+        chain += _levels(spec, c, t)
+        if spec.kind in ("dense", "conv1d", "conv2d") and spec.mantissas is not None and spec.reuse_factor > 1:
+            # shared multipliers: hls4ml allocates ceil(n_in*n_out / RF) of them; the nonzero products
+            # take turns on them. The layers' turns overlap in the function's pipeline (II = RF), so the
+            # longest sequence counts (jet-qkeras6 RF 64, 75 % pruned: 52 cycles, not 4 x 63).
+            units = math.ceil(spec.mantissas.size / spec.reuse_factor)
+            extra = max(extra, math.ceil(max(int(np.count_nonzero(spec.mantissas)), 1) / units) - 1)
+    n, m = schedule(chain, budget)
+    cycles, bits = cycles + n, bits + m
+    return LayerEstimate("pipeline_registers", "io", ff=c.ff_per_stage_bit_scheduled * bits, latency_cycles=cycles + extra, ii=1)
+
+
+def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, part: str | None = None,
+                   extra_notes: Iterable[str] = (), uncertainty: float | None = None) -> Estimate:
     """Total of the per-layer estimates. io_parallel: latency is the sum along the (sequential) graph,
     II the maximum. io_stream: the layers run concurrently (dataflow), so the slowest layer's pixel
     loop sets the II and the latency is that plus every layer's pipeline depth."""
@@ -290,14 +393,18 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     if specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs):
         layers.insert(0, LayerEstimate("input_registers", "io", ff=c.ff_per_input_bit * _input_bits(specs[0]),
                                        latency_cycles=0, ii=1))
-        layers.append(_pipeline_registers(specs, layers, c))
+        pipe = _pipeline_registers(specs, layers, c)
+        if schedulable(specs):
+            pipe = _clock_adjusted(pipe, layers, specs, c, backend, clock_ns, part, uncertainty)
+            layers = [replace(l, latency_cycles=0) for l in layers]  # the schedule gives the whole latency
+        layers.append(pipe)
     if specs and specs[0].io_type == "io_stream":
         layers += _stream_fifos(specs, c)
         depth = sum((l.latency_cycles or 0) - (l.ii or 1) if (l.ii or 1) > 1 else (l.latency_cycles or 0) for l in layers)
         latency = ii + depth
     else:
         latency = sum(l.latency_cycles or 0 for l in layers)
-    notes = ["analytical estimate; see docs/estimator.md for its error"]
+    notes = ["analytical estimate; see docs/estimator.md for its error", *extra_notes]
     unmodelled = [s.name for s in specs if s.kind == "unmodelled"]
     if unmodelled:
         notes.append(f"not priced (counted as 0; the totals are a lower bound and cannot show a fit): {', '.join(unmodelled)}")
@@ -339,66 +446,101 @@ def is_project_dir(path) -> bool:
     return Path(path).is_dir() and (Path(path) / "hls4ml_config.yml").is_file()
 
 
-def _project_model(project_dir):
-    """The Keras model a project was made from: hcp_fpga's copy, else hls4ml's ``keras_model.*``."""
+MODEL_FILES = ("keras_model.h5", "keras_model.keras", "model.h5", "model.keras")
+
+
+def project_model_nodes(project_dir):
+    """The model a project was made from, as ``graph.Node``s read from its files (no Keras): hcp_fpga's
+    copy (``hcp_model.json`` + weights), hls4ml's ``keras_model.*``, else the only model file there.
+    None when the folder holds none."""
+    from pathlib import Path
+
     from hcp_fpga.errors import ModelLoadError
-    from hcp_fpga.models import load_model
+    from hcp_fpga.estimate.graph import GraphError, nodes_from_json, read_model_file
 
+    project_dir = Path(project_dir)
     if (project_dir / "hcp_model.json").exists():
-        return load_model(project_dir / "hcp_model.json", project_dir / "hcp_model_weights.h5")
-    for name in ("keras_model.h5", "keras_model.keras"):
-        if (project_dir / name).exists():
-            try:
-                return load_model(project_dir / name)
-            except ModelLoadError as exc:
-                raise ModelLoadError(f"{exc} (needed for the layer shapes of project '{project_dir}'; pass the model "
-                                     "with --model-file)") from None
-    raise ModelLoadError(f"project '{project_dir}' holds no model file (hcp_model.json, keras_model.h5/.keras); "
-                         "pass the model with --model-file")
+        import json
+
+        import h5py
+
+        weights = project_dir / "hcp_model_weights.h5"
+        with h5py.File(weights, "r") if weights.exists() else _nullcontext() as h5:
+            return nodes_from_json(json.loads((project_dir / "hcp_model.json").read_text()), h5)
+    candidates = [project_dir / n for n in MODEL_FILES if (project_dir / n).exists()]
+    if not candidates:
+        found = sorted(p for p in project_dir.iterdir() if p.suffix in (".h5", ".keras") and p.is_file())
+        candidates = found if len(found) == 1 else []
+    if not candidates:
+        return None
+    try:
+        return read_model_file(candidates[0])
+    except (GraphError, OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(f"cannot read '{candidates[0]}': {exc} (pass the model with --model-file)") from None
 
 
-def estimate_project(project_dir, model=None) -> Estimate:
-    """Estimate of an hls4ml project folder from what it holds. With its generated C++ (hls4ml
-    writes ``firmware/parameters.h``, ``defines.h`` and the top function), every layer, type and
-    weight is read from there (``firmware.py``), no Keras model needed. Without it (reports-only
-    folders), from ``hls4ml_config.yml``, the synthesized weights in ``firmware/weights/*.txt`` and
-    the Keras model for the layer shapes (``model`` if given, else the project's own)."""
+class _nullcontext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None) -> Estimate:
+    """Estimate of an hls4ml project folder from what it holds, without Keras. With its generated
+    C++ (``firmware/parameters.h``, ``defines.h``, the top function) every layer, type and weight is
+    read from there (``firmware.py``). Otherwise from ``hls4ml_config.yml`` plus the model file's own
+    JSON (any Keras version, read by ``graph.py``) with the synthesized weights in
+    ``firmware/weights/*.txt`` where present; with no model file, from the config and the weight files
+    alone (``weights_only.py``). ``model`` (a live Keras model) replaces the folder's model file;
+    ``part``/``clock_ns`` override the config's (what-if)."""
     from pathlib import Path
 
     from hcp_fpga.errors import ConfigError
     from hcp_fpga.estimate.firmware import firmware_specs, has_firmware
+    from hcp_fpga.estimate.graph import nodes_from_keras
     from hcp_fpga.estimate.precision import parse_fixed
-    from hcp_fpga.estimate.spec import apply_project_precisions, read_hls4ml_config, settings_from_config
+    from hcp_fpga.estimate.spec import apply_project_precisions, node_specs, read_hls4ml_config, settings_from_config, weight_types
+    from hcp_fpga.estimate.weights_only import weights_only_specs
 
     project_dir = Path(project_dir)
     if not is_project_dir(project_dir):
         raise ConfigError(f"'{project_dir}' is not an hls4ml project (no hls4ml_config.yml); pass a project folder or a model file")
     config = read_hls4ml_config(project_dir)
-    part = config.get("Part") or config.get("XilinxPart")
+    part = part or config.get("Part") or config.get("XilinxPart")
     if model is None and has_firmware(project_dir):
-        settings = settings_from_config(config, [])
-        return estimate_specs(firmware_specs(project_dir, settings.precision), settings.backend, settings.clock_ns, part)
-    if model is None:
-        model = _project_model(project_dir)
-    kernels = _txt_kernels(model, project_dir / "firmware" / "weights")
-    settings = settings_from_config(config, [l.name for l in model.layers])
-    specs = apply_project_precisions(layer_specs(model, settings, kernels), config, parse_fixed(settings.precision))
+        settings = settings_from_config(config, [], clock_ns)
+        specs = firmware_specs(project_dir, settings.precision)
+        return estimate_specs(specs, settings.backend, settings.clock_ns, part)
+    nodes = nodes_from_keras(model) if model is not None else project_model_nodes(project_dir)
+    if nodes is None:
+        settings = settings_from_config(config, None, clock_ns)
+        specs, notes = weights_only_specs(project_dir, config, settings)
+        return estimate_specs(specs, settings.backend, settings.clock_ns, part, extra_notes=notes)
+    kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
+    settings = settings_from_config(config, [n.name for n in nodes], clock_ns)
+    default = parse_fixed(settings.precision)
+    specs = node_specs(nodes, settings, kernels, weight_types(config))
+    specs = apply_project_precisions(specs, config, default)
     return estimate_specs(specs, settings.backend, settings.clock_ns, part)
 
 
-def _txt_kernels(model, weights_dir) -> dict:
-    """The synthesized kernels (``w*.txt``, in layer order) of the model's multiplier layers, by
-    layer name; empty when they cannot be paired safely. The model itself is left untouched."""
-    from hcp_fpga.models import MULT_LAYER_KINDS, flat_layers
+def _txt_kernels(nodes, weights_dir) -> dict:
+    """The synthesized kernels (``w*.txt``, in layer order) of the model's multiplier layers, by layer
+    name; empty when they cannot be paired safely (count or sizes differ)."""
+    from hcp_fpga.estimate.spec import MULT_BASES
 
+    if not weights_dir.is_dir():
+        return {}
     files = sorted(weights_dir.glob("w*.txt"), key=lambda p: int("".join(ch for ch in p.stem if ch.isdigit()) or 0))
-    layers = [l for l in flat_layers(model) if type(l).__name__ in MULT_LAYER_KINDS]
-    if len(files) != len(layers):
+    layers = [n for n in nodes if n.base in MULT_BASES and n.weights and not n.base.startswith(("Separable", "Depthwise"))]
+    if len(files) != len(layers) or any(n.base.startswith(("Separable", "Depthwise")) for n in nodes):
         return {}
     kernels = {}
-    for layer, f in zip(layers, files):
+    for node, f in zip(layers, files):
         values = np.loadtxt(f, delimiter=",", ndmin=1)
-        shape = tuple(int(d) for d in layer.kernel.shape)
+        shape = tuple(int(d) for d in node.weights[0].shape)
         if values.size == int(np.prod(shape)):
-            kernels[layer.name] = values.reshape(shape)
+            kernels[node.name] = values.reshape(shape)
     return kernels
