@@ -1,0 +1,191 @@
+"""The estimator on real hls4ml projects it was not written against: every corpus design reads
+without Keras and without a traceback, the timing model behaves physically over the clock, a
+model file and the live model give one set of specs, and folders of every hls4ml generation read."""
+
+import math
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hcp_fpga.estimate.model import estimate_project, estimate_specs
+from tests.conftest import REPO, SHARED
+
+CORPUS = SHARED / "reports" / "corpus"
+TRIPLES = SHARED / "reports" / "triples"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/reports/corpus not present")
+
+
+def _corpus():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from corpus import designs
+
+    return designs() if CORPUS.is_dir() else []
+
+
+CORPUS_DESIGNS = _corpus()
+
+
+@needs_corpus
+@pytest.mark.parametrize("design", [d for d in CORPUS_DESIGNS if d.project], ids=lambda d: d.name[:50])
+def test_every_corpus_design_estimates_without_a_traceback(design):
+    est = estimate_project(design.project, part=design.part, clock_ns=design.clock_ns)
+    totals = [est.dsp, est.lut, est.ff, est.bram18]
+    assert all(math.isfinite(v) and v >= 0 for v in totals)
+    assert est.latency_cycles is not None and est.latency_cycles >= 0
+    assert est.notes[0].startswith("analytical estimate")
+    if est.unpriced:  # a lower bound is said, and no board verdict can say it fits
+        assert any("lower bound" in n for n in est.notes)
+
+
+@needs_corpus
+def test_custom_layers_are_named_and_block_a_fit():
+    from hcp_fpga.boards import load_board
+
+    by_name = {d.name.split("__")[0]: d for d in CORPUS_DESIGNS}
+    for repo, layer in (("LingChiYang", "dot_product"), ("nycu-pcs-lab", "k_reverse")):
+        est = estimate_project(by_name[repo].project)
+        assert layer in est.unpriced
+        assert est.verdict(load_board("alveo-u250")).fits is False
+
+
+@needs_corpus
+def test_reading_a_project_needs_no_tensorflow():
+    """Keras-3 / HGQ .keras files, QKeras .h5 and config + weights folders read from their JSON and
+    HDF5 alone: TensorFlow is never imported (it could not build some of them anyway)."""
+    projects = [d.project for d in CORPUS_DESIGNS if d.project and d.repo in ("Lrozzy", "Spehic", "uw-acme", "Alezander9")]
+    code = textwrap.dedent(f"""
+        import sys
+        from hcp_fpga.estimate.model import estimate_project
+        for p in {[str(p) for p in projects]!r}:
+            estimate_project(p)
+        assert "tensorflow" not in sys.modules, "tensorflow was imported"
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-2000:]
+
+
+@needs_corpus
+def test_config_and_weights_only_folder_is_a_named_lower_bound():
+    d = next(d for d in CORPUS_DESIGNS if d.name.endswith("ftag_gru"))
+    est = estimate_project(d.project)
+    assert est.lower_bound and any("weight files alone" in n for n in est.notes)
+    assert est.dsp >= 0 and any(l.kind == "dense" for l in est.layers)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(2.0, 25.0), st.floats(2.0, 25.0), st.sampled_from(["xc7z020clg400-1", "xcu250-figd2104-2L-e", "xczu9eg-ffvb1156-2-e"]),
+       st.sampled_from(["Vivado", "Vitis"]))
+def test_ff_and_cycles_never_fall_as_the_clock_period_shrinks(a, b, part, backend):
+    slow, fast = max(a, b), min(a, b)
+    specs = _JET_SPECS
+    e_slow = estimate_specs(specs, backend, slow, part)
+    e_fast = estimate_specs(specs, backend, fast, part)
+    assert e_fast.latency_cycles >= e_slow.latency_cycles
+    assert e_fast.ff >= e_slow.ff - 1e-6
+    # resources that do not depend on timing stay put
+    assert (e_fast.dsp, e_fast.lut, e_fast.bram18) == (e_slow.dsp, e_slow.lut, e_slow.bram18)
+
+
+def _project_specs(path):
+    from hcp_fpga.estimate.model import project_model_nodes
+    from hcp_fpga.estimate.precision import parse_fixed
+    from hcp_fpga.estimate.spec import apply_project_precisions, node_specs, read_hls4ml_config, settings_from_config
+
+    config = read_hls4ml_config(path)
+    nodes = project_model_nodes(path)
+    s = settings_from_config(config, [n.name for n in nodes])
+    return apply_project_precisions(node_specs(nodes, s), config, parse_fixed(s.precision))
+
+
+_JET_SPECS = _project_specs(TRIPLES / "jet-dense-16bit-rf1-xcu250-vhls2019") if TRIPLES.is_dir() else []
+
+
+def test_slower_parts_need_more_cycles_at_the_same_clock():
+    fast_part = estimate_specs(_JET_SPECS, "Vivado", 3.0, "xcvu9p-flga2104-3-e")
+    slow_part = estimate_specs(_JET_SPECS, "Vivado", 3.0, "xc7z020clg400-1")
+    assert slow_part.latency_cycles > fast_part.latency_cycles and slow_part.ff > fast_part.ff
+    # a slow clock collapses the dense chain into a stage or two; the softmax's table reads keep their cycles
+    slow_clock = estimate_specs(_JET_SPECS, "Vitis", 40.0, "xcvu9p-flga2104-2-e")
+    assert slow_clock.latency_cycles <= 2 + 1 + 4 < estimate_specs(_JET_SPECS, "Vitis", 5.0, "xcvu9p-flga2104-2-e").latency_cycles
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".keras"])
+def test_a_model_file_and_the_live_model_give_the_same_specs(tmp_path, suffix):
+    """One design, one set of specs: the Keras-free file reader and the live-model path agree on a
+    QKeras CNN (conv, pooling, flatten, dense, fused and separate activations)."""
+    import tensorflow as tf
+    from qkeras import QActivation, QConv2D, QDense, quantized_bits
+
+    from hcp_fpga.design import HlsSettings
+    from hcp_fpga.estimate.graph import read_model_file
+    from hcp_fpga.estimate.spec import layer_specs, node_specs
+
+    tf.keras.utils.set_random_seed(1)
+    inp = tf.keras.Input((8, 8, 2), name="image")
+    x = QConv2D(4, 3, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1), name="conv")(inp)
+    x = QActivation("quantized_relu(6,0)", name="act")(x)
+    x = tf.keras.layers.MaxPooling2D(name="pool")(x)
+    x = tf.keras.layers.Flatten(name="flat")(x)
+    out = QDense(3, kernel_quantizer=quantized_bits(8, 1, alpha=1), bias_quantizer=quantized_bits(8, 1, alpha=1), name="fc",
+                 activation="softmax")(x)
+    model = tf.keras.Model(inp, out)
+    path = tmp_path / f"m{suffix}"
+    model.save(path) if suffix == ".h5" else model.save(path, save_format="keras")
+    settings = HlsSettings(backend="Vivado", softmax_table_size=None)
+    live = layer_specs(model, settings)
+    from_file = node_specs(read_model_file(path), settings)
+    assert [s.name for s in live] == [s.name for s in from_file]
+    for a, b in zip(live, from_file):
+        assert (a.kind, a.n_in, a.n_out, a.n_pix, a.out_size, a.in_pix, a.pool_size) == \
+               (b.kind, b.n_in, b.n_out, b.n_pix, b.out_size, b.in_pix, b.pool_size), a.name
+        assert (a.weight, a.input, a.result) == (b.weight, b.input, b.result), a.name
+        if a.mantissas is not None:
+            np.testing.assert_array_equal(a.mantissas, b.mantissas)
+
+
+def _old_firmware(tmp_path):
+    """A project as hls4ml 0.5 wrote it: sizes as #define macros, the '_large' Resource kernel name,
+    no '// name' comments, weights in .txt."""
+    proj = tmp_path / "old"
+    fw = proj / "firmware"
+    (fw / "weights").mkdir(parents=True)
+    (proj / "hls4ml_config.yml").write_text("Backend: Vivado\nClockPeriod: 5\nIOType: io_parallel\nPart: xcku115-flvb2104-2-i\n"
+                                           "HLSConfig:\n  Model:\n    Precision: ap_fixed<16,6>\n    ReuseFactor: 4\n"
+                                           "    Strategy: Resource\n")
+    (fw / "defines.h").write_text("#define N_INPUT_1_1 16\n#define N_LAYER_2 8\ntypedef ap_fixed<16,6> model_default_t;\n"
+                                  "typedef ap_fixed<16,6> input_t;\ntypedef ap_fixed<16,6> layer2_t;\n")
+    (fw / "parameters.h").write_text(textwrap.dedent("""\
+        struct config2 : nnet::dense_config {
+            static const unsigned n_in = N_INPUT_1_1;
+            static const unsigned n_out = N_LAYER_2;
+            static const unsigned reuse_factor = 4;
+            static const unsigned strategy = nnet::resource;
+            typedef model_default_t weight_t;
+            typedef model_default_t accum_t;
+        };
+        """))
+    (fw / "myproject.cpp").write_text("nnet::dense_large<input_t, layer2_t, config2>(input_1, layer2_out, w2, b2);\n")
+    rng = np.random.default_rng(0)
+    (fw / "weights" / "w2.txt").write_text(", ".join(f"{v:.4f}" for v in rng.normal(0, 0.5, 128)))
+    return proj
+
+
+def test_old_firmware_with_macro_sizes_reads_its_layers(tmp_path):
+    est = estimate_project(_old_firmware(tmp_path))
+    dense = [l for l in est.layers if l.kind == "dense"]
+    assert len(dense) == 1 and dense[0].ii == 4 and not est.unpriced
+    assert est.dsp == 16 * 8 / 4  # Resource at RF 4: n_in*n_out/RF multipliers, 16-bit: one DSP each
+
+
+def test_unresolvable_sizes_are_named_not_a_traceback(tmp_path):
+    proj = _old_firmware(tmp_path)
+    defines = proj / "firmware" / "defines.h"
+    defines.write_text(defines.read_text().replace("#define N_LAYER_2 8\n", ""))
+    est = estimate_project(proj)
+    assert est.unpriced == ("layer2_out",)
