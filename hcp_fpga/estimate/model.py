@@ -461,11 +461,12 @@ def project_model_nodes(project_dir):
     project_dir = Path(project_dir)
     if (project_dir / "hcp_model.json").exists():
         import json
+        from contextlib import nullcontext
 
         import h5py
 
         weights = project_dir / "hcp_model_weights.h5"
-        with h5py.File(weights, "r") if weights.exists() else _nullcontext() as h5:
+        with h5py.File(weights, "r") if weights.exists() else nullcontext() as h5:
             return nodes_from_json(json.loads((project_dir / "hcp_model.json").read_text()), h5)
     candidates = [project_dir / n for n in MODEL_FILES if (project_dir / n).exists()]
     if not candidates:
@@ -477,14 +478,6 @@ def project_model_nodes(project_dir):
         return read_model_file(candidates[0])
     except (GraphError, OSError, ValueError, KeyError) as exc:
         raise ModelLoadError(f"cannot read '{candidates[0]}': {exc} (pass the model with --model-file)") from None
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None) -> Estimate:

@@ -68,9 +68,6 @@ class PartTiming:
         return ACT_LEVEL_NS[self.family] * self._scale()
 
 
-_SPEED = re.compile(r"-(\d)(?:l|e|i|lv|le|li)?(?:-[a-z]+)?$")
-
-
 def part_timing(part: str | None) -> PartTiming:
     """Family and speed grade of an AMD part string (xc7z020clg400-1, xcu250-figd2104-2L-e, ...)."""
     p = (part or "").lower().strip()
