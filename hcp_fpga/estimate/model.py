@@ -7,7 +7,7 @@ constants and its measured error against real reports. Backend constants live in
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import numpy as np
@@ -313,7 +313,8 @@ def _levels(spec: LayerSpec, c: CostConstants, t) -> list:
         prod_bits = spec.input.width + (spec.weight.width if spec.weight else 16)
         levels = []
         if on_dsp.any() or lut_products.any():
-            depth = math.ceil(math.log2(max(int(digits[lut_products].max()) if lut_products.any() else 1, 1))) if lut_products.any() else 0
+            # shift-and-add constant multiplications: a tree over the CSD digits of the widest constant
+            depth = math.ceil(math.log2(int(digits[lut_products].max()))) if lut_products.any() else 0
             delay = max(t.mult_ns if on_dsp.any() else 0.0, t.add_ns * depth)
             levels.append(Level(delay, float(lut_products.sum()) * prod_bits, dsp_internal=not lut_products.any()))
         per_out = nonzero.sum(axis=0)
@@ -343,41 +344,62 @@ def _clock_adjusted(pipe: LayerEstimate, layers: list[LayerEstimate], specs: lis
     model's schedule (``timing.py``). Registers: the fitted per-layer constants (reference
     conditions) plus the register bits the timing model adds or removes between the reference
     schedule and this one; never below zero in total, never falling as the clock period shrinks."""
-    here = _scheduled_pipeline(specs, c, backend, clock_ns, part, uncertainty)
-    ref = _scheduled_pipeline(specs, c, REFERENCE_BACKEND, REFERENCE_CLOCK_NS, part, None)
+    from hcp_fpga.estimate.timing import budget_ns, part_timing
+
+    chain = _operator_chain(specs, c, part_timing(part))  # the same operators, scheduled at two budgets
+    (cycles, bits), (_, ref_bits) = _scheduled(chain, budget_ns(clock_ns or 5.0, backend, uncertainty),
+                                               budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND))
     other_ff = sum(l.ff for l in layers if l.kind != "io")
-    ff = max(pipe.ff + here.ff - ref.ff, -other_ff)  # the layers' own registers go first when the clock is slow
-    return replace(pipe, ff=ff, latency_cycles=here.latency_cycles)
+    # the layers' own registers go first when the clock is slow
+    ff = max(pipe.ff + c.ff_per_stage_bit_scheduled * (bits - ref_bits), -other_ff)
+    return replace(pipe, ff=ff, latency_cycles=cycles)
 
 
-def _scheduled_pipeline(specs: list[LayerSpec], c: CostConstants, backend: str, clock_ns: float, part, uncertainty) -> LayerEstimate:
-    """Latency and pipeline registers of an io_parallel Latency design from its operator chain
-    and the clock budget (``timing.py``). Lookup-table layers (softmax, sigmoid) read block RAM or
-    LUT ROMs with their own fixed latency; shared multipliers (RF > 1) add RF - 1 cycles per layer."""
-    from hcp_fpga.estimate.timing import budget_ns, part_timing, schedule
+@dataclass(frozen=True)
+class _Chain:
+    """An io_parallel Latency design as the scheduler sees it: runs of chained operators separated by
+    table reads (softmax, sigmoid: registered, fixed latency, with their own registers), and the
+    longest shared-multiplier sequence of its RF > 1 layers."""
 
-    t = part_timing(part)
-    budget = budget_ns(clock_ns or 5.0, backend, uncertainty)
-    cycles, bits, extra = 0, 0.0, 0
-    chain: list = []
+    segments: tuple  # tuple of tuples of timing.Level
+    table_cycles: int
+    table_bits: float
+    shared_cycles: int
+
+
+def _operator_chain(specs: list[LayerSpec], c: CostConstants, t) -> _Chain:
+    segments, current = [], []
+    table_cycles, table_bits, shared = 0, 0.0, 0
     for spec in specs:
-        if spec.kind in ("softmax", "table"):  # table reads: registered, fixed latency
-            n, m = schedule(chain, budget)
-            cycles, bits, chain = cycles + n + (1 if chain else 0), bits + m, []
-            table_cycles = c.latency_softmax_cycles if spec.kind == "softmax" else c.latency_table_cycles
-            extra += table_cycles
-            bits += (c.ff_softmax_per_output if spec.kind == "softmax" else 0.0) * spec.out_size
+        if spec.kind in ("softmax", "table"):
+            segments.append(tuple(current))
+            current = []
+            table_cycles += c.latency_softmax_cycles if spec.kind == "softmax" else c.latency_table_cycles
+            table_bits += (c.ff_softmax_per_output if spec.kind == "softmax" else 0.0) * spec.out_size
             continue
-        chain += _levels(spec, c, t)
+        current += _levels(spec, c, t)
         if spec.kind in ("dense", "conv1d", "conv2d") and spec.mantissas is not None and spec.reuse_factor > 1:
             # shared multipliers: hls4ml allocates ceil(n_in*n_out / RF) of them; the nonzero products
             # take turns on them. The layers' turns overlap in the function's pipeline (II = RF), so the
             # longest sequence counts (jet-qkeras6 RF 64, 75 % pruned: 52 cycles, not 4 x 63).
             units = math.ceil(spec.mantissas.size / spec.reuse_factor)
-            extra = max(extra, math.ceil(max(int(np.count_nonzero(spec.mantissas)), 1) / units) - 1)
-    n, m = schedule(chain, budget)
-    cycles, bits = cycles + n, bits + m
-    return LayerEstimate("pipeline_registers", "io", ff=c.ff_per_stage_bit_scheduled * bits, latency_cycles=cycles + extra, ii=1)
+            shared = max(shared, math.ceil(max(int(np.count_nonzero(spec.mantissas)), 1) / units) - 1)
+    segments.append(tuple(current))
+    return _Chain(tuple(segments), table_cycles, table_bits, shared)
+
+
+def _scheduled(chain: _Chain, *budgets: float) -> list[tuple[int, float]]:
+    """(latency cycles, register bits) of a chain at each budget: each run of operators scheduled
+    (``timing.schedule``), a register between a run and the table read after it."""
+    from hcp_fpga.estimate.timing import schedule
+
+    totals = [[chain.table_cycles + chain.shared_cycles, chain.table_bits] for _ in budgets]
+    for i, run in enumerate(chain.segments):
+        between = 1 if run and i < len(chain.segments) - 1 else 0
+        for total, (n, m) in zip(totals, schedule(list(run), *budgets)):
+            total[0] += n + between
+            total[1] += m
+    return [(int(n), float(m)) for n, m in totals]
 
 
 def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, part: str | None = None,

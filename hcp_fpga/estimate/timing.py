@@ -7,8 +7,8 @@ would exceed the delay budget, then cuts a register stage there. The budget is t
 minus the scheduler's clock uncertainty (Vivado HLS 12.5 %, Vitis HLS 27 % of the period:
 ../shared/reference/fpga-timing-facts.md). So:
 
-- latency = number of cuts along the chain of operator delays (+ RF - 1 per layer for shared
-  multipliers at RF > 1);
+- latency = number of cuts along the chain of operator delays (+ the longest sequence of products
+  sharing a multiplier at RF > 1, + the fixed cycles of table reads);
 - pipeline FF = the bits alive at every cut: products (only those in LUTs; a DSP registers
   inside), partial sums of each adder-tree level, layer outputs.
 
@@ -35,11 +35,12 @@ _US_PLUS_MULT_MHZ = {3: 635.0, 2: 544.0, 1: 456.0}
 # DSP48E1 7-series speed -1: A->P multiply, unregistered (prjxray DSP_L.sdf, slow max)
 _SERIES7_MULT_NS = 3.841
 
-# Fitted on the Latency io_parallel designs of triples/ + corpus/ (benchmarks/fit_timing.py):
-# delay of one adder-tree level incl. routing, ns, per family at speed grade -1 (scaled like the DSP).
+# Chosen on the Latency io_parallel designs of triples/ + corpus/ (benchmarks/fit_timing.py, grid
+# search, not held out): delay of one adder-tree level incl. routing, ns, per family at speed grade
+# -1 (scaled like the DSP). A shift-and-add constant multiplication counts one such level per
+# doubling of its CSD digits.
 ADD_LEVEL_NS = {"7series": 1.45, "usplus": 0.75}
-# delay of a LUT (shift-add) constant multiplication per CSD digit level, as one adder level
-# activation after a layer (ReLU compare + mux, or a cast): one LUT level
+# activation after a layer (ReLU compare + mux, or a cast): one LUT level (set, not fitted)
 ACT_LEVEL_NS = {"7series": 0.6, "usplus": 0.35}
 
 
@@ -47,7 +48,6 @@ ACT_LEVEL_NS = {"7series": 0.6, "usplus": 0.35}
 class PartTiming:
     family: str  # "7series" | "usplus" (UltraScale/UltraScale+/Versal priced as usplus)
     speed: int  # 1, 2, 3 (the -L low-power grades as their number)
-    known: bool  # False: part string not recognized, -1 UltraScale+ assumed
 
     def _scale(self) -> float:
         # speed-grade scaling from the DSP48E2 Fmax ratios (456 : 544 : 635 MHz)
@@ -74,8 +74,7 @@ def part_timing(part: str | None) -> PartTiming:
     family = "7series" if p.startswith(("xc7", "xa7", "xq7")) else "usplus"
     m = re.search(r"-(\d)[a-z]*(?:-[a-z]+)?$", p)
     speed = int(m.group(1)) if m else 1
-    known = bool(p) and (p.startswith(("xc7", "xa7", "xq7", "xcu", "xczu", "xcvu", "xcku", "xcau", "xcvc", "xcve", "xcvp"))) and bool(m)
-    return PartTiming(family, speed if speed in (1, 2, 3) else 1, known)
+    return PartTiming(family, speed if speed in (1, 2, 3) else 1)
 
 
 def budget_ns(clock_ns: float, backend: str, uncertainty: float | None = None) -> float:
@@ -119,17 +118,24 @@ def _greedy(levels: list[Level], budget: float) -> tuple[int, float]:
 _LADDER = tuple(0.05 * 1.06**k for k in range(160))  # 0.05 ns .. ~550 ns
 
 
-def schedule(levels: list[Level], budget: float) -> tuple[int, float]:
-    """(cycles, register bits) of a chain scheduled as the HLS scheduler chains operations (``_greedy``).
+def schedule(levels: list[Level], *budgets: float) -> list[tuple[int, float]]:
+    """(cycles, register bits) of a chain at each budget, scheduled as the HLS scheduler chains
+    operations (``_greedy``).
 
     Where exactly a cut falls shifts with the budget: greedy chaining may place it at a wide point
     (all partial sums of an adder level) where a slightly faster schedule finds a narrow one (a
     layer's outputs), and the tool, with slack, does too. The registers are therefore the lower
     envelope of the greedy schedules over a fixed ladder of budgets up to this one: the narrowest
     placement a schedule at least this fast achieves. By construction a faster clock never needs
-    fewer registers than a slower one, and cycles of greedy chaining never fall as the budget shrinks."""
-    cycles, _ = _greedy(levels, budget)
-    if cycles == 0:
-        return 0, 0.0
-    bits = min((_greedy(levels, g)[1] for g in _LADDER if g <= budget), default=_greedy(levels, budget)[1])
-    return cycles, bits
+    fewer registers than a slower one, and cycles of greedy chaining never fall as the budget shrinks.
+    Several budgets share one pass over the ladder."""
+    top = max(budgets)
+    ladder = [(g, _greedy(levels, g)[1]) for g in _LADDER if g <= top]
+    out = []
+    for budget in budgets:
+        cycles, bits = _greedy(levels, budget)
+        if cycles == 0:
+            out.append((0, 0.0))
+            continue
+        out.append((cycles, min((b for g, b in ladder if g <= budget), default=bits)))
+    return out
