@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hcp_fpga.estimate.model import estimate_project, estimate_specs
+from hcp_fpga.estimate.model import estimate_project, estimate_specs, project_specs
 from tests.conftest import REPO, SHARED
 
 CORPUS = SHARED / "reports" / "corpus"
@@ -92,18 +92,7 @@ def test_ff_and_cycles_never_fall_as_the_clock_period_shrinks(a, b, part, backen
     assert (e_fast.dsp, e_fast.lut, e_fast.bram18) == (e_slow.dsp, e_slow.lut, e_slow.bram18)
 
 
-def _project_specs(path):
-    from hcp_fpga.estimate.model import project_model_nodes
-    from hcp_fpga.estimate.precision import parse_fixed
-    from hcp_fpga.estimate.spec import apply_project_precisions, node_specs, read_hls4ml_config, settings_from_config
-
-    config = read_hls4ml_config(path)
-    nodes = project_model_nodes(path)
-    s = settings_from_config(config, [n.name for n in nodes])
-    return apply_project_precisions(node_specs(nodes, s), config, parse_fixed(s.precision))
-
-
-_JET_SPECS = _project_specs(TRIPLES / "jet-dense-16bit-rf1-xcu250-vhls2019") if TRIPLES.is_dir() else []
+_JET_SPECS = project_specs(TRIPLES / "jet-dense-16bit-rf1-xcu250-vhls2019").specs if TRIPLES.is_dir() else []
 
 
 def test_slower_parts_need_more_cycles_at_the_same_clock():

@@ -502,8 +502,19 @@ def project_model_nodes(project_dir):
         raise ModelLoadError(f"cannot read '{candidates[0]}': {exc} (pass the model with --model-file)") from None
 
 
-def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None) -> Estimate:
-    """Estimate of an hls4ml project folder from what it holds, without Keras. With its generated
+@dataclass(frozen=True)
+class ProjectSpecs:
+    """What a project folder says about its design: layer specs and the conditions they run at."""
+
+    specs: list
+    backend: str
+    clock_ns: float
+    part: str | None
+    notes: tuple = ()
+
+
+def project_specs(project_dir, model=None, part: str | None = None, clock_ns: float | None = None) -> ProjectSpecs:
+    """Layer specs of an hls4ml project folder from what it holds, without Keras. With its generated
     C++ (``firmware/parameters.h``, ``defines.h``, the top function) every layer, type and weight is
     read from there (``firmware.py``). Otherwise from ``hls4ml_config.yml`` plus the model file's own
     JSON (any Keras version, read by ``graph.py``) with the synthesized weights in
@@ -526,19 +537,23 @@ def estimate_project(project_dir, model=None, part: str | None = None, clock_ns:
     part = part or config.get("Part") or config.get("XilinxPart")
     if model is None and has_firmware(project_dir):
         settings = settings_from_config(config, [], clock_ns)
-        specs = firmware_specs(project_dir, settings.precision)
-        return estimate_specs(specs, settings.backend, settings.clock_ns, part)
+        return ProjectSpecs(firmware_specs(project_dir, settings.precision), settings.backend, settings.clock_ns, part)
     nodes = nodes_from_keras(model) if model is not None else project_model_nodes(project_dir)
     if nodes is None:
         settings = settings_from_config(config, None, clock_ns)
         specs, notes = weights_only_specs(project_dir, config, settings)
-        return estimate_specs(specs, settings.backend, settings.clock_ns, part, extra_notes=notes)
+        return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, tuple(notes))
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
     settings = settings_from_config(config, [n.name for n in nodes], clock_ns)
-    default = parse_fixed(settings.precision)
     specs = node_specs(nodes, settings, kernels, weight_types(config))
-    specs = apply_project_precisions(specs, config, default)
-    return estimate_specs(specs, settings.backend, settings.clock_ns, part)
+    specs = apply_project_precisions(specs, config, parse_fixed(settings.precision))
+    return ProjectSpecs(specs, settings.backend, settings.clock_ns, part)
+
+
+def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None) -> Estimate:
+    """Estimate of an hls4ml project folder (``project_specs`` says what is read from where)."""
+    p = project_specs(project_dir, model, part, clock_ns)
+    return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=p.notes)
 
 
 def _txt_kernels(nodes, weights_dir) -> dict:

@@ -27,9 +27,11 @@ class Fixed:
     def frac(self) -> int:
         return self.width - self.integer
 
-    def mantissas(self, values: np.ndarray) -> np.ndarray:
-        """Integer mantissas of ``values`` in this type (truncation, as ap_fixed's default AP_TRN)."""
-        m = np.floor(np.asarray(values, dtype=np.float64) * 2.0**self.frac)
+    def mantissas(self, values: np.ndarray, rounding: bool = False) -> np.ndarray:
+        """Integer mantissas of ``values`` in this type: truncated (ap_fixed's default AP_TRN), or
+        rounded to the nearest step (``rounding``, as QKeras quantizers do); saturated to the range."""
+        scaled = np.asarray(values, dtype=np.float64) * 2.0**self.frac
+        m = np.round(scaled) if rounding else np.floor(scaled)
         lo = -(2 ** (self.width - 1)) if self.signed else 0
         hi = 2 ** (self.width - 1) - 1 if self.signed else 2**self.width - 1
         return np.clip(m, lo, hi).astype(np.int64)

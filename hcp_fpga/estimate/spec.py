@@ -153,15 +153,6 @@ def grid_fixed(values: np.ndarray, default: Fixed, max_frac: int = 24) -> Fixed:
     return default
 
 
-def _mantissas(kernel: np.ndarray, wtype: Fixed, rounding: bool) -> np.ndarray:
-    if not rounding:
-        return wtype.mantissas(kernel)
-    m = np.round(np.asarray(kernel, dtype=np.float64) * 2.0**wtype.frac)
-    lo = -(2 ** (wtype.width - 1)) if wtype.signed else 0
-    hi = 2 ** (wtype.width - 1) - 1 if wtype.signed else 2**wtype.width - 1
-    return np.clip(m, lo, hi).astype(np.int64)
-
-
 def _accumulator(wtype: Fixed, current: Fixed, n_in: int) -> Fixed:
     grow = int(np.ceil(np.log2(max(n_in, 2))))
     return Fixed(min(wtype.width + current.width + grow, 64), min(wtype.integer + current.integer + grow, 64))
@@ -211,11 +202,10 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             kernel = kernels.get(node.name, node.weights[0] if node.weights else None)
             wtype, rounding = _weight_type(node, default, weight_types, grid)
             if base.startswith(("Separable", "Depthwise")):
-                dw = kernel
-                mant = _mantissas(_depthwise_matrix(dw), wtype, rounding)
+                mant = wtype.mantissas(_depthwise_matrix(kernel), rounding)
                 n_in, n_out = mant.shape
                 n_pix = out_size // channels if channels else 1
-                acc = _accumulator(wtype, current, int(np.prod(dw.shape[:-2])))
+                acc = _accumulator(wtype, current, int(np.prod(kernel.shape[:-2])))
                 kind = "conv2d" if base.endswith("2D") else "conv1d"
                 dname = f"{node.name}_depthwise" if base.startswith("Separable") else node.name
                 specs.append(LayerSpec(dname, kind, n_in, n_out, n_pix, out_size=n_pix * n_out, channels=n_out, mantissas=mant,
@@ -226,7 +216,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     pw = node.weights[1]
                     pq = node.config.get("pointwise_quantizer")
                     ptype = quantizer_fixed(pq, default) if pq else wtype
-                    pmant = _mantissas(pw.reshape(-1, pw.shape[-1]), ptype, bool(pq) or rounding)
+                    pmant = ptype.mantissas(pw.reshape(-1, pw.shape[-1]), bool(pq) or rounding)
                     acc = _accumulator(ptype, current, pmant.shape[0])
                     specs.append(LayerSpec(f"{node.name}_pointwise", kind, pmant.shape[0], pmant.shape[1], n_pix, mantissas=pmant,
                                            weight=ptype, input=current, result=acc, accum=acc, in_pix=n_pix,
@@ -235,7 +225,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             else:
                 n_out = int(kernel.shape[-1])
                 n_in = int(np.prod(kernel.shape[:-1]))
-                mant = _mantissas(np.asarray(kernel).reshape(n_in, n_out), wtype, rounding)
+                mant = wtype.mantissas(np.asarray(kernel).reshape(n_in, n_out), rounding)
                 acc = _accumulator(wtype, current, n_in)
                 specs.append(LayerSpec(node.name, MULT_BASES[base], n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, **_geometry(node), **common))
@@ -326,7 +316,6 @@ def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, 
     tables). The steps run one after the other (the recurrence), priced like a 1-D conv over time."""
     kernel, recurrent = node.weights[0], node.weights[1]
     steps = int(node.in_shape[0]) if len(node.in_shape) > 1 else 1
-    units = int(recurrent.shape[0])
     wtype = quantizer_fixed(node.config.get("kernel_quantizer"), default) if node.config.get("kernel_quantizer") else default
     out = []
     for part, k in (("kernel", kernel), ("recurrent", recurrent)):
@@ -339,7 +328,7 @@ def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, 
     out.append(LayerSpec(f"{node.name}_gates", "table", input=default, result=default, table_size=HLS4ML_TABLE_SIZE,
                          **{**common, "out_size": gates, "channels": gates, "strategy": "Latency", "reuse_factor": 1}))
     specs.extend(out)
-    return default if units else current
+    return default
 
 
 def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSpec]:
@@ -411,9 +400,8 @@ def _strategy(value) -> Optional[str]:
 def _fixed_or_none(text) -> Optional[Fixed]:
     if not isinstance(text, str) or text == "auto":
         return None
-    text = text.replace(" ", "")
     try:
-        return parse_fixed(text if text.startswith("ap_") or text.startswith(("fixed", "ufixed", "int", "uint")) else "ap_" + text)
+        return parse_fixed(text)  # takes fixed<>, ap_fixed<>, ufixed<>, int<> alike
     except ValueError:
         return None
 
@@ -447,13 +435,13 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
         prec = layer_config.get("Precision", {})
         prec = prec if isinstance(prec, dict) else {}
         result, accum = prec.get("result"), prec.get("accum")
-        if _fixed_or_none(result) is not None:
-            spec = replace(spec, result=_fixed_or_none(result))
+        if (result_type := _fixed_or_none(result)) is not None:
+            spec = replace(spec, result=result_type)
         elif spec.kind in mult_kinds and result != "auto":
             spec = replace(spec, result=default)
         if spec.kind in mult_kinds:
-            if _fixed_or_none(accum) is not None:
-                spec = replace(spec, accum=_fixed_or_none(accum))
+            if (accum_type := _fixed_or_none(accum)) is not None:
+                spec = replace(spec, accum=accum_type)
             elif accum != "auto":
                 spec = replace(spec, accum=default)  # hls4ml < 1.1: accum_t is the model's default type
         out.append(spec)
