@@ -178,3 +178,28 @@ def test_unresolvable_sizes_are_named_not_a_traceback(tmp_path):
     defines.write_text(defines.read_text().replace("#define N_LAYER_2 8\n", ""))
     est = estimate_project(proj)
     assert est.unpriced == ("layer2_out",)
+
+
+def test_a_nested_model_file_reads_like_the_live_model(tmp_path):
+    """A Sequential block inside a functional model: Keras-2 HDF5 stores its layers' weights in one
+    group; each inner layer still gets its own kernel, and the block's input is the outer layer."""
+    import tensorflow as tf
+
+    from hcp_fpga.design import HlsSettings
+    from hcp_fpga.estimate.graph import read_model_file
+    from hcp_fpga.estimate.spec import layer_specs, node_specs
+
+    tf.keras.utils.set_random_seed(2)
+    block = tf.keras.Sequential([tf.keras.Input((8,)), tf.keras.layers.Dense(6, activation="relu", name="in1"),
+                                 tf.keras.layers.Dense(4, name="in2")], name="block")
+    inp = tf.keras.Input((8,), name="x")
+    model = tf.keras.Model(inp, tf.keras.layers.Dense(3, activation="softmax", name="head")(block(inp)))
+    model.save(tmp_path / "nested.h5")
+    settings = HlsSettings(backend="Vivado", softmax_table_size=None)
+    live, from_file = layer_specs(model, settings), node_specs(read_model_file(tmp_path / "nested.h5"), settings)
+    assert [(s.name, s.kind, s.n_in, s.n_out, s.input, s.result) for s in live] == \
+           [(s.name, s.kind, s.n_in, s.n_out, s.input, s.result) for s in from_file]
+    assert [s.kind for s in from_file if s.name == "in2"] == ["dense"]
+    for a, b in zip(live, from_file):
+        if a.mantissas is not None:
+            np.testing.assert_array_equal(a.mantissas, b.mantissas)

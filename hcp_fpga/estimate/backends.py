@@ -42,7 +42,8 @@ class CostConstants:
     # of (top-level FF - input registers) / layer output bits (0.51-0.82).
     ff_per_stage_bit: float = 0.7
     # The scheduled model (timing.py) counts the bits alive at each register cut; the HLS tool keeps
-    # fewer (constant and unused bits are trimmed): fitted ratio of reported to counted bits.
+    # fewer (constant and unused bits are trimmed). Set by hand from the corpus Latency designs,
+    # which report 0.7-0.9 of the counted bits at RF 1; not fitted.
     ff_per_stage_bit_scheduled: float = 0.7
     # --- Resource strategy LUT/FF per dense layer (benchmarks/fit_resource.py: non-negative least
     # squares on half of the wa-hls4ml Vitis 2023.2 sample; held-out SMAPE LUT 8.7 %, FF 7.2 %).

@@ -95,13 +95,15 @@ def _weight_groups(source) -> dict[str, list[np.ndarray]]:
 
     def visit(name, obj):
         if isinstance(obj, h5py.Group) and "weight_names" in obj.attrs:
-            arrays = []
-            for wname in obj.attrs["weight_names"]:
-                wname = _decode(wname)
+            by_prefix: dict[str, list[np.ndarray]] = {}
+            for wname in (_decode(w) for w in obj.attrs["weight_names"]):
                 if wname in obj:
-                    arrays.append(np.asarray(obj[wname][()]))
-            if arrays:
-                groups.setdefault(name.split("/")[-1], arrays)
+                    by_prefix.setdefault(wname.split("/")[0], []).append(np.asarray(obj[wname][()]))
+            if len(by_prefix) == 1:  # one layer: the group's name is the layer's
+                groups.setdefault(name.split("/")[-1], next(iter(by_prefix.values())))
+            else:  # a nested model saved as one group: its layers by their weights' prefixes
+                for prefix, arrays in by_prefix.items():
+                    groups.setdefault(prefix, arrays)
         elif isinstance(obj, h5py.Group) and (name.endswith("/vars") or name == "vars"):
             keys = sorted(obj.keys(), key=lambda k: int(k) if k.isdigit() else 0)
             arrays = [np.asarray(obj[k][()]) for k in keys if isinstance(obj[k], h5py.Dataset)]
@@ -154,11 +156,14 @@ def _layers(model_json: dict) -> tuple[list[dict], bool]:
 
 def nodes_from_json(model_json: dict, weights_source=None) -> list[Node]:
     """Layers of a model JSON in graph order, with shapes inferred and weights attached."""
+    return _nodes(model_json, _weight_groups(weights_source), set())
+
+
+def _nodes(model_json: dict, groups: dict, used: set) -> list[Node]:
+    """``nodes_from_json`` with the weight groups read once and shared by nested models."""
     entries, sequential = _layers(model_json)
-    groups = _weight_groups(weights_source)
     nodes: list[Node] = []
     by_name: dict[str, Node] = {}
-    used: set[str] = set()
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             continue
@@ -166,13 +171,14 @@ def nodes_from_json(model_json: dict, weights_source=None) -> list[Node]:
         config = entry.get("config", {}) if isinstance(entry.get("config"), dict) else {}
         name = str(config.get("name") or entry.get("name") or f"layer{i}")
         if cls in ("Sequential", "Functional", "Model"):  # nested model: its layers, in order
-            inner = nodes_from_json(entry, weights_source)
+            inner = _nodes(entry, groups, used)
+            inputs = {n.name for n in inner if n.cls == "InputLayer"}
             prev = nodes[-1].name if nodes else None
             for n in inner:
                 if n.cls == "InputLayer":
                     continue
-                if not n.inputs or all(r not in by_name and r not in {m.name for m in inner} for r in n.inputs):
-                    n.inputs = [prev] if prev else []
+                # the nested model's own input is the outer layer feeding it
+                n.inputs = [prev if r in inputs else r for r in n.inputs] or ([prev] if prev else [])
                 nodes.append(n)
                 by_name[n.name] = n
                 prev = n.name
