@@ -41,10 +41,9 @@ def weights_only_specs(project_dir: Path, config: dict, settings) -> tuple[list[
     if not found:
         raise ConfigError(f"'{project_dir}' holds no model file, no generated C++ and no weight files "
                           "(firmware/weights/w<N>.txt); pass the model with --model-file")
-    default = parse_fixed(settings.precision)
+    default = parse_fixed(settings.precision)  # without a model, every type is the config's default
     specs: list[LayerSpec] = []
     unpriced: list[str] = []
-    current = default
     for index in sorted(found):
         files = found[index]
         common = dict(io_type=settings.io_type, strategy=settings.strategy, reuse_factor=settings.reuse_factor)
@@ -59,14 +58,12 @@ def weights_only_specs(project_dir: Path, config: dict, settings) -> tuple[list[
                 continue
             n_in = kernel.size // n_out
             wtype = grid_fixed(kernel, default)
-            acc = default
             specs.append(LayerSpec(f"layer{index}", "dense", n_in, n_out, 1, out_size=n_out, channels=n_out,
-                                   mantissas=wtype.mantissas(kernel.reshape(n_in, n_out)), weight=wtype, input=current,
-                                   result=acc, accum=acc, **common))
+                                   mantissas=wtype.mantissas(kernel.reshape(n_in, n_out)), weight=wtype, input=default,
+                                   result=default, accum=default, **common))
         elif "s" in files:
             n = _read(files["s"]).size
-            specs.append(LayerSpec(f"bn{index}", "bn", out_size=n, channels=n, input=current, result=default, **common))
-        current = default
+            specs.append(LayerSpec(f"bn{index}", "bn", out_size=n, channels=n, input=default, result=default, **common))
     layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
     weighted = {n for n, c in layers.items() if isinstance(c, dict) and isinstance(c.get("Precision"), dict)
                 and set(c["Precision"]) & {"weight", "scale", "bias"}}
