@@ -338,20 +338,19 @@ def _levels(spec: LayerSpec, c: CostConstants, t) -> list:
 REFERENCE_CLOCK_NS, REFERENCE_BACKEND = 5.0, "Vivado"
 
 
-def _clock_adjusted(pipe: LayerEstimate, layers: list[LayerEstimate], specs: list[LayerSpec], c: CostConstants, backend: str,
+def _clock_adjusted(pipe: LayerEstimate, specs: list[LayerSpec], c: CostConstants, backend: str,
                     clock_ns: float, part, uncertainty) -> LayerEstimate:
     """Pipeline registers and latency at the design's own clock budget and part. Latency: the timing
     model's schedule (``timing.py``). Registers: the fitted per-layer constants (reference
     conditions) plus the register bits the timing model adds or removes between the reference
-    schedule and this one; never below zero in total, never falling as the clock period shrinks."""
+    schedule and this one; never below zero, never falling as the clock period shrinks."""
     from hcp_fpga.estimate.timing import budget_ns, part_timing
 
     chain = _operator_chain(specs, c, part_timing(part))  # the same operators, scheduled at two budgets
     (cycles, bits), (_, ref_bits) = _scheduled(chain, budget_ns(clock_ns or 5.0, backend, uncertainty),
                                                budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND))
-    other_ff = sum(l.ff for l in layers if l.kind != "io")
-    # the layers' own registers go first when the clock is slow
-    ff = max(pipe.ff + c.ff_per_stage_bit_scheduled * (bits - ref_bits), -other_ff)
+    # a slow clock removes pipeline stages, not the registers the layers own (tables, I/O)
+    ff = max(pipe.ff + c.ff_per_stage_bit_scheduled * (bits - ref_bits), 0.0)
     return replace(pipe, ff=ff, latency_cycles=cycles)
 
 
@@ -417,7 +416,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
                                        latency_cycles=0, ii=1))
         pipe = _pipeline_registers(specs, layers, c)
         if schedulable(specs):
-            pipe = _clock_adjusted(pipe, layers, specs, c, backend, clock_ns, part, uncertainty)
+            pipe = _clock_adjusted(pipe, specs, c, backend, clock_ns, part, uncertainty)
             layers = [replace(l, latency_cycles=0) for l in layers]  # the schedule gives the whole latency
         layers.append(pipe)
     if specs and specs[0].io_type == "io_stream":
