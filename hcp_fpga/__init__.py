@@ -7,7 +7,12 @@ imported lazily by the modules that need them, so ``import hcp_fpga`` stays chea
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("hcp_fpga")
+except _metadata.PackageNotFoundError:  # a source tree on sys.path, not installed
+    __version__ = "0+unknown"
 
 from hcp_fpga.boards import Board, list_boards, load_board  # noqa: E402
 from hcp_fpga.errors import HcpError  # noqa: E402

@@ -1,4 +1,4 @@
-"""Board catalog: one YAML file per board in ``boards/``, validated with pydantic.
+"""Board catalog: one YAML file per board in ``hcp_fpga/catalog/`` (package data), validated with pydantic.
 
 A ``Board`` is a resource budget (whole-device DSP, BRAM18, URAM, LUT, FF, user I/O) plus what
 hls4ml needs to target it (part, backend, default clock). Boards know nothing about models.
@@ -7,6 +7,8 @@ hls4ml needs to target it (part, backend, default clock). Boards know nothing ab
 from __future__ import annotations
 
 import difflib
+import os
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
@@ -14,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hcp_fpga.errors import BoardError, read_yaml_mapping
 
-#: The catalog shipped with the package (``boards/`` at the repository root).
-DEFAULT_BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
+#: The catalog shipped inside the package (read with importlib.resources, so wheels carry it).
+CATALOG = resources.files("hcp_fpga") / "catalog"
+#: A folder of the user's own board files, used with (after) ``--boards-dir``.
+BOARDS_DIR_ENV = "HCP_FPGA_BOARDS_DIR"
 
 RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
 # a board name or alias: letters, digits, _ . + - (surrounding blanks are stripped)
@@ -80,21 +84,23 @@ def load_board_file(path: Path) -> Board:
 
 
 def list_boards(boards_dir: Path | str | None = None) -> list[Board]:
-    """All boards of the catalog (the built-in one, plus ``boards_dir`` if given), sorted by name.
-
-    A board in ``boards_dir`` with the same name as a built-in board replaces it.
+    """All boards of the catalog (the built-in one, then ``$HCP_FPGA_BOARDS_DIR``, then ``boards_dir``),
+    sorted by name. A user board with the same name as a built-in board replaces it.
     """
-    dirs = [DEFAULT_BOARDS_DIR]
-    if boards_dir is not None:
-        extra = Path(boards_dir)
+    user_dirs = []
+    for source, d in ((f"${BOARDS_DIR_ENV}", os.environ.get(BOARDS_DIR_ENV) or None), ("boards dir", boards_dir)):
+        if d is None:
+            continue
+        extra = Path(d)
         if not extra.is_dir():
-            raise BoardError(f"boards dir '{extra}' does not exist; pass a folder of board YAML files")
-        dirs.append(extra)
+            raise BoardError(f"{source} '{extra}' does not exist; pass a folder of board YAML files")
+        user_dirs.append(extra)
     boards: dict[str, Board] = {}
-    for d in dirs:
-        for path in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
-            board = load_board_file(path)
-            boards[board.name] = board
+    with resources.as_file(CATALOG) as catalog:
+        for d in [catalog, *user_dirs]:
+            for path in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
+                board = load_board_file(path)
+                boards[board.name] = board
     _check_unique_names(boards.values())
     return sorted(boards.values(), key=lambda b: b.name)
 

@@ -99,7 +99,7 @@ def monkeypatch_module():
     mp.undo()
 
 
-BOARD = yaml.safe_load((REPO / "boards" / "pynq-z2.yaml").read_text())
+BOARD = yaml.safe_load((REPO / "hcp_fpga" / "catalog" / "pynq-z2.yaml").read_text())
 BOARD_KEYS = sorted(BOARD) + ["unknown"]
 
 

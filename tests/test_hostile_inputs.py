@@ -312,7 +312,7 @@ def test_manifest_project_name_must_be_an_identifier(tmp_path, capsys, tiny_proj
 def test_hostile_board_part_never_reaches_the_tcl(tmp_path, capsys):
     d = tmp_path / "boards"
     d.mkdir()
-    text = (REPO / "boards" / "pynq-z2.yaml").read_text().replace("name: pynq-z2", "name: evil").replace(
+    text = (REPO / "hcp_fpga" / "catalog" / "pynq-z2.yaml").read_text().replace("name: pynq-z2", "name: evil").replace(
         "aliases: [pynq-z1]", "aliases: []").replace("part: xc7z020clg400-1", 'part: "xc7z020\\"; exec touch x; \\""')
     (d / "evil.yaml").write_text(text)
     refused(capsys, run_cli("boards", "--boards-dir", d), "board file", "'part'")
@@ -345,7 +345,7 @@ def test_unknown_board_and_missing_boards_dir(tmp_path, capsys, tiny):
 def test_duplicate_board_alias(tmp_path, capsys):
     d = tmp_path / "boards"
     d.mkdir()
-    text = (REPO / "boards" / "pynq-z2.yaml").read_text().replace("name: pynq-z2", "name: other")
+    text = (REPO / "hcp_fpga" / "catalog" / "pynq-z2.yaml").read_text().replace("name: pynq-z2", "name: other")
     (d / "other.yaml").write_text(text)
     refused(capsys, run_cli("boards", "--boards-dir", d), "pynq-z1", "rename one")
 
