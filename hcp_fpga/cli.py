@@ -17,14 +17,25 @@ import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# Keras warns about QKeras quantizers on every serialization; it is noise for CLI users.
-warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
+from rich.console import Console
+from rich.table import Table
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from hcp_fpga.errors import ConfigError, HcpError, first_line
 
-from hcp_fpga.errors import ConfigError, HcpError, first_line  # noqa: E402
+
+def quiet_libraries(verbose: bool = False) -> None:
+    """TensorFlow's C++ log, its Python 'tensorflow' logger (retracing warnings), absl and Keras's
+    per-serialization QKeras warnings are noise between our own lines; ``--verbose`` keeps them.
+    Set before TensorFlow is imported (the C++ level is read once, at import)."""
+    if verbose:
+        return
+    import logging
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for name in ("tensorflow", "absl", "h5py"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
+
 
 EXAMPLES = {
     "boards": "example:\n  hcp-fpga boards\n  hcp-fpga boards --json --boards-dir my_boards/",
@@ -423,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hcp-fpga {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of any error")
+    parser.add_argument("--verbose", action="store_true", help="also show TensorFlow/Keras/absl log lines (hidden by default)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, help_text: str):
@@ -500,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    quiet_libraries(args.verbose)
     if getattr(args, "n", None) is not None and args.n < 1:
         parser.error("--n must be >= 1")
     if getattr(args, "epochs", None) is not None and args.epochs < 1:

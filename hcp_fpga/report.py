@@ -8,6 +8,7 @@ Sources, all optional except one: ``result.json`` + ``history.json`` (an optimiz
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import json
@@ -130,17 +131,23 @@ def _table(rows: list[dict], columns: list[str]) -> str:
 
 
 def _per_layer_model(out_dir: Path, result: dict) -> list[dict]:
+    """Sparsity and weight bits of each multiplier layer, read from the saved model's own JSON and
+    HDF5 weights (no TensorFlow: a report is regenerated in a second, not after a 5 s import)."""
     model_dir = out_dir / "model"
     if not (model_dir / "model.json").exists():
         return []
+    import h5py
     import numpy as np
 
-    from hcp_fpga.models import load_model, mult_layers
+    from hcp_fpga.estimate.graph import nodes_from_json
+    from hcp_fpga.estimate.spec import MULT_BASES
 
-    model = load_model(model_dir / "model.json", model_dir / "model_weights.h5")
+    weights_file = model_dir / "model_weights.h5"
+    with h5py.File(weights_file, "r") if weights_file.exists() else contextlib.nullcontext() as weights:
+        nodes = nodes_from_json(json.loads((model_dir / "model.json").read_text()), weights)
     bits = result.get("bits") or {}
-    return [{"layer": l.name, "sparsity": float(np.mean(np.asarray(l.kernel) == 0)),
-             "weight_bits": (bits.get(l.name) or [None])[0]} for l in mult_layers(model)]
+    return [{"layer": n.name, "sparsity": float(np.mean(np.asarray(n.weights[0]) == 0)),
+             "weight_bits": (bits.get(n.name) or [None])[0]} for n in nodes if n.base in MULT_BASES and n.weights]
 
 
 CSS = """body{font-family:system-ui,sans-serif;margin:24px;color:#222}h1{font-size:22px}h2{font-size:17px;margin-top:28px}

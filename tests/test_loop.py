@@ -3,6 +3,7 @@ kill -9 + --resume giving the same result as an uninterrupted run."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -83,13 +84,22 @@ def test_csim_precision_repair_widens_too_narrow_result_types(tmp_path):
     assert repair["layer_precision"]["fc1"].replace(" ", "") in config.replace(" ", "")
 
 
-@pytest.mark.slow
-def test_digits_mlp_fits_arty_with_at_most_1pp_csim_loss(tmp_path):
-    from hcp_fpga.loop import run_loop
+# what TensorFlow, absl and Keras print between our lines when they are not silenced
+LIBRARY_NOISE = re.compile(r"^(WARNING|INFO|ERROR):(tensorflow|absl)|^[WIE]\d{4} |retracing|UserWarning|DeprecationWarning|"
+                           r"oneDNN|cuda|TF_ENABLE", re.I)
 
-    result = run_loop(load_project(REPO / "projects" / "digits-mlp"), tmp_path / "out", log=lambda m: None)
-    s = result.summary
-    assert result.fits and s["board"] == "arty-a7-35t"
+
+@pytest.mark.slow
+def test_make_run_fits_arty_with_at_most_1pp_csim_loss_and_prints_no_library_noise(tmp_path):
+    """The command `make run` runs, as a user sees it (stdout and stderr)."""
+    done = subprocess.run([sys.executable, "-m", "hcp_fpga.cli", "optimize", "projects/digits-mlp", "--out", str(tmp_path / "out")],
+                          cwd=REPO, capture_output=True, text=True, timeout=900,
+                          env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    noise = [line for line in (done.stdout + done.stderr).splitlines() if LIBRARY_NOISE.search(line)]
+    assert noise == [], f"{len(noise)} library log lines, e.g. {noise[:2]}"
+    s = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert s["fits"] and s["board"] == "arty-a7-35t"
     assert s["csim_accuracy"] >= s["baseline_accuracy"] - 0.01
     history = json.loads((tmp_path / "out" / "history.json").read_text())
     assert history[0]["action"] == "baseline" and history[-1]["action"] == "final C simulation"
