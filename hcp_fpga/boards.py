@@ -15,13 +15,13 @@ from typing import Annotated, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hcp_fpga.errors import BoardError, read_yaml_mapping
+from hcp_fpga.vocab import RESOURCES
 
 #: The catalog shipped inside the package (read with importlib.resources, so wheels carry it).
 CATALOG = resources.files("hcp_fpga") / "catalog"
 #: A folder of the user's own board files, used with (after) ``--boards-dir``.
 BOARDS_DIR_ENV = "HCP_FPGA_BOARDS_DIR"
 
-RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
 # a board name or alias: letters, digits, _ . + - (surrounding blanks are stripped)
 _PlainName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_.+-]*\s*$")]
 

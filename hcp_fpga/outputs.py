@@ -151,18 +151,24 @@ def dumps(data: Any, indent: int | None = 2) -> str:
     return json.dumps(strict(data), indent=indent, allow_nan=False)
 
 
-def write_json_atomic(path: Path | str, data: Any) -> None:
-    """Write ``data`` as strict JSON to ``path`` through a temporary file in the same folder."""
+def write_text_atomic(path: Path | str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder: a reader (or a kill)
+    sees the old file or the new one, never half of one. The one atomic writer of the package."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as fh:
-            fh.write(dumps(data) + "\n")
+            fh.write(text)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_json_atomic(path: Path | str, data: Any) -> None:
+    """Write ``data`` as strict JSON to ``path`` atomically."""
+    write_text_atomic(path, dumps(data) + "\n")
 
 
 def read_json(path: Path | str, what: str, fix: str) -> Any:

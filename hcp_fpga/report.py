@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Optional
 
 from hcp_fpga.errors import ConfigError
+from hcp_fpga.outputs import write_text_atomic
+from hcp_fpga.vocab import BUDGETED
 
-RESOURCES = ("dsp", "bram18", "lut", "ff")
+RESOURCES = BUDGETED
 LABEL = {"dsp": "DSP", "bram18": "BRAM18", "lut": "LUT", "ff": "FF", "uram": "URAM"}
 
 
@@ -249,7 +251,5 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
             f"<style>{CSS}</style><script>{SCRIPT}</script></head><body><h1>hcp_fpga report: {html.escape(name)}</h1>"
             + "".join(sections) + "</body></html>")
     path = out_dir / "report.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(page)
-    tmp.replace(path)
+    write_text_atomic(path, page)
     return path

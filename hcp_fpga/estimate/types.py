@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
-RESOURCES = ("dsp", "bram18", "uram", "lut", "ff")
+from hcp_fpga.vocab import RESOURCES  # re-exported
 
 
 @dataclass(frozen=True)
