@@ -32,7 +32,7 @@ class Dataset:
 
     @property
     def n_classes(self) -> int:
-        return int(max(self.y_train.max(), self.y_test.max())) + 1
+        return int(max(self.y_train.max(initial=0), self.y_test.max(initial=0))) + 1
 
     @property
     def sample_shape(self) -> tuple:
@@ -41,14 +41,14 @@ class Dataset:
     def for_model(self, input_shape: tuple) -> "Dataset":
         """This data shaped for a model input of ``input_shape`` (without the batch axis).
 
-        Built-in data sets may be reshaped (e.g. digits 64 -> 8x8x1) when the element counts match;
-        user data must already have the model's shape.
+        Samples are reshaped (row-major, e.g. digits 64 -> 8x8x1, a (N, 40) array -> (N, 40, 1)) when
+        the element counts match; otherwise one clear error.
         """
         want = tuple(int(d) for d in input_shape)
         if self.sample_shape == want:
             return self
         same_size = int(np.prod(self.sample_shape)) == int(np.prod(want))
-        if self.builtin and same_size:
+        if same_size:
             return Dataset(
                 self.name,
                 self.x_train.reshape((-1, *want)),
@@ -57,7 +57,8 @@ class Dataset:
                 self.y_test,
                 self.builtin,
             )
-        hint = "reshape the arrays in the .npz" if not self.builtin else "use a model whose input has the same number of features"
+        hint = "give arrays with as many features per sample as the model input" if not self.builtin \
+            else "use a model whose input has the same number of features"
         raise DataError(
             f"data '{self.name}' has samples of shape {self.sample_shape} but the model expects {want}; {hint}"
         )
@@ -92,21 +93,33 @@ def load_mnist1d_dataset(seed: Optional[int] = None) -> Dataset:
     )
 
 
-def load_npz_dataset(path: Path | str) -> Dataset:
-    """A user data set: an .npz with X_train, y_train, X_test, y_test (labels as integers or one-hot)."""
+def load_npz_dataset(path: Path | str, test_only: bool = False) -> Dataset:
+    """A user data set: an .npz with X_train, y_train, X_test, y_test (labels as integers or one-hot;
+    key case does not matter). ``test_only`` (C simulation evaluates the test split only): the
+    train arrays may be missing."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"data file '{path}' does not exist; give digits, mnist1d or an existing .npz")
+    needed = NPZ_KEYS[2:] if test_only else NPZ_KEYS
     try:
         with np.load(path, allow_pickle=False) as z:
-            missing = [k for k in NPZ_KEYS if k not in z.files]
+            by_lower: dict[str, str] = {}
+            for name in z.files:
+                if name.lower() in by_lower:
+                    raise DataError(f"data file '{path}' holds both '{by_lower[name.lower()]}' and '{name}'; keep one")
+                by_lower[name.lower()] = name
+            missing = [k for k in needed if k.lower() not in by_lower]
             if missing:
-                raise DataError(f"data file '{path}' lacks {', '.join(missing)}; save it with np.savez(path, X_train=..., y_train=..., X_test=..., y_test=...)")
-            arrays = {k: z[k] for k in NPZ_KEYS}
+                raise DataError(f"data file '{path}' lacks {', '.join(missing)} (has {', '.join(z.files) or 'nothing'}); "
+                                "save it with np.savez(path, X_train=..., y_train=..., X_test=..., y_test=...)")
+            arrays = {k: z[by_lower[k.lower()]] for k in NPZ_KEYS if k.lower() in by_lower}
     except DataError:
         raise
     except Exception as exc:  # numpy raises several types for corrupt archives
         raise DataError(f"data file '{path}' cannot be read as .npz ({type(exc).__name__}); re-save it with np.savez") from None
+    if "X_train" not in arrays or "y_train" not in arrays:  # test only: an empty train split of the same shape
+        arrays["X_train"] = np.zeros((0, *arrays["X_test"].shape[1:]), dtype=np.float32)
+        arrays["y_train"] = np.zeros((0,), dtype=np.int64)
     for split in ("train", "test"):
         x, y = arrays[f"X_{split}"], arrays[f"y_{split}"]
         if len(x) != len(y):
@@ -147,14 +160,14 @@ def load_npz_dataset(path: Path | str) -> Dataset:
     )
 
 
-def load_dataset(spec: str, seed: int = 0) -> Dataset:
-    """``digits``, ``mnist1d`` or a path to an ``.npz``."""
+def load_dataset(spec: str, seed: int = 0, test_only: bool = False) -> Dataset:
+    """``digits``, ``mnist1d`` or a path to an ``.npz`` (``test_only``: its train arrays may be missing)."""
     if spec == "digits":
         return load_digits_dataset(seed=seed)
     if spec == "mnist1d":
         return load_mnist1d_dataset()
     if spec.endswith(".npz") or Path(spec).exists():
-        return load_npz_dataset(spec)
+        return load_npz_dataset(spec, test_only=test_only)
     raise DataError(f"unknown data '{spec}'; use digits, mnist1d or a path to an .npz file")
 
 

@@ -241,7 +241,7 @@ def _inputs_for(manifest: dict, data: str, n: Optional[int], seed: int):
     shape = tuple(manifest["keras_input_shapes"][0])
     if data == "normal":
         return standard_normal_inputs(shape, n or 1000, seed), None, f"standard normal (seed {seed})"
-    ds = load_dataset(data).for_model(shape)
+    ds = load_dataset(data, test_only=True).for_model(shape)
     x, y = ds.x_test, ds.y_test
     if n is not None:
         x, y = x[:n], y[:n]
