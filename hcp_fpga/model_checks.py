@@ -251,3 +251,54 @@ def check_finite_weights(model, source: str) -> None:
                     f"model '{source}': layer '{layer.name}' weight '{weight.name}' holds {bad:,} NaN/Inf value(s); "
                     "hardware cannot represent them: retrain or fix the weights file"
                 )
+
+
+@dataclass(frozen=True)
+class WeightRangeWarning:
+    """A layer whose weights its hls4ml weight type cannot hold: nonzero weights below one step (they
+    become 0, or -1 step when truncated), or beyond the type's range (they saturate or wrap)."""
+
+    layer: str
+    weight_type: str
+    nonzero: int
+    below_lsb: int
+    overflow: int
+    max_abs: float
+
+    def message(self) -> str:
+        parts = []
+        if self.below_lsb:
+            share = self.below_lsb / max(self.nonzero, 1)
+            what = "all" if self.below_lsb == self.nonzero else f"{self.below_lsb:,} of {self.nonzero:,} ({share:.0%})"
+            parts.append(f"{what} nonzero weights are below one step of {self.weight_type} (max |w| {self.max_abs:.3g}): "
+                         "the exported layer loses them")
+        if self.overflow:
+            parts.append(f"{self.overflow:,} weights exceed the range of {self.weight_type} (max |w| {self.max_abs:.3g})")
+        return (f"layer '{self.layer}': " + "; ".join(parts) +
+                "; give it a type with more fractional/integer bits (--precision or --config LayerName.<layer>.Precision.weight)")
+
+
+def weight_range_warnings(model, settings, min_share_below: float = 0.5) -> list[WeightRangeWarning]:
+    """Layers whose weights fall below one LSB of their hls4ml weight type (at least
+    ``min_share_below`` of the nonzero ones) or overflow it. The weight type is the one the export
+    uses: the user's per-layer type, else the QKeras quantizer's, else the model default."""
+    import numpy as np
+
+    from hcp_fpga.estimate.spec import layer_specs
+    from hcp_fpga.models import mult_layers, quantized_kernel
+
+    types = {s.name: s.weight for s in layer_specs(model, settings) if s.weight is not None}
+    out = []
+    for layer in mult_layers(model):
+        wtype, kernel = types.get(layer.name), quantized_kernel(layer)
+        if wtype is None or kernel is None:
+            continue
+        w = np.abs(np.asarray(kernel, dtype=np.float64))
+        nonzero = w[w > 0]
+        lsb = 2.0 ** -wtype.frac
+        top = (2 ** (wtype.width - 1) - 1 if wtype.signed else 2**wtype.width - 1) * lsb
+        below, over = int(np.count_nonzero(nonzero < lsb)), int(np.count_nonzero(w > top + lsb))
+        if (nonzero.size and below >= min_share_below * nonzero.size) or over:
+            name = f"ap_{'' if wtype.signed else 'u'}fixed<{wtype.width},{wtype.integer}>"
+            out.append(WeightRangeWarning(layer.name, name, int(nonzero.size), below, over, float(w.max(initial=0.0))))
+    return out
