@@ -6,6 +6,7 @@ rules (valid reuse factors) before anything is written. It does not estimate or 
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Optional
 
@@ -13,11 +14,9 @@ from hcp_fpga.boards import Board
 from hcp_fpga.errors import ConfigError
 from hcp_fpga.models import mult_size
 
-BACKENDS = ("Vivado", "Vitis")
-STRATEGIES = ("Latency", "Resource", "ResourceUnrolled")
-IO_TYPES = ("io_parallel", "io_stream")
-# Strategies under which hls4ml validates (and would silently change) the reuse factor.
-RF_CHECKED_STRATEGIES = ("Resource", "ResourceUnrolled")
+from hcp_fpga.vocab import BACKENDS, IO_TYPES, RF_CHECKED_STRATEGIES, STRATEGIES  # noqa: F401 (re-exported)
+
+PIN_ASPECTS = ("reuse", "strategy", "weight", "bias", "result", "accum")
 
 
 
@@ -49,6 +48,11 @@ class HlsSettings:
     layer_strategy: dict[str, str] = field(default_factory=dict)
     # result type per layer (e.g. from quantize.result_precisions); others keep hls4ml's choice
     layer_precision: dict[str, str] = field(default_factory=dict)
+    # other types per layer, hls4ml's names: weight, bias, accum (from a user's hls4ml config)
+    layer_types: dict[str, dict[str, str]] = field(default_factory=dict)
+    # what the user fixed per layer (hls4ml config): layer -> aspects among reuse, strategy, weight,
+    # bias, result, accum. The optimize loop leaves those as given.
+    pinned: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # hls4ml's default 1,024-entry softmax exp table maps logits closer than ~1/128 to the same
     # entry; the resulting ties flipped 1.35 % of argmaxes on qkeras_3layer (2,000 standard-normal
     # inputs), 0.35 % at 4,096 entries. None keeps hls4ml's default.
@@ -69,6 +73,16 @@ class HlsSettings:
                 raise ConfigError(f"reuse factor {rf!r} for {name} is invalid; use a whole number >= 1")
         for name, precision in [(None, self.precision), *self.layer_precision.items()]:
             check_precision(precision, f" (layer '{name}')" if name else "")
+        for name, types in self.layer_types.items():
+            for var, precision in types.items():
+                if var not in ("weight", "bias", "accum"):
+                    raise ConfigError(f"type '{var}' of layer '{name}' is not one of weight, bias, accum (result: layer_precision)")
+                check_precision(precision, f" (layer '{name}' {var})")
+        object.__setattr__(self, "pinned", {k: tuple(v) for k, v in self.pinned.items()})  # lists from a JSON checkpoint
+        for name, aspects in self.pinned.items():
+            bad = set(aspects) - set(PIN_ASPECTS)
+            if bad:
+                raise ConfigError(f"pinned aspect(s) {sorted(bad)} of layer '{name}' unknown; use {', '.join(PIN_ASPECTS)}")
         if self.softmax_table_size is not None and not (isinstance(self.softmax_table_size, int)
                                                         and 1 <= self.softmax_table_size <= 1 << 20):
             raise ConfigError(f"softmax table size {self.softmax_table_size!r} is invalid; use a whole number up to 1,048,576")
@@ -89,7 +103,12 @@ class HlsSettings:
             return {names.get(k, k): v for k, v in d.items()}
 
         return replace(self, layer_reuse=keyed(self.layer_reuse), layer_strategy=keyed(self.layer_strategy),
-                       layer_precision=keyed(self.layer_precision))
+                       layer_precision=keyed(self.layer_precision), layer_types=keyed(self.layer_types),
+                       pinned=keyed(self.pinned))
+
+    def is_pinned(self, layer_name: str, aspect: str) -> bool:
+        """Did the user fix ``aspect`` (reuse, strategy, weight, bias, result, accum) of the layer?"""
+        return aspect in self.pinned.get(layer_name, ())
 
     def strategy_of(self, layer_name: str) -> str:
         return self.layer_strategy.get(layer_name, self.strategy)
@@ -136,9 +155,13 @@ class Design:
         """Check per-layer settings with hls4ml's rules; raise one clear error on the first bad one."""
         s = self.settings
         names = set(self.layer_names())
-        unknown = sorted((set(s.layer_reuse) | set(s.layer_strategy) | set(s.layer_precision)) - names)
+        unknown = sorted((set(s.layer_reuse) | set(s.layer_strategy) | set(s.layer_precision) | set(s.layer_types)
+                          | set(s.pinned)) - names)
         if unknown:
-            raise ConfigError(f"settings name layer(s) not in the model: {', '.join(unknown)}; use names from hcp-fpga inspect")
+            close = difflib.get_close_matches(unknown[0], sorted(names), n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"settings name layer(s) not in the model: {', '.join(unknown)}{hint}; "
+                              "use names from hcp-fpga inspect")
         for layer in self.model.layers:
             size = mult_size(layer)
             if size is None:
@@ -182,6 +205,8 @@ class Design:
                 layer_cfg["ReuseFactor"] = s.layer_reuse[name]
             if name in s.layer_strategy:
                 layer_cfg["Strategy"] = s.layer_strategy[name]
+            if name in s.layer_types:
+                layer_cfg.setdefault("Precision", {}).update(s.layer_types[name])
         for name, precision in s.layer_precision.items():
             # a fused activation (Dense(activation='relu')) becomes its own hls4ml layer '<name>_relu'
             # carrying the same values: it needs the same range
@@ -197,7 +222,7 @@ class Design:
             precision = layers[name].setdefault("Precision", {})
             if precision.get("result", "auto") == "auto":
                 precision["result"] = saturating(s.precision)
-            elif name in s.layer_precision:  # a chosen width still saturates into the softmax
+            elif name in s.layer_precision and not s.is_pinned(name, "result"):  # a chosen width still saturates into the softmax
                 precision["result"] = saturating(s.layer_precision[name])
         for layer_cfg in layers.values():
             if "exp_table" in layer_cfg.get("Precision", {}) and s.softmax_table_size:

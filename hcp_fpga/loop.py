@@ -30,15 +30,21 @@ from hcp_fpga.project import ProjectConfig
 from hcp_fpga.prune import apply_selection, candidates, finetune, masks_of, select, sparsity, weight_scores
 from hcp_fpga.quantize import QuantSpec, quantized_weight_bits, result_precisions, profile_ranges, to_qkeras
 from hcp_fpga.train import accuracy, train_classifier
+from hcp_fpga.vocab import BUDGETED
 
-RESOURCES = ("dsp", "bram18", "lut", "ff")
+RESOURCES = BUDGETED
 CHECKPOINT = "checkpoint"
 
 
 class CannotFit(HcpError):
-    """No acceptable action brings the design within the board's budget."""
+    """No acceptable action brings the design within the board's budget. ``out_dir`` holds the
+    closest design, its report and result.json."""
 
     exit_code = 3
+
+    def __init__(self, message: str, out_dir: Optional[Path] = None) -> None:
+        super().__init__(message)
+        self.out_dir = out_dir
 
 
 @dataclass
@@ -110,9 +116,10 @@ class Quantize(Action):
 
     def apply(self, step: Step, ctx: Context) -> Step:
         current = dict(step.bits or {})
-        names = [l.name for l in mult_layers(step.model)]
+        keep = frozenset(n for n in step.settings.pinned if step.settings.is_pinned(n, "weight"))
+        names = [l.name for l in mult_layers(step.model) if l.name not in keep]
         new_bits = {n: (self.bits if self.layer in (None, n) else current.get(n, self.bits)) for n in names}
-        spec = QuantSpec(layer_bits=new_bits)
+        spec = QuantSpec(layer_bits=new_bits, keep=keep)
         model = to_qkeras(step.model, spec, ctx.data.x_train)
         return Step(model, step.masks, step.settings, new_bits)
 
@@ -139,7 +146,7 @@ class Prune(Action):
 
 def _snapped(model, settings: HlsSettings) -> HlsSettings:
     """Settings whose per-layer reuse factors are valid for the (possibly shrunk) layers: an invalid
-    one moves to hls4ml's closest valid value."""
+    one moves to hls4ml's closest valid value. A pinned one cannot move: the action does not apply."""
     from hcp_fpga.estimate.reuse import closest_valid
 
     reuse = dict(settings.layer_reuse)
@@ -148,6 +155,8 @@ def _snapped(model, settings: HlsSettings) -> HlsSettings:
             n_in, n_out = mult_size(layer)
             strategy = settings.strategy_of(layer.name)
             if strategy != "Latency" and reuse[layer.name] not in valid_reuse_factors(n_in, n_out, strategy):
+                if settings.is_pinned(layer.name, "reuse"):
+                    raise _Skip(f"would make the pinned reuse factor {reuse[layer.name]} of '{layer.name}' invalid")
                 reuse[layer.name] = closest_valid(n_in, n_out, reuse[layer.name], unrolled=strategy == "ResourceUnrolled")
     return replace(settings, layer_reuse=reuse)
 
@@ -192,6 +201,8 @@ def propose(step: Step, est: Estimate, ctx: Context) -> list[Action]:
         actions.append(Quantize("quantize all to %d-bit" % start[0], 0.2, True, None, start))
     elif step.bits is not None:
         for layer in layers:
+            if step.settings.is_pinned(layer.name, "weight"):  # left as the user's hls4ml config gives it
+                continue
             w, a = step.bits.get(layer.name, (w_max, a_max))
             if w - 2 >= w_min:
                 new = (w - 2, max(a - 2, a_min))
@@ -202,6 +213,8 @@ def propose(step: Step, est: Estimate, ctx: Context) -> list[Action]:
         for structure in levers.prune_structures:
             actions.append(Prune(f"prune {structure} ({binding} -{amount:.0f})", 0.5, True, structure, ((binding, amount),)))
     for layer in layers:
+        if step.settings.is_pinned(layer.name, "reuse") or step.settings.is_pinned(layer.name, "strategy"):
+            continue
         n_in, n_out = mult_size(layer)
         strategy, rf = step.settings.strategy_of(layer.name), step.settings.reuse_of(layer.name)
         if strategy == "Latency":
@@ -332,6 +345,8 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
     board = load_board(config.board)
     base_settings = HlsSettings(backend=config.backend, io_type=config.io_type, clock_ns=config.clock_ns,
                                 precision=config.precision).resolved(board)
+    if config.hls_config is not None:  # the user's hls4ml config: a starting point, its layers pinned
+        base_settings = config.hls_settings(base_settings)
     out_dir = check_output_dir(out_dir or config.out_dir(), force=force and not resume, resume=resume,
                                exists_hint="pass --resume to continue it or --force to start over")
     if resume and not out_dir.is_dir():
@@ -347,6 +362,7 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         log(f"resuming at iteration {iteration} (accuracy {acc:.4f})")
     else:
         model, data = _baseline_model(config, data, log, show_progress)
+        Design.create(model, board, base_settings).validate()  # pinned layers exist, their RFs are valid
         bits = quantized_weight_bits(model)  # a QKeras model file starts quantized
         step = Step(model, masks_of(model), base_settings,
                     {k: (v, v) for k, v in bits.items()} if any(bits.values()) else None)
@@ -458,7 +474,7 @@ def _finish(step: Step, est: Estimate, acc: float, ctx: Context, out_dir: Path, 
     if csim.csim_accuracy is not None and csim.csim_accuracy < acc - 0.005:
         # fixed-point results too narrow: give every layer a result type that holds its profiled range
         ranges = profile_ranges(step.model, ctx.data.x_train)
-        names = {l.name for l in mult_layers(step.model)}
+        names = {l.name for l in mult_layers(step.model) if not step.settings.is_pinned(l.name, "result")}
         precisions = result_precisions({n: r for n, r in ranges.items() if n in names}, width=18)
         repaired = replace(step.settings, layer_precision={**step.settings.layer_precision, **precisions})
         before = csim.csim_accuracy
@@ -493,5 +509,5 @@ def _finish(step: Step, est: Estimate, acc: float, ctx: Context, out_dir: Path, 
         raise CannotFit(f"cannot fit '{ctx.config.name}' on {ctx.board.name}: {over} over budget with "
                         f"{ctx.config.targets.max_accuracy_drop_pp} pp accuracy tolerance (binding: {verdict.binding}, "
                         f"{getattr(est, verdict.binding):,.0f} of {ctx.budget(verdict.binding):,.0f}); closest design and "
-                        f"report written to {out_dir}")
+                        f"report written to {out_dir}", out_dir)
     return result

@@ -1,19 +1,22 @@
 """``project.yaml``: what the optimize loop fits to which board, validated at the boundary.
 
 Every key, its default and an example are in docs/project.md. Paths in the file (a model file, an
-.npz data set) are relative to the file's folder; ``output_dir`` is relative to where you run.
+.npz data set, an hls4ml config, ``output_dir``) are relative to the file's folder; without
+``output_dir`` the results go to ``outputs/<name>`` where you run (``--out`` overrides both).
 """
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hcp_fpga.errors import ConfigError, read_yaml_mapping
+from hcp_fpga.vocab import BUDGETED, DEFAULT_HEADROOM, Backend, IOType, Strategy
 
-RESOURCE_KEYS = ("dsp", "bram18", "lut", "ff")
+RESOURCE_KEYS = BUDGETED
 
 
 class _Strict(BaseModel):
@@ -45,7 +48,7 @@ class LatencyBound(_Strict):
 
 class Targets(_Strict):
     max_accuracy_drop_pp: float = Field(default=1.0, ge=0)
-    headroom: dict[str, float] = Field(default_factory=lambda: {r: 0.2 for r in RESOURCE_KEYS})
+    headroom: dict[str, float] = Field(default_factory=lambda: {r: DEFAULT_HEADROOM for r in RESOURCE_KEYS})
     latency: LatencyBound = Field(default_factory=LatencyBound)
 
     @field_validator("headroom")
@@ -56,7 +59,7 @@ class Targets(_Strict):
             raise ValueError(f"unknown resource(s) {sorted(bad)}; use {', '.join(RESOURCE_KEYS)}")
         if any(not 0 <= x < 1 for x in v.values()):
             raise ValueError("headroom is a fraction in [0, 1), e.g. 0.2 for 20 %")
-        return {r: v.get(r, 0.2) for r in RESOURCE_KEYS}
+        return {r: v.get(r, DEFAULT_HEADROOM) for r in RESOURCE_KEYS}
 
 
 class Levers(_Strict):
@@ -65,7 +68,7 @@ class Levers(_Strict):
     weight_bits: tuple[int, int] = (4, 16)
     activation_bits: tuple[int, int] = (4, 16)
     reuse_factor: tuple[int, int] = (1, 64)
-    strategies: list[Literal["Latency", "Resource", "ResourceUnrolled"]] = Field(default_factory=lambda: ["Latency", "Resource"])
+    strategies: list[Strategy] = Field(default_factory=lambda: [Strategy.LATENCY, Strategy.RESOURCE])
 
     @field_validator("weight_bits", "activation_bits", "reuse_factor")
     @classmethod
@@ -87,9 +90,9 @@ class ProjectConfig(_Strict):
     model: ModelSpec
     data: str = "digits"
     board: str
-    backend: Optional[Literal["Vivado", "Vitis"]] = None
+    backend: Optional[Backend] = None
     clock_ns: Optional[float] = Field(default=None, gt=0)
-    io_type: Literal["io_parallel", "io_stream"] = "io_parallel"
+    io_type: IOType = IOType.PARALLEL
     precision: str = "ap_fixed<16,6>"  # hls4ml's default type (inputs, and layers QKeras does not type)
     targets: Targets = Field(default_factory=Targets)
     levers: Levers = Field(default_factory=Levers)
@@ -97,6 +100,8 @@ class ProjectConfig(_Strict):
     max_iterations: int = Field(default=20, ge=1)
     seed: int = 0
     output_dir: Optional[str] = None
+    # the user's hls4ml config (its schema: Model, LayerName): a file relative to this one, or inline
+    hls_config: Optional[Union[str, dict]] = None
     source: Optional[str] = Field(default=None, exclude=True)  # the file it was read from
 
     @field_validator("precision")
@@ -114,8 +119,43 @@ class ProjectConfig(_Strict):
         p = Path(relative)
         return p if p.is_absolute() or self.source is None else Path(self.source).parent / p
 
+    def parsed_hls_config(self):
+        """The ``hls_config`` block or file, checked (``hlsconfig.HlsConfig``), or None."""
+        from hcp_fpga.hlsconfig import load_hls_config, parse_hls_config
+
+        if self.hls_config is None:
+            return None
+        if isinstance(self.hls_config, dict):
+            return parse_hls_config(self.hls_config, f"project '{self.source or self.name}' hls_config")
+        return load_hls_config(self.path(self.hls_config))
+
+    def hls_settings(self, base):
+        """``base`` settings with the user's hls4ml config applied (its layers pinned)."""
+        parsed = self.parsed_hls_config()
+        return parsed.apply(base) if parsed else base
+
     def out_dir(self, override: Optional[str | Path] = None) -> Path:
-        return Path(override or self.output_dir or f"outputs/{self.name}")
+        """``override`` (--out, relative to where you run); else ``output_dir`` from the file, relative
+        to the file like every path in it; else ``outputs/<name>`` where you run."""
+        if override:
+            return Path(override)
+        return self.path(self.output_dir) if self.output_dir else Path("outputs") / self.name
+
+
+def _problem(err: dict) -> str:
+    """One validation error as 'key 'a.b': message', with a did-you-mean for a misspelt key."""
+    loc = [str(p) for p in err["loc"]]
+    key = ".".join(loc) or "(file)"
+    if err["type"] == "extra_forbidden":
+        model: type[BaseModel] = ProjectConfig
+        for part in loc[:-1]:  # the section the key sits in
+            field = model.model_fields.get(part)
+            inner = getattr(field, "annotation", None) if field else None
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                model = inner
+        close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
+        return f"unknown key '{key}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+    return f"key '{key}': {err['msg']}"
 
 
 def load_project(path: str | Path) -> ProjectConfig:
@@ -129,8 +169,9 @@ def load_project(path: str | Path) -> ProjectConfig:
     try:
         config = ProjectConfig.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "(file)"
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"project file '{path}': key '{key}': {first['msg']}{more}; see docs/project.md") from None
-    return config.model_copy(update={"source": str(path)})
+        problems = [_problem(err) for err in exc.errors()]
+        shown = "; ".join(problems[:4]) + (f"; +{len(problems) - 4} more" if len(problems) > 4 else "")
+        raise ConfigError(f"project file '{path}': {shown}; see docs/project.md") from None
+    config = config.model_copy(update={"source": str(path)})
+    config.parsed_hls_config()  # checked now, before anything runs
+    return config

@@ -34,6 +34,7 @@ class QuantSpec:
     activation_bits: int = 6
     layer_bits: dict = field(default_factory=dict)
     po2: bool = False
+    keep: frozenset = frozenset()  # layers left as they are (a user pinned their weight type)
 
     def __post_init__(self) -> None:
         for name, (w, a) in [("(model)", (self.weight_bits, self.activation_bits)), *self.layer_bits.items()]:
@@ -107,6 +108,8 @@ def to_qkeras(model, spec: QuantSpec = QuantSpec(), x_profile: Optional[np.ndarr
     def clone(layer):
         cls = type(layer).__name__
         config = layer.get_config()
+        if layer.name in spec.keep:
+            return layer.__class__.from_config(config)
         if cls in _Q_CLASSES.values():  # already QKeras: re-quantize with the new bits
             cls = cls[1:]
             config = {k: v for k, v in config.items() if k not in ("kernel_quantizer", "bias_quantizer", "kernel_range", "bias_range")}

@@ -332,10 +332,17 @@ def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, 
 
 
 def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSpec]:
-    """Per-layer specs of a live Keras model (the same rules as for a model file: ``node_specs``)."""
+    """Per-layer specs of a live Keras model (the same rules as for a model file: ``node_specs``),
+    with the weight and accumulator types ``settings.layer_types`` names (a user's hls4ml config)."""
+    from dataclasses import replace
+
     from hcp_fpga.estimate.graph import nodes_from_keras
 
-    return node_specs(nodes_from_keras(model), settings, kernels)
+    types = getattr(settings, "layer_types", {}) or {}
+    weights = {name: parse_fixed(t["weight"]) for name, t in types.items() if "weight" in t}
+    specs = node_specs(nodes_from_keras(model), settings, kernels, weights)
+    accums = {name: parse_fixed(t["accum"]) for name, t in types.items() if "accum" in t}
+    return [replace(sp, accum=accums[sp.name]) if sp.name in accums and sp.mantissas is not None else sp for sp in specs]
 
 
 # ----------------------------------------------------------------------------- project folders

@@ -1,0 +1,226 @@
+"""A user's hls4ml configuration (``hls4ml_config.yml`` or a ``hls_config:`` block), in hls4ml's own
+schema, applied to our ``HlsSettings``; and per-layer reuse factors from the command line.
+
+Read, never executed: the YAML is parsed with the safe loader and every value is checked (types
+through ``check_precision``, reuse factors as whole numbers, strategies from the vocabulary).
+What a user names per layer is *pinned*: the optimize loop leaves it as given.
+
+Schema (the part of hls4ml's that sets how a layer is built)::
+
+    Model:      {Precision: ap_fixed<16,6> | {default: ...}, ReuseFactor: 1, Strategy: Latency}
+    LayerName:
+      fc1:      {Precision: {weight: ..., bias: ..., result: ..., accum: ...} | ap_fixed<..>,
+                 ReuseFactor: 4, Strategy: Resource}
+
+A full hls4ml config (``HLSConfig:`` around it, plus ``Backend``, ``Part``, ... as hls4ml writes
+it) is accepted; its keys outside ``HLSConfig`` are ignored with a note, since the board decides
+the part and the command line the rest.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping, Optional, Union
+
+from hcp_fpga.errors import ConfigError, read_yaml_mapping
+
+TYPE_KEYS = ("weight", "bias", "result", "accum")
+MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "BramFactor", "TraceOutput")
+LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace")
+# keys hls4ml writes around HLSConfig in a project's hls4ml_config.yml; the board/CLI decide them here
+PROJECT_KEYS = ("Backend", "Part", "ClockPeriod", "IOType", "OutputDir", "ProjectName", "KerasModel", "KerasJson",
+                "KerasH5", "InputData", "OutputPredictions", "Stamp", "Version", "XilinxPart", "ClockUncertainty",
+                "WriterConfig", "ModelType", "Board")
+
+
+@dataclass(frozen=True)
+class LayerPin:
+    """What a user fixed for one layer; None: not given."""
+
+    reuse_factor: Optional[int] = None
+    strategy: Optional[str] = None
+    types: dict[str, str] = field(default_factory=dict)  # weight/bias/result/accum -> HLS type
+
+
+@dataclass(frozen=True)
+class HlsConfig:
+    """A parsed user hls4ml configuration."""
+
+    precision: Optional[str] = None
+    reuse_factor: Optional[int] = None
+    strategy: Optional[str] = None
+    layers: dict[str, LayerPin] = field(default_factory=dict)
+    ignored: tuple[str, ...] = ()  # top-level keys that do not apply (Part, Backend, ...)
+    source: str = "hls_config"
+
+    def apply(self, settings, explicit: Optional[Mapping[str, Any]] = None):
+        """``settings`` with this config: model-level values, then ``explicit`` model-level values
+        (command-line flags win over the file), then the per-layer values, which are pinned."""
+        from hcp_fpga.design import HlsSettings
+
+        s: HlsSettings = settings
+        model = {k: v for k, v in (("precision", self.precision), ("reuse_factor", self.reuse_factor),
+                                   ("strategy", self.strategy)) if v is not None}
+        s = replace(s, **model, **{k: v for k, v in (explicit or {}).items() if v is not None})
+        reuse, strategy = dict(s.layer_reuse), dict(s.layer_strategy)
+        result, types = dict(s.layer_precision), {k: dict(v) for k, v in s.layer_types.items()}
+        for name, pin in self.layers.items():
+            if pin.reuse_factor is not None:
+                reuse[name] = pin.reuse_factor
+            if pin.strategy is not None:
+                strategy[name] = pin.strategy
+            if "result" in pin.types:
+                result[name] = pin.types["result"]
+            other = {k: v for k, v in pin.types.items() if k != "result"}
+            if other:
+                types[name] = {**types.get(name, {}), **other}
+        pinned = {name: tuple(aspects) for name, aspects in s.pinned.items()}
+        for name, pin in self.layers.items():
+            aspects = (["reuse"] if pin.reuse_factor is not None else []) + (["strategy"] if pin.strategy else []) + list(pin.types)
+            pinned[name] = tuple(sorted(set(pinned.get(name, ())) | set(aspects)))
+        return replace(s, layer_reuse=reuse, layer_strategy=strategy, layer_precision=result, layer_types=types,
+                       pinned=pinned)
+
+
+def _did_you_mean(key: str, allowed) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _reuse(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where}: ReuseFactor {value!r} is invalid; use a whole number >= 1")
+    return value
+
+
+def _strategy(value, where: str) -> str:
+    from hcp_fpga.design import STRATEGIES
+
+    # hls4ml accepts any case ('latency', 'resource'); we keep its canonical spelling
+    canonical = {s.lower(): s for s in STRATEGIES}
+    if not isinstance(value, str) or value.lower() not in canonical:
+        raise ConfigError(f"{where}: Strategy {value!r} is not supported; use one of {', '.join(STRATEGIES)}")
+    return canonical[value.lower()]
+
+
+def _type(value, where: str) -> str:
+    from hcp_fpga.design import check_precision
+
+    if value == "auto":
+        raise ConfigError(f"{where}: 'auto' is hls4ml's default already; leave the key out to keep it")
+    return check_precision(value, f" ({where})")
+
+
+def _check_keys(mapping: Mapping, allowed, where: str) -> None:
+    for key in mapping:
+        if key not in allowed:
+            raise ConfigError(f"{where}: unknown key '{key}'{_did_you_mean(str(key), allowed)}; "
+                              f"allowed: {', '.join(allowed)}")
+
+
+def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
+    """Check a config mapping (hls4ml's schema) and return it typed; one clear error otherwise."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: expected a mapping with 'Model' and/or 'LayerName', got {type(data).__name__}")
+    ignored: list[str] = []
+    if "HLSConfig" in data:  # a whole project config as hls4ml writes it
+        ignored = [str(k) for k in data if k != "HLSConfig"]
+        unknown = [k for k in ignored if k not in PROJECT_KEYS]
+        if unknown:
+            raise ConfigError(f"{source}: unknown key '{unknown[0]}'{_did_you_mean(unknown[0], ('HLSConfig', *PROJECT_KEYS))}"
+                              "; an hls4ml config has HLSConfig (Model, LayerName) and project keys")
+        data = data["HLSConfig"]
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{source}: HLSConfig must be a mapping with 'Model' and/or 'LayerName'")
+    _check_keys(data, ("Model", "LayerName", "LayerType", "Flows", "Optimizers", "SkipOptimizers"), source)
+    if "LayerType" in data:
+        raise ConfigError(f"{source}: 'LayerType' settings are not supported; give them per layer under 'LayerName'")
+    model = data.get("Model") or {}
+    if not isinstance(model, Mapping):
+        raise ConfigError(f"{source}: 'Model' must be a mapping (Precision, ReuseFactor, Strategy)")
+    _check_keys(model, MODEL_KEYS, f"{source} Model")
+    precision = model.get("Precision")
+    if isinstance(precision, Mapping):
+        _check_keys(precision, ("default",), f"{source} Model.Precision")
+        precision = precision.get("default")
+    precision = _type(precision, f"{source} Model.Precision") if precision is not None else None
+    reuse = _reuse(model["ReuseFactor"], f"{source} Model") if "ReuseFactor" in model else None
+    strategy = _strategy(model["Strategy"], f"{source} Model") if "Strategy" in model else None
+    layers: dict[str, LayerPin] = {}
+    layer_map = data.get("LayerName") or {}
+    if not isinstance(layer_map, Mapping):
+        raise ConfigError(f"{source}: 'LayerName' must map layer names to their settings")
+    for name, cfg in layer_map.items():
+        where = f"{source} LayerName.{name}"
+        if not isinstance(cfg, Mapping):
+            raise ConfigError(f"{where}: expected a mapping (Precision, ReuseFactor, Strategy)")
+        _check_keys(cfg, LAYER_KEYS, where)
+        types: dict[str, str] = {}
+        prec = cfg.get("Precision")
+        if isinstance(prec, Mapping):
+            _check_keys(prec, (*TYPE_KEYS, "kernel"), f"{where}.Precision")
+            for key, value in prec.items():
+                if value != "auto":  # hls4ml's own default: nothing to pin
+                    types["weight" if key == "kernel" else key] = _type(value, f"{where}.Precision.{key}")
+        elif prec is not None:  # one type for the layer: hls4ml uses it for each of its variables
+            types = dict.fromkeys(TYPE_KEYS, _type(prec, f"{where}.Precision"))
+        layers[str(name)] = LayerPin(_reuse(cfg["ReuseFactor"], where) if "ReuseFactor" in cfg else None,
+                                     _strategy(cfg["Strategy"], where) if "Strategy" in cfg else None, types)
+    return HlsConfig(precision, reuse, strategy, layers, tuple(ignored), source)
+
+
+def load_hls_config(source: Union[str, Path, Mapping, HlsConfig]) -> HlsConfig:
+    """A config from a YAML file, a mapping, or an ``HlsConfig`` (returned as is)."""
+    if isinstance(source, HlsConfig):
+        return source
+    if isinstance(source, Mapping):
+        return parse_hls_config(source)
+    path = Path(source)
+    if not path.is_file():
+        raise ConfigError(f"hls4ml config '{path}' not found; pass a YAML file with Model/LayerName (docs/api.md)")
+    data = read_yaml_mapping(path, f"hls4ml config '{path}'", "see docs/api.md for the schema", ConfigError)
+    return parse_hls_config(data, f"hls4ml config '{path}'")
+
+
+# ----------------------------------------------------------------------------- --reuse
+
+
+@dataclass(frozen=True)
+class ReuseRequest:
+    """``--reuse``: a model-wide factor, per-layer factors, and whether invalid values snap to
+    hls4ml's closest valid value (``auto``) instead of being refused."""
+
+    default: Optional[int] = None
+    layers: dict[str, int] = field(default_factory=dict)
+    snap: bool = False
+
+
+def parse_reuse(text: Union[str, int, Mapping, None]) -> ReuseRequest:
+    """``16``, ``fc1=30,fc2=32``, ``16,auto``, ``auto`` (or an int / a mapping from Python)."""
+    if text is None:
+        return ReuseRequest()
+    if isinstance(text, bool):
+        raise ConfigError(f"reuse {text!r} is invalid; use e.g. 4, 'fc1=30,fc2=32' or '16,auto'")
+    if isinstance(text, int):
+        return ReuseRequest(_reuse(text, "reuse"))
+    if isinstance(text, Mapping):
+        return ReuseRequest(layers={str(k): _reuse(v, f"reuse of layer '{k}'") for k, v in text.items()})
+    default, layers, snap = None, {}, False
+    for item in str(text).split(","):
+        item = item.strip()
+        if item == "auto":
+            snap = True
+        elif "=" in item:
+            name, _, value = item.partition("=")
+            if not name.strip() or not value.strip().isdigit():
+                raise ConfigError(f"--reuse item '{item}' is invalid; write NAME=RF, e.g. fc1=4")
+            layers[name.strip()] = _reuse(int(value), f"--reuse {name.strip()}")
+        elif item.isdigit():
+            if default is not None:
+                raise ConfigError(f"--reuse gives two model-wide factors ({default} and {item}); give one")
+            default = _reuse(int(item), "--reuse")
+        else:
+            raise ConfigError(f"--reuse item '{item}' is invalid; use a number, NAME=RF or auto (e.g. 16,fc1=4,auto)")
+    return ReuseRequest(default, layers, snap)
