@@ -85,9 +85,9 @@ def _emit_json(data) -> None:
 
 
 def cmd_boards(args) -> int:
-    from hcp_fpga.boards import list_boards
+    from hcp_fpga import api
 
-    boards = list_boards(args.boards_dir)
+    boards = api.boards(args.boards_dir)
     if args.json:
         _emit_json([b.model_dump() for b in boards])
         return 0
@@ -103,54 +103,58 @@ def cmd_boards(args) -> int:
     return 0
 
 
-def _load(args):
-    return _load_model_file(args.model, args)
+def _warn(lines) -> None:
+    """Warnings and notes go to stderr, one line each, also under --json and --quiet."""
+    for line in lines:
+        log.print(f"warning: {_one_line(line)}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _note(lines) -> None:
+    for line in lines:
+        log.print(f"note: {_one_line(line)}", markup=False, highlight=False, soft_wrap=True)
 
 
 def cmd_inspect(args) -> int:
-    from hcp_fpga.models import inspect_model, unsupported_layers
+    from hcp_fpga import api
 
-    model = _load(args)
-    rows = [r.as_dict() for r in inspect_model(model)]
-    bad = unsupported_layers(model)
+    r = api.inspect(args.model, weights=args.weights, allow_unsafe=args.allow_unsafe, precision=args.precision,
+                    config=args.config)
+    _warn(w.message() for w in r.warnings)
     if args.json:
-        _emit_json({"layers": rows, "unsupported_by_hls4ml": [{"name": n, "class": c} for n, c in bad]})
+        _emit_json(r.as_dict())
         return 0
-    for r in rows:
-        r["output_shape"] = "x".join(map(str, r["output_shape"]))
+    rows = [layer.as_dict() for layer in r.layers]
+    for row in rows:
+        row["output_shape"] = "x".join(map(str, row["output_shape"]))
     _print_table(f"{args.model}", rows)
-    total = sum(r["weights"] for r in rows)
-    nz = sum(r["nonzero_weights"] for r in rows)
+    total, nz = r.total_weights, r.nonzero_weights
     out.print(f"weights: {total:,}, nonzero: {nz:,} ({(1 - nz / total) * 100 if total else 0:.1f} % zero, after quantization)")
-    if bad:
-        out.print(f"[red]hls4ml cannot convert:[/red] {', '.join(f'{n} ({c})' for n, c in bad)}")
+    if r.unsupported:
+        out.print(f"[red]hls4ml cannot convert:[/red] {', '.join(f'{n} ({c})' for n, c in r.unsupported)}")
     return 0
 
 
-def _settings(args):
-    from hcp_fpga.design import HlsSettings
-
-    defaults = HlsSettings()
-    return HlsSettings(
-        backend=args.backend, strategy=args.strategy or defaults.strategy, reuse_factor=args.reuse or defaults.reuse_factor,
-        io_type=args.io_type or defaults.io_type, precision=args.precision or defaults.precision, clock_ns=args.clock,
-    )
+def _design_options(args) -> dict:
+    return dict(backend=args.backend, strategy=args.strategy, reuse=args.reuse, io_type=args.io_type,
+                precision=args.precision, clock=args.clock, config=args.config)
 
 
 def cmd_export(args) -> int:
-    from hcp_fpga.boards import load_board
-    from hcp_fpga.design import Design
-    from hcp_fpga.hls import export_project
+    from hcp_fpga import api
 
-    board = load_board(args.board, args.boards_dir)
-    settings = _settings(args)  # validate settings before the (slow) model load
-    model = _load(args)
-    with log.status("hls4ml: converting and writing the project", spinner="dots") if not args.quiet else contextlib.nullcontext():
-        result = export_project(Design.create(model, board, settings), args.out, force=args.force, source=str(args.model))
+    with log.status("hls4ml: converting and writing the project", spinner="dots") if not (args.quiet or args.json) \
+            else contextlib.nullcontext():
+        result = api.export(args.model, args.out, board=args.board, weights=args.weights, boards_dir=args.boards_dir,
+                            force=args.force, allow_unsafe=args.allow_unsafe, **_design_options(args))
+    _note(result.notes)
+    _warn(result.warnings)
     if args.json:
-        _emit_json({"out_dir": str(result.out_dir), **result.manifest})
+        _emit_json({"out_dir": str(result.out_dir), **result.manifest, "notes": list(result.notes),
+                    "warnings": list(result.warnings)})
         return 0
     m = result.manifest
+    if args.quiet:
+        return 0
     rows = [
         {"layer": l["name"], "class": l["class"], "strategy": l["strategy"] or "-", "RF": l["reuse_factor"],
          "output": "x".join(map(str, l["output_shape"])), "precision": ", ".join(f"{k}={v}" for k, v in l["precision"].items())}
@@ -195,19 +199,17 @@ def _csim_rows(r) -> list[dict]:
 
 
 def cmd_csim(args) -> int:
-    from hcp_fpga.hls import run_csim
+    from hcp_fpga import api
 
     update, ctx = _progress_printer(args.quiet or args.json)
     with ctx:
-        result = run_csim(args.project, data=args.data, n=args.n, seed=args.seed, progress=update)
+        result = api.csim(args.project, data=args.data, n=args.n, seed=args.seed, progress=update)
     if args.json:
         _emit_json(result.as_dict())
-    else:
+    elif not args.quiet:
         _print_table(f"C simulation vs Keras on {result.data}", _csim_rows(result), ["metric", "value"])
     if args.html:
-        from hcp_fpga.report import build_report
-
-        log.print(f"wrote {build_report(args.project)}")
+        log.print(f"wrote {api.report(args.project)}")
     if args.min_agreement is not None and result.argmax_agreement < args.min_agreement:
         log.print(f"csim fidelity {result.argmax_agreement:.4f} is below --min-agreement {args.min_agreement}")
         return 1
@@ -226,7 +228,7 @@ def _utilization_rows(est, board, verdict) -> list[dict]:
     budget = board.budget()
     return [{"resource": r.upper() if r != "bram18" else "BRAM18", "estimate": round(getattr(est, r)), "board": budget[r],
              "used %": (f"{verdict.utilization[r] * 100:.1f}" if verdict.utilization[r] is not None else "-")}
-            for r in ("dsp", "bram18", "lut", "ff", "uram")]
+            for r in ("dsp", "bram18", "lut", "ff", "uram")]  # the board table's order
 
 
 def _comparison_rows(rows) -> list[dict]:
@@ -254,54 +256,25 @@ def _fmt_num(v) -> str:
 
 
 def cmd_estimate(args) -> int:
-    from hcp_fpga.boards import board_for_part, load_board
-    from hcp_fpga.estimate.compare import compare
-    from hcp_fpga.estimate.model import estimate_design, estimate_project, is_project_dir
-    from hcp_fpga.estimate.reports import project_reports
+    from hcp_fpga import api
 
-    project = is_project_dir(args.model)
-    if not project and args.model.is_dir() and not (args.model / "keras_metadata.pb").is_file():
-        raise ConfigError(f"'{args.model}' is neither an hls4ml project (no hls4ml_config.yml) nor a Keras SavedModel; "
-                          "pass a project folder, a model file or a SavedModel folder")
-    if not project and not args.model.exists():
-        raise ConfigError(f"'{args.model}' does not exist; pass a project folder or a model file")
-    if args.compare and not project:
-        raise ConfigError("--compare needs a project folder with HLS reports, not a model file; run it on the exported project")
-    if project:
-        explicit = [o for o, v in (("--strategy", args.strategy), ("--reuse", args.reuse), ("--io-type", args.io_type),
-                                   ("--precision", args.precision), ("--backend", args.backend), ("--clock", args.clock))
-                    if v is not None]
-        if explicit:
-            raise ConfigError(f"{', '.join(explicit)} do not apply to a project folder (its hls4ml_config.yml decides); "
-                              "drop them, or estimate the model file instead")
-        model = _load_model_file(args.model_file, args) if args.model_file else None
-        est = estimate_project(args.model, model)
-        board = load_board(args.board, args.boards_dir) if args.board else board_for_part(est.part, args.boards_dir)
-    else:
-        if not args.board:
-            raise ConfigError("--board is required when estimating a model file (hcp-fpga boards lists them)")
-        from hcp_fpga.design import Design
-
-        board = load_board(args.board, args.boards_dir)
-        settings = _settings(args)
-        design = Design.create(_load(args), board, settings)
-        design.validate()
-        est = estimate_design(design)
-    verdict = est.verdict(board, args.headroom) if board else None
-    comparison = compare(est, project_reports(args.model)) if args.compare else None
+    r = api.estimate(args.model, board=args.board, weights=args.weights, boards_dir=args.boards_dir, headroom=args.headroom,
+                     compare=args.compare, model_file=args.model_file, allow_unsafe=args.allow_unsafe, **_design_options(args))
+    est, board, verdict, comparison = r.estimate, r.board, r.verdict, r.comparison
+    _note(r.notes)
+    _warn(r.warnings)
     if args.html:
-        from hcp_fpga.report import build_report
-
-        args.html.mkdir(parents=True, exist_ok=True)
         from hcp_fpga.outputs import write_json_atomic
 
+        args.html.mkdir(parents=True, exist_ok=True)
         write_json_atomic(args.html / "estimate.json", est.as_dict())
-        log.print(f"wrote {build_report(args.html, title=str(args.model))}")
+        log.print(f"wrote {api.report(args.html, title=str(args.model))}")
+    code = 1 if args.check and r.fits is not True else 0
     if args.json:
-        _emit_json({"estimate": est.as_dict(), "board": board.name if board else None,
-                    "verdict": verdict.as_dict() if verdict else None,
-                    "comparison": [r.as_dict() for r in comparison] if comparison is not None else None})
-        return 0
+        _emit_json(r.as_dict())
+        return code
+    if args.quiet:
+        return code
     where = f"{board.name} ({board.part})" if board else (est.part or "unknown part")
     _print_table(f"ESTIMATE (analytical, not a vendor report) for {where}, clock {est.clock_ns} ns", _estimate_rows(est))
     latency = f"latency {est.latency_cycles} cycles" + (f" = {est.latency_ns:.1f} ns" if est.latency_ns is not None else "")
@@ -314,52 +287,40 @@ def cmd_estimate(args) -> int:
             out.print(f"[red]cannot say it fits[/red]: layer(s) {', '.join(verdict.unpriced)} are not priced, so the "
                       "estimate is a lower bound")
         elif verdict.fits:
-            out.print(f"[green]fits[/green] with {args.headroom:.0%} headroom; binding resource: {verdict.binding}")
+            out.print(f"[green]fits[/green] with {r.headroom:.0%} headroom; binding resource: {verdict.binding}")
         else:
-            out.print(f"[red]does not fit[/red] with {args.headroom:.0%} headroom: over on {', '.join(verdict.over)}; "
+            out.print(f"[red]does not fit[/red] with {r.headroom:.0%} headroom: over on {', '.join(verdict.over)}; "
                       f"binding resource: {verdict.binding}")
     else:
         out.print(f"no catalog board uses part {est.part}; pass --board for utilization and a verdict")
     if comparison is not None:
-        if all(r.csynth is None and r.vsynth is None for r in comparison):
+        if all(c.csynth is None and c.vsynth is None for c in comparison):
             out.print("no HLS or synthesis reports in this project (run its build_prj.tcl with Vivado/Vitis HLS first)")
         else:
             _print_table("estimate / report (error): HLS csynth per layer and total; Vivado synthesis where present",
                          _comparison_rows(comparison), ["layer", "dsp", "bram18", "lut", "ff", "latency_cycles", "ii", "HLS module"])
-    return 0
-
-
-def _load_model_file(path, args):
-    from hcp_fpga.models import load_model
-
-    return load_model(path, getattr(args, "weights", None), allow_unsafe=args.allow_unsafe)
+    return code
 
 
 def cmd_optimize(args) -> int:
-    from hcp_fpga.loop import CannotFit, run_loop
-    from hcp_fpga.project import load_project
+    from hcp_fpga import api
+    from hcp_fpga.loop import CannotFit
 
-    if args.resume and args.force:
-        raise ConfigError("--resume and --force exclude each other: continue the run, or start it over")
-    config = load_project(args.project)
     say = (lambda msg: None) if args.quiet else (lambda msg: log.print(msg, markup=False, highlight=False))
-    from hcp_fpga.report import build_report
-
-    out_dir = Path(args.out or config.out_dir())
     update, bars = _progress_printer(args.quiet or args.json)
     try:
         with bars:
-            result = run_loop(config, out_dir, resume=args.resume, force=args.force, log=say,
-                              show_progress=not (args.quiet or args.json), progress=update)
+            result = api.optimize(args.project, out=args.out, resume=args.resume, force=args.force, log=say,
+                                  show_progress=not (args.quiet or args.json), progress=update)
     except CannotFit as exc:
-        build_report(out_dir)
-        if args.json:
-            _emit_json(json.loads((out_dir / "result.json").read_text()))
-        raise exc
-    build_report(out_dir)
+        if args.json and exc.out_dir is not None and (exc.out_dir / "result.json").exists():
+            _emit_json(json.loads((exc.out_dir / "result.json").read_text()))
+        raise
     s = result.summary
     if args.json:
         _emit_json(s)
+        return 0
+    if args.quiet:
         return 0
     rows = [{"resource": r.upper() if r != "bram18" else "BRAM18", "estimate": round(s["estimate"][r]),
              "budget (after headroom)": round(s["budget"][r])} for r in ("dsp", "bram18", "lut", "ff")]
@@ -371,12 +332,12 @@ def cmd_optimize(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from hcp_fpga.report import build_report
+    from hcp_fpga import api
 
-    path = build_report(args.out_dir)
+    path = api.report(args.out_dir)
     if args.json:
         _emit_json({"report": str(path)})
-    else:
+    elif not args.quiet:
         out.print(f"wrote {path}")
     return 0
 
@@ -388,6 +349,8 @@ def cmd_demo(args) -> int:
     with ctx:
         r = run_demo(args.out, board=args.board, epochs=args.epochs, seed=args.seed, force=args.force,
                      show_progress=not args.quiet, progress=update)
+    if args.quiet:
+        return 0
     _print_table(f"digits MLP on {r.export.manifest['board']}: C simulation vs Keras ({r.csim.data})", _csim_rows(r.csim), ["metric", "value"])
     out.print(f"model: {r.model_dir}  hls4ml project: {r.export.out_dir}  csim: {r.export.out_dir / 'csim.json'}")
     return 0
@@ -408,20 +371,24 @@ def _add_design_args(p) -> None:
 
     p.add_argument("--backend", choices=BACKENDS, help="HLS backend (default: the board's)")
     p.add_argument("--strategy", choices=STRATEGIES, help="hls4ml strategy (default: Latency)")
-    p.add_argument("--reuse", type=int, help="reuse factor (default 1; checked with hls4ml's rule)")
+    p.add_argument("--reuse", help="reuse factor: N for every layer, NAME=N per layer, and 'auto' to move each layer to "
+                   "its closest valid value instead of refusing (e.g. 16,fc1=4,auto; default 1; hls4ml's rule)")
     p.add_argument("--io-type", choices=IO_TYPES, help="io_parallel (default) or io_stream")
     p.add_argument("--precision", help="default precision (default ap_fixed<16,6>; QKeras layers keep theirs)")
     p.add_argument("--clock", type=float, help="clock period in ns (default: the board's)")
+    p.add_argument("--config", type=Path, metavar="YML", help="hls4ml config (Model/LayerName: Precision, ReuseFactor, "
+                   "Strategy); flags override its Model values, its LayerName values are kept (docs/api.md)")
 
 
 def _add_common(p, json_flag: bool = True) -> None:
     if json_flag:
         p.add_argument("--json", action="store_true", help="print JSON on stdout (logs stay on stderr)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--quiet", action="store_true", help="no progress bars and no tables: errors and warnings only")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from hcp_fpga import __version__
+    from hcp_fpga.api import DEFAULT_HEADROOM
 
     parser = argparse.ArgumentParser(
         prog="hcp-fpga",
@@ -450,6 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("inspect", "per-layer table of a model: shapes, parameters, sparsity, bit widths")
     _add_model_args(p)
+    p.add_argument("--precision", help="default weight type to check the weights against (default ap_fixed<16,6>)")
+    p.add_argument("--config", type=Path, metavar="YML", help="hls4ml config whose per-layer weight types to check against")
     _add_common(p)
     p.set_defaults(func=cmd_inspect)
 
@@ -468,7 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", help="board name or alias (required for a model; a project's part picks its board)")
     p.add_argument("--boards-dir", type=Path, help="extra folder of board YAML files")
     _add_design_args(p)
-    p.add_argument("--headroom", type=float, default=0.0, help="fraction of each resource to keep free for the verdict (0.2 = 20 %%)")
+    p.add_argument("--headroom", type=float, default=DEFAULT_HEADROOM,
+                   help=f"fraction of each resource to keep free for the verdict (default {DEFAULT_HEADROOM}, as optimize)")
+    p.add_argument("--check", action="store_true", help="exit 1 unless the design fits with the headroom (for scripts and CI)")
     p.add_argument("--compare", action="store_true", help="project folder: show the estimate next to its HLS/synthesis reports")
     p.add_argument("--model-file", type=Path, help="project folder: model file to read layer shapes from (default: the project's)")
     p.add_argument("--html", type=Path, metavar="DIR", help="also write estimate.json and report.html into DIR")
@@ -517,8 +488,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--n must be >= 1")
     if getattr(args, "epochs", None) is not None and args.epochs < 1:
         parser.error("--epochs must be >= 1")
-    if getattr(args, "reuse", None) is not None and args.reuse < 1:
-        parser.error("--reuse must be >= 1")
+    if getattr(args, "reuse", None) is not None:
+        from hcp_fpga.hlsconfig import parse_reuse
+
+        try:
+            parse_reuse(args.reuse)
+        except ConfigError as exc:
+            parser.error(str(exc))
     if getattr(args, "headroom", None) is not None and not 0.0 <= args.headroom < 1.0:
         parser.error("--headroom must be in [0, 1), e.g. 0.2 for 20 %")
     if getattr(args, "min_agreement", None) is not None and not math.isfinite(args.min_agreement):

@@ -38,7 +38,7 @@ def test_argument_errors_exit_2():
 
 
 def test_demo_trains_exports_and_simulates(tmp_path, capsys):
-    assert run_cli("demo", "--out", tmp_path / "demo", "--epochs", "5", "--quiet") == 0
+    assert run_cli("demo", "--out", tmp_path / "demo", "--epochs", "5") == 0
     out = capsys.readouterr().out
     assert "C simulation vs Keras" in out and "csim accuracy" in out
     csim = json.loads((tmp_path / "demo" / "hls_project" / "csim.json").read_text())
@@ -46,3 +46,6 @@ def test_demo_trains_exports_and_simulates(tmp_path, capsys):
     assert (tmp_path / "demo" / "model" / "model.json").exists()
     assert run_cli("demo", "--out", tmp_path / "demo", "--epochs", "1", "--quiet") == 2  # no silent overwrite
     assert "exists; pass --force" in capsys.readouterr().err
+    # --quiet: no progress and no tables, only errors and warnings (on stderr)
+    assert run_cli("demo", "--out", tmp_path / "demo", "--epochs", "1", "--quiet", "--force") == 0
+    assert capsys.readouterr().out == ""

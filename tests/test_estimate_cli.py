@@ -34,7 +34,7 @@ def test_human_output_labels_the_estimate(capsys):
     model, weights = peer("qkeras_3layer")
     assert run_cli("estimate", model, "--weights", weights, "--board", "vcu118", "--strategy", "Resource", "--reuse", "4") == 0
     out = capsys.readouterr().out
-    assert "ESTIMATE (analytical, not a vendor report)" in out and "fits with 0% headroom" in out
+    assert "ESTIMATE (analytical, not a vendor report)" in out and "fits with 20% headroom" in out
 
 
 def test_project_compare_shows_estimate_hls_and_synthesis(capsys):

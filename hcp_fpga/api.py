@@ -1,0 +1,318 @@
+"""The Python API: one function per CLI verb, with the same names and options, returning the typed
+results the CLI prints. ``hcp-fpga estimate M --board B --reuse 4`` is ``estimate(M, board="B",
+reuse=4)``; the CLI (``cli.py``) only parses arguments and prints what these return.
+
+A model argument is a path (Keras .json + ``weights``, full .h5, .keras, SavedModel folder) or a
+live Keras model; ``estimate`` also takes an hls4ml project folder. Errors a user can fix raise
+``HcpError`` subclasses with one line that names the problem and the fix (the CLI exits 2 on them).
+Examples (run by the tests): docs/api.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Union
+
+from hcp_fpga.boards import Board, board_for_part, list_boards, load_board
+from hcp_fpga.errors import ConfigError
+
+from hcp_fpga.vocab import DEFAULT_HEADROOM
+
+ModelArg = Union[str, Path, Any]  # a path or a live Keras model
+ConfigArg = Union[str, Path, Mapping, None]
+Progress = Optional[Callable[[str, int, int], None]]
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class InspectResult:
+    """Per-layer facts of a model, the layers hls4ml cannot convert, and weight-range warnings."""
+
+    layers: list  # models.LayerInfo
+    unsupported: list[tuple[str, str]]
+    warnings: list  # model_checks.WeightRangeWarning
+
+    @property
+    def total_weights(self) -> int:
+        return sum(layer.weights for layer in self.layers)
+
+    @property
+    def nonzero_weights(self) -> int:
+        return sum(layer.nonzero_weights for layer in self.layers)
+
+    def as_dict(self) -> dict:
+        return {"layers": [layer.as_dict() for layer in self.layers],
+                "unsupported_by_hls4ml": [{"name": n, "class": c} for n, c in self.unsupported],
+                "warnings": [w.message() for w in self.warnings]}
+
+
+@dataclass(frozen=True)
+class EstimateResult:
+    """An estimate (never a vendor report), the board it was judged on and the verdict."""
+
+    estimate: Any  # estimate.types.Estimate
+    board: Optional[Board]
+    headroom: float
+    verdict: Any = None  # estimate.types.Verdict, None without a board
+    comparison: Optional[list] = None  # estimate.compare.ComparisonRow per scope/resource
+    notes: tuple[str, ...] = ()  # what was adjusted on the way (snapped reuse factors, ...)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def fits(self) -> Optional[bool]:
+        """True/False with a board; None when no board is known or a layer is not priced."""
+        if self.verdict is None or self.verdict.unpriced:
+            return None
+        return bool(self.verdict.fits)
+
+    def as_dict(self) -> dict:
+        return {"estimate": self.estimate.as_dict(), "board": self.board.name if self.board else None,
+                "headroom": self.headroom, "verdict": self.verdict.as_dict() if self.verdict else None,
+                "fits": self.fits, "comparison": [r.as_dict() for r in self.comparison] if self.comparison is not None else None,
+                "notes": list(self.notes), "warnings": list(self.warnings)}
+
+
+@dataclass(frozen=True)
+class ExportResultWithNotes:
+    """``hls.ExportResult`` plus what was adjusted (snapped reuse factors) and weight warnings."""
+
+    export: Any  # hls.ExportResult
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def out_dir(self) -> Path:
+        return self.export.out_dir
+
+    @property
+    def manifest(self) -> dict:
+        return self.export.manifest
+
+    @property
+    def layers(self) -> list[dict]:
+        return self.export.layers
+
+
+# ----------------------------------------------------------------------------- building a design
+
+
+@dataclass(frozen=True)
+class DesignOptions:
+    """The hls4ml options every command that builds a design takes (CLI: ``--backend`` ...)."""
+
+    backend: Optional[str] = None
+    strategy: Optional[str] = None
+    reuse: Union[int, str, Mapping, None] = None  # 4 | "fc1=30,fc2=32" | "16,auto" | {"fc1": 30}
+    io_type: Optional[str] = None
+    precision: Optional[str] = None
+    clock: Optional[float] = None
+    config: ConfigArg = None  # a user's hls4ml config: YAML path or mapping (hlsconfig.py)
+
+    def given(self) -> list[str]:
+        names = {"backend": "--backend", "strategy": "--strategy", "reuse": "--reuse", "io_type": "--io-type",
+                 "precision": "--precision", "clock": "--clock", "config": "--config"}
+        return [flag for key, flag in names.items() if getattr(self, key) is not None]
+
+
+def _settings(options: DesignOptions):
+    """HlsSettings from the options: hls4ml's defaults, then the user's config file, then the
+    explicit model-wide options, then the config's per-layer values, then per-layer --reuse."""
+    from hcp_fpga.design import HlsSettings
+    from hcp_fpga.hlsconfig import load_hls_config, parse_reuse
+
+    reuse = parse_reuse(options.reuse)
+    explicit = {"backend": options.backend, "strategy": options.strategy, "reuse_factor": reuse.default,
+                "io_type": options.io_type, "precision": options.precision, "clock_ns": options.clock}
+    settings = HlsSettings()
+    if options.config is not None:
+        settings = load_hls_config(options.config).apply(settings, explicit)
+    else:
+        settings = replace(settings, **{k: v for k, v in explicit.items() if v is not None})
+    if reuse.layers:
+        settings = replace(settings, layer_reuse={**settings.layer_reuse, **reuse.layers})
+    return settings, reuse.snap
+
+
+def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
+    """Each Resource/ResourceUnrolled layer's reuse factor moved to hls4ml's closest valid value
+    (``--reuse ...,auto``); returns the settings and one note per change."""
+    from hcp_fpga.design import RF_CHECKED_STRATEGIES, valid_reuse_factors
+    from hcp_fpga.estimate.reuse import closest_valid
+    from hcp_fpga.models import mult_layers, mult_size
+
+    reuse, notes = dict(settings.layer_reuse), []
+    for layer in mult_layers(model):
+        strategy, rf = settings.strategy_of(layer.name), settings.reuse_of(layer.name)
+        if strategy not in RF_CHECKED_STRATEGIES:
+            continue
+        n_in, n_out = mult_size(layer)
+        if rf not in valid_reuse_factors(n_in, n_out, strategy):
+            new = closest_valid(n_in, n_out, rf, unrolled=strategy == "ResourceUnrolled")
+            reuse[layer.name] = new
+            notes.append(f"layer '{layer.name}' ({n_in}x{n_out}): reuse factor {rf} -> {new} (closest valid)")
+    return replace(settings, layer_reuse=reuse), tuple(notes)
+
+
+def _model(model: ModelArg, weights=None, allow_unsafe: bool = False):
+    if isinstance(model, (str, Path)):
+        from hcp_fpga.models import load_model
+
+        return load_model(Path(model), Path(weights) if weights else None, allow_unsafe=allow_unsafe)
+    if weights is not None:
+        raise ConfigError("weights= applies to a model file, not to a live Keras model; drop it")
+    return model
+
+
+def _board(board: Union[str, Board, None], boards_dir) -> Optional[Board]:
+    if board is None or isinstance(board, Board):
+        return board
+    return load_board(board, boards_dir)
+
+
+def design_for(model: ModelArg, board: Union[str, Board], options: Optional[DesignOptions] = None, *, weights=None,
+               boards_dir=None, allow_unsafe: bool = False):
+    """(Design, notes, warnings): the model with its hls4ml settings on ``board``, validated with
+    hls4ml's rules; the settings are checked before the (slow) model load."""
+    from hcp_fpga.design import Design
+    from hcp_fpga.model_checks import weight_range_warnings
+
+    board_record = _board(board, boards_dir)
+    settings, snap = _settings(options or DesignOptions())
+    keras_model = _model(model, weights, allow_unsafe)
+    notes: tuple[str, ...] = ()
+    if snap:
+        settings, notes = _snap_reuse(keras_model, settings)
+    design = Design.create(keras_model, board_record, settings)
+    design.validate()
+    warnings = tuple(w.message() for w in weight_range_warnings(keras_model, design.settings))
+    return design, notes, warnings
+
+
+# ----------------------------------------------------------------------------- the verbs
+
+
+def boards(boards_dir: Union[str, Path, None] = None) -> list[Board]:
+    """The board catalog (built-in, ``$HCP_FPGA_BOARDS_DIR``, then ``boards_dir``)."""
+    return list_boards(boards_dir)
+
+
+def inspect(model: ModelArg, *, weights=None, allow_unsafe: bool = False, precision: Optional[str] = None,
+            config: ConfigArg = None) -> InspectResult:
+    """Per-layer table (shapes, parameters, zeros after quantization, bits), unsupported layers and
+    the layers whose weights the export's weight types lose (below one LSB) or clip."""
+    from hcp_fpga.model_checks import weight_range_warnings
+    from hcp_fpga.models import inspect_model, unsupported_layers
+
+    settings, _ = _settings(DesignOptions(precision=precision, config=config))
+    keras_model = _model(model, weights, allow_unsafe)
+    bad = unsupported_layers(keras_model)
+    warnings = [] if bad else weight_range_warnings(keras_model, settings)
+    return InspectResult(inspect_model(keras_model), bad, warnings)
+
+
+def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=None, boards_dir=None,
+             backend: Optional[str] = None, strategy: Optional[str] = None, reuse=None, io_type: Optional[str] = None,
+             precision: Optional[str] = None, clock: Optional[float] = None, config: ConfigArg = None,
+             headroom: float = DEFAULT_HEADROOM, compare: bool = False, model_file=None,
+             allow_unsafe: bool = False) -> EstimateResult:
+    """Estimate DSP, BRAM, LUT, FF and latency of a model on ``board``, or of an hls4ml project folder
+    (its own config decides; its part picks the board unless ``board`` is given). ``compare``: the
+    project's HLS/synthesis reports next to the estimate. Never a vendor result: see docs/estimator.md."""
+    from hcp_fpga.estimate.model import estimate_design, estimate_project, is_project_dir
+
+    if not 0.0 <= headroom < 1.0:
+        raise ConfigError(f"headroom {headroom} is invalid; give a fraction in [0, 1), e.g. 0.2 for 20 %")
+    options = DesignOptions(backend, strategy, reuse, io_type, precision, clock, config)
+    path = Path(model) if isinstance(model, (str, Path)) else None
+    project = path is not None and is_project_dir(path)
+    if path is not None and not project:
+        if path.is_dir() and not (path / "keras_metadata.pb").is_file() and not (path / "saved_model.pb").is_file():
+            raise ConfigError(f"'{path}' is neither an hls4ml project (no hls4ml_config.yml) nor a Keras SavedModel; "
+                              "pass a project folder, a model file or a SavedModel folder")
+        if not path.exists():
+            raise ConfigError(f"'{path}' does not exist; pass a project folder or a model file")
+    if compare and not project:
+        raise ConfigError("--compare needs a project folder with HLS reports, not a model file; run it on the exported project")
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    if project:
+        if options.given():
+            raise ConfigError(f"{', '.join(options.given())} do not apply to a project folder (its hls4ml_config.yml "
+                              "decides); drop them, or estimate the model file instead")
+        keras_model = _model(model_file, None, allow_unsafe) if model_file else None
+        est = estimate_project(path, keras_model)
+        board_record = _board(board, boards_dir) if board else board_for_part(est.part, boards_dir)
+    else:
+        if board is None:
+            raise ConfigError("--board is required when estimating a model file (hcp-fpga boards lists them)")
+        design, notes, warnings = design_for(model, board, options, weights=weights, boards_dir=boards_dir,
+                                             allow_unsafe=allow_unsafe)
+        board_record = design.board
+        est = estimate_design(design)
+    verdict = est.verdict(board_record, headroom) if board_record else None
+    comparison = None
+    if compare:
+        from hcp_fpga.estimate.compare import compare as side_by_side
+        from hcp_fpga.estimate.reports import project_reports
+
+        comparison = side_by_side(est, project_reports(path))
+    return EstimateResult(est, board_record, headroom, verdict, comparison, notes, warnings)
+
+
+def export(model: ModelArg, out: Union[str, Path], *, board: Union[str, Board], weights=None, boards_dir=None,
+           backend: Optional[str] = None, strategy: Optional[str] = None, reuse=None, io_type: Optional[str] = None,
+           precision: Optional[str] = None, clock: Optional[float] = None, config: ConfigArg = None,
+           force: bool = False, allow_unsafe: bool = False, source: Optional[str] = None) -> ExportResultWithNotes:
+    """Write the hls4ml HLS project of ``model`` for ``board`` into ``out`` (C++, TCL, weights,
+    hls4ml_config.yml, manifest). Vivado/Vitis HLS are not run: build_prj.tcl is for them."""
+    from hcp_fpga.hls import export_project
+
+    design, notes, warnings = design_for(model, board, DesignOptions(backend, strategy, reuse, io_type, precision, clock, config),
+                                         weights=weights, boards_dir=boards_dir, allow_unsafe=allow_unsafe)
+    label = source or (str(model) if isinstance(model, (str, Path)) else None)
+    return ExportResultWithNotes(export_project(design, out, force=force, source=label), notes, warnings)
+
+
+def csim(project: Union[str, Path], *, data: str = "normal", n: Optional[int] = None, seed: int = 0,
+         progress: Progress = None):
+    """Build (g++) and run the C simulation of an exported project; compare it with Keras on ``data``
+    (digits, mnist1d, normal, or an .npz). Returns ``hls.CsimResult``."""
+    from hcp_fpga.hls import run_csim
+
+    return run_csim(project, data=data, n=n, seed=seed, progress=progress)
+
+
+def optimize(project: Union[str, Path], *, out: Union[str, Path, None] = None, resume: bool = False, force: bool = False,
+             log: Optional[Callable[[str], None]] = None, show_progress: bool = False, progress: Progress = None):
+    """Prune, quantize and re-configure the model of a project.yaml until it fits its board; writes
+    report.html too. Returns ``loop.LoopResult``; raises ``loop.CannotFit`` (exit 3) when it cannot."""
+    from hcp_fpga.loop import CannotFit, run_loop
+    from hcp_fpga.project import load_project
+    from hcp_fpga.report import build_report
+
+    if resume and force:
+        raise ConfigError("resume and force exclude each other: continue the run, or start it over")
+    config = load_project(project)
+    out_dir = Path(out) if out is not None else config.out_dir()
+    try:
+        result = run_loop(config, out_dir, resume=resume, force=force, log=log or (lambda message: None),
+                          show_progress=show_progress, progress=progress)
+    except CannotFit:
+        build_report(out_dir)
+        raise
+    build_report(out_dir)
+    return result
+
+
+def report(out_dir: Union[str, Path], title: Optional[str] = None) -> Path:
+    """Write ``out_dir/report.html`` (plots, tables) for an optimize output or a project folder."""
+    from hcp_fpga.report import build_report
+
+    return build_report(out_dir, title=title)
+
+
+__all__ = ["DEFAULT_HEADROOM", "DesignOptions", "EstimateResult", "ExportResultWithNotes", "InspectResult", "boards",
+           "csim", "design_for", "estimate", "export", "inspect", "optimize", "report"]
