@@ -92,15 +92,15 @@ def build(case: Case, seed: int = 42):
 
 
 def real(case: Case):
-    from hcp_fpga.estimate.reports import parse_baseline_json
+    from hcp_fpga.estimator.reports import parse_baseline_json
 
     return parse_baseline_json(case.file)
 
 
 def estimate(case: Case, model):
     from hcp_fpga.design import HlsSettings
-    from hcp_fpga.estimate.model import estimate_specs
-    from hcp_fpga.estimate.spec import layer_specs
+    from hcp_fpga.estimator.model import estimate_specs
+    from hcp_fpga.estimator.spec import layer_specs
 
     # hls4ml defaults the tests used: ap_fixed<16,6>, RF 1, default tables, part xcvu13p, 5 ns
     settings = HlsSettings(backend=case.backend, strategy=case.strategy, io_type=case.io_type, clock_ns=5.0,

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import baselines  # noqa: E402
 from fit_resource import rows, smape  # noqa: E402
 
-from hcp_fpga.estimate.model import estimate_project, estimate_specs  # noqa: E402
-from hcp_fpga.estimate.precision import Fixed  # noqa: E402
-from hcp_fpga.estimate.reports import parse_csynth_xml, project_reports  # noqa: E402
-from hcp_fpga.estimate.spec import LayerSpec  # noqa: E402
+from hcp_fpga.estimator.model import estimate_project, estimate_specs  # noqa: E402
+from hcp_fpga.estimator.precision import Fixed  # noqa: E402
+from hcp_fpga.estimator.reports import parse_csynth_xml, project_reports  # noqa: E402
+from hcp_fpga.estimator.spec import LayerSpec  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 RES = ("dsp", "lut", "ff", "bram18", "latency_cycles")
@@ -135,7 +135,7 @@ def other_projects(t: Tally, per_project: list) -> None:
     # hls4ml's test project: Dense(5) + ReLU on 16 inputs, io_stream, xc7z020. Its weights were not
     # stored: drawn N(0, 0.5) here (seed 0), so its DSP row depends on that draw.
     from hcp_fpga.design import HlsSettings
-    from hcp_fpga.estimate.spec import layer_specs
+    from hcp_fpga.estimator.spec import layer_specs
 
     tf.keras.utils.set_random_seed(0)
     inp = tf.keras.Input((16,))
@@ -171,7 +171,7 @@ def corpus(t: Tally) -> list[str]:
     weight files; no Keras), at the part and clock its SOURCE.txt states, vs the csynth totals there.
     Grouped by family, tool and strategy/io. Author-modified designs are reported separately."""
     import corpus as corpus_mod
-    from hcp_fpga.estimate.spec import read_hls4ml_config
+    from hcp_fpga.estimator.spec import read_hls4ml_config
 
     lines = []
     for d in corpus_mod.designs():
@@ -197,10 +197,10 @@ def corpus(t: Tally) -> list[str]:
 def speed_10_layers(runs: int = 30) -> tuple[float, float]:
     """Median ms per estimate of a 10-layer model (5 Dense + 5 activations, 16-64-...-5): whole
     estimate_design (reads the Keras weights) and the cost model alone (from specs)."""
-    from hcp_fpga.boards import load_board
+    from hcp_fpga.board_catalog import load_board
     from hcp_fpga.design import Design, HlsSettings
-    from hcp_fpga.estimate.model import estimate_design
-    from hcp_fpga.estimate.spec import layer_specs
+    from hcp_fpga.estimator.model import estimate_design
+    from hcp_fpga.estimator.spec import layer_specs
     from hcp_fpga.models import build_mlp
 
     model = build_mlp(16, [64, 64, 32, 32], 5, seed=0)

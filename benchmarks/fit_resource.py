@@ -1,4 +1,4 @@
-"""Fit the Resource-strategy LUT/FF constants of hcp_fpga.estimate.model on the wa-hls4ml sample.
+"""Fit the Resource-strategy LUT/FF constants of hcp_fpga.estimator.model on the wa-hls4ml sample.
 
 Each calibration row is a 2- or 3-layer dense network (Vitis HLS 2023.2, xcu250, Resource
 strategy, io_parallel, weights ap_fixed<prec,1>, inputs/results ap_fixed<16,6>). A design's LUT
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import nnls
 
-from hcp_fpga.estimate.backends import VITIS
-from hcp_fpga.estimate.reuse import closest_valid
+from hcp_fpga.estimator.backends import VITIS
+from hcp_fpga.estimator.reuse import closest_valid
 
 CALIBRATION = Path(__file__).resolve().parents[2] / "shared" / "calibration" / "wa_hls4ml_dense_vitis2023_u250.csv"
 

@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from corpus import SHARED, designs  # noqa: E402
 
-from hcp_fpga.estimate import timing  # noqa: E402
-from hcp_fpga.estimate.model import estimate_project  # noqa: E402
-from hcp_fpga.estimate.reports import project_reports  # noqa: E402
-from hcp_fpga.estimate.spec import read_hls4ml_config  # noqa: E402
+from hcp_fpga.estimator import timing  # noqa: E402
+from hcp_fpga.estimator.model import estimate_project  # noqa: E402
+from hcp_fpga.estimator.reports import project_reports  # noqa: E402
+from hcp_fpga.estimator.spec import read_hls4ml_config  # noqa: E402
 
 
 def cases() -> list[tuple]:

@@ -17,10 +17,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore")
 
-from hcp_fpga.boards import load_board  # noqa: E402
+from hcp_fpga.board_catalog import load_board  # noqa: E402
 from hcp_fpga.data import load_dataset  # noqa: E402
 from hcp_fpga.design import Design  # noqa: E402
-from hcp_fpga.estimate.model import estimate_design  # noqa: E402
+from hcp_fpga.estimator.model import estimate_design  # noqa: E402
 from hcp_fpga.hls import export_project, run_csim  # noqa: E402
 from hcp_fpga.models import build_mlp  # noqa: E402
 from hcp_fpga.prune import finetune, masks_of, sparsity, train_with_gradual_pruning  # noqa: E402

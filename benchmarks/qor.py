@@ -24,10 +24,10 @@ warnings.filterwarnings("ignore")
 
 import numpy as np  # noqa: E402
 
-from hcp_fpga.boards import load_board  # noqa: E402
+from hcp_fpga.board_catalog import load_board  # noqa: E402
 from hcp_fpga.design import Design, HlsSettings  # noqa: E402
-from hcp_fpga.estimate.model import estimate_design  # noqa: E402
-from hcp_fpga.estimate.spec import layer_specs  # noqa: E402
+from hcp_fpga.estimator.model import estimate_design  # noqa: E402
+from hcp_fpga.estimator.spec import layer_specs  # noqa: E402
 from hcp_fpga.hls import export_project, run_csim  # noqa: E402
 from hcp_fpga.loop import CannotFit, _baseline_model, run_loop  # noqa: E402
 from hcp_fpga.data import load_dataset  # noqa: E402

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Union
 
-from hcp_fpga.boards import Board, board_for_part, list_boards, load_board
+from hcp_fpga.board_catalog import Board, board_for_part, list_boards, load_board
 from hcp_fpga.errors import ConfigError
 
 from hcp_fpga.vocab import DEFAULT_HEADROOM
@@ -140,7 +140,7 @@ def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
     """Each Resource/ResourceUnrolled layer's reuse factor moved to hls4ml's closest valid value
     (``--reuse ...,auto``); returns the settings and one note per change."""
     from hcp_fpga.design import RF_CHECKED_STRATEGIES, valid_reuse_factors
-    from hcp_fpga.estimate.reuse import closest_valid
+    from hcp_fpga.estimator.reuse import closest_valid
     from hcp_fpga.models import mult_layers, mult_size
 
     reuse, notes = dict(settings.layer_reuse), []
@@ -221,7 +221,7 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
     """Estimate DSP, BRAM, LUT, FF and latency of a model on ``board``, or of an hls4ml project folder
     (its own config decides; its part picks the board unless ``board`` is given). ``compare``: the
     project's HLS/synthesis reports next to the estimate. Never a vendor result: see docs/estimator.md."""
-    from hcp_fpga.estimate.model import estimate_design, estimate_project, is_project_dir
+    from hcp_fpga.estimator.model import estimate_design, estimate_project, is_project_dir
 
     if not 0.0 <= headroom < 1.0:
         raise ConfigError(f"headroom {headroom} is invalid; give a fraction in [0, 1), e.g. 0.2 for 20 %")
@@ -255,8 +255,8 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
     verdict = est.verdict(board_record, headroom) if board_record else None
     comparison = None
     if compare:
-        from hcp_fpga.estimate.compare import compare as side_by_side
-        from hcp_fpga.estimate.reports import project_reports
+        from hcp_fpga.estimator.compare import compare as side_by_side
+        from hcp_fpga.estimator.reports import project_reports
 
         comparison = side_by_side(est, project_reports(path))
     return EstimateResult(est, board_record, headroom, verdict, comparison, notes, warnings)
@@ -291,7 +291,7 @@ def optimize(project: Union[str, Path], *, out: Union[str, Path, None] = None, r
     report.html too. Returns ``loop.LoopResult``; raises ``loop.CannotFit`` (exit 3) when it cannot."""
     from hcp_fpga.loop import CannotFit, run_loop
     from hcp_fpga.project import load_project
-    from hcp_fpga.report import build_report
+    from hcp_fpga.html_report import build_report
 
     if resume and force:
         raise ConfigError("resume and force exclude each other: continue the run, or start it over")
@@ -309,7 +309,7 @@ def optimize(project: Union[str, Path], *, out: Union[str, Path, None] = None, r
 
 def report(out_dir: Union[str, Path], title: Optional[str] = None) -> Path:
     """Write ``out_dir/report.html`` (plots, tables) for an optimize output or a project folder."""
-    from hcp_fpga.report import build_report
+    from hcp_fpga.html_report import build_report
 
     return build_report(out_dir, title=title)
 

@@ -41,14 +41,16 @@ class Dataset:
     def for_model(self, input_shape: tuple) -> "Dataset":
         """This data shaped for a model input of ``input_shape`` (without the batch axis).
 
-        Samples are reshaped (row-major, e.g. digits 64 -> 8x8x1, a (N, 40) array -> (N, 40, 1)) when
-        the element counts match; otherwise one clear error.
+        Built-in data sets are reshaped when the element counts match (digits 64 -> 8x8x1). User data
+        is reshaped only when the shapes differ by axes of length 1 (a (N, 40) array for a (40, 1)
+        input): anything else (64 -> 8x8) could be laid out either way, so it is refused.
         """
         want = tuple(int(d) for d in input_shape)
         if self.sample_shape == want:
             return self
         same_size = int(np.prod(self.sample_shape)) == int(np.prod(want))
-        if same_size:
+        unit_axes_only = tuple(d for d in self.sample_shape if d != 1) == tuple(d for d in want if d != 1)
+        if same_size and (self.builtin or unit_axes_only):
             return Dataset(
                 self.name,
                 self.x_train.reshape((-1, *want)),
@@ -57,7 +59,7 @@ class Dataset:
                 self.y_test,
                 self.builtin,
             )
-        hint = "give arrays with as many features per sample as the model input" if not self.builtin \
+        hint = "reshape the arrays in the .npz to the model input" if not self.builtin \
             else "use a model whose input has the same number of features"
         raise DataError(
             f"data '{self.name}' has samples of shape {self.sample_shape} but the model expects {want}; {hint}"

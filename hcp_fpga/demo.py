@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from hcp_fpga.boards import load_board
+from hcp_fpga.board_catalog import load_board
 from hcp_fpga.data import load_dataset
 from hcp_fpga.design import Design, HlsSettings
 from hcp_fpga.errors import OutputExistsError

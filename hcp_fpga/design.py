@@ -10,19 +10,20 @@ import difflib
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Optional
 
-from hcp_fpga.boards import Board
+from hcp_fpga.board_catalog import Board
 from hcp_fpga.errors import ConfigError
 from hcp_fpga.models import mult_size
 
 from hcp_fpga.vocab import BACKENDS, IO_TYPES, RF_CHECKED_STRATEGIES, STRATEGIES  # noqa: F401 (re-exported)
 
 PIN_ASPECTS = ("reuse", "strategy", "weight", "bias", "result", "accum")
+LAYER_TYPE_KEYS = ("weight", "bias", "accum", "table", "exp_table", "inv_table")
 
 
 
 def check_precision(precision: object, where: str = "") -> str:
     """``precision`` if it is a valid HLS fixed-point type; one ConfigError naming the problem otherwise."""
-    from hcp_fpga.estimate.precision import parse_fixed
+    from hcp_fpga.estimator.precision import parse_fixed
 
     try:
         parse_fixed(precision)  # type: ignore[arg-type]
@@ -48,8 +49,10 @@ class HlsSettings:
     layer_strategy: dict[str, str] = field(default_factory=dict)
     # result type per layer (e.g. from quantize.result_precisions); others keep hls4ml's choice
     layer_precision: dict[str, str] = field(default_factory=dict)
-    # other types per layer, hls4ml's names: weight, bias, accum (from a user's hls4ml config)
+    # other types per layer, hls4ml's names: weight, bias, accum, table, exp_table, inv_table (from a
+    # user's hls4ml config)
     layer_types: dict[str, dict[str, str]] = field(default_factory=dict)
+    layer_table_size: dict[str, int] = field(default_factory=dict)  # activation/softmax table entries
     # what the user fixed per layer (hls4ml config): layer -> aspects among reuse, strategy, weight,
     # bias, result, accum. The optimize loop leaves those as given.
     pinned: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -75,8 +78,9 @@ class HlsSettings:
             check_precision(precision, f" (layer '{name}')" if name else "")
         for name, types in self.layer_types.items():
             for var, precision in types.items():
-                if var not in ("weight", "bias", "accum"):
-                    raise ConfigError(f"type '{var}' of layer '{name}' is not one of weight, bias, accum (result: layer_precision)")
+                if var not in LAYER_TYPE_KEYS:
+                    raise ConfigError(f"type '{var}' of layer '{name}' is not one of {', '.join(LAYER_TYPE_KEYS)} "
+                                      "(result: layer_precision)")
                 check_precision(precision, f" (layer '{name}' {var})")
         object.__setattr__(self, "pinned", {k: tuple(v) for k, v in self.pinned.items()})  # lists from a JSON checkpoint
         for name, aspects in self.pinned.items():
@@ -104,6 +108,7 @@ class HlsSettings:
 
         return replace(self, layer_reuse=keyed(self.layer_reuse), layer_strategy=keyed(self.layer_strategy),
                        layer_precision=keyed(self.layer_precision), layer_types=keyed(self.layer_types),
+                       layer_table_size=keyed(self.layer_table_size),
                        pinned=keyed(self.pinned))
 
     def is_pinned(self, layer_name: str, aspect: str) -> bool:
@@ -131,7 +136,7 @@ def saturating(precision: str) -> str:
 def valid_reuse_factors(n_in: int, n_out: int, strategy: str) -> list[int]:
     """Reuse factors hls4ml 1.3 accepts for an (n_in, n_out) layer under ``strategy`` (its own rule,
     mirrored in ``estimate.reuse`` and tested against the installed hls4ml)."""
-    from hcp_fpga.estimate.reuse import valid_reuse_factors as rule
+    from hcp_fpga.estimator.reuse import valid_reuse_factors as rule
 
     return rule(n_in, n_out, unrolled=strategy == "ResourceUnrolled")
 
@@ -151,14 +156,26 @@ class Design:
     def layer_names(self) -> list[str]:
         return [layer.name for layer in self.model.layers]
 
+    def hls_layer_names(self) -> list[str]:
+        """The names hls4ml gives the layers (what an hls4ml config's LayerName refers to): the Keras
+        layers, the input layer of a Sequential model (``<first>_input``), and activations fused
+        into a layer, which hls4ml splits off as ``<layer>_<activation>``."""
+        names = list(getattr(self.model, "input_names", []) or [])
+        for layer in self.model.layers:
+            names.append(layer.name)
+            activation = getattr(getattr(layer, "activation", None), "__name__", "linear")
+            if hasattr(layer, "kernel") and activation != "linear":
+                names.append(f"{layer.name}_{activation}")
+        return names
+
     def validate(self) -> None:
         """Check per-layer settings with hls4ml's rules; raise one clear error on the first bad one."""
         s = self.settings
-        names = set(self.layer_names())
+        names = set(self.hls_layer_names())
         unknown = sorted((set(s.layer_reuse) | set(s.layer_strategy) | set(s.layer_precision) | set(s.layer_types)
-                          | set(s.pinned)) - names)
+                          | set(s.layer_table_size) | set(s.pinned)) - names)
         if unknown:
-            close = difflib.get_close_matches(unknown[0], sorted(names), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(unknown[0], sorted(names), n=1, cutoff=0.5)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ConfigError(f"settings name layer(s) not in the model: {', '.join(unknown)}{hint}; "
                               "use names from hcp-fpga inspect")
@@ -207,10 +224,13 @@ class Design:
                 layer_cfg["Strategy"] = s.layer_strategy[name]
             if name in s.layer_types:
                 layer_cfg.setdefault("Precision", {}).update(s.layer_types[name])
+            if name in s.layer_table_size:
+                layer_cfg["TableSize"] = s.layer_table_size[name]
         for name, precision in s.layer_precision.items():
             # a fused activation (Dense(activation='relu')) becomes its own hls4ml layer '<name>_relu'
             # carrying the same values: it needs the same range
-            activation = getattr(getattr(self.model.get_layer(name), "activation", None), "__name__", "linear")
+            keras_layer = next((layer for layer in self.model.layers if layer.name == name), None)  # not an input layer
+            activation = getattr(getattr(keras_layer, "activation", None), "__name__", "linear")
             for target in (name, f"{name}_{activation}"):
                 if target in layers:
                     layers[target].setdefault("Precision", {})["result"] = precision
@@ -224,8 +244,8 @@ class Design:
                 precision["result"] = saturating(s.precision)
             elif name in s.layer_precision and not s.is_pinned(name, "result"):  # a chosen width still saturates into the softmax
                 precision["result"] = saturating(s.layer_precision[name])
-        for layer_cfg in layers.values():
-            if "exp_table" in layer_cfg.get("Precision", {}) and s.softmax_table_size:
+        for name, layer_cfg in layers.items():
+            if "exp_table" in layer_cfg.get("Precision", {}) and s.softmax_table_size and name not in s.layer_table_size:
                 layer_cfg["TableSize"] = s.softmax_table_size
         return config
 

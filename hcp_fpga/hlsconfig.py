@@ -11,6 +11,10 @@ Schema (the part of hls4ml's that sets how a layer is built)::
     LayerName:
       fc1:      {Precision: {weight: ..., bias: ..., result: ..., accum: ...} | ap_fixed<..>,
                  ReuseFactor: 4, Strategy: Resource}
+      softmax:  {Precision: {exp_table: ..., inv_table: ...}, TableSize: 4096}
+
+``Trace`` is accepted and ignored (it only adds debug outputs to the C++). hls4ml 0.x spellings
+(``exp_table_t``, ``inv_table_t``, ``table_size`` beside ``Precision``) are read as today's keys.
 
 A full hls4ml config (``HLSConfig:`` around it, plus ``Backend``, ``Part``, ... as hls4ml writes
 it) is accepted; its keys outside ``HLSConfig`` are ignored with a note, since the board decides
@@ -27,8 +31,11 @@ from typing import Any, Mapping, Optional, Union
 from hcp_fpga.errors import ConfigError, read_yaml_mapping
 
 TYPE_KEYS = ("weight", "bias", "result", "accum")
+TABLE_KEYS = ("table", "exp_table", "inv_table")  # activation/softmax lookup tables
 MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "BramFactor", "TraceOutput")
-LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace")
+# hls4ml < 1.0 wrote a softmax's table types and size beside Precision; read as today's keys
+OLD_TABLE_KEYS = {"exp_table_t": "exp_table", "inv_table_t": "inv_table", "table_t": "table"}
+LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "TableSize", "Trace", "table_size", *OLD_TABLE_KEYS)
 # keys hls4ml writes around HLSConfig in a project's hls4ml_config.yml; the board/CLI decide them here
 PROJECT_KEYS = ("Backend", "Part", "ClockPeriod", "IOType", "OutputDir", "ProjectName", "KerasModel", "KerasJson",
                 "KerasH5", "InputData", "OutputPredictions", "Stamp", "Version", "XilinxPart", "ClockUncertainty",
@@ -41,7 +48,8 @@ class LayerPin:
 
     reuse_factor: Optional[int] = None
     strategy: Optional[str] = None
-    types: dict[str, str] = field(default_factory=dict)  # weight/bias/result/accum -> HLS type
+    types: dict[str, str] = field(default_factory=dict)  # weight/bias/result/accum/tables -> HLS type
+    table_size: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -63,14 +71,16 @@ class HlsConfig:
         s: HlsSettings = settings
         model = {k: v for k, v in (("precision", self.precision), ("reuse_factor", self.reuse_factor),
                                    ("strategy", self.strategy)) if v is not None}
-        s = replace(s, **model, **{k: v for k, v in (explicit or {}).items() if v is not None})
-        reuse, strategy = dict(s.layer_reuse), dict(s.layer_strategy)
+        s = replace(s, **{**model, **{k: v for k, v in (explicit or {}).items() if v is not None}})
+        reuse, strategy, tables = dict(s.layer_reuse), dict(s.layer_strategy), dict(s.layer_table_size)
         result, types = dict(s.layer_precision), {k: dict(v) for k, v in s.layer_types.items()}
         for name, pin in self.layers.items():
             if pin.reuse_factor is not None:
                 reuse[name] = pin.reuse_factor
             if pin.strategy is not None:
                 strategy[name] = pin.strategy
+            if pin.table_size is not None:
+                tables[name] = pin.table_size
             if "result" in pin.types:
                 result[name] = pin.types["result"]
             other = {k: v for k, v in pin.types.items() if k != "result"}
@@ -78,10 +88,11 @@ class HlsConfig:
                 types[name] = {**types.get(name, {}), **other}
         pinned = {name: tuple(aspects) for name, aspects in s.pinned.items()}
         for name, pin in self.layers.items():
-            aspects = (["reuse"] if pin.reuse_factor is not None else []) + (["strategy"] if pin.strategy else []) + list(pin.types)
+            aspects = ((["reuse"] if pin.reuse_factor is not None else []) + (["strategy"] if pin.strategy else [])
+                       + [t for t in pin.types if t in TYPE_KEYS])
             pinned[name] = tuple(sorted(set(pinned.get(name, ())) | set(aspects)))
         return replace(s, layer_reuse=reuse, layer_strategy=strategy, layer_precision=result, layer_types=types,
-                       pinned=pinned)
+                       layer_table_size=tables, pinned=pinned)
 
 
 def _did_you_mean(key: str, allowed) -> str:
@@ -160,14 +171,20 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
         types: dict[str, str] = {}
         prec = cfg.get("Precision")
         if isinstance(prec, Mapping):
-            _check_keys(prec, (*TYPE_KEYS, "kernel"), f"{where}.Precision")
+            _check_keys(prec, (*TYPE_KEYS, *TABLE_KEYS, "kernel"), f"{where}.Precision")
             for key, value in prec.items():
                 if value != "auto":  # hls4ml's own default: nothing to pin
                     types["weight" if key == "kernel" else key] = _type(value, f"{where}.Precision.{key}")
         elif prec is not None:  # one type for the layer: hls4ml uses it for each of its variables
             types = dict.fromkeys(TYPE_KEYS, _type(prec, f"{where}.Precision"))
+        for old, key in OLD_TABLE_KEYS.items():
+            if old in cfg:
+                types[key] = _type(cfg[old], f"{where}.{old}")
+        size = cfg.get("TableSize", cfg.get("table_size"))
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 1 << 20):
+            raise ConfigError(f"{where}: TableSize {size!r} is invalid; use a whole number from 1 to 1,048,576")
         layers[str(name)] = LayerPin(_reuse(cfg["ReuseFactor"], where) if "ReuseFactor" in cfg else None,
-                                     _strategy(cfg["Strategy"], where) if "Strategy" in cfg else None, types)
+                                     _strategy(cfg["Strategy"], where) if "Strategy" in cfg else None, types, size)
     return HlsConfig(precision, reuse, strategy, layers, tuple(ignored), source)
 
 

@@ -4,7 +4,7 @@ board with headroom, meets its latency bound, and keeps its accuracy, then confi
 It reads as a sequence of named transformations (FINN-style): each ``Action`` turns a ``Step``
 (model, masks, settings, bits) into a new one and leaves the old one intact, so rejecting an action
 is keeping the old step. Every accepted step is checkpointed atomically; ``resume`` continues from
-the last one. The loop prices actions with the estimator only (``hcp_fpga.estimate``).
+the last one. The loop prices actions with the estimator only (``hcp_fpga.estimator``).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from hcp_fpga.boards import Board, load_board
+from hcp_fpga.board_catalog import Board, load_board
 from hcp_fpga.data import Dataset, check_labels, load_dataset
 from hcp_fpga.design import Design, HlsSettings, valid_reuse_factors
 from hcp_fpga.errors import ConfigError, HcpError
-from hcp_fpga.estimate.model import estimate_design
-from hcp_fpga.estimate.types import Estimate, Verdict
+from hcp_fpga.estimator.model import estimate_design
+from hcp_fpga.estimator.types import Estimate, Verdict
 from hcp_fpga.models import build_cnn, build_mlp, load_model, mult_layers, mult_size, write_model
 from hcp_fpga.outputs import check_output_dir, mark, read_json, remove_output_dir, write_json_atomic
 from hcp_fpga.project import ProjectConfig
@@ -147,7 +147,7 @@ class Prune(Action):
 def _snapped(model, settings: HlsSettings) -> HlsSettings:
     """Settings whose per-layer reuse factors are valid for the (possibly shrunk) layers: an invalid
     one moves to hls4ml's closest valid value. A pinned one cannot move: the action does not apply."""
-    from hcp_fpga.estimate.reuse import closest_valid
+    from hcp_fpga.estimator.reuse import closest_valid
 
     reuse = dict(settings.layer_reuse)
     for layer in mult_layers(model):

@@ -284,7 +284,7 @@ def weight_range_warnings(model, settings, min_share_below: float = 0.5) -> list
     uses: the user's per-layer type, else the QKeras quantizer's, else the model default."""
     import numpy as np
 
-    from hcp_fpga.estimate.spec import layer_specs
+    from hcp_fpga.estimator.spec import layer_specs
     from hcp_fpga.models import mult_layers, quantized_kernel
 
     types = {s.name: s.weight for s in layer_specs(model, settings) if s.weight is not None}

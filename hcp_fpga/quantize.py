@@ -7,7 +7,7 @@ profiling of activation ranges for the integer bits and for hls4ml result types 
   activation ranges, so nothing clips at conversion. Fine-tune afterwards (quantization-aware:
   QKeras trains through its quantizers) with ``hcp_fpga.prune.schedule.finetune``.
 - Bits are a budget lever: a layer's weight bits below the DSP threshold move its multipliers to
-  LUTs, which the estimator prices (``hcp_fpga.estimate``).
+  LUTs, which the estimator prices (``hcp_fpga.estimator``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from hcp_fpga.boards import list_boards, load_board
+from hcp_fpga.board_catalog import list_boards, load_board
 from hcp_fpga.errors import BoardError
 from tests.conftest import run_cli
 

@@ -21,8 +21,10 @@ def test_npz_round_trip_one_hot_and_errors(tmp_path):
     np.savez(tmp_path / "ok.npz", X_train=rng.random((20, 5)), y_train=np.eye(3)[y], X_test=rng.random((4, 5)), y_test=y[:4])
     d = load_dataset(str(tmp_path / "ok.npz"))
     assert np.array_equal(d.y_train, y) and d.sample_shape == (5,)
-    with pytest.raises(DataError, match=r"samples of shape \(5,\) but the model expects \(1, 5\); reshape"):
-        d.for_model((1, 5))  # user data is never silently reshaped
+    assert d.for_model((1, 5)).x_test.shape == (4, 1, 5)  # only axes of length 1 differ: unambiguous
+    np.savez(tmp_path / "six.npz", X_train=rng.random((20, 6)), y_train=y, X_test=rng.random((4, 6)), y_test=y[:4])
+    with pytest.raises(DataError, match=r"samples of shape \(6,\) but the model expects \(2, 3\); reshape"):
+        load_dataset(str(tmp_path / "six.npz")).for_model((2, 3))  # row- or column-major? never guessed
     np.savez(tmp_path / "missing.npz", X_train=rng.random((2, 5)))
     with pytest.raises(DataError, match="lacks y_train, X_test, y_test"):
         load_dataset(str(tmp_path / "missing.npz"))

@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 
-from hcp_fpga.estimate.compare import compare, match_layers
-from hcp_fpga.estimate.model import estimate_design, estimate_project
-from hcp_fpga.estimate.reports import project_reports
+from hcp_fpga.estimator.compare import compare, match_layers
+from hcp_fpga.estimator.model import estimate_design, estimate_project
+from hcp_fpga.estimator.reports import project_reports
 from tests.conftest import SHARED, peer, run_cli
 
 CONV1D = SHARED / "reports" / "conv1d-vitis2024-u250"
@@ -67,7 +67,7 @@ def test_compare_without_reports_has_only_totals():
 def test_project_estimate_reads_the_generated_firmware(qkeras_project, qkeras_3layer, tmp_path):
     """From firmware/ (exact hls4ml types, no Keras) and from the Keras model the two estimates agree;
     without any model file the project still estimates (a Keras-3 project cannot be loaded here)."""
-    from hcp_fpga.boards import load_board
+    from hcp_fpga.board_catalog import load_board
     from hcp_fpga.design import Design
 
     from hcp_fpga.models import model_hash
@@ -93,10 +93,10 @@ def test_firmware_reader_undoes_the_resource_transpose(tmp_path):
     import numpy as np
     import tensorflow as tf
 
-    from hcp_fpga.boards import load_board
+    from hcp_fpga.board_catalog import load_board
     from hcp_fpga.design import Design, HlsSettings
-    from hcp_fpga.estimate.firmware import firmware_specs
-    from hcp_fpga.estimate.spec import layer_specs
+    from hcp_fpga.estimator.firmware import firmware_specs
+    from hcp_fpga.estimator.spec import layer_specs
     from hcp_fpga.hls import export_project
 
     tf.keras.utils.set_random_seed(3)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hcp_fpga.estimate.model import estimate_project, estimate_specs, project_specs
+from hcp_fpga.estimator.model import estimate_project, estimate_specs, project_specs
 from tests.conftest import REPO, SHARED
 
 CORPUS = SHARED / "reports" / "corpus"
@@ -44,7 +44,7 @@ def test_every_corpus_design_estimates_without_a_traceback(design):
 
 @needs_corpus
 def test_custom_layers_are_named_and_block_a_fit():
-    from hcp_fpga.boards import load_board
+    from hcp_fpga.board_catalog import load_board
 
     by_name = {d.name.split("__")[0]: d for d in CORPUS_DESIGNS}
     for repo, layer in (("LingChiYang", "dot_product"), ("nycu-pcs-lab", "k_reverse")):
@@ -60,7 +60,7 @@ def test_reading_a_project_needs_no_tensorflow():
     projects = [d.project for d in CORPUS_DESIGNS if d.project and d.repo in ("Lrozzy", "Spehic", "uw-acme", "Alezander9")]
     code = textwrap.dedent(f"""
         import sys
-        from hcp_fpga.estimate.model import estimate_project
+        from hcp_fpga.estimator.model import estimate_project
         for p in {[str(p) for p in projects]!r}:
             estimate_project(p)
         assert "tensorflow" not in sys.modules, "tensorflow was imported"
@@ -114,8 +114,8 @@ def test_a_model_file_and_the_live_model_give_the_same_specs(tmp_path, suffix):
     from qkeras import QActivation, QConv2D, QDense, quantized_bits
 
     from hcp_fpga.design import HlsSettings
-    from hcp_fpga.estimate.graph import read_model_file
-    from hcp_fpga.estimate.spec import layer_specs, node_specs
+    from hcp_fpga.estimator.graph import read_model_file
+    from hcp_fpga.estimator.spec import layer_specs, node_specs
 
     tf.keras.utils.set_random_seed(1)
     inp = tf.keras.Input((8, 8, 2), name="image")
@@ -188,8 +188,8 @@ def test_a_nested_model_file_reads_like_the_live_model(tmp_path):
     import tensorflow as tf
 
     from hcp_fpga.design import HlsSettings
-    from hcp_fpga.estimate.graph import read_model_file
-    from hcp_fpga.estimate.spec import layer_specs, node_specs
+    from hcp_fpga.estimator.graph import read_model_file
+    from hcp_fpga.estimator.spec import layer_specs, node_specs
 
     tf.keras.utils.set_random_seed(2)
     block = tf.keras.Sequential([tf.keras.Input((8,)), tf.keras.layers.Dense(6, activation="relu", name="in1"),

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from hcp_fpga.boards import load_board
+from hcp_fpga.board_catalog import load_board
 from hcp_fpga.design import Design, HlsSettings, valid_reuse_factors
 from hcp_fpga.errors import ConfigError, OutputExistsError, ToolError
 from hcp_fpga.hls import BUILD_LOG, MANIFEST, export_project, read_manifest, run_csim

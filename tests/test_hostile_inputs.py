@@ -515,6 +515,7 @@ def test_tampered_weight_files_never_reach_the_c_loader(tmp_path, capsys, tiny_p
     refused(capsys, run_cli("csim", prj, "--n", "5"), fragment)
 
 
+@pytest.mark.slow  # g++ rebuilds (6-10 s): make test-slow, which CI runs too
 def test_truncated_cached_library_is_rebuilt_not_loaded(tmp_path, capsys, tiny_project):
     prj = _copy(tiny_project, tmp_path / "prj")
     assert run_cli("csim", prj, "--n", "20", "--json") == 0
@@ -526,6 +527,7 @@ def test_truncated_cached_library_is_rebuilt_not_loaded(tmp_path, capsys, tiny_p
     assert second["rebuilt"] is True and second["argmax_agreement"] == first["argmax_agreement"]
 
 
+@pytest.mark.slow  # g++ rebuilds (6-10 s): make test-slow, which CI runs too
 def test_corrupt_build_record_means_rebuild(tmp_path, capsys, tiny_project):
     prj = _copy(tiny_project, tmp_path / "prj")
     assert run_cli("csim", prj, "--n", "10", "--quiet") == 0
@@ -543,6 +545,7 @@ def test_csim_json_is_strict_json():
     assert "NaN" not in text and "Infinity" not in text
 
 
+@pytest.mark.slow  # g++ rebuilds (6-10 s): make test-slow, which CI runs too
 def test_killed_csim_leaves_no_stale_cache(tmp_path, tiny_project):
     """kill -9 while g++ runs, then change the sources back and forth: the next csim must build
     again from what is there and agree with a clean build."""
@@ -565,6 +568,7 @@ def test_killed_csim_leaves_no_stale_cache(tmp_path, tiny_project):
     del gxx  # a leftover compiler of the killed run works in a temp folder nobody reads
 
 
+@pytest.mark.slow  # g++ rebuilds (6-10 s): make test-slow, which CI runs too
 def test_two_concurrent_csims_on_one_project_both_succeed(tmp_path, tiny_project):
     prj = _copy(tiny_project, tmp_path / "prj")
     procs = [cli_subprocess("csim", prj, "--n", "30", "--json") for _ in range(2)]

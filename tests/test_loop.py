@@ -159,3 +159,28 @@ def test_latency_bound_keeps_slow_designs_out(tmp_path):
     assert accepted, "the loop should find some latency-safe action (quantization, pruning)"
     assert all(r["estimate"]["latency_cycles"] <= 12 for r in history if "estimate" in r)
     assert not any("-> 8" in r["action"] for r in history)
+
+
+@pytest.mark.slow  # a whole optimize run
+def test_optimize_keeps_what_a_user_hls4ml_config_pins(tmp_path, capsys):
+    """hls_config pins fc1's reuse factor, strategy, weight and result types: the loop works on the
+    other layers, and the exported project carries exactly the pinned values."""
+    hls = {"LayerName": {"fc1": {"ReuseFactor": 4, "Strategy": "Resource",
+                                 "Precision": {"weight": "ap_fixed<10,2>", "result": "ap_fixed<18,8>"}}}}
+    (tmp_path / "hls.yml").write_text(yaml.safe_dump(hls))
+    # Latency only for the other layers: the loop has to quantize and prune, the levers a pin must survive
+    path = _project(tmp_path, name="pinned", model={"builder": "mlp", "hidden": [64, 32]}, hls_config="hls.yml",
+                    training={"epochs": 10, "finetune_epochs": 2}, levers={"strategies": ["Latency"]}, max_iterations=4)
+    out = tmp_path / "out"
+    code = run_cli("optimize", path, "--out", out, "--quiet")
+    assert code in (0, 3), capsys.readouterr().err
+    history = json.loads((out / "history.json").read_text())
+    accepted = [row["action"] for row in history[1:-1] if row["accepted"]]
+    assert accepted, "the loop changed nothing: the test would not show that it leaves fc1 alone"
+    assert not any(a.startswith("fc1") for a in [row["action"] for row in history]), history
+    applied = {layer["name"]: layer for layer in json.loads((out / "hls_project" / "hcp_fpga.json").read_text())["layers"]}
+    assert applied["fc1"]["reuse_factor"] == 4 and applied["fc1"]["strategy"] == "resource"
+    assert applied["fc1"]["precision"]["weight"] == "ap_fixed<10,2>" and applied["fc1"]["precision"]["result"] == "ap_fixed<18,8>"
+    assert applied["fc2"]["precision"]["weight"] != "ap_fixed<16,6>"  # the others were quantized
+    result = json.loads((out / "result.json").read_text())
+    assert "fc1" not in (result["bits"] or {})

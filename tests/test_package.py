@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import hcp_fpga
-from hcp_fpga.boards import CATALOG, list_boards, load_board
+from hcp_fpga.board_catalog import CATALOG, list_boards, load_board
 from tests.conftest import REPO, SHARED, run_cli
 
 
@@ -73,7 +73,7 @@ def test_report_regeneration_needs_no_tensorflow(tmp_path):
         "budget": {r: 10 for r in ("dsp", "bram18", "uram", "lut", "ff")}, "bits": {"fc1": [6, 8]}}))
     code = textwrap.dedent(f"""
         import sys
-        from hcp_fpga.report import build_report, _per_layer_model
+        from hcp_fpga.html_report import build_report, _per_layer_model
         import json
         rows = _per_layer_model(__import__("pathlib").Path({str(out)!r}), {{"bits": {{"fc1": [6, 8]}}}})
         build_report({str(out)!r})
@@ -81,3 +81,13 @@ def test_report_regeneration_needs_no_tensorflow(tmp_path):
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert "RESULT ['fc1', 'output'] False" in done.stderr, done.stderr[-1500:]
+
+
+def test_a_missing_shared_folder_skips_only_the_tests_that_need_it(tmp_path):
+    """Without ../shared, collection works, tests that read it skip with the reason, others run."""
+    env = {**__import__("os").environ, "HCP_FPGA_SHARED": str(tmp_path / "absent")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "-m", "not slow",
+                           "tests/test_estimate_reports.py", "tests/test_boards.py"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "passed" in done.stdout and "skipped" in done.stdout and "not found: this test reads ../shared" in done.stdout

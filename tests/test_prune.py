@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from hcp_fpga.boards import load_board
+from hcp_fpga.board_catalog import load_board
 from hcp_fpga.design import Design, HlsSettings
-from hcp_fpga.estimate.backends import VIVADO
-from hcp_fpga.estimate.model import estimate_design, estimate_layer
-from hcp_fpga.estimate.savings import latency_weight_savings
-from hcp_fpga.estimate.spec import layer_specs
+from hcp_fpga.estimator.backends import VIVADO
+from hcp_fpga.estimator.model import estimate_design, estimate_layer
+from hcp_fpga.estimator.savings import latency_weight_savings
+from hcp_fpga.estimator.spec import layer_specs
 from hcp_fpga.models import build_mlp, load_model
 from hcp_fpga.prune import (
     candidates, finetune, gradients, group_scores, importance, layer_groups, masks_of, polynomial_sparsity,
@@ -73,8 +73,8 @@ def test_pattern_slots_match_hls4mls_unrolled_code_generator():
 
 
 def test_single_weight_savings_equal_re_estimation():
-    from hcp_fpga.estimate.precision import Fixed
-    from hcp_fpga.estimate.spec import LayerSpec
+    from hcp_fpga.estimator.precision import Fixed
+    from hcp_fpga.estimator.spec import LayerSpec
 
     rng = np.random.default_rng(0)
     mant = rng.integers(-3000, 3000, size=(24, 12))
@@ -92,8 +92,8 @@ def test_single_weight_savings_equal_re_estimation():
 
 
 @pytest.fixture(scope="module")
-def trained_mlp(digits):
-    return train_classifier(build_mlp(64, (64, 32), 10, seed=0), digits, epochs=20, seed=0, show_progress=False)
+def trained_mlp(digits_mlp_20):
+    return digits_mlp_20
 
 
 def test_selection_meets_a_dsp_target_by_the_estimate(trained_mlp, digits):
@@ -130,7 +130,7 @@ def test_pattern_pruning_at_rf8_drops_unrolled_dsp_by_the_patterns_removed(train
 
 
 def test_neuron_pruning_shrinks_the_model_and_the_exported_project(trained_mlp, tmp_path):
-    from hcp_fpga.estimate.firmware import firmware_specs
+    from hcp_fpga.estimator.firmware import firmware_specs
     from hcp_fpga.hls import export_project
 
     drop = {"fc1": [0, 5, 9, 17], "fc2": [1, 2]}

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from hcp_fpga.boards import load_board
+from hcp_fpga.board_catalog import load_board
 from hcp_fpga.design import Design, HlsSettings
-from hcp_fpga.estimate.model import estimate_design
+from hcp_fpga.estimator.model import estimate_design
 from hcp_fpga.models import build_mlp
 from hcp_fpga.prune import finetune, masks_of, prune_and_finetune, sparsity, train_with_gradual_pruning
 from hcp_fpga.quantize import QuantSpec, integer_bits, profile_ranges, quantized_weight_bits, result_precisions, to_qkeras
@@ -80,13 +80,15 @@ def test_digits_mlp_80_percent_sparse_6_bit_within_1pp_in_keras_and_csim(float_m
     assert np.mean(w == 0) >= 0.8 - 1e-3
 
 
-def test_profiled_result_types_repair_an_overflowing_design(digits, tmp_path):
+def test_profiled_result_types_repair_an_overflowing_design(digits, digits_mlp_20, tmp_path):
     """Activations scaled 40x (same function: the next layer divides by 40) overflow hls4ml's
     default ap_fixed<16,6> (range +-32); result types from the profiled ranges fix the C simulation."""
-    from hcp_fpga.estimate.model import estimate_design
+    from hcp_fpga.estimator.model import estimate_design
     from hcp_fpga.hls import export_project, run_csim
 
-    model = train_classifier(build_mlp(64, (64, 32), 10, seed=0), digits, epochs=20, seed=0, show_progress=False)
+    from hcp_fpga.models import copy_model
+
+    model = copy_model(digits_mlp_20)  # its weights are scaled below
     k, b = model.get_layer("fc1").get_weights()
     model.get_layer("fc1").set_weights([k * 40, b * 40])
     k2, b2 = model.get_layer("fc2").get_weights()

@@ -141,9 +141,9 @@ def train_with_gradual_pruning(model, data: Dataset, final_sparsity: float, epoc
 
 
 def _estimated(model, settings: HlsSettings) -> dict[str, float]:
-    from hcp_fpga.estimate.model import estimate_specs
-    from hcp_fpga.estimate.savings import SAVED
-    from hcp_fpga.estimate.spec import layer_specs
+    from hcp_fpga.estimator.model import estimate_specs
+    from hcp_fpga.estimator.savings import SAVED
+    from hcp_fpga.estimator.spec import layer_specs
 
     est = estimate_specs(layer_specs(model, settings), settings.backend or "Vivado", settings.clock_ns or 5.0)
     return {r: getattr(est, r) for r in SAVED}

@@ -13,8 +13,8 @@ from typing import Optional
 import numpy as np
 
 from hcp_fpga.errors import ConfigError
-from hcp_fpga.estimate.savings import SAVED, group_savings
-from hcp_fpga.estimate.spec import layer_specs
+from hcp_fpga.estimator.savings import SAVED, group_savings
+from hcp_fpga.estimator.spec import layer_specs
 from hcp_fpga.models import mult_layers
 from hcp_fpga.prune.scores import group_scores
 from hcp_fpga.prune.structures import LayerGroups, layer_groups, mult_view_shape, structure_for

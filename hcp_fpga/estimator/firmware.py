@@ -16,8 +16,8 @@ from typing import Optional
 
 import numpy as np
 
-from hcp_fpga.estimate.precision import Fixed, parse_fixed
-from hcp_fpga.estimate.spec import HLS4ML_TABLE_SIZE, LayerSpec
+from hcp_fpga.estimator.precision import Fixed, parse_fixed
+from hcp_fpga.estimator.spec import HLS4ML_TABLE_SIZE, LayerSpec
 
 _CALL = re.compile(r"nnet::(\w+)<\s*([\w:]+)\s*,\s*([\w:]+)\s*,\s*(\w+)\s*>\s*\(([^;]*)\);[ \t]*(?://[ \t]*(\S+))?")
 # hls4ml < 0.6 named kernels by strategy (dense_large, conv_2d_large_cl, dense_latency): the same layers

@@ -141,8 +141,8 @@ def _per_layer_model(out_dir: Path, result: dict) -> list[dict]:
     import h5py
     import numpy as np
 
-    from hcp_fpga.estimate.graph import nodes_from_json
-    from hcp_fpga.estimate.spec import MULT_BASES
+    from hcp_fpga.estimator.graph import nodes_from_json
+    from hcp_fpga.estimator.spec import MULT_BASES
 
     weights_file = model_dir / "model_weights.h5"
     with h5py.File(weights_file, "r") if weights_file.exists() else contextlib.nullcontext() as weights:
@@ -166,8 +166,8 @@ document.body.setAttribute('data-images',imgs.length);document.body.setAttribute
 
 def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
     """Write ``out_dir/report.html`` from what the folder holds; returns its path."""
-    from hcp_fpga.estimate.compare import compare
-    from hcp_fpga.estimate.reports import project_reports
+    from hcp_fpga.estimator.compare import compare
+    from hcp_fpga.estimator.reports import project_reports
 
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
@@ -208,7 +208,7 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
     if estimate:
         board_budget = budget
         if not board_budget and result is None:
-            from hcp_fpga.boards import board_for_part
+            from hcp_fpga.board_catalog import board_for_part
 
             board = board_for_part(estimate.get("part"))
             board_budget = board.budget() if board else {}
@@ -219,7 +219,7 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
     comparison = []
     if reports and estimate:
         from hcp_fpga.errors import HcpError
-        from hcp_fpga.estimate.model import estimate_project
+        from hcp_fpga.estimator.model import estimate_project
 
         try:
             est_obj = estimate_project(project)

@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Optional
 
-from hcp_fpga.estimate.types import Estimate, LayerEstimate
+from hcp_fpga.estimator.types import Estimate, LayerEstimate
 
 COMPARED = ("dsp", "bram18", "lut", "ff", "latency_cycles", "ii")
 

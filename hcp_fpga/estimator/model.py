@@ -12,11 +12,11 @@ from typing import Iterable
 
 import numpy as np
 
-from hcp_fpga.estimate.backends import CostConstants, constants_for
-from hcp_fpga.estimate.precision import csd_digits
-from hcp_fpga.estimate.reuse import closest_valid
-from hcp_fpga.estimate.spec import LayerSpec, layer_specs
-from hcp_fpga.estimate.types import Estimate, LayerEstimate
+from hcp_fpga.estimator.backends import CostConstants, constants_for
+from hcp_fpga.estimator.precision import csd_digits
+from hcp_fpga.estimator.reuse import closest_valid
+from hcp_fpga.estimator.spec import LayerSpec, layer_specs
+from hcp_fpga.estimator.types import Estimate, LayerEstimate
 
 # (depth, width) shapes of one 18 Kb block RAM (UG573): the ladder BRAM mapping chooses from.
 BRAM18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
@@ -305,7 +305,7 @@ def schedulable(specs: list[LayerSpec]) -> bool:
 
 def _levels(spec: LayerSpec, c: CostConstants, t) -> list:
     """The operator chain of one layer for the scheduler: multiply, adder-tree levels, activation."""
-    from hcp_fpga.estimate.timing import Level
+    from hcp_fpga.estimator.timing import Level
 
     if spec.kind in ("dense", "conv1d", "conv2d"):
         digits, nonzero, on_dsp = constant_products(spec, c)
@@ -344,7 +344,7 @@ def _clock_adjusted(pipe: LayerEstimate, specs: list[LayerSpec], c: CostConstant
     model's schedule (``timing.py``). Registers: the fitted per-layer constants (reference
     conditions) plus the register bits the timing model adds or removes between the reference
     schedule and this one; never below zero, never falling as the clock period shrinks."""
-    from hcp_fpga.estimate.timing import budget_ns, part_timing
+    from hcp_fpga.estimator.timing import budget_ns, part_timing
 
     chain = _operator_chain(specs, c, part_timing(part))  # the same operators, scheduled at two budgets
     (cycles, bits), (_, ref_bits) = _scheduled(chain, budget_ns(clock_ns or 5.0, backend, uncertainty),
@@ -390,7 +390,7 @@ def _operator_chain(specs: list[LayerSpec], c: CostConstants, t) -> _Chain:
 def _scheduled(chain: _Chain, *budgets: float) -> list[tuple[int, float]]:
     """(latency cycles, register bits) of a chain at each budget: each run of operators scheduled
     (``timing.schedule``), a register between a run and the table read after it."""
-    from hcp_fpga.estimate.timing import schedule
+    from hcp_fpga.estimator.timing import schedule
 
     totals = [[chain.table_cycles + chain.shared_cycles, chain.table_bits] for _ in budgets]
     for i, run in enumerate(chain.segments):
@@ -443,7 +443,7 @@ def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> lis
     """Specs with the named layers' result types set (and the next layer's input following)."""
     if not precisions:
         return specs
-    from hcp_fpga.estimate.precision import parse_fixed
+    from hcp_fpga.estimator.precision import parse_fixed
 
     out: list[LayerSpec] = []
     carried = None  # a changed type flowing on to the next layer
@@ -477,7 +477,7 @@ def project_model_nodes(project_dir):
     from pathlib import Path
 
     from hcp_fpga.errors import ModelLoadError
-    from hcp_fpga.estimate.graph import GraphError, nodes_from_json, read_model_file
+    from hcp_fpga.estimator.graph import GraphError, nodes_from_json, read_model_file
 
     project_dir = Path(project_dir)
     if (project_dir / "hcp_model.json").exists():
@@ -523,11 +523,11 @@ def project_specs(project_dir, model=None, part: str | None = None, clock_ns: fl
     from pathlib import Path
 
     from hcp_fpga.errors import ConfigError
-    from hcp_fpga.estimate.firmware import firmware_specs, has_firmware
-    from hcp_fpga.estimate.graph import nodes_from_keras
-    from hcp_fpga.estimate.precision import parse_fixed
-    from hcp_fpga.estimate.spec import apply_project_precisions, node_specs, read_hls4ml_config, settings_from_config, weight_types
-    from hcp_fpga.estimate.weights_only import weights_only_specs
+    from hcp_fpga.estimator.firmware import firmware_specs, has_firmware
+    from hcp_fpga.estimator.graph import nodes_from_keras
+    from hcp_fpga.estimator.precision import parse_fixed
+    from hcp_fpga.estimator.spec import apply_project_precisions, node_specs, read_hls4ml_config, settings_from_config, weight_types
+    from hcp_fpga.estimator.weights_only import weights_only_specs
 
     project_dir = Path(project_dir)
     if not is_project_dir(project_dir):
@@ -558,7 +558,7 @@ def estimate_project(project_dir, model=None, part: str | None = None, clock_ns:
 def _txt_kernels(nodes, weights_dir) -> dict:
     """The synthesized kernels (``w*.txt``, in layer order) of the model's multiplier layers, by layer
     name; empty when they cannot be paired safely (count or sizes differ)."""
-    from hcp_fpga.estimate.spec import MULT_BASES
+    from hcp_fpga.estimator.spec import MULT_BASES
 
     if not weights_dir.is_dir():
         return {}

@@ -15,11 +15,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from hcp_fpga.estimate.backends import CostConstants, constants_for
-from hcp_fpga.estimate.model import (
+from hcp_fpga.estimator.backends import CostConstants, constants_for
+from hcp_fpga.estimator.model import (
     _accumulator_bits, _saturating_accumulator, constant_products, dsps_per_product, estimate_layer, estimate_specs,
 )
-from hcp_fpga.estimate.spec import LayerSpec
+from hcp_fpga.estimator.spec import LayerSpec
 
 SAVED = ("dsp", "lut", "ff", "bram18")
 MULT_KINDS = ("dense", "conv1d", "conv2d")

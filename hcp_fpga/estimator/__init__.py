@@ -7,11 +7,11 @@
 - hls4ml's reuse-factor rule in plain Python (reuse.py).
 """
 
-from hcp_fpga.estimate.compare import compare
-from hcp_fpga.estimate.model import estimate_design, estimate_project, estimate_specs
-from hcp_fpga.estimate.reports import parse_baseline_json, parse_csynth_xml, parse_vivado_synth, project_reports
-from hcp_fpga.estimate.reuse import closest_valid, is_valid_reuse_factor, valid_reuse_factors
-from hcp_fpga.estimate.types import RESOURCES, Estimate, LayerEstimate, Verdict
+from hcp_fpga.estimator.compare import compare
+from hcp_fpga.estimator.model import estimate_design, estimate_project, estimate_specs
+from hcp_fpga.estimator.reports import parse_baseline_json, parse_csynth_xml, parse_vivado_synth, project_reports
+from hcp_fpga.estimator.reuse import closest_valid, is_valid_reuse_factor, valid_reuse_factors
+from hcp_fpga.estimator.types import RESOURCES, Estimate, LayerEstimate, Verdict
 
 __all__ = [
     "Estimate", "LayerEstimate", "Verdict", "RESOURCES", "closest_valid", "is_valid_reuse_factor", "compare",

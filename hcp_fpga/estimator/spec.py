@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 import yaml
 
-from hcp_fpga.estimate.precision import Fixed, parse_fixed
+from hcp_fpga.estimator.precision import Fixed, parse_fixed
 
 FREE_KINDS = {"InputLayer", "Flatten", "Reshape", "Dropout", "Permute"}
 POOL_KINDS = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
@@ -55,7 +55,7 @@ def quantizer_fixed(q, default: Fixed, activation: bool = False) -> Fixed:
     """The hls4ml fixed type of a QKeras quantizer (quantized_bits(b, i) -> ap_fixed<b, i+1>), given
     as a live object, a JSON dict or a string. hls4ml gives activation quantizers rounding and
     saturation (AP_RND_CONV, AP_SAT)."""
-    from hcp_fpga.estimate.graph import quantizer_config
+    from hcp_fpga.estimator.graph import quantizer_config
 
     parsed = quantizer_config(q)
     if parsed is None:
@@ -79,7 +79,7 @@ def _is_quantizer(act) -> bool:
 
 def quantizer_name(act) -> str:
     """Name of an activation as a config holds it: 'relu', 'quantized_relu', 'linear', ..."""
-    from hcp_fpga.estimate.graph import quantizer_config
+    from hcp_fpga.estimator.graph import quantizer_config
 
     if act is None:
         return "linear"
@@ -336,13 +336,16 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
     with the weight and accumulator types ``settings.layer_types`` names (a user's hls4ml config)."""
     from dataclasses import replace
 
-    from hcp_fpga.estimate.graph import nodes_from_keras
+    from hcp_fpga.estimator.graph import nodes_from_keras
 
     types = getattr(settings, "layer_types", {}) or {}
     weights = {name: parse_fixed(t["weight"]) for name, t in types.items() if "weight" in t}
     specs = node_specs(nodes_from_keras(model), settings, kernels, weights)
     accums = {name: parse_fixed(t["accum"]) for name, t in types.items() if "accum" in t}
-    return [replace(sp, accum=accums[sp.name]) if sp.name in accums and sp.mantissas is not None else sp for sp in specs]
+    specs = [replace(sp, accum=accums[sp.name]) if sp.name in accums and sp.mantissas is not None else sp for sp in specs]
+    sizes = getattr(settings, "layer_table_size", {}) or {}
+    return [replace(sp, table_size=sizes[sp.name]) if sp.name in sizes and sp.kind in ("softmax", "table") else sp
+            for sp in specs]
 
 
 # ----------------------------------------------------------------------------- project folders

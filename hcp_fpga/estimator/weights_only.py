@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hcp_fpga.estimate.precision import parse_fixed
-from hcp_fpga.estimate.spec import LayerSpec, grid_fixed
+from hcp_fpga.estimator.precision import parse_fixed
+from hcp_fpga.estimator.spec import LayerSpec, grid_fixed
 
 _FILE = re.compile(r"^(w|b|s|wr|br)(\d+)\.txt$")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from hcp_fpga.errors import HcpError
-from hcp_fpga.estimate.types import Estimate, LayerEstimate
+from hcp_fpga.estimator.types import Estimate, LayerEstimate
 
 
 class ReportError(HcpError):

@@ -1,0 +1,195 @@
+"""The Python API mirrors the CLI: every verb is a function of ``hcp_fpga``; the examples of
+docs/api.md run (from a temporary folder); results equal what the CLI prints as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+import hcp_fpga
+from hcp_fpga.errors import ConfigError
+from hcp_fpga.hlsconfig import parse_hls_config, parse_reuse
+from tests.conftest import REPO, SHARED, peer, run_cli
+
+VERBS = ["boards", "inspect", "estimate", "export", "csim", "optimize", "report"]
+API_DOC = REPO / "docs" / "api.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", API_DOC.read_text(), re.S)
+
+
+def test_every_cli_verb_is_a_function_even_after_every_module_is_imported():
+    import hcp_fpga.cli as cli
+    import hcp_fpga.estimator.model  # noqa: F401 - a module of the same name as a verb would rebind it
+    import hcp_fpga.html_report  # noqa: F401
+    import hcp_fpga.loop  # noqa: F401
+
+    parser = cli.build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001
+    assert set(VERBS) <= commands
+    for verb in VERBS:
+        assert callable(getattr(hcp_fpga, verb)) and getattr(hcp_fpga, verb).__module__ == "hcp_fpga.api", verb
+
+
+def test_the_api_doc_has_examples():
+    assert len(BLOCKS) >= 4
+
+
+RUNNER = """
+import sys, traceback
+blocks = {blocks!r}
+for i, code in enumerate(blocks):
+    try:
+        exec(compile(code, f"docs/api.md block {{i}}", "exec"), {{"__name__": "__main__"}})
+    except BaseException:
+        print(f"BLOCK {{i}} FAILED", file=sys.stderr)
+        traceback.print_exc()
+        sys.exit(1)
+print("ALL BLOCKS RAN")
+"""
+
+
+def test_api_doc_examples_run(tmp_path):
+    """Every python block of docs/api.md, in order, each in a fresh namespace, in one interpreter
+    (one TensorFlow import), from a temporary folder where shared/ is ../shared."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} not found: the examples read shared/")
+    (tmp_path / "shared").symlink_to(SHARED)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", RUNNER.format(blocks=BLOCKS)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0 and "ALL BLOCKS RAN" in done.stdout, f"{done.stdout[-1500:]}\n{done.stderr[-3000:]}"
+
+
+def test_estimate_equals_what_the_cli_prints(capsys):
+    model, weights = peer("qkeras_3layer")
+    r = hcp_fpga.estimate(model, weights=weights, board="pynq-z2", strategy="Resource", reuse="fc1=8,fc2=4,2")
+    assert run_cli("estimate", model, "--weights", weights, "--board", "pynq-z2", "--strategy", "Resource",
+                   "--reuse", "fc1=8,fc2=4,2", "--json") == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["estimate"]["dsp"] == r.estimate.dsp and printed["estimate"]["lut"] == pytest.approx(r.estimate.lut)
+    assert printed["fits"] == r.fits and printed["headroom"] == hcp_fpga.DEFAULT_HEADROOM
+    # per-layer reuse reached the design: fc1 at RF 8 needs fewer multipliers than at RF 2
+    layers = {l.name: l for l in r.estimate.layers}
+    everywhere2 = {l.name: l for l in hcp_fpga.estimate(model, weights=weights, board="pynq-z2", strategy="Resource",
+                                                         reuse=2).estimate.layers}
+    assert (layers["fc1"].ii, layers["fc2"].ii, layers["fc3"].ii) == (8, 4, 2) == (8, 4, everywhere2["fc3"].ii)
+
+
+def test_estimate_check_exits_1_when_it_does_not_fit_and_0_when_it_does(capsys):
+    model, weights = peer("qkeras_3layer")
+    assert run_cli("estimate", model, "--weights", weights, "--board", "zybo-z7-10", "--check", "--quiet") == 1
+    assert run_cli("estimate", model, "--weights", weights, "--board", "vcu118", "--check", "--quiet") == 0
+    assert capsys.readouterr().out == ""  # --quiet: no tables
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("4", (4, {}, False)), ("fc1=30,fc2=32", (None, {"fc1": 30, "fc2": 32}, False)),
+    ("16,fc1=4,auto", (16, {"fc1": 4}, True)), ("auto", (None, {}, True)), (7, (7, {}, False)),
+])
+def test_reuse_parsing(text, expected):
+    r = parse_reuse(text)
+    assert (r.default, r.layers, r.snap) == expected
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("0", ">= 1"), ("fc1=x", "NAME=RF"), ("4,8", "two model-wide"), ("fast", "invalid"), ("=3", "NAME=RF"),
+])
+def test_bad_reuse_is_refused(text, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        parse_reuse(text)
+
+
+def test_reuse_auto_snaps_each_layer_and_says_so(capsys):
+    model, weights = peer("qkeras_3layer")
+    assert run_cli("estimate", model, "--weights", weights, "--board", "vcu118", "--strategy", "Resource", "--reuse", "7") == 2
+    assert "valid:" in capsys.readouterr().err
+    assert run_cli("estimate", model, "--weights", weights, "--board", "vcu118", "--strategy", "Resource",
+                   "--reuse", "7,auto", "--quiet") == 0
+    err = capsys.readouterr().err
+    assert "reuse factor 7 ->" in err and "closest valid" in err
+
+
+@pytest.mark.parametrize("config,fragment", [
+    ({"Modle": {}}, "did you mean 'Model'"),
+    ({"LayerName": {"fc1": {"ReuseFactr": 2}}}, "did you mean 'ReuseFactor'"),
+    ({"LayerName": {"fc1": {"Precision": {"wieght": "ap_fixed<8,2>"}}}}, "did you mean 'weight'"),
+    ({"LayerName": {"fc1": {"Precision": {"weight": "ap_fixed<8,2>; system(1)"}}}}, "not a fixed-point type"),
+    ({"LayerName": {"fc1": {"ReuseFactor": 0}}}, ">= 1"),
+    ({"LayerName": {"fc1": {"Strategy": "Fast"}}}, "not supported"),
+    ({"Model": {"Precision": "float"}}, "not a fixed-point type"),
+    ({"HLSConfig": {"Model": {}}, "Prt": "x"}, "did you mean 'Part'"),
+    (["Model"], "expected a mapping"),
+])
+def test_bad_hls_configs_name_the_key_and_the_fix(config, fragment):
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        parse_hls_config(config)
+
+
+def test_a_whole_hls4ml_project_config_is_accepted():
+    text = (SHARED / "peer-models" / "qkeras_3layer_config.yml").read_text()
+    parsed = parse_hls_config(yaml.safe_load(text))
+    assert parsed.precision == "ap_fixed<16,6>" and "Part" in parsed.ignored
+    assert parsed.layers["fc1"].types == {"bias": "ap_fixed<6,1>", "weight": "ap_fixed<6,1>"}
+    assert parsed.layers["softmax"].types["exp_table"] == "ap_fixed<18,8>" and parsed.layers["softmax"].table_size == 1024
+    assert parsed.layers["relu1"].types == {"result": "ap_fixed<7,1,AP_RND_CONV,AP_SAT>"}
+
+
+def test_hls_config_pins_types_and_reuse_in_the_exported_project(tmp_path, capsys):
+    """The user's per-layer weight/result types and reuse factor reach hls4ml's config exactly, and the
+    estimate prices the pinned weight type (narrow weights: fewer DSPs)."""
+    model, weights = peer("KERAS_3layer")
+    config = tmp_path / "hls.yml"
+    config.write_text(yaml.safe_dump({"Model": {"Strategy": "Resource", "ReuseFactor": 2},
+                                      "LayerName": {"fc1_relu": {"ReuseFactor": 4, "Precision": {"weight": "ap_fixed<6,1>",
+                                                                                            "result": "ap_fixed<12,5>"}}}}))
+    out = tmp_path / "prj"
+    assert run_cli("export", model, "--weights", weights, "--board", "vcu118", "-o", out, "--config", config, "--quiet") == 0
+    applied = {layer["name"]: layer for layer in json.loads((out / "hcp_fpga.json").read_text())["layers"]}
+    assert applied["fc1_relu"]["reuse_factor"] == 4 and applied["fc2_relu"]["reuse_factor"] == 2
+    assert applied["fc1_relu"]["precision"]["weight"] == "ap_fixed<6,1>" and applied["fc1_relu"]["precision"]["result"] == "ap_fixed<12,5>"
+    defines = (out / "firmware" / "defines.h").read_text()
+    assert "typedef ap_fixed<6,1> fc1_relu_weight_t;" in defines and "typedef ap_fixed<12,5> layer2_t;" in defines
+    pinned = hcp_fpga.estimate(model, weights=weights, board="vcu118", config=config)
+    free = hcp_fpga.estimate(model, weights=weights, board="vcu118", strategy="Resource", reuse="2,fc1_relu=4")
+    fc1_pinned = next(l for l in pinned.estimate.layers if l.name == "fc1_relu")
+    fc1_free = next(l for l in free.estimate.layers if l.name == "fc1_relu")
+    assert fc1_pinned.dsp < fc1_free.dsp  # 6-bit weights are fabric products
+    # a flag overrides the file's Model value, never its LayerName values
+    flagged = hcp_fpga.estimate(model, weights=weights, board="vcu118", config=config, reuse=8)
+    assert {l.name: l.ii for l in flagged.estimate.layers}["fc1_relu"] == {l.name: l.ii for l in pinned.estimate.layers}["fc1_relu"]
+
+
+def test_inspect_warns_when_weights_fall_below_one_lsb(tmp_path, capsys):
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(0)
+    inputs = tf.keras.Input((8,), name="x")
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(4, name="tiny")(tf.keras.layers.Dense(4, name="fine")(inputs)))
+    model.get_layer("tiny").set_weights([np.full((4, 4), 1e-5, np.float32), np.zeros(4, np.float32)])
+    model.save(tmp_path / "m.h5")
+    assert run_cli("inspect", tmp_path / "m.h5") == 0
+    err = capsys.readouterr().err
+    assert "layer 'tiny': all nonzero weights are below one step of ap_fixed<16,6>" in err and "'fine'" not in err
+    assert run_cli("inspect", tmp_path / "m.h5", "--precision", "ap_fixed<32,6>") == 0
+    assert "below one step" not in capsys.readouterr().err
+    model.get_layer("fine").set_weights([np.full((8, 4), 100.0, np.float32), np.zeros(4, np.float32)])
+    model.save(tmp_path / "m.h5")
+    assert run_cli("inspect", tmp_path / "m.h5", "--json") == 0
+    assert any("exceed the range" in w for w in json.loads(capsys.readouterr().out)["warnings"])
+
+
+def test_csim_npz_with_test_arrays_only_lowercase_keys_and_a_reshape(qkeras_project, tmp_path, capsys):
+    x = np.random.default_rng(0).standard_normal((30, 16)).astype(np.float32)
+    np.savez(tmp_path / "t.npz", x_test=x.reshape(30, 1, 16), Y_TEST=np.zeros(30, np.int64))
+    assert run_cli("csim", qkeras_project.out_dir, "--data", tmp_path / "t.npz", "--json") == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["n_samples"] == 30 and r["argmax_agreement"] > 0.9
+    np.savez(tmp_path / "bad.npz", x_test=x[:, :15], y_test=np.zeros(30, np.int64))
+    assert run_cli("csim", qkeras_project.out_dir, "--data", tmp_path / "bad.npz") == 2
+    assert "expects (16,)" in capsys.readouterr().err
