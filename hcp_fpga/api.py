@@ -286,19 +286,26 @@ def csim(project: Union[str, Path], *, data: str = "normal", n: Optional[int] = 
 
 
 def optimize(project: Union[str, Path], *, out: Union[str, Path, None] = None, resume: bool = False, force: bool = False,
-             log: Optional[Callable[[str], None]] = None, show_progress: bool = False, progress: Progress = None):
+             config: ConfigArg = None, log: Optional[Callable[[str], None]] = None, show_progress: bool = False,
+             progress: Progress = None):
     """Prune, quantize and re-configure the model of a project.yaml until it fits its board; writes
-    report.html too. Returns ``loop.LoopResult``; raises ``loop.CannotFit`` (exit 3) when it cannot."""
+    report.html too. ``config``: an hls4ml config replacing the project's ``hls_config`` (a path is
+    relative to where you run). Returns ``loop.LoopResult``; raises ``loop.CannotFit`` (exit 3) when
+    it cannot."""
     from hcp_fpga.loop import CannotFit, run_loop
     from hcp_fpga.project import load_project
     from hcp_fpga.html_report import build_report
 
     if resume and force:
         raise ConfigError("resume and force exclude each other: continue the run, or start it over")
-    config = load_project(project)
-    out_dir = Path(out) if out is not None else config.out_dir()
+    project_config = load_project(project)
+    if config is not None:
+        source = dict(config) if isinstance(config, Mapping) else str(Path(config).resolve())
+        project_config = project_config.model_copy(update={"hls_config": source})
+        project_config.parsed_hls_config()  # checked before anything runs
+    out_dir = Path(out) if out is not None else project_config.out_dir()
     try:
-        result = run_loop(config, out_dir, resume=resume, force=force, log=log or (lambda message: None),
+        result = run_loop(project_config, out_dir, resume=resume, force=force, log=log or (lambda message: None),
                           show_progress=show_progress, progress=progress)
     except CannotFit:
         build_report(out_dir)

@@ -310,7 +310,7 @@ def cmd_optimize(args) -> int:
     update, bars = _progress_printer(args.quiet or args.json)
     try:
         with bars:
-            result = api.optimize(args.project, out=args.out, resume=args.resume, force=args.force, log=say,
+            result = api.optimize(args.project, out=args.out, resume=args.resume, force=args.force, config=args.config, log=say,
                                   show_progress=not (args.quiet or args.json), progress=update)
     except CannotFit as exc:
         if args.json and exc.out_dir is not None and (exc.out_dir / "result.json").exists():
@@ -451,6 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default: the project's output_dir)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the output folder")
     p.add_argument("--force", action="store_true", help="start over, replacing the output folder")
+    p.add_argument("--config", type=Path, metavar="YML", help="hls4ml config to start from, replacing the project's "
+                   "hls_config (what it names per layer is pinned; docs/api.md)")
     _add_common(p)
     p.set_defaults(func=cmd_optimize)
 

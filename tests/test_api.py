@@ -193,3 +193,14 @@ def test_csim_npz_with_test_arrays_only_lowercase_keys_and_a_reshape(qkeras_proj
     np.savez(tmp_path / "bad.npz", x_test=x[:, :15], y_test=np.zeros(30, np.int64))
     assert run_cli("csim", qkeras_project.out_dir, "--data", tmp_path / "bad.npz") == 2
     assert "expects (16,)" in capsys.readouterr().err
+
+
+def test_optimize_config_is_checked_before_anything_runs(tmp_path, capsys):
+    (tmp_path / "hls.yml").write_text("LayerName:\n  fc1: {ReuseFactr: 4}\n")
+    (tmp_path / "project.yaml").write_text("name: p\nmodel: {builder: mlp}\nboard: arty-a7-35t\nhls_config: hls.yml\n")
+    assert run_cli("optimize", tmp_path, "--out", tmp_path / "out") == 2
+    assert "did you mean 'ReuseFactor'" in capsys.readouterr().err and not (tmp_path / "out").exists()
+    (tmp_path / "hls.yml").write_text("LayerName:\n  fc1: {ReuseFactor: 4}\n")
+    (tmp_path / "other.yml").write_text("Model: {Strategy: Fastest}\n")
+    assert run_cli("optimize", tmp_path, "--out", tmp_path / "out", "--config", tmp_path / "other.yml") == 2
+    assert "Strategy 'Fastest' is not supported" in capsys.readouterr().err and not (tmp_path / "out").exists()
