@@ -62,9 +62,14 @@ class Board(BaseModel):
             raise ValueError("must name where the resource figures come from ('resources' key)")
         return v
 
-    def budget(self) -> dict[str, int]:
-        """The resource budget as a dict keyed by resource name."""
-        return {r: getattr(self, r) for r in RESOURCES}
+    def budget(self, headroom: "float | dict[str, float]" = 0.0) -> dict[str, float]:
+        """What a design may use of each resource, keeping ``headroom`` free (0.2 = 20 % of every
+        resource; a dict gives it per resource, missing ones 0). The one budget computation: the
+        verdict of an estimate and the optimize loop both use it."""
+        def share(r: str) -> float:
+            return headroom.get(r, 0.0) if isinstance(headroom, dict) else headroom
+
+        return {r: getattr(self, r) * (1.0 - share(r)) if share(r) else getattr(self, r) for r in RESOURCES}
 
 
 def _format_validation_error(path: Path, err: ValidationError) -> str:

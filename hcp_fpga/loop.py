@@ -88,7 +88,7 @@ class Context:
         return not (bound.ns is not None and est.latency_ns is not None and est.latency_ns > bound.ns)
 
     def budget(self, resource: str) -> float:
-        return getattr(self.board, resource) * (1.0 - self.config.targets.headroom[resource])
+        return self.board.budget(self.config.targets.headroom)[resource]
 
 
 # ----------------------------------------------------------------------------- actions

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -119,3 +120,16 @@ def test_duplicate_alias_is_refused(tmp_path):
 def test_cli_unknown_board_exit_2(capsys):
     assert run_cli("export", "x.json", "--board", "pynq", "-o", "/tmp/never") == 2
     assert "did you mean 'pynq-z2'" in capsys.readouterr().err
+
+
+def test_one_budget_computation_for_the_verdict_and_the_loop():
+    from hcp_fpga.estimator.types import Estimate
+
+    board = load_board("arty-a7-35t")
+    allowed = board.budget(0.2)
+    assert allowed["dsp"] == pytest.approx(board.dsp * 0.8) and board.budget()["dsp"] == board.dsp
+    assert board.budget({"lut": 0.5})["lut"] == pytest.approx(board.lut * 0.5) and board.budget({"lut": 0.5})["ff"] == board.ff
+    at = Estimate.from_layers("estimate", [], 0, 1, 10.0)
+    for dsp, fits in ((allowed["dsp"], True), (allowed["dsp"] + 1, False)):
+        verdict = replace(at, dsp=dsp).verdict(board, 0.2)
+        assert verdict.fits is fits and (fits or verdict.over == ("dsp",))

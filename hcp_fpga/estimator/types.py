@@ -79,9 +79,9 @@ class Estimate:
         """Does the design fit ``board`` with ``headroom`` (0.2 = keep 20 % of every resource free;
         a dict gives it per resource)? The binding resource is the one closest to its limit."""
         util = self.utilization(board)
-        limits = {r: 1.0 - (headroom.get(r, 0.0) if isinstance(headroom, dict) else headroom) for r in RESOURCES}
-        used = {r: u for r, u in util.items() if u is not None}
-        pressure = {r: u / limits[r] if limits[r] > 0 else float("inf") for r, u in used.items()}
+        allowed = board.budget(headroom)
+        used = [r for r, u in util.items() if u is not None]
+        pressure = {r: getattr(self, r) / allowed[r] if allowed[r] > 0 else float("inf") for r in used}
         binding = max(pressure, key=lambda r: pressure[r]) if pressure else "dsp"
         over = [r for r, p in pressure.items() if p > 1.0]
         # an estimate that leaves layers out cannot say "fits": the real design is larger
