@@ -22,31 +22,20 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore")
 
-import numpy as np  # noqa: E402
 
 from hcp_fpga.board_catalog import load_board  # noqa: E402
 from hcp_fpga.design import Design, HlsSettings  # noqa: E402
 from hcp_fpga.estimator.model import estimate_design  # noqa: E402
-from hcp_fpga.estimator.spec import layer_specs  # noqa: E402
+from hcp_fpga.estimator.ebops import ebops  # noqa: E402
 from hcp_fpga.hls import export_project, run_csim  # noqa: E402
-from hcp_fpga.loop import CannotFit, _baseline_model, run_loop  # noqa: E402
-from hcp_fpga.data import load_dataset  # noqa: E402
+from hcp_fpga.loop import CannotFit, _baseline_model, project_data, run_loop  # noqa: E402
 from hcp_fpga.models import load_model  # noqa: E402
 from hcp_fpga.project import load_project  # noqa: E402
-from hcp_fpga.prune import finetune, masks_of, sparsity, train_with_gradual_pruning  # noqa: E402
+from hcp_fpga.prune import sparsity, train_with_gradual_pruning  # noqa: E402
 from hcp_fpga.quantize import QuantSpec, to_qkeras  # noqa: E402
 from hcp_fpga.train import accuracy  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def ebops(model, settings: HlsSettings) -> float:
-    """Sum over nonzero multiplications of input bits x weight bits (conv: per output position)."""
-    total = 0.0
-    for s in layer_specs(model, settings):
-        if s.kind in ("dense", "conv1d", "conv2d"):
-            total += float(np.count_nonzero(s.mantissas)) * s.input.width * s.weight.width * max(s.n_pix, 1)
-    return total
 
 
 def point(label: str, model, board, settings: HlsSettings, data, data_name: str, seconds: float) -> dict:
@@ -68,7 +57,7 @@ def run(project_name: str) -> None:
     config = load_project(REPO / "projects" / project_name)
     board = load_board(config.board)
     data_name = config.data
-    data = load_dataset(data_name, seed=config.seed)
+    data = project_data(config)  # the optimize loop's split: train (minus validation) / validation / test
     print(f"\n{project_name}: {data_name}, board {board.name} ({board.part}); estimates are estimates "
           "(docs/estimator.md); one run per point", flush=True)
     t0 = time.perf_counter()
@@ -86,7 +75,7 @@ def run(project_name: str) -> None:
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            result = run_loop(config, Path(tmp) / "opt", log=lambda m: None)
+            run_loop(config, Path(tmp) / "opt", log=lambda m: None)
             fits = True
         except CannotFit:
             fits = False

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Union
 
 from hcp_fpga.board_catalog import Board, board_for_part, list_boards, load_board
-from hcp_fpga.errors import ConfigError
+from hcp_fpga.errors import ConfigError, first_line
 
 from hcp_fpga.vocab import DEFAULT_HEADROOM
 
@@ -286,12 +286,14 @@ def csim(project: Union[str, Path], *, data: str = "normal", n: Optional[int] = 
 
 
 def optimize(project: Union[str, Path], *, out: Union[str, Path, None] = None, resume: bool = False, force: bool = False,
-             config: ConfigArg = None, log: Optional[Callable[[str], None]] = None, show_progress: bool = False,
+             config: ConfigArg = None, executor: Optional[str] = None, workers: Optional[int] = None,
+             scheduler: Optional[str] = None, log: Optional[Callable[[str], None]] = None, show_progress: bool = False,
              progress: Progress = None):
     """Prune, quantize and re-configure the model of a project.yaml until it fits its board; writes
     report.html too. ``config``: an hls4ml config replacing the project's ``hls_config`` (a path is
-    relative to where you run). Returns ``loop.LoopResult``; raises ``loop.CannotFit`` (exit 3) when
-    it cannot."""
+    relative to where you run). ``executor`` (serial | dask), ``workers`` (a LocalCluster of that many
+    processes) and ``scheduler`` (an existing Dask scheduler's address) override the project's
+    ``search`` block. Returns ``loop.LoopResult``; raises ``loop.CannotFit`` (exit 3) when it cannot."""
     from hcp_fpga.loop import CannotFit, run_loop
     from hcp_fpga.project import load_project
     from hcp_fpga.html_report import build_report
@@ -303,6 +305,17 @@ def optimize(project: Union[str, Path], *, out: Union[str, Path, None] = None, r
         source = dict(config) if isinstance(config, Mapping) else str(Path(config).resolve())
         project_config = project_config.model_copy(update={"hls_config": source})
         project_config.parsed_hls_config()  # checked before anything runs
+    overrides = {k: v for k, v in (("executor", "dask" if (workers or scheduler) and executor is None else executor),
+                                   ("workers", workers), ("scheduler", scheduler)) if v is not None}
+    if overrides:
+        from hcp_fpga.project import Search
+
+        try:
+            search = Search.model_validate({**project_config.search.model_dump(), **overrides})
+        except ValueError as exc:
+            raise ConfigError(f"executor options: {first_line(exc)}; use --executor serial|dask, --workers N >= 1, "
+                              "--scheduler tcp://HOST:PORT") from None
+        project_config = project_config.model_copy(update={"search": search})
     out_dir = Path(out) if out is not None else project_config.out_dir()
     try:
         result = run_loop(project_config, out_dir, resume=resume, force=force, log=log or (lambda message: None),

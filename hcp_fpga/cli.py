@@ -310,7 +310,8 @@ def cmd_optimize(args) -> int:
     update, bars = _progress_printer(args.quiet or args.json)
     try:
         with bars:
-            result = api.optimize(args.project, out=args.out, resume=args.resume, force=args.force, config=args.config, log=say,
+            result = api.optimize(args.project, out=args.out, resume=args.resume, force=args.force, config=args.config,
+                                  executor=args.executor, workers=args.workers, scheduler=args.scheduler, log=say,
                                   show_progress=not (args.quiet or args.json), progress=update)
     except CannotFit as exc:
         if args.json and exc.out_dir is not None and (exc.out_dir / "result.json").exists():
@@ -453,6 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="start over, replacing the output folder")
     p.add_argument("--config", type=Path, metavar="YML", help="hls4ml config to start from, replacing the project's "
                    "hls_config (what it names per layer is pinned; docs/api.md)")
+    p.add_argument("--executor", choices=("serial", "dask"), help="where candidates are evaluated (default: the project's "
+                   "search.executor, serial)")
+    p.add_argument("--workers", type=int, help="dask: a LocalCluster of N worker processes (docs/scale-out.md)")
+    p.add_argument("--scheduler", metavar="ADDR", help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786")
     _add_common(p)
     p.set_defaults(func=cmd_optimize)
 

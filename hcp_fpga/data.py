@@ -7,7 +7,7 @@ message instead of deep inside TensorFlow or the C simulation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -21,7 +21,8 @@ NPZ_KEYS = ("X_train", "y_train", "X_test", "y_test")
 
 @dataclass(frozen=True)
 class Dataset:
-    """Train/test arrays; ``y`` are integer class labels."""
+    """Train/test arrays (and a validation split carved from train, when asked); ``y`` are integer
+    class labels. Decisions use the validation split; the test split is only reported."""
 
     name: str
     x_train: np.ndarray
@@ -29,6 +30,31 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     builtin: bool = True
+    x_val: Optional[np.ndarray] = None
+    y_val: Optional[np.ndarray] = None
+
+    def with_validation(self, fraction: float = 0.2, seed: int = 0) -> "Dataset":
+        """``fraction`` of the training split set aside (seeded; stratified when every class has at
+        least two samples) as the validation split the optimize loop decides on."""
+        if not 0.0 < fraction < 1.0:
+            raise DataError(f"validation fraction {fraction} is invalid; give a fraction in (0, 1), e.g. 0.2")
+        n_val = int(round(len(self.x_train) * fraction))
+        if n_val < 1 or len(self.x_train) - n_val < 1:
+            raise DataError(f"data '{self.name}' has {len(self.x_train)} training samples: too few to set "
+                            f"{fraction:.0%} aside for validation; give more training data")
+        from sklearn.model_selection import train_test_split
+
+        counts = np.bincount(self.y_train)
+        stratify = self.y_train if counts[counts > 0].min() >= 2 and n_val >= len(counts[counts > 0]) else None
+        idx_train, idx_val = train_test_split(np.arange(len(self.x_train)), test_size=n_val, random_state=seed,
+                                              stratify=stratify)
+        return replace(self, x_train=self.x_train[idx_train], y_train=self.y_train[idx_train],
+                       x_val=self.x_train[idx_val], y_val=self.y_train[idx_val])
+
+    def without_test(self) -> "Dataset":
+        """This data with an empty test split: what the search's evaluations receive (they decide on
+        the validation split and never see test data)."""
+        return replace(self, x_test=self.x_test[:0], y_test=self.y_test[:0])
 
     @property
     def n_classes(self) -> int:
@@ -51,14 +77,8 @@ class Dataset:
         same_size = int(np.prod(self.sample_shape)) == int(np.prod(want))
         unit_axes_only = tuple(d for d in self.sample_shape if d != 1) == tuple(d for d in want if d != 1)
         if same_size and (self.builtin or unit_axes_only):
-            return Dataset(
-                self.name,
-                self.x_train.reshape((-1, *want)),
-                self.y_train,
-                self.x_test.reshape((-1, *want)),
-                self.y_test,
-                self.builtin,
-            )
+            return replace(self, x_train=self.x_train.reshape((-1, *want)), x_test=self.x_test.reshape((-1, *want)),
+                           x_val=self.x_val.reshape((-1, *want)) if self.x_val is not None else None)
         hint = "reshape the arrays in the .npz to the model input" if not self.builtin \
             else "use a model whose input has the same number of features"
         raise DataError(

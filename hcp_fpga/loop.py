@@ -1,15 +1,25 @@
-"""The optimize loop: prune, quantize and re-configure a model until its estimated design fits the
-board with headroom, meets its latency bound, and keeps its accuracy, then confirm with C simulation.
+"""The optimize loop: fit a model to its board, then keep improving it, then confirm it in C
+simulation. It reads as a sequence of named steps over frozen design points (``hcp_fpga.search``):
 
-It reads as a sequence of named transformations (FINN-style): each ``Action`` turns a ``Step``
-(model, masks, settings, bits) into a new one and leaves the old one intact, so rejecting an action
-is keeping the old step. Every accepted step is checkpointed atomically; ``resume`` continues from
-the last one. The loop prices actions with the estimator only (``hcp_fpga.estimator``).
+1. ``baseline``: train (or load) the model on the training split; measure it on the validation
+   split; C-simulate it once as the reference;
+2. ``rounds``: a beam search. Each round, every registered action proposes candidates from the
+   beam's points; all are *screened* (applied and estimated, no fine-tuning) and ranked by saving
+   per expected accuracy cost; the best are *evaluated* (fine-tuned, validated, estimated) in
+   batches on the executor until one is accepted. Before the first fit "better" means less of the
+   binding resource; after it, a lower objective (project.yaml ``search.objective``). The search
+   stops when no candidate is accepted, when ``patience`` rounds past the fit bring less than
+   ``min_improvement_pct``, or when a round/evaluation/time budget runs out;
+3. ``final``: the best design is exported and C-simulated on the test split (reported only);
+   result types are widened if the C simulation falls short (precision repair).
+
+Decisions read the validation split only; the evaluations never receive test data. Every evaluated
+design is kept under ``points/``; ``pareto.json`` holds the front. A checkpoint after every round
+(atomic) lets ``--resume`` continue with the same result.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -18,22 +28,29 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from hcp_fpga.board_catalog import Board, load_board
+from hcp_fpga.board_catalog import load_board
 from hcp_fpga.data import Dataset, check_labels, load_dataset
-from hcp_fpga.design import Design, HlsSettings, valid_reuse_factors
+from hcp_fpga.design import Design, HlsSettings
 from hcp_fpga.errors import ConfigError, HcpError
 from hcp_fpga.estimator.model import estimate_design
-from hcp_fpga.estimator.types import Estimate, Verdict
-from hcp_fpga.models import build_cnn, build_mlp, load_model, mult_layers, mult_size, write_model
+from hcp_fpga.models import build_cnn, build_mlp, load_model, mult_layers, write_model
 from hcp_fpga.outputs import check_output_dir, mark, read_json, remove_output_dir, write_json_atomic
 from hcp_fpga.project import ProjectConfig
-from hcp_fpga.prune import apply_selection, candidates, finetune, masks_of, select, sparsity, weight_scores
-from hcp_fpga.quantize import QuantSpec, quantized_weight_bits, result_precisions, profile_ranges, to_qkeras
+from hcp_fpga.prune import masks_of, sparsity
+from hcp_fpga.quantize import profile_ranges, quantized_weight_bits, result_precisions
+from hcp_fpga.search.actions import PointView, propose_all
+from hcp_fpga.search.context import SearchContext
+from hcp_fpga.search.evaluate import Task, evaluate, measure_model, screen
+from hcp_fpga.search.executors import make_executor
+from hcp_fpga.search.pareto import front_rows
+from hcp_fpga.search.point import POINTS, DesignPoint
+from hcp_fpga.search.records import HistoryRow, Measure, Trial
 from hcp_fpga.train import accuracy, train_classifier
 from hcp_fpga.vocab import BUDGETED
 
 RESOURCES = BUDGETED
 CHECKPOINT = "checkpoint"
+STATE_KEYS = ("round", "next_id", "beam", "trials", "baseline", "history", "stall", "evaluations")
 
 
 class CannotFit(HcpError):
@@ -48,248 +65,71 @@ class CannotFit(HcpError):
 
 
 @dataclass
-class Step:
-    """One design point: the model (with its masks), HLS settings and bits (None: float)."""
-
-    model: object
-    masks: dict
-    settings: HlsSettings
-    bits: Optional[dict] = None  # layer -> (weight bits, activation bits)
-
-
-@dataclass
-class Context:
-    config: ProjectConfig
-    board: Board
-    data: Dataset
-    baseline_accuracy: float
-    log: Callable[[str], None] = print
-    show_progress: bool = False
-    progress: Optional[Callable[[str, int, int], None]] = None  # (stage, done, total) for g++ and csim bars
-
-    @property
-    def min_accuracy(self) -> float:
-        return self.baseline_accuracy - self.config.targets.max_accuracy_drop_pp / 100.0
-
-    def estimate(self, step: Step) -> Estimate:
-        return estimate_design(Design.create(step.model, self.board, step.settings))
-
-    def verdict(self, est: Estimate) -> Verdict:
-        return est.verdict(self.board, self.config.targets.headroom)
-
-    def meets_targets(self, est: Estimate) -> bool:
-        """Fits the board with the headroom and meets the latency bound."""
-        return self.verdict(est).fits and self.latency_ok(est)
-
-    def latency_ok(self, est: Estimate) -> bool:
-        bound = self.config.targets.latency
-        if bound.cycles is not None and est.latency_cycles > bound.cycles:
-            return False
-        return not (bound.ns is not None and est.latency_ns is not None and est.latency_ns > bound.ns)
-
-    def budget(self, resource: str) -> float:
-        return self.board.budget(self.config.targets.headroom)[resource]
-
-
-# ----------------------------------------------------------------------------- actions
-
-
-@dataclass(frozen=True)
-class Action:
-    """A transformation of a step. ``prior`` is the expected accuracy cost used to rank actions
-    (settings changes cost none; bits and pruning some, more the more they remove)."""
-
-    name: str
-    prior: float
-    finetune: bool
-
-    def apply(self, step: Step, ctx: Context) -> Step:  # pragma: no cover - every action overrides
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class Quantize(Action):
-    """Float -> QKeras, or one layer's bits down (``layer`` None: all layers to ``bits``)."""
-
-    layer: Optional[str] = None
-    bits: tuple = (8, 8)
-
-    def apply(self, step: Step, ctx: Context) -> Step:
-        current = dict(step.bits or {})
-        keep = frozenset(n for n in step.settings.pinned if step.settings.is_pinned(n, "weight"))
-        names = [l.name for l in mult_layers(step.model) if l.name not in keep]
-        new_bits = {n: (self.bits if self.layer in (None, n) else current.get(n, self.bits)) for n in names}
-        spec = QuantSpec(layer_bits=new_bits, keep=keep)
-        model = to_qkeras(step.model, spec, ctx.data.x_train)
-        return Step(model, step.masks, step.settings, new_bits)
-
-
-@dataclass(frozen=True)
-class Prune(Action):
-    """Remove ``structure`` groups worth ``targets`` (estimated savings), the least-scored first."""
-
-    structure: str = "unstructured"
-    targets: tuple = ()  # ((resource, amount), ...)
-
-    def apply(self, step: Step, ctx: Context) -> Step:
-        scores = weight_scores(step.model, "taylor", ctx.data.x_train, ctx.data.y_train)
-        c = candidates(step.model, step.settings, scores, self.structure, part=ctx.board.part)
-        # at most half of any layer's remaining groups per step: one action must not gut a layer
-        chosen = select(c, dict(self.targets), max_layer_fraction=0.5).chosen
-        if len(chosen) == 0:
-            return step
-        model, masks = apply_selection(step.model, chosen)
-        if sparsity(model) > ctx.config.levers.max_sparsity + 1e-9:
-            raise _Skip(f"would exceed max sparsity {ctx.config.levers.max_sparsity}")
-        return Step(model, masks, _snapped(model, step.settings), step.bits)
-
-
-def _snapped(model, settings: HlsSettings) -> HlsSettings:
-    """Settings whose per-layer reuse factors are valid for the (possibly shrunk) layers: an invalid
-    one moves to hls4ml's closest valid value. A pinned one cannot move: the action does not apply."""
-    from hcp_fpga.estimator.reuse import closest_valid
-
-    reuse = dict(settings.layer_reuse)
-    for layer in mult_layers(model):
-        if layer.name in reuse:
-            n_in, n_out = mult_size(layer)
-            strategy = settings.strategy_of(layer.name)
-            if strategy != "Latency" and reuse[layer.name] not in valid_reuse_factors(n_in, n_out, strategy):
-                if settings.is_pinned(layer.name, "reuse"):
-                    raise _Skip(f"would make the pinned reuse factor {reuse[layer.name]} of '{layer.name}' invalid")
-                reuse[layer.name] = closest_valid(n_in, n_out, reuse[layer.name], unrolled=strategy == "ResourceUnrolled")
-    return replace(settings, layer_reuse=reuse)
-
-
-@dataclass(frozen=True)
-class Reconfigure(Action):
-    """New HLS settings for some layers (strategy and/or reuse factor); weights untouched."""
-
-    strategies: tuple = ()  # ((layer, strategy), ...)
-    reuse: tuple = ()  # ((layer, rf), ...)
-
-    def apply(self, step: Step, ctx: Context) -> Step:
-        s = step.settings
-        settings = replace(s, layer_strategy={**s.layer_strategy, **dict(self.strategies)},
-                           layer_reuse={**s.layer_reuse, **dict(self.reuse)})
-        Design.create(step.model, ctx.board, settings).validate()
-        return Step(step.model, step.masks, settings, step.bits)
-
-
-class _Skip(Exception):
-    """An action that does not apply to this step."""
-
-
-def _next_rf(n_in: int, n_out: int, strategy: str, rf: int, limit: int) -> Optional[int]:
-    bigger = [r for r in valid_reuse_factors(n_in, n_out, strategy) if rf < r <= limit]
-    if not bigger:
-        return None
-    return min(bigger, key=lambda r: abs(r - 2 * rf))  # about twice the reuse: half the multipliers
-
-
-def propose(step: Step, est: Estimate, ctx: Context) -> list[Action]:
-    """The actions worth trying from ``step``, given the binding resource of its estimate."""
-    levers = ctx.config.levers
-    verdict = ctx.verdict(est)
-    binding = verdict.binding if verdict.binding in RESOURCES else "lut"
-    actions: list[Action] = []
-    layers = mult_layers(step.model)
-    w_min, w_max = levers.weight_bits
-    a_min, a_max = levers.activation_bits
-    if step.bits is None and w_max < 32:
-        start = (min(w_max, 8), min(a_max, 8))
-        actions.append(Quantize("quantize all to %d-bit" % start[0], 0.2, True, None, start))
-    elif step.bits is not None:
-        for layer in layers:
-            if step.settings.is_pinned(layer.name, "weight"):  # left as the user's hls4ml config gives it
-                continue
-            w, a = step.bits.get(layer.name, (w_max, a_max))
-            if w - 2 >= w_min:
-                new = (w - 2, max(a - 2, a_min))
-                actions.append(Quantize(f"{layer.name} to {new[0]}-bit", 0.3, True, layer.name, new))
-    excess = getattr(est, binding) - ctx.budget(binding)
-    if excess > 0 and sparsity(step.model) < levers.max_sparsity:
-        amount = min(max(excess, 0.05 * getattr(est, binding)), 0.2 * getattr(est, binding))
-        for structure in levers.prune_structures:
-            actions.append(Prune(f"prune {structure} ({binding} -{amount:.0f})", 0.5, True, structure, ((binding, amount),)))
-    for layer in layers:
-        if step.settings.is_pinned(layer.name, "reuse") or step.settings.is_pinned(layer.name, "strategy"):
-            continue
-        n_in, n_out = mult_size(layer)
-        strategy, rf = step.settings.strategy_of(layer.name), step.settings.reuse_of(layer.name)
-        if strategy == "Latency":
-            for target in ("Resource", "ResourceUnrolled"):
-                if target in levers.strategies:
-                    r = _next_rf(n_in, n_out, target, 1, levers.reuse_factor[1])
-                    if r:
-                        actions.append(Reconfigure(f"{layer.name}: {target} RF {r}", 0.05, False,
-                                                   ((layer.name, target),), ((layer.name, r),)))
-        else:
-            r = _next_rf(n_in, n_out, strategy, rf, levers.reuse_factor[1])
-            if r:
-                actions.append(Reconfigure(f"{layer.name}: RF {rf} -> {r}", 0.05, False, (), ((layer.name, r),)))
-    return actions
-
-
-# ----------------------------------------------------------------------------- checkpoints
-
-
-def _write_step(step: Step, folder: Path) -> None:
-    write_model(step.model, folder)
-    np.savez_compressed(folder / "masks.npz", **{k: v for k, v in step.masks.items()})
-    write_json_atomic(folder / "step.json", {"settings": asdict(step.settings), "bits": step.bits})
-
-
-def _read_step(folder: Path) -> Step:
-    model = load_model(folder / "model.json", folder / "model_weights.h5")
-    with np.load(folder / "masks.npz", allow_pickle=False) as z:
-        masks = {k: z[k] for k in z.files}
-    meta = read_json(folder / "step.json", "checkpoint step", "start over with --force")
-    bits = {k: tuple(v) for k, v in meta["bits"].items()} if meta["bits"] else None
-    return Step(model, masks, HlsSettings(**meta["settings"]), bits)
-
-
-def save_checkpoint(out_dir: Path, step: Step, state: dict) -> None:
-    """Write the step and loop state so a kill at any moment leaves one complete checkpoint:
-    new -> checkpoint.new, then swap (checkpoint -> .old, .new -> checkpoint), then drop .old."""
-    new, cur, old = out_dir / f"{CHECKPOINT}.new", out_dir / CHECKPOINT, out_dir / f"{CHECKPOINT}.old"
-    shutil.rmtree(new, ignore_errors=True)
-    _write_step(step, new / "step")
-    write_json_atomic(new / "state.json", state)
-    shutil.rmtree(old, ignore_errors=True)
-    if cur.exists():
-        os.replace(cur, old)
-    os.replace(new, cur)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def load_checkpoint(out_dir: Path) -> tuple[Step, dict]:
-    """The last complete checkpoint; one clear error naming the file if it is damaged."""
-    for name in (CHECKPOINT, f"{CHECKPOINT}.old"):  # .old is complete if a swap was interrupted
-        folder = out_dir / name
-        if (folder / "state.json").exists():
-            fix = "it is damaged: start over with --force instead of --resume"
-            state = read_json(folder / "state.json", "checkpoint state", fix)
-            if not isinstance(state, dict) or not all(k in state for k in ("history", "iteration", "baseline_accuracy", "accuracy")):
-                raise ConfigError(f"checkpoint state '{folder / 'state.json'}' is incomplete; {fix}")
-            try:
-                return _read_step(folder / "step"), state
-            except HcpError as exc:
-                raise ConfigError(f"checkpoint '{folder / 'step'}' cannot be read ({exc}); {fix}") from None
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise ConfigError(f"checkpoint '{folder / 'step'}' is damaged ({type(exc).__name__}); {fix}") from None
-    raise ConfigError(f"no checkpoint in '{out_dir}' to resume from; run without --resume")
-
-
-# ----------------------------------------------------------------------------- the loop
-
-
-@dataclass
 class LoopResult:
     fits: bool
     out_dir: Path
     history: list = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    trials: list = field(default_factory=list)  # every evaluated Trial
+
+
+@dataclass
+class _State:
+    """What a checkpoint holds: enough to continue exactly where the run stopped."""
+
+    round: int
+    next_id: int
+    beam: list  # point ids
+    trials: list  # Trial (the baseline first)
+    baseline: dict  # val/test accuracy of the baseline
+    history: list  # history.json rows (dicts: the file's shape)
+    stall: int = 0  # rounds past the fit without enough improvement
+    evaluations: int = 0
+
+    def as_dict(self) -> dict:
+        return {"round": self.round, "next_id": self.next_id, "beam": self.beam, "trials": [t.as_dict() for t in self.trials],
+                "baseline": self.baseline, "history": self.history, "stall": self.stall, "evaluations": self.evaluations}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "_State":
+        return cls(int(d["round"]), int(d["next_id"]), [int(i) for i in d["beam"]], [Trial.from_dict(t) for t in d["trials"]],
+                   dict(d["baseline"]), list(d["history"]), int(d["stall"]), int(d["evaluations"]))
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(out_dir: Path, state: _State) -> None:
+    """One file, written atomically: a kill at any moment leaves the previous checkpoint or this one."""
+    (out_dir / CHECKPOINT).mkdir(exist_ok=True)
+    write_json_atomic(out_dir / CHECKPOINT / "state.json", state.as_dict())
+
+
+def load_checkpoint(out_dir: Path) -> _State:
+    """The last checkpoint; one clear error naming the file if it is damaged."""
+    path = out_dir / CHECKPOINT / "state.json"
+    if not path.exists():
+        raise ConfigError(f"no checkpoint in '{out_dir}' to resume from; run without --resume")
+    fix = "it is damaged: start over with --force instead of --resume"
+    state = read_json(path, "checkpoint state", fix)
+    if not isinstance(state, dict) or not all(k in state for k in STATE_KEYS):
+        raise ConfigError(f"checkpoint state '{path}' is incomplete (written by another version?); {fix}")
+    try:
+        loaded = _State.from_dict(state)
+        for point_id in loaded.beam:
+            DesignPoint.load(out_dir, point_id)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"checkpoint '{path}' is damaged ({type(exc).__name__}); {fix}") from None
+    return loaded
+
+
+# ----------------------------------------------------------------------------- baseline
+
+
+def project_data(config: ProjectConfig) -> Dataset:
+    """Train / validation / test: the validation split carved from training data (seeded)."""
+    name = config.data if config.data in ("digits", "mnist1d") else str(config.path(config.data))
+    return load_dataset(name, seed=config.seed).with_validation(config.search.validation_fraction, config.seed)
 
 
 def _baseline_model(config: ProjectConfig, data: Dataset, ctx_log, show_progress: bool = False) -> tuple[object, Dataset]:
@@ -322,24 +162,169 @@ def _square(data: Dataset) -> tuple:
     return side, side, 1
 
 
-def _row(iteration: int, action: str, accepted: bool, acc: float, est: Estimate, ctx: Context,
-         seconds: float, note: str = "") -> dict:
-    verdict = ctx.verdict(est)
-    return {
-        "iteration": iteration, "action": action, "accepted": accepted, "accuracy": acc,
-        "estimate": {r: getattr(est, r) for r in RESOURCES} | {"latency_cycles": est.latency_cycles, "ii": est.ii},
-        "budget": {r: ctx.budget(r) for r in RESOURCES}, "binding": verdict.binding, "fits": verdict.fits,
-        "seconds": round(seconds, 2), "note": note,
-    }
+def _csim_data(config: ProjectConfig) -> str:
+    return config.data if config.data in ("digits", "mnist1d") else str(config.path(config.data))
+
+
+def _baseline_csim(point: DesignPoint, ctx: SearchContext, log, progress) -> Optional[float]:
+    """C-simulate the baseline once, as the reference the final design is compared with."""
+    from hcp_fpga.hls import export_project, run_csim
+
+    log("C simulation of the baseline (reference)")
+    model, _ = point.load_model(ctx.root)
+    result = export_project(Design.create(model, ctx.board, point.settings), ctx.root / "baseline_hls_project", force=True)
+    return run_csim(result.out_dir, data=_csim_data(ctx.config), progress=progress).csim_accuracy
+
+
+# ----------------------------------------------------------------------------- rounds
+
+
+def _better_before_fit(trial: Trial, parent: Measure) -> bool:
+    return trial.measure.resources[parent.binding] < parent.resources[parent.binding] or trial.measure.meets_targets
+
+
+def _accept(trial: Trial, parent: Measure, best: Optional[Trial], ctx: SearchContext) -> tuple[bool, str]:
+    m = trial.measure
+    if m.val_accuracy < ctx.min_accuracy - 1e-9:
+        return False, "accuracy"
+    if not m.latency_ok:
+        return False, "latency"
+    if best is None:
+        return (True, "") if _better_before_fit(trial, parent) else (False, "no saving")
+    if not m.meets_targets:
+        return False, "does not fit"
+    return (True, "") if m.objective < best.measure.objective - 1e-12 else (False, "no gain")
+
+
+def _score(parent: Measure, screened: Measure, prior: float, improving: bool) -> float:
+    """Estimated gain per expected accuracy cost; <= 0: not worth evaluating."""
+    if improving:
+        if not screened.meets_targets:
+            return 0.0
+        gain = (parent.objective - screened.objective) / max(abs(parent.objective), 1e-12)
+    else:
+        b = parent.binding
+        gain = (parent.resources[b] - screened.resources[b]) / max(parent.resources[b], 1.0)
+    return gain / prior
+
+
+def _beam_key(m: Measure) -> tuple:
+    return (0, m.objective) if m.meets_targets else (1, m.pressure)
+
+
+def _next_beam(accepted: list[Trial], beam: list[Trial], width: int) -> list[int]:
+    """The points the next round starts from: this round's accepted designs first (each was better
+    than its parent), then the earlier beam, each group ordered by ``_beam_key``."""
+    ordered = sorted(accepted, key=lambda t: (_beam_key(t.measure), t.point.id))
+    ordered += sorted((t for t in beam if t not in accepted), key=lambda t: (_beam_key(t.measure), t.point.id))
+    return [t.point.id for t in ordered[:width]]
+
+
+def _best(trials: list[Trial], ctx: SearchContext) -> Optional[Trial]:
+    """The design the run returns: the lowest objective among those that meet the targets at an
+    acceptable accuracy; None if none does."""
+    ok = [t for t in trials if t.measure.meets_targets and t.measure.val_accuracy >= ctx.min_accuracy - 1e-9
+          and (t.accepted or t.point.id == 0)]
+    return min(ok, key=lambda t: (t.measure.objective, t.point.id)) if ok else None
+
+
+def _closest(trials: list[Trial]) -> Trial:
+    accepted = [t for t in trials if t.accepted or t.point.id == 0]
+    return min(accepted, key=lambda t: (_beam_key(t.measure), t.point.id))
+
+
+def _round(state: _State, ctx: SearchContext, executor, log, progress) -> bool:
+    """One round of the beam search; False when no candidate was accepted (the search is over)."""
+    config = ctx.config
+    by_id = {t.point.id: t for t in state.trials}
+    best = _best(state.trials, ctx)
+    improving = best is not None
+    tried = {(t.point.parent, t.point.action) for t in state.trials}  # never the same candidate twice
+    proposals = []
+    for pid in state.beam:
+        trial = by_id[pid]
+        model, _ = trial.point.load_model(ctx.root)
+        view = PointView(trial.point, model, trial.measure, improving)
+        proposals += [(trial, a) for a in propose_all(view, ctx) if (pid, a.name) not in tried]
+    if not proposals:
+        log(f"round {state.round}: no action applies")
+        return False
+    screened = executor.map(screen, [Task(ctx, t.point, a) for t, a in proposals], f"round {state.round}: screening", progress)
+    ranked = []
+    for (parent, action), m in zip(proposals, screened):
+        if m is None or not m.latency_ok:
+            continue
+        score = _score(parent.measure, m, action.prior, improving)
+        if score > 0:
+            ranked.append((score, parent, action))
+    ranked.sort(key=lambda r: -r[0])  # stable: ties keep proposal order
+    batch = config.search.candidates or getattr(executor, "workers", 1)
+    accepted: list[Trial] = []
+    for start in range(0, len(ranked), batch):
+        chunk = ranked[start:start + batch]
+        if state.evaluations >= config.search.max_evaluations:
+            break
+        tasks = []
+        for _, parent, action in chunk:
+            tasks.append(Task(ctx, parent.point, action, state.next_id, state.round, seed=config.seed + 7919 * state.next_id))
+            state.next_id += 1
+        results = executor.map(evaluate, tasks, f"round {state.round}: evaluating", progress)
+        state.evaluations += len(tasks)
+        for task, trial in zip(tasks, results):
+            if trial is None:
+                continue
+            parent = by_id[task.parent.id].measure
+            ok, note = _accept(trial, parent, best, ctx)
+            trial = replace(trial, accepted=ok, note=note)
+            state.trials.append(trial)
+            row = HistoryRow.of(trial, ctx.budget())
+            state.history.append(row.as_dict())
+            _log_row(log, row)
+            if ok:
+                accepted.append(trial)
+        if accepted:
+            break
+    if not accepted:
+        return False
+    state.beam = _next_beam(accepted, [by_id[pid] for pid in state.beam], config.search.beam_width)
+    new_best = _best(state.trials, ctx)
+    if improving and new_best is not None:
+        gain = (best.measure.objective - new_best.measure.objective) / max(abs(best.measure.objective), 1e-12)
+        state.stall = state.stall + 1 if gain * 100.0 < config.search.min_improvement_pct else 0
+    return True
+
+
+def _log_row(log, row: HistoryRow) -> None:
+    b = row.binding
+    verdict = "fits" if row.fits else f"{b} {row.estimate[b]:,.0f}/{row.budget[b]:,.0f}"
+    log(f"round {row.iteration}: {row.action}: val accuracy {row.accuracy:.4f}, {verdict}, objective {row.objective:.4g} -> "
+        f"{'accepted' if row.accepted else 'rejected (' + row.note + ')'}")
+
+
+def _stop_reason(state: _State, ctx: SearchContext, started: float) -> Optional[str]:
+    s = ctx.config.search
+    if _best(state.trials, ctx) is not None and (s.patience == 0 or state.stall >= s.patience):
+        return f"the objective improved less than {s.min_improvement_pct} % in {max(s.patience, 1)} round(s)"
+    if state.round >= ctx.config.max_iterations:
+        return f"{ctx.config.max_iterations} rounds"
+    if state.evaluations >= s.max_evaluations:
+        return f"{s.max_evaluations} evaluations"
+    if s.time_budget_s is not None and time.monotonic() - started > s.time_budget_s:
+        return f"the time budget of {s.time_budget_s:.0f} s"
+    return None
+
+
+# ----------------------------------------------------------------------------- the run
 
 
 def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool = False, force: bool = False,
              log: Callable[[str], None] = print, show_progress: bool = False,
-             progress: Optional[Callable[[str, int, int], None]] = None) -> LoopResult:
+             progress: Optional[Callable[[str, int, int], None]] = None, executor=None) -> LoopResult:
     """Fit ``config``'s model to its board (see the module docstring). Writes into ``out_dir``:
-    ``checkpoint/``, ``history.json``, ``result.json``, ``estimate.json``, ``model/`` and the final
-    ``hls_project/`` with its ``csim.json``. Raises ``CannotFit`` (exit 3) after writing them when no
-    acceptable action is left."""
+    ``points/``, ``checkpoint/``, ``history.json``, ``pareto.json``, ``result.json``,
+    ``estimate.json``, ``model/`` and the final ``hls_project/`` with its ``csim.json``. Raises
+    ``CannotFit`` (exit 3) after writing them when no design meets the targets. ``executor``:
+    default from ``config.search`` (serial unless it names dask)."""
     # Everything is validated before the output folder is touched: the board, the settings, the
     # data, the checkpoint or the model, the output path. Only then is an old folder replaced.
     board = load_board(config.board)
@@ -351,163 +336,134 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
                                exists_hint="pass --resume to continue it or --force to start over")
     if resume and not out_dir.is_dir():
         raise ConfigError(f"no output folder '{out_dir}' to resume; run without --resume")
-    data = load_dataset(config.data if config.data in ("digits", "mnist1d") else str(config.path(config.data)),
-                        seed=config.seed)
-
+    data = project_data(config)
+    started = time.monotonic()
     if resume:
-        step, state = load_checkpoint(out_dir)
-        data = data.for_model(step.model.input_shape[1:])
-        history, iteration, baseline_acc = state["history"], state["iteration"], state["baseline_accuracy"]
-        acc = state["accuracy"]
-        log(f"resuming at iteration {iteration} (accuracy {acc:.4f})")
+        state = load_checkpoint(out_dir)
+        log(f"resuming after round {state.round} ({len(state.trials)} designs evaluated)")
+        model = None
     else:
         model, data = _baseline_model(config, data, log, show_progress)
         Design.create(model, board, base_settings).validate()  # pinned layers exist, their RFs are valid
-        bits = quantized_weight_bits(model)  # a QKeras model file starts quantized
-        step = Step(model, masks_of(model), base_settings,
-                    {k: (v, v) for k, v in bits.items()} if any(bits.values()) else None)
-        baseline_acc = acc = accuracy(model, data.x_test, data.y_test)
-        history, iteration = [], 0
-    unpriced = estimate_design(Design.create(step.model, board, step.settings)).unpriced
-    if unpriced:
-        raise ConfigError(f"the estimator cannot price layer(s) {', '.join(unpriced)}: optimize would fit a lower bound "
-                          "to the board; remove them or estimate and export the model without optimizing")
-    if not resume:
+        unpriced = estimate_design(Design.create(model, board, base_settings)).unpriced
+        if unpriced:
+            raise ConfigError(f"the estimator cannot price layer(s) {', '.join(unpriced)}: optimize would fit a lower bound "
+                              "to the board; remove them or estimate and export the model without optimizing")
         if out_dir.exists() and any(out_dir.iterdir()):
             remove_output_dir(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         mark(out_dir)
-    ctx = Context(config, board, data, baseline_acc, log, show_progress, progress)
-    est = ctx.estimate(step)
-    if not resume:
-        history.append(_row(0, "baseline", True, acc, est, ctx, 0.0))
-        _baseline_csim(step, ctx, out_dir, history)
-        save_checkpoint(out_dir, step, {"iteration": 0, "history": history, "baseline_accuracy": baseline_acc,
-                                        "accuracy": acc})
-    write_json_atomic(out_dir / "history.json", history)
-
-    while True:
-        if ctx.meets_targets(est):
-            break
-        if iteration >= config.max_iterations:
-            log(f"stopping: {config.max_iterations} iterations")
-            break
-        iteration += 1
-        accepted = False
-        binding = ctx.verdict(est).binding
-        ranked = _rank(propose(step, est, ctx), step, est, ctx)
-        for action, trial, trial_est in ranked:
-            t0 = time.perf_counter()
-            if action.finetune:
-                t = config.training
-                trial.model = finetune(trial.model, data, trial.masks, t.finetune_epochs, batch_size=t.batch_size,
-                                       learning_rate=t.learning_rate / 2, seed=config.seed + iteration,
-                                       show_progress=show_progress, description=f"iteration {iteration}: fine-tuning")
-                trial_est = ctx.estimate(trial)
-            trial_acc = accuracy(trial.model, data.x_test, data.y_test)
-            better = getattr(trial_est, binding) < getattr(est, binding) or ctx.meets_targets(trial_est)
-            ok = trial_acc >= ctx.min_accuracy - 1e-9 and better
-            history.append(_row(iteration, action.name, ok, trial_acc, trial_est, ctx,
-                                time.perf_counter() - t0, "" if ok else ("accuracy" if trial_acc < ctx.min_accuracy else "no saving")))
-            _log_row(log, history[-1])
-            if ok:
-                step, est, acc, accepted = trial, trial_est, trial_acc, True
-                save_checkpoint(out_dir, step, {"iteration": iteration, "history": history,
-                                                "baseline_accuracy": baseline_acc, "accuracy": acc})
+    if executor is None:
+        s = config.search
+        executor = make_executor(s.executor, s.workers, s.scheduler)
+        own_executor = True
+    else:
+        own_executor = False
+    try:
+        if not resume:
+            state = _start(config, board, base_settings, model, data, out_dir, log, progress)
+        ctx = SearchContext(config, board, out_dir, state.baseline["val_accuracy"])
+        write_json_atomic(out_dir / "history.json", state.history)
+        while True:
+            reason = _stop_reason(state, ctx, started)
+            if reason is None and _best(state.trials, ctx) is None and state.round > 0 and not state.beam:
+                reason = "no design left"
+            if reason:
+                log(f"stopping: {reason}")
                 break
-        write_json_atomic(out_dir / "history.json", history)
-        if not accepted:
-            break
-    return _finish(step, est, acc, ctx, out_dir, history)
+            state.round += 1
+            if not _round(state, ctx, executor, log, progress):
+                log(f"stopping: no acceptable candidate in round {state.round}")
+                save_checkpoint(out_dir, state)
+                break
+            save_checkpoint(out_dir, state)
+            write_json_atomic(out_dir / "history.json", state.history)
+            write_json_atomic(out_dir / "pareto.json", front_rows(state.trials))
+    finally:
+        if own_executor:
+            executor.close()
+    write_json_atomic(out_dir / "pareto.json", front_rows(state.trials))
+    return _finish(state, ctx, out_dir, data, log, progress)
 
 
-def _rank(actions: list[Action], step: Step, est: Estimate, ctx: Context):
-    """Apply each action (without fine-tuning) and order them by estimated saving on the binding
-    resource per expected accuracy cost; actions that save nothing or break the latency bound go."""
-    binding = ctx.verdict(est).binding
-    scored = []
-    for action in actions:
-        try:
-            trial = action.apply(step, ctx)
-        except (_Skip, ConfigError):
-            continue
-        trial_est = ctx.estimate(trial)
-        saving = getattr(est, binding) - getattr(trial_est, binding)
-        if saving <= 0 or not ctx.latency_ok(trial_est):
-            continue
-        scored.append((saving / max(getattr(est, binding), 1.0) / action.prior, action, trial, trial_est))
-    scored.sort(key=lambda s: -s[0])
-    return [(a, t, e) for _, a, t, e in scored]
+def _start(config, board, settings, model, data, out_dir, log, progress) -> _State:
+    """The baseline as point 0, measured on the validation split, C-simulated as the reference."""
+    bits = quantized_weight_bits(model)  # a QKeras model file starts quantized
+    point = DesignPoint(0, None, "baseline", settings, {k: (v, v) for k, v in bits.items()} if any(bits.values()) else None)
+    point.save(out_dir, model, masks_of(model))
+    ctx = SearchContext(config, board, out_dir, 0.0)
+    _, measure = measure_model(ctx, model, settings, data)
+    baseline = {"val_accuracy": measure.val_accuracy, "test_accuracy": accuracy(model, data.x_test, data.y_test)}
+    ctx = SearchContext(config, board, out_dir, measure.val_accuracy)
+    trial = Trial(point, 0, measure, accepted=True)
+    row = HistoryRow.of(trial, ctx.budget())
+    row = replace(row, extra={"test_accuracy": baseline["test_accuracy"]})
+    state = _State(0, 1, [0], [trial], baseline, [row.as_dict()])
+    baseline["csim_accuracy"] = _baseline_csim(point, ctx, log, progress)
+    state.history[0]["csim_accuracy"] = baseline["csim_accuracy"]
+    save_checkpoint(out_dir, state)
+    return state
 
 
-def _log_row(log, row: dict) -> None:
-    b = row["binding"]
-    verdict = "fits" if row["fits"] else f"{b} {row['estimate'][b]:,.0f}/{row['budget'][b]:,.0f}"
-    log(f"iteration {row['iteration']}: {row['action']}: accuracy {row['accuracy']:.4f}, {verdict} -> "
-        f"{'accepted' if row['accepted'] else 'rejected (' + row['note'] + ')'}")
-
-
-def _csim_data(ctx: Context) -> str:
-    return ctx.config.data if ctx.config.data in ("digits", "mnist1d") else str(ctx.config.path(ctx.config.data))
-
-
-def _baseline_csim(step: Step, ctx: Context, out_dir: Path, history: list) -> None:
-    """C-simulate the baseline once, as the reference the final design is compared with."""
+def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log, progress) -> LoopResult:
     from hcp_fpga.hls import export_project, run_csim
 
-    ctx.log("C simulation of the baseline (reference)")
-    result = export_project(Design.create(step.model, ctx.board, step.settings), out_dir / "baseline_hls_project", force=True)
-    csim = run_csim(result.out_dir, data=_csim_data(ctx), progress=ctx.progress)
-    history[0]["csim_accuracy"] = csim.csim_accuracy
-
-
-def _finish(step: Step, est: Estimate, acc: float, ctx: Context, out_dir: Path, history: list) -> LoopResult:
-    from hcp_fpga.hls import export_project, run_csim
-
-    verdict = ctx.verdict(est)
-    fits = ctx.meets_targets(est)
-    ctx.log("exporting the final design and running its C simulation")
-    design = Design.create(step.model, ctx.board, step.settings)
+    best = _best(state.trials, ctx)
+    chosen = best or _closest(state.trials)
+    point = chosen.point
+    model, _ = point.load_model(out_dir)
+    data = data.for_model(model.input_shape[1:])
+    keras_test = accuracy(model, data.x_test, data.y_test)
+    log(f"exporting the chosen design (point {point.id}) and running its C simulation")
+    design = Design.create(model, ctx.board, point.settings)
     exported = export_project(design, out_dir / "hls_project", force=True, source=ctx.config.source)
-    csim = run_csim(exported.out_dir, data=_csim_data(ctx), progress=ctx.progress)
+    csim = run_csim(exported.out_dir, data=_csim_data(ctx.config), progress=progress)
     repair = None
-    if csim.csim_accuracy is not None and csim.csim_accuracy < acc - 0.005:
+    settings = point.settings
+    if csim.csim_accuracy is not None and csim.csim_accuracy < keras_test - 0.005:
         # fixed-point results too narrow: give every layer a result type that holds its profiled range
-        ranges = profile_ranges(step.model, ctx.data.x_train)
-        names = {l.name for l in mult_layers(step.model) if not step.settings.is_pinned(l.name, "result")}
+        ranges = profile_ranges(model, data.x_train)
+        names = {l.name for l in mult_layers(model) if not settings.is_pinned(l.name, "result")}
         precisions = result_precisions({n: r for n, r in ranges.items() if n in names}, width=18)
-        repaired = replace(step.settings, layer_precision={**step.settings.layer_precision, **precisions})
+        settings = replace(settings, layer_precision={**settings.layer_precision, **precisions})
         before = csim.csim_accuracy
-        exported = export_project(Design.create(step.model, ctx.board, repaired), out_dir / "hls_project", force=True,
+        exported = export_project(Design.create(model, ctx.board, settings), out_dir / "hls_project", force=True,
                                   source=ctx.config.source)
-        csim = run_csim(exported.out_dir, data=_csim_data(ctx), progress=ctx.progress)
+        csim = run_csim(exported.out_dir, data=_csim_data(ctx.config), progress=progress)
         repair = {"csim_accuracy_before": before, "csim_accuracy_after": csim.csim_accuracy, "layer_precision": precisions}
-        ctx.log(f"csim {before:.4f} < keras {acc:.4f} - 0.5 pp: widened result types -> csim {csim.csim_accuracy:.4f}")
-        step = replace(step, settings=repaired)
-        est = ctx.estimate(step)
-        verdict = ctx.verdict(est)
-        fits = ctx.meets_targets(est)
+        log(f"csim {before:.4f} < keras {keras_test:.4f} - 0.5 pp: widened result types -> csim {csim.csim_accuracy:.4f}")
+    est, measure = measure_model(ctx, model, settings, data)
+    fits = measure.meets_targets
     shutil.rmtree(out_dir / "model", ignore_errors=True)
-    write_model(step.model, out_dir / "model")
+    write_model(model, out_dir / "model")
     write_json_atomic(out_dir / "estimate.json", est.as_dict())
+    budget = ctx.budget()
+    verdict = est.verdict(ctx.board, ctx.config.targets.headroom)
     summary = {
         "project": ctx.config.name, "board": ctx.board.name, "part": ctx.board.part, "fits": fits,
-        "binding": verdict.binding, "over": list(verdict.over), "utilization": verdict.utilization,
-        "baseline_accuracy": ctx.baseline_accuracy, "keras_accuracy": acc, "csim_accuracy": csim.csim_accuracy,
-        "csim_agreement": csim.argmax_agreement, "sparsity": sparsity(step.model), "bits": step.bits,
-        "settings": asdict(step.settings), "latency_cycles": est.latency_cycles, "latency_ns": est.latency_ns, "ii": est.ii,
-        "iterations": max(r["iteration"] for r in history), "precision_repair": repair,
-        "estimate": {r: getattr(est, r) for r in RESOURCES}, "budget": {r: ctx.budget(r) for r in RESOURCES},
+        "binding": measure.binding, "over": list(measure.over), "utilization": verdict.utilization,
+        "baseline_accuracy": state.baseline["test_accuracy"], "keras_accuracy": keras_test, "csim_accuracy": csim.csim_accuracy,
+        "baseline_val_accuracy": state.baseline["val_accuracy"], "val_accuracy": measure.val_accuracy,
+        "csim_agreement": csim.argmax_agreement, "sparsity": sparsity(model), "bits": point.bits,
+        "settings": asdict(settings), "latency_cycles": est.latency_cycles, "latency_ns": est.latency_ns, "ii": est.ii,
+        "iterations": state.round, "rounds": state.round, "evaluations": state.evaluations, "point": point.id,
+        "objective": {"name": ctx.config.search.objective, "value": measure.objective}, "ebops": measure.ebops,
+        "precision_repair": repair, "estimate": {r: getattr(est, r) for r in RESOURCES}, "budget": {r: budget[r] for r in RESOURCES},
+        "pareto_points": len(front_rows(state.trials)), "accuracy_split": "test (decisions used validation)",
     }
-    history.append({"iteration": summary["iterations"], "action": "final C simulation", "accepted": True,
-                    "accuracy": acc, "csim_accuracy": csim.csim_accuracy, "precision_repair": repair})
+    final_row = HistoryRow(state.round, "final C simulation", True, keras_test, point.id, split="test",
+                           extra={"csim_accuracy": csim.csim_accuracy, "precision_repair": repair})
+    history = state.history + [final_row.as_dict()]
     write_json_atomic(out_dir / "history.json", history)
     write_json_atomic(out_dir / "result.json", summary)
-    result = LoopResult(fits, out_dir, history, summary)
+    result = LoopResult(fits, out_dir, history, summary, list(state.trials))
     if not fits:
-        over = ", ".join(verdict.over) or "latency"
+        over = ", ".join(measure.over) or "latency"
         raise CannotFit(f"cannot fit '{ctx.config.name}' on {ctx.board.name}: {over} over budget with "
-                        f"{ctx.config.targets.max_accuracy_drop_pp} pp accuracy tolerance (binding: {verdict.binding}, "
-                        f"{getattr(est, verdict.binding):,.0f} of {ctx.budget(verdict.binding):,.0f}); closest design and "
+                        f"{ctx.config.targets.max_accuracy_drop_pp} pp accuracy tolerance (binding: {measure.binding}, "
+                        f"{measure.resources[measure.binding]:,.0f} of {budget[measure.binding]:,.0f}); closest design and "
                         f"report written to {out_dir}", out_dir)
     return result
+
+
+__all__ = ["CannotFit", "LoopResult", "run_loop", "load_checkpoint", "save_checkpoint", "POINTS"]

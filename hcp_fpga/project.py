@@ -78,6 +78,40 @@ class Levers(_Strict):
         return v
 
 
+class Search(_Strict):
+    """How the optimize loop searches (docs/project.md): a beam of ``beam_width`` designs; each
+    round evaluates up to ``candidates`` of their best-ranked actions at once (on the executor's
+    workers); past the first fit it keeps improving ``objective`` until ``patience`` rounds in a
+    row bring less than ``min_improvement_pct``, or a budget runs out."""
+
+    objective: Literal["utilization", "lut_dsp", "ebops", "latency", "weighted"] = "utilization"
+    weights: dict[str, float] = Field(default_factory=dict)  # for objective: weighted
+    beam_width: int = Field(default=1, ge=1, le=64)
+    candidates: Optional[int] = Field(default=None, ge=1, le=256)  # per batch; default: the executor's workers
+    patience: int = Field(default=2, ge=0, le=100)
+    min_improvement_pct: float = Field(default=1.0, ge=0)
+    max_evaluations: int = Field(default=200, ge=1)
+    time_budget_s: Optional[float] = Field(default=None, gt=0)
+    validation_fraction: float = Field(default=0.2, gt=0, lt=1)
+    executor: Literal["serial", "dask"] = "serial"
+    workers: Optional[int] = Field(default=None, ge=1, le=1024)
+    scheduler: Optional[str] = Field(default=None, pattern=r"^(tcp|tls|inproc|ucx)://[A-Za-z0-9_.:\-\[\]/]+$")
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = set(v) - {"utilization", "lut_dsp", "ebops", "latency"}
+        if bad:
+            raise ValueError(f"unknown objective term(s) {sorted(bad)}; use utilization, lut_dsp, ebops, latency")
+        return v
+
+    @model_validator(mode="after")
+    def _weighted_needs_weights(self):
+        if self.objective == "weighted" and not self.weights:
+            raise ValueError("objective 'weighted' needs weights, e.g. {lut_dsp: 1.0, latency: 10.0}")
+        return self
+
+
 class Training(_Strict):
     epochs: int = Field(default=40, ge=1)
     batch_size: int = Field(default=32, ge=1)
@@ -97,7 +131,8 @@ class ProjectConfig(_Strict):
     targets: Targets = Field(default_factory=Targets)
     levers: Levers = Field(default_factory=Levers)
     training: Training = Field(default_factory=Training)
-    max_iterations: int = Field(default=20, ge=1)
+    search: Search = Field(default_factory=Search)
+    max_iterations: int = Field(default=20, ge=1)  # rounds of the search
     seed: int = 0
     output_dir: Optional[str] = None
     # the user's hls4ml config (its schema: Model, LayerName): a file relative to this one, or inline

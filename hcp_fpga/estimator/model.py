@@ -432,11 +432,15 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     return Estimate.from_layers("estimate", layers, latency, ii, clock_ns, part=part, notes=tuple(notes), unpriced=unmodelled)
 
 
+def design_specs(design) -> list[LayerSpec]:
+    """The layer specs of a ``Design``: its model with its settings and result types."""
+    return with_result_types(layer_specs(design.model, design.settings), design.settings.layer_precision)
+
+
 def estimate_design(design) -> Estimate:
     """Estimate of a ``Design`` (model + board + settings)."""
     s = design.settings
-    return estimate_specs(with_result_types(layer_specs(design.model, s), s.layer_precision), s.backend, s.clock_ns,
-                          design.board.part)
+    return estimate_specs(design_specs(design), s.backend, s.clock_ns, design.board.part)
 
 
 def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> list[LayerSpec]:

@@ -1,0 +1,239 @@
+"""Actions: transformations of a design point that register themselves (like hls4ml's optimizer
+passes) and propose their own candidates from a point and its estimate. ``apply`` returns a new
+model/settings/bits and leaves its inputs intact; it never fine-tunes (``evaluate`` does).
+
+Each action has a ``prior``: its expected accuracy cost, used to rank candidates by estimated
+saving per cost (settings changes 0.05, bits 0.2-0.3, pruning 0.5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import ClassVar, Optional
+
+from hcp_fpga.design import Design, HlsSettings, valid_reuse_factors
+from hcp_fpga.models import mult_layers, mult_size
+
+ACTIONS: dict[str, type["Action"]] = {}
+
+
+def register(cls: type["Action"]) -> type["Action"]:
+    """Class decorator: make an action known to the search (``ACTIONS[cls.kind]``)."""
+    ACTIONS[cls.kind] = cls
+    return cls
+
+
+class Skip(Exception):
+    """The action does not apply to this point (e.g. it would break a pinned reuse factor)."""
+
+
+@dataclass(frozen=True)
+class PointView:
+    """What proposing needs: the point, its model and its measure (estimate totals, verdict)."""
+
+    point: object  # DesignPoint
+    model: object
+    measure: object  # records.Measure
+    improving: bool  # the search has a design that meets the targets: now it improves the objective
+
+
+@dataclass(frozen=True)
+class Applied:
+    model: object
+    masks: dict
+    settings: HlsSettings
+    bits: Optional[dict]
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ClassVar[str] = ""
+    name: str
+    prior: float
+    finetune: bool
+
+    @classmethod
+    def propose(cls, view: PointView, ctx) -> list["Action"]:  # pragma: no cover - every action overrides
+        return []
+
+    def apply(self, model, masks: dict, point, ctx, data) -> Applied:  # pragma: no cover
+        raise NotImplementedError
+
+    def as_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return {"kind": self.kind, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Action":
+        kind = d["kind"]
+        fields = {k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
+                  for k, v in d.items() if k != "kind"}
+        return ACTIONS[kind](**fields)
+
+
+def propose_all(view: PointView, ctx) -> list[Action]:
+    """Every registered action's candidates for this point, in registration order."""
+    out: list[Action] = []
+    for cls in ACTIONS.values():
+        out += cls.propose(view, ctx)
+    return out
+
+
+# ----------------------------------------------------------------------------- quantize
+
+
+@register
+@dataclass(frozen=True)
+class Quantize(Action):
+    """Float -> QKeras, or one layer's bits down (``layer`` None: all layers to ``bits``). Layers
+    whose weight type a user pinned stay as they are."""
+
+    kind: ClassVar[str] = "quantize"
+    layer: Optional[str] = None
+    bits: tuple = (8, 8)
+
+    @classmethod
+    def propose(cls, view: PointView, ctx) -> list[Action]:
+        levers = ctx.config.levers
+        w_min, w_max = levers.weight_bits
+        a_min, a_max = levers.activation_bits
+        bits, settings = view.point.bits, view.point.settings
+        if bits is None and w_max < 32:
+            start = (min(w_max, 8), min(a_max, 8))
+            return [cls(f"quantize all to {start[0]}-bit", 0.2, True, None, start)]
+        out: list[Action] = []
+        for layer in mult_layers(view.model) if bits is not None else []:
+            if settings.is_pinned(layer.name, "weight"):
+                continue
+            w, a = bits.get(layer.name, (w_max, a_max))
+            if w - 2 >= w_min:
+                new = (w - 2, max(a - 2, a_min))
+                out.append(cls(f"{layer.name} to {new[0]}-bit", 0.3, True, layer.name, new))
+        return out
+
+    def apply(self, model, masks, point, ctx, data) -> Applied:
+        from hcp_fpga.quantize import QuantSpec, to_qkeras
+
+        settings = point.settings
+        current = dict(point.bits or {})
+        keep = frozenset(n for n in settings.pinned if settings.is_pinned(n, "weight"))
+        names = [l.name for l in mult_layers(model) if l.name not in keep]
+        new_bits = {n: (tuple(self.bits) if self.layer in (None, n) else tuple(current.get(n, self.bits))) for n in names}
+        qmodel = to_qkeras(model, QuantSpec(layer_bits=new_bits, keep=keep), data.x_train)
+        return Applied(qmodel, masks, settings, new_bits)
+
+
+# ----------------------------------------------------------------------------- prune
+
+
+@register
+@dataclass(frozen=True)
+class Prune(Action):
+    """Remove ``structure`` groups worth ``targets`` (estimated savings), the least-scored first;
+    never more than half of a layer's remaining groups in one step."""
+
+    kind: ClassVar[str] = "prune"
+    structure: str = "unstructured"
+    targets: tuple = ()  # ((resource, amount), ...)
+
+    @classmethod
+    def propose(cls, view: PointView, ctx) -> list[Action]:
+        from hcp_fpga.prune import sparsity
+
+        levers = ctx.config.levers
+        m = view.measure
+        if sparsity(view.model) >= levers.max_sparsity:
+            return []
+        binding = m.binding
+        use = m.resources[binding]
+        excess = use - ctx.budget()[binding]
+        if excess > 0:
+            amount = min(max(excess, 0.05 * use), 0.2 * use)
+        elif view.improving:  # past the fit: a tenth of the binding resource at a time
+            amount = 0.1 * use
+        else:
+            return []
+        if amount <= 0:
+            return []
+        return [cls(f"prune {s} ({binding} -{amount:.0f})", 0.5, True, s, ((binding, amount),)) for s in levers.prune_structures]
+
+    def apply(self, model, masks, point, ctx, data) -> Applied:
+        from hcp_fpga.prune import apply_selection, candidates, select, sparsity, weight_scores
+
+        scores = weight_scores(model, "taylor", data.x_train, data.y_train)
+        c = candidates(model, point.settings, scores, self.structure, part=ctx.board.part)
+        chosen = select(c, dict(self.targets), max_layer_fraction=0.5).chosen
+        if len(chosen) == 0:
+            raise Skip("nothing left to prune")
+        new_model, new_masks = apply_selection(model, chosen)
+        if sparsity(new_model) > ctx.config.levers.max_sparsity + 1e-9:
+            raise Skip(f"would exceed max sparsity {ctx.config.levers.max_sparsity}")
+        return Applied(new_model, new_masks, snapped(new_model, point.settings), point.bits)
+
+
+def snapped(model, settings: HlsSettings) -> HlsSettings:
+    """Settings whose per-layer reuse factors are valid for the (possibly shrunk) layers: an invalid
+    one moves to hls4ml's closest valid value. A pinned one cannot move: the action does not apply."""
+    from hcp_fpga.estimator.reuse import closest_valid
+
+    reuse = dict(settings.layer_reuse)
+    for layer in mult_layers(model):
+        if layer.name in reuse:
+            n_in, n_out = mult_size(layer)
+            strategy = settings.strategy_of(layer.name)
+            if strategy != "Latency" and reuse[layer.name] not in valid_reuse_factors(n_in, n_out, strategy):
+                if settings.is_pinned(layer.name, "reuse"):
+                    raise Skip(f"would make the pinned reuse factor {reuse[layer.name]} of '{layer.name}' invalid")
+                reuse[layer.name] = closest_valid(n_in, n_out, reuse[layer.name], unrolled=strategy == "ResourceUnrolled")
+    return replace(settings, layer_reuse=reuse)
+
+
+# ----------------------------------------------------------------------------- reconfigure
+
+
+def _next_rf(n_in: int, n_out: int, strategy: str, rf: int, limit: int) -> Optional[int]:
+    bigger = [r for r in valid_reuse_factors(n_in, n_out, strategy) if rf < r <= limit]
+    if not bigger:
+        return None
+    return min(bigger, key=lambda r: abs(r - 2 * rf))  # about twice the reuse: half the multipliers
+
+
+@register
+@dataclass(frozen=True)
+class Reconfigure(Action):
+    """New HLS settings for some layers (strategy and/or reuse factor); weights untouched."""
+
+    kind: ClassVar[str] = "reconfigure"
+    strategies: tuple = ()  # ((layer, strategy), ...)
+    reuse: tuple = ()  # ((layer, rf), ...)
+
+    @classmethod
+    def propose(cls, view: PointView, ctx) -> list[Action]:
+        levers = ctx.config.levers
+        settings = view.point.settings
+        out: list[Action] = []
+        for layer in mult_layers(view.model):
+            if settings.is_pinned(layer.name, "reuse") or settings.is_pinned(layer.name, "strategy"):
+                continue
+            n_in, n_out = mult_size(layer)
+            strategy, rf = settings.strategy_of(layer.name), settings.reuse_of(layer.name)
+            if strategy == "Latency":
+                for target in ("Resource", "ResourceUnrolled"):
+                    if target in levers.strategies:
+                        r = _next_rf(n_in, n_out, target, 1, levers.reuse_factor[1])
+                        if r:
+                            out.append(cls(f"{layer.name}: {target} RF {r}", 0.05, False, ((layer.name, target),),
+                                           ((layer.name, r),)))
+            else:
+                r = _next_rf(n_in, n_out, strategy, rf, levers.reuse_factor[1])
+                if r:
+                    out.append(cls(f"{layer.name}: RF {rf} -> {r}", 0.05, False, (), ((layer.name, r),)))
+        return out
+
+    def apply(self, model, masks, point, ctx, data) -> Applied:
+        s = point.settings
+        settings = replace(s, layer_strategy={**s.layer_strategy, **dict(self.strategies)},
+                           layer_reuse={**s.layer_reuse, **dict(self.reuse)})
+        Design.create(model, ctx.board, settings).validate()
+        return Applied(model, masks, settings, point.bits)

@@ -1,0 +1,64 @@
+"""``SearchContext``: what every step of the search needs to know, frozen and picklable (it travels
+to Dask workers with each task): the project, the board, the output root and the accuracy floor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from hcp_fpga.board_catalog import Board
+from hcp_fpga.project import ProjectConfig
+from hcp_fpga.search.objectives import objective_value
+from hcp_fpga.search.records import Measure
+from hcp_fpga.vocab import BUDGETED, RESOURCES
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    config: ProjectConfig
+    board: Board
+    root: Path
+    baseline_val_accuracy: float
+
+    @property
+    def min_accuracy(self) -> float:
+        return self.baseline_val_accuracy - self.config.targets.max_accuracy_drop_pp / 100.0
+
+    def budget(self) -> dict[str, float]:
+        """Budget after headroom (``Board.budget``, the one computation)."""
+        return self.board.budget(self.config.targets.headroom)
+
+    def latency_ok(self, est) -> bool:
+        bound = self.config.targets.latency
+        if bound.cycles is not None and est.latency_cycles > bound.cycles:
+            return False
+        return not (bound.ns is not None and est.latency_ns is not None and est.latency_ns > bound.ns)
+
+    def measure(self, est, val_accuracy: float, ebops: float) -> Measure:
+        verdict = est.verdict(self.board, self.config.targets.headroom)
+        allowed = self.budget()
+        pressure = max((getattr(est, r) / allowed[r] if allowed[r] else (float("inf") if getattr(est, r) else 0.0))
+                       for r in BUDGETED)
+        resources = {r: float(getattr(est, r)) for r in RESOURCES}
+        search = self.config.search
+        objective = objective_value(search.objective, resources, self.board, ebops, est.latency_cycles, search.weights)
+        return Measure(float(val_accuracy), resources, int(est.latency_cycles), est.latency_ns, int(est.ii),
+                       bool(verdict.fits), self.latency_ok(est), verdict.binding if verdict.binding in BUDGETED else "lut",
+                       tuple(verdict.over), float(pressure), float(ebops), float(objective))
+
+
+@lru_cache(maxsize=4)
+def _search_data(config_json: str, source: str | None):
+    from hcp_fpga.data import load_dataset
+
+    config = ProjectConfig.model_validate_json(config_json).model_copy(update={"source": source})
+    name = config.data if config.data in ("digits", "mnist1d") else str(config.path(config.data))
+    return load_dataset(name, seed=config.seed).with_validation(config.search.validation_fraction, config.seed)
+
+
+def search_data(config: ProjectConfig):
+    """The project's data as the search sees it: training and validation splits (the validation
+    split carved from training data, seeded), and an **empty test split**: decisions never read
+    test data. Cached per process (a Dask worker loads it once)."""
+    return _search_data(config.model_dump_json(), config.source).without_test()
