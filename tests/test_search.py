@@ -1,0 +1,224 @@
+"""The search's parts on their own: frozen design points, the action registry, the Pareto front,
+the evaluation tasks (which never receive test data), and executors giving the same results."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import yaml
+
+from hcp_fpga.board_catalog import load_board
+from hcp_fpga.design import HlsSettings
+from hcp_fpga.project import load_project
+from hcp_fpga.search import actions as actions_mod
+from hcp_fpga.search.actions import ACTIONS, Action, PointView, propose_all, register
+from hcp_fpga.search.pareto import front
+from hcp_fpga.search.point import DesignPoint
+from hcp_fpga.search.records import Measure, Trial
+from tests.conftest import REPO
+
+
+def _measure(acc=0.9, dsp=10.0, lut=100.0, ebops=1.0, latency=5, fits=True, objective=0.5) -> Measure:
+    resources = {"dsp": dsp, "bram18": 0.0, "uram": 0.0, "lut": lut, "ff": 10.0}
+    return Measure(acc, resources, latency, None, 1, fits, True, "lut", (), 0.5, ebops, objective)
+
+
+def _trial(i, **kw) -> Trial:
+    return Trial(DesignPoint(i, None, f"p{i}", HlsSettings()), 1, _measure(**kw))
+
+
+def test_pareto_front_keeps_exactly_the_non_dominated_designs():
+    a = _trial(0, acc=0.95, lut=500)   # most accurate
+    b = _trial(1, acc=0.90, lut=100)   # smallest
+    c = _trial(2, acc=0.90, lut=200)   # dominated by b
+    d = _trial(3, acc=0.90, lut=100)   # identical to b: the first one stays
+    e = _trial(4, acc=0.85, lut=100, ebops=0.5)  # fewer EBOPs: a trade-off, stays
+    assert [t.point.id for t in front([a, b, c, d, e])] == [0, 1, 4]
+
+
+def test_a_design_point_round_trips_through_its_folder(tmp_path):
+    from hcp_fpga.models import build_mlp
+
+    settings = HlsSettings(strategy="Resource", reuse_factor=2, layer_reuse={"fc1": 4}, layer_types={"fc1": {"weight": "ap_fixed<8,2>"}},
+                           pinned={"fc1": ("reuse", "weight")})
+    point = DesignPoint(7, 3, "fc1 to 6-bit", settings, {"fc1": (6, 6)})
+    model = build_mlp(8, (4,), 3, seed=0)
+    masks = {"fc1": np.ones((8, 4), np.float32)}
+    point.save(tmp_path, model, masks)
+    again = DesignPoint.load(tmp_path, 7)
+    assert again == point and again.settings.is_pinned("fc1", "weight")
+    loaded, loaded_masks = again.load_model(tmp_path)
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.get_weights(), model.get_weights()))
+    assert np.array_equal(loaded_masks["fc1"], masks["fc1"])
+    assert not list(tmp_path.glob("points/*.tmp*"))  # written beside, renamed into place
+
+
+def test_actions_register_themselves_and_propose_their_own_candidates():
+    assert {"quantize", "prune", "reconfigure"} <= set(ACTIONS)
+
+    @register
+    class Nothing(Action):
+        kind = "nothing-test"
+
+        @classmethod
+        def propose(cls, view, ctx):
+            return [cls("do nothing", 0.1, False)]
+
+    try:
+        view = PointView(DesignPoint(0, None, "baseline", HlsSettings(), {}), _Model(), _measure(), False)
+        names = [a.name for a in propose_all(view, _Ctx())]
+        assert "do nothing" in names
+        assert Action.from_dict(Nothing("do nothing", 0.1, False).as_dict()) == Nothing("do nothing", 0.1, False)
+    finally:
+        del ACTIONS["nothing-test"]
+
+
+class _Model:
+    layers: list = []
+
+
+class _Ctx:
+    class config:
+        class levers:
+            weight_bits = (4, 8)
+            activation_bits = (4, 8)
+            max_sparsity = 0.0
+            prune_structures = ["unstructured"]
+            strategies = ["Latency"]
+            reuse_factor = (1, 64)
+
+    def budget(self):
+        return {"dsp": 1e9, "bram18": 1e9, "lut": 1e9, "ff": 1e9}
+
+
+def _tiny_project(tmp_path, **extra) -> object:
+    data = {"name": "tiny", "model": {"builder": "mlp", "hidden": [32]}, "data": "digits", "board": "arty-a7-35t",
+            "training": {"epochs": 15, "finetune_epochs": 3}, "max_iterations": 4, "seed": 0,
+            "search": {"candidates": 2, "beam_width": 2}}
+    data.update(extra)
+    (tmp_path / "project.yaml").write_text(yaml.safe_dump(data))
+    return tmp_path / "project.yaml"
+
+
+def test_evaluations_never_receive_test_data(tmp_path, monkeypatch):
+    """screen/evaluate get their data from search_data, whose test split is empty, and validate
+    on the validation arrays."""
+    from hcp_fpga.loop import _baseline_model, project_data
+    from hcp_fpga.models import build_mlp  # noqa: F401 - the baseline builder
+    from hcp_fpga.prune import masks_of
+    from hcp_fpga.search import evaluate as ev
+    from hcp_fpga.search.actions import Reconfigure
+    from hcp_fpga.search.context import SearchContext, search_data
+
+    config = load_project(_tiny_project(tmp_path, training={"epochs": 2, "finetune_epochs": 1}))
+    board = load_board(config.board)
+    full = project_data(config)
+    model, full = _baseline_model(config, full, lambda m: None)
+    settings = HlsSettings().resolved(board)
+    parent = DesignPoint(0, None, "baseline", settings)
+    parent.save(tmp_path, model, masks_of(model))
+    ctx = SearchContext(config, board, tmp_path, 0.5)
+    seen = []
+    real = ev.search_data
+
+    def spy(cfg):
+        data = real(cfg)
+        seen.append(data)
+        return data
+
+    monkeypatch.setattr(ev, "search_data", spy)
+    import hcp_fpga.train as train
+
+    real_accuracy = train.accuracy
+    evaluated_on = []
+    monkeypatch.setattr(train, "accuracy", lambda m, x, y, **k: evaluated_on.append(x) or real_accuracy(m, x, y, **k))
+    action = Reconfigure("output: Resource RF 2", 0.05, False, (("output", "Resource"),), (("output", 2),))
+    assert ev.screen(ev.Task(ctx, parent, action)) is not None
+    trial = ev.evaluate(ev.Task(ctx, parent, actions_mod.Quantize("quantize all to 8-bit", 0.2, True), 1, 1, seed=1))
+    assert trial is not None and trial.point.id == 1 and DesignPoint.load(tmp_path, 1) == trial.point
+    assert seen and all(d.x_test.size == 0 and d.y_test.size == 0 for d in seen)
+    assert search_data(config).x_test.size == 0 and full.x_test.size > 0
+    val = search_data(config).x_val
+    assert evaluated_on and all(x.shape[0] == val.shape[0] for x in evaluated_on)
+    assert all(x.shape[0] != full.x_test.shape[0] for x in evaluated_on)
+
+
+def _run(path, out, *extra) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hcp_fpga.cli", "optimize", str(path), "--out", str(out), "--quiet", *extra],
+                          cwd=REPO, capture_output=True, text=True, timeout=1200)
+
+
+def _front(out) -> list:
+    return json.loads((out / "pareto.json").read_text())
+
+
+@pytest.mark.slow  # two small optimize runs and a Dask cluster of separate processes
+def test_a_real_dask_scheduler_and_two_workers_give_the_serial_front(tmp_path):
+    path = _tiny_project(tmp_path)
+    serial = _run(path, tmp_path / "serial")
+    assert serial.returncode in (0, 3), serial.stderr[-2000:]
+    port = 8786 + os.getpid() % 1000
+    bin_dir = os.path.dirname(sys.executable)
+    scheduler = subprocess.Popen([f"{bin_dir}/dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = [subprocess.Popen([f"{bin_dir}/dask", "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1", "--no-dashboard"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO) for _ in range(2)]
+    try:
+        time.sleep(5)
+        dask_run = _run(path, tmp_path / "dask", "--scheduler", f"tcp://127.0.0.1:{port}")
+        assert dask_run.returncode == serial.returncode, dask_run.stderr[-2000:]
+    finally:
+        for p in [*workers, scheduler]:
+            p.terminate()
+            p.wait(timeout=60)
+    assert _front(tmp_path / "dask") == _front(tmp_path / "serial") and _front(tmp_path / "serial")
+    r_serial, r_dask = (json.loads((tmp_path / d / "result.json").read_text()) for d in ("serial", "dask"))
+    assert (r_dask["point"], r_dask["estimate"], r_dask["keras_accuracy"]) == (r_serial["point"], r_serial["estimate"],
+                                                                              r_serial["keras_accuracy"])
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_round_loses_no_candidate(tmp_path):
+    """A LocalCluster worker is killed while candidates are being evaluated: Dask retries its tasks
+    elsewhere and the run gives the serial result."""
+    from hcp_fpga.loop import run_loop
+    from hcp_fpga.search.executors import DaskExecutor
+
+    path = _tiny_project(tmp_path, max_iterations=3)
+    config = load_project(path)
+    try:
+        run_loop(config, tmp_path / "serial", log=lambda m: None)
+    except Exception as exc:  # CannotFit is a result too
+        assert type(exc).__name__ == "CannotFit"
+
+    class Killing(DaskExecutor):
+        killed = False
+
+        def map(self, fn, tasks, label="", progress=None):
+            if fn.__name__ == "evaluate" and not Killing.killed and len(tasks) > 1:
+                futures = self.client.map(fn, list(tasks), pure=False, retries=self.retries)
+                time.sleep(1.0)
+                pids = self.client.run(os.getpid)
+                os.kill(next(iter(pids.values())), signal.SIGKILL)
+                Killing.killed = True
+                return self.client.gather(futures)
+            return super().map(fn, tasks, label, progress)
+
+    executor = Killing(workers=2)
+    try:
+        try:
+            run_loop(config, tmp_path / "dask", log=lambda m: None, executor=executor)
+        except Exception as exc:
+            assert type(exc).__name__ == "CannotFit"
+    finally:
+        executor.close()
+    assert Killing.killed
+    assert _front(tmp_path / "dask") == _front(tmp_path / "serial")
