@@ -25,6 +25,7 @@ from hcp_fpga.api import (  # noqa: E402
     csim,
     estimate,
     export,
+    export_point,
     inspect,
     optimize,
     report,
@@ -34,5 +35,5 @@ from hcp_fpga.errors import HcpError  # noqa: E402
 
 __all__ = [
     "DEFAULT_HEADROOM", "Board", "DesignOptions", "EstimateResult", "ExportResultWithNotes", "HcpError", "InspectResult",
-    "__version__", "boards", "csim", "estimate", "export", "inspect", "list_boards", "load_board", "optimize", "report",
+    "__version__", "boards", "csim", "estimate", "export", "export_point", "inspect", "list_boards", "load_board", "optimize", "report",
 ]

@@ -327,6 +327,15 @@ def optimize(project: Union[str, Path], *, out: Union[str, Path, None] = None, r
     return result
 
 
+def export_point(out_dir: Union[str, Path], point: int, *, out: Union[str, Path, None] = None, force: bool = False,
+                 progress: Progress = None):
+    """Export design ``point`` of an optimize run (``pareto.json`` lists the front) into ``out``
+    (default ``<out_dir>/point-<N>``) and C-simulate it; returns (``hls.ExportResult``, ``hls.CsimResult``)."""
+    from hcp_fpga.loop import export_point as run_export_point
+
+    return run_export_point(out_dir, point, out, force=force, progress=progress)
+
+
 def report(out_dir: Union[str, Path], title: Optional[str] = None) -> Path:
     """Write ``out_dir/report.html`` (plots, tables) for an optimize output or a project folder."""
     from hcp_fpga.html_report import build_report
@@ -335,4 +344,4 @@ def report(out_dir: Union[str, Path], title: Optional[str] = None) -> Path:
 
 
 __all__ = ["DEFAULT_HEADROOM", "DesignOptions", "EstimateResult", "ExportResultWithNotes", "InspectResult", "boards",
-           "csim", "design_for", "estimate", "export", "inspect", "optimize", "report"]
+           "csim", "design_for", "estimate", "export", "export_point", "inspect", "optimize", "report"]

@@ -46,6 +46,7 @@ EXAMPLES = {
     "  hcp-fpga estimate out/prj --compare          # a project folder: estimate vs its HLS/synthesis reports",
     "optimize": "example:\n  hcp-fpga optimize projects/digits-mlp/project.yaml --force\n"
     "  hcp-fpga optimize projects/digits-mlp --resume      # continue after an interruption",
+    "export-point": "example:\n  hcp-fpga export-point outputs/digits-mlp 12      # a point of pareto.json -> outputs/digits-mlp/point-12",
     "report": "example:\n  hcp-fpga report outputs/digits-mlp      # regenerate outputs/digits-mlp/report.html",
     "demo": "example:\n  hcp-fpga demo --out outputs/demo --force",
 }
@@ -326,9 +327,29 @@ def cmd_optimize(args) -> int:
     rows = [{"resource": r.upper() if r != "bram18" else "BRAM18", "estimate": round(s["estimate"][r]),
              "budget (after headroom)": round(s["budget"][r])} for r in ("dsp", "bram18", "lut", "ff")]
     _print_table(f"{s['project']} on {s['board']} ({s['part']}): fits, binding resource {s['binding']} (estimate)", rows)
-    out.print(f"accuracy: baseline {s['baseline_accuracy']:.4f}, final Keras {s['keras_accuracy']:.4f}, "
-              f"C simulation {s['csim_accuracy']:.4f}; sparsity {s['sparsity']:.2f}; latency {s['latency_cycles']} cycles")
-    out.print(f"wrote {result.out_dir}: report.html, hls_project/, model/, history.json, result.json, estimate.json")
+    out.print(f"test accuracy (reported; decisions used validation): baseline {s['baseline_accuracy']:.4f}, final Keras "
+              f"{s['keras_accuracy']:.4f}, C simulation {s['csim_accuracy']:.4f}; latency {s['latency_cycles']} cycles")
+    w = s.get("weights") or {}
+    if w:
+        out.print(f"weights {w['before']:,} -> {w['after']:,} ({s['sparsity']:.0%} of them zero); "
+                  f"{s.get('evaluations', 0)} designs evaluated in {s.get('rounds', 0)} rounds, {s.get('pareto_points', 0)} on the "
+                  f"Pareto front (pareto.json); chosen: point {s.get('point')}")
+    out.print(f"wrote {result.out_dir}: report.html, hls_project/, model/, points/, history.json, pareto.json, result.json, "
+              "estimate.json")
+    return 0
+
+
+def cmd_export_point(args) -> int:
+    from hcp_fpga import api
+
+    update, ctx = _progress_printer(args.quiet or args.json)
+    with ctx:
+        exported, csim = api.export_point(args.out_dir, args.point, out=args.out, force=args.force, progress=update)
+    if args.json:
+        _emit_json({"out_dir": str(exported.out_dir), "csim": csim.as_dict()})
+    elif not args.quiet:
+        _print_table(f"point {args.point}: C simulation vs Keras on {csim.data}", _csim_rows(csim), ["metric", "value"])
+        out.print(f"wrote {exported.out_dir}")
     return 0
 
 
@@ -470,6 +491,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", action="store_true", help="also write report.html into the project")
     _add_common(p)
     p.set_defaults(func=cmd_csim)
+
+    p = add("export-point", "export any design an optimize run evaluated (e.g. a Pareto point) and C-simulate it")
+    p.add_argument("out_dir", type=Path, help="the output folder of hcp-fpga optimize")
+    p.add_argument("point", type=int, help="the point's number (pareto.json, report.html)")
+    p.add_argument("-o", "--out", type=Path, help="project folder to create (default OUT_DIR/point-N)")
+    p.add_argument("--force", action="store_true", help="replace an existing project folder")
+    _add_common(p)
+    p.set_defaults(func=cmd_export_point)
 
     p = add("report", "write report.html (plots, tables) for an optimize output folder or a project")
     p.add_argument("out_dir", type=Path, help="an output folder of hcp-fpga optimize, or a project with estimate.json/csim.json")

@@ -42,18 +42,19 @@ def _plt():
 
 
 def plot_history(history: list[dict]) -> Optional[str]:
-    """Accuracy and each resource against its budget, per iteration (accepted designs)."""
+    """Accuracy and each resource against its budget, per round (accepted designs)."""
     rows = [r for r in history if r.get("accepted") and "estimate" in r]
     if len(rows) < 1:
         return None
     plt = _plt()
     fig, axes = plt.subplots(1, 5, figsize=(17, 3.2))
     it = [r["iteration"] for r in rows]
-    axes[0].plot(it, [r["accuracy"] for r in rows], "o-", color="tab:green")
-    axes[0].set_title("test accuracy")
+    # markers, not lines: with a beam of several designs, consecutive rows are different lineages
+    axes[0].plot(it, [r["accuracy"] for r in rows], "o", color="tab:green")
+    axes[0].set_title("validation accuracy")
     axes[0].set_xlabel("iteration")
     for ax, res in zip(axes[1:], RESOURCES):
-        ax.plot(it, [r["estimate"][res] for r in rows], "o-", label="estimate")
+        ax.plot(it, [r["estimate"][res] for r in rows], "o", label="estimate")
         ax.axhline(rows[-1]["budget"][res], color="tab:red", ls="--", label="budget")
         ax.set_yscale("log")
         ax.set_title(f"{LABEL[res]} (estimate)")
@@ -90,10 +91,39 @@ def plot_sparsity_bits(per_layer: list[dict]) -> Optional[str]:
     names = [p["layer"] for p in per_layer]
     ax1.bar(names, [100 * p["sparsity"] for p in per_layer], color="tab:gray")
     ax1.set_ylabel("zero weights %")
+    ax1.set_ylim(0, 100)  # a fraction: 0 % zero shows as an empty bar, not a -0.04..0.04 axis
     ax2 = ax1.twinx()
     ax2.plot(names, [p["weight_bits"] or 0 for p in per_layer], "o-", color="tab:orange", label="weight bits")
     ax2.set_ylabel("weight bits (0 = float)")
     ax1.set_title("sparsity and bits per layer")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def plot_pareto(history: list[dict], front: list[dict], chosen: Optional[int]) -> Optional[str]:
+    """Every evaluated design: validation accuracy against LUT + 55 x DSP and against EBOPs, the
+    Pareto front (all axes: pareto.json) marked, the chosen design circled."""
+    rows = [r for r in history if "estimate" in r and r.get("point") is not None]
+    if len(rows) < 2:
+        return None
+    plt = _plt()
+    on_front = {p["point"] for p in front}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for ax, (label, cost) in zip(axes, (("LUT + 55 x DSP (estimate)", lambda r: r["estimate"]["lut"] + 55 * r["estimate"]["dsp"]),
+                                        ("EBOPs", lambda r: r.get("ebops") or 0.0))):
+        for group, style in ((False, dict(color="tab:gray", s=14, label="evaluated")),
+                             (True, dict(color="tab:blue", s=26, label="Pareto front (all axes)"))):
+            pts = [(cost(r), r["accuracy"]) for r in rows if (r["point"] in on_front) == group]
+            if pts:
+                ax.scatter(*zip(*pts), **style)
+        best = [(cost(r), r["accuracy"]) for r in rows if r["point"] == chosen]
+        if best:
+            ax.scatter(*zip(*best), s=120, facecolors="none", edgecolors="tab:red", label="chosen")
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel("validation accuracy")
+    axes[0].legend(fontsize=8)
+    axes[0].set_title("every evaluated design")
     fig.tight_layout()
     return _png(fig)
 
@@ -190,7 +220,7 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
                      f"({html.escape(result['part'])})<br>clock {result['settings'].get('clock_ns')} ns<br>{verdict}</div>")
         acc = (f"baseline {result['baseline_accuracy']:.4f}<br>Keras {result['keras_accuracy']:.4f}<br>C simulation "
                f"{result['csim_accuracy']:.4f}" if result.get("csim_accuracy") is not None else "")
-        cards.append(f"<div class='card'><b>accuracy</b><br>{acc}</div>")
+        cards.append(f"<div class='card'><b>test accuracy</b> (reported; decisions used validation)<br>{acc}</div>")
         lat_ns = f" = {result['latency_ns']:.0f} ns" if result.get("latency_ns") else ""
         cards.append(f"<div class='card'><b>latency (estimate)</b><br>{result['latency_cycles']} cycles{lat_ns}<br>"
                      f"II {result['ii']} cycles</div>")
@@ -215,6 +245,9 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
         plots.append(("layers", plot_layer_utilization(estimate, board_budget)))
     if result:
         plots.append(("bits", plot_sparsity_bits(_per_layer_model(out_dir, result))))
+    front = load("pareto.json") or []
+    if history and front:
+        plots.append(("pareto", plot_pareto(history, front, (result or {}).get("point"))))
     reports = project_reports(project) if project.is_dir() else {}
     comparison = []
     if reports and estimate:
@@ -240,6 +273,22 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
     if comparison:
         sections.append("<h2>Estimate vs real reports</h2>" + _table(
             comparison, ["scope", "resource", "estimate", "csynth", "error_vs_csynth_pct", "vsynth", "error_vs_vsynth_pct"]))
+    if result and result.get("layer_changes"):
+        change_rows = [{"layer": c["layer"], "units": f"{c['units_before']} -> {c['units_after']}",
+                        "weights": f"{c['weights_before']:,} -> {c['weights_after']:,}",
+                        "zero %": f"{100 * c['zero_before']:.0f} -> {100 * c['zero_after']:.0f}",
+                        "weight bits": f"{c['bits_before'] or 'float'} -> {c['bits_after'] or 'float'}",
+                        "strategy / RF": f"{c['strategy_before']} {c['reuse_before']} -> {c['strategy_after']} {c['reuse_after']}"}
+                       for c in result["layer_changes"]]
+        sections.append("<h2>What changed per layer (baseline -> chosen design)</h2>" + _table(
+            change_rows, ["layer", "units", "weights", "zero %", "weight bits", "strategy / RF"]))
+    if front:
+        front_rows = [{"point": p["point"], "action": p["action"], "val accuracy": p["accuracy"], "DSP": p["dsp"],
+                       "BRAM18": p["bram18"], "LUT": p["lut"], "FF": p["ff"], "EBOPs": p["ebops"],
+                       "latency": p["latency_cycles"], "fits": p["meets_targets"]} for p in front]
+        sections.append("<h2>Pareto front</h2><p class='note'>Every design here is best on some trade-off; export one "
+                        "with <code>hcp-fpga export-point OUT_DIR N</code>.</p>" + _table(
+                            front_rows, ["point", "action", "val accuracy", "DSP", "BRAM18", "LUT", "FF", "EBOPs", "latency", "fits"]))
     if history:
         hist_rows = [{"iteration": r.get("iteration"), "action": r.get("action"), "accepted": r.get("accepted"),
                       "accuracy": r.get("accuracy"), "note": r.get("note", ""),

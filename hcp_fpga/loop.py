@@ -39,6 +39,7 @@ from hcp_fpga.project import ProjectConfig
 from hcp_fpga.prune import masks_of, sparsity
 from hcp_fpga.quantize import profile_ranges, quantized_weight_bits, result_precisions
 from hcp_fpga.search.actions import PointView, propose_all
+from hcp_fpga.search.changes import layer_changes
 from hcp_fpga.search.context import SearchContext
 from hcp_fpga.search.evaluate import Task, evaluate, measure_model, screen
 from hcp_fpga.search.executors import make_executor
@@ -50,6 +51,7 @@ from hcp_fpga.vocab import BUDGETED
 
 RESOURCES = BUDGETED
 CHECKPOINT = "checkpoint"
+RUN_FILE = "run.json"
 STATE_KEYS = ("round", "next_id", "beam", "trials", "baseline", "history", "stall", "evaluations")
 
 
@@ -353,6 +355,9 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
             remove_output_dir(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         mark(out_dir)
+        # what export-point needs to rebuild any point: the board and where the data comes from
+        write_json_atomic(out_dir / RUN_FILE, {"project": config.name, "board": board.name, "data": _csim_data(config),
+                                               "source": config.source})
     if executor is None:
         s = config.search
         executor = make_executor(s.executor, s.workers, s.scheduler)
@@ -434,6 +439,8 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
         log(f"csim {before:.4f} < keras {keras_test:.4f} - 0.5 pp: widened result types -> csim {csim.csim_accuracy:.4f}")
     est, measure = measure_model(ctx, model, settings, data)
     fits = measure.meets_targets
+    baseline_point = next(t.point for t in state.trials if t.point.id == 0)
+    changes = layer_changes(baseline_point.load_model(out_dir)[0], baseline_point, model, replace(point, settings=settings))
     shutil.rmtree(out_dir / "model", ignore_errors=True)
     write_model(model, out_dir / "model")
     write_json_atomic(out_dir / "estimate.json", est.as_dict())
@@ -450,6 +457,8 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
         "objective": {"name": ctx.config.search.objective, "value": measure.objective}, "ebops": measure.ebops,
         "precision_repair": repair, "estimate": {r: getattr(est, r) for r in RESOURCES}, "budget": {r: budget[r] for r in RESOURCES},
         "pareto_points": len(front_rows(state.trials)), "accuracy_split": "test (decisions used validation)",
+        "weights": {"before": sum(c.weights_before for c in changes), "after": sum(c.weights_after for c in changes)},
+        "layer_changes": [c.as_dict() for c in changes],
     }
     final_row = HistoryRow(state.round, "final C simulation", True, keras_test, point.id, split="test",
                            extra={"csim_accuracy": csim.csim_accuracy, "precision_repair": repair})
@@ -466,4 +475,28 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
     return result
 
 
-__all__ = ["CannotFit", "LoopResult", "run_loop", "load_checkpoint", "save_checkpoint", "POINTS"]
+def export_point(out_dir: Path | str, point_id: int, target: Path | str | None = None, force: bool = False,
+                 progress: Optional[Callable[[str, int, int], None]] = None):
+    """Export any evaluated design of an optimize run (a Pareto point, say) and C-simulate it on the
+    run's test data; returns (ExportResult, CsimResult). ``target`` defaults to ``<out>/point-<N>``."""
+    from hcp_fpga.hls import export_project, run_csim
+
+    out_dir = Path(out_dir)
+    run = read_json(out_dir / RUN_FILE, "optimize run record", "pass the output folder of hcp-fpga optimize")
+    if not isinstance(point_id, int) or point_id < 0 or not (out_dir / POINTS / f"{point_id:05d}" / "point.json").exists():
+        known = sorted(int(p.name) for p in (out_dir / POINTS).glob("[0-9]*") if p.name.isdigit())
+        raise ConfigError(f"point {point_id} is not in '{out_dir / POINTS}'; pick one of {known[0]}..{known[-1]} "
+                          "(pareto.json lists the front)" if known else f"'{out_dir}' holds no design points")
+    try:
+        point = DesignPoint.load(out_dir, point_id)
+        model, _ = point.load_model(out_dir)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"point {point_id} in '{out_dir}' is damaged ({type(exc).__name__}); re-run hcp-fpga optimize") from None
+    board = load_board(run["board"])
+    target = Path(target) if target is not None else out_dir / f"point-{point_id}"
+    exported = export_project(Design.create(model, board, point.settings), target, force=force,
+                              source=f"{out_dir} point {point_id} ({point.action})")
+    return exported, run_csim(exported.out_dir, data=run["data"], progress=progress)
+
+
+__all__ = ["CannotFit", "LoopResult", "run_loop", "export_point", "load_checkpoint", "save_checkpoint", "POINTS"]

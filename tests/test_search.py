@@ -222,3 +222,21 @@ def test_a_worker_killed_mid_round_loses_no_candidate(tmp_path):
         executor.close()
     assert Killing.killed
     assert _front(tmp_path / "dask") == _front(tmp_path / "serial")
+
+
+def test_weights_saved_by_save_weights_are_read_per_layer(tmp_path):
+    """model.save_weights (Keras 2) names weights 'kernel:0' without the layer prefix: the Keras-free
+    reader must still give every layer its own kernel and bias (it paired them by shape before)."""
+    import h5py
+
+    from hcp_fpga.estimator.graph import nodes_from_json
+    from hcp_fpga.models import build_mlp, load_model, write_model
+    from hcp_fpga.quantize import QuantSpec, to_qkeras
+
+    arch, weights = write_model(to_qkeras(build_mlp(8, (4,), 3, seed=0), QuantSpec(6, 6)), tmp_path / "a")
+    # a model read back from JSON (as every design point is) saves its weights without prefixes
+    arch, weights = write_model(load_model(arch, weights), tmp_path / "b")
+    with h5py.File(weights, "r") as w:
+        nodes = {n.name: n for n in nodes_from_json(json.loads(arch.read_text()), w)}
+    assert [w.shape for w in nodes["fc1"].weights] == [(8, 4), (4,)]
+    assert [w.shape for w in nodes["output"].weights] == [(4, 3), (3,)]

@@ -95,15 +95,18 @@ def _weight_groups(source) -> dict[str, list[np.ndarray]]:
 
     def visit(name, obj):
         if isinstance(obj, h5py.Group) and "weight_names" in obj.attrs:
-            by_prefix: dict[str, list[np.ndarray]] = {}
+            by_prefix: dict[Optional[str], list[np.ndarray]] = {}
             for wname in (_decode(w) for w in obj.attrs["weight_names"]):
                 if wname in obj:
-                    by_prefix.setdefault(wname.split("/")[0], []).append(np.asarray(obj[wname][()]))
+                    # 'fc1/kernel:0' names its layer; a bare 'kernel:0' (model.save_weights of
+                    # Keras 2) belongs to the group itself
+                    prefix = wname.split("/")[0] if "/" in wname else None
+                    by_prefix.setdefault(prefix, []).append(np.asarray(obj[wname][()]))
             if len(by_prefix) == 1:  # one layer: the group's name is the layer's
                 groups.setdefault(name.split("/")[-1], next(iter(by_prefix.values())))
             else:  # a nested model saved as one group: its layers by their weights' prefixes
                 for prefix, arrays in by_prefix.items():
-                    groups.setdefault(prefix, arrays)
+                    groups.setdefault(prefix if prefix is not None else name.split("/")[-1], arrays)
         elif isinstance(obj, h5py.Group) and (name.endswith("/vars") or name == "vars"):
             keys = sorted(obj.keys(), key=lambda k: int(k) if k.isdigit() else 0)
             arrays = [np.asarray(obj[k][()]) for k in keys if isinstance(obj[k], h5py.Dataset)]
