@@ -32,7 +32,8 @@ def quiet_libraries(verbose: bool = False) -> None:
     import logging
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    for name in ("tensorflow", "absl", "h5py"):
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")  # read when distributed is imported
+    for name in ("tensorflow", "absl", "h5py", "distributed", "dask"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
 

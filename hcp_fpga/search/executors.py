@@ -8,6 +8,7 @@ exchanged through the output folder, which workers must see (same machine, or a 
 
 from __future__ import annotations
 
+import logging
 from typing import Callable, Optional, Sequence
 
 from hcp_fpga.errors import ConfigError
@@ -57,8 +58,11 @@ class DaskExecutor(SerialExecutor):
                 raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}); start it "
                                   "(dask scheduler) or check the address") from None
         else:
+            # one task per worker process, and one TensorFlow thread per task: N workers use N cores
+            # instead of each oversubscribing all of them
+            threads = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
             self.cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=50)
+                                        dashboard_address=None, silence_logs=logging.ERROR, env=threads)
             self.client = Client(self.cluster)
         self.workers = max(len(self.client.scheduler_info().get("workers", {})), 1)
 
