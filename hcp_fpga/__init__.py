@@ -29,11 +29,12 @@ from hcp_fpga.api import (  # noqa: E402
     inspect,
     optimize,
     report,
+    sweep,
 )
 from hcp_fpga.board_catalog import Board, list_boards, load_board  # noqa: E402
 from hcp_fpga.errors import HcpError  # noqa: E402
 
 __all__ = [
     "DEFAULT_HEADROOM", "Board", "DesignOptions", "EstimateResult", "ExportResultWithNotes", "HcpError", "InspectResult",
-    "__version__", "boards", "csim", "estimate", "export", "export_point", "inspect", "list_boards", "load_board", "optimize", "report",
+    "__version__", "boards", "csim", "estimate", "export", "export_point", "inspect", "list_boards", "load_board", "optimize", "report", "sweep",
 ]

@@ -294,12 +294,27 @@ def optimize(project: Union[str, Path], *, out: Union[str, Path, None] = None, r
     relative to where you run). ``executor`` (serial | dask), ``workers`` (a LocalCluster of that many
     processes) and ``scheduler`` (an existing Dask scheduler's address) override the project's
     ``search`` block. Returns ``loop.LoopResult``; raises ``loop.CannotFit`` (exit 3) when it cannot."""
-    from hcp_fpga.loop import CannotFit, run_loop
-    from hcp_fpga.project import load_project
     from hcp_fpga.html_report import build_report
+    from hcp_fpga.loop import CannotFit, run_loop
 
     if resume and force:
         raise ConfigError("resume and force exclude each other: continue the run, or start it over")
+    project_config = _project_with_overrides(project, config, executor, workers, scheduler)
+    out_dir = Path(out) if out is not None else project_config.out_dir()
+    try:
+        result = run_loop(project_config, out_dir, resume=resume, force=force, log=log or (lambda message: None),
+                          show_progress=show_progress, progress=progress)
+    except CannotFit:
+        build_report(out_dir)
+        raise
+    build_report(out_dir)
+    return result
+
+
+def _project_with_overrides(project, config: ConfigArg, executor, workers, scheduler):
+    """project.yaml with ``--config`` and the executor options applied, all checked."""
+    from hcp_fpga.project import load_project
+
     project_config = load_project(project)
     if config is not None:
         source = dict(config) if isinstance(config, Mapping) else str(Path(config).resolve())
@@ -316,15 +331,33 @@ def optimize(project: Union[str, Path], *, out: Union[str, Path, None] = None, r
             raise ConfigError(f"executor options: {first_line(exc)}; use --executor serial|dask, --workers N >= 1, "
                               "--scheduler tcp://HOST:PORT") from None
         project_config = project_config.model_copy(update={"search": search})
-    out_dir = Path(out) if out is not None else project_config.out_dir()
-    try:
-        result = run_loop(project_config, out_dir, resume=resume, force=force, log=log or (lambda message: None),
-                          show_progress=show_progress, progress=progress)
-    except CannotFit:
-        build_report(out_dir)
-        raise
-    build_report(out_dir)
-    return result
+    return project_config
+
+
+def sweep(project: Union[str, Path], boards: Union[str, list], *, clocks: Union[str, list, None] = None,
+          out: Union[str, Path, None] = None, force: bool = False, executor: Optional[str] = None,
+          workers: Optional[int] = None, scheduler: Optional[str] = None, log: Optional[Callable[[str], None]] = None,
+          show_progress: bool = False, progress: Progress = None) -> list:
+    """The project fitted to each of ``boards`` (and ``clocks``, ns): one optimize run per
+    combination into ``out/<board>[-<clock>ns]`` (default ``outputs/<name>-sweep``), ``sweep.json``
+    and ``report.html`` over all. Returns ``loop.SweepRow`` per combination."""
+    from hcp_fpga.html_report import build_sweep_report
+    from hcp_fpga.loop import run_sweep
+
+    names = [b.strip() for b in boards.split(",")] if isinstance(boards, str) else list(boards)
+    if not names or not all(names):
+        raise ConfigError("--boards needs board names separated by commas, e.g. arty-a7-35t,pynq-z2")
+    if isinstance(clocks, str):
+        try:
+            clocks = [float(c) for c in clocks.split(",")]
+        except ValueError:
+            raise ConfigError(f"--clocks '{clocks}' is invalid; give periods in ns separated by commas, e.g. 5,10") from None
+    project_config = _project_with_overrides(project, None, executor, workers, scheduler)
+    out_dir = Path(out) if out is not None else Path("outputs") / f"{project_config.name}-sweep"
+    rows = run_sweep(project_config, names, out_dir, clocks, force=force, log=log or (lambda message: None),
+                     show_progress=show_progress, progress=progress)
+    build_sweep_report(out_dir)
+    return rows
 
 
 def export_point(out_dir: Union[str, Path], point: int, *, out: Union[str, Path, None] = None, force: bool = False,

@@ -47,6 +47,8 @@ EXAMPLES = {
     "  hcp-fpga estimate out/prj --compare          # a project folder: estimate vs its HLS/synthesis reports",
     "optimize": "example:\n  hcp-fpga optimize projects/digits-mlp/project.yaml --force\n"
     "  hcp-fpga optimize projects/digits-mlp --resume      # continue after an interruption",
+    "sweep": "example:\n  hcp-fpga sweep projects/digits-mlp --boards arty-a7-35t,pynq-z2,zcu104 --out outputs/sweep\n"
+    "  hcp-fpga sweep projects/digits-mlp --boards pynq-z2 --clocks 5,10 --workers 2",
     "export-point": "example:\n  hcp-fpga export-point outputs/digits-mlp 12      # a point of pareto.json -> outputs/digits-mlp/point-12",
     "report": "example:\n  hcp-fpga report outputs/digits-mlp      # regenerate outputs/digits-mlp/report.html",
     "demo": "example:\n  hcp-fpga demo --out outputs/demo --force",
@@ -340,6 +342,30 @@ def cmd_optimize(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from hcp_fpga import api
+
+    say = (lambda msg: None) if args.quiet else (lambda msg: log.print(msg, markup=False, highlight=False))
+    update, bars = _progress_printer(args.quiet or args.json)
+    with bars:
+        rows = api.sweep(args.project, args.boards, clocks=args.clocks, out=args.out, force=args.force,
+                         executor=args.executor, workers=args.workers, scheduler=args.scheduler, log=say,
+                         show_progress=not (args.quiet or args.json), progress=update)
+    if args.json:
+        _emit_json([r.as_dict() for r in rows])
+        return 0 if all(r.fits for r in rows) else 3
+    if not args.quiet:
+        table = [{"board": r.board, "clock ns": r.clock_ns, "fits": "yes" if r.fits else "no",
+                  "val acc": r.val_accuracy, "test acc": r.test_accuracy, "csim acc": r.csim_accuracy,
+                  **{f"{k.upper() if k != 'bram18' else 'BRAM18'} %": f"{100 * r.utilization.get(k, 0.0):.0f}"
+                     for k in ("dsp", "bram18", "lut", "ff")},
+                  "latency": r.latency_cycles, "settings": r.settings} for r in rows]
+        _print_table("sweep (estimates; accuracies: validation decides, test reported)", table)
+        if rows:
+            out.print(f"wrote {Path(rows[0].path).parent}: sweep.json, report.html, one folder per run")
+    return 0 if all(r.fits for r in rows) else 3
+
+
 def cmd_export_point(args) -> int:
     from hcp_fpga import api
 
@@ -492,6 +518,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", action="store_true", help="also write report.html into the project")
     _add_common(p)
     p.set_defaults(func=cmd_csim)
+
+    p = add("sweep", "fit the same project to several boards (and clocks): one optimize run each, one table and plot")
+    p.add_argument("project", type=Path, help="a project.yaml, or a folder holding one")
+    p.add_argument("--boards", required=True, help="board names separated by commas, e.g. arty-a7-35t,pynq-z2,zcu104")
+    p.add_argument("--clocks", help="clock periods in ns separated by commas (default: each board's)")
+    p.add_argument("--out", type=Path, help="output folder (default outputs/<name>-sweep)")
+    p.add_argument("--force", action="store_true", help="replace an existing sweep folder")
+    p.add_argument("--executor", choices=("serial", "dask"), help="where candidates are evaluated")
+    p.add_argument("--workers", type=int, help="dask: a LocalCluster of N worker processes")
+    p.add_argument("--scheduler", metavar="ADDR", help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786")
+    _add_common(p)
+    p.set_defaults(func=cmd_sweep)
 
     p = add("export-point", "export any design an optimize run evaluated (e.g. a Pareto point) and C-simulate it")
     p.add_argument("out_dir", type=Path, help="the output folder of hcp-fpga optimize")

@@ -128,6 +128,56 @@ def plot_pareto(history: list[dict], front: list[dict], chosen: Optional[int]) -
     return _png(fig)
 
 
+def plot_sweep(rows: list[dict]) -> Optional[str]:
+    """Per board (and clock): the share of each budgeted resource the chosen design takes, and its
+    latency; boards where it did not fit are hatched."""
+    if not rows:
+        return None
+    plt = _plt()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.6), gridspec_kw={"width_ratios": [3, 1]})
+    labels = [r["out_dir"] for r in rows]
+    width = 0.8 / len(RESOURCES)
+    for i, res in enumerate(RESOURCES):
+        values = [100 * (r["utilization"].get(res) or 0.0) for r in rows]
+        bars = ax1.bar([x + i * width for x in range(len(rows))], values, width, label=LABEL[res])
+        for bar, r in zip(bars, rows):
+            if not r["fits"]:
+                bar.set_hatch("//")
+    ax1.set_xticks([x + width * (len(RESOURCES) - 1) / 2 for x in range(len(rows))], labels, rotation=20, ha="right")
+    ax1.set_ylabel("% of the board (estimate)")
+    ax1.legend(fontsize=8)
+    ax1.set_title("utilization of the chosen design (hatched: does not fit)")
+    ax2.bar(labels, [r["latency_ns"] or 0.0 for r in rows], color="tab:purple")
+    ax2.set_ylabel("latency ns (estimate)")
+    ax2.tick_params(axis="x", rotation=20)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def build_sweep_report(out_dir: Path | str) -> Path:
+    """report.html of a sweep: one table and one plot over the boards (each run has its own report)."""
+    out_dir = Path(out_dir)
+    rows = json.loads((out_dir / "sweep.json").read_text())
+    table = [{"board": r["board"], "clock ns": r["clock_ns"], "fits": r["fits"], "val accuracy": r["val_accuracy"],
+              "test accuracy": r["test_accuracy"], "csim accuracy": r["csim_accuracy"],
+              **{f"{LABEL[k]} %": 100 * (r["utilization"].get(k) or 0.0) for k in RESOURCES},
+              "latency": r["latency_cycles"], "settings": r["settings"],
+              "run": f"<a href='{html.escape(r['out_dir'])}/report.html'>{html.escape(r['out_dir'])}</a>"} for r in rows]
+    columns = ["board", "clock ns", "fits", "val accuracy", "test accuracy", "csim accuracy",
+               *[f"{LABEL[k]} %" for k in RESOURCES], "latency", "settings"]
+    links = "".join(f"<li>{t['run']}</li>" for t in table)
+    plot = plot_sweep(rows)
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>hcp_fpga sweep: {html.escape(out_dir.name)}</title>"
+            f"<style>{CSS}</style><script>{SCRIPT}</script></head><body><h1>hcp_fpga sweep: {html.escape(out_dir.name)}</h1>"
+            "<p class='note'>One optimize run per board (and clock); estimates are estimates (docs/estimator.md); "
+            "accuracies: validation (decisions) and test (reported).</p>"
+            + _table(table, columns) + (f"<img alt='sweep' src='{plot}'>" if plot else "") + f"<h2>Runs</h2><ul>{links}</ul>"
+            + "</body></html>")
+    path = out_dir / "report.html"
+    write_text_atomic(path, page)
+    return path
+
+
 def plot_estimate_vs_report(rows: list[dict]) -> Optional[str]:
     points = [r for r in rows if r["csynth"] and r["estimate"] is not None and r["resource"] in RESOURCES]
     if not points:
@@ -202,6 +252,8 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise ConfigError(f"'{out_dir}' is not a folder; pass the output folder of hcp-fpga optimize (or a project)")
+    if (out_dir / "sweep.json").exists():
+        return build_sweep_report(out_dir)
     load = lambda name: json.loads((out_dir / name).read_text()) if (out_dir / name).exists() else None  # noqa: E731
     result, history, estimate = load("result.json"), load("history.json") or [], load("estimate.json")
     project = out_dir / "hls_project" if (out_dir / "hls_project").is_dir() else out_dir

@@ -499,4 +499,90 @@ def export_point(out_dir: Path | str, point_id: int, target: Path | str | None =
     return exported, run_csim(exported.out_dir, data=run["data"], progress=progress)
 
 
-__all__ = ["CannotFit", "LoopResult", "run_loop", "export_point", "load_checkpoint", "save_checkpoint", "POINTS"]
+
+# ----------------------------------------------------------------------------- sweep
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One (board, clock) of a sweep: did the model fit, at what accuracy, utilization and latency,
+    with which settings."""
+
+    board: str
+    clock_ns: Optional[float]
+    fits: bool
+    out_dir: str
+    val_accuracy: Optional[float] = None
+    test_accuracy: Optional[float] = None
+    csim_accuracy: Optional[float] = None
+    utilization: dict = field(default_factory=dict)
+    latency_cycles: Optional[int] = None
+    latency_ns: Optional[float] = None
+    settings: str = ""
+    error: str = ""
+    path: str = ""  # the run's folder
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _settings_summary(summary: dict) -> str:
+    s = summary["settings"]
+    layers = sorted(set(s.get("layer_reuse", {})) | set(s.get("layer_strategy", {})) | set(summary.get("bits") or {}))
+    parts = []
+    for name in layers:
+        strategy = s.get("layer_strategy", {}).get(name, s.get("strategy"))
+        bits = (summary.get("bits") or {}).get(name)
+        parts.append(f"{name}: {strategy} RF {s.get('layer_reuse', {}).get(name, s.get('reuse_factor'))}"
+                     + (f", {bits[0]}-bit" if bits else ""))
+    return "; ".join(parts) or f"{s.get('strategy')} RF {s.get('reuse_factor')}"
+
+
+def run_sweep(config: ProjectConfig, boards: list[str], out_dir: Path, clocks: Optional[list[float]] = None,
+              force: bool = False, log: Callable[[str], None] = print, show_progress: bool = False,
+              progress: Optional[Callable[[str, int, int], None]] = None) -> list[SweepRow]:
+    """The same project fitted to each board (and clock): one optimize run per combination into
+    ``out_dir/<board>[-<clock>ns]/``, then ``sweep.json`` and ``report.html`` over all of them."""
+    records = [load_board(b) for b in boards]  # every name checked before anything runs
+    if len({b.name for b in records}) != len(records):
+        raise ConfigError("a board appears twice in --boards; name each once")
+    for c in clocks or []:
+        if not (isinstance(c, (int, float)) and 0 < c < 1e6):
+            raise ConfigError(f"clock {c} ns is invalid; give positive periods in ns, e.g. --clocks 5,10")
+    out_dir = check_output_dir(out_dir, force=force, resume=False, exists_hint="pass --force to replace it")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        remove_output_dir(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    mark(out_dir)
+    rows = []
+    s = config.search
+    executor = make_executor(s.executor, s.workers, s.scheduler)  # one cluster for every run
+    try:
+        _sweep_runs(config, records, clocks, out_dir, executor, rows, log, show_progress, progress)
+    finally:
+        executor.close()
+    write_json_atomic(out_dir / "sweep.json", [r.as_dict() for r in rows])
+    return rows
+
+
+def _sweep_runs(config, records, clocks, out_dir, executor, rows, log, show_progress, progress) -> None:
+    for board in records:
+        for clock in clocks or [None]:
+            label = board.name + (f"-{clock:g}ns" if clock is not None else "")
+            log(f"== {label}")
+            run_config = config.model_copy(update={"board": board.name, "clock_ns": clock if clock is not None else config.clock_ns})
+            try:
+                result = run_loop(run_config, out_dir / label, log=log, show_progress=show_progress, progress=progress,
+                                  executor=executor)
+                summary, fits, error = result.summary, True, ""
+            except CannotFit as exc:
+                summary, fits, error = read_json(out_dir / label / "result.json", "result", "re-run the sweep"), False, str(exc)
+            rows.append(SweepRow(board.name, summary["settings"].get("clock_ns"), fits, label, summary.get("val_accuracy"),
+                                 summary.get("keras_accuracy"), summary.get("csim_accuracy"),
+                                 {r: v for r, v in (summary.get("utilization") or {}).items() if v is not None},
+                                 summary.get("latency_cycles"), summary.get("latency_ns"), _settings_summary(summary), error,
+                                 str(out_dir / label)))
+
+
+__all__ = ["CannotFit", "LoopResult", "SweepRow", "run_loop", "run_sweep", "export_point", "load_checkpoint", "save_checkpoint",
+           "POINTS"]
