@@ -426,17 +426,33 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
     repair = None
     settings = point.settings
     if csim.csim_accuracy is not None and csim.csim_accuracy < keras_test - 0.005:
-        # fixed-point results too narrow: give every layer a result type that holds its profiled range
+        # fixed-point results too narrow: give every layer a result type that holds its profiled range,
+        # and the inputs one that holds theirs (the model default may cut their fraction bits)
         ranges = profile_ranges(model, data.x_train)
         names = {l.name for l in mult_layers(model) if not settings.is_pinned(l.name, "result")}
-        precisions = result_precisions({n: r for n, r in ranges.items() if n in names}, width=18)
-        settings = replace(settings, layer_precision={**settings.layer_precision, **precisions})
+        ranges = {n: r for n, r in ranges.items() if n in names}
+        for name in getattr(model, "input_names", []) or []:
+            if not settings.is_pinned(name, "result"):
+                ranges[name] = float(np.max(np.abs(data.x_train))) if data.x_train.size else 1.0
+        precisions = result_precisions(ranges, width=18)
+        # float layers' weights are cut to the model default type by hls4ml: give them 18 bits too
+        # (QKeras layers' weights are already on their own grid)
+        weight_types = {}
+        for layer in mult_layers(model):
+            if (point.bits or {}).get(layer.name) is None and not settings.is_pinned(layer.name, "weight"):
+                w = max(float(np.max(np.abs(v))) for v in layer.get_weights()) if layer.get_weights() else 1.0
+                wide = result_precisions({layer.name: w}, width=18)[layer.name]
+                weight_types[layer.name] = {**settings.layer_types.get(layer.name, {}), "weight": wide, "bias": wide}
+        settings = replace(settings, layer_precision={**settings.layer_precision, **precisions},
+                           layer_types={**settings.layer_types, **weight_types})
         before = csim.csim_accuracy
         exported = export_project(Design.create(model, ctx.board, settings), out_dir / "hls_project", force=True,
                                   source=ctx.config.source)
         csim = run_csim(exported.out_dir, data=_csim_data(ctx.config), progress=progress)
-        repair = {"csim_accuracy_before": before, "csim_accuracy_after": csim.csim_accuracy, "layer_precision": precisions}
-        log(f"csim {before:.4f} < keras {keras_test:.4f} - 0.5 pp: widened result types -> csim {csim.csim_accuracy:.4f}")
+        repair = {"csim_accuracy_before": before, "csim_accuracy_after": csim.csim_accuracy, "layer_precision": precisions,
+                  "layer_types": weight_types}
+        log(f"csim {before:.4f} < keras {keras_test:.4f} - 0.5 pp: widened result, input and float weight types -> "
+            f"csim {csim.csim_accuracy:.4f}")
     est, measure = measure_model(ctx, model, settings, data)
     fits = measure.meets_targets
     baseline_point = next(t.point for t in state.trials if t.point.id == 0)

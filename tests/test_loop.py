@@ -71,7 +71,7 @@ def test_infeasible_target_ends_with_cannot_fit_exit_3_and_outputs(tmp_path, cap
 @pytest.mark.slow  # a whole optimize run (11-20 s): make test-slow, which CI runs too
 def test_csim_precision_repair_widens_too_narrow_result_types(tmp_path):
     """A float MLP built with ap_fixed<8,3> (range +-4) overflows in C simulation; the loop finds
-    the csim accuracy short of Keras, widens the result types from the profiled ranges, and re-checks."""
+    the csim accuracy short of Keras, widens the result (and input) types from the profiled ranges, and re-checks."""
     from hcp_fpga.loop import run_loop
 
     path = _project(tmp_path, board="vcu118", precision="ap_fixed<8,3>", max_iterations=1)
@@ -79,7 +79,7 @@ def test_csim_precision_repair_widens_too_narrow_result_types(tmp_path):
     repair = result.summary["precision_repair"]
     assert repair is not None and repair["csim_accuracy_before"] < result.summary["keras_accuracy"] - 0.005
     assert repair["csim_accuracy_after"] >= result.summary["keras_accuracy"] - 0.005
-    assert set(repair["layer_precision"]) == {"fc1", "output"}
+    assert set(repair["layer_precision"]) == {"features", "fc1", "output"}  # the inputs too
     config = (tmp_path / "out" / "hls_project" / "hls4ml_config.yml").read_text()
     assert repair["layer_precision"]["fc1"].replace(" ", "") in config.replace(" ", "")
 
