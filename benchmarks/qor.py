@@ -24,6 +24,7 @@ warnings.filterwarnings("ignore")
 
 
 from hcp_fpga.board_catalog import load_board  # noqa: E402
+from hcp_fpga.cli import quiet_libraries  # noqa: E402
 from hcp_fpga.design import Design, HlsSettings  # noqa: E402
 from hcp_fpga.estimator.model import estimate_design  # noqa: E402
 from hcp_fpga.estimator.ebops import ebops  # noqa: E402
@@ -36,6 +37,7 @@ from hcp_fpga.quantize import QuantSpec, to_qkeras  # noqa: E402
 from hcp_fpga.train import accuracy  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+quiet_libraries()  # TensorFlow's retracing warnings between the rows
 
 
 def point(label: str, model, board, settings: HlsSettings, data, data_name: str, seconds: float) -> dict:
