@@ -306,12 +306,18 @@ def cmd_estimate(args) -> int:
     return code
 
 
+def _run_reporters(args):
+    """(log line printer, progress function, bars context) of a long run, all silent under --quiet/--json."""
+    say = (lambda msg: None) if args.quiet else (lambda msg: log.print(msg, markup=False, highlight=False))
+    update, bars = _progress_printer(args.quiet or args.json)
+    return say, update, bars
+
+
 def cmd_optimize(args) -> int:
     from hcp_fpga import api
     from hcp_fpga.loop import CannotFit
 
-    say = (lambda msg: None) if args.quiet else (lambda msg: log.print(msg, markup=False, highlight=False))
-    update, bars = _progress_printer(args.quiet or args.json)
+    say, update, bars = _run_reporters(args)
     try:
         with bars:
             result = api.optimize(args.project, out=args.out, resume=args.resume, force=args.force, config=args.config,
@@ -345,8 +351,7 @@ def cmd_optimize(args) -> int:
 def cmd_sweep(args) -> int:
     from hcp_fpga import api
 
-    say = (lambda msg: None) if args.quiet else (lambda msg: log.print(msg, markup=False, highlight=False))
-    update, bars = _progress_printer(args.quiet or args.json)
+    say, update, bars = _run_reporters(args)
     with bars:
         rows = api.sweep(args.project, args.boards, clocks=args.clocks, out=args.out, force=args.force,
                          executor=args.executor, workers=args.workers, scheduler=args.scheduler, log=say,
@@ -429,6 +434,14 @@ def _add_design_args(p) -> None:
                    "Strategy); flags override its Model values, its LayerName values are kept (docs/api.md)")
 
 
+def _add_executor_args(p) -> None:
+    """Where optimize/sweep evaluate candidates (docs/scale-out.md); the project's search block otherwise."""
+    p.add_argument("--executor", choices=("serial", "dask"), help="where candidates are evaluated (default: the project's "
+                   "search.executor, serial)")
+    p.add_argument("--workers", type=int, help="dask: a LocalCluster of N worker processes (docs/scale-out.md)")
+    p.add_argument("--scheduler", metavar="ADDR", help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786")
+
+
 def _add_common(p, json_flag: bool = True) -> None:
     if json_flag:
         p.add_argument("--json", action="store_true", help="print JSON on stdout (logs stay on stderr)")
@@ -502,10 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="start over, replacing the output folder")
     p.add_argument("--config", type=Path, metavar="YML", help="hls4ml config to start from, replacing the project's "
                    "hls_config (what it names per layer is pinned; docs/api.md)")
-    p.add_argument("--executor", choices=("serial", "dask"), help="where candidates are evaluated (default: the project's "
-                   "search.executor, serial)")
-    p.add_argument("--workers", type=int, help="dask: a LocalCluster of N worker processes (docs/scale-out.md)")
-    p.add_argument("--scheduler", metavar="ADDR", help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786")
+    _add_executor_args(p)
     _add_common(p)
     p.set_defaults(func=cmd_optimize)
 
@@ -525,9 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clocks", help="clock periods in ns separated by commas (default: each board's)")
     p.add_argument("--out", type=Path, help="output folder (default outputs/<name>-sweep)")
     p.add_argument("--force", action="store_true", help="replace an existing sweep folder")
-    p.add_argument("--executor", choices=("serial", "dask"), help="where candidates are evaluated")
-    p.add_argument("--workers", type=int, help="dask: a LocalCluster of N worker processes")
-    p.add_argument("--scheduler", metavar="ADDR", help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786")
+    _add_executor_args(p)
     _add_common(p)
     p.set_defaults(func=cmd_sweep)
 

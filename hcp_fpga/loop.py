@@ -29,7 +29,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from hcp_fpga.board_catalog import load_board
-from hcp_fpga.data import Dataset, check_labels, load_dataset
+from hcp_fpga.data import Dataset, check_labels
 from hcp_fpga.design import Design, HlsSettings
 from hcp_fpga.errors import ConfigError, HcpError
 from hcp_fpga.estimator.model import estimate_design
@@ -40,7 +40,7 @@ from hcp_fpga.prune import masks_of, sparsity
 from hcp_fpga.quantize import profile_ranges, quantized_weight_bits, result_precisions
 from hcp_fpga.search.actions import PointView, propose_all
 from hcp_fpga.search.changes import layer_changes
-from hcp_fpga.search.context import SearchContext
+from hcp_fpga.search.context import SearchContext, project_data
 from hcp_fpga.search.evaluate import Task, evaluate, measure_model, screen
 from hcp_fpga.search.executors import make_executor
 from hcp_fpga.search.pareto import front_rows
@@ -128,12 +128,6 @@ def load_checkpoint(out_dir: Path) -> _State:
 # ----------------------------------------------------------------------------- baseline
 
 
-def project_data(config: ProjectConfig) -> Dataset:
-    """Train / validation / test: the validation split carved from training data (seeded)."""
-    name = config.data if config.data in ("digits", "mnist1d") else str(config.path(config.data))
-    return load_dataset(name, seed=config.seed).with_validation(config.search.validation_fraction, config.seed)
-
-
 def _baseline_model(config: ProjectConfig, data: Dataset, ctx_log, show_progress: bool = False) -> tuple[object, Dataset]:
     spec = config.model
     if spec.file:
@@ -164,10 +158,6 @@ def _square(data: Dataset) -> tuple:
     return side, side, 1
 
 
-def _csim_data(config: ProjectConfig) -> str:
-    return config.data if config.data in ("digits", "mnist1d") else str(config.path(config.data))
-
-
 def _baseline_csim(point: DesignPoint, ctx: SearchContext, log, progress) -> Optional[float]:
     """C-simulate the baseline once, as the reference the final design is compared with."""
     from hcp_fpga.hls import export_project, run_csim
@@ -175,7 +165,7 @@ def _baseline_csim(point: DesignPoint, ctx: SearchContext, log, progress) -> Opt
     log("C simulation of the baseline (reference)")
     model, _ = point.load_model(ctx.root)
     result = export_project(Design.create(model, ctx.board, point.settings), ctx.root / "baseline_hls_project", force=True)
-    return run_csim(result.out_dir, data=_csim_data(ctx.config), progress=progress).csim_accuracy
+    return run_csim(result.out_dir, data=ctx.config.data_spec(), progress=progress).csim_accuracy
 
 
 # ----------------------------------------------------------------------------- rounds
@@ -356,7 +346,7 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         out_dir.mkdir(parents=True, exist_ok=True)
         mark(out_dir)
         # what export-point needs to rebuild any point: the board and where the data comes from
-        write_json_atomic(out_dir / RUN_FILE, {"project": config.name, "board": board.name, "data": _csim_data(config),
+        write_json_atomic(out_dir / RUN_FILE, {"project": config.name, "board": board.name, "data": config.data_spec(),
                                                "source": config.source})
     if executor is None:
         s = config.search
@@ -396,8 +386,7 @@ def _start(config, board, settings, model, data, out_dir, log, progress) -> _Sta
     bits = quantized_weight_bits(model)  # a QKeras model file starts quantized
     point = DesignPoint(0, None, "baseline", settings, {k: (v, v) for k, v in bits.items()} if any(bits.values()) else None)
     point.save(out_dir, model, masks_of(model))
-    ctx = SearchContext(config, board, out_dir, 0.0)
-    _, measure = measure_model(ctx, model, settings, data)
+    _, measure = measure_model(SearchContext(config, board, out_dir, 0.0), model, settings, data)  # needs no floor
     baseline = {"val_accuracy": measure.val_accuracy, "test_accuracy": accuracy(model, data.x_test, data.y_test)}
     ctx = SearchContext(config, board, out_dir, measure.val_accuracy)
     trial = Trial(point, 0, measure, accepted=True)
@@ -422,7 +411,7 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
     log(f"exporting the chosen design (point {point.id}) and running its C simulation")
     design = Design.create(model, ctx.board, point.settings)
     exported = export_project(design, out_dir / "hls_project", force=True, source=ctx.config.source)
-    csim = run_csim(exported.out_dir, data=_csim_data(ctx.config), progress=progress)
+    csim = run_csim(exported.out_dir, data=ctx.config.data_spec(), progress=progress)
     repair = None
     settings = point.settings
     if csim.csim_accuracy is not None and csim.csim_accuracy < keras_test - 0.005:
@@ -448,7 +437,7 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
         before = csim.csim_accuracy
         exported = export_project(Design.create(model, ctx.board, settings), out_dir / "hls_project", force=True,
                                   source=ctx.config.source)
-        csim = run_csim(exported.out_dir, data=_csim_data(ctx.config), progress=progress)
+        csim = run_csim(exported.out_dir, data=ctx.config.data_spec(), progress=progress)
         repair = {"csim_accuracy_before": before, "csim_accuracy_after": csim.csim_accuracy, "layer_precision": precisions,
                   "layer_types": weight_types}
         log(f"csim {before:.4f} < keras {keras_test:.4f} - 0.5 pp: widened result, input and float weight types -> "

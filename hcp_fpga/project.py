@@ -149,6 +149,10 @@ class ProjectConfig(_Strict):
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
 
+    def data_spec(self) -> str:
+        """``digits``/``mnist1d``, or the .npz path resolved against the project file."""
+        return self.data if self.data in ("digits", "mnist1d") else str(self.path(self.data))
+
     def path(self, relative: str) -> Path:
         """``relative`` (a model or data file named in the project) resolved against the file's folder."""
         p = Path(relative)

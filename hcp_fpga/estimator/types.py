@@ -86,7 +86,7 @@ class Estimate:
         over = [r for r, p in pressure.items() if p > 1.0]
         # an estimate that leaves layers out cannot say "fits": the real design is larger
         return Verdict(fits=not over and not self.unpriced, binding=binding, utilization=util, over=tuple(over),
-                       headroom=headroom, unpriced=self.unpriced)
+                       headroom=headroom, unpriced=self.unpriced, pressure=max(pressure.values(), default=0.0))
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -103,6 +103,7 @@ class Verdict:
     over: tuple
     headroom: object  # a fraction, or one per resource
     unpriced: tuple = ()  # layers left out of the estimate: "fits" cannot be said
+    pressure: float = 0.0  # the binding resource's use / its budget after headroom (> 1: over)
 
     def as_dict(self) -> dict:
         return asdict(self)

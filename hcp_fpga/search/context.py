@@ -37,24 +37,24 @@ class SearchContext:
 
     def measure(self, est, val_accuracy: float, ebops: float) -> Measure:
         verdict = est.verdict(self.board, self.config.targets.headroom)
-        allowed = self.budget()
-        pressure = max((getattr(est, r) / allowed[r] if allowed[r] else (float("inf") if getattr(est, r) else 0.0))
-                       for r in BUDGETED)
         resources = {r: float(getattr(est, r)) for r in RESOURCES}
         search = self.config.search
         objective = objective_value(search.objective, resources, self.board, ebops, est.latency_cycles, search.weights)
         return Measure(float(val_accuracy), resources, int(est.latency_cycles), est.latency_ns, int(est.ii),
                        bool(verdict.fits), self.latency_ok(est), verdict.binding if verdict.binding in BUDGETED else "lut",
-                       tuple(verdict.over), float(pressure), float(ebops), float(objective))
+                       tuple(verdict.over), float(verdict.pressure), float(ebops), float(objective))
+
+
+def project_data(config: ProjectConfig):
+    """Train / validation / test: the validation split carved from the training data (seeded)."""
+    from hcp_fpga.data import load_dataset
+
+    return load_dataset(config.data_spec(), seed=config.seed).with_validation(config.search.validation_fraction, config.seed)
 
 
 @lru_cache(maxsize=4)
 def _search_data(config_json: str, source: str | None):
-    from hcp_fpga.data import load_dataset
-
-    config = ProjectConfig.model_validate_json(config_json).model_copy(update={"source": source})
-    name = config.data if config.data in ("digits", "mnist1d") else str(config.path(config.data))
-    return load_dataset(name, seed=config.seed).with_validation(config.search.validation_fraction, config.seed)
+    return project_data(ProjectConfig.model_validate_json(config_json).model_copy(update={"source": source}))
 
 
 def search_data(config: ProjectConfig):
