@@ -52,7 +52,7 @@ from hcp_fpga.vocab import BUDGETED
 RESOURCES = BUDGETED
 CHECKPOINT = "checkpoint"
 RUN_FILE = "run.json"
-STATE_KEYS = ("round", "next_id", "beam", "trials", "baseline", "history", "stall", "evaluations")
+STATE_KEYS = ("round", "next_id", "beam", "trials", "baseline", "stall", "evaluations")
 
 
 class CannotFit(HcpError):
@@ -83,19 +83,25 @@ class _State:
     next_id: int
     beam: list  # point ids
     trials: list  # Trial (the baseline first)
-    baseline: dict  # val/test accuracy of the baseline
-    history: list  # history.json rows (dicts: the file's shape)
+    baseline: dict  # val/test (and C-simulation) accuracy of the baseline
     stall: int = 0  # rounds past the fit without enough improvement
     evaluations: int = 0
 
     def as_dict(self) -> dict:
         return {"round": self.round, "next_id": self.next_id, "beam": self.beam, "trials": [t.as_dict() for t in self.trials],
-                "baseline": self.baseline, "history": self.history, "stall": self.stall, "evaluations": self.evaluations}
+                "baseline": self.baseline, "stall": self.stall, "evaluations": self.evaluations}
 
     @classmethod
     def from_dict(cls, d: dict) -> "_State":
         return cls(int(d["round"]), int(d["next_id"]), [int(i) for i in d["beam"]], [Trial.from_dict(t) for t in d["trials"]],
-                   dict(d["baseline"]), list(d["history"]), int(d["stall"]), int(d["evaluations"]))
+                   dict(d["baseline"]), int(d["stall"]), int(d["evaluations"]))
+
+    def history(self, budget: dict) -> list[dict]:
+        """history.json rows: one per trial, in evaluation order (the baseline's with its test and
+        C-simulation accuracy)."""
+        rows = [HistoryRow.of(t, budget) for t in self.trials]
+        rows[0] = replace(rows[0], extra={k: v for k, v in self.baseline.items() if k != "val_accuracy"})
+        return [r.as_dict() for r in rows]
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -269,9 +275,7 @@ def _round(state: _State, ctx: SearchContext, executor, log, progress) -> bool:
             ok, note = _accept(trial, parent, best, ctx)
             trial = replace(trial, accepted=ok, note=note)
             state.trials.append(trial)
-            row = HistoryRow.of(trial, ctx.budget())
-            state.history.append(row.as_dict())
-            _log_row(log, row)
+            _log_row(log, HistoryRow.of(trial, ctx.budget()))
             if ok:
                 accepted.append(trial)
         if accepted:
@@ -358,7 +362,7 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         if not resume:
             state = _start(config, board, base_settings, model, data, out_dir, log, progress)
         ctx = SearchContext(config, board, out_dir, state.baseline["val_accuracy"])
-        write_json_atomic(out_dir / "history.json", state.history)
+        write_json_atomic(out_dir / "history.json", state.history(ctx.budget()))
         while True:
             reason = _stop_reason(state, ctx, started)
             if reason is None and _best(state.trials, ctx) is None and state.round > 0 and not state.beam:
@@ -372,7 +376,7 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
                 save_checkpoint(out_dir, state)
                 break
             save_checkpoint(out_dir, state)
-            write_json_atomic(out_dir / "history.json", state.history)
+            write_json_atomic(out_dir / "history.json", state.history(ctx.budget()))
             write_json_atomic(out_dir / "pareto.json", front_rows(state.trials))
     finally:
         if own_executor:
@@ -389,12 +393,8 @@ def _start(config, board, settings, model, data, out_dir, log, progress) -> _Sta
     _, measure = measure_model(SearchContext(config, board, out_dir, 0.0), model, settings, data)  # needs no floor
     baseline = {"val_accuracy": measure.val_accuracy, "test_accuracy": accuracy(model, data.x_test, data.y_test)}
     ctx = SearchContext(config, board, out_dir, measure.val_accuracy)
-    trial = Trial(point, 0, measure, accepted=True)
-    row = HistoryRow.of(trial, ctx.budget())
-    row = replace(row, extra={"test_accuracy": baseline["test_accuracy"]})
-    state = _State(0, 1, [0], [trial], baseline, [row.as_dict()])
     baseline["csim_accuracy"] = _baseline_csim(point, ctx, log, progress)
-    state.history[0]["csim_accuracy"] = baseline["csim_accuracy"]
+    state = _State(0, 1, [0], [Trial(point, 0, measure, accepted=True)], baseline)
     save_checkpoint(out_dir, state)
     return state
 
@@ -467,7 +467,7 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
     }
     final_row = HistoryRow(state.round, "final C simulation", True, keras_test, point.id, split="test",
                            extra={"csim_accuracy": csim.csim_accuracy, "precision_repair": repair})
-    history = state.history + [final_row.as_dict()]
+    history = state.history(budget) + [final_row.as_dict()]
     write_json_atomic(out_dir / "history.json", history)
     write_json_atomic(out_dir / "result.json", summary)
     result = LoopResult(fits, out_dir, history, summary, list(state.trials))
