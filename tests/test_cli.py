@@ -37,6 +37,7 @@ def test_argument_errors_exit_2():
     assert exc.value.code == 2
 
 
+@pytest.mark.slow  # trains, exports and C-simulates three times (about 12 s); CI's wheel smoke runs the demo too
 def test_demo_trains_exports_and_simulates(tmp_path, capsys):
     assert run_cli("demo", "--out", tmp_path / "demo", "--epochs", "5") == 0
     out = capsys.readouterr().out

@@ -182,6 +182,7 @@ def test_compile_error_names_the_log_and_keeps_outputs(tmp_path, capsys):
     assert (res.out_dir / MANIFEST).exists() and cpp.exists()
 
 
+@pytest.mark.slow  # two g++ builds (about 11 s): make test-slow, which CI runs too
 def test_changed_project_is_rebuilt_and_min_agreement_exit_code(workdir, capsys):
     model = load_model(*peer("KERAS_conv1d_small"))
     res = export_project(Design.create(model, load_board("pynq-z2")), workdir / "rebuild")

@@ -80,6 +80,7 @@ def test_digits_mlp_80_percent_sparse_6_bit_within_1pp_in_keras_and_csim(float_m
     assert np.mean(w == 0) >= 0.8 - 1e-3
 
 
+@pytest.mark.slow  # export + two C simulations (about 10 s): make test-slow, which CI runs too
 def test_profiled_result_types_repair_an_overflowing_design(digits, digits_mlp_20, tmp_path):
     """Activations scaled 40x (same function: the next layer divides by 40) overflow hls4ml's
     default ap_fixed<16,6> (range +-32); result types from the profiled ranges fix the C simulation."""

@@ -16,7 +16,8 @@ CHROMIUM = shutil.which("chromium")
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    """A real optimize run: the digits MLP on the VCU118 fits at once (baseline, final C simulation)."""
+    """A real optimize run: the digits MLP on the VCU118 fits at once, then one round past the fit
+    (baseline, candidates, Pareto front, final C simulation)."""
     from hcp_fpga.loop import run_loop
 
     base = tmp_path_factory.mktemp("report")
@@ -30,7 +31,8 @@ def run_dir(tmp_path_factory):
 
 def test_report_has_the_summary_plots_and_tables(run_dir):
     page = (run_dir / "report.html").read_text()
-    for section in ("Summary", "Plots", "Per-layer estimate", "Iterations", "vcu118", "C simulation", "fits"):
+    for section in ("Summary", "Plots", "Per-layer estimate", "Iterations", "vcu118", "C simulation", "fits",
+                    "Pareto front", "What changed per layer", "alt='pareto'"):
         assert section in page, section
     images = re.findall(r"<img [^>]*src='([^']+)'", page)
     assert len(images) >= 3 and all(src.startswith("data:image/png;base64,") for src in images)
