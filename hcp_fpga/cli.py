@@ -340,7 +340,7 @@ def cmd_optimize(args) -> int:
               f"{s['keras_accuracy']:.4f}, C simulation {s['csim_accuracy']:.4f}; latency {s['latency_cycles']} cycles")
     w = s.get("weights") or {}
     if w:
-        out.print(f"weights {w['before']:,} -> {w['after']:,} ({s['sparsity']:.0%} of them zero); "
+        out.print(f"weights {w['before']:,} -> {w['after']:,} ({w['zero_after']:.0%} of them zero); "
                   f"{s.get('evaluations', 0)} designs evaluated in {s.get('rounds', 0)} rounds, {s.get('pareto_points', 0)} on the "
                   f"Pareto front (pareto.json); chosen: point {s.get('point')}")
     out.print(f"wrote {result.out_dir}: report.html, hls_project/, model/, points/, history.json, pareto.json, result.json, "

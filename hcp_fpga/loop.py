@@ -462,7 +462,10 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
         "objective": {"name": ctx.config.search.objective, "value": measure.objective}, "ebops": measure.ebops,
         "precision_repair": repair, "estimate": {r: getattr(est, r) for r in RESOURCES}, "budget": {r: budget[r] for r in RESOURCES},
         "pareto_points": len(front_rows(state.trials)), "accuracy_split": "test (decisions used validation)",
-        "weights": {"before": sum(c.weights_before for c in changes), "after": sum(c.weights_after for c in changes)},
+        "weights": {"before": sum(c.weights_before for c in changes), "after": sum(c.weights_after for c in changes),
+                    # zero as the hardware holds them: pruned, and rounded to 0 by the weight bits
+                    "zero_after": sum(c.zero_after * c.weights_after for c in changes)
+                    / max(sum(c.weights_after for c in changes), 1)},
         "layer_changes": [c.as_dict() for c in changes],
     }
     final_row = HistoryRow(state.round, "final C simulation", True, keras_test, point.id, split="test",
