@@ -58,3 +58,17 @@ def test_report_renders_in_headless_chromium(run_dir, tmp_path):
     assert 'data-images-ok="yes"' in body and int(re.search(r'data-images="(\d+)"', body).group(1)) >= 3, body
     console = [line for line in (done.stderr + dom.stderr).splitlines() if "CONSOLE" in line]
     assert not [line for line in console if re.search(r"error|uncaught", line, re.I)], console
+
+
+def test_export_point_exports_and_simulates_any_evaluated_design(run_dir, tmp_path, capsys):
+    import json
+
+    front = json.loads((run_dir / "pareto.json").read_text())
+    point = front[0]["point"]
+    assert run_cli("export-point", run_dir, point, "-o", tmp_path / "p", "--json") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["csim"]["n_samples"] == 450 and out["csim"]["argmax_agreement"] > 0.9
+    manifest = json.loads((tmp_path / "p" / "hcp_fpga.json").read_text())
+    assert f"point {point}" in manifest["model_source"]
+    assert run_cli("export-point", run_dir, 9999) == 2
+    assert "is not in" in capsys.readouterr().err

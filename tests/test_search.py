@@ -240,3 +240,21 @@ def test_weights_saved_by_save_weights_are_read_per_layer(tmp_path):
         nodes = {n.name: n for n in nodes_from_json(json.loads(arch.read_text()), w)}
     assert [w.shape for w in nodes["fc1"].weights] == [(8, 4), (4,)]
     assert [w.shape for w in nodes["output"].weights] == [(4, 3), (3,)]
+
+
+@pytest.mark.slow  # two small optimize runs
+def test_sweep_fits_one_project_per_board_and_reports_them_all(tmp_path, capsys):
+    from tests.conftest import run_cli
+
+    path = _tiny_project(tmp_path, max_iterations=2, search={"patience": 0})
+    code = run_cli("sweep", path, "--boards", "vcu118,zcu104", "--out", tmp_path / "sweep", "--quiet", "--json")
+    rows = json.loads(capsys.readouterr().out)
+    assert code == (0 if all(r["fits"] for r in rows) else 3)
+    assert [r["board"] for r in rows] == ["vcu118", "zcu104"] and all(r["fits"] for r in rows)
+    for r in rows:
+        assert (tmp_path / "sweep" / r["out_dir"] / "hls_project" / "csim.json").exists()
+        assert r["utilization"]["lut"] > 0 and r["settings"]
+    page = (tmp_path / "sweep" / "report.html").read_text()
+    assert "vcu118/report.html" in page and "data:image/png;base64," in page
+    assert run_cli("sweep", path, "--boards", "vcu118,no-such-board", "--out", tmp_path / "s2") == 2
+    assert "no-such-board" in capsys.readouterr().err and not (tmp_path / "s2").exists()
