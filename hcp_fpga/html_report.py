@@ -213,8 +213,12 @@ def _table(rows: list[dict], columns: list[str]) -> str:
 
 
 def _per_layer_model(out_dir: Path, result: dict) -> list[dict]:
-    """Sparsity and weight bits of each multiplier layer, read from the saved model's own JSON and
-    HDF5 weights (no TensorFlow: a report is regenerated in a second, not after a 5 s import)."""
+    """Sparsity and weight bits of each multiplier layer: from the run's per-layer changes (zeros as
+    the hardware holds them, after quantization), else read from the saved model's own JSON and HDF5
+    weights (no TensorFlow: a report is regenerated in a second, not after a 5 s import)."""
+    if result.get("layer_changes"):
+        return [{"layer": c["layer"], "sparsity": c["zero_after"], "weight_bits": c["bits_after"]}
+                for c in result["layer_changes"]]
     model_dir = out_dir / "model"
     if not (model_dir / "model.json").exists():
         return []
