@@ -41,7 +41,7 @@ from hcp_fpga.quantize import profile_ranges, quantized_weight_bits, result_prec
 from hcp_fpga.search.actions import PointView, propose_all
 from hcp_fpga.search.changes import layer_changes
 from hcp_fpga.search.context import SearchContext, project_data
-from hcp_fpga.search.evaluate import Task, evaluate, measure_model, screen
+from hcp_fpga.search.evaluate import Task, cached_point_model, evaluate, measure_model, screen
 from hcp_fpga.search.executors import make_executor
 from hcp_fpga.search.pareto import front_rows
 from hcp_fpga.search.point import POINTS, DesignPoint
@@ -241,7 +241,7 @@ def _round(state: _State, ctx: SearchContext, executor, log, progress) -> bool:
     proposals = []
     for pid in state.beam:
         trial = by_id[pid]
-        model, _ = trial.point.load_model(ctx.root)
+        model, _ = cached_point_model(str(ctx.root), trial.point)  # the serial screening reuses it
         view = PointView(trial.point, model, trial.measure, improving)
         proposals += [(trial, a) for a in propose_all(view, ctx) if (pid, a.name) not in tried]
     if not proposals:

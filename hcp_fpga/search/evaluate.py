@@ -39,9 +39,9 @@ def _quiet() -> None:
     quiet_libraries()
 
 
-def _parent(root: str, point: DesignPoint):
-    """A point's (model, masks), loaded once per process: a round screens a dozen actions of the
-    same parent. Actions return new models; ``evaluate`` copies before fine-tuning an unchanged one.
+def cached_point_model(root: str, point: DesignPoint):
+    """A point's (model, masks), loaded once per process: a round proposes and screens a dozen
+    actions of the same parent. Actions return new models; ``evaluate`` copies before fine-tuning an unchanged one.
     Keyed by the point file's change time too: a run started over (--force) rewrites its points."""
     stamp = (point.folder(root) / "point.json").stat().st_mtime_ns
     return _load_point(root, point.id, stamp)
@@ -57,7 +57,7 @@ def _apply(task: Task):
 
     _quiet()
     ctx = task.ctx
-    model, masks = _parent(str(ctx.root), task.parent)
+    model, masks = cached_point_model(str(ctx.root), task.parent)
     data = search_data(ctx.config).for_model(model.input_shape[1:])
     try:
         applied = task.action.apply(model, masks, task.parent, ctx, data)
@@ -99,7 +99,7 @@ def evaluate(task: Task) -> Optional[Trial]:
         return None
     model = applied.model
     if task.action.finetune:
-        if model is _parent(str(task.ctx.root), task.parent)[0]:  # never train the cached parent in place
+        if model is cached_point_model(str(task.ctx.root), task.parent)[0]:  # never train the cached parent in place
             from hcp_fpga.models import copy_model
 
             model = copy_model(model)
