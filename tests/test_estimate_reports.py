@@ -71,9 +71,65 @@ def test_all_81_baselines_parse():
     files = sorted((REPORTS / "hls4ml-synthesis-baselines" / "json").rglob("*.json"))
     vivado_vitis = [f for f in files if "oneAPI" not in f.parts]
     assert len(files) == 81 and len(vivado_vitis) == 60
-    for f in vivado_vitis:
+    for f in files:
         e = parse_baseline_json(f)
         assert e.lut > 0 and e.latency_cycles is not None and e.clock_ns == 5.0
+    intel = parse_baseline_json(next(f for f in files if f.name.endswith("oneAPI-elu.json")))
+    # ALUT/reg/DSP read as LUT/FF/DSP; M20K blocks are not BRAM18 and stay in a note
+    assert (intel.lut, intel.ff, intel.dsp, intel.bram18, intel.latency_cycles, intel.ii) == (8793, 7113, 0, 0, 8, 1)
+    assert intel.tool == "oneAPI" and "M20K): 189" in intel.notes[0]
+
+
+def _corpus_designs():
+    if not (REPORTS / "corpus").is_dir():
+        return []
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from corpus import designs
+    return designs()
+
+
+@pytest.mark.parametrize("design", _corpus_designs(), ids=lambda d: d.name[:50])
+def test_every_corpus_design_reports_its_source_totals(design):
+    """Found from the design's own folder, whatever its layout (Vivado HLS / Vitis HLS
+    <prj>/solution1/syn/report, Vitis Unified hls/syn/report, a bare report/ folder, text-only
+    reports, nested projects); totals equal the ones SOURCE.txt quotes, and the tool is named."""
+    cs = project_reports(REPORTS / "corpus" / design.name)["csynth"]
+    t = design.truth
+    for got, want in ((cs.dsp, t.dsp), (cs.lut, t.lut), (cs.ff, t.ff), (cs.bram18, t.bram18),
+                      (cs.latency_cycles, t.latency_cycles), (cs.ii, t.ii)):
+        if want is not None:
+            assert got == want
+    assert cs.tool.split()[0] in ("Vivado", "Vitis") and cs.tool.split()[-1][:4] in ("2018", "2019", "2020", "2021", "2023", "2024")
+    assert cs.part and cs.clock_ns
+
+
+def test_text_report_reads_as_the_xml_does():
+    """Every top-level report that has both forms: the text parser gives the XML's figures."""
+    from hcp_fpga.estimator.reports import parse_csynth_rpt, report_dirs, find_csynth
+    pairs = 0
+    for root in (REPORTS / "corpus", REPORTS / "triples"):
+        for project in sorted(p for p in root.iterdir() if p.is_dir()):
+            found = find_csynth(project)
+            if not found or found[0].suffix != ".xml" or found[1] is None:
+                continue
+            x, r = parse_csynth_xml(found[0]), parse_csynth_rpt(found[1])
+            assert (r.dsp, r.lut, r.ff, r.bram18, r.uram, r.latency_cycles, r.ii, r.clock_ns, r.part, r.tool) == \
+                (x.dsp, x.lut, x.ff, x.bram18, x.uram, x.latency_cycles, x.ii, x.clock_ns, x.part, x.tool), project.name
+            pairs += 1
+    assert pairs >= 30
+    assert report_dirs(REPORTS / "corpus" / "YanLunHuang__LFADS__conv2d_concat")[0].name == "report"
+
+
+def test_truncated_reports_are_named(tmp_path):
+    from hcp_fpga.estimator.reports import ReportError, parse_csynth
+    src = REPORTS / "triples" / "dense16x4-vx690t-vhls2019" / "myproject_prj" / "solution1" / "syn" / "report"
+    for name in ("myproject_csynth.xml", "myproject_csynth.rpt"):
+        text = (src / name).read_text()
+        cut = tmp_path / name
+        cut.write_text(text[: len(text) // 3])
+        with pytest.raises(ReportError, match="truncated|cannot read"):
+            parse_csynth(cut)
 
 
 @settings(max_examples=200, deadline=None)

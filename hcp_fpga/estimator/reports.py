@@ -59,6 +59,21 @@ def _resources(node) -> dict:
     }
 
 
+def tool_of_report(version: Optional[str], header: str = "", flow_target: bool = False) -> Optional[str]:
+    """"Vivado HLS 2019.2" / "Vitis HLS 2024.1" from a report's version and its header line.
+
+    The text report says which tool wrote it ("== Vitis HLS Report for ..."); the XML alone does
+    not, but only Vitis HLS writes ``UserAssignments/FlowTarget``."""
+    if not version:
+        return None
+    version = ".".join(version.strip().split(".")[:2])
+    if "Vitis HLS" in header or (not header and flow_target):
+        return f"Vitis HLS {version}"
+    if "Vivado HLS" in header or not header:
+        return f"Vivado HLS {version}"
+    return None
+
+
 def parse_csynth_xml(path: Path | str) -> Estimate:
     """Top-level figures of a csynth XML report (Vivado HLS or Vitis HLS)."""
     path = Path(path)
@@ -69,16 +84,72 @@ def parse_csynth_xml(path: Path | str) -> Estimate:
     perf = root.find("PerformanceEstimates")
     lat = perf.find("SummaryOfOverallLatency") if perf is not None else None
     ua = root.find("UserAssignments")
-    res = _resources(root.find("AreaEstimates/Resources"))
+    area = root.find("AreaEstimates/Resources")
+    if area is None:
+        raise ReportError(f"HLS report '{path}' has no AreaEstimates (truncated?); re-run C synthesis")
+    res = _resources(area)
     latency = _int_or_none(lat.findtext("Worst-caseLatency")) if lat is not None else None
     ii = _int_or_none(lat.findtext("Interval-max")) if lat is not None else None
     clock = _num(ua.findtext("TargetClockPeriod")) if ua is not None else None
     part = ua.findtext("Part") if ua is not None else None
     top = ua.findtext("TopModelName") if ua is not None else "top"
+    rpt = path.with_suffix(".rpt")
+    header = ""
+    if rpt.exists():
+        head = rpt.read_text(errors="replace")[:400]
+        header = "Vitis HLS" if "Vitis HLS Report" in head else ("Vivado HLS" if "Vivado HLS Report" in head else "")
+    tool = tool_of_report(root.findtext("ReportVersion/Version"), header,
+                          flow_target=ua is not None and ua.find("FlowTarget") is not None)
     layer = LayerEstimate(name=top or "top", kind="top", **res, latency_cycles=latency, ii=ii)
     est_clock = perf.findtext("SummaryOfTimingAnalysis/EstimatedClockPeriod") if perf is not None else None
     return Estimate("csynth", (layer,), **res, latency_cycles=latency, ii=ii, clock_ns=clock or None, part=part,
-                    notes=(f"estimated clock {est_clock} ns",) if est_clock else ())
+                    notes=(f"estimated clock {est_clock} ns",) if est_clock else (), tool=tool)
+
+
+def _table_rows(block: str) -> list[list[str]]:
+    return [[c.strip() for c in m.group(1).split("|")] for m in map(_ROW.match, block.splitlines()) if m]
+
+
+def parse_csynth_rpt(path: Path | str) -> Estimate:
+    """Top-level figures of a text csynth report (``<top>_csynth.rpt``), for projects that kept no XML.
+
+    Reads the header (tool, version, part), the clock table, the latency summary (with or without
+    the 'absolute' columns newer tools add) and the 'Total' row of the utilization summary."""
+    path = Path(path)
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as exc:
+        raise ReportError(f"cannot read HLS report '{path}' ({exc.strerror}); check the path") from None
+    util_at = text.find("== Utilization Estimates")
+    if util_at < 0:
+        raise ReportError(f"HLS report '{path}' has no utilization section (truncated?); re-run C synthesis")
+    summary = text[util_at:].split("+ Detail", 1)[0]
+    rows = _table_rows(summary)
+    header = next((r for r in rows if r and r[0] == "Name"), None)
+    total = next((r for r in rows if r and r[0] == "Total"), None)
+    if header is None or total is None or len(header) != len(total):
+        raise ReportError(f"HLS report '{path}' has no utilization total (truncated?); re-run C synthesis")
+    rec = {h.upper(): v for h, v in zip(header, total)}
+    res = {"dsp": _num(rec.get("DSP", rec.get("DSP48E"))), "bram18": _num(rec.get("BRAM_18K")),
+           "uram": _num(rec.get("URAM")), "lut": _num(rec.get("LUT")), "ff": _num(rec.get("FF"))}
+    latency = ii = None
+    perf = text[text.find("== Performance Estimates"):util_at]
+    lat_block = re.search(r"\+ Latency[^\n]*\n\s*\* Summary:\s*\n(.*?)\n\s*\n", perf, re.S)
+    if lat_block:
+        lines = _table_rows(lat_block.group(1))
+        values = next((r for r in lines if r and r[0].replace("?", "").isdigit()), None)
+        if values:
+            absolute = any("absolute" in c for r in lines for c in r)
+            latency = _int_or_none(values[1])
+            ii = _int_or_none(values[5] if absolute else values[3])
+    clock = re.search(r"^\s*\|ap_clk\s*\|\s*([\d.]+)", perf, re.M)
+    part = re.search(r"^\* Target device:\s*(\S+)", text, re.M)
+    version = re.search(r"^\* Version:\s*([\d.]+)", text, re.M)
+    top = re.search(r"== (Vivado|Vitis) HLS Report for '([^']+)'", text)
+    tool = tool_of_report(version.group(1) if version else None, f"{top.group(1)} HLS" if top else "")
+    layer = LayerEstimate(name=top.group(2) if top else "top", kind="top", **res, latency_cycles=latency, ii=ii)
+    return Estimate("csynth", (layer,), **res, latency_cycles=latency, ii=ii,
+                    clock_ns=float(clock.group(1)) if clock else None, part=part.group(1) if part else None, tool=tool)
 
 
 _ROW = re.compile(r"^\s*\|(.+)\|\s*$")
@@ -171,8 +242,23 @@ def parse_vivado_synth(path: Path | str) -> Estimate:
 
 
 def parse_baseline_json(path: Path | str) -> Estimate:
-    """hls4ml's saved ``parse_vivado_report`` output (``{"CSynthesisReport": {...}}``)."""
-    data = json.loads(Path(path).read_text())["CSynthesisReport"]
+    """hls4ml's saved report JSON: ``parse_vivado_report`` output (``{"CSynthesisReport": {...}}``)
+    or the oneAPI backend's (``{"report": {"HLS": ..., "Loop": ...}}``).
+
+    oneAPI targets Intel FPGAs: ALUTs are counted as LUT and registers as FF; its RAM blocks are
+    M20K, not BRAM18, so they go into a note and BRAM18 stays 0."""
+    data = json.loads(Path(path).read_text())
+    if "report" in data:
+        hls, loop = data["report"]["HLS"]["total"], data["report"].get("Loop", {})
+        freq = _num(loop.get("worstFrequency"))
+        latency = _num(loop.get("worstLatency"))
+        top = LayerEstimate("myproject", "top", dsp=_num(str(hls.get("dsp"))), lut=_num(str(hls.get("alut"))),
+                            ff=_num(str(hls.get("reg"))), latency_cycles=int(latency) if latency else None,
+                            ii=_int_or_none(loop.get("worstII")))
+        return Estimate.from_layers("csynth", (top,), top.latency_cycles, top.ii, 1000.0 / freq if freq else None,
+                                    notes=(f"Intel RAM blocks (M20K): {hls.get('ram')}; MLABs: {hls.get('mlab')}",),
+                                    tool="oneAPI")
+    data = data["CSynthesisReport"]
     res = {"dsp": _num(data.get("DSP", data.get("DSP48E"))), "bram18": _num(data.get("BRAM_18K")),
            "uram": _num(data.get("URAM")), "lut": _num(data.get("LUT")), "ff": _num(data.get("FF"))}
     latency, ii = _int_or_none(data.get("WorstLatency")), _int_or_none(data.get("IntervalMax"))
@@ -180,28 +266,61 @@ def parse_baseline_json(path: Path | str) -> Estimate:
     return Estimate("csynth", (top,), **res, latency_cycles=latency, ii=ii, clock_ns=_num(data.get("TargetClockPeriod")) or None)
 
 
-def find_csynth(project_dir: Path | str) -> Optional[tuple[Path, Optional[Path]]]:
-    """(top csynth.xml, top csynth.rpt or None) of an HLS project, or None when there is none."""
-    project_dir = Path(project_dir)
-    for report_dir in sorted(project_dir.glob("*_prj/*/syn/report")):
-        candidates = sorted(report_dir.glob("*_csynth.xml"))
-        plain = report_dir / "csynth.xml"
-        top_name = None
-        if plain.exists():
-            try:
-                top_name = ET.parse(plain).getroot().findtext("UserAssignments/TopModelName")
-            except ET.ParseError:
-                top_name = None
-        if top_name and top_name.endswith("_axi") and (report_dir / f"{top_name[:-4]}_csynth.xml").exists():
-            top_name = top_name[:-4]  # VivadoAccelerator wrapper: report the network core itself
-        top_xml = report_dir / f"{top_name}_csynth.xml" if top_name else None
-        if top_xml is None or not top_xml.exists():
-            top_xml = plain if plain.exists() else (candidates[0] if candidates else None)
-        if top_xml is None:
+def report_dirs(root: Path | str, max_depth: int = 12) -> list[Path]:
+    """Folders under ``root`` holding csynth reports: ``<prj>/<solution>/syn/report`` (Vivado HLS,
+    Vitis HLS), ``<component>/hls/syn/report`` (Vitis Unified) and bare ``report/`` folders that
+    published projects keep. Shallow ones first."""
+    root = Path(root)
+    found = []
+    for path in sorted(root.rglob("*csynth.*")):
+        if path.suffix not in (".xml", ".rpt") or len(path.relative_to(root).parts) > max_depth:
             continue
-        rpt = top_xml.with_suffix(".rpt")
-        return top_xml, rpt if rpt.exists() else None
+        if path.parent not in found:
+            found.append(path.parent)
+    return sorted(found, key=lambda p: (len(p.parts), str(p)))
+
+
+def _top_name(report_dir: Path) -> Optional[str]:
+    plain = report_dir / "csynth.xml"
+    if plain.exists():
+        try:
+            name = ET.parse(plain).getroot().findtext("UserAssignments/TopModelName")
+        except ET.ParseError:
+            name = None
+        if name and name.endswith("_axi") and any((report_dir / f"{name[:-4]}_csynth.{s}").exists() for s in ("xml", "rpt")):
+            name = name[:-4]  # VivadoAccelerator wrapper: report the network core itself
+        if name:
+            return name
+    # <name>_prj/<solution>/syn/report: hls4ml names the top function after the project
+    for parent in report_dir.parents:
+        if parent.name.endswith("_prj"):
+            return parent.name[: -len("_prj")]
+    # Vitis Unified: <component>/hls/syn/report, top function named after the component
+    if report_dir.parent.parent.name == "hls":
+        return report_dir.parents[2].name
     return None
+
+
+def find_csynth(project_dir: Path | str) -> Optional[tuple[Path, Optional[Path]]]:
+    """(top csynth report, its ``.rpt`` or None) of an HLS project, or None when there is none.
+
+    The first path is the XML where the project kept it, else the text report."""
+    for report_dir in report_dirs(project_dir):
+        name = _top_name(report_dir)
+        candidates = [report_dir / f"{name}_csynth.xml", report_dir / f"{name}_csynth.rpt"] if name else []
+        candidates += [report_dir / "csynth.xml", report_dir / "csynth.rpt"]
+        top = next((c for c in candidates if c.exists()), None)
+        if top is None:
+            continue
+        rpt = top.with_suffix(".rpt")
+        return top, rpt if rpt.exists() else None
+    return None
+
+
+def parse_csynth(path: Path | str) -> Estimate:
+    """A top-level csynth report, XML or text."""
+    path = Path(path)
+    return parse_csynth_xml(path) if path.suffix == ".xml" else parse_csynth_rpt(path)
 
 
 def project_reports(project_dir: Path | str) -> dict[str, Estimate]:
@@ -210,10 +329,13 @@ def project_reports(project_dir: Path | str) -> dict[str, Estimate]:
     found: dict[str, Estimate] = {}
     cs = find_csynth(project_dir)
     if cs:
-        top = parse_csynth_xml(cs[0])
+        top = parse_csynth(cs[0])
         modules = parse_csynth_instances(cs[1]) if cs[1] else []
         found["csynth"] = replace(top, layers=tuple(modules) or top.layers)
+    # hls4ml's vivado_synth.tcl writes it into the project folder; published projects nest it deeper
     vs = project_dir / "vivado_synth.rpt"
+    if not vs.exists():
+        vs = min(project_dir.rglob("vivado_synth.rpt"), key=lambda p: len(p.parts), default=vs)
     if vs.exists():
         found["vsynth"] = parse_vivado_synth(vs)
     return found

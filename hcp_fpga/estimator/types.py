@@ -49,13 +49,17 @@ class Estimate:
     notes: tuple[str, ...] = field(default_factory=tuple)
     # layers the model cannot price (counted as 0): the totals are then a lower bound
     unpriced: tuple[str, ...] = field(default_factory=tuple)
+    # the vendor tool that wrote a parsed report ("Vivado HLS 2019.2", "Vitis HLS 2024.1"), or the one
+    # an estimate was made (or calibrated) for; None where unknown
+    tool: Optional[str] = None
 
     @classmethod
-    def from_layers(cls, source: str, layers, latency_cycles, ii, clock_ns, part=None, notes=(), unpriced=()) -> "Estimate":
+    def from_layers(cls, source: str, layers, latency_cycles, ii, clock_ns, part=None, notes=(), unpriced=(),
+                    tool=None) -> "Estimate":
         layers = tuple(layers)
         totals = {r: float(sum(getattr(l, r) for l in layers)) for r in RESOURCES}
         return cls(source, layers, **totals, latency_cycles=latency_cycles, ii=ii, clock_ns=clock_ns, part=part,
-                   notes=tuple(notes), unpriced=tuple(unpriced))
+                   notes=tuple(notes), unpriced=tuple(unpriced), tool=tool)
 
     @property
     def lower_bound(self) -> bool:
@@ -93,6 +97,16 @@ class Estimate:
         d["layers"] = [l.as_dict() for l in self.layers]
         d["latency_ns"] = self.latency_ns
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Estimate":
+        """The inverse of ``as_dict`` (derived keys such as ``latency_ns`` are ignored)."""
+        names = {f for f in cls.__dataclass_fields__}
+        kw = {k: v for k, v in d.items() if k in names}
+        kw["layers"] = tuple(LayerEstimate(**l) for l in d.get("layers", ()))
+        for key in ("notes", "unpriced"):
+            kw[key] = tuple(d.get(key, ()))
+        return cls(**kw)
 
 
 @dataclass(frozen=True)
