@@ -30,6 +30,7 @@ from hcp_fpga.api import (  # noqa: E402
     optimize,
     report,
     sweep,
+    synth,
 )
 from hcp_fpga.board_catalog import Board, list_boards, load_board  # noqa: E402
 from hcp_fpga.errors import HcpError  # noqa: E402
@@ -37,4 +38,5 @@ from hcp_fpga.errors import HcpError  # noqa: E402
 __all__ = [
     "DEFAULT_HEADROOM", "Board", "DesignOptions", "EstimateResult", "ExportResultWithNotes", "HcpError", "InspectResult",
     "__version__", "boards", "csim", "estimate", "export", "export_point", "inspect", "list_boards", "load_board", "optimize", "report", "sweep",
+    "synth",
 ]

@@ -378,3 +378,25 @@ def report(out_dir: Union[str, Path], title: Optional[str] = None) -> Path:
 
 __all__ = ["DEFAULT_HEADROOM", "DesignOptions", "EstimateResult", "ExportResultWithNotes", "InspectResult", "boards",
            "csim", "design_for", "estimate", "export", "export_point", "inspect", "optimize", "report"]
+
+
+def synth(project: Union[str, Path, list], *, step: str = "csynth", tool_settings: Union[str, Path, None] = None,
+          timeout: Optional[float] = None, executor: Optional[str] = None, workers: Optional[int] = None,
+          scheduler: Optional[str] = None, on_phase: Optional[Callable[[str, str], None]] = None,
+          progress: Progress = None):
+    """Run the vendor tool on exported hls4ml projects: C synthesis (``step="csynth"``) or C + Vivado
+    logic synthesis (``"vsynth"``); the reports are read into ``Estimate``s and kept in
+    ``<project>/hcp_synth/``. One path (serial): returns ``vendor.SynthResult`` and raises
+    ``ToolNotFound`` (exit 2) or ``SynthFailed`` (exit 1). A list, or any ``executor``/``scheduler``:
+    one project per worker, returns a ``vendor.SynthOutcome`` per project (result or error line).
+    ``tool_settings``: the vendor's settings64.sh to source. docs/synthesis.md."""
+    from hcp_fpga.search.executors import make_executor
+    from hcp_fpga.vendor import run_synth, synth_projects
+
+    if isinstance(project, (str, Path)) and executor in (None, "serial") and not scheduler:
+        return run_synth(project, step, tool_settings=tool_settings, timeout=timeout, on_phase=on_phase)
+    projects = [project] if isinstance(project, (str, Path)) else list(project)
+    if not projects:
+        raise ConfigError("no project folder given; pass one or more folders written by hcp-fpga export")
+    with make_executor(executor or "serial", workers, scheduler) as pool:
+        return synth_projects(projects, step, pool, tool_settings=tool_settings, timeout=timeout, progress=progress)

@@ -60,8 +60,9 @@ def check_project_name(name: object) -> str:
 
 @contextlib.contextmanager
 def project_lock(project_dir: Path, timeout: float = LOCK_WAIT_S,
-                 on_wait: Optional[Callable[[], None]] = None) -> Iterator[None]:
-    """Hold the project's csim lock; wait up to ``timeout`` s for another run to finish, then refuse."""
+                 on_wait: Optional[Callable[[], None]] = None, what: str = "C simulation") -> Iterator[None]:
+    """Hold the lock file in ``project_dir`` (the csim lock; ``hcp_synth/`` holds synthesis's); wait up
+    to ``timeout`` s for another run to finish, then refuse."""
     path = project_dir / LOCK
     try:
         fh = open(path, "a+")
@@ -78,7 +79,7 @@ def project_lock(project_dir: Path, timeout: float = LOCK_WAIT_S,
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
                 if time.monotonic() > deadline:
-                    raise ToolError(f"another C simulation of '{project_dir}' has held its lock for {timeout:.0f} s; "
+                    raise ToolError(f"another {what} of '{project_dir}' has held its lock for {timeout:.0f} s; "
                                     "wait for it to finish (or stop it) and run again") from None
                 if not told and on_wait:
                     on_wait()

@@ -51,6 +51,8 @@ EXAMPLES = {
     "  hcp-fpga sweep projects/digits-mlp --boards pynq-z2 --clocks 5,10 --workers 2",
     "export-point": "example:\n  hcp-fpga export-point outputs/digits-mlp 12      # a point of pareto.json -> outputs/digits-mlp/point-12",
     "report": "example:\n  hcp-fpga report outputs/digits-mlp      # regenerate outputs/digits-mlp/report.html",
+    "synth": "example:\n  hcp-fpga synth outputs/digits-mlp/hls_project --tool-settings /tools/Xilinx/Vivado/2020.1/settings64.sh\n"
+    "  hcp-fpga synth prj_a prj_b prj_c --step vsynth --executor dask --workers 3   # one project per worker",
     "demo": "example:\n  hcp-fpga demo --out outputs/demo --force",
 }
 
@@ -396,6 +398,45 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _synth_rows(result) -> list[dict]:
+    rows = [{"report": f"C synthesis ({result.tool_version or result.tool})", **_totals_cells(result.csynth)}]
+    if result.vsynth is not None:
+        rows.append({"report": "Vivado logic synthesis", **_totals_cells(result.vsynth)})
+    return rows
+
+
+def _totals_cells(est) -> dict:
+    return {"DSP": _fmt_num(est.dsp), "BRAM18": _fmt_num(est.bram18), "LUT": _fmt_num(est.lut), "FF": _fmt_num(est.ff),
+            "cycles": _fmt_num(est.latency_cycles), "II": _fmt_num(est.ii)}
+
+
+def cmd_synth(args) -> int:
+    from hcp_fpga import api
+
+    one = len(args.projects) == 1 and args.executor in (None, "serial") and not args.scheduler
+    status = contextlib.nullcontext() if args.quiet or args.json else log.status("starting the vendor tool")
+
+    def on_phase(phase: str, line: str) -> None:
+        if not (args.quiet or args.json):
+            status.update(f"{args.projects[0].name}: {phase}")
+
+    update, bars = _progress_printer(args.quiet or args.json or one)
+    with status, bars:
+        outcome = api.synth(args.projects[0] if one else args.projects, step=args.step, tool_settings=args.tool_settings,
+                            timeout=args.timeout, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                            on_phase=on_phase, progress=update)
+    results = [outcome] if one else [o.result for o in outcome if o.result]
+    failures = [] if one else [o for o in outcome if o.error]
+    if args.json:
+        _emit_json([r.as_dict() for r in results] + [{"project": f.project, "error": f.error} for f in failures])
+    elif not args.quiet:
+        for r in results:
+            _print_table(f"{r.project}: vendor reports ({r.step}, {r.seconds:.0f} s; log {r.log})", _synth_rows(r))
+    for f in failures:
+        log.print(f"error: {f.project}: {_one_line(f.error)}", markup=False, highlight=False, soft_wrap=True)
+    return max((f.exit_code for f in failures), default=0)
+
+
 def cmd_demo(args) -> int:
     from hcp_fpga.demo import run_demo
 
@@ -551,6 +592,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out_dir", type=Path, help="an output folder of hcp-fpga optimize, or a project with estimate.json/csim.json")
     _add_common(p)
     p.set_defaults(func=cmd_report)
+
+    p = add("synth", "run Vivado/Vitis HLS on exported projects (where installed) and read their reports")
+    p.add_argument("projects", type=Path, nargs="+", metavar="PROJECT_DIR", help="folders written by hcp-fpga export")
+    p.add_argument("--step", choices=("csynth", "vsynth"), default="csynth",
+                   help="csynth: C synthesis (default); vsynth: also Vivado logic synthesis")
+    p.add_argument("--tool-settings", type=Path, metavar="FILE",
+                   help="the vendor's settings script to source first, e.g. /tools/Xilinx/Vivado/2020.1/settings64.sh")
+    p.add_argument("--timeout", type=float, metavar="S", help="stop the tool after S seconds")
+    _add_executor_args(p)
+    _add_common(p)
+    p.set_defaults(func=cmd_synth)
 
     p = add("demo", "train a digits MLP, export it and C-simulate it (no vendor tools)")
     p.add_argument("--out", type=Path, default=Path("outputs/demo"))

@@ -35,6 +35,13 @@ class IOType(StrEnum):
     STREAM = "io_stream"
 
 
+class SynthStep(StrEnum):
+    """How far a vendor build goes: C synthesis only, or also Vivado logic synthesis."""
+
+    CSYNTH = "csynth"
+    VSYNTH = "vsynth"
+
+
 #: every resource a board has and an estimate gives, in table order
 RESOURCES: tuple[str, ...] = tuple(r.value for r in Resource)
 #: the resources the optimize loop budgets (URAM is never used by the designs it builds: 0)

@@ -79,8 +79,10 @@ def parse_csynth_xml(path: Path | str) -> Estimate:
     path = Path(path)
     try:
         root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError) as exc:
-        raise ReportError(f"cannot read HLS report '{path}' ({type(exc).__name__}); check the file") from None
+    except OSError as exc:
+        raise ReportError(f"cannot read HLS report '{path}' ({exc.strerror}); check the path") from None
+    except ET.ParseError as exc:
+        raise ReportError(f"HLS report '{path}' is not well-formed XML ({exc}; truncated?); re-run C synthesis") from None
     perf = root.find("PerformanceEstimates")
     lat = perf.find("SummaryOfOverallLatency") if perf is not None else None
     ua = root.find("UserAssignments")
