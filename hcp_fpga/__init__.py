@@ -22,6 +22,7 @@ from hcp_fpga.api import (  # noqa: E402
     ExportResultWithNotes,
     InspectResult,
     boards,
+    calibrate,
     csim,
     estimate,
     export,
@@ -37,6 +38,6 @@ from hcp_fpga.errors import HcpError  # noqa: E402
 
 __all__ = [
     "DEFAULT_HEADROOM", "Board", "DesignOptions", "EstimateResult", "ExportResultWithNotes", "HcpError", "InspectResult",
-    "__version__", "boards", "csim", "estimate", "export", "export_point", "inspect", "list_boards", "load_board", "optimize", "report", "sweep",
+    "__version__", "boards", "calibrate", "csim", "estimate", "export", "export_point", "inspect", "list_boards", "load_board", "optimize", "report", "sweep",
     "synth",
 ]

@@ -217,15 +217,19 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
              backend: Optional[str] = None, strategy: Optional[str] = None, reuse=None, io_type: Optional[str] = None,
              precision: Optional[str] = None, clock: Optional[float] = None, config: ConfigArg = None,
              headroom: float = DEFAULT_HEADROOM, compare: bool = False, model_file=None,
-             allow_unsafe: bool = False) -> EstimateResult:
+             allow_unsafe: bool = False, calibration: Union[str, Path, Any, None] = None) -> EstimateResult:
     """Estimate DSP, BRAM, LUT, FF and latency of a model on ``board``, or of an hls4ml project folder
     (its own config decides; its part picks the board unless ``board`` is given). ``compare``: the
-    project's HLS/synthesis reports next to the estimate. Never a vendor result: see docs/estimator.md."""
+    project's HLS/synthesis reports next to the estimate. ``calibration``: a file written by
+    ``calibrate`` (or a loaded ``Calibration``) whose factors are applied; the estimate says so.
+    Never a vendor result: see docs/estimator.md and docs/calibration.md."""
+    from hcp_fpga.estimator import calibration as cal
     from hcp_fpga.estimator.model import estimate_design, estimate_project, is_project_dir
 
     if not 0.0 <= headroom < 1.0:
         raise ConfigError(f"headroom {headroom} is invalid; give a fraction in [0, 1), e.g. 0.2 for 20 %")
     options = DesignOptions(backend, strategy, reuse, io_type, precision, clock, config)
+    calibrated = _calibration(calibration)
     path = Path(model) if isinstance(model, (str, Path)) else None
     project = path is not None and is_project_dir(path)
     if path is not None and not project:
@@ -245,6 +249,8 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
         keras_model = _model(model_file, None, allow_unsafe) if model_file else None
         est = estimate_project(path, keras_model)
         board_record = _board(board, boards_dir) if board else board_for_part(est.part, boards_dir)
+        if calibrated:
+            est = cal.apply(est, calibrated, cal.project_attributes(path, est))
     else:
         if board is None:
             raise ConfigError("--board is required when estimating a model file (hcp-fpga boards lists them)")
@@ -252,6 +258,8 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
                                              allow_unsafe=allow_unsafe)
         board_record = design.board
         est = estimate_design(design)
+        if calibrated:
+            est = cal.apply(est, calibrated, cal.settings_attributes(design.settings, board_record.part))
     verdict = est.verdict(board_record, headroom) if board_record else None
     comparison = None
     if compare:
@@ -260,6 +268,55 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
 
         comparison = side_by_side(est, project_reports(path))
     return EstimateResult(est, board_record, headroom, verdict, comparison, notes, warnings)
+
+
+def _calibration(calibration):
+    """A ``Calibration`` from a path (validated now, before any slow work), or as given."""
+    if calibration is None or not isinstance(calibration, (str, Path)):
+        return calibration
+    from hcp_fpga.estimator.calibration import load
+
+    return load(calibration)
+
+
+@dataclass(frozen=True)
+class CalibrateResult:
+    """A fitted calibration, where it was written, what it was fitted on and its held-out error."""
+
+    calibration: Any  # estimator.calibration.Calibration
+    out: Path
+    samples: list  # estimator.calibration.Sample
+    skipped: list  # estimator.calibration.Skipped
+    errors: list  # estimator.calibration.HeldOutError (leave-one-project-out)
+
+    def as_dict(self) -> dict:
+        return {"out": str(self.out), "calibration": self.calibration.as_dict(),
+                "projects": [{"project": s.name, **{k: v for k, v in s.attrs.items()}} for s in self.samples],
+                "skipped": [{"project": s.project, "reason": s.reason} for s in self.skipped],
+                "leave_one_project_out": [e.as_dict() for e in self.errors]}
+
+
+def calibrate(report_dirs: Union[str, Path, list], out: Union[str, Path], *, target: str = "csynth",
+              force: bool = False) -> CalibrateResult:
+    """Fit correction factors of the estimate from real synthesized projects (every hls4ml project
+    folder under ``report_dirs`` that has a ``target`` report: csynth or vsynth) and write them to
+    ``out`` (YAML); the leave-one-project-out error, uncalibrated vs calibrated, comes with it."""
+    from hcp_fpga.errors import OutputExistsError
+    from hcp_fpga.estimator import calibration as cal
+
+    if target not in ("csynth", "vsynth"):
+        raise ConfigError(f"target '{target}' is unknown; use csynth (HLS reports) or vsynth (Vivado synthesis)")
+    out = Path(out)
+    if out.exists() and not force:
+        raise OutputExistsError(f"'{out}' exists; pass --force to replace it, or another -o")
+    if out.suffix not in (".yaml", ".yml"):
+        raise ConfigError(f"'{out}' must be a .yaml file")
+    dirs = [report_dirs] if isinstance(report_dirs, (str, Path)) else list(report_dirs)
+    samples, skipped = cal.collect(dirs, target)
+    fitted = cal.fit(samples, target)
+    errors = cal.held_out_errors(samples)
+    cal.save(fitted, out)
+    return CalibrateResult(fitted, out, samples, skipped, errors)
 
 
 def export(model: ModelArg, out: Union[str, Path], *, board: Union[str, Board], weights=None, boards_dir=None,

@@ -51,6 +51,8 @@ EXAMPLES = {
     "  hcp-fpga sweep projects/digits-mlp --boards pynq-z2 --clocks 5,10 --workers 2",
     "export-point": "example:\n  hcp-fpga export-point outputs/digits-mlp 12      # a point of pareto.json -> outputs/digits-mlp/point-12",
     "report": "example:\n  hcp-fpga report outputs/digits-mlp      # regenerate outputs/digits-mlp/report.html",
+    "calibrate": "example:\n  hcp-fpga calibrate ~/fpga/projects -o my_calibration.yaml\n"
+    "  hcp-fpga estimate model.json --weights w.h5 --board zcu104 --calibration my_calibration.yaml",
     "synth": "example:\n  hcp-fpga synth outputs/digits-mlp/hls_project --tool-settings /tools/Xilinx/Vivado/2020.1/settings64.sh\n"
     "  hcp-fpga synth prj_a prj_b prj_c --step vsynth --executor dask --workers 3   # one project per worker",
     "demo": "example:\n  hcp-fpga demo --out outputs/demo --force",
@@ -265,7 +267,8 @@ def cmd_estimate(args) -> int:
     from hcp_fpga import api
 
     r = api.estimate(args.model, board=args.board, weights=args.weights, boards_dir=args.boards_dir, headroom=args.headroom,
-                     compare=args.compare, model_file=args.model_file, allow_unsafe=args.allow_unsafe, **_design_options(args))
+                     compare=args.compare, model_file=args.model_file, allow_unsafe=args.allow_unsafe,
+                     calibration=args.calibration, **_design_options(args))
     est, board, verdict, comparison = r.estimate, r.board, r.verdict, r.comparison
     _note(r.notes)
     _warn(r.warnings)
@@ -282,7 +285,8 @@ def cmd_estimate(args) -> int:
     if args.quiet:
         return code
     where = f"{board.name} ({board.part})" if board else (est.part or "unknown part")
-    _print_table(f"ESTIMATE (analytical, not a vendor report) for {where}, clock {est.clock_ns} ns", _estimate_rows(est))
+    kind = "CALIBRATED ESTIMATE" if est.calibration else "ESTIMATE"
+    _print_table(f"{kind} (analytical, not a vendor report) for {where}, clock {est.clock_ns} ns", _estimate_rows(est))
     latency = f"latency {est.latency_cycles} cycles" + (f" = {est.latency_ns:.1f} ns" if est.latency_ns is not None else "")
     out.print(f"{latency}, II {est.ii} cycles. Error of this model vs real reports: docs/estimator.md")
     for note in est.notes[1:]:
@@ -437,6 +441,26 @@ def cmd_synth(args) -> int:
     return max((f.exit_code for f in failures), default=0)
 
 
+def cmd_calibrate(args) -> int:
+    from hcp_fpga import api
+
+    result = api.calibrate(args.report_dirs, args.out, target=args.target, force=args.force)
+    if args.json:
+        _emit_json(result.as_dict())
+        return 0
+    if not args.quiet:
+        for s in result.skipped:
+            log.print(f"skipped {s.project}: {_one_line(s.reason)}", markup=False, highlight=False, soft_wrap=True)
+        rows = [{"resource": e.resource.split("_")[0].upper(), "projects": e.n,
+                 "SMAPE % uncalibrated": f"{e.smape_before:.1f}", "SMAPE % calibrated": f"{e.smape_after:.1f}",
+                 "median |err| % before": f"{e.median_before:.1f}", "after": f"{e.median_after:.1f}",
+                 "90 % interval x/": f"{math.exp(1.645 * result.calibration.resources[e.resource].sigma):.2f}"}
+                for e in result.errors]
+        _print_table(f"leave-one-project-out error on {len(result.samples)} projects ({args.target} reports)", rows)
+        out.print(f"wrote {result.out} ({result.calibration.describe()})")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from hcp_fpga.demo import run_demo
 
@@ -546,6 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", action="store_true", help="project folder: show the estimate next to its HLS/synthesis reports")
     p.add_argument("--model-file", type=Path, help="project folder: model file to read layer shapes from (default: the project's)")
     p.add_argument("--html", type=Path, metavar="DIR", help="also write estimate.json and report.html into DIR")
+    p.add_argument("--calibration", type=Path, metavar="FILE", help="apply a calibration written by hcp-fpga calibrate")
     _add_common(p)
     p.set_defaults(func=cmd_estimate)
 
@@ -592,6 +617,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out_dir", type=Path, help="an output folder of hcp-fpga optimize, or a project with estimate.json/csim.json")
     _add_common(p)
     p.set_defaults(func=cmd_report)
+
+    p = add("calibrate", "fit correction factors of the estimate from your own synthesized hls4ml projects")
+    p.add_argument("report_dirs", type=Path, nargs="+", metavar="REPORT_DIR",
+                   help="folders holding hls4ml projects with their HLS (and Vivado) reports; searched recursively")
+    p.add_argument("-o", "--out", type=Path, required=True, help="calibration file to write (.yaml)")
+    p.add_argument("--target", choices=("csynth", "vsynth"), default="csynth",
+                   help="what to calibrate against: HLS C synthesis (default) or Vivado logic synthesis reports")
+    p.add_argument("--force", action="store_true", help="replace an existing calibration file")
+    _add_common(p)
+    p.set_defaults(func=cmd_calibrate)
 
     p = add("synth", "run Vivado/Vitis HLS on exported projects (where installed) and read their reports")
     p.add_argument("projects", type=Path, nargs="+", metavar="PROJECT_DIR", help="folders written by hcp-fpga export")

@@ -52,6 +52,8 @@ class Estimate:
     # the vendor tool that wrote a parsed report ("Vivado HLS 2019.2", "Vitis HLS 2024.1"), or the one
     # an estimate was made (or calibrated) for; None where unknown
     tool: Optional[str] = None
+    # for a calibrated estimate: which calibration, fitted on what (estimator/calibration.py)
+    calibration: Optional[str] = None
 
     @classmethod
     def from_layers(cls, source: str, layers, latency_cycles, ii, clock_ns, part=None, notes=(), unpriced=(),
