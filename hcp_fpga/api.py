@@ -345,22 +345,29 @@ def csim(project: Union[str, Path], *, data: str = "normal", n: Optional[int] = 
 def optimize(project: Union[str, Path], *, out: Union[str, Path, None] = None, resume: bool = False, force: bool = False,
              config: ConfigArg = None, executor: Optional[str] = None, workers: Optional[int] = None,
              scheduler: Optional[str] = None, log: Optional[Callable[[str], None]] = None, show_progress: bool = False,
-             progress: Progress = None):
+             progress: Progress = None, calibration: Union[str, Path, None] = None,
+             tool_settings: Union[str, Path, None] = None):
     """Prune, quantize and re-configure the model of a project.yaml until it fits its board; writes
     report.html too. ``config``: an hls4ml config replacing the project's ``hls_config`` (a path is
     relative to where you run). ``executor`` (serial | dask), ``workers`` (a LocalCluster of that many
     processes) and ``scheduler`` (an existing Dask scheduler's address) override the project's
-    ``search`` block. Returns ``loop.LoopResult``; raises ``loop.CannotFit`` (exit 3) when it cannot."""
+    ``search`` block. ``calibration``: a file from ``calibrate`` replacing the project's (docs/
+    calibration.md); ``tool_settings``: the vendor's settings script for the project's ``synth:``
+    block (docs/synthesis.md). Returns ``loop.LoopResult``; raises ``loop.CannotFit`` (exit 3)."""
     from hcp_fpga.html_report import build_report
     from hcp_fpga.loop import CannotFit, run_loop
 
     if resume and force:
         raise ConfigError("resume and force exclude each other: continue the run, or start it over")
     project_config = _project_with_overrides(project, config, executor, workers, scheduler)
+    if calibration is not None:
+        project_config = project_config.model_copy(update={"calibration": str(Path(calibration).resolve())})
+        project_config.loaded_calibration()  # checked before anything runs
     out_dir = Path(out) if out is not None else project_config.out_dir()
     try:
         result = run_loop(project_config, out_dir, resume=resume, force=force, log=log or (lambda message: None),
-                          show_progress=show_progress, progress=progress)
+                          show_progress=show_progress, progress=progress,
+                          tool_settings=Path(tool_settings) if tool_settings is not None else None)
     except CannotFit:
         build_report(out_dir)
         raise

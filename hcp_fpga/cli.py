@@ -328,7 +328,8 @@ def cmd_optimize(args) -> int:
         with bars:
             result = api.optimize(args.project, out=args.out, resume=args.resume, force=args.force, config=args.config,
                                   executor=args.executor, workers=args.workers, scheduler=args.scheduler, log=say,
-                                  show_progress=not (args.quiet or args.json), progress=update)
+                                  show_progress=not (args.quiet or args.json), progress=update,
+                                  calibration=args.calibration, tool_settings=args.tool_settings)
     except CannotFit as exc:
         if args.json and exc.out_dir is not None and (exc.out_dir / "result.json").exists():
             _emit_json(json.loads((exc.out_dir / "result.json").read_text()))
@@ -581,6 +582,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="start over, replacing the output folder")
     p.add_argument("--config", type=Path, metavar="YML", help="hls4ml config to start from, replacing the project's "
                    "hls_config (what it names per layer is pinned; docs/api.md)")
+    p.add_argument("--calibration", type=Path, metavar="FILE", help="correct every estimate with a file written by "
+                   "hcp-fpga calibrate (replaces the project's calibration)")
+    p.add_argument("--tool-settings", type=Path, metavar="FILE", help="for a project with a synth: block, the vendor's "
+                   "settings script to source (e.g. /tools/Xilinx/Vivado/2020.1/settings64.sh)")
     _add_executor_args(p)
     _add_common(p)
     p.set_defaults(func=cmd_optimize)

@@ -201,6 +201,44 @@ def plot_estimate_vs_report(rows: list[dict]) -> Optional[str]:
     return _png(fig)
 
 
+def plot_synthesis(checks: list[dict]) -> Optional[str]:
+    """Estimate vs the vendor's report for each design the run synthesized (log scale)."""
+    if not checks:
+        return None
+    plt = _plt()
+    shown = ("dsp", "lut", "ff", "bram18")
+    fig, axes = plt.subplots(1, len(shown), figsize=(10, 3))
+    labels = [f"p{c['point']}" + (" (final)" if c.get("final") else "") for c in checks]
+    x = range(len(checks))
+    for ax, r in zip(axes, shown):
+        ax.plot(x, [max(c["estimate"][r], 0.5) for c in checks], "o--", label="estimate (as the search had it)")
+        ax.plot(x, [max(c["real"][r], 0.5) for c in checks], "s-", label="real report")
+        ax.set_yscale("log")
+        ax.set_title(LABEL[r])
+        ax.set_xticks(list(x))
+        ax.set_xticklabels(labels, rotation=45, fontsize=7)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("estimate vs real report, per synthesized design", fontsize=9)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _synthesis_section(synthesis: dict) -> str:
+    if not synthesis.get("requested"):
+        return ""
+    if not synthesis.get("tool_found"):
+        return ("<h2>Estimate vs real (vendor synthesis)</h2><p class='note'>Requested, but no vendor tool was found: "
+                f"{html.escape(str(synthesis.get('unavailable')))}. Every number in this report is an estimate.</p>")
+    rows = [{"point": c["point"], "round": c["round"], "final": c.get("final"), "tool": c.get("tool"), "step": c["step"],
+             "fits (real)": c["fits"], **{LABEL[r]: f"{c['estimate'][r]:,.0f} / {c['real'][r]:,.0f}" for r in RESOURCES},
+             "cycles": f"{c['estimate']['latency_cycles']} / {c['real']['latency_cycles']}"} for c in synthesis.get("checks", [])]
+    note = ("<p class='note'>Each cell: the estimate the search had for the design / the vendor's report. A real "
+            "report wins for its design and its ratio corrects every later estimate of the run. The verdict comes from "
+            f"the {html.escape(synthesis.get('verdict_from', 'estimate'))}.</p>")
+    return "<h2>Estimate vs real (vendor synthesis)</h2>" + note + _table(
+        rows, ["point", "round", "final", "tool", "step", "fits (real)"] + [LABEL[r] for r in RESOURCES] + ["cycles"])
+
+
 def _table(rows: list[dict], columns: list[str]) -> str:
     def cell(v):
         if isinstance(v, float):
@@ -272,6 +310,10 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
         verdict = (f"<span class='fits'>fits</span>, binding {LABEL.get(result['binding'], result['binding'])}"
                    if result["fits"] else
                    f"<span class='nofit'>does not fit</span>: over on {', '.join(result['over']) or 'latency'}")
+        judged = (result.get("synthesis") or {}).get("verdict_from")
+        checks = (result.get("synthesis") or {}).get("checks") or []
+        if judged == "real report" and checks:
+            verdict += f" (by the real report of {html.escape(str(checks[-1].get('tool')))})"
         cards.append(f"<div class='card'><b>{html.escape(result['project'])}</b><br>board {html.escape(result['board'])} "
                      f"({html.escape(result['part'])})<br>clock {result['settings'].get('clock_ns')} ns<br>{verdict}</div>")
         acc = (f"baseline {result['baseline_accuracy']:.4f}<br>Keras {result['keras_accuracy']:.4f}<br>C simulation "
@@ -301,6 +343,9 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
         plots.append(("layers", plot_layer_utilization(estimate, board_budget)))
     if result:
         plots.append(("bits", plot_sparsity_bits(_per_layer_model(out_dir, result))))
+    synthesis = (result or {}).get("synthesis") or {}
+    if synthesis.get("checks"):
+        plots.append(("synthesis", plot_synthesis(synthesis["checks"])))
     front = load("pareto.json") or []
     if history and front:
         plots.append(("pareto", plot_pareto(history, front, (result or {}).get("point"))))
@@ -329,6 +374,8 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
     if comparison:
         sections.append("<h2>Estimate vs real reports</h2>" + _table(
             comparison, ["scope", "resource", "estimate", "csynth", "error_vs_csynth_pct", "vsynth", "error_vs_vsynth_pct"]))
+    if synthesis:
+        sections.append(_synthesis_section(synthesis))
     if result and result.get("layer_changes"):
         change_rows = [{"layer": c["layer"], "units": f"{c['units_before']} -> {c['units_after']}",
                         "weights": f"{c['weights_before']:,} -> {c['weights_after']:,}",

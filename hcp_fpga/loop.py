@@ -32,6 +32,7 @@ from hcp_fpga.board_catalog import load_board
 from hcp_fpga.data import Dataset, check_labels
 from hcp_fpga.design import Design, HlsSettings
 from hcp_fpga.errors import ConfigError, HcpError
+from hcp_fpga.estimator.calibration import Correction
 from hcp_fpga.estimator.model import estimate_design
 from hcp_fpga.models import build_cnn, build_mlp, load_model, mult_layers, write_model
 from hcp_fpga.outputs import check_output_dir, mark, read_json, remove_output_dir, write_json_atomic
@@ -45,6 +46,7 @@ from hcp_fpga.search.evaluate import Task, cached_point_model, evaluate, measure
 from hcp_fpga.search.executors import make_executor
 from hcp_fpga.search.pareto import front_rows
 from hcp_fpga.search.point import POINTS, DesignPoint
+from hcp_fpga.search.realsynth import SYNTH_DIR, RealSynthesis, SynthCheck, apply_check
 from hcp_fpga.search.records import HistoryRow, Measure, Trial
 from hcp_fpga.train import accuracy, train_classifier
 from hcp_fpga.vocab import BUDGETED
@@ -86,22 +88,32 @@ class _State:
     baseline: dict  # val/test (and C-simulation) accuracy of the baseline
     stall: int = 0  # rounds past the fit without enough improvement
     evaluations: int = 0
+    synth_checks: list = field(default_factory=list)  # SynthCheck: designs the vendor tool synthesized
+    round_limit: int = 0  # max_iterations, raised when a final report sends the search back
 
     def as_dict(self) -> dict:
         return {"round": self.round, "next_id": self.next_id, "beam": self.beam, "trials": [t.as_dict() for t in self.trials],
-                "baseline": self.baseline, "stall": self.stall, "evaluations": self.evaluations}
+                "baseline": self.baseline, "stall": self.stall, "evaluations": self.evaluations,
+                "synth_checks": [c.as_dict() for c in self.synth_checks], "round_limit": self.round_limit}
 
     @classmethod
     def from_dict(cls, d: dict) -> "_State":
         return cls(int(d["round"]), int(d["next_id"]), [int(i) for i in d["beam"]], [Trial.from_dict(t) for t in d["trials"]],
-                   dict(d["baseline"]), int(d["stall"]), int(d["evaluations"]))
+                   dict(d["baseline"]), int(d["stall"]), int(d["evaluations"]),
+                   [SynthCheck.from_dict(c) for c in d.get("synth_checks", [])], int(d.get("round_limit", 0)))
+
+    @property
+    def real_points(self) -> frozenset:
+        return frozenset(c.point for c in self.synth_checks)
 
     def history(self, budget: dict) -> list[dict]:
         """history.json rows: one per trial, in evaluation order (the baseline's with its test and
-        C-simulation accuracy)."""
+        C-simulation accuracy), and one per synthesis with its estimate and real report."""
         rows = [HistoryRow.of(t, budget) for t in self.trials]
         rows[0] = replace(rows[0], extra={k: v for k, v in self.baseline.items() if k != "val_accuracy"})
-        return [r.as_dict() for r in rows]
+        accuracy_of = {t.point.id: t.measure.val_accuracy for t in self.trials}
+        rows += [c.history_row(accuracy_of.get(c.point, float("nan"))) for c in self.synth_checks if not c.final]
+        return [r.as_dict() for r in sorted(rows, key=lambda r: r.iteration)]
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -301,8 +313,9 @@ def _stop_reason(state: _State, ctx: SearchContext, started: float) -> Optional[
     s = ctx.config.search
     if _best(state.trials, ctx) is not None and (s.patience == 0 or state.stall >= s.patience):
         return f"the objective improved less than {s.min_improvement_pct} % in {max(s.patience, 1)} round(s)"
-    if state.round >= ctx.config.max_iterations:
-        return f"{ctx.config.max_iterations} rounds"
+    limit = state.round_limit or ctx.config.max_iterations
+    if state.round >= limit:
+        return f"{limit} rounds"
     if state.evaluations >= s.max_evaluations:
         return f"{s.max_evaluations} evaluations"
     if s.time_budget_s is not None and time.monotonic() - started > s.time_budget_s:
@@ -315,19 +328,24 @@ def _stop_reason(state: _State, ctx: SearchContext, started: float) -> Optional[
 
 def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool = False, force: bool = False,
              log: Callable[[str], None] = print, show_progress: bool = False,
-             progress: Optional[Callable[[str, int, int], None]] = None, executor=None) -> LoopResult:
+             progress: Optional[Callable[[str, int, int], None]] = None, executor=None,
+             tool_settings: Optional[Path] = None) -> LoopResult:
     """Fit ``config``'s model to its board (see the module docstring). Writes into ``out_dir``:
     ``points/``, ``checkpoint/``, ``history.json``, ``pareto.json``, ``result.json``,
     ``estimate.json``, ``model/`` and the final ``hls_project/`` with its ``csim.json``. Raises
     ``CannotFit`` (exit 3) after writing them when no design meets the targets. ``executor``:
-    default from ``config.search`` (serial unless it names dask)."""
+    default from ``config.search`` (serial unless it names dask). ``tool_settings``: the vendor's
+    settings script, for ``synth:`` in the project (docs/synthesis.md)."""
     # Everything is validated before the output folder is touched: the board, the settings, the
-    # data, the checkpoint or the model, the output path. Only then is an old folder replaced.
+    # data, the calibration, the vendor tool, the checkpoint or the model, the output path. Only
+    # then is an old folder replaced.
     board = load_board(config.board)
     base_settings = HlsSettings(backend=config.backend, io_type=config.io_type, clock_ns=config.clock_ns,
                                 precision=config.precision).resolved(board)
     if config.hls_config is not None:  # the user's hls4ml config: a starting point, its layers pinned
         base_settings = config.hls_settings(base_settings)
+    calibration = config.loaded_calibration()
+    synthesis = _synthesis_step(config, base_settings, tool_settings, log)
     out_dir = check_output_dir(out_dir or config.out_dir(), force=force and not resume, resume=resume,
                                exists_hint="pass --resume to continue it or --force to start over")
     if resume and not out_dir.is_dir():
@@ -359,47 +377,119 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
     else:
         own_executor = False
     try:
+        correction = Correction(calibration) if calibration else None
         if not resume:
-            state = _start(config, board, base_settings, model, data, out_dir, log, progress)
-        ctx = SearchContext(config, board, out_dir, state.baseline["val_accuracy"])
+            state = _start(config, board, base_settings, model, data, out_dir, log, progress, correction)
+        ctx = SearchContext(config, board, out_dir, state.baseline["val_accuracy"], correction)
+        for check in state.synth_checks:  # a resumed run: the residuals its reports set
+            _, ctx = apply_check(check, [], ctx)
         write_json_atomic(out_dir / "history.json", state.history(ctx.budget()))
         while True:
-            reason = _stop_reason(state, ctx, started)
-            if reason is None and _best(state.trials, ctx) is None and state.round > 0 and not state.beam:
-                reason = "no design left"
-            if reason:
-                log(f"stopping: {reason}")
-                break
-            state.round += 1
-            if not _round(state, ctx, executor, log, progress):
-                log(f"stopping: no acceptable candidate in round {state.round}")
-                save_checkpoint(out_dir, state)
-                break
-            save_checkpoint(out_dir, state)
-            write_json_atomic(out_dir / "history.json", state.history(ctx.budget()))
+            ctx = _search(state, ctx, executor, synthesis, out_dir, started, log, progress)
             write_json_atomic(out_dir / "pareto.json", front_rows(state.trials))
+            outcome = _finish(state, ctx, out_dir, data, log, progress, synthesis)
+            if isinstance(outcome, LoopResult):
+                return outcome
+            ctx = outcome  # the final report said "does not fit": search on with its residual
     finally:
         if own_executor:
             executor.close()
-    write_json_atomic(out_dir / "pareto.json", front_rows(state.trials))
-    return _finish(state, ctx, out_dir, data, log, progress)
 
 
-def _start(config, board, settings, model, data, out_dir, log, progress) -> _State:
+def _synthesis_step(config: ProjectConfig, settings: HlsSettings, tool_settings, log) -> RealSynthesis:
+    """The ``synth:`` policy with its tool, found before anything runs; without a tool the run says
+    so once and uses estimates only."""
+    from hcp_fpga.vendor import ToolNotFound
+    from hcp_fpga.vendor.tools import find_tool_for_backend
+
+    policy = config.synth
+    if policy is None:
+        if tool_settings is not None:
+            raise ConfigError("--tool-settings needs a synth: block in the project (docs/synthesis.md)")
+        return RealSynthesis(None, None)
+    try:
+        tool = find_tool_for_backend(str(settings.backend), policy.step, tool_settings)
+    except ToolNotFound as exc:
+        log(f"synth: {exc}; this run uses estimates only")
+        return RealSynthesis(policy, None, str(exc))
+    log(f"synth: {tool.name} ({tool.path}) synthesizes "
+        + (f"the best design every {policy.every} round(s)" if policy.every else "")
+        + (" and " if policy.every and policy.final else "") + ("the chosen design" if policy.final else ""))
+    return RealSynthesis(policy, tool)
+
+
+def _search(state: _State, ctx: SearchContext, executor, synthesis: RealSynthesis, out_dir: Path, started: float,
+            log, progress) -> SearchContext:
+    """Rounds until a stop reason; every ``synth.every`` rounds the best design is synthesized and
+    its report corrects the rest. Returns the context (with the residuals the reports set)."""
+    while True:
+        reason = _stop_reason(state, ctx, started)
+        if reason is None and _best(state.trials, ctx) is None and state.round > 0 and not state.beam:
+            reason = "no design left"
+        if reason:
+            log(f"stopping: {reason}")
+            return ctx
+        state.round += 1
+        if not _round(state, ctx, executor, log, progress):
+            log(f"stopping: no acceptable candidate in round {state.round}")
+            save_checkpoint(out_dir, state)
+            return ctx
+        if synthesis.due(state.round):
+            ctx = _synthesize_best(state, ctx, synthesis, out_dir, log)
+        save_checkpoint(out_dir, state)
+        write_json_atomic(out_dir / "history.json", state.history(ctx.budget()))
+        write_json_atomic(out_dir / "pareto.json", front_rows(state.trials))
+
+
+def _synthesize_best(state: _State, ctx: SearchContext, synthesis: RealSynthesis, out_dir: Path, log) -> SearchContext:
+    """Export the current best (or closest) design, synthesize it, let its report win and correct."""
+    from hcp_fpga.hls import export_project
+    from hcp_fpga.vendor import SynthFailed
+
+    trial = _best(state.trials, ctx) or _closest(state.trials)
+    if trial.point.id in state.real_points:
+        return ctx
+    model, _ = trial.point.load_model(out_dir)
+    project = export_project(Design.create(model, ctx.board, trial.point.settings),
+                             out_dir / SYNTH_DIR / f"point-{trial.point.id}", force=True, source=ctx.config.source).out_dir
+    log(f"synth: point {trial.point.id} with {synthesis.tool.name} (log: {project / 'hcp_synth'})")
+    try:
+        check = synthesis.check(trial, ctx, project, state.round)
+    except SynthFailed as exc:  # the run goes on with estimates; the failure is in the log
+        log(f"synth: point {trial.point.id}: {exc}")
+        return ctx
+    return _take_report(state, ctx, check, log)
+
+
+def _take_report(state: _State, ctx: SearchContext, check: SynthCheck, log) -> SearchContext:
+    state.trials, ctx = apply_check(check, state.trials, ctx, state.real_points)
+    state.synth_checks.append(check)
+    est, real = check.estimate, check.real
+    log(f"synth: point {check.point} ({check.tool}): " + ", ".join(
+        f"{r.upper()} {est[r]:,.0f} estimated / {real[r]:,.0f} real" for r in ("dsp", "lut", "ff", "bram18"))
+        + f" -> {'fits' if check.fits else 'does not fit'}; later estimates corrected by the residual")
+    return ctx
+
+
+def _start(config, board, settings, model, data, out_dir, log, progress, correction=None) -> _State:
     """The baseline as point 0, measured on the validation split, C-simulated as the reference."""
     bits = quantized_weight_bits(model)  # a QKeras model file starts quantized
     point = DesignPoint(0, None, "baseline", settings, {k: (v, v) for k, v in bits.items()} if any(bits.values()) else None)
     point.save(out_dir, model, masks_of(model))
-    _, measure = measure_model(SearchContext(config, board, out_dir, 0.0), model, settings, data)  # needs no floor
+    _, measure = measure_model(SearchContext(config, board, out_dir, 0.0, correction), model, settings, data)  # needs no floor
     baseline = {"val_accuracy": measure.val_accuracy, "test_accuracy": accuracy(model, data.x_test, data.y_test)}
-    ctx = SearchContext(config, board, out_dir, measure.val_accuracy)
+    ctx = SearchContext(config, board, out_dir, measure.val_accuracy, correction)
     baseline["csim_accuracy"] = _baseline_csim(point, ctx, log, progress)
-    state = _State(0, 1, [0], [Trial(point, 0, measure, accepted=True)], baseline)
+    state = _State(0, 1, [0], [Trial(point, 0, measure, accepted=True)], baseline, round_limit=config.max_iterations)
     save_checkpoint(out_dir, state)
     return state
 
 
-def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log, progress) -> LoopResult:
+def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log, progress,
+            synthesis: Optional[RealSynthesis] = None) -> "LoopResult | SearchContext":
+    """Export the chosen design, C-simulate it (repairing too narrow types), synthesize it where a
+    tool exists and write the results. Returns a ``SearchContext`` instead when the real report says
+    the design does not fit and ``synth.retries`` allows more rounds with its residual."""
     from hcp_fpga.hls import export_project, run_csim
 
     best = _best(state.trials, ctx)
@@ -444,6 +534,14 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
             f"csim {csim.csim_accuracy:.4f}")
     est, measure = measure_model(ctx, model, settings, data)
     fits = measure.meets_targets
+    final_check = None
+    if synthesis is not None and synthesis.active and synthesis.policy.final:
+        final_check, retry = _final_synthesis(state, ctx, synthesis, Trial(replace(point, settings=settings), state.round, measure),
+                                              exported.out_dir, log)
+        if retry is not None:
+            return retry
+        if final_check is not None:
+            fits = final_check.fits  # a real report wins over the estimate
     baseline_point = next(t.point for t in state.trials if t.point.id == 0)
     changes = layer_changes(baseline_point.load_model(out_dir)[0], baseline_point, model, replace(point, settings=settings))
     shutil.rmtree(out_dir / "model", ignore_errors=True)
@@ -451,9 +549,18 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
     write_json_atomic(out_dir / "estimate.json", est.as_dict())
     budget = ctx.budget()
     verdict = est.verdict(ctx.board, ctx.config.targets.headroom)
+    binding, over = measure.binding, list(measure.over)
+    if final_check is not None:  # the real report's verdict: what is over, and what binds
+        from hcp_fpga.estimator.types import Estimate
+
+        real = final_check.real
+        verdict = Estimate("csynth", (), **{r: real[r] for r in ("dsp", "bram18", "uram", "lut", "ff")},
+                           latency_cycles=real["latency_cycles"], ii=est.ii, clock_ns=est.clock_ns,
+                           part=ctx.board.part).verdict(ctx.board, ctx.config.targets.headroom)
+        binding, over = verdict.binding, list(verdict.over)
     summary = {
         "project": ctx.config.name, "board": ctx.board.name, "part": ctx.board.part, "fits": fits,
-        "binding": measure.binding, "over": list(measure.over), "utilization": verdict.utilization,
+        "binding": binding, "over": over, "utilization": verdict.utilization,
         "baseline_accuracy": state.baseline["test_accuracy"], "keras_accuracy": keras_test, "csim_accuracy": csim.csim_accuracy,
         "baseline_val_accuracy": state.baseline["val_accuracy"], "val_accuracy": measure.val_accuracy,
         "csim_agreement": csim.argmax_agreement, "sparsity": sparsity(model), "bits": point.bits,
@@ -467,6 +574,7 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
                     "zero_after": sum(c.zero_after * c.weights_after for c in changes)
                     / max(sum(c.weights_after for c in changes), 1)},
         "layer_changes": [c.as_dict() for c in changes],
+        "synthesis": _synthesis_summary(state, synthesis, final_check, ctx),
     }
     final_row = HistoryRow(state.round, "final C simulation", True, keras_test, point.id, split="test",
                            extra={"csim_accuracy": csim.csim_accuracy, "precision_repair": repair})
@@ -474,6 +582,13 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
     write_json_atomic(out_dir / "history.json", history)
     write_json_atomic(out_dir / "result.json", summary)
     result = LoopResult(fits, out_dir, history, summary, list(state.trials))
+    if not fits and final_check is not None:
+        real = final_check.real
+        over = [r for r in BUDGETED if real[r] > budget[r]]
+        raise CannotFit(f"cannot fit '{ctx.config.name}' on {ctx.board.name}: {final_check.tool} reports "
+                        + (", ".join(f"{r.upper()} {real[r]:,.0f} of {budget[r]:,.0f}" for r in over) or "the latency bound missed")
+                        + f" for the chosen design after {len(state.synth_checks)} synthesis run(s); closest design and report "
+                        f"written to {out_dir}", out_dir)
     if not fits:
         over = ", ".join(measure.over) or "latency"
         raise CannotFit(f"cannot fit '{ctx.config.name}' on {ctx.board.name}: {over} over budget with "
@@ -481,6 +596,44 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
                         f"{measure.resources[measure.binding]:,.0f} of {budget[measure.binding]:,.0f}); closest design and "
                         f"report written to {out_dir}", out_dir)
     return result
+
+
+def _final_synthesis(state: _State, ctx: SearchContext, synthesis: RealSynthesis, trial: Trial, project: Path,
+                     log) -> tuple[Optional[SynthCheck], Optional[SearchContext]]:
+    """(the final report's check, a context to search on with) -- the second only when the real
+    design does not fit and retries are left."""
+    from hcp_fpga.vendor import SynthFailed
+
+    log(f"synth: the chosen design (point {trial.point.id}) with {synthesis.tool.name} (log: {project / 'hcp_synth'})")
+    try:
+        check = synthesis.check(trial, ctx, project, state.round, final=True)
+    except SynthFailed as exc:
+        log(f"synth: {exc}; the result rests on the estimate")
+        return None, None
+    retries = sum(1 for c in state.synth_checks if c.final)
+    if check.fits or retries >= synthesis.policy.retries:
+        state.synth_checks.append(check)
+        return check, None
+    log(f"synth: the real design does not fit; searching on with estimates corrected by its report "
+        f"(retry {retries + 1} of {synthesis.policy.retries})")
+    ctx = _take_report(state, ctx, check, log)
+    state.stall = 0
+    state.round_limit = max(state.round_limit, state.round) + ctx.config.max_iterations
+    if _best(state.trials, ctx) is None:
+        closest = _closest(state.trials)
+        state.beam = [closest.point.id] + [i for i in state.beam if i != closest.point.id]
+    save_checkpoint(ctx.root, state)
+    return None, ctx
+
+
+def _synthesis_summary(state: _State, synthesis: Optional[RealSynthesis], final: Optional[SynthCheck], ctx) -> dict:
+    """result.json's account of real synthesis: whether a tool ran, each check, what decided "fits"."""
+    if synthesis is None or synthesis.policy is None:
+        return {"requested": False}
+    return {"requested": True, "tool_found": synthesis.tool is not None, "unavailable": synthesis.unavailable or None,
+            "checks": [c.as_dict() for c in state.synth_checks],
+            "verdict_from": "real report" if final is not None else "estimate",
+            "calibration": ctx.correction.calibration.describe() if ctx.correction and ctx.correction.calibration else None}
 
 
 def export_point(out_dir: Path | str, point_id: int, target: Path | str | None = None, force: bool = False,

@@ -112,6 +112,20 @@ class Search(_Strict):
         return self
 
 
+class SynthPolicy(_Strict):
+    """Real vendor synthesis inside optimize, where a tool exists (docs/synthesis.md): every
+    ``every`` rounds the current best design is synthesized, and with ``final`` the chosen one; a
+    real report wins over the estimate for that design and corrects the next estimates of the run.
+    The tool comes from PATH or ``--tool-settings`` (never from this file: sourcing a script is
+    running code)."""
+
+    every: int = Field(default=0, ge=0, le=1000)  # 0: not during the rounds
+    final: bool = True
+    step: Literal["csynth", "vsynth"] = "csynth"
+    timeout_s: Optional[float] = Field(default=None, gt=0)
+    retries: int = Field(default=2, ge=0, le=10)  # more rounds when the final report says it does not fit
+
+
 class Training(_Strict):
     epochs: int = Field(default=40, ge=1)
     batch_size: int = Field(default=32, ge=1)
@@ -137,6 +151,9 @@ class ProjectConfig(_Strict):
     output_dir: Optional[str] = None
     # the user's hls4ml config (its schema: Model, LayerName): a file relative to this one, or inline
     hls_config: Optional[Union[str, dict]] = None
+    # a file written by hcp-fpga calibrate (relative to this one): its factors correct every estimate
+    calibration: Optional[str] = None
+    synth: Optional[SynthPolicy] = None
     source: Optional[str] = Field(default=None, exclude=True)  # the file it was read from
 
     @field_validator("precision")
@@ -167,6 +184,14 @@ class ProjectConfig(_Strict):
         if isinstance(self.hls_config, dict):
             return parse_hls_config(self.hls_config, f"project '{self.source or self.name}' hls_config")
         return load_hls_config(self.path(self.hls_config))
+
+    def loaded_calibration(self):
+        """The ``calibration`` file, checked (``estimator.calibration.Calibration``), or None."""
+        if self.calibration is None:
+            return None
+        from hcp_fpga.estimator.calibration import load
+
+        return load(self.path(self.calibration))
 
     def hls_settings(self, base):
         """``base`` settings with the user's hls4ml config applied (its layers pinned)."""
@@ -213,4 +238,5 @@ def load_project(path: str | Path) -> ProjectConfig:
         raise ConfigError(f"project file '{path}': {shown}; see docs/project.md") from None
     config = config.model_copy(update={"source": str(path)})
     config.parsed_hls_config()  # checked now, before anything runs
+    config.loaded_calibration()
     return config

@@ -505,3 +505,57 @@ def settings_attributes(settings, part: Optional[str]) -> dict:
     """Attributes of a design about to be exported (``design.HlsSettings``)."""
     strategy = "Resource" if str(settings.strategy).startswith("Resource") else str(settings.strategy)
     return design_attributes(tool_of_backend(str(settings.backend)), part, strategy, str(settings.io_type))
+
+
+# ----------------------------------------------------------------------------- corrections inside a run
+
+
+def residual_factors(estimate: Estimate, real: Estimate) -> dict[str, float]:
+    """Per resource, what a real report says of one design relative to the estimate of the same design
+    (``(real + c) / (estimate + c)``): the correction the next estimates of the run get."""
+    out = {}
+    for r in CALIBRATED:
+        e, y = getattr(estimate, r), getattr(real, r)
+        if e is not None and y is not None:
+            out[r] = (float(y) + OFFSET[r]) / (float(e) + OFFSET[r])
+    return out
+
+
+def scaled(estimate: Estimate, factors: dict[str, float], note: str) -> Estimate:
+    """``estimate`` with each resource (per layer, so totals stay sums) and the latency multiplied."""
+    layers = [replace(l, **{r: float(getattr(l, r)) * factors[r] for r in ("dsp", "lut", "ff", "bram18") if r in factors})
+              for l in estimate.layers]
+    latency = estimate.latency_cycles
+    if latency is not None and "latency_cycles" in factors:
+        latency = int(round(latency * factors["latency_cycles"]))
+    out = Estimate.from_layers(estimate.source, layers, latency, estimate.ii, estimate.clock_ns, estimate.part,
+                               notes=estimate.notes + (note,), unpriced=estimate.unpriced, tool=estimate.tool)
+    return replace(out, calibration=(estimate.calibration + "; " if estimate.calibration else "") + note)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What corrects every estimate of an optimize run: a calibration file (``calibration``) and the
+    residual of the run's own synthesized designs (``residual``, real / estimate per resource),
+    applied in that order. ``tool``: the vendor tool the run's reports named, once known."""
+
+    calibration: Optional[Calibration] = None
+    residual: dict = field(default_factory=dict)
+    tool: Optional[str] = None
+    residual_from: tuple = ()  # point ids whose reports set the residual
+
+    def __bool__(self) -> bool:
+        return self.calibration is not None or bool(self.residual)
+
+    def __call__(self, estimate: Estimate, settings=None, part: Optional[str] = None) -> Estimate:
+        out = estimate
+        if self.calibration is not None:
+            attrs = settings_attributes(settings, part or estimate.part) if settings is not None else design_attributes(part=estimate.part)
+            if self.tool:
+                attrs.update(tool_family=tool_family(self.tool), tool=self.tool)
+            out = apply(out, self.calibration, attrs)
+        if self.residual:
+            ids = ", ".join(map(str, self.residual_from))
+            out = scaled(out, self.residual, f"corrected by the synthesis of point(s) {ids} in this run "
+                         f"({self.tool or 'vendor tool'})")
+        return out

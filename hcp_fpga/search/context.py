@@ -3,11 +3,14 @@ to Dask workers with each task): the project, the board, the output root and the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from typing import Optional
+
 from hcp_fpga.board_catalog import Board
+from hcp_fpga.estimator.calibration import Correction
 from hcp_fpga.project import ProjectConfig
 from hcp_fpga.search.objectives import objective_value
 from hcp_fpga.search.records import Measure
@@ -20,6 +23,12 @@ class SearchContext:
     board: Board
     root: Path
     baseline_val_accuracy: float
+    # calibration file and this run's synthesis residuals (estimator.calibration.Correction)
+    correction: Optional[Correction] = field(default=None)
+
+    def corrected(self, est, settings):
+        """The estimate as the search judges it: calibrated and corrected by the run's real reports."""
+        return self.correction(est, settings, self.board.part) if self.correction else est
 
     @property
     def min_accuracy(self) -> float:
@@ -34,6 +43,17 @@ class SearchContext:
         if bound.cycles is not None and est.latency_cycles > bound.cycles:
             return False
         return not (bound.ns is not None and est.latency_ns is not None and est.latency_ns > bound.ns)
+
+    def rescaled(self, m: Measure, ratio: dict[str, float]) -> Measure:
+        """``m`` with its resources and latency multiplied by ``ratio`` and the verdict redone (when a
+        new residual arrives, the designs measured before it are judged by the same yardstick)."""
+        from hcp_fpga.estimator.types import Estimate
+
+        res = {r: m.resources[r] * ratio.get(r, 1.0) for r in RESOURCES}
+        cycles = int(round(m.latency_cycles * ratio.get("latency_cycles", 1.0)))
+        clock = (m.latency_ns / m.latency_cycles) if m.latency_ns and m.latency_cycles else None
+        est = Estimate("estimate", (), **res, latency_cycles=cycles, ii=m.ii, clock_ns=clock, part=self.board.part)
+        return self.measure(est, m.val_accuracy, m.ebops)
 
     def measure(self, est, val_accuracy: float, ebops: float) -> Measure:
         verdict = est.verdict(self.board, self.config.targets.headroom)

@@ -76,7 +76,7 @@ def measure_model(ctx: SearchContext, model, settings, data) -> tuple[object, Me
     design = Design.create(model, ctx.board, settings)
     s = design.settings
     specs = design_specs(design)
-    est = estimate_specs(specs, s.backend, s.clock_ns, ctx.board.part)
+    est = ctx.corrected(estimate_specs(specs, s.backend, s.clock_ns, ctx.board.part), s)
     return est, ctx.measure(est, accuracy(model, data.x_val, data.y_val), ebops_of_specs(specs))
 
 

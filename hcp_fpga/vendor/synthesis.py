@@ -145,14 +145,16 @@ def _read_reports(project: HlsProject, step: SynthStep, since: dict[Path, int], 
 
 
 def run_synth(project_dir: Path | str, step: SynthStep | str = SynthStep.CSYNTH, *, tool_settings: Path | str | None = None,
-              timeout: Optional[float] = None, on_phase: PhaseCallback = None, env=None) -> SynthResult:
+              timeout: Optional[float] = None, on_phase: PhaseCallback = None, env=None,
+              tool: Optional[HlsTool] = None) -> SynthResult:
     """C synthesis (``csynth``) or C + logic synthesis (``vsynth``) of an exported hls4ml project with
-    the vendor tool; the parsed reports, stored in ``<project>/hcp_synth/result.json``."""
+    the vendor tool (``tool``, else found on PATH / in ``tool_settings``' environment); the parsed
+    reports, stored in ``<project>/hcp_synth/result.json``."""
     step = SynthStep(step)
     if timeout is not None and not timeout > 0:
         raise HcpError(f"timeout {timeout} is invalid; give seconds > 0")
     project = read_project(project_dir)
-    tool = find_tool(project, step, tool_settings, env=env)
+    tool = tool or find_tool(project, step, tool_settings, env=env)
     out = project.path / RESULT_DIR
     out.mkdir(exist_ok=True)
     # its own lock (not csim's): a synthesis runs for hours, and C simulation may run next to it

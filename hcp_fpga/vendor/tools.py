@@ -116,17 +116,26 @@ def settings_environment(settings: Path | str) -> dict[str, str]:
 
 def find_tool(project: HlsProject, step: SynthStep = SynthStep.CSYNTH, settings: Path | str | None = None,
               env: Optional[Mapping[str, str]] = None) -> HlsTool:
-    """The first tool of ``TOOLS_BY_BACKEND[project.backend]`` on PATH (of ``settings``' environment
-    when given). ``vsynth`` also needs ``vivado``. Raises ``ToolNotFound`` naming what it looked for."""
+    """The tool for ``project`` (``find_tool_for_backend``)."""
+    return find_tool_for_backend(project.backend, step, settings, env)
+
+
+def find_tool_for_backend(backend: str, step: SynthStep = SynthStep.CSYNTH, settings: Path | str | None = None,
+                          env: Optional[Mapping[str, str]] = None) -> HlsTool:
+    """The first tool of ``TOOLS_BY_BACKEND[backend]`` on PATH (of ``settings``' environment when
+    given). ``vsynth`` also needs ``vivado``. Raises ``ToolNotFound`` naming what it looked for."""
+    backend = str(backend).lower()
+    if backend not in TOOLS_BY_BACKEND:
+        raise ConfigError(f"backend '{backend}' is not one hcp-fpga synth runs; it runs {', '.join(sorted(TOOLS_BY_BACKEND))}")
     environment = dict(env if env is not None else (settings_environment(settings) if settings else os.environ))
     search = environment.get("PATH", "")
-    names = TOOLS_BY_BACKEND[project.backend]
+    names = TOOLS_BY_BACKEND[backend]
     where = f"the PATH of {settings}" if settings else "PATH"
     fix = ("pass --tool-settings /path/to/Xilinx/<tool>/<version>/settings64.sh, or put the tool on PATH; "
            "hcp-fpga estimate works without it")
     found = next(((n, p) for n in names if (p := shutil.which(n, path=search))), None)
     if found is None:
-        raise ToolNotFound(f"no vendor HLS tool for a {project.backend} project: looked for {', '.join(names)} on {where}; {fix}")
+        raise ToolNotFound(f"no vendor HLS tool for a {backend} project: looked for {', '.join(names)} on {where}; {fix}")
     if step is SynthStep.VSYNTH and shutil.which(LOGIC_SYNTHESIS_TOOL, path=search) is None:
         raise ToolNotFound(f"logic synthesis (--step vsynth) runs '{LOGIC_SYNTHESIS_TOOL}', not found on {where}; {fix}")
     return HlsTool(found[0], found[1], environment)
