@@ -60,10 +60,11 @@ def check_project_name(name: object) -> str:
 
 @contextlib.contextmanager
 def project_lock(project_dir: Path, timeout: float = LOCK_WAIT_S,
-                 on_wait: Optional[Callable[[], None]] = None, what: str = "C simulation") -> Iterator[None]:
+                 on_wait: Optional[Callable[[], None]] = None, what: str = "C simulation",
+                 name: str = LOCK) -> Iterator[None]:
     """Hold the lock file in ``project_dir`` (the csim lock; ``hcp_synth/`` holds synthesis's); wait up
     to ``timeout`` s for another run to finish, then refuse."""
-    path = project_dir / LOCK
+    path = project_dir / name
     try:
         fh = open(path, "a+")
     except OSError as exc:

@@ -158,7 +158,7 @@ def run_synth(project_dir: Path | str, step: SynthStep | str = SynthStep.CSYNTH,
     out = project.path / RESULT_DIR
     out.mkdir(exist_ok=True)
     # its own lock (not csim's): a synthesis runs for hours, and C simulation may run next to it
-    with project_lock(out, what="synthesis"):
+    with project_lock(out, what="synthesis", name=".hcp_synth.lock"):
         if project.backend == "vitis":
             write_text_atomic(project.path / "build_opt.tcl", build_options(step))
         log_path = out / f"{step}.log"
