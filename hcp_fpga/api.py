@@ -60,10 +60,23 @@ class EstimateResult:
     comparison: Optional[list] = None  # estimate.compare.ComparisonRow per scope/resource
     notes: tuple[str, ...] = ()  # what was adjusted on the way (snapped reuse factors, ...)
     warnings: tuple[str, ...] = ()
+    # a project folder's own vendor report (Vivado synthesis where present, else C synthesis) and its
+    # verdict: where a real report exists, it wins
+    report: Any = None
+    report_verdict: Any = None
+
+    @property
+    def verdict_from(self) -> Optional[str]:
+        if self.report_verdict is not None:
+            return f"{self.report.source} report ({self.report.tool or 'vendor tool'})"
+        return "estimate" if self.verdict is not None else None
 
     @property
     def fits(self) -> Optional[bool]:
-        """True/False with a board; None when no board is known or a layer is not priced."""
+        """True/False with a board (from the project's real report where it has one); None when no
+        board is known or a layer is not priced."""
+        if self.report_verdict is not None:
+            return bool(self.report_verdict.fits)
         if self.verdict is None or self.verdict.unpriced:
             return None
         return bool(self.verdict.fits)
@@ -71,7 +84,10 @@ class EstimateResult:
     def as_dict(self) -> dict:
         return {"estimate": self.estimate.as_dict(), "board": self.board.name if self.board else None,
                 "headroom": self.headroom, "verdict": self.verdict.as_dict() if self.verdict else None,
-                "fits": self.fits, "comparison": [r.as_dict() for r in self.comparison] if self.comparison is not None else None,
+                "fits": self.fits, "verdict_from": self.verdict_from,
+                "report": self.report.as_dict() if self.report is not None else None,
+                "report_verdict": self.report_verdict.as_dict() if self.report_verdict is not None else None,
+                "comparison": [r.as_dict() for r in self.comparison] if self.comparison is not None else None,
                 "notes": list(self.notes), "warnings": list(self.warnings)}
 
 
@@ -261,13 +277,30 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
         if calibrated:
             est = cal.apply(est, calibrated, cal.settings_attributes(design.settings, board_record.part))
     verdict = est.verdict(board_record, headroom) if board_record else None
-    comparison = None
-    if compare:
-        from hcp_fpga.estimator.compare import compare as side_by_side
-        from hcp_fpga.estimator.reports import project_reports
+    comparison = real = real_verdict = None
+    if project:
+        from hcp_fpga.estimator.reports import ReportError, project_reports
 
-        comparison = side_by_side(est, project_reports(path))
-    return EstimateResult(est, board_record, headroom, verdict, comparison, notes, warnings)
+        try:
+            reports = project_reports(path)
+        except ReportError as exc:
+            reports, warnings = {}, warnings + (f"the project's report is unreadable ({exc}); judged on the estimate",)
+        real = _real_report(reports)
+        if real is not None and board_record is not None:
+            real_verdict = real.verdict(board_record, headroom)
+        if compare:
+            from hcp_fpga.estimator.compare import compare as side_by_side
+
+            comparison = side_by_side(est, reports)
+    return EstimateResult(est, board_record, headroom, verdict, comparison, notes, warnings, real, real_verdict)
+
+
+def _real_report(reports: dict):
+    """The report closest to the hardware: Vivado synthesis (with C synthesis's latency), else C synthesis."""
+    csynth, vsynth = reports.get("csynth"), reports.get("vsynth")
+    if vsynth is not None and csynth is not None:
+        return replace(vsynth, latency_cycles=csynth.latency_cycles, ii=csynth.ii, clock_ns=csynth.clock_ns, tool=csynth.tool)
+    return vsynth or csynth
 
 
 def _calibration(calibration):

@@ -303,6 +303,11 @@ def cmd_estimate(args) -> int:
                       f"binding resource: {verdict.binding}")
     else:
         out.print(f"no catalog board uses part {est.part}; pass --board for utilization and a verdict")
+    if r.report_verdict is not None:
+        rv, rep = r.report_verdict, r.report
+        word = "[green]fits[/green]" if rv.fits else f"[red]does not fit[/red] (over on {', '.join(rv.over)})"
+        out.print(f"real {r.verdict_from} in this project: DSP {rep.dsp:,.0f}, BRAM18 {rep.bram18:,.0f}, LUT {rep.lut:,.0f}, "
+                  f"FF {rep.ff:,.0f} -> {word} with {r.headroom:.0%} headroom; the real report wins (--check uses it)")
     if comparison is not None:
         if all(c.csynth is None and c.vsynth is None for c in comparison):
             out.print("no HLS or synthesis reports in this project (run its build_prj.tcl with Vivado/Vitis HLS first)")

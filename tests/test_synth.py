@@ -164,3 +164,13 @@ def test_several_projects_on_dask_workers(project, tmp_path, monkeypatch, capsys
     assert [r["csynth"]["dsp"] for r in rows] == [3317, 3317]
     assert {Path(r["project"]).name for r in rows} == {"prj", "prj2"}
     assert os.path.isfile(second / "hcp_synth" / "result.json")
+
+
+def test_estimate_of_a_synthesized_project_is_judged_by_its_real_report(project, tmp_path, capsys):
+    run_synth(project, "csynth", env=standin_env(tmp_path))  # the real jet-tagger report: DSP 3,317
+    assert run_cli("estimate", project, "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict_from"] == "csynth report (Vivado HLS 2019.2)" and data["report"]["dsp"] == 3317
+    assert data["fits"] is True  # 3,317 of vcu118's 6,840 DSPs with 20 % headroom
+    # on a board the real design does not fit, --check fails even where the estimate alone would not decide so
+    assert run_cli("estimate", project, "--board", "pynq-z2", "--check", "--quiet") == 1
