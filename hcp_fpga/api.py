@@ -10,6 +10,7 @@ Examples (run by the tests): docs/api.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Union
@@ -233,10 +234,13 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
              backend: Optional[str] = None, strategy: Optional[str] = None, reuse=None, io_type: Optional[str] = None,
              precision: Optional[str] = None, clock: Optional[float] = None, config: ConfigArg = None,
              headroom: float = DEFAULT_HEADROOM, compare: bool = False, model_file=None,
-             allow_unsafe: bool = False, calibration: Union[str, Path, Any, None] = None) -> EstimateResult:
+             allow_unsafe: bool = False, calibration: Union[str, Path, Any, None] = None,
+             part: Optional[str] = None) -> EstimateResult:
     """Estimate DSP, BRAM, LUT, FF and latency of a model on ``board``, or of an hls4ml project folder
     (its own config decides; its part picks the board unless ``board`` is given). ``compare``: the
-    project's HLS/synthesis reports next to the estimate. ``calibration``: a file written by
+    project's HLS/synthesis reports next to the estimate. ``part`` (any target), ``clock`` and
+    ``backend`` (a project folder too) are what-ifs: the same design on another part, clock period
+    or HLS backend; a project's own report then does not judge it. ``calibration``: a file written by
     ``calibrate`` (or a loaded ``Calibration``) whose factors are applied; the estimate says so.
     Never a vendor result: see docs/estimator.md and docs/calibration.md."""
     from hcp_fpga.estimator import calibration as cal
@@ -258,13 +262,20 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
         raise ConfigError("--compare needs a project folder with HLS reports, not a model file; run it on the exported project")
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    if part is not None:
+        _check_part(part)
+    what_if = bool(part or clock or backend)
     if project:
-        if options.given():
-            raise ConfigError(f"{', '.join(options.given())} do not apply to a project folder (its hls4ml_config.yml "
-                              "decides); drop them, or estimate the model file instead")
+        fixed = [f for f in options.given() if f not in ("--clock", "--backend")]
+        if fixed:
+            raise ConfigError(f"{', '.join(fixed)} do not apply to a project folder (its hls4ml_config.yml decides; "
+                              "--part, --clock and --backend are what-ifs); drop them, or estimate the model file instead")
         keras_model = _model(model_file, None, allow_unsafe) if model_file else None
-        est = estimate_project(path, keras_model)
+        est = estimate_project(path, keras_model, part=part, clock_ns=clock, backend=backend)
         board_record = _board(board, boards_dir) if board else board_for_part(est.part, boards_dir)
+        if what_if:
+            notes += (f"what-if: {', '.join(w for w in (part and f'part {part}', clock and f'clock {clock:g} ns', backend and f'backend {backend}') if w)} "
+                      "instead of the project's; its own reports (if any) do not judge this variant",)
         if calibrated:
             est = cal.apply(est, calibrated, cal.project_attributes(path, est))
     else:
@@ -273,12 +284,15 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
         design, notes, warnings = design_for(model, board, options, weights=weights, boards_dir=boards_dir,
                                              allow_unsafe=allow_unsafe)
         board_record = design.board
+        if part is not None:
+            design = replace(design, board=board_record.model_copy(update={"part": part}))
+            notes += (f"what-if: part {part} instead of {board_record.name}'s {board_record.part} (the budget stays the board's)",)
         est = estimate_design(design)
         if calibrated:
             est = cal.apply(est, calibrated, cal.settings_attributes(design.settings, board_record.part))
     verdict = est.verdict(board_record, headroom) if board_record else None
     comparison = real = real_verdict = None
-    if project:
+    if project and not what_if:
         from hcp_fpga.estimator.reports import ReportError, project_reports
 
         try:
@@ -293,6 +307,14 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
 
             comparison = side_by_side(est, reports)
     return EstimateResult(est, board_record, headroom, verdict, comparison, notes, warnings, real, real_verdict)
+
+
+_PART = re.compile(r"^x[a-z0-9]{4,}(-[a-z0-9]+){0,4}$", re.I)
+
+
+def _check_part(part: str) -> None:
+    if not isinstance(part, str) or not _PART.match(part) or len(part) > 60:
+        raise ConfigError(f"part '{part}' is not a Xilinx part string; give one like xc7z020clg400-1 or xcu250-figd2104-2L-e")
 
 
 def _real_report(reports: dict):

@@ -117,6 +117,8 @@ def test_firmware_reader_undoes_the_resource_transpose(tmp_path):
     (["MODEL"], "--board is required"),
     (["MODEL", "--board", "pynq"], "did you mean 'pynq-z2'"),
     ([str(CONV1D), "--strategy", "Resource"], "do not apply to a project folder"),
+    ([str(CONV1D), "--part", "x;rm -rf ~"], "is not a Xilinx part string"),
+    (["MODEL", "--board", "pynq-z2", "--part", "../../etc"], "is not a Xilinx part string"),
 ])
 def test_bad_input_is_one_line_exit_2(argv, message, capsys):
     model, weights = peer("qkeras_3layer")
@@ -134,3 +136,27 @@ def test_malformed_project_config_is_one_line_exit_2(tmp_path, capsys):
     assert run_cli("estimate", prj) == 2
     err = capsys.readouterr().err.strip()
     assert "malformed YAML at line" in err and len(err.splitlines()) == 1
+
+
+def test_what_ifs_on_a_project_folder(capsys):
+    """--clock/--part/--backend on a project: the same design under other conditions, labelled as a
+    what-if and no longer judged by the project's own report."""
+    triple = SHARED / "reports" / "triples" / "jet-dense-16bit-rf1-xcu250-vhls2019"
+
+    def run(*extra):
+        assert run_cli("estimate", triple, "--json", "--quiet", *extra) == 0
+        return json.loads(capsys.readouterr().out)
+
+    own = run()
+    assert own["verdict_from"].startswith("csynth report")
+    faster, slower = run("--clock", "2.5"), run("--clock", "10")
+    for d in (faster, slower):
+        assert d["verdict_from"] == "estimate" and d["report"] is None and any("what-if: clock" in n for n in d["notes"])
+    assert faster["estimate"]["clock_ns"] == 2.5
+    for key in ("ff", "latency_cycles"):  # a shorter period never needs fewer registers or cycles
+        assert faster["estimate"][key] >= own["estimate"][key] >= slower["estimate"][key]
+    zynq = run("--part", "xc7z020clg400-1")
+    assert zynq["estimate"]["part"] == "xc7z020clg400-1" and zynq["board"] == "pynq-z2"
+    assert zynq["estimate"]["latency_cycles"] >= own["estimate"]["latency_cycles"]  # a slower family
+    vitis = run("--backend", "Vitis")
+    assert any("backend Vitis" in n for n in vitis["notes"])

@@ -516,14 +516,20 @@ class ProjectSpecs:
     notes: tuple = ()
 
 
-def project_specs(project_dir, model=None, part: str | None = None, clock_ns: float | None = None) -> ProjectSpecs:
+def project_specs(project_dir, model=None, part: str | None = None, clock_ns: float | None = None,
+                  backend: str | None = None) -> ProjectSpecs:
     """Layer specs of an hls4ml project folder from what it holds, without Keras. With its generated
     C++ (``firmware/parameters.h``, ``defines.h``, the top function) every layer, type and weight is
     read from there (``firmware.py``). Otherwise from ``hls4ml_config.yml`` plus the model file's own
     JSON (any Keras version, read by ``graph.py``) with the synthesized weights in
     ``firmware/weights/*.txt`` where present; with no model file, from the config and the weight files
     alone (``weights_only.py``). ``model`` (a live Keras model) replaces the folder's model file;
-    ``part``/``clock_ns`` override the config's (what-if)."""
+    ``part``/``clock_ns``/``backend`` override the config's (what-if)."""
+    specs = _project_specs(project_dir, model, part, clock_ns)
+    return replace(specs, backend=backend) if backend else specs
+
+
+def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
     from pathlib import Path
 
     from hcp_fpga.errors import ConfigError
@@ -553,9 +559,10 @@ def project_specs(project_dir, model=None, part: str | None = None, clock_ns: fl
     return ProjectSpecs(specs, settings.backend, settings.clock_ns, part)
 
 
-def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None) -> Estimate:
+def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None,
+                     backend: str | None = None) -> Estimate:
     """Estimate of an hls4ml project folder (``project_specs`` says what is read from where)."""
-    p = project_specs(project_dir, model, part, clock_ns)
+    p = project_specs(project_dir, model, part, clock_ns, backend)
     return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=p.notes)
 
 
