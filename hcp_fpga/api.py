@@ -235,12 +235,14 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
              precision: Optional[str] = None, clock: Optional[float] = None, config: ConfigArg = None,
              headroom: float = DEFAULT_HEADROOM, compare: bool = False, model_file=None,
              allow_unsafe: bool = False, calibration: Union[str, Path, Any, None] = None,
-             part: Optional[str] = None) -> EstimateResult:
+             part: Optional[str] = None, tool_version: Optional[str] = None) -> EstimateResult:
     """Estimate DSP, BRAM, LUT, FF and latency of a model on ``board``, or of an hls4ml project folder
     (its own config decides; its part picks the board unless ``board`` is given). ``compare``: the
     project's HLS/synthesis reports next to the estimate. ``part`` (any target), ``clock`` and
     ``backend`` (a project folder too) are what-ifs: the same design on another part, clock period
-    or HLS backend; a project's own report then does not judge it. ``calibration``: a file written by
+    or HLS backend; a project's own report then does not judge it. ``tool_version`` ("Vivado HLS
+    2020.1", "Vitis HLS 2023.1"): the HLS tool the design is built with (a project's own report
+    names it otherwise; docs/estimator.md, tool versions). ``calibration``: a file written by
     ``calibrate`` (or a loaded ``Calibration``) whose factors are applied; the estimate says so.
     Never a vendor result: see docs/estimator.md and docs/calibration.md."""
     from hcp_fpga.estimator import calibration as cal
@@ -264,17 +266,27 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
     warnings: tuple[str, ...] = ()
     if part is not None:
         _check_part(part)
-    what_if = bool(part or clock or backend)
+    if tool_version is not None:
+        from hcp_fpga.estimator.backends import TOOL_FAMILIES, parse_tool
+
+        try:
+            parse_tool(tool_version)
+        except ValueError:
+            raise ConfigError(f"tool version '{tool_version}' is unknown; give one of {', '.join(TOOL_FAMILIES)} with a "
+                              "version, e.g. 'Vivado HLS 2020.1' or 'Vitis HLS 2023.1'") from None
+    what_if = bool(part or clock or backend or tool_version)
     if project:
         fixed = [f for f in options.given() if f not in ("--clock", "--backend")]
         if fixed:
             raise ConfigError(f"{', '.join(fixed)} do not apply to a project folder (its hls4ml_config.yml decides; "
                               "--part, --clock and --backend are what-ifs); drop them, or estimate the model file instead")
         keras_model = _model(model_file, None, allow_unsafe) if model_file else None
-        est = estimate_project(path, keras_model, part=part, clock_ns=clock, backend=backend)
+        est = estimate_project(path, keras_model, part=part, clock_ns=clock, backend=backend, tool=tool_version)
         board_record = _board(board, boards_dir) if board else board_for_part(est.part, boards_dir)
         if what_if:
-            notes += (f"what-if: {', '.join(w for w in (part and f'part {part}', clock and f'clock {clock:g} ns', backend and f'backend {backend}') if w)} "
+            changed = (part and f"part {part}", clock and f"clock {clock:g} ns", backend and f"backend {backend}",
+                       tool_version and f"tool {tool_version}")
+            notes += (f"what-if: {', '.join(w for w in changed if w)} "
                       "instead of the project's; its own reports (if any) do not judge this variant",)
         if calibrated:
             est = cal.apply(est, calibrated, cal.project_attributes(path, est))
@@ -287,7 +299,7 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
         if part is not None:
             design = replace(design, board=board_record.model_copy(update={"part": part}))
             notes += (f"what-if: part {part} instead of {board_record.name}'s {board_record.part} (the budget stays the board's)",)
-        est = estimate_design(design)
+        est = estimate_design(design, tool_version)
         if calibrated:
             est = cal.apply(est, calibrated, cal.settings_attributes(design.settings, board_record.part))
     verdict = est.verdict(board_record, headroom) if board_record else None

@@ -268,7 +268,7 @@ def cmd_estimate(args) -> int:
 
     r = api.estimate(args.model, board=args.board, weights=args.weights, boards_dir=args.boards_dir, headroom=args.headroom,
                      compare=args.compare, model_file=args.model_file, allow_unsafe=args.allow_unsafe,
-                     calibration=args.calibration, part=args.part, **_design_options(args))
+                     calibration=args.calibration, part=args.part, tool_version=args.tool_version, **_design_options(args))
     est, board, verdict, comparison = r.estimate, r.board, r.verdict, r.comparison
     _note(r.notes)
     _warn(r.warnings)
@@ -577,6 +577,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-file", type=Path, help="project folder: model file to read layer shapes from (default: the project's)")
     p.add_argument("--html", type=Path, metavar="DIR", help="also write estimate.json and report.html into DIR")
     p.add_argument("--calibration", type=Path, metavar="FILE", help="apply a calibration written by hcp-fpga calibrate")
+    p.add_argument("--tool-version", metavar="TOOL", help="the HLS tool that builds it, e.g. 'Vivado HLS 2020.1' or 'Vitis "
+                   "HLS 2023.1' (a project's own report names it otherwise; the tools map narrow products differently)")
     p.add_argument("--part", help="what-if: estimate for this Xilinx part (speed grade, family) instead of the board's or "
                    "the project's; with --clock/--backend also on project folders")
     _add_common(p)

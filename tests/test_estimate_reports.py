@@ -183,3 +183,32 @@ def test_fixed_point_parsing_and_csd_digits_by_hand():
     assert csd_digits(np.array([0, 1, 2, 3, 7, -7, 11, 21, 23, 1712])).tolist() == [0, 1, 1, 2, 2, 2, 3, 3, 3, 4]
     # truncation toward -inf, as ap_fixed's default AP_TRN: -0.0005 (-0.512 LSB) becomes -1 LSB, not 0
     assert Fixed(16, 6).mantissas(np.array([0.5, -0.0005, 1000.0])).tolist() == [512, -1, 32767]
+
+
+def test_tool_version_axis_resource_dsp_mapping():
+    """Vivado HLS (2020.1 and older) puts Resource-strategy products whose operands are both >= 4 bits
+    on DSPs, two per DSP when they total <= 8 bits; Vitis HLS keeps weights under 8 bits in LUTs.
+    The corpus designs the rule was read from, and one it was not (ftag_gru, Vivado HLS 2019.2)."""
+    from hcp_fpga.estimator.model import estimate_project
+
+    spehic = REPORTS / "corpus" / "Spehic__Diplomska-hls4ml__mnist_qkeras_pruned_cnn"
+    est = estimate_project(spehic)  # the tool comes from the project's own report
+    assert est.tool == "Vivado HLS 2020.1"
+    assert {l.name: l.dsp for l in est.layers if l.dsp} == {"qconv2d_1": 4, "qconv2d_2": 64, "qdense_1": 256, "qdense_2": 3,
+                                                            "qdense_2_softmax": 10}
+    assert abs(est.dsp - 330) / 330 < 0.05  # the report: 330
+    assert estimate_project(spehic, tool="Vitis HLS 2023.1").dsp == 10  # the other tool family's rule
+    gabriele = estimate_project(REPORTS / "corpus" / "Gabriele-bot__ALVEO-PYNQ_ML__qk_pruned_dense_pynq")
+    assert gabriele.dsp == 10  # 4 x 2 and 4 x 3 bits stay in LUTs (report: 10, the softmax)
+    gru = estimate_project(REPORTS / "corpus" / "uw-acme__HLS4ML_VS_MANUAL__ftag_gru")
+    assert 0.8 < gru.dsp / 123 < 1.2  # not used to read the rule; report 123
+
+
+def test_unknown_tool_versions_are_named_never_silently_replaced():
+    from hcp_fpga.estimator.backends import tool_versions
+
+    entry, note = tool_versions("Vitis HLS 2031.1")
+    assert entry.family == "Vitis HLS" and "outside the versions the reports cover" in note
+    assert tool_versions("Vivado HLS 2019.2") [1] is None
+    with pytest.raises(ValueError):
+        tool_versions("Catapult 2024.1")

@@ -23,6 +23,15 @@ class CostConstants:
     # calibration, Vitis 2023.2: 8-bit weights use DSPs, 6-bit ones do not; hls4ml's own
     # VivadoDSPEstimator assumes 9 for Vivado).
     resource_dsp_min_weight_bits: int = 8
+    # Vivado HLS (2020.1 and older) maps narrower Resource-strategy products to DSPs too: a product
+    # is a DSP when both operands are at least this wide ("operand_bits" rule; see TOOL_VERSIONS).
+    resource_dsp_rule: str = "weight_bits"  # or "operand_bits"
+    resource_dsp_min_operand_bits: int = 4
+    # ... and packs two such products into one DSP while weight + input bits stay at or below this
+    # (0: never). Spehic, 4-bit weights x 4-bit inputs: exactly half the multipliers in both layers
+    # (64 DSP for 128 multipliers, 256 for 512); 4 x 16 bits: one each. Two narrow products sharing
+    # a DSP is the packing of Xilinx WP486 (two INT8 products per DSP48E2); here seen at 8 bits total.
+    resource_dsp_pack_two_max_operand_bits: int = 0
     # DSP multiplier port widths (signed bits): DSP48E2 (UltraScale/UltraScale+) 27x18, DSP48E1
     # (7-series) 25x18 (Xilinx UG579, UG479). A wider product takes several DSPs: qconv1d-encoder
     # (28-bit inputs x 12-bit weights, xcvu13p) reports 2 DSPs per product in every layer.
@@ -111,9 +120,73 @@ VITIS = replace(VIVADO, fifo_per_channel=False, fifo_bram_width=36, stream_cycle
 BACKENDS = {"Vivado": VIVADO, "Vitis": VITIS}
 
 
-def constants_for(backend: str, part: str | None = None) -> CostConstants:
-    """Constants of ``backend``, with the DSP port width of ``part``'s family (7-series: DSP48E1)."""
+@dataclass(frozen=True)
+class ToolVersions:
+    """A range of HLS tool versions whose behaviour differs from the default constants, where the
+    reports show it; ``changes`` are the CostConstants that differ, ``source`` the reports."""
+
+    family: str
+    first: str
+    last: str
+    changes: dict
+    source: str
+
+    def covers(self, version: str) -> bool:
+        key = lambda v: tuple(int(x) for x in v.split(".")[:2])  # noqa: E731
+        return key(self.first) <= key(version) <= key(self.last)
+
+
+#: the tool-version axis. Only behaviour a report shows is here; everything else is shared.
+TOOL_VERSIONS: tuple[ToolVersions, ...] = (
+    ToolVersions("Vivado HLS", "2017.1", "2020.1", {"resource_dsp_rule": "operand_bits",
+                                                    "resource_dsp_pack_two_max_operand_bits": 8},
+                 "corpus Spehic (Vivado HLS 2020.1, Resource, 4-bit weights): 4 x 16-bit products one DSP each (4 of 4 "
+                 "multipliers), 4 x 4-bit two per DSP (64 for 128, 256 for 512); Gabriele-bot (2020.1): 5 x 3, 4 x 3 and "
+                 "4 x 2 bits on none (both designs: the narrower operand decides). Issue #10: 6-bit weights at Resource "
+                 "used 13-19 DSPs in Vivado HLS 2019.2"),
+    ToolVersions("Vitis HLS", "2020.2", "2025.2", {},
+                 "wa-hls4ml calibration sample (Vitis HLS 2023.2, Resource): 8-bit weights on DSPs, 6-bit ones not"),
+)
+TOOL_FAMILIES = tuple(dict.fromkeys(t.family for t in TOOL_VERSIONS))
+
+
+def parse_tool(tool: str) -> tuple[str, str | None]:
+    """("Vitis HLS", "2023.1") from "Vitis HLS 2023.1", "vitis_hls 2023.1" or "Vitis HLS"."""
+    import re
+
+    text = tool.strip().replace("_", " ")
+    m = re.match(r"^(vivado hls|vitis hls)\s*(\d{4}(?:\.\d+)*)?$", text, re.I)
+    if not m:
+        raise ValueError(tool)
+    family = next(f for f in TOOL_FAMILIES if f.lower() == m.group(1).lower())
+    return family, m.group(2)
+
+
+def tool_versions(tool: str | None) -> tuple[ToolVersions | None, str | None]:
+    """(the registry entry for ``tool``, a note when the version lies outside what the reports
+    cover); (None, None) when the tool is unknown (the default constants: Vitis HLS behaviour).
+    An unknown tool family raises ValueError: no silent fallback to another tool's constants."""
+    if not tool:
+        return None, None
+    family, version = parse_tool(tool)
+    entries = [t for t in TOOL_VERSIONS if t.family == family]
+    if version:
+        hit = next((t for t in entries if t.covers(version)), None)
+        if hit:
+            return hit, None
+        nearest = entries[-1] if version > entries[-1].last else entries[0]
+        return nearest, (f"{family} {version} is outside the versions the reports cover ({nearest.first}-{nearest.last}); "
+                         "their constants are used")
+    return entries[-1], f"{family} version unknown: the constants of {entries[-1].first}-{entries[-1].last} are used"
+
+
+def constants_for(backend: str, part: str | None = None, tool: str | None = None) -> CostConstants:
+    """Constants of ``backend`` as built by ``tool`` ("Vivado HLS 2020.1"; None: the default, Vitis
+    HLS behaviour), with the DSP port width of ``part``'s family (7-series: DSP48E1)."""
     c = BACKENDS.get(backend, VIVADO)
+    entry, _ = tool_versions(tool)
+    if entry is not None and entry.changes:
+        c = replace(c, **entry.changes)
     if part and part.lower().startswith("xc7"):
         c = replace(c, dsp_a_bits=25)
     return c

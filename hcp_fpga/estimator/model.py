@@ -125,6 +125,14 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     return LayerEstimate(spec.name, spec.kind, dsp=dsp, lut=lut, ff=ff, latency_cycles=latency, ii=rf)
 
 
+def resource_on_dsp(weight_bits: int, input_bits: int, c: CostConstants) -> bool:
+    """Does a Resource-strategy multiplier of these operand widths become a DSP? (tool-dependent:
+    backends.TOOL_VERSIONS)"""
+    if c.resource_dsp_rule == "operand_bits":
+        return min(weight_bits, input_bits) >= c.resource_dsp_min_operand_bits
+    return weight_bits >= c.resource_dsp_min_weight_bits and input_bits >= c.dsp_min_input_bits
+
+
 def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     unrolled = spec.strategy == "ResourceUnrolled"
     rf = closest_valid(spec.n_in, spec.n_out, spec.reuse_factor, unrolled=unrolled)
@@ -137,8 +145,10 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         if block * rf == spec.mantissas.size:
             slots = spec.mantissas.T.reshape(block, rf)
             multipliers = int(np.count_nonzero(np.any(slots != 0, axis=1)))
-    on_dsp = w >= c.resource_dsp_min_weight_bits and a >= c.dsp_min_input_bits
-    dsp = float(multipliers * dsps_per_product(a, w, c) if on_dsp else 0)
+    dsp = 0.0
+    if resource_on_dsp(w, a, c):
+        packed = 0 < w + a <= c.resource_dsp_pack_two_max_operand_bits
+        dsp = float(math.ceil(multipliers / 2) if packed else multipliers * dsps_per_product(a, w, c))
     # ResourceUnrolled stores only the multiplier slots it uses (hls4ml's Optimization API counts one
     # BRAM freed per 36 bits of pruned slots; not yet checked against a report)
     bram = float(bram18_for(rf, multipliers * w)) if rf > 1 else 0.0
@@ -402,12 +412,24 @@ def _scheduled(chain: _Chain, *budgets: float) -> list[tuple[int, float]]:
 
 
 def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, part: str | None = None,
-                   extra_notes: Iterable[str] = (), uncertainty: float | None = None) -> Estimate:
+                   extra_notes: Iterable[str] = (), uncertainty: float | None = None, tool: str | None = None) -> Estimate:
     """Total of the per-layer estimates. io_parallel: latency is the sum along the (sequential) graph,
     II the maximum. io_stream: the layers run concurrently (dataflow), so the slowest layer's pixel
-    loop sets the II and the latency is that plus every layer's pipeline depth."""
-    c = constants_for(backend, part)
+    loop sets the II and the latency is that plus every layer's pipeline depth. ``tool``: the HLS
+    tool and version ("Vivado HLS 2020.1") where known (backends.TOOL_VERSIONS)."""
+    from hcp_fpga.estimator.backends import tool_versions
+
+    c = constants_for(backend, part, tool)
     specs = list(specs)
+    _, tool_note = tool_versions(tool)
+    extra_notes = list(extra_notes) + ([tool_note] if tool_note else [])
+    if tool is None:
+        default, vivado = c, constants_for(backend, part, "Vivado HLS 2020.1")
+        if any(s.strategy in ("Resource", "ResourceUnrolled") and s.kind in ("dense", "conv1d", "conv2d") and s.weight
+               and s.input and resource_on_dsp(s.weight.width, s.input.width, default)
+               != resource_on_dsp(s.weight.width, s.input.width, vivado) for s in specs):
+            extra_notes.append("HLS tool unknown: Vitis HLS maps these Resource-strategy products to LUTs, Vivado HLS "
+                               "(2020.1 and older) to DSPs; Vitis assumed (pass --tool-version)")
     layers = [estimate_layer(s, c) for s in specs]
     ii = max((l.ii or 1) for l in layers)
     # Resource-strategy FF constants were fitted on whole designs, input registers included
@@ -429,7 +451,8 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     unmodelled = [s.name for s in specs if s.kind == "unmodelled"]
     if unmodelled:
         notes.append(f"not priced (counted as 0; the totals are a lower bound and cannot show a fit): {', '.join(unmodelled)}")
-    return Estimate.from_layers("estimate", layers, latency, ii, clock_ns, part=part, notes=tuple(notes), unpriced=unmodelled)
+    return Estimate.from_layers("estimate", layers, latency, ii, clock_ns, part=part, notes=tuple(notes), unpriced=unmodelled,
+                                tool=tool)
 
 
 def design_specs(design) -> list[LayerSpec]:
@@ -437,10 +460,10 @@ def design_specs(design) -> list[LayerSpec]:
     return with_result_types(layer_specs(design.model, design.settings), design.settings.layer_precision)
 
 
-def estimate_design(design) -> Estimate:
-    """Estimate of a ``Design`` (model + board + settings)."""
+def estimate_design(design, tool: str | None = None) -> Estimate:
+    """Estimate of a ``Design`` (model + board + settings); ``tool``: the HLS tool, where known."""
     s = design.settings
-    return estimate_specs(design_specs(design), s.backend, s.clock_ns, design.board.part)
+    return estimate_specs(design_specs(design), s.backend, s.clock_ns, design.board.part, tool=tool)
 
 
 def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> list[LayerSpec]:
@@ -560,10 +583,22 @@ def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
 
 
 def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None,
-                     backend: str | None = None) -> Estimate:
-    """Estimate of an hls4ml project folder (``project_specs`` says what is read from where)."""
+                     backend: str | None = None, tool: str | None = None) -> Estimate:
+    """Estimate of an hls4ml project folder (``project_specs`` says what is read from where).
+    ``tool`` ("Vivado HLS 2020.1"): the HLS tool; default: the one the project's own report names."""
     p = project_specs(project_dir, model, part, clock_ns, backend)
-    return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=p.notes)
+    return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=p.notes, tool=tool or report_tool(project_dir))
+
+
+def report_tool(project_dir) -> str | None:
+    """The HLS tool and version a project's csynth report names, if it has a readable one."""
+    from hcp_fpga.estimator.reports import ReportError, find_csynth, parse_csynth
+
+    try:
+        found = find_csynth(project_dir)
+        return parse_csynth(found[0]).tool if found else None
+    except (ReportError, OSError):
+        return None
 
 
 def _txt_kernels(nodes, weights_dir) -> dict:
