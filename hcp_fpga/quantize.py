@@ -160,5 +160,29 @@ def result_precisions(ranges: dict[str, float], width: int = 16) -> dict[str, st
     return out
 
 
-__all__ = ["QuantSpec", "to_qkeras", "profile_ranges", "integer_bits", "result_precisions", "quantized_weight_bits",
+def exact_fixed_type(x: np.ndarray, max_fraction_bits: int = 8, max_width: int = 32) -> Optional[str]:
+    """The narrowest ap_(u)fixed type that holds every value of ``x`` exactly (digits' pixels 0..16:
+    ``ap_ufixed<5,5>``); None when no type with at most ``max_fraction_bits`` fraction bits does
+    (real-valued data) or ``x`` is empty or not finite."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0 or not np.all(np.isfinite(x)):
+        return None
+    for frac in range(max_fraction_bits + 1):
+        scaled = x * (1 << frac)
+        if not np.array_equal(scaled, np.round(scaled)):
+            continue
+        lo, hi = int(np.min(scaled)), int(np.max(scaled))
+        if lo >= 0:
+            width = max(int(hi).bit_length(), 1)
+            integer = width - frac
+            kind = "ap_ufixed"
+        else:  # two's complement: -2^(w-1) .. 2^(w-1)-1 in units of 2^-frac
+            width = max(int(hi).bit_length(), int(-lo - 1).bit_length()) + 1
+            integer = width - frac
+            kind = "ap_fixed"
+        return f"{kind}<{width},{integer}>" if width <= max_width else None
+    return None
+
+
+__all__ = ["QuantSpec", "exact_fixed_type", "to_qkeras", "profile_ranges", "integer_bits", "result_precisions", "quantized_weight_bits",
            "MULT_LAYER_KINDS"]

@@ -106,3 +106,31 @@ def test_profiled_result_types_repair_an_overflowing_design(digits, digits_mlp_2
     # the estimate sees the wider types as well (the fused ReLU follows its layer)
     specs = {l.name: l for l in estimate_design(Design.create(model, board, settings)).layers}
     assert specs["fc1_relu"].lut > {l.name: l for l in estimate_design(Design.create(model, board)).layers}["fc1_relu"].lut
+
+
+def test_exact_fixed_type_holds_every_value_and_is_the_narrowest():
+    import numpy as np
+    from hcp_fpga.estimator.precision import parse_fixed
+    from hcp_fpga.quantize import exact_fixed_type
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        frac = int(rng.integers(0, 6))
+        x = rng.integers(-300, 300, size=int(rng.integers(1, 50))) / (1 << frac)
+        if rng.random() < 0.5:
+            x = np.abs(x)
+        t = exact_fixed_type(x)
+        f = parse_fixed(t)
+        step = 2.0 ** -(f.width - f.integer)
+        lo = -(2.0 ** (f.integer - 1)) if f.signed else 0.0
+        hi = (2.0 ** (f.integer - 1) if f.signed else 2.0 ** f.integer) - step
+        assert np.all((x >= lo) & (x <= hi)) and np.all(np.round(x / step) * step == x), (t, x)
+        # one bit fewer, of fraction or of integer, no longer holds them all
+        fewer_fraction_ok = f.width - f.integer > 0 and np.all(np.round(x / (2 * step)) * 2 * step == x)
+        lo1 = -(2.0 ** (f.integer - 2)) if f.signed else 0.0
+        hi1 = (2.0 ** (f.integer - 2) if f.signed else 2.0 ** (f.integer - 1)) - step
+        fewer_integer_ok = np.all((x >= lo1) & (x <= hi1))
+        assert not fewer_fraction_ok and not fewer_integer_ok, (t, x)
+    assert exact_fixed_type(np.array([0.1, 0.2])) is None  # real-valued data: no exact type
+    assert exact_fixed_type(np.array([np.nan])) is None and exact_fixed_type(np.array([])) is None
+    assert exact_fixed_type(np.arange(17) / 16) == "ap_ufixed<5,1>"  # digits' pixels, as loaded

@@ -258,3 +258,33 @@ def test_sweep_fits_one_project_per_board_and_reports_them_all(tmp_path, capsys)
     assert "vcu118/report.html" in page and "data:image/png;base64," in page
     assert run_cli("sweep", path, "--boards", "vcu118,no-such-board", "--out", tmp_path / "s2") == 2
     assert "no-such-board" in capsys.readouterr().err and not (tmp_path / "s2").exists()
+
+
+def test_input_type_narrows_the_first_layer_exactly_and_ebops_prune_targets_ebops(tmp_path, digits_mlp_20):
+    """digits' pixels (k/16) fit ap_ufixed<5,1> exactly: InputType proposes it, the estimate's first
+    layer then multiplies 5-bit inputs, and a prune targeting EBOPs removes at least that many."""
+    from hcp_fpga.estimator.model import design_specs
+    from hcp_fpga.design import Design
+    from hcp_fpga.prune import candidates, select, weight_scores
+    from hcp_fpga.search.actions import InputType
+    from hcp_fpga.search.context import SearchContext, search_data
+
+    config = load_project(_tiny_project(tmp_path))
+    board = load_board(config.board)
+    settings = HlsSettings().resolved(board)
+    ctx = SearchContext(config, board, tmp_path, 0.5)
+    view = PointView(DesignPoint(0, None, "baseline", settings), digits_mlp_20, _measure(), False)
+    (action,) = InputType.propose(view, ctx)
+    assert action.precision == "ap_ufixed<5,1>"
+    data = search_data(config).for_model(digits_mlp_20.input_shape[1:])
+    applied = action.apply(digits_mlp_20, {}, view.point, ctx, data)
+    first = next(s for s in design_specs(Design.create(digits_mlp_20, board, applied.settings)) if s.kind == "dense")
+    assert first.input.width == 5 and applied.model is digits_mlp_20  # weights untouched
+    assert InputType.propose(replace(view, point=replace(view.point, settings=applied.settings)), ctx) == []  # once
+    scores = weight_scores(digits_mlp_20, "magnitude")
+    c = candidates(digits_mlp_20, applied.settings, scores, "unstructured")
+    chosen = select(c, {"ebops": 5000.0}).chosen
+    saved = chosen.savings[:, -1].sum()
+    assert 5000 <= saved < 5000 + c.savings[:, -1].max() + 1e-9  # just enough, in EBOPs
+    per_weight = {str(n): s for n, s in zip(c.layer, c.savings[:, -1])}
+    assert per_weight[first.name] == 5 * first.weight.width  # input bits x weight bits per unstructured weight

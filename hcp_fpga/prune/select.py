@@ -14,10 +14,15 @@ import numpy as np
 
 from hcp_fpga.errors import ConfigError
 from hcp_fpga.estimator.savings import SAVED, group_savings
+from hcp_fpga.estimator.model import with_result_types
 from hcp_fpga.estimator.spec import layer_specs
 from hcp_fpga.models import mult_layers
 from hcp_fpga.prune.scores import group_scores
 from hcp_fpga.prune.structures import LayerGroups, layer_groups, mult_view_shape, structure_for
+
+#: what a group's removal saves: the estimator's resources, and EBOPs (nonzero weights x weight
+#: bits x input bits, per output position), so that a search minimizing EBOPs can target them
+COLUMNS = SAVED + ("ebops",)
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class Candidates:
     layer: np.ndarray  # (N,) layer name per group
     group: np.ndarray  # (N,) group id within its layer
     score: np.ndarray  # (N,)
-    savings: np.ndarray  # (N, 4): DSP, LUT, FF, BRAM18
+    savings: np.ndarray  # (N, 5): DSP, LUT, FF, BRAM18, EBOPs (``COLUMNS``)
     groups: dict = field(default_factory=dict)  # layer name -> LayerGroups
 
     def __len__(self) -> int:
@@ -61,7 +66,8 @@ def candidates(model, settings, scores: dict[str, np.ndarray], structure: Option
     exploit), with their aggregated scores and estimated savings (zeros when ``with_savings`` is
     False: ranking by score alone). The output layer's units are never candidates for neuron pruning
     (they are the classes). Groups already all zero are left out."""
-    specs = layer_specs(model, settings) if with_savings else []
+    # the design's own types (an input narrowed by layer_precision): savings and EBOPs per weight
+    specs = with_result_types(layer_specs(model, settings), settings.layer_precision) if with_savings else []
     mults = mult_layers(model)
     names, ids, sc, sav, groups = [], [], [], [], {}
     for pos, layer in enumerate(mults):
@@ -77,8 +83,12 @@ def candidates(model, settings, scores: dict[str, np.ndarray], structure: Option
         view = lg.ids.reshape(mult_view_shape(lg.ids.shape))
         savings = (group_savings(specs, layer.name, view, lg.n_groups, struct, settings.backend or "Vivado", part)
                    if with_savings else np.zeros((lg.n_groups, len(SAVED))))
-        alive = np.bincount(lg.ids.reshape(-1), weights=(np.asarray(layer.kernel) != 0).reshape(-1).astype(float),
-                            minlength=lg.n_groups) > 0
+        nonzero = np.bincount(lg.ids.reshape(-1), weights=(np.asarray(layer.kernel) != 0).reshape(-1).astype(float),
+                              minlength=lg.n_groups)
+        alive = nonzero > 0
+        spec = next((s for s in specs if s.name == layer.name), None)
+        per_weight = (spec.input.width * spec.weight.width * max(spec.n_pix, 1)) if spec is not None and spec.input else 0.0
+        savings = np.column_stack([savings, nonzero * per_weight])
         gs = group_scores(scores[layer.name], lg, aggregate)
         for g in np.flatnonzero(alive):
             names.append(layer.name)
@@ -86,7 +96,7 @@ def candidates(model, settings, scores: dict[str, np.ndarray], structure: Option
             sc.append(gs[g])
             sav.append(savings[g])
     return Candidates(np.array(names, dtype=object), np.array(ids, dtype=np.int64), np.array(sc, dtype=np.float64),
-                      np.array(sav, dtype=np.float64).reshape(-1, len(SAVED)), groups)
+                      np.array(sav, dtype=np.float64).reshape(-1, len(COLUMNS)), groups)
 
 
 def _weight_bits(layer) -> int:
@@ -106,14 +116,14 @@ def _keep_one_per_layer(c: Candidates, picked: np.ndarray) -> np.ndarray:
 
 
 def select(c: Candidates, targets: dict[str, float], max_layer_fraction: float = 1.0) -> Selection:
-    """Pick groups until every target saving (``{"dsp": 100, "lut": 5000}``) is met, each time the
+    """Pick groups until every target saving (``{"dsp": 100, "lut": 5000}``, or ``{"ebops": 2e4}``) is met, each time the
     group with the least score per unit of still-needed saving (each resource's need normalized by
     its target), taking at most ``max_layer_fraction`` of any layer's remaining groups. Stops early
     when nothing left saves what is needed; ``unmet`` says how much is missing."""
-    bad = set(targets) - set(SAVED)
+    bad = set(targets) - set(COLUMNS)
     if bad:
-        raise ConfigError(f"unknown resource(s) {', '.join(sorted(bad))} in targets; use {', '.join(SAVED)}")
-    want = np.array([max(float(targets.get(r, 0.0)), 0.0) for r in SAVED])
+        raise ConfigError(f"unknown resource(s) {', '.join(sorted(bad))} in targets; use {', '.join(COLUMNS)}")
+    want = np.array([max(float(targets.get(r, 0.0)), 0.0) for r in COLUMNS])
     need = want.copy()
     scale = np.where(want > 0, want, 1.0)
     picked = np.zeros(len(c), dtype=bool)
@@ -134,8 +144,8 @@ def select(c: Candidates, targets: dict[str, float], max_layer_fraction: float =
         need = np.maximum(need - savings[best], 0.0)
     picked = _keep_one_per_layer(c, picked)
     chosen = c.subset(picked)
-    saved = {r: float(chosen.savings[:, i].sum()) for i, r in enumerate(SAVED)}
-    unmet = {r: float(max(want[i] - saved[r], 0.0)) for i, r in enumerate(SAVED) if want[i] > 0}
+    saved = {r: float(chosen.savings[:, i].sum()) for i, r in enumerate(COLUMNS)}
+    unmet = {r: float(max(want[i] - saved[r], 0.0)) for i, r in enumerate(COLUMNS) if want[i] > 0}
     return Selection(chosen, saved, unmet)
 
 

@@ -124,6 +124,53 @@ class Quantize(Action):
         return Applied(qmodel, masks, settings, new_bits)
 
 
+# ----------------------------------------------------------------------------- input type
+
+
+def _input_name(model) -> Optional[str]:
+    names = list(getattr(model, "input_names", None) or [])
+    return names[0] if len(names) == 1 else None
+
+
+@register
+@dataclass(frozen=True)
+class InputType(Action):
+    """The input layer's type narrowed to the exact type of the decision data (digits' integer
+    pixels 0..16 fit ap_ufixed<5,5>): the first layer's multipliers get narrower operands, and
+    nothing is rounded. Only where every training value is representable; the final C simulation
+    on the test split checks the rest (and the precision repair widens the input if it falls short)."""
+
+    kind: ClassVar[str] = "input_type"
+    precision: str = ""
+
+    @classmethod
+    def propose(cls, view: PointView, ctx) -> list[Action]:
+        from hcp_fpga.estimator.precision import parse_fixed
+        from hcp_fpga.quantize import exact_fixed_type
+        from hcp_fpga.search.context import search_data
+
+        name = _input_name(view.model)
+        settings = view.point.settings
+        if name is None or name in settings.layer_precision or settings.is_pinned(name, "result"):
+            return []
+        exact = exact_fixed_type(search_data(ctx.config).x_train)
+        current = parse_fixed(settings.precision)
+        if exact is None or parse_fixed(exact).width >= current.width:
+            return []
+        return [cls(f"input {name} to {exact} (exact)", 0.01, False, exact)]
+
+    def apply(self, model, masks, point, ctx, data) -> Applied:
+        from hcp_fpga.quantize import exact_fixed_type
+
+        name = _input_name(model)
+        if name is None or exact_fixed_type(data.x_train) != self.precision:
+            raise Skip("the input data is not exactly representable")
+        s = point.settings
+        settings = replace(s, layer_precision={**s.layer_precision, name: self.precision})
+        Design.create(model, ctx.board, settings).validate()
+        return Applied(model, masks, settings, point.bits)
+
+
 # ----------------------------------------------------------------------------- prune
 
 
@@ -153,10 +200,16 @@ class Prune(Action):
         elif view.improving:  # past the fit: a tenth of the binding resource at a time
             amount = 0.1 * use
         else:
-            return []
-        if amount <= 0:
-            return []
-        return [cls(f"prune {s} ({binding} -{amount:.0f})", 0.5, True, s, ((binding, amount),)) for s in levers.prune_structures]
+            amount = 0.0
+        out = [cls(f"prune {s} ({binding} -{amount:.0f})", 0.5, True, s, ((binding, amount),))
+               for s in levers.prune_structures] if amount > 0 else []
+        search = ctx.config.search
+        if view.improving and (search.objective == "ebops" or search.weights.get("ebops", 0) > 0) and m.ebops > 0:
+            # EBOPs count every nonzero weight, whatever it costs in LUTs: target them directly
+            # two step sizes: a large one while accuracy allows, a small one near the accuracy floor
+            out += [cls(f"prune {s} (EBOPs -{f * m.ebops:.0f})", 0.5, True, s, (("ebops", f * m.ebops),))
+                    for f in (0.1, 0.03) for s in levers.prune_structures]
+        return out
 
     def apply(self, model, masks, point, ctx, data) -> Applied:
         from hcp_fpga.prune import apply_selection, candidates, select, sparsity, weight_scores
