@@ -305,13 +305,13 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
     verdict = est.verdict(board_record, headroom) if board_record else None
     comparison = real = real_verdict = None
     if project and not what_if:
-        from hcp_fpga.estimator.reports import ReportError, project_reports
+        from hcp_fpga.estimator.reports import ReportError, closest_to_hardware, project_reports
 
         try:
             reports = project_reports(path)
         except ReportError as exc:
             reports, warnings = {}, warnings + (f"the project's report is unreadable ({exc}); judged on the estimate",)
-        real = _real_report(reports)
+        real = closest_to_hardware(reports.get("csynth"), reports.get("vsynth"))
         if real is not None and board_record is not None:
             real_verdict = real.verdict(board_record, headroom)
         if compare:
@@ -327,14 +327,6 @@ _PART = re.compile(r"^x[a-z0-9]{4,}(-[a-z0-9]+){0,4}$", re.I)
 def _check_part(part: str) -> None:
     if not isinstance(part, str) or not _PART.match(part) or len(part) > 60:
         raise ConfigError(f"part '{part}' is not a Xilinx part string; give one like xc7z020clg400-1 or xcu250-figd2104-2L-e")
-
-
-def _real_report(reports: dict):
-    """The report closest to the hardware: Vivado synthesis (with C synthesis's latency), else C synthesis."""
-    csynth, vsynth = reports.get("csynth"), reports.get("vsynth")
-    if vsynth is not None and csynth is not None:
-        return replace(vsynth, latency_cycles=csynth.latency_cycles, ii=csynth.ii, clock_ns=csynth.clock_ns, tool=csynth.tool)
-    return vsynth or csynth
 
 
 def _calibration(calibration):

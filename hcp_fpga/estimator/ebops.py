@@ -18,7 +18,9 @@ def ebops_of_specs(specs) -> float:
 
 
 def ebops(model, settings) -> float:
-    """EBOPs of a live Keras/QKeras model built with ``settings`` (resolved ``HlsSettings``)."""
+    """EBOPs of a live Keras/QKeras model built with ``settings`` (resolved ``HlsSettings``; its
+    per-layer types, e.g. a narrowed input, included)."""
+    from hcp_fpga.estimator.model import with_result_types
     from hcp_fpga.estimator.spec import layer_specs
 
-    return ebops_of_specs(layer_specs(model, settings))
+    return ebops_of_specs(with_result_types(layer_specs(model, settings), settings.layer_precision))

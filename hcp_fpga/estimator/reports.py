@@ -325,6 +325,14 @@ def parse_csynth(path: Path | str) -> Estimate:
     return parse_csynth_xml(path) if path.suffix == ".xml" else parse_csynth_rpt(path)
 
 
+def closest_to_hardware(csynth: Optional[Estimate], vsynth: Optional[Estimate]) -> Optional[Estimate]:
+    """The report nearest to the hardware: Vivado synthesis (with C synthesis's latency, clock and
+    tool, which logic synthesis does not report), else C synthesis."""
+    if vsynth is not None and csynth is not None:
+        return replace(vsynth, latency_cycles=csynth.latency_cycles, ii=csynth.ii, clock_ns=csynth.clock_ns, tool=csynth.tool)
+    return vsynth or csynth
+
+
 def project_reports(project_dir: Path | str) -> dict[str, Estimate]:
     """All reports a project holds: ``csynth`` (with per-module rows when present) and ``vsynth``."""
     project_dir = Path(project_dir)

@@ -6,7 +6,7 @@ result.json and the report show (estimate vs real per synthesis)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -14,7 +14,7 @@ from hcp_fpga.estimator.calibration import OFFSET, Correction
 from hcp_fpga.estimator.types import Estimate
 from hcp_fpga.search.context import SearchContext
 from hcp_fpga.search.records import HistoryRow, Measure, Trial
-from hcp_fpga.vocab import BUDGETED, RESOURCES
+from hcp_fpga.vocab import RESOURCES
 
 SYNTH_DIR = "synth"
 COMPARED = RESOURCES + ("latency_cycles",)
@@ -101,8 +101,6 @@ def apply_check(check: SynthCheck, trials: list[Trial], ctx: SearchContext,
     old = (ctx.correction.residual if ctx.correction else {}) or {}
     ratio = {r: check.residual[r] / old.get(r, 1.0) for r in check.residual}
     base = ctx.correction or Correction()
-    from dataclasses import replace
-
     new_ctx = replace(ctx, correction=replace(base, residual=dict(check.residual), tool=check.tool or base.tool,
                                               residual_from=base.residual_from + (check.point,)))
     out = []
@@ -119,5 +117,3 @@ def apply_check(check: SynthCheck, trials: list[Trial], ctx: SearchContext,
             out.append(replace(t, measure=new_ctx.rescaled(t.measure, ratio)))
     return out, new_ctx
 
-
-__all__ = ["RealSynthesis", "SynthCheck", "apply_check", "SYNTH_DIR", "BUDGETED"]

@@ -15,14 +15,16 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from hcp_fpga.cbuild import _die_with_parent, project_lock
 from hcp_fpga.errors import HcpError, ToolError
-from hcp_fpga.estimator.reports import ReportError, find_csynth, parse_csynth, parse_csynth_instances, parse_vivado_synth
+from hcp_fpga.estimator.reports import (
+    ReportError, closest_to_hardware, find_csynth, parse_csynth, parse_csynth_instances, parse_vivado_synth,
+)
 from hcp_fpga.estimator.types import Estimate
 from hcp_fpga.outputs import read_json, write_json_atomic, write_text_atomic
 from hcp_fpga.vendor.tools import HlsProject, HlsTool, build_options, find_tool, read_project
@@ -58,12 +60,7 @@ class SynthResult:
     @property
     def final(self) -> Estimate:
         """The most real numbers there are: logic synthesis where it ran (its latency from csynth)."""
-        if self.vsynth is None:
-            return self.csynth
-        from dataclasses import replace
-
-        return replace(self.vsynth, latency_cycles=self.csynth.latency_cycles, ii=self.csynth.ii,
-                       clock_ns=self.csynth.clock_ns, tool=self.csynth.tool)
+        return closest_to_hardware(self.csynth, self.vsynth)
 
     def as_dict(self) -> dict:
         return {"project": self.project, "step": str(self.step), "tool": self.tool, "tool_version": self.tool_version,
@@ -130,8 +127,6 @@ def _read_reports(project: HlsProject, step: SynthStep, since: dict[Path, int], 
         modules = parse_csynth_instances(found[1]) if found[1] else []
     except ReportError as exc:
         raise SynthFailed(f"{exc} (written by {tool.name}; see the log {log})") from None
-    from dataclasses import replace
-
     csynth = replace(csynth, layers=tuple(modules) or csynth.layers)
     vsynth = None
     if step is SynthStep.VSYNTH:
