@@ -399,14 +399,14 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
 def _synthesis_step(config: ProjectConfig, settings: HlsSettings, tool_settings, log) -> RealSynthesis:
     """The ``synth:`` policy with its tool, found before anything runs; without a tool the run says
     so once and uses estimates only."""
-    from hcp_fpga.vendor import ToolNotFound
-    from hcp_fpga.vendor.tools import find_tool_for_backend
-
     policy = config.synth
     if policy is None:
         if tool_settings is not None:
             raise ConfigError("--tool-settings needs a synth: block in the project (docs/synthesis.md)")
         return RealSynthesis(None, None)
+    from hcp_fpga.vendor import ToolNotFound
+    from hcp_fpga.vendor.tools import find_tool_for_backend
+
     try:
         tool = find_tool_for_backend(str(settings.backend), policy.step, tool_settings)
     except ToolNotFound as exc:
