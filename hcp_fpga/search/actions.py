@@ -252,6 +252,13 @@ def _next_rf(n_in: int, n_out: int, strategy: str, rf: int, limit: int) -> Optio
     return min(bigger, key=lambda r: abs(r - 2 * rf))  # about twice the reuse: half the multipliers
 
 
+def _previous_rf(n_in: int, n_out: int, strategy: str, rf: int, floor: int) -> Optional[int]:
+    smaller = [r for r in valid_reuse_factors(n_in, n_out, strategy) if max(floor, 1) <= r < rf]
+    if not smaller:
+        return None
+    return min(smaller, key=lambda r: abs(r - rf / 2))  # about half the reuse: twice the multipliers
+
+
 @register
 @dataclass(frozen=True)
 class Reconfigure(Action):
@@ -282,6 +289,15 @@ class Reconfigure(Action):
                 r = _next_rf(n_in, n_out, strategy, rf, levers.reuse_factor[1])
                 if r:
                     out.append(cls(f"{layer.name}: RF {rf} -> {r}", 0.05, False, (), ((layer.name, r),)))
+                if view.improving:
+                    # past the fit, the way back: fewer cycles for more multipliers (the objective and
+                    # the budget judge whether the idle resource pays for it)
+                    smaller = _previous_rf(n_in, n_out, strategy, rf, levers.reuse_factor[0])
+                    if smaller:
+                        out.append(cls(f"{layer.name}: RF {rf} -> {smaller}", 0.05, False, (), ((layer.name, smaller),)))
+                    if "Latency" in levers.strategies and rf <= 4:
+                        out.append(cls(f"{layer.name}: Latency RF 1", 0.05, False, ((layer.name, "Latency"),),
+                                       ((layer.name, 1),)))
         return out
 
     def apply(self, model, masks, point, ctx, data) -> Applied:
