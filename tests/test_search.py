@@ -288,3 +288,23 @@ def test_input_type_narrows_the_first_layer_exactly_and_ebops_prune_targets_ebop
     assert 5000 <= saved < 5000 + c.savings[:, -1].max() + 1e-9  # just enough, in EBOPs
     per_weight = {str(n): s for n, s in zip(c.layer, c.savings[:, -1])}
     assert per_weight[first.name] == 5 * first.weight.width  # input bits x weight bits per unstructured weight
+
+
+def test_reconfigure_proposes_the_way_back_only_past_the_fit(tmp_path, digits_mlp_20):
+    from hcp_fpga.search.actions import Reconfigure
+
+    config = load_project(_tiny_project(tmp_path))
+    board = load_board(config.board)
+    names = [l.name for l in digits_mlp_20.layers if l.get_weights()]
+    settings = replace(HlsSettings().resolved(board), layer_strategy={n: "Resource" for n in names},
+                       layer_reuse={names[0]: 32, names[1]: 4, names[2]: 2})
+    from hcp_fpga.search.context import SearchContext
+
+    ctx = SearchContext(config, board, tmp_path, 0.5)
+    point = DesignPoint(0, None, "baseline", settings)
+    before = {a.name for a in Reconfigure.propose(PointView(point, digits_mlp_20, _measure(), False), ctx)}
+    after = {a.name for a in Reconfigure.propose(PointView(point, digits_mlp_20, _measure(), True), ctx)}
+    assert not any("Latency" in n or "-> 16" in n for n in before)  # before the fit: only more reuse
+    assert f"{names[0]}: RF 32 -> 16" in after and f"{names[1]}: Latency RF 1" in after
+    assert f"{names[0]}: Latency RF 1" not in after  # a layer at RF 32 goes back by halves
+    assert before < after
