@@ -212,3 +212,15 @@ def test_unknown_tool_versions_are_named_never_silently_replaced():
     assert tool_versions("Vivado HLS 2019.2") [1] is None
     with pytest.raises(ValueError):
         tool_versions("Catapult 2024.1")
+
+
+def test_batchnorm_and_stream_softmax_share_multipliers_by_reuse_factor():
+    """hls4ml limits BatchNormalization's multiplies to ceil(elements / RF) (II = RF) and an io_stream
+    softmax's to ceil(n / RF) per pixel: cnn_small (io_stream, RF 10,000 on its BN layers) reports
+    5 DSP in all; one per BN layer, not one per element (24 and 12)."""
+    from hcp_fpga.estimator.model import estimate_project
+
+    est = estimate_project(REPORTS / "corpus" / "Alezander9__ML_FPGAonPixel__cnn_small" / "HLS" / "src" / "cnn_small")
+    bn = {l.name: (l.dsp, l.ii) for l in est.layers if l.kind == "bn"}
+    assert bn == {"batch_normalization_9": (1.0, 24), "batch_normalization_10": (1.0, 12)}
+    assert est.dsp == 5  # the report: 5

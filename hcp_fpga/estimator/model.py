@@ -165,10 +165,14 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
 def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     n = _parallel_outputs(spec)
     if spec.kind == "softmax":
-        exp_copies = math.ceil(n / 2)  # n parallel lookups, two ports per block RAM
+        # io_parallel: one pipelined step (II 1), n products. io_stream: hls4ml limits the products to
+        # ceil(n / RF) per pixel (ALLOCATION limit, PIPELINE II = n / limit; nnet_activation_stream.h)
+        m = math.ceil(n / max(spec.reuse_factor, 1)) if spec.io_type == "io_stream" else n
+        exp_copies = math.ceil(m / 2)  # m lookups per cycle, two ports per block RAM
         bram = (exp_copies + 1) * bram18_for(spec.table_size, c.bram_width_bits)
-        return LayerEstimate(spec.name, "softmax", dsp=float(n), bram18=float(bram), lut=c.lut_softmax_per_output * n,
-                             ff=c.ff_softmax_per_output * n, latency_cycles=c.latency_softmax_cycles, ii=1)
+        ii = math.ceil(n / m) if m else 1
+        return LayerEstimate(spec.name, "softmax", dsp=float(m), bram18=float(bram), lut=c.lut_softmax_per_output * n,
+                             ff=c.ff_softmax_per_output * n, latency_cycles=c.latency_softmax_cycles + ii - 1, ii=ii)
     if spec.kind == "table":  # sigmoid/tanh: one table lookup per element
         bram = math.ceil(n / 2) * bram18_for(spec.table_size, c.bram_width_bits)
         return LayerEstimate(spec.name, "table", bram18=float(bram), lut=c.lut_table_per_element * n,
@@ -199,13 +203,18 @@ def _pool(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
 
 
 def _batchnorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
-    """hls4ml's BatchNormalization: one scale multiply and one bias add per element computed at once."""
+    """hls4ml's BatchNormalization: one scale multiply and one bias add per element computed at once,
+    the multiplies limited to ceil(elements / RF) (ALLOCATION limit, PIPELINE II = RF;
+    nnet_batchnorm.h and nnet_batchnorm_stream.h)."""
     n = _parallel_outputs(spec)
+    rf = max(spec.reuse_factor, 1)
+    mults = min(n, math.ceil(max(spec.out_size, n) / rf))
     a = spec.input.width
-    dsp = float(n * dsps_per_product(a, spec.result.width, c)) if a >= c.dsp_min_input_bits else 0.0
+    dsp = float(mults * dsps_per_product(a, spec.result.width, c)) if a >= c.dsp_min_input_bits else 0.0
     lut = c.lut_per_tree_bit * n * spec.result.width + c.lut_per_dsp * dsp
+    ii = math.ceil(max(spec.out_size, n) / mults) if spec.io_type == "io_stream" else rf
     return LayerEstimate(spec.name, "bn", dsp=dsp, lut=lut, ff=c.ff_per_stage_bit * n * spec.result.width,
-                         latency_cycles=c.latency_dense_cycles, ii=1)
+                         latency_cycles=c.latency_dense_cycles + ii - 1, ii=ii)
 
 
 def estimate_layer(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
