@@ -94,11 +94,31 @@ def _array_size(name: str, types: dict[str, str]) -> Optional[int]:
     return _value(m.group(1), {}) if m else None
 
 
-def _weights(fw: Path, index: str, n_in: int, n_out: int, transposed: bool, wtype: Fixed) -> Optional[np.ndarray]:
-    path = fw / "weights" / f"w{index}.txt"
-    if not path.exists():
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _header_values(path: Path) -> Optional[np.ndarray]:
+    """The initializer of a weights header (``w2.h``: ``... w2[1024] = {0.27, -0.12, ...};``), read
+    as numbers only; None when it has none."""
+    text = path.read_text(errors="replace")
+    m = re.search(r"=\s*\{([^}]*)\}\s*;", text)
+    if not m:
         return None
-    values = np.loadtxt(path, delimiter=",", ndmin=1)
+    return np.array([float(v) for v in _NUMBER.findall(m.group(1))], dtype=np.float64)
+
+
+def _weights(fw: Path, index: str, n_in: int, n_out: int, transposed: bool, wtype: Fixed) -> Optional[np.ndarray]:
+    """The kernel as synthesized: ``weights/w<N>.txt`` (hls4ml 0.6 on), else the initializer in
+    ``weights/w<N>.h`` (every release writes it; some projects keep only the headers)."""
+    txt, header = fw / "weights" / f"w{index}.txt", fw / "weights" / f"w{index}.h"
+    if txt.exists():
+        values = np.loadtxt(txt, delimiter=",", ndmin=1)
+    elif header.exists():
+        values = _header_values(header)
+        if values is None:
+            return None
+    else:
+        return None
     if values.size != n_in * n_out:
         return None
     # hls4ml's Resource strategies write the kernel transposed ((n_out, n_in)); Latency as Keras has it
@@ -106,10 +126,23 @@ def _weights(fw: Path, index: str, n_in: int, n_out: int, transposed: bool, wtyp
     return wtype.mantissas(kernel)
 
 
+def unknown_weights(n_in: int, n_out: int) -> np.ndarray:
+    """Stand-in mantissas where a layer's weights are not in the folder: every product its own
+    multiplication (distinct along each input, 3+ CSD digits), so the estimate is an upper bound on
+    multipliers rather than an optimistic guess (equal constants would share one product per input)."""
+    return (np.arange(n_in * n_out, dtype=np.int64).reshape(n_in, n_out) % n_out) * 32 + 11
+
+
 def firmware_specs(project_dir: Path | str, default_precision: str = "ap_fixed<16,6>") -> list[LayerSpec]:
     """Layer specs of an hls4ml project, in call order, from its generated C++."""
+    return firmware_specs_and_notes(project_dir, default_precision)[0]
+
+
+def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "ap_fixed<16,6>") -> tuple[list[LayerSpec], list[str]]:
+    """``firmware_specs`` and what the estimate should say about them (layers whose weights were missing)."""
     from hcp_fpga.errors import ConfigError
 
+    missing: list[str] = []
     fw = Path(project_dir) / "firmware"
     if not has_firmware(project_dir):
         raise ConfigError(f"'{project_dir}' has no generated firmware (parameters.h, defines.h, <project>.cpp)")
@@ -155,7 +188,8 @@ def firmware_specs(project_dir: Path | str, default_precision: str = "ap_fixed<1
             index = re.sub(r"\D", "", cfg_name)
             mant = _weights(fw, index, n_in, n_out, strategy != "Latency", wtype)
             if mant is None:
-                mant = np.ones((n_in, n_out), dtype=np.int64) * 11  # weights unknown: every product a DSP candidate
+                mant = unknown_weights(n_in, n_out)
+                missing.append(layer_name)
             out_pix = num("out_width") * num("out_height") if kind != "dense" else 1
             in_pix = num("in_width") * num("in_height") if kind != "dense" else 1
             specs.append(LayerSpec(layer_name, kind, n_in, n_out, out_pix, out_size=n_out * out_pix, channels=n_out,
@@ -192,4 +226,6 @@ def firmware_specs(project_dir: Path | str, default_precision: str = "ap_fixed<1
             specs.append(LayerSpec(layer_name, "unmodelled", out_size=n, channels=channels, **common))
     if not specs:
         raise ConfigError(f"no hls4ml layer calls found in '{fw}'; re-export the project")
-    return specs
+    notes = [f"weights of {', '.join(missing)} not found in firmware/weights (w<N>.txt or .h): every product is "
+             "counted as its own multiplication (an upper bound on DSPs and LUT multipliers)"] if missing else []
+    return specs, notes

@@ -565,7 +565,7 @@ def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
     from pathlib import Path
 
     from hcp_fpga.errors import ConfigError
-    from hcp_fpga.estimator.firmware import firmware_specs, has_firmware
+    from hcp_fpga.estimator.firmware import firmware_specs_and_notes, has_firmware
     from hcp_fpga.estimator.graph import nodes_from_keras
     from hcp_fpga.estimator.precision import parse_fixed
     from hcp_fpga.estimator.spec import apply_project_precisions, node_specs, read_hls4ml_config, settings_from_config, weight_types
@@ -578,7 +578,8 @@ def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
     part = part or config.get("Part") or config.get("XilinxPart")
     if model is None and has_firmware(project_dir):
         settings = settings_from_config(config, [], clock_ns)
-        return ProjectSpecs(firmware_specs(project_dir, settings.precision), settings.backend, settings.clock_ns, part)
+        specs, notes = firmware_specs_and_notes(project_dir, settings.precision)
+        return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, tuple(notes))
     nodes = nodes_from_keras(model) if model is not None else project_model_nodes(project_dir)
     if nodes is None:
         settings = settings_from_config(config, None, clock_ns)
