@@ -505,10 +505,10 @@ def _add_design_args(p) -> None:
                    "Strategy); flags override its Model values, its LayerName values are kept (docs/api.md)")
 
 
-def _add_executor_args(p) -> None:
-    """Where optimize/sweep evaluate candidates (docs/scale-out.md); the project's search block otherwise."""
-    p.add_argument("--executor", choices=("serial", "dask"), help="where candidates are evaluated (default: the project's "
-                   "search.executor, serial)")
+def _add_executor_args(p, where: str = "where candidates are evaluated (default: the project's search.executor, "
+                                        "serial)") -> None:
+    """Where optimize/sweep evaluate candidates, or synth runs projects (docs/scale-out.md)."""
+    p.add_argument("--executor", choices=("serial", "dask"), help=where)
     p.add_argument("--workers", type=int, help="dask: a LocalCluster of N worker processes (docs/scale-out.md)")
     p.add_argument("--scheduler", metavar="ADDR", help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786")
 
@@ -649,7 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tool-settings", type=Path, metavar="FILE",
                    help="the vendor's settings script to source first, e.g. /tools/Xilinx/Vivado/2020.1/settings64.sh")
     p.add_argument("--timeout", type=float, metavar="S", help="stop the tool after S seconds")
-    _add_executor_args(p)
+    _add_executor_args(p, "where the projects are synthesized, one per worker (default serial; the tool is looked "
+                          "for where each runs)")
     _add_common(p)
     p.set_defaults(func=cmd_synth)
 
