@@ -7,6 +7,7 @@ rules (valid reuse factors) before anything is written. It does not estimate or 
 from __future__ import annotations
 
 import difflib
+from enum import Enum
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Optional
 
@@ -62,6 +63,15 @@ class HlsSettings:
     softmax_table_size: Optional[int] = 4096
 
     def __post_init__(self) -> None:
+        # plain strings, never the vocabulary's Enum members: these values reach hls4ml, which writes
+        # them into hls4ml_config.yml (an Enum there becomes a !!python/object tag no safe loader reads)
+        for name in ("backend", "strategy", "io_type", "precision"):
+            value = getattr(self, name)
+            if isinstance(value, Enum):
+                object.__setattr__(self, name, value.value)
+        if any(isinstance(v, Enum) for v in self.layer_strategy.values()):
+            object.__setattr__(self, "layer_strategy", {k: v.value if isinstance(v, Enum) else v
+                                                        for k, v in self.layer_strategy.items()})
         if self.backend is not None and self.backend not in BACKENDS:
             raise ConfigError(f"backend '{self.backend}' is not supported; use one of {', '.join(BACKENDS)}")
         for name, strategy in [("(model)", self.strategy), *self.layer_strategy.items()]:

@@ -203,3 +203,27 @@ def test_large_16x200x5_mlp_exports_and_simulates(workdir):
     res = export_project(Design.create(model, load_board("vu13p")), workdir / "big")
     result = run_csim(res.out_dir, data="normal", n=500)
     assert result.argmax_agreement >= 0.95, result
+
+
+def test_settings_from_the_vocabulary_reach_hls4ml_as_plain_strings(tmp_path, digits_mlp_20):
+    """project.yaml's io_type/backend are Enums after validation; the exported hls4ml_config.yml must
+    still load with a safe YAML loader, and the project estimate from its own files (regression:
+    'IOType: !!python/object/apply:hcp_fpga.vocab.IOType' made the estimate of an optimize
+    output fail)."""
+    import yaml
+
+    from hcp_fpga.board_catalog import load_board
+    from hcp_fpga.design import Design, HlsSettings
+    from hcp_fpga.estimator.model import estimate_project
+    from hcp_fpga.hls import export_project
+    from hcp_fpga.vocab import Backend, IOType, Strategy
+
+    settings = HlsSettings(backend=Backend.VIVADO, io_type=IOType.PARALLEL, strategy=Strategy.LATENCY,
+                           layer_strategy={"fc1": Strategy.RESOURCE}, layer_reuse={"fc1": 4})
+    assert all(type(v) is str for v in (settings.backend, settings.io_type, settings.strategy, settings.layer_strategy["fc1"]))
+    names = [l.name for l in digits_mlp_20.layers if l.get_weights()]
+    settings = HlsSettings(io_type=IOType.PARALLEL, layer_strategy={names[0]: Strategy.RESOURCE}, layer_reuse={names[0]: 4})
+    out = export_project(Design.create(digits_mlp_20, load_board("arty-a7-35t"), settings), tmp_path / "prj").out_dir
+    config = yaml.safe_load((out / "hls4ml_config.yml").read_text().replace("!keras_model ", ""))
+    assert config["IOType"] == "io_parallel"
+    assert estimate_project(out).dsp >= 0
