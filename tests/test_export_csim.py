@@ -227,3 +227,21 @@ def test_settings_from_the_vocabulary_reach_hls4ml_as_plain_strings(tmp_path, di
     config = yaml.safe_load((out / "hls4ml_config.yml").read_text().replace("!keras_model ", ""))
     assert config["IOType"] == "io_parallel"
     assert estimate_project(out).dsp >= 0
+
+
+def test_a_narrowed_input_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, digits_mlp_20):
+    """The input_type action narrows the input (layer_precision): the model path must infer the same
+    accumulators as hls4ml writes into the firmware (unsigned inputs gain a sign bit), down the
+    fused activation after it; then optimize's estimate.json equals the exported project's estimate."""
+    from hcp_fpga.board_catalog import load_board
+    from hcp_fpga.design import Design, HlsSettings
+    from hcp_fpga.estimator.model import estimate_design, estimate_project
+    from hcp_fpga.hls import export_project
+
+    name = digits_mlp_20.input_names[0]
+    settings = HlsSettings(layer_precision={name: "ap_ufixed<5,1>"})
+    design = Design.create(digits_mlp_20, load_board("arty-a7-35t"), settings)
+    out = export_project(design, tmp_path / "prj").out_dir
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r

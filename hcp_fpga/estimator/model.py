@@ -465,8 +465,20 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
 
 
 def design_specs(design) -> list[LayerSpec]:
-    """The layer specs of a ``Design``: its model with its settings and result types."""
-    return with_result_types(layer_specs(design.model, design.settings), design.settings.layer_precision)
+    """The layer specs of a ``Design``: its model with its settings and result types, as its hls4ml
+    config will have them (``Design.hls_config``): the layer feeding a softmax saturates into the
+    model type (or into its chosen width) instead of hls4ml's lossless 'auto' width."""
+    from hcp_fpga.design import saturating
+    from hcp_fpga.estimator.precision import parse_fixed
+
+    s = design.settings
+    specs = with_result_types(layer_specs(design.model, s), s.layer_precision)
+    for i in range(1, len(specs)):
+        before, spec = specs[i - 1], specs[i]
+        if spec.kind == "softmax" and before.kind in ("dense", "conv1d", "conv2d") and not s.is_pinned(before.name, "result"):
+            into = parse_fixed(saturating(s.layer_precision.get(before.name, s.precision)))
+            specs[i - 1], specs[i] = replace(before, result=into), replace(spec, input=into)
+    return specs
 
 
 def estimate_design(design, tool: str | None = None) -> Estimate:
@@ -480,17 +492,32 @@ def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> lis
     if not precisions:
         return specs
     from hcp_fpga.estimator.precision import parse_fixed
+    from hcp_fpga.estimator.spec import accumulator
 
     out: list[LayerSpec] = []
     carried = None  # a changed type flowing on to the next layer
     for spec in specs:
-        if carried is not None:
-            spec = replace(spec, input=carried, result=carried) if spec.kind == "free" else replace(spec, input=carried)
-            carried = carried if spec.kind == "free" else None
+        incoming, carried = carried, None
+        if incoming is not None:
+            if spec.kind == "free":
+                spec = replace(spec, input=incoming, result=incoming)
+                carried = incoming
+            elif spec.kind in ("dense", "conv1d", "conv2d") and spec.weight is not None and spec.accum is not None \
+                    and not spec.name.endswith("_depthwise"):
+                # the inferred accumulator (and result, where it is the accumulator) follows the new
+                # input, and so does the input of the layer after it (its fused activation)
+                acc = accumulator(spec.weight, incoming, spec.n_in, spec.has_bias)
+                inferred = spec.result == spec.accum
+                spec = replace(spec, input=incoming, accum=acc, result=acc if inferred else spec.result)
+                carried = acc if inferred else None
+            else:
+                spec = replace(spec, input=incoming)
         # a fused activation split off as '<layer>_<activation>' carries its layer's type (design.py)
         fused = out and spec.name.startswith(f"{out[-1].name}_") and out[-1].name in precisions
         if spec.name in precisions or fused:
-            spec = replace(spec, result=parse_fixed(precisions.get(spec.name) or precisions[out[-1].name]))
+            new = parse_fixed(precisions.get(spec.name) or precisions[out[-1].name])
+            # an input layer holds its values in that type: its registers are that wide too
+            spec = replace(spec, input=new, result=new) if spec.kind == "free" else replace(spec, result=new)
             carried = spec.result
         out.append(spec)
     return out

@@ -40,6 +40,7 @@ class LayerSpec:
     input: Fixed = Fixed(16, 6)
     result: Fixed = Fixed(16, 6)
     accum: Optional[Fixed] = None  # accumulator type (None: as wide as the products need, not saturating)
+    has_bias: bool = False  # a nonzero bias: hls4ml's accumulator gets one more integer bit
     in_pix: int = 1  # input positions (io_stream reads one per step)
     padded_pix: int = 0  # input positions after 'same' zero padding (io_stream adds a padding layer + FIFO)
     in_channels: int = 1
@@ -153,9 +154,23 @@ def grid_fixed(values: np.ndarray, default: Fixed, max_frac: int = 24) -> Fixed:
     return default
 
 
-def _accumulator(wtype: Fixed, current: Fixed, n_in: int) -> Fixed:
+def _accumulator(wtype: Fixed, current: Fixed, n_in: int, has_bias: bool = False) -> Fixed:
+    """hls4ml 1.3's inferred accumulator (``InferPrecisionTypes._infer_common_precision``): product
+    bits plus ceil(log2(terms)); a nonzero bias adds an integer bit (and its own fraction bits, where
+    finer; the bias is taken in the weight type here)."""
     grow = int(np.ceil(np.log2(max(n_in, 2))))
-    return Fixed(min(wtype.width + current.width + grow, 64), min(wtype.integer + current.integer + grow, 64))
+    width = wtype.width + current.width + grow
+    integer = wtype.integer + current.integer + grow
+    signed = wtype.signed or current.signed
+    if has_bias:
+        frac = width - integer
+        integer = max(integer + int(wtype.signed and not signed), wtype.integer + int(signed and not wtype.signed)) + 1
+        width = integer + max(frac, wtype.width - wtype.integer)
+    return Fixed(min(width, 64), min(integer, 64), signed)
+
+
+def accumulator(wtype: Fixed, current: Fixed, n_in: int, has_bias: bool = False) -> Fixed:
+    return _accumulator(wtype, current, n_in, has_bias)
 
 
 def _depthwise_matrix(kernel: np.ndarray) -> np.ndarray:
@@ -226,9 +241,11 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 n_out = int(kernel.shape[-1])
                 n_in = int(np.prod(kernel.shape[:-1]))
                 mant = wtype.mantissas(np.asarray(kernel).reshape(n_in, n_out), rounding)
-                acc = _accumulator(wtype, current, n_in)
+                has_bias = len(node.weights) > 1 and bool(np.any(np.asarray(node.weights[1]) != 0))
+                acc = _accumulator(wtype, current, n_in, has_bias)
                 specs.append(LayerSpec(node.name, MULT_BASES[base], n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
-                                       weight=wtype, input=current, result=acc, accum=acc, **_geometry(node), **common))
+                                       weight=wtype, input=current, result=acc, accum=acc, has_bias=has_bias,
+                                       **_geometry(node), **common))
                 current = acc
             result = current
             act = node.config.get("activation")
