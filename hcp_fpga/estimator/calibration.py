@@ -385,7 +385,7 @@ def design_class(project: Path) -> tuple[Optional[str], Optional[str]]:
 
     try:
         specs = project_specs(project).specs
-    except Exception:  # noqa: BLE001 - the estimate of the same folder already worked; this is a label
+    except (HcpError, OSError, ValueError, KeyError):  # a label only: unknown rather than a stopped fit
         return None, None
     mult = [s for s in specs if kind_class(s.kind) == "mult"] or list(specs)
     strategies = [str(s.strategy) for s in mult if getattr(s, "strategy", None)]
