@@ -37,6 +37,14 @@ class CostConstants:
     # (28-bit inputs x 12-bit weights, xcvu13p) reports 2 DSPs per product in every layer.
     dsp_a_bits: int = 27
     dsp_b_bits: int = 18
+    # ``config_op mul -impl dsp|fabric`` in the project's build (directives.py): "" lets the tool
+    # choose (the rules above); "dsp" drops the input-width and weight-width thresholds (corpus
+    # ARRYTHMIA_DSP: the 8-bit-input output layer reports 42 DSPs, its >= 3-CSD-digit constants 39-46);
+    # "fabric" puts every multiplication in LUTs.
+    mul_impl: str = ""
+    # A multiplication forced into fabric that is not a constant shift-add: LUTs per partial-product
+    # bit (a x b). One module: HAR_LUT_reuse2 fc1, mul_8s_5s = 62 LUT (1.55 x 8 x 5).
+    lut_fabric_mul_per_pp_bit: float = 1.55
     # --- LUT, Latency dense (least squares over 17 dense layers of 5 triples) ----------------
     lut_per_tree_bit: float = 0.726  # adder tree: per adder bit (sum over outputs of (nonzero inputs - 1) x acc bits)
     lut_per_shift_add_bit: float = 1.297  # LUT multipliers: per (CSD digits - 1) adder of (input bits + 6)
@@ -180,10 +188,18 @@ def tool_versions(tool: str | None) -> tuple[ToolVersions | None, str | None]:
     return entries[-1], f"{family} version unknown: the constants of {entries[-1].first}-{entries[-1].last} are used"
 
 
-def constants_for(backend: str, part: str | None = None, tool: str | None = None) -> CostConstants:
+def constants_for(backend: str, part: str | None = None, tool: str | None = None,
+                  mul_impl: str | None = None) -> CostConstants:
     """Constants of ``backend`` as built by ``tool`` ("Vivado HLS 2020.1"; None: the default, Vitis
-    HLS behaviour), with the DSP port width of ``part``'s family (7-series: DSP48E1)."""
+    HLS behaviour), with the DSP port width of ``part``'s family (7-series: DSP48E1) and the
+    ``config_op mul -impl`` directive (``mul_impl``: "dsp", "fabric" or None)."""
     c = BACKENDS.get(backend, VIVADO)
+    if mul_impl == "dsp":
+        c = replace(c, mul_impl="dsp", dsp_min_input_bits=1, resource_dsp_rule="operand_bits", resource_dsp_min_operand_bits=1)
+    elif mul_impl == "fabric":
+        c = replace(c, mul_impl="fabric")
+    elif mul_impl:
+        raise ValueError(f"unknown mul_impl {mul_impl!r}; use 'dsp' or 'fabric'")
     entry, _ = tool_versions(tool)
     if entry is not None and entry.changes:
         c = replace(c, **entry.changes)

@@ -49,6 +49,20 @@ def dsps_per_product(a_bits: int, w_bits: int, c: CostConstants) -> int:
     return math.ceil(big / c.dsp_a_bits) * math.ceil(small / c.dsp_b_bits)
 
 
+def variable_multipliers(count: int, a_bits: int, b_bits: int, c: CostConstants) -> tuple[float, float]:
+    """(DSP, LUT) of ``count`` multipliers of two variables (softmax, BatchNormalization scale, Multiply):
+    DSPs from ``c.dsp_min_input_bits`` wide operands, with their glue LUTs; LUT multipliers under
+    ``config_op mul -impl fabric``; (0, 0) below the threshold (the caller prices those)."""
+    if count <= 0:
+        return 0.0, 0.0
+    if c.mul_impl == "fabric":
+        return 0.0, c.lut_fabric_mul_per_pp_bit * count * a_bits * b_bits
+    if a_bits < c.dsp_min_input_bits:
+        return 0.0, 0.0
+    dsp = float(count * dsps_per_product(a_bits, b_bits, c))
+    return dsp, c.lut_per_dsp * dsp
+
+
 def _parallel_outputs(spec: LayerSpec) -> int:
     """Output elements computed (and registered) at once: the whole tensor in io_parallel dense and
     activation layers; one pixel's channels where the layer walks over pixels (conv, io_stream)."""
@@ -83,6 +97,8 @@ def constant_products(spec: LayerSpec, c: CostConstants) -> tuple[np.ndarray, np
     digits = csd_digits(m)
     nonzero = m != 0
     on_dsp = nonzero & (digits >= c.dsp_min_csd_digits) & (spec.input.width >= c.dsp_min_input_bits)
+    if c.mul_impl == "fabric":  # every product a shift-add in LUTs
+        on_dsp = np.zeros_like(on_dsp)
     return digits, nonzero, on_dsp
 
 
@@ -127,7 +143,9 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
 
 def resource_on_dsp(weight_bits: int, input_bits: int, c: CostConstants) -> bool:
     """Does a Resource-strategy multiplier of these operand widths become a DSP? (tool-dependent:
-    backends.TOOL_VERSIONS)"""
+    backends.TOOL_VERSIONS; ``config_op mul -impl``)"""
+    if c.mul_impl == "fabric":
+        return False
     if c.resource_dsp_rule == "operand_bits":
         return min(weight_bits, input_bits) >= c.resource_dsp_min_operand_bits
     return weight_bits >= c.resource_dsp_min_weight_bits and input_bits >= c.dsp_min_input_bits
@@ -171,7 +189,11 @@ def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         exp_copies = math.ceil(m / 2)  # m lookups per cycle, two ports per block RAM
         bram = (exp_copies + 1) * bram18_for(spec.table_size, c.bram_width_bits)
         ii = math.ceil(n / m) if m else 1
-        return LayerEstimate(spec.name, "softmax", dsp=float(m), bram18=float(bram), lut=c.lut_softmax_per_output * n,
+        # one DSP per product (its glue is in the per-output constant); LUTs when forced into fabric
+        dsp, mult_lut = float(m), 0.0
+        if c.mul_impl == "fabric":
+            dsp, mult_lut = variable_multipliers(m, c.bram_width_bits, c.bram_width_bits, c)
+        return LayerEstimate(spec.name, "softmax", dsp=dsp, bram18=float(bram), lut=c.lut_softmax_per_output * n + mult_lut,
                              ff=c.ff_softmax_per_output * n, latency_cycles=c.latency_softmax_cycles + ii - 1, ii=ii)
     if spec.kind == "table":  # sigmoid/tanh: one table lookup per element
         bram = math.ceil(n / 2) * bram18_for(spec.table_size, c.bram_width_bits)
@@ -210,8 +232,8 @@ def _batchnorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     rf = max(spec.reuse_factor, 1)
     mults = min(n, math.ceil(max(spec.out_size, n) / rf))
     a = spec.input.width
-    dsp = float(mults * dsps_per_product(a, spec.result.width, c)) if a >= c.dsp_min_input_bits else 0.0
-    lut = c.lut_per_tree_bit * n * spec.result.width + c.lut_per_dsp * dsp
+    dsp, mult_lut = variable_multipliers(mults, a, spec.result.width, c)
+    lut = c.lut_per_tree_bit * n * spec.result.width + mult_lut
     ii = math.ceil(max(spec.out_size, n) / mults) if spec.io_type == "io_stream" else rf
     return LayerEstimate(spec.name, "bn", dsp=dsp, lut=lut, ff=c.ff_per_stage_bit * n * spec.result.width,
                          latency_cycles=c.latency_dense_cycles + ii - 1, ii=ii)
@@ -258,8 +280,9 @@ def _merge(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     n, bits = _parallel_outputs(spec), spec.result.width
     ops = max(spec.n_in - 1, 1) * n
     if spec.kind == "merge_mul":
-        dsp = float(ops * dsps_per_product(bits, bits, c)) if bits >= c.dsp_min_input_bits else 0.0
-        lut = c.lut_per_dsp * dsp if dsp else c.lut_per_shift_add_bit * ops * bits * bits / 2
+        dsp, lut = variable_multipliers(ops, bits, bits, c)
+        if not dsp and not lut:
+            lut = c.lut_per_shift_add_bit * ops * bits * bits / 2
         return LayerEstimate(spec.name, spec.kind, dsp=dsp, lut=lut, latency_cycles=c.latency_dsp_cycles if dsp else 0, ii=1)
     return LayerEstimate(spec.name, spec.kind, lut=c.lut_per_tree_bit * ops * bits, latency_cycles=0, ii=1)
 
@@ -421,19 +444,21 @@ def _scheduled(chain: _Chain, *budgets: float) -> list[tuple[int, float]]:
 
 
 def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, part: str | None = None,
-                   extra_notes: Iterable[str] = (), uncertainty: float | None = None, tool: str | None = None) -> Estimate:
+                   extra_notes: Iterable[str] = (), uncertainty: float | None = None, tool: str | None = None,
+                   mul_impl: str | None = None) -> Estimate:
     """Total of the per-layer estimates. io_parallel: latency is the sum along the (sequential) graph,
     II the maximum. io_stream: the layers run concurrently (dataflow), so the slowest layer's pixel
     loop sets the II and the latency is that plus every layer's pipeline depth. ``tool``: the HLS
-    tool and version ("Vivado HLS 2020.1") where known (backends.TOOL_VERSIONS)."""
+    tool and version ("Vivado HLS 2020.1") where known (backends.TOOL_VERSIONS); ``mul_impl``: a
+    ``config_op mul -impl`` directive ("dsp", "fabric"; directives.py)."""
     from hcp_fpga.estimator.backends import tool_versions
 
-    c = constants_for(backend, part, tool)
+    c = constants_for(backend, part, tool, mul_impl)
     specs = list(specs)
     _, tool_note = tool_versions(tool)
     extra_notes = list(extra_notes) + ([tool_note] if tool_note else [])
     if tool is None:
-        default, vivado = c, constants_for(backend, part, "Vivado HLS 2020.1")
+        default, vivado = c, constants_for(backend, part, "Vivado HLS 2020.1", mul_impl)
         if any(s.strategy in ("Resource", "ResourceUnrolled") and s.kind in ("dense", "conv1d", "conv2d") and s.weight
                and s.input and resource_on_dsp(s.weight.width, s.input.width, default)
                != resource_on_dsp(s.weight.width, s.input.width, vivado) for s in specs):
@@ -623,8 +648,13 @@ def estimate_project(project_dir, model=None, part: str | None = None, clock_ns:
                      backend: str | None = None, tool: str | None = None) -> Estimate:
     """Estimate of an hls4ml project folder (``project_specs`` says what is read from where).
     ``tool`` ("Vivado HLS 2020.1"): the HLS tool; default: the one the project's own report names."""
+    from hcp_fpga.estimator.directives import read_directives
+
     p = project_specs(project_dir, model, part, clock_ns, backend)
-    return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=p.notes, tool=tool or report_tool(project_dir))
+    directives = read_directives(project_dir)
+    notes = (*p.notes, directives.note()) if directives.mul_impl else p.notes
+    return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=notes, tool=tool or report_tool(project_dir),
+                          mul_impl=directives.mul_impl)
 
 
 def report_tool(project_dir) -> str | None:

@@ -1,0 +1,84 @@
+"""``config_op mul -impl dsp|fabric``: the directive that binds every multiplication to DSPs or to
+LUTs. Read (never run) from the project's Tcl scripts or from its csynth report's
+UserConfigCommands; the estimate follows it and says so."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hcp_fpga.estimator.directives import read_directives
+from hcp_fpga.estimator.model import estimate_project, estimate_specs
+from hcp_fpga.estimator.precision import Fixed
+from hcp_fpga.estimator.spec import LayerSpec
+
+JET = Path(__file__).parent / "fixtures" / "old_hls4ml" / "hls4ml-0.8.1-io_parallel"  # 16-bit jet tagger, Latency
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "reports" / "corpus"
+
+
+def _project(tmp_path: Path, tcl: str | None) -> Path:
+    prj = tmp_path / "prj"
+    shutil.copytree(JET, prj)
+    if tcl is not None:
+        (prj / "build_prj.tcl").write_text(f"open_project myproject_prj\n{tcl}\ncsynth_design\n")
+    return prj
+
+
+def test_fabric_puts_every_multiplication_in_luts(tmp_path):
+    plain = estimate_project(_project(tmp_path / "a", None))
+    fabric_prj = _project(tmp_path / "b", "config_op mul -impl fabric -latency 2")
+    fabric = estimate_project(fabric_prj)
+    assert plain.dsp > 0 and fabric.dsp == 0
+    assert fabric.lut > plain.lut  # the products moved into fabric
+    assert any("config_op mul -impl fabric (build_prj.tcl)" in n for n in fabric.notes)
+
+
+@pytest.mark.parametrize("strategy,rf", [("Latency", 1), ("Resource", 4)])
+def test_dsp_puts_narrow_products_on_dsps(strategy, rf):
+    """8-bit activations x 6-bit weights: the tool keeps these products in LUTs (Latency: input under
+    10 bits; Resource on Vitis: weights under 8 bits), unless told -impl dsp."""
+    rng = np.random.default_rng(0)
+    mant = rng.integers(-31, 32, size=(16, 8))
+    mant[np.abs(mant) < 11] = 21  # >= 3 CSD digits: not a shift-add
+    spec = LayerSpec("d", "dense", 16, 8, 1, out_size=8, channels=8, mantissas=mant, weight=Fixed(6, 1),
+                     input=Fixed(8, 2), result=Fixed(16, 6), accum=Fixed(16, 6), strategy=strategy, reuse_factor=rf)
+    plain = estimate_specs([spec], "Vitis", 5.0, "xcu250-figd2104-2L-e")
+    forced = estimate_specs([spec], "Vitis", 5.0, "xcu250-figd2104-2L-e", mul_impl="dsp")
+    fabric = estimate_specs([spec], "Vitis", 5.0, "xcu250-figd2104-2L-e", mul_impl="fabric")
+    assert plain.dsp == 0 and forced.dsp > 0 and fabric.dsp == 0
+    assert forced.lut < plain.lut or strategy == "Resource"  # the shift-adds left the fabric
+
+
+def test_an_unknown_mul_impl_is_refused():
+    with pytest.raises(ValueError, match="dsp' or 'fabric"):
+        estimate_specs([], "Vitis", 5.0, mul_impl="lut")
+
+
+@pytest.mark.parametrize("line", ["# config_op mul -impl fabric", "config_op add -impl fabric",
+                                  "config_op mul -impl auto", "puts {config_op mul -impl fabric}"])
+def test_comments_other_ops_and_unknown_impls_are_ignored(tmp_path, line):
+    assert read_directives(_project(tmp_path, line)).mul_impl is None
+
+
+def test_the_last_directive_wins(tmp_path):
+    prj = _project(tmp_path, "config_op mul -impl fabric\nconfig_op mul -impl dsp")
+    assert read_directives(prj).mul_impl == "dsp"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared corpus not present")
+@pytest.mark.parametrize("variant", ["Breast_cancer_LUT_reuse1", "HAR_LUT_reuse2", "mnist_LUT_reuse100",
+                                     "ARRYTHMIA_DSP_reuse1", "CARDIO_DSP_reuse100"])
+def test_real_reports_record_the_directive(variant):
+    """ArgyKokk's designs were built with config_op mul -impl in a script that is not in the
+    repository; their csynth.xml records it. *_LUT_* report 0 DSP; the estimate follows."""
+    prj = next((CORPUS / f"ArgyKokk__hls4ml_MLP_estimator__{variant}").rglob("hls4ml_config.yml")).parent
+    d = read_directives(prj)
+    assert d.mul_impl == ("fabric" if "_LUT_" in variant else "dsp") and "UserConfigCommands" in d.source
+    est = estimate_project(prj)
+    if d.mul_impl == "fabric":
+        assert est.dsp == 0
+    else:
+        assert est.dsp > 0
