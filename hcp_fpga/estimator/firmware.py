@@ -192,9 +192,11 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
                 missing.append(layer_name)
             out_pix = num("out_width") * num("out_height") if kind != "dense" else 1
             in_pix = num("in_width") * num("in_height") if kind != "dense" else 1
+            # n_partitions = output pixels / ParallelizationFactor (hls4ml >= 0.7; older firmware: one per pixel)
+            pf = out_pix // max(num("n_partitions", out_pix), 1) if kind != "dense" and io_type == "io_parallel" else 1
             specs.append(LayerSpec(layer_name, kind, n_in, n_out, out_pix, out_size=n_out * out_pix, channels=n_out,
                                    mantissas=mant, weight=wtype, accum=accum, in_pix=in_pix, in_channels=num("n_chan"),
-                                   **common))
+                                   parallelization=max(pf, 1), **common))
             continue
         n = num("n_in", num("n_elem", 0))
         if func == "softmax":

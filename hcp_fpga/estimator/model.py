@@ -72,11 +72,11 @@ def _parallel_outputs(spec: LayerSpec) -> int:
 
 
 def _pixel_steps(spec: LayerSpec) -> int:
-    """Positions a layer steps through one at a time: conv outputs (io_parallel, hls4ml's default
-    ParallelizationFactor 1), input pixels incl. padding (io_stream), 1 for io_parallel dense."""
+    """Positions a layer steps through one at a time: conv output partitions (io_parallel: output
+    pixels / ParallelizationFactor), input pixels incl. padding (io_stream), 1 for io_parallel dense."""
     if spec.io_type == "io_stream":
         return max(spec.padded_pix, spec.in_pix, 1)
-    return spec.n_pix if spec.kind in ("conv1d", "conv2d") else 1
+    return spec.partitions if spec.kind in ("conv1d", "conv2d") else 1
 
 
 def _distinct_products(mantissas: np.ndarray, on_dsp: np.ndarray) -> int:
@@ -248,6 +248,9 @@ def estimate_layer(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
             est = _dense_resource(spec, c)
         else:
             est = _dense_latency(spec, c)
+        copies = spec.n_pix // spec.partitions if spec.io_type == "io_parallel" else 1
+        if copies > 1:  # ParallelizationFactor: that many pixels' multiplier arrays side by side
+            est = replace(est, dsp=est.dsp * copies, lut=est.lut * copies, ff=est.ff * copies)
         steps = _pixel_steps(spec)
         if steps > 1:  # one multiplier array walks over the positions, pipelined at II = RF
             overhead = 0
@@ -620,7 +623,8 @@ def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
     from hcp_fpga.estimator.firmware import firmware_specs_and_notes, has_firmware
     from hcp_fpga.estimator.graph import nodes_from_keras
     from hcp_fpga.estimator.precision import parse_fixed
-    from hcp_fpga.estimator.spec import apply_project_precisions, node_specs, read_hls4ml_config, settings_from_config, weight_types
+    from hcp_fpga.estimator.spec import (apply_parallelization, apply_project_precisions, node_specs, read_hls4ml_config,
+                                         settings_from_config, weight_types)
     from hcp_fpga.estimator.weights_only import weights_only_specs
 
     project_dir = Path(project_dir)
@@ -641,7 +645,7 @@ def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
     settings = settings_from_config(config, [n.name for n in nodes], clock_ns)
     specs = node_specs(nodes, settings, kernels, weight_types(config))
     specs = apply_project_precisions(specs, config, parse_fixed(settings.precision))
-    return ProjectSpecs(specs, settings.backend, settings.clock_ns, part)
+    return ProjectSpecs(apply_parallelization(specs, config), settings.backend, settings.clock_ns, part)
 
 
 def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None,

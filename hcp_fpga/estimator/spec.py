@@ -7,6 +7,7 @@ are plain data: the cost model in ``model.py`` never touches Keras.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -50,6 +51,21 @@ class LayerSpec:
     reuse_factor: int = 1
     io_type: str = "io_parallel"
     table_size: int = HLS4ML_TABLE_SIZE
+    parallelization: int = 1  # ParallelizationFactor: output pixels an io_parallel conv computes at once
+
+    @property
+    def partitions(self) -> int:
+        """Steps an io_parallel conv takes over its output (hls4ml's ``n_partitions``): output pixels
+        / the ParallelizationFactor, moved to the closest divisor of the pixel count as hls4ml does."""
+        return self.n_pix // closest_parallelization(self.n_pix, self.parallelization)
+
+
+def closest_parallelization(n_pix: int, chosen: int) -> int:
+    """hls4ml's valid ParallelizationFactor closest to ``chosen``: a divisor of the output pixels
+    (``get_valid_conv_partition_splits``; ties go to the smaller one, as ``get_closest_reuse_factor``)."""
+    n_pix = max(int(n_pix), 1)
+    valid = [d for d in range(1, n_pix + 1) if n_pix % d == 0]
+    return min(valid, key=lambda d: (abs(d - max(int(chosen), 1)), d))
 
 
 def quantizer_fixed(q, default: Fixed, activation: bool = False) -> Fixed:
@@ -443,6 +459,24 @@ def weight_types(config: dict) -> dict:
             t = _fixed_or_none(prec.get("weight") or prec.get("kernel"))
             if t is not None:
                 out[name] = t
+    return out
+
+
+def apply_parallelization(specs: list[LayerSpec], config: dict) -> list[LayerSpec]:
+    """The ``ParallelizationFactor`` a project's config gives its conv layers (a separable conv's
+    setting, or its ``_depthwise``/``_pointwise`` part's). io_stream designs ignore it, as hls4ml does."""
+    from dataclasses import replace
+
+    layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
+    out = []
+    for spec in specs:
+        if spec.kind in ("conv1d", "conv2d") and spec.io_type == "io_parallel":
+            for name in (spec.name, re.sub(r"_(depthwise|pointwise)$", "", spec.name)):
+                pf = (layers.get(name) or {}).get("ParallelizationFactor") if isinstance(layers.get(name), dict) else None
+                if isinstance(pf, int) and not isinstance(pf, bool) and pf > 1:
+                    spec = replace(spec, parallelization=pf)
+                    break
+        out.append(spec)
     return out
 
 

@@ -1,10 +1,14 @@
-"""``config_op mul -impl dsp|fabric``: the directive that binds every multiplication to DSPs or to
-LUTs. Read (never run) from the project's Tcl scripts or from its csynth report's
-UserConfigCommands; the estimate follows it and says so."""
+"""Build settings outside the layer types that change what a design costs.
+
+- ``config_op mul -impl dsp|fabric``: the directive that binds every multiplication to DSPs or to
+  LUTs. Read (never run) from the project's Tcl scripts or from its csynth report's
+  UserConfigCommands; the estimate follows it and says so.
+- ``ParallelizationFactor`` of io_parallel convs: output pixels computed at once."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +17,7 @@ import pytest
 from hcp_fpga.estimator.directives import read_directives
 from hcp_fpga.estimator.model import estimate_project, estimate_specs
 from hcp_fpga.estimator.precision import Fixed
-from hcp_fpga.estimator.spec import LayerSpec
+from hcp_fpga.estimator.spec import LayerSpec, apply_parallelization, closest_parallelization
 
 JET = Path(__file__).parent / "fixtures" / "old_hls4ml" / "hls4ml-0.8.1-io_parallel"  # 16-bit jet tagger, Latency
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "reports" / "corpus"
@@ -82,3 +86,36 @@ def test_real_reports_record_the_directive(variant):
         assert est.dsp == 0
     else:
         assert est.dsp > 0
+
+
+# --- ParallelizationFactor (io_parallel conv): pixels computed at once ------------------------------
+
+
+def test_closest_parallelization_is_hls4mls():
+    from hls4ml.backends.fpga.fpga_backend import FPGABackend
+
+    for n_pix in (1, 6, 36, 49, 64, 100, 97):
+        valid = FPGABackend.get_valid_conv_partition_splits(None, 1, n_pix)
+        for chosen in (1, 2, 3, 4, 5, 7, 8, 13, 50, 200):
+            assert closest_parallelization(n_pix, chosen) == FPGABackend.get_closest_reuse_factor(None, valid, chosen), (n_pix, chosen)
+
+
+@pytest.mark.parametrize("pf", [2, 4, 9])
+def test_parallelization_trades_multipliers_for_steps(pf):
+    rng = np.random.default_rng(1)
+    mant = rng.integers(-200, 200, size=(18, 4))
+    base = LayerSpec("c", "conv2d", 18, 4, 36, out_size=144, channels=4, mantissas=mant, weight=Fixed(16, 6),
+                     input=Fixed(16, 6), result=Fixed(16, 6), in_pix=64, in_channels=2)
+    one = estimate_specs([base], "Vivado", 5.0, "xcu250-figd2104-2L-e").layers
+    many = estimate_specs([replace(base, parallelization=pf)], "Vivado", 5.0, "xcu250-figd2104-2L-e").layers
+    conv1, convn = next(l for l in one if l.name == "c"), next(l for l in many if l.name == "c")
+    assert convn.ii == conv1.ii // pf  # 36 pixels in 36 / pf steps
+    assert convn.dsp == pf * conv1.dsp and convn.lut == pytest.approx(pf * conv1.lut)
+
+
+def test_parallelization_is_read_from_the_config(tmp_path):
+    cfg = {"HLSConfig": {"LayerName": {"sep": {"ParallelizationFactor": 4}, "conv": {"ParallelizationFactor": 3}}}}
+    specs = [LayerSpec("sep_depthwise", "conv2d", n_pix=36), LayerSpec("sep_pointwise", "conv2d", n_pix=36),
+             LayerSpec("conv", "conv2d", n_pix=36, io_type="io_stream"), LayerSpec("d", "dense")]
+    got = [s.parallelization for s in apply_parallelization(specs, cfg)]
+    assert got == [4, 4, 1, 1]  # io_stream ignores it, as hls4ml does
