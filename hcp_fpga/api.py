@@ -56,7 +56,7 @@ class EstimateResult:
 
     estimate: Any  # estimate.types.Estimate
     board: Optional[Board]
-    headroom: float
+    headroom: Union[float, dict]  # a fraction, or one per resource (``headroom="auto"`` resolved)
     verdict: Any = None  # estimate.types.Verdict, None without a board
     comparison: Optional[list] = None  # estimate.compare.ComparisonRow per scope/resource
     notes: tuple[str, ...] = ()  # what was adjusted on the way (snapped reuse factors, ...)
@@ -233,7 +233,7 @@ def inspect(model: ModelArg, *, weights=None, allow_unsafe: bool = False, precis
 def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=None, boards_dir=None,
              backend: Optional[str] = None, strategy: Optional[str] = None, reuse=None, io_type: Optional[str] = None,
              precision: Optional[str] = None, clock: Optional[float] = None, config: ConfigArg = None,
-             headroom: float = DEFAULT_HEADROOM, compare: bool = False, model_file=None,
+             headroom: Union[float, str] = DEFAULT_HEADROOM, compare: bool = False, model_file=None,
              allow_unsafe: bool = False, calibration: Union[str, Path, Any, None] = None,
              part: Optional[str] = None, tool_version: Optional[str] = None) -> EstimateResult:
     """Estimate DSP, BRAM, LUT, FF and latency of a model on ``board``, or of an hls4ml project folder
@@ -244,12 +244,14 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
     2020.1", "Vitis HLS 2023.1"): the HLS tool the design is built with (a project's own report
     names it otherwise; docs/estimator.md, tool versions). ``calibration``: a file written by
     ``calibrate`` (or a loaded ``Calibration``) whose factors are applied; the estimate says so.
+    ``headroom``: a fraction of every resource kept free, or "auto": per resource, what the
+    estimator's errors on real designs of this design's class call for to fit at 90 %.
     Never a vendor result: see docs/estimator.md and docs/calibration.md."""
     from hcp_fpga.estimator import calibration as cal
     from hcp_fpga.estimator.model import estimate_design, estimate_project, is_project_dir
 
-    if not 0.0 <= headroom < 1.0:
-        raise ConfigError(f"headroom {headroom} is invalid; give a fraction in [0, 1), e.g. 0.2 for 20 %")
+    if headroom != "auto" and (isinstance(headroom, (str, bool)) or not 0.0 <= headroom < 1.0):
+        raise ConfigError(f"headroom {headroom!r} is invalid; give a fraction in [0, 1), e.g. 0.2 for 20 %, or 'auto'")
     options = DesignOptions(backend, strategy, reuse, io_type, precision, clock, config)
     calibrated = _calibration(calibration)
     path = Path(model) if isinstance(model, (str, Path)) else None
@@ -302,6 +304,10 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
         est = estimate_design(design, tool_version)
         if calibrated:
             est = cal.apply(est, calibrated, cal.settings_attributes(design.settings, board_record.part))
+    if headroom == "auto":
+        from hcp_fpga.estimator.uncertainty import auto_headroom
+
+        headroom = auto_headroom(est.design_class)
     verdict = est.verdict(board_record, headroom) if board_record else None
     comparison = real = real_verdict = None
     if project and not what_if:

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hcp_fpga.errors import ConfigError, HcpError, first_line
+from hcp_fpga.vocab import resource_label
 
 
 def quiet_libraries(verbose: bool = False) -> None:
@@ -233,10 +234,38 @@ def _estimate_rows(est) -> list[dict]:
 
 
 def _utilization_rows(est, board, verdict) -> list[dict]:
-    budget = board.budget()
-    return [{"resource": r.upper() if r != "bram18" else "BRAM18", "estimate": round(getattr(est, r)), "board": budget[r],
-             "used %": (f"{verdict.utilization[r] * 100:.1f}" if verdict.utilization[r] is not None else "-")}
-            for r in ("dsp", "bram18", "lut", "ff", "uram")]  # the board table's order
+    from hcp_fpga.estimator.uncertainty import intervals
+
+    budget, spans = board.budget(), intervals(est)
+    rows = []
+    for r in ("dsp", "bram18", "lut", "ff", "uram"):  # the board table's order
+        row = {"resource": r.upper() if r != "bram18" else "BRAM18", "estimate": round(getattr(est, r)), "board": budget[r],
+               "used %": (f"{verdict.utilization[r] * 100:.1f}" if verdict.utilization[r] is not None else "-")}
+        if spans:
+            span = spans.get(r)
+            row["90 % interval"] = f"{span.low:,.0f} - {span.high:,.0f}" if span else "-"
+        rows.append(row)
+    return rows
+
+
+def _headroom_text(headroom) -> str:
+    """'20% headroom' or 'headroom DSP 12%, LUT 84%, ...' (per resource, e.g. resolved 'auto')."""
+    if isinstance(headroom, dict):
+        return "headroom " + ", ".join(f"{resource_label(r)} {v:.0%}" for r, v in headroom.items())
+    return f"{headroom:.0%} headroom"
+
+
+def _headroom_arg(text: str):
+    """--headroom: a fraction in [0, 1) or 'auto'."""
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a fraction; give e.g. 0.2 for 20 %, or 'auto'") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError("give a fraction in [0, 1), e.g. 0.2 for 20 %, or 'auto'")
+    return value
 
 
 def _comparison_rows(rows) -> list[dict]:
@@ -297,17 +326,19 @@ def cmd_estimate(args) -> int:
             out.print(f"[red]cannot say it fits[/red]: layer(s) {', '.join(verdict.unpriced)} are not priced, so the "
                       "estimate is a lower bound")
         elif verdict.fits:
-            out.print(f"[green]fits[/green] with {r.headroom:.0%} headroom; binding resource: {verdict.binding}")
+            out.print(f"[green]fits[/green] with {_headroom_text(r.headroom)}; binding resource: {verdict.binding}")
         else:
-            out.print(f"[red]does not fit[/red] with {r.headroom:.0%} headroom: over on {', '.join(verdict.over)}; "
+            out.print(f"[red]does not fit[/red] with {_headroom_text(r.headroom)}: over on {', '.join(verdict.over)}; "
                       f"binding resource: {verdict.binding}")
+        if verdict.confidence is not None and not verdict.unpriced:
+            out.print(f"{verdict.confidence_text()}; intervals and their measured coverage: docs/estimator.md")
     else:
         out.print(f"no catalog board uses part {est.part}; pass --board for utilization and a verdict")
     if r.report_verdict is not None:
         rv, rep = r.report_verdict, r.report
         word = "[green]fits[/green]" if rv.fits else f"[red]does not fit[/red] (over on {', '.join(rv.over)})"
         out.print(f"real {r.verdict_from} in this project: DSP {rep.dsp:,.0f}, BRAM18 {rep.bram18:,.0f}, LUT {rep.lut:,.0f}, "
-                  f"FF {rep.ff:,.0f} -> {word} with {r.headroom:.0%} headroom; the real report wins (--check uses it)")
+                  f"FF {rep.ff:,.0f} -> {word} with {_headroom_text(r.headroom)}; the real report wins (--check uses it)")
     if comparison is not None:
         if all(c.csynth is None and c.vsynth is None for c in comparison):
             out.print("no HLS or synthesis reports in this project (run its build_prj.tcl with Vivado/Vitis HLS first)")
@@ -570,8 +601,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", help="board name or alias (required for a model; a project's part picks its board)")
     p.add_argument("--boards-dir", type=Path, help="extra folder of board YAML files")
     _add_design_args(p)
-    p.add_argument("--headroom", type=float, default=DEFAULT_HEADROOM,
-                   help=f"fraction of each resource to keep free for the verdict (default {DEFAULT_HEADROOM}, as optimize)")
+    p.add_argument("--headroom", type=_headroom_arg, default=DEFAULT_HEADROOM,
+                   help=f"fraction of each resource to keep free for the verdict (default {DEFAULT_HEADROOM}, as optimize), "
+                        "or 'auto': per resource, what the estimator's errors on real designs call for to fit at 90 %%")
     p.add_argument("--check", action="store_true", help="exit 1 unless the design fits with the headroom (for scripts and CI)")
     p.add_argument("--compare", action="store_true", help="project folder: show the estimate next to its HLS/synthesis reports")
     p.add_argument("--model-file", type=Path, help="project folder: model file to read layer shapes from (default: the project's)")
@@ -680,8 +712,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parse_reuse(args.reuse)
         except ConfigError as exc:
             parser.error(str(exc))
-    if getattr(args, "headroom", None) is not None and not 0.0 <= args.headroom < 1.0:
-        parser.error("--headroom must be in [0, 1), e.g. 0.2 for 20 %")
     if getattr(args, "min_agreement", None) is not None and not math.isfinite(args.min_agreement):
         parser.error("--min-agreement must be a number, e.g. 0.99")
     if getattr(args, "clock", None) is not None and not 0.0 < args.clock < 1e6:

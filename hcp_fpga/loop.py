@@ -356,10 +356,12 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         state = load_checkpoint(out_dir)
         log(f"resuming after round {state.round} ({len(state.trials)} designs evaluated)")
         model = None
+        design_class = read_json(out_dir / RUN_FILE, "optimize run record", "start over with --force").get("design_class")
     else:
         model, data = _baseline_model(config, data, log, show_progress)
         Design.create(model, board, base_settings).validate()  # pinned layers exist, their RFs are valid
-        unpriced = estimate_design(Design.create(model, board, base_settings)).unpriced
+        baseline_estimate = estimate_design(Design.create(model, board, base_settings))
+        design_class, unpriced = baseline_estimate.design_class, baseline_estimate.unpriced
         if unpriced:
             raise ConfigError(f"the estimator cannot price layer(s) {', '.join(unpriced)}: optimize would fit a lower bound "
                               "to the board; remove them or estimate and export the model without optimizing")
@@ -369,7 +371,8 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         mark(out_dir)
         # what export-point needs to rebuild any point: the board and where the data comes from
         write_json_atomic(out_dir / RUN_FILE, {"project": config.name, "board": board.name, "data": config.data_spec(),
-                                               "source": config.source})
+                                               "source": config.source, "design_class": design_class})
+    config = _with_headroom(config, design_class, log)
     if executor is None:
         s = config.search
         executor = make_executor(s.executor, s.workers, s.scheduler)
@@ -469,6 +472,18 @@ def _take_report(state: _State, ctx: SearchContext, check: SynthCheck, log) -> S
         f"{r.upper()} {est[r]:,.0f} estimated / {real[r]:,.0f} real" for r in ("dsp", "lut", "ff", "bram18"))
         + f" -> {'fits' if check.fits else 'does not fit'}; later estimates corrected by the residual")
     return ctx
+
+
+def _with_headroom(config: ProjectConfig, design_class: Optional[str], log) -> ProjectConfig:
+    """The project with its headroom per resource: ``headroom: auto`` becomes what the estimator's
+    errors on real designs of this class call for (estimator/uncertainty.py), and is said once."""
+    if config.targets.headroom != "auto":
+        return config
+    headroom = config.targets.headroom_for(design_class)
+    log("headroom auto (" + ", ".join(f"{r.upper()} {v:.0%}" for r, v in headroom.items())
+        + f"): an estimate within it fits the board at 90 % per resource, by the estimator's errors on real "
+        f"{design_class or 'hls4ml'} designs (docs/estimator.md)")
+    return config.model_copy(update={"targets": config.targets.model_copy(update={"headroom": headroom})})
 
 
 def _start(config, board, settings, model, data, out_dir, log, progress, correction=None) -> _State:

@@ -48,18 +48,34 @@ class LatencyBound(_Strict):
 
 class Targets(_Strict):
     max_accuracy_drop_pp: float = Field(default=1.0, ge=0)
-    headroom: dict[str, float] = Field(default_factory=lambda: {r: DEFAULT_HEADROOM for r in RESOURCE_KEYS})
+    # a fraction per resource, or "auto": per resource, what the estimator's errors on real designs
+    # of the model's class call for to fit at 90 % (estimator/uncertainty.py)
+    headroom: Union[Literal["auto"], dict[str, float]] = Field(default_factory=lambda: {r: DEFAULT_HEADROOM for r in RESOURCE_KEYS})
     latency: LatencyBound = Field(default_factory=LatencyBound)
 
-    @field_validator("headroom")
+    @field_validator("headroom", mode="before")
     @classmethod
-    def _headroom(cls, v: dict[str, float]) -> dict[str, float]:
+    def _headroom(cls, v):
+        if v == "auto":
+            return v
+        if isinstance(v, (int, float)) and not isinstance(v, bool):  # one fraction for every resource
+            v = {r: v for r in RESOURCE_KEYS}
+        if not isinstance(v, dict):
+            raise ValueError("headroom is 'auto' or a fraction per resource, e.g. {lut: 0.2, dsp: 0.1}")
         bad = set(v) - set(RESOURCE_KEYS)
         if bad:
             raise ValueError(f"unknown resource(s) {sorted(bad)}; use {', '.join(RESOURCE_KEYS)}")
-        if any(not 0 <= x < 1 for x in v.values()):
+        if any(isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < 1 for x in v.values()):
             raise ValueError("headroom is a fraction in [0, 1), e.g. 0.2 for 20 %")
-        return {r: v.get(r, DEFAULT_HEADROOM) for r in RESOURCE_KEYS}
+        return {r: float(v.get(r, DEFAULT_HEADROOM)) for r in RESOURCE_KEYS}
+
+    def headroom_for(self, design_class: Optional[str]) -> dict[str, float]:
+        """The headroom per resource; "auto" resolved for a design of ``design_class``."""
+        if self.headroom == "auto":
+            from hcp_fpga.estimator.uncertainty import auto_headroom
+
+            return auto_headroom(design_class)
+        return dict(self.headroom)
 
 
 class Levers(_Strict):

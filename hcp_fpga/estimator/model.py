@@ -488,8 +488,10 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     unmodelled = [s.name for s in specs if s.kind == "unmodelled"]
     if unmodelled:
         notes.append(f"not priced (counted as 0; the totals are a lower bound and cannot show a fit): {', '.join(unmodelled)}")
+    from hcp_fpga.estimator.uncertainty import class_of
+
     return Estimate.from_layers("estimate", layers, latency, ii, clock_ns, part=part, notes=tuple(notes), unpriced=unmodelled,
-                                tool=tool)
+                                tool=tool, design_class=class_of(specs))
 
 
 def design_specs(design) -> list[LayerSpec]:

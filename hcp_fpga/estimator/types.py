@@ -54,14 +54,17 @@ class Estimate:
     tool: Optional[str] = None
     # for a calibrated estimate: which calibration, fitted on what (estimator/calibration.py)
     calibration: Optional[str] = None
+    # for an analytical estimate: the class whose real-design errors give its intervals
+    # ("io_parallel dense", "io_parallel conv", "io_stream"; estimator/uncertainty.py)
+    design_class: Optional[str] = None
 
     @classmethod
     def from_layers(cls, source: str, layers, latency_cycles, ii, clock_ns, part=None, notes=(), unpriced=(),
-                    tool=None) -> "Estimate":
+                    tool=None, design_class=None) -> "Estimate":
         layers = tuple(layers)
         totals = {r: float(sum(getattr(l, r) for l in layers)) for r in RESOURCES}
         return cls(source, layers, **totals, latency_cycles=latency_cycles, ii=ii, clock_ns=clock_ns, part=part,
-                   notes=tuple(notes), unpriced=tuple(unpriced), tool=tool)
+                   notes=tuple(notes), unpriced=tuple(unpriced), tool=tool, design_class=design_class)
 
     @property
     def lower_bound(self) -> bool:
@@ -91,8 +94,11 @@ class Estimate:
         binding = max(pressure, key=lambda r: pressure[r]) if pressure else "dsp"
         over = [r for r, p in pressure.items() if p > 1.0]
         # an estimate that leaves layers out cannot say "fits": the real design is larger
+        from hcp_fpga.estimator.uncertainty import fit_confidence
+
         return Verdict(fits=not over and not self.unpriced, binding=binding, utilization=util, over=tuple(over),
-                       headroom=headroom, unpriced=self.unpriced, pressure=max(pressure.values(), default=0.0))
+                       headroom=headroom, unpriced=self.unpriced, pressure=max(pressure.values(), default=0.0),
+                       confidence=fit_confidence(self, board))
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -120,6 +126,16 @@ class Verdict:
     headroom: object  # a fraction, or one per resource
     unpriced: tuple = ()  # layers left out of the estimate: "fits" cannot be said
     pressure: float = 0.0  # the binding resource's use / its budget after headroom (> 1: over)
+    # an analytical estimate's chance to fit the whole board (no headroom), from the estimator's
+    # errors on real designs of its class (estimator/uncertainty.py); None for a report
+    confidence: Optional[float] = None
+
+    def confidence_text(self) -> str:
+        """The confidence in words, or "" without one."""
+        if self.confidence is None:
+            return ""
+        return (f"confidence it fits the board: {self.confidence:.0%} (the share of the estimator's errors on real designs "
+                "of this class under which it still fits; 'fits at 90 %' needs 90 % or more)")
 
     def as_dict(self) -> dict:
         return asdict(self)
