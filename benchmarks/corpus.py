@@ -74,7 +74,7 @@ def designs() -> list[CorpusDesign]:
         configs = sorted(d.rglob("hls4ml_config.yml"))
         part = re.search(r"^part:\s*(\S+)", text, re.M)
         clock = re.search(r"^clock(?:_ns)?:\s*([\d.]+)", text, re.M)
-        tool = re.search(r"^HLS tool:\s*(.+?)\s*\(", text, re.M)
+        tool = re.search(r"^(?:HLS tool|hls_tool):\s*(.+?)\s*\(", text, re.M)
         out.append(CorpusDesign(d.name, d.name.split("__")[0], configs[0].parent if configs else None,
                                 part.group(1) if part else None, _num(clock.group(1)) if clock else None,
                                 tool.group(1) if tool else "unknown", _truth(text), d.name.startswith(MODIFIED)))

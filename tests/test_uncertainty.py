@@ -76,6 +76,7 @@ def test_intervals_widen_with_the_level_and_grow_with_the_estimate():
         if r != "latency_cycles":
             assert U.intervals(big, 0.9)[r].high >= span.high
     assert U.intervals(replace(est, source="csynth")) == {}  # a report is not an estimate
+    assert U.intervals(replace(est, unpriced=("gru",))) == {}  # nor is a lower bound a central value
 
 
 def test_confidence_falls_as_the_design_grows():

@@ -119,9 +119,9 @@ def interval(value: float, errors: np.ndarray, level: float = LEVEL) -> tuple[fl
 
 
 def intervals(est, level: float = LEVEL, rows: tuple[ErrorRow, ...] | None = None) -> dict[str, Interval]:
-    """The ``level`` interval of each total of an analytical estimate (empty for a parsed report or
-    when no table is shipped)."""
-    if est.source != "estimate" or getattr(est, "design_class", None) is None:
+    """The ``level`` interval of each total of an analytical estimate (empty for a parsed report, a
+    lower-bound estimate, or when no table is shipped)."""
+    if est.source != "estimate" or getattr(est, "design_class", None) is None or est.unpriced:
         return {}
     chosen, label = rows_for(est.design_class, rows)
     out = {}
