@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hcp_fpga.estimator.directives import read_directives
 from hcp_fpga.estimator.model import estimate_project, estimate_specs
@@ -119,3 +121,45 @@ def test_parallelization_is_read_from_the_config(tmp_path):
              LayerSpec("conv", "conv2d", n_pix=36, io_type="io_stream"), LayerSpec("d", "dense")]
     got = [s.parallelization for s in apply_parallelization(specs, cfg)]
     assert got == [4, 4, 1, 1]  # io_stream ignores it, as hls4ml does
+
+
+# --- FIFOs: io_stream channels and the element FIFOs of DATAFLOW io_parallel designs ---------------
+
+
+def test_vivado_fifo_shapes_follow_the_reports():
+    """Every Vivado FIFO shape in ../shared: a shift register up to 16 words or under 512 bits (121 x 4
+    and 169 x 3 are SRL), block RAM beyond (169 x 4, 25 x 32), sized at a power-of-two depth."""
+    from hcp_fpga.estimator.backends import VIVADO
+    from hcp_fpga.estimator.model import fifo_bram18, fifo_cost
+
+    shapes = {(121, 4): 0, (169, 3): 0, (169, 4): 1, (25, 32): 2, (16, 32): 0, (4356, 32): 16, (2464, 32): 8, (1152, 32): 4}
+    assert {k: fifo_bram18(*k, VIVADO) for k in shapes} == shapes
+    assert fifo_cost(2, 34, VIVADO) == (0.0, 34 + 12, 6.0)  # calwilee's 34-bit element FIFOs: bits + 12 LUT
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 20000), st.integers(1, 256), st.sampled_from(["Vivado", "Vitis"]))
+def test_a_bigger_fifo_never_costs_less(depth, width, backend):
+    from hcp_fpga.estimator.backends import BACKENDS
+    from hcp_fpga.estimator.model import fifo_cost
+
+    c = BACKENDS[backend]
+    base = fifo_cost(depth, width, c)
+    for bigger in (fifo_cost(depth + 1, width, c), fifo_cost(depth, width + 1, c)):
+        assert bigger[0] >= base[0]  # BRAM
+        if bigger[0] == base[0]:  # same implementation: LUT and FF grow too
+            assert bigger[1] >= base[1] and bigger[2] >= base[2]
+
+
+def test_a_conv_stepping_over_pixels_makes_the_design_dataflow():
+    mant = np.random.default_rng(2).integers(-200, 200, size=(18, 4))
+    conv = LayerSpec("c", "conv2d", 18, 4, 36, out_size=144, channels=4, mantissas=mant, weight=Fixed(16, 6),
+                     input=Fixed(16, 6), result=Fixed(16, 6), in_pix=64, in_channels=2)
+    relu = LayerSpec("r", "relu", out_size=144, channels=4, input=Fixed(16, 6), result=Fixed(16, 6))
+    dense = LayerSpec("d", "dense", 144, 2, 1, out_size=2, channels=2, mantissas=np.ones((144, 2), int), weight=Fixed(8, 2))
+    stepping = estimate_specs([conv, relu, dense], "Vivado", 5.0, "xcu250-figd2104-2L-e")
+    fifos = [l for l in stepping.layers if l.kind == "fifo"]
+    assert [f.name for f in fifos] == ["c_out", "r_out"]  # every array between layers; not the output
+    assert fifos[0].ff == 144 * 5 and fifos[0].lut == 144 * (16 + 12)
+    at_once = estimate_specs([replace(conv, parallelization=36), relu, dense], "Vivado", 5.0, "xcu250-figd2104-2L-e")
+    assert not [l for l in at_once.layers if l.kind == "fifo"]  # one partition: hls4ml keeps PIPELINE

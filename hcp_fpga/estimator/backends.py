@@ -86,15 +86,35 @@ class CostConstants:
     ff_pool_stream_per_bit: float = 2.0
     # --- io_parallel Latency designs register their input array (pooling baselines: FF = input bits + 2)
     ff_per_input_bit: float = 1.0
-    # --- io_stream FIFOs (Vivado HLS 2020.1 qconv1d-encoder and the hls4ml tutorial SVHN report:
-    # FIFOs up to 16 deep are shift registers; deeper ones take ceil(bits/18) BRAM18 per 1,024 words;
-    # one FIFO per channel). Vitis packs a pixel's channels into one FIFO (conv1d-vitis2024).
+    # --- io_stream FIFOs. Vivado HLS: one FIFO per channel; a FIFO is a shift register (SRL) while
+    # it is at most 16 deep or holds fewer than 512 bits, else block RAM: ceil(bits / 18) BRAM18 per
+    # 1,024 words of its depth rounded up to a power of two. Every Vivado FIFO row of the corpus and
+    # triples (57 shapes): SRL up to 121 x 4 and 169 x 3 bits, BRAM from 169 x 4 and 25 x 32;
+    # 4,356 x 32 bits = 16 BRAM18. Vitis packs a pixel's channels into one FIFO (conv1d-vitis2024).
     fifo_srl_max_depth: int = 16
+    fifo_srl_max_bits: int = 512  # Vivado: a FIFO under this many bits stays a shift register at any depth
     fifo_bram_width: int = 18
     fifo_per_channel: bool = True
-    fifo_ff_bram: float = 46.0  # per BRAM FIFO (45-47 in the encoder report)
-    fifo_ff_srl: float = 6.0  # per shift-register FIFO (5-7)
+    fifo_ff_srl: float = 6.0  # per shift-register FIFO (5-10)
+    # per BRAM FIFO: its read/write counters and output register, 10 + bits + 2 log2(depth): within
+    # 10 % of 29-57 FF for 4-32 bits x 25-784 words (corpus Vivado rows); the deepest (>= 4,096) use more
+    fifo_ff_bram_base: float = 10.0
+    # LUT per FIFO (Vivado): a shift register takes one SRLC32E per bit per 32 words plus 12 of
+    # control (exact on calwilee, quickdraw_gru and toptagging_gru: 252, 517 and 149 FIFOs); a BRAM
+    # FIFO 65 + 0.97 per bit (least squares over the BRAM FIFOs of 9 Vivado designs, 1-128 each).
+    fifo_lut_srl_control: float = 12.0
+    fifo_lut_bram_base: float = 65.0
+    fifo_lut_bram_per_bit: float = 0.97
     fifo_ff_per_bit: float = 2.1  # packed Vitis FIFOs: 537 FF for 256 bits
+    # packed Vitis FIFOs deeper than two words: 1.26-1.43 LUT per bit (conv1d-vitis2024, cnn_large,
+    # cnn_small); one or two words are registers (the CI activation baselines' totals leave no room)
+    fifo_lut_per_bit: float = 1.39
+    # io_parallel designs that hls4ml 1.3 builds as DATAFLOW (a conv stepping over pixel partitions):
+    # every element of every array between layers is a depth-2 FIFO. Vivado HLS: 5 FF, bits + 12 LUT
+    # (the SRL rule above; calwilee: 252 FIFOs, 1,260 FF, 10,872 LUT); Vitis HLS 2024.1: 99 FF and
+    # 67 LUT each for 5-6 bits (MuhammadAshraful mnist_cnn, 2,714 FIFOs: the one Vitis design).
+    element_fifo_ff: float = 5.0
+    element_fifo_lut: float = 0.0  # 0: the SRL rule (bits + 12)
     stream_cycles_per_pixel: int = 1  # io_stream conv: II per input pixel = RF + this (encoder: 135 for 66+2 pixels)
     # --- activations (io_parallel) -------------------------------------------------------------
     lut_relu_per_bit: float = 1.75  # jet rf1: ReLU on 64 x 16 bit = 1,792 LUT
@@ -123,7 +143,10 @@ class CostConstants:
 VIVADO = CostConstants()
 # Vitis HLS packs a stream's array into one FIFO (36-bit wide BRAM words: 128 x 256 bit = 8 BRAM18 in
 # conv1d-vitis2024) and needs 2 cycles more per pixel (II 390 for 130 padded pixels at RF 1).
-VITIS = replace(VIVADO, fifo_per_channel=False, fifo_bram_width=36, stream_cycles_per_pixel=2)
+VITIS = replace(VIVADO, fifo_per_channel=False, fifo_bram_width=36, stream_cycles_per_pixel=2,
+                # Vitis FIFOs stay shift registers up to 48 deep (24 x 208, 48 x 128 bits) and use
+                # block RAM from 104 deep (104 x 80, 150 x 16): corpus and conv1d-vitis2024 rows
+                fifo_srl_max_depth=64, fifo_srl_max_bits=0, element_fifo_ff=99.0, element_fifo_lut=67.0)
 
 BACKENDS = {"Vivado": VIVADO, "Vitis": VITIS}
 

@@ -313,10 +313,25 @@ def _input_bits(first: LayerSpec) -> int:
 
 
 def fifo_bram18(depth: int, width: int, c: CostConstants) -> int:
-    """Block RAMs of one io_stream FIFO; shallow ones are shift registers (0)."""
-    if depth <= c.fifo_srl_max_depth:
+    """Block RAMs of one io_stream FIFO; shallow or small ones are shift registers (0)."""
+    if depth <= c.fifo_srl_max_depth or depth * width < c.fifo_srl_max_bits:
         return 0
-    return math.ceil(width / c.fifo_bram_width) * math.ceil(depth / (18 * 1024 // c.fifo_bram_width))
+    words = 18 * 1024 // c.fifo_bram_width
+    if c.fifo_per_channel:  # Vivado sizes the memory to a power-of-two depth
+        depth = 1 << max(int(depth) - 1, 0).bit_length()
+    return math.ceil(width / c.fifo_bram_width) * math.ceil(depth / words)
+
+
+def fifo_cost(depth: int, width: int, c: CostConstants) -> tuple[float, float, float]:
+    """(BRAM18, LUT, FF) of one FIFO of ``depth`` words of ``width`` bits (one channel on Vivado HLS,
+    a pixel's packed channels on Vitis HLS)."""
+    bram = fifo_bram18(depth, width, c)
+    if not c.fifo_per_channel:  # Vitis: a FIFO of one or two words is registers only (CI baselines)
+        return float(bram), c.fifo_lut_per_bit * width if depth > 2 else 0.0, c.fifo_ff_per_bit * width
+    if bram:
+        ff = c.fifo_ff_bram_base + width + 2.0 * math.log2(max(depth, 2))
+        return float(bram), c.fifo_lut_bram_base + c.fifo_lut_bram_per_bit * width, ff
+    return 0.0, width * math.ceil(depth / 32) + c.fifo_lut_srl_control, c.fifo_ff_srl
 
 
 def _stream_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimate]:
@@ -333,13 +348,30 @@ def _stream_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimat
             queues.append((f"{s.name}_out", max(s.out_size // max(s.channels, 1), 1), s.channels, s.result.width))
         for name, depth, channels, bits in queues:
             if c.fifo_per_channel:
-                bram = channels * fifo_bram18(depth, bits, c)
-                ff = channels * (c.fifo_ff_bram if fifo_bram18(depth, bits, c) else c.fifo_ff_srl)
+                bram, lut, ff = (channels * x for x in fifo_cost(depth, bits, c))
             else:
-                bram = fifo_bram18(depth, channels * bits, c)
-                ff = c.fifo_ff_per_bit * channels * bits
-            fifos.append(LayerEstimate(name, "fifo", bram18=float(bram), ff=float(ff), latency_cycles=0, ii=1))
+                bram, lut, ff = fifo_cost(depth, channels * bits, c)
+            fifos.append(LayerEstimate(name, "fifo", bram18=bram, lut=lut, ff=ff, latency_cycles=0, ii=1))
     return fifos
+
+
+def dataflow_io_parallel(specs: list[LayerSpec]) -> bool:
+    """Does hls4ml 1.3 build this io_parallel design as DATAFLOW because a conv steps over pixel
+    partitions (``SetPipelineStyle._maybe_set_dataflow_conv_layers``)? (Its other trigger, any
+    Resource layer, is inside the Resource constants, which were fitted on whole dataflow designs.)"""
+    return any(s.kind in ("conv1d", "conv2d") and s.io_type == "io_parallel" and s.partitions > 1 for s in specs)
+
+
+def _element_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimate]:
+    """A DATAFLOW io_parallel design: every element of every array between layers is a depth-2 FIFO
+    (folded casts and wiring layers pass their array on; the model output has none)."""
+    carrying = [s for s in specs if s.kind not in ("free", "linear")]
+    out = []
+    for s in carrying[:-1]:
+        n, bits = s.out_size, s.result.width
+        lut = n * (c.element_fifo_lut or bits + c.fifo_lut_srl_control)
+        out.append(LayerEstimate(f"{s.name}_out", "fifo", lut=float(lut), ff=float(n * c.element_fifo_ff), latency_cycles=0, ii=1))
+    return out
 
 
 def schedulable(specs: list[LayerSpec]) -> bool:
@@ -478,6 +510,8 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
             pipe = _clock_adjusted(pipe, specs, c, backend, clock_ns, part, uncertainty)
             layers = [replace(l, latency_cycles=0) for l in layers]  # the schedule gives the whole latency
         layers.append(pipe)
+    if specs and specs[0].io_type == "io_parallel" and dataflow_io_parallel(specs):
+        layers += _element_fifos(specs, c)
     if specs and specs[0].io_type == "io_stream":
         layers += _stream_fifos(specs, c)
         depth = sum((l.latency_cycles or 0) - (l.ii or 1) if (l.ii or 1) > 1 else (l.latency_cycles or 0) for l in layers)
