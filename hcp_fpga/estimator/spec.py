@@ -41,7 +41,7 @@ class LayerSpec:
     input: Fixed = Fixed(16, 6)
     result: Fixed = Fixed(16, 6)
     accum: Optional[Fixed] = None  # accumulator type (None: as wide as the products need, not saturating)
-    has_bias: bool = False  # a nonzero bias: hls4ml's accumulator gets one more integer bit
+    has_bias: bool = False  # hls4ml adds the bias to the accumulator: one more integer bit (every Keras Dense/Conv)
     in_pix: int = 1  # input positions (io_stream reads one per step)
     padded_pix: int = 0  # input positions after 'same' zero padding (io_stream adds a padding layer + FIFO)
     in_channels: int = 1
@@ -172,9 +172,10 @@ def grid_fixed(values: np.ndarray, default: Fixed, max_frac: int = 24) -> Fixed:
 
 def _accumulator(wtype: Fixed, current: Fixed, n_in: int, has_bias: bool = False) -> Fixed:
     """hls4ml 1.3's inferred accumulator (``InferPrecisionTypes._infer_common_precision``): product
-    bits plus ceil(log2(terms)); a nonzero bias adds an integer bit (and its own fraction bits, where
-    finer; the bias is taken in the weight type here)."""
-    grow = int(np.ceil(np.log2(max(n_in, 2))))
+    bits plus ceil(log2(terms)); the bias adds an integer bit (and its own fraction bits, where finer;
+    the bias is taken in the weight type here). hls4ml skips that bit only for an all-zero bias with
+    its ``infer_no_bias`` option on, which is off by default."""
+    grow = int(np.ceil(np.log2(max(n_in, 1))))
     width = wtype.width + current.width + grow
     integer = wtype.integer + current.integer + grow
     signed = wtype.signed or current.signed
@@ -257,7 +258,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 n_out = int(kernel.shape[-1])
                 n_in = int(np.prod(kernel.shape[:-1]))
                 mant = wtype.mantissas(np.asarray(kernel).reshape(n_in, n_out), rounding)
-                has_bias = len(node.weights) > 1 and bool(np.any(np.asarray(node.weights[1]) != 0))
+                # hls4ml gives every Dense/Conv a bias array (zeros without use_bias) and, unless its
+                # infer_no_bias option is set (off by default), widens the accumulator for it
+                has_bias = True
                 acc = _accumulator(wtype, current, n_in, has_bias)
                 specs.append(LayerSpec(node.name, MULT_BASES[base], n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, has_bias=has_bias,
@@ -273,8 +276,11 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 else:
                     kind = "softmax" if name == "softmax" else ("relu" if name == "relu" else "table")
                     result = default
-                specs.append(LayerSpec(f"{node.name}_{name}", kind, input=current, result=result, table_size=_table_size(kind, s),
-                                       **{**common, "strategy": "Latency", "reuse_factor": 1}))
+                # hls4ml gives the split-off activation layer the model's (or its own) reuse factor; the
+                # io_stream softmax limits its products by it
+                act_name = f"{node.name}_{name}"
+                specs.append(LayerSpec(act_name, kind, input=current, result=result, table_size=_table_size(kind, s),
+                                       **{**common, "strategy": "Latency", "reuse_factor": s.reuse_of(act_name)}))
         elif base in RNN_GATES and node.weights and len(node.weights) >= 2 and node.in_shape:
             result = _rnn_specs(node, specs, current, default, common, s)
         elif cls in FREE_KINDS or base in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise"):
