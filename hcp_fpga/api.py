@@ -65,6 +65,9 @@ class EstimateResult:
     # verdict: where a real report exists, it wins
     report: Any = None
     report_verdict: Any = None
+    # the estimate scaled to what Vivado logic synthesis typically reports (estimator/postsynth.py);
+    # a second, labelled estimate: the verdict stays on the HLS-level numbers
+    post_synthesis: Any = None
 
     @property
     def verdict_from(self) -> Optional[str]:
@@ -89,6 +92,7 @@ class EstimateResult:
                 "report": self.report.as_dict() if self.report is not None else None,
                 "report_verdict": self.report_verdict.as_dict() if self.report_verdict is not None else None,
                 "comparison": [r.as_dict() for r in self.comparison] if self.comparison is not None else None,
+                "post_synthesis": self.post_synthesis.as_dict() if self.post_synthesis is not None else None,
                 "notes": list(self.notes), "warnings": list(self.warnings)}
 
 
@@ -324,7 +328,10 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
             from hcp_fpga.estimator.compare import compare as side_by_side
 
             comparison = side_by_side(est, reports)
-    return EstimateResult(est, board_record, headroom, verdict, comparison, notes, warnings, real, real_verdict)
+    from hcp_fpga.estimator.postsynth import post_synthesis
+
+    return EstimateResult(est, board_record, headroom, verdict, comparison, notes, warnings, real, real_verdict,
+                          None if est.unpriced else post_synthesis(est))
 
 
 _PART = re.compile(r"^x[a-z0-9]{4,}(-[a-z0-9]+){0,4}$", re.I)

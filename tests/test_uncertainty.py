@@ -143,3 +143,37 @@ def test_optimize_resolves_headroom_auto_once_for_the_models_class(tmp_path):
     assert len(said) == 1 and "fits the board at 90 %" in said[0]
     plain = load_project(src)
     assert _with_headroom(plain, "io_parallel dense", said.append) is plain and len(said) == 1
+
+
+# --- from the HLS level to Vivado logic synthesis (estimator/postsynth.py) --------------------------
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared not present")
+def test_the_shipped_synthesis_pairs_are_the_reports():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from fit_synthesis import pairs
+
+    from hcp_fpga.estimator import postsynth
+
+    assert json.loads(postsynth.TABLE.read_text())["pairs"] == pairs(), \
+        "synthesis_pairs.json is stale: run benchmarks/fit_synthesis.py --write"
+
+
+def test_post_synthesis_scales_by_the_median_ratio_and_labels_itself(capsys):
+    from hcp_fpga.estimator import postsynth
+
+    est = estimate_specs([_dense()], "Vivado", 5.0)
+    ps = postsynth.post_synthesis(est)
+    table = postsynth.ratios()
+    assert table["lut"].n >= 10 and table["lut"].low <= table["lut"].median <= table["lut"].high
+    for r, x in table.items():
+        assert ps.values[r] == pytest.approx(getattr(est, r) * x.median)
+        assert ps.ranges[r][0] <= ps.values[r] <= ps.ranges[r][1]
+    assert postsynth.post_synthesis(replace(est, source="csynth")) is None  # only an estimate is scaled
+    pairs = ({"csynth": {"lut": 100.0, "ff": 10.0}, "vsynth": {"lut": 50.0, "ff": 10.0}},
+             {"csynth": {"lut": 100.0, "ff": 10.0}, "vsynth": {"lut": 30.0, "ff": 20.0}})
+    assert postsynth.ratios(pairs)["lut"].median == pytest.approx(0.4) and postsynth.ratios(pairs)["ff"].high == 2.0
+    fixture = Path(__file__).parent / "fixtures" / "old_hls4ml" / "hls4ml-0.8.1-io_parallel"
+    run_cli("estimate", fixture, "--board", "pynq-z2", "--json")
+    out = json.loads(capsys.readouterr().out)
+    assert out["post_synthesis"]["values"]["lut"] == pytest.approx(out["estimate"]["lut"] * table["lut"].median)
