@@ -163,3 +163,21 @@ def test_a_conv_stepping_over_pixels_makes_the_design_dataflow():
     assert fifos[0].ff == 144 * 5 and fifos[0].lut == 144 * (16 + 12)
     at_once = estimate_specs([replace(conv, parallelization=36), relu, dense], "Vivado", 5.0, "xcu250-figd2104-2L-e")
     assert not [l for l in at_once.layers if l.kind == "fifo"]  # one partition: hls4ml keeps PIPELINE
+
+
+@pytest.mark.parametrize("tool", ["Vivado HLS 2020.1", "Vitis HLS 2023.2"])
+def test_resource_lut_multipliers_follow_the_reuse_factor_on_vivado_hls(tool):
+    """Narrow Resource-strategy products stay out of DSPs; Vivado HLS builds them as LUT multipliers,
+    so fewer of them (a higher RF) cost fewer LUTs; on Vitis the wa-hls4ml fit found no such term."""
+    mant = np.random.default_rng(3).integers(-7, 8, size=(64, 32))
+    luts = []
+    for rf in (2, 8, 32):
+        spec = LayerSpec("d", "dense", 64, 32, 1, out_size=32, channels=32, mantissas=mant, weight=Fixed(4, 1),
+                         input=Fixed(3, 1, signed=False), result=Fixed(16, 6), strategy="Resource", reuse_factor=rf)
+        est = estimate_specs([spec], "Vivado", 5.0, "xcu250-figd2104-2L-e", tool=tool)
+        assert est.dsp == 0
+        luts.append(est.lut)
+    if tool.startswith("Vivado"):
+        assert luts[0] > luts[1] > luts[2]
+    else:
+        assert luts[0] == luts[1] == luts[2]

@@ -172,6 +172,8 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     bram = float(bram18_for(rf, multipliers * w)) if rf > 1 else 0.0
     acc = _accumulator_bits(spec)
     lut = c.resource_lut_per_input_bit * spec.n_in * a + c.resource_lut_per_acc_bit * spec.n_out * acc
+    if not dsp and c.resource_lut_multipliers:  # the parallel multipliers built from LUTs (backends.TOOL_VERSIONS)
+        lut += c.lut_fabric_mul_per_pp_bit * multipliers * a * w
     ff = c.resource_ff_per_input_bit * spec.n_in * a + c.resource_ff_per_acc_bit * spec.n_out * acc
     if _saturating_accumulator(spec):
         lut += c.lut_per_saturating_acc_bit * multipliers * acc
