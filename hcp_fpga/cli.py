@@ -388,6 +388,9 @@ def cmd_optimize(args) -> int:
     _print_table(f"{s['project']} on {s['board']} ({s['part']}): fits, binding resource {s['binding']} (estimate)", rows)
     out.print(f"test accuracy (reported; decisions used validation): baseline {s['baseline_accuracy']:.4f}, final Keras "
               f"{s['keras_accuracy']:.4f}, C simulation {s['csim_accuracy']:.4f}; latency {s['latency_cycles']} cycles")
+    if s.get("confidence") is not None:
+        out.print(f"confidence it fits the board: {s['confidence']:.0%} (the estimator's errors on real designs; "
+                  "headroom auto aims at 90 %; docs/estimator.md)")
     w = s.get("weights") or {}
     if w:
         out.print(f"weights {w['before']:,} -> {w['after']:,} ({w['zero_after']:.0%} of them zero); "

@@ -576,6 +576,8 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
     summary = {
         "project": ctx.config.name, "board": ctx.board.name, "part": ctx.board.part, "fits": fits,
         "binding": binding, "over": over, "utilization": verdict.utilization,
+        # the estimate's chance to fit the board, from the estimator's errors on real designs (None: a real report judged)
+        "confidence": verdict.confidence, "headroom": ctx.config.targets.headroom,
         "baseline_accuracy": state.baseline["test_accuracy"], "keras_accuracy": keras_test, "csim_accuracy": csim.csim_accuracy,
         "baseline_val_accuracy": state.baseline["val_accuracy"], "val_accuracy": measure.val_accuracy,
         "csim_agreement": csim.argmax_agreement, "sparsity": sparsity(model), "bits": point.bits,
