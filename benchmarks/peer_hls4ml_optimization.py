@@ -20,6 +20,8 @@ API imports here, and why not.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
 from typing import Optional
 
@@ -75,7 +77,8 @@ def run(model, data, n_classes: int, rtol: float = 0.99, final_sparsity: float =
         else:
             layer["Precision"] = {"result": precision}
     onehot = lambda y: tf.keras.utils.to_categorical(y, n_classes)  # noqa: E731
-    with tempfile.TemporaryDirectory() as tmp:
+    # keras-tuner prints a table per trial; the API's own result is what qor.py prints
+    with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
         pruned = optimize_keras_model_for_hls4ml(
             model, config, VivadoDSPEstimator, PolynomialScheduler(5, final_sparsity=final_sparsity),
             data.x_train, onehot(data.y_train), data.x_val, onehot(data.y_val), batch_size=batch_size, epochs=epochs,
