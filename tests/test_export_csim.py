@@ -247,7 +247,8 @@ def test_a_narrowed_input_gives_one_estimate_from_model_and_from_the_exported_fi
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
 
 
-def test_an_io_stream_cnn_at_rf_2_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path):
+@pytest.mark.parametrize("shape", [(32, 2), (8, 8, 1)], ids=["conv1d", "conv2d"])
+def test_an_io_stream_cnn_at_rf_2_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, shape):
     """Stream FIFOs, pooling, and the split-off softmax that takes the model's reuse factor (it
     limits the io_stream softmax's products): the model path and the exported firmware agree."""
     from hcp_fpga.board_catalog import load_board
@@ -257,12 +258,16 @@ def test_an_io_stream_cnn_at_rf_2_gives_one_estimate_from_model_and_from_the_exp
     from hcp_fpga.models import build_cnn
     from hcp_fpga.vocab import IOType, Strategy
 
-    model = build_cnn((32, 2), (4, 4), 3, (8,), 5, seed=1)
-    settings = HlsSettings(io_type=IOType.STREAM, strategy=Strategy.RESOURCE, reuse_factor=2)
+    model = build_cnn(shape, (4, 4), 3, (8,), 5, seed=1)
+    # RF 2 on the dense layers and the softmax; the 2D convs (9 x 4: RF 2 is not valid) at RF 3
+    convs = {"conv1": 3, "conv2": 3} if len(shape) == 3 else {}
+    settings = HlsSettings(io_type=IOType.STREAM, strategy=Strategy.RESOURCE, reuse_factor=2, layer_reuse=convs)
     design = Design.create(model, load_board("pynq-z2"), settings)
     out = export_project(design, tmp_path / "prj").out_dir
     model_path, firmware_path = estimate_design(design), estimate_project(out)
     soft = [l for l in model_path.layers if l.kind == "softmax"]
     assert soft and soft[0].dsp == 3  # ceil(5 / RF 2) products, not 5
+    pools = [l for l in model_path.layers if l.kind == "pool"]
+    assert pools and all(p.lut > (100 if len(shape) == 3 else 0) * 4 for p in pools)  # 2D windows: per-channel line buffers
     for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r

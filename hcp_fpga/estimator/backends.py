@@ -88,6 +88,14 @@ class CostConstants:
     lut_pool_avg_per_op_bit: float = 1.25
     lut_pool_stream_per_bit: float = 3.5
     ff_pool_stream_per_bit: float = 2.0
+    # io_stream 2D pooling windows (line buffers, window registers, compares) per channel:
+    # LUT 100 + 6 x bits, FF 85 + 9.5 x bits (Vivado HLS) or 110 flat (Vitis HLS), read off the
+    # pooling2d_cl_array modules of Spehic, Gabriele-bot (3-4 bits), ChiRuiChen's autoencoder (32 bits;
+    # Vivado HLS) and Alezander9's cnn_large (16 bits; Vitis HLS 2023.1): within 25 % of 7 modules.
+    lut_pool2d_stream_per_channel: float = 100.0
+    lut_pool2d_stream_per_channel_bit: float = 6.0
+    ff_pool2d_stream_per_channel: float = 85.0
+    ff_pool2d_stream_per_channel_bit: float = 9.5
     # --- io_parallel Latency designs register their input array (pooling baselines: FF = input bits + 2)
     ff_per_input_bit: float = 1.0
     # --- io_stream FIFOs. Vivado HLS: one FIFO per channel; a FIFO is a shift register (SRL) while
@@ -150,7 +158,8 @@ VIVADO = CostConstants()
 VITIS = replace(VIVADO, fifo_per_channel=False, fifo_bram_width=36, stream_cycles_per_pixel=2,
                 # Vitis FIFOs stay shift registers up to 48 deep (24 x 208, 48 x 128 bits) and use
                 # block RAM from 104 deep (104 x 80, 150 x 16): corpus and conv1d-vitis2024 rows
-                fifo_srl_max_depth=64, fifo_srl_max_bits=0, element_fifo_ff=99.0, element_fifo_lut=67.0)
+                fifo_srl_max_depth=64, fifo_srl_max_bits=0, element_fifo_ff=99.0, element_fifo_lut=67.0,
+                ff_pool2d_stream_per_channel=110.0, ff_pool2d_stream_per_channel_bit=0.0)
 
 BACKENDS = {"Vivado": VIVADO, "Vitis": VITIS}
 

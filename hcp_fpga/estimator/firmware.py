@@ -215,7 +215,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             out_pix = num("out_width") * num("out_height") if "global" not in func else 1
             n_ch = num("n_filt", num("n_chan"))
             specs.append(LayerSpec(layer_name, "pool", out_size=out_pix * n_ch, channels=n_ch, in_pix=in_pix, in_channels=n_ch,
-                                   pool_size=in_pix if "global" in func else pool,
+                                   pool_size=in_pix if "global" in func else pool, pool_dims=2 if "2d" in func else 1,
                                    pool_op="avg" if "Average" in f.get("pool_op", "") else "max", **common))
         elif func.startswith("zeropad"):
             out_pix = num("out_width") * num("out_height")

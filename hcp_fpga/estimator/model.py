@@ -218,7 +218,10 @@ def _pool(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     """Max/average pooling: (window - 1) comparators or adders per output element (io_parallel); one
     running compare/accumulate per channel (io_stream)."""
     n, bits = _parallel_outputs(spec), spec.result.width
-    if spec.io_type == "io_stream":
+    if spec.io_type == "io_stream" and spec.pool_dims == 2 and spec.pool_size < spec.in_pix:  # a sliding 2D window
+        lut = n * (c.lut_pool2d_stream_per_channel + c.lut_pool2d_stream_per_channel_bit * bits)
+        ff = n * (c.ff_pool2d_stream_per_channel + c.ff_pool2d_stream_per_channel_bit * bits)
+    elif spec.io_type == "io_stream":
         lut, ff = c.lut_pool_stream_per_bit * n * bits, c.ff_pool_stream_per_bit * n * bits
     else:
         per_bit = c.lut_pool_avg_per_op_bit if spec.pool_op == "avg" else c.lut_pool_max_per_op_bit

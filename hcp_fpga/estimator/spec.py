@@ -47,6 +47,7 @@ class LayerSpec:
     in_channels: int = 1
     pool_size: int = 1  # positions one pooling output reduces
     pool_op: str = "max"  # max | avg
+    pool_dims: int = 1  # 2 for a 2D pooling window (io_stream keeps line buffers for it)
     strategy: str = "Latency"
     reuse_factor: int = 1
     io_type: str = "io_parallel"
@@ -132,6 +133,7 @@ def _geometry(node) -> dict:
             geo["padded_pix"] = padded
     if "Pooling" in node.base:
         geo["pool_op"] = "avg" if "Average" in node.base else "max"
+        geo["pool_dims"] = max(len(spatial), 1)
         if node.base.startswith("Global"):
             geo["pool_size"] = in_pix
         else:
