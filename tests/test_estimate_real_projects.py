@@ -205,3 +205,19 @@ def test_a_nested_model_file_reads_like_the_live_model(tmp_path):
     for a, b in zip(live, from_file):
         if a.mantissas is not None:
             np.testing.assert_array_equal(a.mantissas, b.mantissas)
+
+
+def test_hgq_quantizers_fold_into_the_layer_before_as_hls4ml_writes_them():
+    """HGQ proxy models put a FixedPointQuantizer after every layer; hls4ml folds it into that layer's
+    result type. The csynth module names of MinhNguy3n's HGQ design carry the types:
+    dense_latency<ap_fixed<12,5>, ap_fixed<12,8>> and relu<ap_fixed<12,8>, ap_ufixed<10,6>>."""
+    from hcp_fpga.estimator.model import project_specs
+    from hcp_fpga.estimator.precision import Fixed
+
+    project = SHARED / "reports" / "corpus" / "MinhNguy3n__hls4ml-tutorial__model_3.1"
+    if not project.is_dir():
+        pytest.skip("../shared corpus not present")
+    specs = {s.name: s for s in project_specs(project).specs}
+    assert (specs["h_dense"].input, specs["h_dense"].result) == (Fixed(12, 5), Fixed(12, 8))
+    assert (specs["re_lu"].input, specs["re_lu"].result) == (Fixed(12, 8), Fixed(10, 6, signed=False))
+    assert specs["h_dense_1"].input == Fixed(10, 6, signed=False)

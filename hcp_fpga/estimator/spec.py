@@ -8,7 +8,7 @@ are plain data: the cost model in ``model.py`` never touches Keras.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
@@ -219,6 +219,10 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     default = parse_fixed(s.precision)
     kernels, weight_types = kernels or {}, weight_types or {}
     grid = any(n.cls == "FixedPointQuantizer" for n in nodes)  # an HGQ proxy: weights lie on their own grids
+    consumers: dict[str, int] = {}
+    for n in nodes:
+        for i in n.inputs:
+            consumers[i] = consumers.get(i, 0) + 1
     specs: list[LayerSpec] = []
     types: dict[str, Fixed] = {}  # result type of each node, for the next
     for node in nodes:
@@ -302,6 +306,13 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                    n_in=max(len(node.inputs), 2), **common))
         elif cls == "FixedPointQuantizer":
             result = _hgq_result(node, default)
+            producer = node.inputs[0] if len(node.inputs) == 1 else None
+            if (producer and specs and (specs[-1].name == producer or specs[-1].name.startswith(producer + "_"))
+                    and specs[-1].kind != "free" and consumers.get(producer, 0) == 1):
+                # hls4ml folds an HGQ quantizer into the layer before it: that layer's result type
+                # (the reports' module types: HGQ dense and ReLU modules end in the quantizer's type)
+                specs[-1] = replace(specs[-1], result=result)
+                current = result
             specs.append(LayerSpec(node.name, "linear", input=current, result=result, **common))
         elif base == "Embedding" and node.weights:
             vocab, dim = node.weights[0].shape
@@ -506,7 +517,9 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
         result, accum = prec.get("result"), prec.get("accum")
         if (result_type := _fixed_or_none(result)) is not None:
             spec = replace(spec, result=result_type)
-        elif spec.kind in mult_kinds and result != "auto":
+        elif spec.kind in mult_kinds and result != "auto" and spec.result == spec.accum:
+            # an inferred (accumulator-wide) result: hls4ml < 1.1 and configs without the layer used
+            # the model default. A result the model itself fixes (an HGQ quantizer folded in) stays.
             spec = replace(spec, result=default)
         if spec.kind in mult_kinds:
             if (accum_type := _fixed_or_none(accum)) is not None:
