@@ -515,7 +515,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
             pipe = _clock_adjusted(pipe, specs, c, backend, clock_ns, part, uncertainty)
             layers = [replace(l, latency_cycles=0) for l in layers]  # the schedule gives the whole latency
         layers.append(pipe)
-    if specs and specs[0].io_type == "io_parallel" and dataflow_io_parallel(specs):
+    if dataflow_io_parallel(specs):
         layers += _element_fifos(specs, c)
     if specs and specs[0].io_type == "io_stream":
         layers += _stream_fifos(specs, c)
