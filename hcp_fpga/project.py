@@ -61,7 +61,7 @@ class Targets(_Strict):
         if isinstance(v, (int, float)) and not isinstance(v, bool):  # one fraction for every resource
             v = {r: v for r in RESOURCE_KEYS}
         if not isinstance(v, dict):
-            raise ValueError("headroom is 'auto' or a fraction per resource, e.g. {lut: 0.2, dsp: 0.1}")
+            raise ValueError("headroom is a fraction (0.2), one per resource ({lut: 0.2, dsp: 0.1}) or 'auto'")
         bad = set(v) - set(RESOURCE_KEYS)
         if bad:
             raise ValueError(f"unknown resource(s) {sorted(bad)}; use {', '.join(RESOURCE_KEYS)}")
