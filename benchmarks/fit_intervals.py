@@ -37,7 +37,7 @@ def error_rows() -> tuple[list[U.ErrorRow], list[str]]:
             e, y = getattr(s.estimate, r), getattr(s.real, r)
             if e is not None and y is not None:
                 errors[r] = round(math.log((float(y) + 1.0) / (float(e) + 1.0)), 6)
-        name = str(Path(s.name).resolve().relative_to(SHARED))
+        name = str(Path(s.name).resolve().relative_to(SHARED.resolve()))  # ../shared may be a symlink (CI)
         rows.append(U.ErrorRow(name, s.group, s.estimate.design_class, errors))
     return sorted(rows, key=lambda r: r.name), [f"{k.project}: {k.reason}" for k in skipped]
 

@@ -29,7 +29,7 @@ def pairs() -> list[dict]:
             continue
         if "csynth" in reports and "vsynth" in reports:
             c, v = reports["csynth"], reports["vsynth"]
-            out.append({"name": str(project.relative_to(REPORTS)), "tool": c.tool,
+            out.append({"name": str(project.resolve().relative_to(REPORTS.resolve())), "tool": c.tool,
                         "csynth": {r: float(getattr(c, r)) for r in postsynth.RESOURCES},
                         "vsynth": {r: float(getattr(v, r)) for r in postsynth.RESOURCES}})
     return sorted(out, key=lambda p: p["name"])
