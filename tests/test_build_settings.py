@@ -181,3 +181,20 @@ def test_resource_lut_multipliers_follow_the_reuse_factor_on_vivado_hls(tool):
         assert luts[0] > luts[1] > luts[2]
     else:
         assert luts[0] == luts[1] == luts[2]
+
+
+def test_latency_rf_sharing_serializes_what_each_tool_keeps_as_multipliers():
+    """Latency strategy at RF > 1: the products take turns on ceil(n/RF) shared multipliers. Vivado
+    HLS shares multipliers between weights (every nonzero product waits its turn); Vitis HLS keeps
+    the constants and builds the < 3-CSD-digit ones from shifts and adds outside the sharing, unless
+    told config_op mul -impl fabric."""
+    mant = np.full((32, 8), 3)  # 2 CSD digits: shifts and adds when the constant is kept
+    mant[:4, :] = 21  # 3 CSD digits: a multiplier either way
+    spec = LayerSpec("d", "dense", 32, 8, 1, out_size=8, channels=8, mantissas=mant, weight=Fixed(8, 2),
+                     input=Fixed(16, 6), result=Fixed(16, 6), reuse_factor=32)
+    cycles = {tool: estimate_specs([spec], "Vivado", 5.0, "xc7z020clg400-1", tool=tool).latency_cycles
+              for tool in ("Vivado HLS 2019.2", "Vitis HLS 2023.1")}
+    fabric = estimate_specs([spec], "Vivado", 5.0, "xc7z020clg400-1", tool="Vitis HLS 2023.1", mul_impl="fabric").latency_cycles
+    # 8 shared multipliers: 256 nonzero products take 32 turns, the 32 three-digit ones 4
+    assert cycles["Vivado HLS 2019.2"] - cycles["Vitis HLS 2023.1"] == 32 - 4
+    assert fabric - cycles["Vitis HLS 2023.1"] >= 32 - 4  # every product takes its turn (its fabric chain may add a stage)

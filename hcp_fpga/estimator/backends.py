@@ -49,6 +49,9 @@ class CostConstants:
     # above). Off by default: on the wa-hls4ml Vitis 2023.2 sample the fitted LUT-multiplier term is 0
     # (benchmarks/fit_resource.py); on for Vivado HLS (TOOL_VERSIONS).
     resource_lut_multipliers: bool = False
+    # Latency strategy at RF > 1: do all nonzero products take turns on the shared multipliers
+    # (Vivado HLS), or only those that stay mul operators, >= 3 CSD digits (Vitis HLS)? model.mul_operators
+    serialize_all_products: bool = False
     # --- LUT, Latency dense (least squares over 17 dense layers of 5 triples) ----------------
     lut_per_tree_bit: float = 0.726  # adder tree: per adder bit (sum over outputs of (nonzero inputs - 1) x acc bits)
     lut_per_shift_add_bit: float = 1.297  # LUT multipliers: per (CSD digits - 1) adder of (input bits + 6)
@@ -184,12 +187,14 @@ class ToolVersions:
 TOOL_VERSIONS: tuple[ToolVersions, ...] = (
     ToolVersions("Vivado HLS", "2017.1", "2020.1", {"resource_dsp_rule": "operand_bits",
                                                     "resource_dsp_pack_two_max_operand_bits": 8,
-                                                    "resource_lut_multipliers": True},
+                                                    "resource_lut_multipliers": True, "serialize_all_products": True},
                  "corpus Spehic (Vivado HLS 2020.1, Resource, 4-bit weights): 4 x 16-bit products one DSP each (4 of 4 "
                  "multipliers), 4 x 4-bit two per DSP (64 for 128, 256 for 512); Gabriele-bot (2020.1): 5 x 3, 4 x 3 and "
                  "4 x 2 bits on none (both designs: the narrower operand decides), and their LUTs need those multipliers "
                  "(LUT 17k -> 64k and 25k -> 79k of 126k and 155k reported). Issue #10: 6-bit weights at Resource "
-                 "used 13-19 DSPs in Vivado HLS 2019.2"),
+                 "used 13-19 DSPs in Vivado HLS 2019.2. Latency at RF > 1 serializes every nonzero product "
+                 "(jet-qkeras6 pynq-z2 RF 64: 52 cycles), where Vitis 2021.1 serializes only the >= 3-CSD-digit ones "
+                 "(ArgyKokk CARDIO RF 100: 58 cycles)"),
     ToolVersions("Vitis HLS", "2020.2", "2025.2", {},
                  "wa-hls4ml calibration sample (Vitis HLS 2023.2, Resource): 8-bit weights on DSPs, 6-bit ones not"),
 )

@@ -102,6 +102,20 @@ def constant_products(spec: LayerSpec, c: CostConstants) -> tuple[np.ndarray, np
     return digits, nonzero, on_dsp
 
 
+def mul_operators(spec: LayerSpec, c: CostConstants) -> int:
+    """Products of a Latency layer at RF > 1 that take turns on the shared 'mul' operators. Vitis HLS
+    keeps the constants and builds those with < 3 CSD digits from shifts and adds, outside the
+    sharing (CARDIO, RF 100: 58 cycles reported, 58 estimated this way, 87 if every product took
+    turns); Vivado HLS shares multipliers between weights, so every nonzero product takes its turn
+    (jet-qkeras6 at RF 64: 52 cycles) (``serialize_all_products``, backends.TOOL_VERSIONS); so does
+    Vitis under ``config_op mul -impl fabric`` (mnist_LUT_reuse100: 124 cycles; 72 if only the
+    >= 3-digit products took turns)."""
+    digits, nonzero, _ = constant_products(spec, c)
+    if c.serialize_all_products or c.mul_impl == "fabric":
+        return int(nonzero.sum())
+    return int((nonzero & (digits >= c.dsp_min_csd_digits)).sum())
+
+
 def dsp_products(spec: LayerSpec, c: CostConstants, shared: bool = True) -> int:
     """Constant multiplications of a Latency-strategy layer that need a DSP (>= 3 CSD digits, input
     >= 10 bits), after the HLS tool shares equal products (``shared``) or before. Narrowing the
@@ -460,11 +474,12 @@ def _operator_chain(specs: list[LayerSpec], c: CostConstants, t) -> _Chain:
             continue
         current += _levels(spec, c, t)
         if spec.kind in ("dense", "conv1d", "conv2d") and spec.mantissas is not None and spec.reuse_factor > 1:
-            # shared multipliers: hls4ml allocates ceil(n_in*n_out / RF) of them; the nonzero products
-            # take turns on them. The layers' turns overlap in the function's pipeline (II = RF), so the
-            # longest sequence counts (jet-qkeras6 RF 64, 75 % pruned: 52 cycles, not 4 x 63).
+            # shared multipliers: hls4ml's ALLOCATION pragma allows ceil(n_in*n_out / RF) 'mul'
+            # operators; the products that are mul operators take turns on them. Constants the tool
+            # builds from shifts and adds are no mul operators and are not serialized. The layers'
+            # turns overlap in the function's pipeline (II = RF), so the longest sequence counts.
             units = math.ceil(spec.mantissas.size / spec.reuse_factor)
-            shared = max(shared, math.ceil(max(int(np.count_nonzero(spec.mantissas)), 1) / units) - 1)
+            shared = max(shared, math.ceil(max(mul_operators(spec, c), 1) / units) - 1)
     segments.append(tuple(current))
     return _Chain(tuple(segments), table_cycles, table_bits, shared)
 
