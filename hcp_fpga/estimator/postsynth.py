@@ -20,8 +20,9 @@ from typing import Optional
 
 import numpy as np
 
+from hcp_fpga.vocab import BUDGETED as RESOURCES  # the resources a board budgets: DSP, BRAM18, LUT, FF
+
 TABLE = Path(__file__).with_name("synthesis_pairs.json")
-RESOURCES = ("dsp", "bram18", "lut", "ff")
 
 
 @dataclass(frozen=True)
