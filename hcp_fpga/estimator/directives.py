@@ -50,13 +50,14 @@ def _from_tcl(project_dir: Path) -> Optional[Directives]:
     return None
 
 
-def _from_report(project_dir: Path) -> Optional[Directives]:
-    from hcp_fpga.estimator.reports import ReportError, find_csynth
+def _from_report(project_dir: Path, found) -> Optional[Directives]:
+    if found is None:
+        from hcp_fpga.estimator.reports import ReportError, find_csynth
 
-    try:
-        found = find_csynth(project_dir)
-    except (ReportError, OSError):
-        return None
+        try:
+            found = find_csynth(project_dir)
+        except (ReportError, OSError):
+            return None
     if not found:
         return None
     # the solution-level csynth.xml records the user's config commands; the top module's may too
@@ -78,8 +79,9 @@ def _from_report(project_dir: Path) -> Optional[Directives]:
     return None
 
 
-def read_directives(project_dir: Path | str) -> Directives:
+def read_directives(project_dir: Path | str, csynth=None) -> Directives:
     """The directives of an hls4ml project folder: its Tcl scripts first (what the next build will
-    use), else what its csynth report says the last build used; none found: ``Directives()``."""
+    use), else what its csynth report says the last build used; none found: ``Directives()``.
+    ``csynth``: the project's report paths when the caller has found them already."""
     project_dir = Path(project_dir)
-    return _from_tcl(project_dir) or _from_report(project_dir) or Directives()
+    return _from_tcl(project_dir) or _from_report(project_dir, csynth) or Directives()

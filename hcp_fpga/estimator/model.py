@@ -711,18 +711,31 @@ def estimate_project(project_dir, model=None, part: str | None = None, clock_ns:
     from hcp_fpga.estimator.directives import read_directives
 
     p = project_specs(project_dir, model, part, clock_ns, backend)
-    directives = read_directives(project_dir)
+    csynth = _find_csynth(project_dir)  # looked up once: the directives and the tool both read it
+    directives = read_directives(project_dir, csynth)
     notes = (*p.notes, directives.note()) if directives.mul_impl else p.notes
-    return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=notes, tool=tool or report_tool(project_dir),
-                          mul_impl=directives.mul_impl)
+    return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=notes,
+                          tool=tool or report_tool(project_dir, csynth), mul_impl=directives.mul_impl)
 
 
-def report_tool(project_dir) -> str | None:
-    """The HLS tool and version a project's csynth report names, if it has a readable one."""
-    from hcp_fpga.estimator.reports import ReportError, find_csynth, parse_csynth
+def _find_csynth(project_dir):
+    """The project's csynth report paths (``reports.find_csynth``); () if it has none or they are
+    unreadable (looked up, nothing found: never None, which callees read as "not looked up yet")."""
+    from hcp_fpga.estimator.reports import ReportError, find_csynth
 
     try:
-        found = find_csynth(project_dir)
+        return find_csynth(project_dir) or ()
+    except (ReportError, OSError):
+        return ()
+
+
+def report_tool(project_dir, csynth=None) -> str | None:
+    """The HLS tool and version a project's csynth report names, if it has a readable one
+    (``csynth``: its report paths when already found)."""
+    from hcp_fpga.estimator.reports import ReportError, parse_csynth
+
+    found = _find_csynth(project_dir) if csynth is None else csynth
+    try:
         return parse_csynth(found[0]).tool if found else None
     except (ReportError, OSError):
         return None
