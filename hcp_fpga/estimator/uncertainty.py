@@ -152,7 +152,8 @@ def fit_confidence(est, board, headroom: "float | dict" = 0.0, rows: tuple[Error
         for r in BUDGETED:
             e = row.errors.get(r)
             real = (getattr(est, r) + 1.0) * math.exp(e) - 1.0 if e is not None else getattr(est, r)
-            if budget[r] > 0 and real > budget[r] or budget[r] <= 0 and real > 0.5:
+            over = real > budget[r] if budget[r] > 0 else real > 0.5  # a board without the resource: any use is over
+            if over:
                 ok = False
                 break
         fits += ok
