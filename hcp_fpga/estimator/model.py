@@ -588,11 +588,14 @@ def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> lis
                 carried = incoming
             elif spec.kind in ("dense", "conv1d", "conv2d") and spec.weight is not None and spec.accum is not None \
                     and not spec.name.endswith("_depthwise"):
-                # the inferred accumulator (and result, where it is the accumulator) follows the new
-                # input, and so does the input of the layer after it (its fused activation)
+                # the inferred accumulator (and result, where it is the inferred type) follows the new
+                # input, and so does the input of the layer after it (its fused activation); an
+                # accumulator the config names (not the inferred one) stays
+                was = accumulator(spec.weight, spec.input, spec.n_in, spec.has_bias)
                 acc = accumulator(spec.weight, incoming, spec.n_in, spec.has_bias)
-                inferred = spec.result == spec.accum
-                spec = replace(spec, input=incoming, accum=acc, result=acc if inferred else spec.result)
+                inferred = spec.result == was
+                spec = replace(spec, input=incoming, accum=acc if spec.accum == was else spec.accum,
+                               result=acc if inferred else spec.result)
                 carried = acc if inferred else None
             else:
                 spec = replace(spec, input=incoming)
