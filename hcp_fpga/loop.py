@@ -39,7 +39,7 @@ from hcp_fpga.outputs import check_output_dir, mark, read_json, remove_output_di
 from hcp_fpga.project import ProjectConfig
 from hcp_fpga.prune import masks_of, sparsity
 from hcp_fpga.quantize import profile_ranges, quantized_weight_bits, result_precisions
-from hcp_fpga.search.actions import PointView, propose_all
+from hcp_fpga.search.actions import PointView, propose_all, search_accumulators, without_search_accumulators
 from hcp_fpga.search.changes import layer_changes
 from hcp_fpga.search.context import SearchContext, project_data
 from hcp_fpga.search.evaluate import Task, cached_point_model, evaluate, measure_model, screen
@@ -537,6 +537,9 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
                 w = max(float(np.max(np.abs(v))) for v in layer.get_weights()) if layer.get_weights() else 1.0
                 wide = result_precisions({layer.name: w}, width=18)[layer.name]
                 weight_types[layer.name] = {**settings.layer_types.get(layer.name, {}), "weight": wide, "bias": wide}
+        # and the accumulators the search narrowed go back to hls4ml's lossless inferred ones
+        narrowed = sorted(search_accumulators(settings))
+        settings = without_search_accumulators(settings)
         settings = replace(settings, layer_precision={**settings.layer_precision, **precisions},
                            layer_types={**settings.layer_types, **weight_types})
         before = csim.csim_accuracy
@@ -544,7 +547,7 @@ def _finish(state: _State, ctx: SearchContext, out_dir: Path, data: Dataset, log
                                   source=ctx.config.source)
         csim = run_csim(exported.out_dir, data=ctx.config.data_spec(), progress=progress)
         repair = {"csim_accuracy_before": before, "csim_accuracy_after": csim.csim_accuracy, "layer_precision": precisions,
-                  "layer_types": weight_types}
+                  "layer_types": weight_types, "accumulators_restored": narrowed}
         log(f"csim {before:.4f} < keras {keras_test:.4f} - 0.5 pp: widened result, input and float weight types -> "
             f"csim {csim.csim_accuracy:.4f}")
     est, measure = measure_model(ctx, model, settings, data)

@@ -85,6 +85,7 @@ class Levers(_Strict):
     activation_bits: tuple[int, int] = (4, 16)
     reuse_factor: tuple[int, int] = (1, 64)
     strategies: list[Strategy] = Field(default_factory=lambda: [Strategy.LATENCY, Strategy.RESOURCE])
+    accumulators: bool = True  # narrow Dense/Conv accumulators to their profiled ranges
 
     @field_validator("weight_bits", "activation_bits", "reuse_factor")
     @classmethod

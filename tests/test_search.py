@@ -94,6 +94,7 @@ class _Ctx:
             prune_structures = ["unstructured"]
             strategies = ["Latency"]
             reuse_factor = (1, 64)
+            accumulators = True
 
     def budget(self):
         return {"dsp": 1e9, "bram18": 1e9, "lut": 1e9, "ff": 1e9}

@@ -121,7 +121,7 @@ class Quantize(Action):
         names = [l.name for l in mult_layers(model) if l.name not in keep]
         new_bits = {n: (tuple(self.bits) if self.layer in (None, n) else tuple(current.get(n, self.bits))) for n in names}
         qmodel = to_qkeras(model, QuantSpec(layer_bits=new_bits, keep=keep), data.x_train)
-        return Applied(qmodel, masks, settings, new_bits)
+        return Applied(qmodel, masks, refreshed_accumulators(qmodel, settings, ctx.board, data.x_train), new_bits)
 
 
 # ----------------------------------------------------------------------------- input type
@@ -222,7 +222,8 @@ class Prune(Action):
         new_model, new_masks = apply_selection(model, chosen)
         if sparsity(new_model) > ctx.config.levers.max_sparsity + 1e-9:
             raise Skip(f"would exceed max sparsity {ctx.config.levers.max_sparsity}")
-        return Applied(new_model, new_masks, snapped(new_model, point.settings), point.bits)
+        settings = snapped(new_model, point.settings)
+        return Applied(new_model, new_masks, refreshed_accumulators(new_model, settings, ctx.board, data.x_train), point.bits)
 
 
 def snapped(model, settings: HlsSettings) -> HlsSettings:
@@ -306,3 +307,84 @@ class Reconfigure(Action):
                            layer_reuse={**s.layer_reuse, **dict(self.reuse)})
         Design.create(model, ctx.board, settings).validate()
         return Applied(model, masks, settings, point.bits)
+
+
+# ----------------------------------------------------------------------------- accumulators
+
+
+def search_accumulators(settings: HlsSettings) -> frozenset:
+    """Layers whose accumulator type the search chose (``Accumulators``), not the user."""
+    return frozenset(n for n, t in settings.layer_types.items() if "accum" in t and not settings.is_pinned(n, "accum"))
+
+
+def without_search_accumulators(settings: HlsSettings) -> HlsSettings:
+    """``settings`` with the accumulators the search narrowed back to hls4ml's inferred ones (the
+    precision repair starts from the lossless types)."""
+    chosen = search_accumulators(settings)
+    if not chosen:
+        return settings
+    types = {n: {k: v for k, v in t.items() if not (k == "accum" and n in chosen)} for n, t in settings.layer_types.items()}
+    return replace(settings, layer_types={n: t for n, t in types.items() if t})
+
+
+def profiled_accumulators(model, settings: HlsSettings, board, x) -> dict[str, str]:
+    """Per Dense/Conv layer, an accumulator type with hls4ml's inferred fraction bits and just the
+    integer bits its profiled sums need (largest |pre-activation| on ``x``, plus the sign and one
+    bit of margin), where that is narrower than the inferred (lossless, worst-case) type. hls4ml's
+    accumulators wrap (AP_WRAP): the sum is exact modulo 2^width, so only the final sum has to fit,
+    not the partial sums. The final C simulation on the test split checks the margin; the precision
+    repair goes back to the inferred types if it falls short."""
+    from hcp_fpga.estimator.model import design_specs
+    from hcp_fpga.quantize import integer_bits, profile_ranges
+
+    base = without_search_accumulators(settings)
+    specs = {sp.name: sp for sp in design_specs(Design.create(model, board, base))}
+    ranges = profile_ranges(model, x)
+    out = {}
+    for layer in mult_layers(model):
+        spec = specs.get(layer.name)
+        if spec is None or spec.accum is None or settings.is_pinned(layer.name, "accum") or layer.name not in ranges:
+            continue
+        integer = integer_bits(ranges[layer.name]) + 2
+        if integer < spec.accum.integer:
+            out[layer.name] = f"ap_fixed<{integer + spec.accum.frac},{integer}>"
+    return out
+
+
+def with_accumulators(settings: HlsSettings, chosen: dict[str, str]) -> HlsSettings:
+    types = {n: dict(t) for n, t in without_search_accumulators(settings).layer_types.items()}
+    for name, accum in chosen.items():
+        types.setdefault(name, {})["accum"] = accum
+    return replace(settings, layer_types=types)
+
+
+def refreshed_accumulators(model, settings: HlsSettings, board, x) -> HlsSettings:
+    """Once the search has narrowed the accumulators, they follow the model: new weights or bits
+    (Quantize, Prune, fine-tuning) move the ranges and fraction bits they were profiled on, so they
+    are profiled again on the new model."""
+    if not search_accumulators(settings):
+        return settings
+    return with_accumulators(settings, profiled_accumulators(model, settings, board, x))
+
+
+@register
+@dataclass(frozen=True)
+class Accumulators(Action):
+    """Every Dense/Conv accumulator narrowed to its profiled range (``profiled_accumulators``):
+    narrower adder trees and accumulator registers, the same results on the profiled data."""
+
+    kind: ClassVar[str] = "accumulators"
+
+    @classmethod
+    def propose(cls, view: PointView, ctx) -> list[Action]:
+        if not ctx.config.levers.accumulators or view.point.bits is None:
+            return []  # a float model's ranges move with every later quantization: profile quantized ones
+        if search_accumulators(view.point.settings):
+            return []  # already narrowed: from now on they follow the model (refreshed_accumulators)
+        return [cls("accumulators to their profiled ranges", 0.01, False)]
+
+    def apply(self, model, masks, point, ctx, data) -> Applied:
+        chosen = profiled_accumulators(model, point.settings, ctx.board, data.x_train)
+        if not chosen:
+            raise Skip("every accumulator is as narrow as its range allows")
+        return Applied(model, masks, with_accumulators(point.settings, chosen), point.bits)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
-from hcp_fpga.search.actions import Action, Skip
+from hcp_fpga.search.actions import Action, Skip, refreshed_accumulators
 from hcp_fpga.search.context import SearchContext, search_data
 from hcp_fpga.search.point import DesignPoint
 from hcp_fpga.search.records import Measure, Trial
@@ -106,7 +106,10 @@ def evaluate(task: Task) -> Optional[Trial]:
         t = task.ctx.config.training
         model = finetune(model, data, applied.masks, t.finetune_epochs, batch_size=t.batch_size,
                          learning_rate=t.learning_rate / 2, seed=task.seed, show_progress=False)
-    point = DesignPoint(task.point_id, task.parent.id, task.action.name, applied.settings, applied.bits)
-    _, measure = measure_model(task.ctx, model, applied.settings, data)
+    settings = applied.settings
+    if task.action.finetune:
+        settings = refreshed_accumulators(model, settings, task.ctx.board, data.x_train)
+    point = DesignPoint(task.point_id, task.parent.id, task.action.name, settings, applied.bits)
+    _, measure = measure_model(task.ctx, model, settings, data)
     point.save(task.ctx.root, model, applied.masks)
     return Trial(point, task.round, measure, seconds=time.perf_counter() - t0)
