@@ -15,7 +15,7 @@ import numpy as np
 from hcp_fpga.estimator.backends import CostConstants, constants_for
 from hcp_fpga.estimator.precision import csd_digits
 from hcp_fpga.estimator.reuse import closest_valid
-from hcp_fpga.estimator.spec import LayerSpec, layer_specs
+from hcp_fpga.estimator.spec import LayerSpec, layer_specs, softmax_table_sizes
 from hcp_fpga.estimator.types import Estimate, LayerEstimate
 
 # (depth, width) shapes of one 18 Kb block RAM (UG573): the ladder BRAM mapping chooses from.
@@ -203,7 +203,9 @@ def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         # ceil(n / RF) per pixel (ALLOCATION limit, PIPELINE II = n / limit; nnet_activation_stream.h)
         m = math.ceil(n / max(spec.reuse_factor, 1)) if spec.io_type == "io_stream" else n
         exp_copies = math.ceil(m / 2)  # m lookups per cycle, two ports per block RAM
-        bram = (exp_copies + 1) * bram18_for(spec.table_size, c.bram_width_bits)
+        exp_size, inv_size = softmax_table_sizes(spec.input, spec.table_size, c.bram_width_bits) \
+            if spec.input is not None else (spec.table_size, spec.table_size)
+        bram = exp_copies * bram18_for(exp_size, c.bram_width_bits) + bram18_for(inv_size, c.bram_width_bits)
         ii = math.ceil(n / m) if m else 1
         # one DSP per product (its glue is in the per-output constant); LUTs when forced into fabric
         dsp, mult_lut = float(m), 0.0

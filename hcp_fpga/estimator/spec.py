@@ -110,6 +110,14 @@ def quantizer_name(act) -> str:
     return parsed[0] if parsed else getattr(act, "__name__", type(act).__name__)
 
 
+def softmax_table_sizes(data: Fixed, table_size: int, table_bits: int = 18) -> tuple[int, int]:
+    """(exp, inverse) table entries hls4ml 1.3 builds for a stable softmax of input type ``data``:
+    its ``fix_softmax_table_size`` pass cuts the size to 2^min(input bits, table bits), and the
+    config template caps the exp table at 2^(value bits) of a signed input."""
+    size = min(int(table_size), 2 ** min(data.width, table_bits))
+    return (min(size, 2 ** (data.width - 1)) if data.signed else size), size
+
+
 def _table_size(kind: str, settings) -> int:
     """Lookup-table entries: the softmax setting for softmax (as the export applies it), hls4ml's 1,024 otherwise."""
     return (settings.softmax_table_size or HLS4ML_TABLE_SIZE) if kind == "softmax" else HLS4ML_TABLE_SIZE
