@@ -93,3 +93,75 @@ def test_narrowed_accumulators_are_bit_exact_in_the_c_simulation(qmlp, digits, a
     assert runs[0].csim_accuracy == runs[1].csim_accuracy
     assert runs[0].max_abs_diff == runs[1].max_abs_diff and runs[0].mean_abs_diff == runs[1].mean_abs_diff
     assert np.isfinite(runs[1].max_abs_diff)
+
+
+# ----------------------------------------------------------------------------- softmax
+
+
+def _csim_outputs(design, out_dir, x):
+    from hcp_fpga.cbuild import build_library
+    from hcp_fpga.hls import CsimLibrary, export_project, read_manifest
+
+    exported = export_project(design, out_dir)
+    manifest = read_manifest(exported.out_dir)
+    lib = CsimLibrary(build_library(exported.out_dir, manifest["project_name"]).library, manifest)
+    try:
+        return np.stack([lib.predict_one([row])[0] for row in x])
+    finally:
+        lib.close()
+
+
+@pytest.mark.slow  # three exports and C simulations
+@pytest.mark.parametrize("table, output_type", [(4096, None), (64, None), (1024, "ap_fixed<8,4>")])
+def test_the_fixed_point_softmax_matches_the_c_simulation_exactly(qmlp, digits, arty, tmp_path, table, output_type):
+    """Outputs equal to the last bit, coarse tables (ties) and a narrow input (the capped exp table) included."""
+    from hcp_fpga.fixed_softmax import hardware_accuracy, softmax_logits, softmax_types, stable_softmax
+
+    settings = HlsSettings(softmax_table_size=table,
+                           layer_precision={"output": output_type} if output_type else {})
+    design = Design.create(qmlp, arty, settings)
+    specs = design_specs(design)
+    x, y = digits.x_test[:300], digits.y_test[:300]
+    emulated = stable_softmax(softmax_logits(qmlp, x), softmax_types(specs, design.settings))
+    csim = _csim_outputs(design, tmp_path / "prj", x)
+    assert np.array_equal(emulated.astype(np.float32), csim)
+    assert hardware_accuracy(qmlp, specs, design.settings, x, y) == float(np.mean(np.argmax(csim, axis=1) == y))
+
+
+def test_the_fixed_point_softmax_keeps_the_argmax_of_fine_tables_and_ties_on_coarse_ones(qmlp, digits, arty):
+    from hcp_fpga.fixed_softmax import softmax_logits, softmax_types, stable_softmax
+
+    x = digits.x_test[:400]
+    logits = softmax_logits(qmlp, x)
+    keras = np.argmax(qmlp.predict(x, verbose=0), axis=1)
+    assert np.array_equal(np.argmax(logits, axis=1), keras)  # the logits are the softmax's inputs
+    ties, out = {}, {}
+    for size in (4096, 256, 64):
+        design = Design.create(qmlp, arty, HlsSettings(softmax_table_size=size))
+        out[size] = stable_softmax(logits, softmax_types(design_specs(design), design.settings))
+        ties[size] = int(np.sum((out[size] == out[size].max(axis=1, keepdims=True)).sum(axis=1) > 1))
+    assert np.mean(np.argmax(out[4096], axis=1) == keras) >= 0.99
+    assert ties[64] > ties[4096]
+    for size in (4096, 256):
+        assert np.all(out[size] >= 0) and np.all(out[size] <= 1.0 + 1e-9)
+    # below 256 entries hls4ml's inverse table (indexed by the top bits of the ap_fixed<18,8> sum)
+    # sends sums under 4 to 1/0, saturated: outputs above 1 (the C simulation agrees: the slow test)
+    assert out[64].max() > 1.0
+
+
+def test_softmax_table_is_proposed_in_quarters_down_to_the_floor(qmlp, digits, arty):
+    from hcp_fpga.search.actions import PointView, SoftmaxTable
+    from hcp_fpga.search.point import DesignPoint
+
+    class Ctx:
+        class config:
+            class levers:
+                min_softmax_table = 256
+
+    def proposed(size):
+        point = DesignPoint(0, None, "baseline", HlsSettings(softmax_table_size=size), None)
+        return [a.size for a in SoftmaxTable.propose(PointView(point, qmlp, None, False), Ctx())]
+
+    assert proposed(4096) == [1024] and proposed(1024) == [256] and proposed(256) == []
+    est = {s: estimate_design(Design.create(qmlp, arty, HlsSettings(softmax_table_size=s))) for s in (4096, 1024)}
+    assert est[1024].bram18 < est[4096].bram18  # the saving the search screens for

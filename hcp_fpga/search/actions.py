@@ -388,3 +388,41 @@ class Accumulators(Action):
         if not chosen:
             raise Skip("every accumulator is as narrow as its range allows")
         return Applied(model, masks, with_accumulators(point.settings, chosen), point.bits)
+
+
+# ----------------------------------------------------------------------------- softmax table
+
+
+@register
+@dataclass(frozen=True)
+class SoftmaxTable(Action):
+    """The output softmax's lookup tables a quarter the size: fewer block RAMs (each exp-table copy
+    serves two lookups). The validation accuracy sees what the coarser table does to the argmax
+    (``fixed_softmax``: hls4ml's fixed-point softmax, bit-exact with its C simulation)."""
+
+    kind: ClassVar[str] = "softmax_table"
+    size: int = 1024
+
+    @classmethod
+    def propose(cls, view: PointView, ctx) -> list[Action]:
+        from hcp_fpga.estimator.spec import HLS4ML_TABLE_SIZE
+
+        low = ctx.config.levers.min_softmax_table
+        settings = view.point.settings
+        current = settings.softmax_table_size or HLS4ML_TABLE_SIZE
+        if not _ends_in_softmax(view.model) or current // 4 < low:
+            return []
+        return [cls(f"softmax table {current} -> {current // 4}", 0.05, False, current // 4)]
+
+    def apply(self, model, masks, point, ctx, data) -> Applied:
+        settings = replace(point.settings, softmax_table_size=self.size)
+        Design.create(model, ctx.board, settings).validate()
+        return Applied(model, masks, settings, point.bits)
+
+
+def _ends_in_softmax(model) -> bool:
+    if not model.layers:
+        return False
+    last = model.layers[-1]
+    activation = getattr(getattr(last, "activation", None), "__name__", "")
+    return type(last).__name__ == "Softmax" or activation == "softmax"

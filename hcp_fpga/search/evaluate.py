@@ -67,17 +67,21 @@ def _apply(task: Task):
 
 
 def measure_model(ctx: SearchContext, model, settings, data) -> tuple[object, Measure]:
-    """(estimate, measure) of a model with settings, validated on ``data.x_val``."""
+    """(estimate, measure) of a model with settings, validated on ``data.x_val`` (in Keras, with an
+    output softmax as hls4ml computes it: ``fixed_softmax``)."""
     from hcp_fpga.design import Design
     from hcp_fpga.estimator.ebops import ebops_of_specs
     from hcp_fpga.estimator.model import design_specs, estimate_specs
+    from hcp_fpga.fixed_softmax import hardware_accuracy
     from hcp_fpga.train import accuracy
 
     design = Design.create(model, ctx.board, settings)
     s = design.settings
     specs = design_specs(design)
     est = ctx.corrected(estimate_specs(specs, s.backend, s.clock_ns, ctx.board.part), s)
-    return est, ctx.measure(est, accuracy(model, data.x_val, data.y_val), ebops_of_specs(specs))
+    # a classifier's output softmax as hls4ml computes it (its table's ties decide some argmaxes)
+    val = hardware_accuracy(model, specs, s, data.x_val, data.y_val)
+    return est, ctx.measure(est, accuracy(model, data.x_val, data.y_val) if val is None else val, ebops_of_specs(specs))
 
 
 def screen(task: Task) -> Optional[Measure]:
