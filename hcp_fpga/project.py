@@ -86,6 +86,7 @@ class Levers(_Strict):
     reuse_factor: tuple[int, int] = (1, 64)
     strategies: list[Strategy] = Field(default_factory=lambda: [Strategy.LATENCY, Strategy.RESOURCE])
     accumulators: bool = True  # narrow Dense/Conv accumulators to their profiled ranges
+    io_types: list[IOType] = Field(default_factory=lambda: [IOType.PARALLEL, IOType.STREAM])  # the search may switch
     # the output softmax's tables go no smaller: below 256 entries hls4ml's inverse table sends
     # every sum under 4 to 1/0 (fixed_softmax; its C simulation agrees)
     min_softmax_table: int = Field(default=256, ge=2, le=1 << 20)

@@ -186,3 +186,84 @@ def exact_fixed_type(x: np.ndarray, max_fraction_bits: int = 8, max_width: int =
 
 __all__ = ["QuantSpec", "exact_fixed_type", "to_qkeras", "profile_ranges", "integer_bits", "result_precisions", "quantized_weight_bits",
            "MULT_LAYER_KINDS"]
+
+
+# ----------------------------------------------------------------------------- per-unit bit widths
+#
+# hls4ml gives every weight of a layer one type, but a constant multiplication costs what the
+# weight's own value needs: a unit (output neuron or filter) whose weights all sit on a grid k
+# bits coarser than the layer's needs k fewer bits per product (fewer CSD digits in LUTs; EBOPs
+# count its weights at width - k). The grid is kept in the weights themselves: a unit whose float
+# kernel values are all exact multiples of step * 2^k (which trained float weights never are by
+# chance) is held there through fine-tuning (``grid_callback``), so it survives pruning, resuming
+# and transfer to a Dask worker with no extra state.
+
+MAX_UNIT_SHIFT = 8
+
+
+def kernel_step(layer) -> Optional[float]:
+    """The grid step of a QKeras ``quantized_bits`` kernel (2^(integer - bits + 1)); None for a
+    float or power-of-two kernel."""
+    q = getattr(layer, "kernel_quantizer_internal", None)
+    if q is None or type(q).__name__ != "quantized_bits" or not getattr(q, "keep_negative", True):
+        return None
+    return 2.0 ** (int(q.integer) - int(q.bits) + 1)
+
+
+def _columns(kernel: np.ndarray) -> np.ndarray:
+    return np.asarray(kernel).reshape(-1, np.asarray(kernel).shape[-1])
+
+
+def unit_shifts(layer) -> Optional[np.ndarray]:
+    """Per output unit, how many bits coarser than the layer's grid its weights sit (0: the
+    layer's own grid, or an all-zero unit); None for a layer without a ``quantized_bits`` kernel."""
+    step = kernel_step(layer)
+    if step is None:
+        return None
+    cols = _columns(layer.get_weights()[0]).astype(np.float64)
+    shifts = np.zeros(cols.shape[1], dtype=np.int64)
+    alive = np.any(cols != 0, axis=0)
+    for k in range(1, MAX_UNIT_SHIFT + 1):
+        q = cols / (step * 2.0**k)
+        on_grid = np.all(q == np.round(q), axis=0) & alive
+        shifts = np.where(on_grid, k, shifts)
+    return shifts
+
+
+def snap_units(layer, shifts: np.ndarray) -> None:
+    """Put each unit with ``shifts[j] > 0`` on its coarser grid (rounded to nearest, clipped to
+    the layer quantizer's range), in place; other units stay as they are."""
+    step = kernel_step(layer)
+    if step is None or not np.any(shifts > 0):
+        return
+    weights = layer.get_weights()
+    kernel = np.asarray(weights[0], dtype=np.float64)
+    cols = _columns(kernel)
+    q = layer.kernel_quantizer_internal
+    top = 2.0 ** int(q.integer)
+    for j in np.flatnonzero(shifts > 0):
+        coarse = step * 2.0 ** int(shifts[j])
+        snapped = np.round(cols[:, j] / coarse) * coarse
+        cols[:, j] = np.clip(snapped, -np.floor(top / coarse) * coarse, np.floor((top - step) / coarse) * coarse)
+    weights[0] = cols.reshape(kernel.shape).astype(np.asarray(weights[0]).dtype)
+    layer.set_weights(weights)
+
+
+def grid_callback(model):
+    """A Keras callback that holds every unit found on a coarser grid at the start of training
+    there after every batch (like the pruning masks hold the zeros)."""
+    import tensorflow as tf
+
+    class GridCallback(tf.keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.shifts = {}
+            for layer in mult_layers(self.model):
+                s = unit_shifts(layer)
+                if s is not None and np.any(s > 0):
+                    self.shifts[layer.name] = s
+
+        def on_train_batch_end(self, batch, logs=None):
+            for name, s in self.shifts.items():
+                snap_units(self.model.get_layer(name), s)
+
+    return GridCallback()

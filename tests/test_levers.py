@@ -165,3 +165,76 @@ def test_softmax_table_is_proposed_in_quarters_down_to_the_floor(qmlp, digits, a
     assert proposed(4096) == [1024] and proposed(1024) == [256] and proposed(256) == []
     est = {s: estimate_design(Design.create(qmlp, arty, HlsSettings(softmax_table_size=s))) for s in (4096, 1024)}
     assert est[1024].bram18 < est[4096].bram18  # the saving the search screens for
+
+
+# ----------------------------------------------------------------------------- per-unit bits
+
+
+def test_units_snapped_to_a_coarser_grid_are_exact_in_the_quantizer_and_stay_through_finetuning(qmlp, digits):
+    from hcp_fpga.models import copy_model, quantized_kernel
+    from hcp_fpga.prune import finetune, masks_of
+    from hcp_fpga.quantize import snap_units, unit_shifts
+
+    model = copy_model(qmlp)
+    layer = model.get_layer("fc2")
+    assert not np.any(unit_shifts(layer))  # trained float weights sit on no coarser grid by chance
+    want = np.zeros(layer.get_weights()[0].shape[-1], dtype=int)
+    want[::3] = 2
+    snap_units(layer, want)
+    got = unit_shifts(layer)
+    assert np.all(got[want > 0] >= 2) and not np.any(got[want == 0])
+    coarse = got > 0
+    assert np.array_equal(quantized_kernel(layer)[:, coarse], layer.get_weights()[0][:, coarse])  # QKeras keeps them
+    finetune(model, digits, masks_of(model), epochs=1, learning_rate=1e-3)
+    after = unit_shifts(model.get_layer("fc2"))
+    assert np.all(after[coarse] >= 2) and not np.any(after[~coarse])
+
+
+def test_ebops_count_a_coarser_unit_at_its_fewer_bits():
+    from hcp_fpga.estimator.ebops import ebops_of_specs, unit_weight_bits
+    from hcp_fpga.estimator.precision import parse_fixed
+    from hcp_fpga.estimator.spec import LayerSpec
+
+    m = np.array([[4, 3, 0], [-8, 1, 0], [0, 2, 0]])  # unit 0 on a 4x coarser grid, unit 2 all zero
+    assert list(unit_weight_bits(m, 6)) == [4, 6, 6]
+    spec = LayerSpec("d", "dense", 3, 3, 1, mantissas=m, weight=parse_fixed("ap_fixed<6,1>"),
+                     input=parse_fixed("ap_fixed<8,3>"))
+    assert ebops_of_specs([spec]) == (2 * 4 + 3 * 6) * 8
+
+
+def test_unit_bits_coarsens_the_least_important_half_of_the_finest_units(qmlp, digits, arty):
+    from hcp_fpga.quantize import unit_shifts
+    from hcp_fpga.search.actions import PointView, UnitBits
+    from hcp_fpga.search.point import DesignPoint
+
+    class Ctx:
+        board = arty
+
+        class config:
+            class levers:
+                weight_bits = (4, 8)
+
+    point = DesignPoint(1, 0, "q", HlsSettings(), {"fc1": (6, 6), "fc2": (6, 6), "output": (6, 6)})
+    proposed = UnitBits.propose(PointView(point, qmlp, None, True), Ctx())
+    assert sorted(a.layer for a in proposed) == ["fc1", "fc2", "output"]
+    applied = next(a for a in proposed if a.layer == "fc2").apply(qmlp, {}, point, Ctx(), digits)
+    shifts = unit_shifts(applied.model.get_layer("fc2"))
+    n = qmlp.get_layer("fc2").get_weights()[0].shape[-1]
+    assert int(np.sum(shifts >= 2)) == n // 2 and not np.any(unit_shifts(qmlp.get_layer("fc2")))  # parent untouched
+    ebops = [ebops_of(m, arty) for m in (qmlp, applied.model)]
+    assert ebops[1] < ebops[0]
+    # the finest units go next; once every unit of the 6-bit layer is at 4 bits (the lever's floor), none
+    again = PointView(replace(point, bits={"fc2": (6, 6)}), applied.model, None, True)
+    assert [a.name for a in UnitBits.propose(again, Ctx())] == ["fc2: half its 6-bit units 2 bits coarser"]
+    from hcp_fpga.models import copy_model
+    from hcp_fpga.quantize import snap_units
+
+    floor = copy_model(qmlp)
+    snap_units(floor.get_layer("fc2"), np.full(n, 2))
+    assert UnitBits.propose(PointView(replace(point, bits={"fc2": (6, 6)}), floor, None, True), Ctx()) == []
+
+
+def ebops_of(model, board):
+    from hcp_fpga.estimator.ebops import ebops
+
+    return ebops(model, Design.create(model, board).settings)

@@ -96,6 +96,7 @@ class _Ctx:
             reuse_factor = (1, 64)
             accumulators = True
             min_softmax_table = 256
+            io_types = ["io_parallel"]
 
     def budget(self):
         return {"dsp": 1e9, "bram18": 1e9, "lut": 1e9, "ff": 1e9}

@@ -1,6 +1,7 @@
 """EBOPs: HGQ's effective bit operations, the size measure the EBOPs peers (HGQ/HGQ2) minimize: the
 sum over nonzero multiplications of input bits x weight bits (a convolution's counted once per
-output position). An analysis of layer specs; it prices nothing."""
+output position; a unit whose weights sit on a coarser grid counts its fewer bits). An analysis of
+layer specs; it prices nothing."""
 
 from __future__ import annotations
 
@@ -9,11 +10,27 @@ import numpy as np
 MULT_KINDS = ("dense", "conv1d", "conv2d")
 
 
+def unit_weight_bits(mantissas: np.ndarray, width: int) -> np.ndarray:
+    """Per output unit (last axis), the weight bits its products need: the type's width less the
+    trailing zero bits all its nonzero weights share (a unit on a grid k bits coarser than the
+    layer's needs k bits fewer, as HGQ counts per-weight bits)."""
+    cols = np.abs(np.asarray(mantissas, dtype=np.int64)).reshape(-1, np.asarray(mantissas).shape[-1])
+    low = cols & -cols  # the lowest set bit of each weight (0 for a zero)
+    shared = np.bitwise_or.reduce(low, axis=0)  # lowest set bit over the unit: its smallest one
+    shared = np.where(shared == 0, 1, shared & -shared)
+    return np.maximum(width - np.log2(shared).astype(np.int64), 1)
+
+
 def ebops_of_specs(specs) -> float:
     total = 0.0
     for s in specs:
         if s.kind in MULT_KINDS and s.mantissas is not None and s.input is not None and s.weight is not None:
-            total += float(np.count_nonzero(s.mantissas)) * s.input.width * s.weight.width * max(s.n_pix, 1)
+            m = np.asarray(s.mantissas)
+            if m.size == 0:
+                continue
+            per_unit = np.count_nonzero(m.reshape(-1, m.shape[-1]), axis=0)
+            bits = unit_weight_bits(m, s.weight.width)
+            total += float(np.dot(per_unit, bits)) * s.input.width * max(s.n_pix, 1)
     return total
 
 

@@ -39,13 +39,16 @@ def _prune_once(model, settings: HlsSettings, scores, structure: Optional[str], 
 
 def finetune(model, data: Dataset, masks: Masks, epochs: int, batch_size: int = 32, learning_rate: float = 1e-3,
              seed: int = 0, show_progress: bool = False, description: str = "fine-tuning"):
-    """Train ``model`` in place with ``masks`` enforced after every step; returns it."""
+    """Train ``model`` in place with ``masks`` enforced after every step, and units on a coarser
+    weight grid held there (``quantize.grid_callback``); returns it."""
+    from hcp_fpga.quantize import grid_callback
     from hcp_fpga.train import train_classifier
 
     if epochs <= 0:
         return model
     return train_classifier(model, data, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                            show_progress=show_progress, description=description, callbacks=[mask_callback(lambda: masks)])
+                            show_progress=show_progress, description=description,
+                            callbacks=[mask_callback(lambda: masks), grid_callback(model)])
 
 
 def prune_at_init(model, data: Dataset, sparsity: float, settings: Optional[HlsSettings] = None,

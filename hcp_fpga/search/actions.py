@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar, Optional
 
+import numpy as np
+
 from hcp_fpga.design import Design, HlsSettings, valid_reuse_factors
 from hcp_fpga.models import mult_layers, mult_size
 
@@ -426,3 +428,90 @@ def _ends_in_softmax(model) -> bool:
     last = model.layers[-1]
     activation = getattr(getattr(last, "activation", None), "__name__", "")
     return type(last).__name__ == "Softmax" or activation == "softmax"
+
+
+# ----------------------------------------------------------------------------- io type
+
+
+@register
+@dataclass(frozen=True)
+class IoType(Action):
+    """The whole design to the other hls4ml io type: io_parallel holds every activation in
+    registers and computes a layer at once; io_stream passes activations through FIFOs, pixel by
+    pixel (a convolution's line buffer instead of its whole input). The estimate decides which pays;
+    the arithmetic is the same, so the accuracy too."""
+
+    kind: ClassVar[str] = "io_type"
+    io_type: str = "io_stream"
+
+    @classmethod
+    def propose(cls, view: PointView, ctx) -> list[Action]:
+        allowed = [str(t) for t in ctx.config.levers.io_types]
+        current = view.point.settings.io_type
+        return [cls(f"{current} -> {t}", 0.05, False, t) for t in allowed if t != current]
+
+    def apply(self, model, masks, point, ctx, data) -> Applied:
+        settings = replace(point.settings, io_type=self.io_type)
+        Design.create(model, ctx.board, settings).validate()
+        return Applied(model, masks, settings, point.bits)
+
+
+# ----------------------------------------------------------------------------- per-unit bits
+
+
+@register
+@dataclass(frozen=True)
+class UnitBits(Action):
+    """Finer bit widths than hls4ml's one type per layer: half of a quantized layer's finest units
+    (the least important by Taylor score, the same score pruning uses) 2 bits coarser. Their
+    weights move to a grid 2 bits coarser inside the layer's type (``quantize.snap_units``) and
+    stay there through fine-tuning; their products need 2 bits fewer (fewer CSD digits, fewer
+    EBOPs). Never below ``levers.weight_bits``' minimum."""
+
+    kind: ClassVar[str] = "unit_bits"
+    layer: str = ""
+
+    @classmethod
+    def propose(cls, view: PointView, ctx) -> list[Action]:
+        from hcp_fpga.quantize import unit_shifts
+
+        bits, settings = view.point.bits, view.point.settings
+        if bits is None:
+            return []
+        w_min = ctx.config.levers.weight_bits[0]
+        out: list[Action] = []
+        for layer in mult_layers(view.model):
+            if settings.is_pinned(layer.name, "weight") or layer.name not in bits:
+                continue
+            shifts = unit_shifts(layer)
+            alive = np.any(np.asarray(layer.get_weights()[0]).reshape(-1, shifts.shape[0]) != 0, axis=0) \
+                if shifts is not None else None
+            if shifts is None or not alive.any():
+                continue
+            finest = int(shifts[alive].min())
+            if bits[layer.name][0] - finest - 2 >= w_min:
+                out.append(cls(f"{layer.name}: half its {bits[layer.name][0] - finest}-bit units 2 bits coarser", 0.25,
+                               True, layer.name))
+        return out
+
+    def apply(self, model, masks, point, ctx, data) -> Applied:
+        from hcp_fpga.models import copy_model
+        from hcp_fpga.prune import weight_scores
+        from hcp_fpga.quantize import snap_units, unit_shifts
+
+        new = copy_model(model)
+        layer = new.get_layer(self.layer)
+        shifts = unit_shifts(layer)
+        if shifts is None:
+            raise Skip(f"'{self.layer}' has no quantized_bits kernel")
+        kernel = np.asarray(layer.get_weights()[0]).reshape(-1, shifts.shape[0])
+        alive = np.any(kernel != 0, axis=0)
+        finest = np.flatnonzero(alive & (shifts == (shifts[alive].min() if alive.any() else 0)))
+        if len(finest) == 0:
+            raise Skip("no unit left to coarsen")
+        score = np.abs(weight_scores(model, "taylor", data.x_train, data.y_train)[self.layer]).reshape(kernel.shape).sum(axis=0)
+        chosen = finest[np.argsort(score[finest], kind="stable")[:max(1, len(finest) // 2)]]
+        target = shifts.copy()
+        target[chosen] += 2
+        snap_units(layer, np.where(np.isin(np.arange(len(shifts)), chosen), target, 0))
+        return Applied(new, masks, refreshed_accumulators(new, point.settings, ctx.board, data.x_train), point.bits)
