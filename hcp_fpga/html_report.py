@@ -380,11 +380,14 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
         change_rows = [{"layer": c["layer"], "units": f"{c['units_before']} -> {c['units_after']}",
                         "weights": f"{c['weights_before']:,} -> {c['weights_after']:,}",
                         "zero %": f"{100 * c['zero_before']:.0f} -> {100 * c['zero_after']:.0f}",
-                        "weight bits": f"{c['bits_before'] or 'float'} -> {c['bits_after'] or 'float'}",
+                        "weight bits": f"{c['bits_before'] or 'float'} -> {c['bits_after'] or 'float'}" + (
+                            " (units: " + ", ".join(f"{n} at {b}" for b, n in sorted(c["unit_bits_after"].items(), reverse=True))
+                            + ")" if c.get("unit_bits_after") else ""),
+                        "accumulator": c.get("accum_after") or "inferred",
                         "strategy / RF": f"{c['strategy_before']} {c['reuse_before']} -> {c['strategy_after']} {c['reuse_after']}"}
                        for c in result["layer_changes"]]
         sections.append("<h2>What changed per layer (baseline -> chosen design)</h2>" + _table(
-            change_rows, ["layer", "units", "weights", "zero %", "weight bits", "strategy / RF"]))
+            change_rows, ["layer", "units", "weights", "zero %", "weight bits", "accumulator", "strategy / RF"]))
     if front:
         front_rows = [{"point": p["point"], "action": p["action"], "val accuracy": p["accuracy"], "DSP": p["dsp"],
                        "BRAM18": p["bram18"], "LUT": p["lut"], "FF": p["ff"], "EBOPs": p["ebops"],

@@ -238,3 +238,20 @@ def ebops_of(model, board):
     from hcp_fpga.estimator.ebops import ebops
 
     return ebops(model, Design.create(model, board).settings)
+
+
+def test_the_per_layer_changes_name_unit_bits_and_chosen_accumulators(qmlp, digits_mlp_20):
+    from hcp_fpga.models import copy_model
+    from hcp_fpga.quantize import snap_units
+    from hcp_fpga.search.changes import layer_changes
+    from hcp_fpga.search.point import DesignPoint
+
+    chosen = copy_model(qmlp)
+    n = chosen.get_layer("fc2").get_weights()[0].shape[-1]
+    snap_units(chosen.get_layer("fc2"), np.array([2] * 5 + [0] * (n - 5)))
+    base = DesignPoint(0, None, "baseline", HlsSettings())
+    point = DesignPoint(3, 2, "x", HlsSettings(layer_types={"fc1": {"accum": "ap_fixed<12,5>"}}),
+                        {"fc1": (6, 6), "fc2": (6, 6), "output": (6, 6)})
+    changes = {c.layer: c for c in layer_changes(digits_mlp_20, base, chosen, point)}
+    assert changes["fc2"].unit_bits_after == {4: 5, 6: n - 5} and changes["fc1"].unit_bits_after == {}
+    assert changes["fc1"].accum_after == "ap_fixed<12,5>" and changes["fc2"].accum_after is None

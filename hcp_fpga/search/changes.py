@@ -4,7 +4,7 @@ strategy and reuse factor. An analysis: it reads two points and returns records.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Optional
 
 import numpy as np
@@ -25,6 +25,10 @@ class LayerChange:
     strategy_after: str
     reuse_before: int
     reuse_after: int
+    # units of the chosen layer whose weights sit on a grid coarser than the layer's (UnitBits):
+    # {bits: units}, empty when every unit uses the layer's bits
+    unit_bits_after: dict = field(default_factory=dict)
+    accum_after: Optional[str] = None  # the accumulator type the search chose (None: hls4ml's inferred one)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -49,5 +53,16 @@ def layer_changes(base_model, base_point, model, point) -> list[LayerChange]:
             int(old.size) if old is not None else 0, int(kernel.size),
             float(np.mean(old == 0)) if old is not None and old.size else 0.0, float(np.mean(kernel == 0)) if kernel.size else 0.0,
             bits_before, bits_after, base_point.settings.strategy_of(name), point.settings.strategy_of(name),
-            base_point.settings.reuse_of(name), point.settings.reuse_of(name)))
+            base_point.settings.reuse_of(name), point.settings.reuse_of(name),
+            _unit_bits(model, name, bits_after), point.settings.layer_types.get(name, {}).get("accum")))
     return out
+
+
+def _unit_bits(model, name: str, bits: Optional[int]) -> dict:
+    from hcp_fpga.quantize import unit_shifts
+
+    shifts = unit_shifts(model.get_layer(name))
+    if bits is None or shifts is None or not np.any(shifts > 0):
+        return {}
+    values, counts = np.unique(bits - shifts, return_counts=True)
+    return {int(v): int(c) for v, c in zip(values, counts)}
