@@ -255,3 +255,27 @@ def test_the_per_layer_changes_name_unit_bits_and_chosen_accumulators(qmlp, digi
     changes = {c.layer: c for c in layer_changes(digits_mlp_20, base, chosen, point)}
     assert changes["fc2"].unit_bits_after == {4: 5, 6: n - 5} and changes["fc1"].unit_bits_after == {}
     assert changes["fc1"].accum_after == "ap_fixed<12,5>" and changes["fc2"].accum_after is None
+
+
+def test_io_type_is_proposed_only_where_the_levers_allow_and_changes_only_the_io_type(qmlp, digits, arty):
+    from hcp_fpga.search.actions import IoType, PointView
+    from hcp_fpga.search.point import DesignPoint
+
+    def ctx(types):
+        class Ctx:
+            board = arty
+
+            class config:
+                class levers:
+                    io_types = types
+        return Ctx()
+
+    point = DesignPoint(1, 0, "q", HlsSettings(strategy="Resource", reuse_factor=4), None)
+    view = PointView(point, qmlp, None, True)
+    assert [a.io_type for a in IoType.propose(view, ctx(["io_parallel", "io_stream"]))] == ["io_stream"]
+    assert IoType.propose(view, ctx(["io_parallel"])) == []
+    applied = IoType("to stream", 0.05, False, "io_stream").apply(qmlp, {}, point, ctx([]), digits)
+    assert applied.settings == replace(point.settings, io_type="io_stream") and applied.model is qmlp
+    streamed = estimate_design(Design.create(qmlp, arty, applied.settings))
+    parallel = estimate_design(Design.create(qmlp, arty, point.settings))
+    assert (streamed.lut, streamed.ff, streamed.latency_cycles) != (parallel.lut, parallel.ff, parallel.latency_cycles)
