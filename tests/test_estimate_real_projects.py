@@ -221,3 +221,39 @@ def test_hgq_quantizers_fold_into_the_layer_before_as_hls4ml_writes_them():
     assert (specs["h_dense"].input, specs["h_dense"].result) == (Fixed(12, 5), Fixed(12, 8))
     assert (specs["re_lu"].input, specs["re_lu"].result) == (Fixed(12, 8), Fixed(10, 6, signed=False))
     assert specs["h_dense_1"].input == Fixed(10, 6, signed=False)
+
+
+def test_an_hgq_input_quantizer_removes_the_products_of_its_dead_elements():
+    """HGQ gives every element its own type; a 0-bit element is a constant zero, and its products
+    vanish. EBOPs count each live input at its own bits."""
+    from hcp_fpga.design import HlsSettings
+    from hcp_fpga.estimator.ebops import ebops_of_specs
+    from hcp_fpga.estimator.graph import Node
+    from hcp_fpga.estimator.spec import node_specs
+
+    rng = np.random.default_rng(0)
+    kernel = rng.normal(size=(4, 3)).astype(np.float32)
+    k, b, i = np.array([[1, 0, 1, 0]]), np.array([[5, 0, 3, 0]]), np.array([[2, 0, 1, 0]])  # elements 1, 3 dead
+    nodes = [Node("x", "InputLayer", {}, out_shape=(4,)),
+             Node("q", "FixedPointQuantizer", {}, ["x"], [(4,)], (4,), [k, b, i]),
+             Node("d", "Dense", {"units": 3}, ["q"], [(4,)], (3,), [kernel, np.zeros(3, np.float32)])]
+    dense = {s.name: s for s in node_specs(nodes, HlsSettings())}["d"]
+    assert list(dense.row_bits) == [6, 0, 4, 0]
+    assert not dense.mantissas[[1, 3]].any() and dense.mantissas[[0, 2]].any()
+    live = np.count_nonzero(dense.mantissas, axis=1)
+    assert ebops_of_specs([dense]) == (live[0] * 6 + live[2] * 4) * dense.weight.width
+
+
+def test_keras3_files_give_weightless_shaped_layers_their_class_named_groups():
+    """Keras 3 names weight groups after the class (fixed_point_quantizer, _1, _2 ...): HGQ's
+    per-element quantizer types are read from them in creation order."""
+    from hcp_fpga.estimator.model import project_model_nodes
+
+    project = SHARED / "reports" / "corpus" / "Lrozzy__hls4ml-tutorial__model_3.1"
+    if not project.is_dir():
+        pytest.skip("../shared corpus not present")
+    nodes = {n.name: n for n in project_model_nodes(project)}
+    assert [w.shape for w in nodes["h_quantize"].weights] == [(1, 53)] * 3
+    assert [w.shape for w in nodes["h_dense_quantizer"].weights] == [()] * 3  # a per-layer (fused) one
+    assert [w.shape for w in nodes["h_dense_relu_quantizer"].weights] == [(1, 64)] * 3
+    assert [w.shape for w in nodes["h_dense_3_quantizer"].weights] == [(1, 5)] * 3

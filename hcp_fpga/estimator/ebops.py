@@ -28,9 +28,11 @@ def ebops_of_specs(specs) -> float:
             m = np.asarray(s.mantissas)
             if m.size == 0:
                 continue
-            per_unit = np.count_nonzero(m.reshape(-1, m.shape[-1]), axis=0)
+            nonzero = (m.reshape(-1, m.shape[-1]) != 0).astype(np.float64)
+            inputs = s.input_bits() if s.row_bits is not None and len(s.row_bits) == nonzero.shape[0] \
+                else np.full((nonzero.shape[0], 1), s.input.width)
             bits = unit_weight_bits(m, s.weight.width)
-            total += float(np.dot(per_unit, bits)) * s.input.width * max(s.n_pix, 1)
+            total += float((nonzero * inputs * bits[None, :]).sum()) * max(s.n_pix, 1)
     return total
 
 

@@ -238,7 +238,16 @@ def _match_weights(node: Node, groups: dict, used: set) -> list[np.ndarray]:
         return groups[node.name]
     expected = _expected_shapes(node)
     if expected is None:
-        return []
+        # Keras 3 names a layer's weight group after its class (fixed_point_quantizer,
+        # fixed_point_quantizer_1, ...), numbered in creation order: the first unused one
+        stem = re.sub(r"(?<!^)(?=[A-Z])", "_", node.cls).lower()
+        numbered = [(int(m.group(1) or 0), g) for g in groups
+                    if g not in used and (m := re.fullmatch(re.escape(stem) + r"(?:_(\d+))?", g))]
+        if not numbered:
+            return []
+        gname = min(numbered)[1]
+        used.add(gname)
+        return groups[gname]
     for gname, arrays in groups.items():
         if gname not in used and arrays and tuple(arrays[0].shape) == expected:
             used.add(gname)

@@ -53,6 +53,18 @@ class LayerSpec:
     io_type: str = "io_parallel"
     table_size: int = HLS4ML_TABLE_SIZE
     parallelization: int = 1  # ParallelizationFactor: output pixels an io_parallel conv computes at once
+    # per multiplier-array input (n_in), the bits its value has where an HGQ quantizer gives every
+    # element its own type (0: a dead input, whose products are gone from ``mantissas``). EBOPs
+    # count them; the cost model keeps the input type's width for the live products: the reports of
+    # the HGQ corpus designs keep DSPs that inputs of these widths would not need (Lrozzy's first
+    # layer: 35 DSPs, its inputs <= 6 bits each)
+    row_bits: Optional[np.ndarray] = None
+
+    def input_bits(self) -> np.ndarray:
+        """(n_in, 1) operand widths of the multiplier array's inputs: ``row_bits`` or the input type's."""
+        if self.row_bits is not None:
+            return np.asarray(self.row_bits, dtype=np.int64).reshape(-1, 1)
+        return np.full((max(self.n_in, 1), 1), self.input.width, dtype=np.int64)
 
     @property
     def partitions(self) -> int:
@@ -233,9 +245,11 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             consumers[i] = consumers.get(i, 0) + 1
     specs: list[LayerSpec] = []
     types: dict[str, Fixed] = {}  # result type of each node, for the next
+    elements: dict[str, np.ndarray] = {}  # per-element widths of a node's output, where HGQ sets them
     for node in nodes:
         cls, base = node.cls, node.base
         current = types.get(node.inputs[0], default) if node.inputs else default
+        widths = elements.get(node.inputs[0]) if len(node.inputs) == 1 else None
         shape = node.out_shape or ()
         out_size = int(np.prod(shape)) if shape else 0
         channels = int(shape[-1]) if shape else 1
@@ -272,13 +286,19 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 n_out = int(kernel.shape[-1])
                 n_in = int(np.prod(kernel.shape[:-1]))
                 mant = wtype.mantissas(np.asarray(kernel).reshape(n_in, n_out), rounding)
+                row_bits = None
+                if widths is not None and base == "Dense" and widths.size == n_in:
+                    # HGQ inputs: a 0-bit (dead) input makes its products constant zeros (the HGQ
+                    # corpus reports: Lrozzy's hidden layers 75 -> 33 DSPs this way, reported 14)
+                    row_bits = np.minimum(widths, current.width)
+                    mant = np.where(row_bits[:, None] > 0, mant, 0)
                 # hls4ml gives every Dense/Conv a bias array (zeros without use_bias) and, unless its
                 # infer_no_bias option is set (off by default), widens the accumulator for it
                 has_bias = True
                 acc = _accumulator(wtype, current, n_in, has_bias)
                 specs.append(LayerSpec(node.name, MULT_BASES[base], n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, has_bias=has_bias,
-                                       **_geometry(node), **common))
+                                       row_bits=row_bits, **_geometry(node), **common))
                 current = acc
             result = current
             act = node.config.get("activation")
@@ -314,6 +334,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                    n_in=max(len(node.inputs), 2), **common))
         elif cls == "FixedPointQuantizer":
             result = _hgq_result(node, default)
+            if len(node.weights) >= 3 and np.asarray(node.weights[1]).size > 1:
+                k, b = (np.asarray(w, dtype=np.int64).ravel() for w in node.weights[:2])
+                elements[node.name] = np.clip(b + k, 0, None)
             producer = node.inputs[0] if len(node.inputs) == 1 else None
             if (producer and specs and (specs[-1].name == producer or specs[-1].name.startswith(producer + "_"))
                     and specs[-1].kind != "free" and consumers.get(producer, 0) == 1):
@@ -345,6 +368,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             result = default
             specs.append(LayerSpec(node.name, "unmodelled", input=current, result=default, **common))
         types[node.name] = result
+        if node.name not in elements and widths is not None and specs and specs[-1].kind in ("free", "relu", "linear") \
+                and specs[-1].name == node.name and out_size == widths.size:
+            elements[node.name] = widths  # an element-wise layer (or a reshape) keeps each element's width
     return specs
 
 
