@@ -316,3 +316,24 @@ def test_reconfigure_proposes_the_way_back_only_past_the_fit(tmp_path, digits_ml
     assert f"{names[0]}: RF 32 -> 16" in after and f"{names[1]}: Latency RF 1" in after
     assert f"{names[0]}: Latency RF 1" not in after  # a layer at RF 32 goes back by halves
     assert before < after
+
+
+def test_pruning_before_the_fit_offers_the_step_and_half_of_it(digits_mlp_20):
+    """Near the accuracy floor one fine-tuning decides: when the full step fails, the half step is next."""
+    from hcp_fpga.search.actions import Prune
+
+    class Ctx(_Ctx):
+        class config:
+            class levers(_Ctx.config.levers):
+                max_sparsity = 0.95
+                prune_structures = ["neuron"]
+
+            class search:
+                objective = "utilization"
+                weights: dict = {}
+
+        def budget(self):
+            return {"dsp": 1e9, "bram18": 1e9, "lut": 600.0, "ff": 1e9}
+
+    view = PointView(DesignPoint(0, None, "baseline", HlsSettings(), None), digits_mlp_20, _measure(lut=1000.0), False)
+    assert sorted(a.targets for a in Prune.propose(view, Ctx())) == [(("lut", 100.0),), (("lut", 200.0),)]

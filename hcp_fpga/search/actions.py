@@ -203,8 +203,11 @@ class Prune(Action):
             amount = 0.1 * use
         else:
             amount = 0.0
-        out = [cls(f"prune {s} ({binding} -{amount:.0f})", 0.5, True, s, ((binding, amount),))
-               for s in levers.prune_structures] if amount > 0 else []
+        # and half of it, evaluated when the full step costs too much accuracy: one fine-tuning near
+        # the accuracy floor decides, and a smaller step often passes where the larger one failed
+        steps = [amount, amount / 2] if amount > 0 else []
+        out = [cls(f"prune {s} ({binding} -{a:.0f})", 0.5, True, s, ((binding, a),))
+               for a in steps for s in levers.prune_structures]
         search = ctx.config.search
         if view.improving and (search.objective == "ebops" or search.weights.get("ebops", 0) > 0) and m.ebops > 0:
             # EBOPs count every nonzero weight, whatever it costs in LUTs: target them directly
