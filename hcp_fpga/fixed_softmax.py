@@ -98,21 +98,32 @@ def softmax_types(specs, settings) -> Optional[SoftmaxTypes]:
     return SoftmaxTypes(sm.input, sm.result, int(sm.table_size), exp_t, inv_t)
 
 
+def output_softmax(model) -> Optional[str]:
+    """How the model's output is a softmax: 'layer' (a Softmax, or an Activation('softmax')),
+    'fused' (a Dense/Conv with ``activation='softmax'``), None when it is not."""
+    if not model.layers:
+        return None
+    last = model.layers[-1]
+    activation = getattr(getattr(last, "activation", None), "__name__", "")
+    if type(last).__name__ == "Softmax" or (type(last).__name__ == "Activation" and activation == "softmax"):
+        return "layer"
+    return "fused" if activation == "softmax" else None
+
+
 def softmax_logits(model, x: np.ndarray, batch_size: int = 512) -> Optional[np.ndarray]:
-    """The model's inputs to its output softmax (a Dense/Conv with ``activation='softmax'``, or a
-    Softmax/Activation layer); None when the output is not a softmax."""
+    """The model's inputs to its output softmax; None when the output is not a softmax."""
     import tensorflow as tf
 
     from hcp_fpga.quantize import _linear_twin
 
+    kind = output_softmax(model)
+    if kind is None:
+        return None
     last = model.layers[-1]
-    activation = getattr(getattr(last, "activation", None), "__name__", "")
-    if type(last).__name__ == "Softmax" or (type(last).__name__ == "Activation" and activation == "softmax"):
+    if kind == "layer":
         probe = tf.keras.Model(model.inputs, last.input)
         return np.concatenate([np.asarray(probe(x[i:i + batch_size], training=False))
                                for i in range(0, len(x), batch_size)]).reshape(len(x), -1)
-    if activation != "softmax":
-        return None
     twin = _linear_twin(last)
     probe = tf.keras.Model(model.inputs, last.input)
     return np.concatenate([np.asarray(twin(probe(x[i:i + batch_size], training=False), training=False))

@@ -230,6 +230,19 @@ def unit_shifts(layer) -> Optional[np.ndarray]:
     return shifts
 
 
+def finest_units(layer) -> Optional[tuple[int, np.ndarray]]:
+    """(shift, indices) of the live units (any nonzero weight) on the layer's finest grid in use;
+    None for a layer without a ``quantized_bits`` kernel or without a live unit."""
+    shifts = unit_shifts(layer)
+    if shifts is None:
+        return None
+    alive = np.any(_columns(layer.get_weights()[0]) != 0, axis=0)
+    if not alive.any():
+        return None
+    finest = int(shifts[alive].min())
+    return finest, np.flatnonzero(alive & (shifts == finest))
+
+
 def snap_units(layer, shifts: np.ndarray) -> None:
     """Put each unit with ``shifts[j] > 0`` on its coarser grid (rounded to nearest, clipped to
     the layer quantizer's range), in place; other units stay as they are."""

@@ -411,11 +411,12 @@ class SoftmaxTable(Action):
     @classmethod
     def propose(cls, view: PointView, ctx) -> list[Action]:
         from hcp_fpga.estimator.spec import HLS4ML_TABLE_SIZE
+        from hcp_fpga.fixed_softmax import output_softmax
 
         low = ctx.config.levers.min_softmax_table
         settings = view.point.settings
         current = settings.softmax_table_size or HLS4ML_TABLE_SIZE
-        if not _ends_in_softmax(view.model) or current // 4 < low:
+        if output_softmax(view.model) is None or current // 4 < low:
             return []
         return [cls(f"softmax table {current} -> {current // 4}", 0.05, False, current // 4)]
 
@@ -424,13 +425,6 @@ class SoftmaxTable(Action):
         Design.create(model, ctx.board, settings).validate()
         return Applied(model, masks, settings, point.bits)
 
-
-def _ends_in_softmax(model) -> bool:
-    if not model.layers:
-        return False
-    last = model.layers[-1]
-    activation = getattr(getattr(last, "activation", None), "__name__", "")
-    return type(last).__name__ == "Softmax" or activation == "softmax"
 
 
 # ----------------------------------------------------------------------------- io type
@@ -476,7 +470,7 @@ class UnitBits(Action):
 
     @classmethod
     def propose(cls, view: PointView, ctx) -> list[Action]:
-        from hcp_fpga.quantize import unit_shifts
+        from hcp_fpga.quantize import finest_units
 
         bits, settings = view.point.bits, view.point.settings
         if bits is None:
@@ -486,35 +480,27 @@ class UnitBits(Action):
         for layer in mult_layers(view.model):
             if settings.is_pinned(layer.name, "weight") or layer.name not in bits:
                 continue
-            shifts = unit_shifts(layer)
-            alive = np.any(np.asarray(layer.get_weights()[0]).reshape(-1, shifts.shape[0]) != 0, axis=0) \
-                if shifts is not None else None
-            if shifts is None or not alive.any():
-                continue
-            finest = int(shifts[alive].min())
-            if bits[layer.name][0] - finest - 2 >= w_min:
-                out.append(cls(f"{layer.name}: half its {bits[layer.name][0] - finest}-bit units 2 bits coarser", 0.25,
+            finest = finest_units(layer)
+            if finest is not None and bits[layer.name][0] - finest[0] - 2 >= w_min:
+                out.append(cls(f"{layer.name}: half its {bits[layer.name][0] - finest[0]}-bit units 2 bits coarser", 0.25,
                                True, layer.name))
         return out
 
     def apply(self, model, masks, point, ctx, data) -> Applied:
         from hcp_fpga.models import copy_model
         from hcp_fpga.prune import weight_scores
-        from hcp_fpga.quantize import snap_units, unit_shifts
+        from hcp_fpga.quantize import finest_units, snap_units
 
         new = copy_model(model)
         layer = new.get_layer(self.layer)
-        shifts = unit_shifts(layer)
-        if shifts is None:
-            raise Skip(f"'{self.layer}' has no quantized_bits kernel")
-        kernel = np.asarray(layer.get_weights()[0]).reshape(-1, shifts.shape[0])
-        alive = np.any(kernel != 0, axis=0)
-        finest = np.flatnonzero(alive & (shifts == (shifts[alive].min() if alive.any() else 0)))
-        if len(finest) == 0:
-            raise Skip("no unit left to coarsen")
-        score = np.abs(weight_scores(model, "taylor", data.x_train, data.y_train)[self.layer]).reshape(kernel.shape).sum(axis=0)
-        chosen = finest[np.argsort(score[finest], kind="stable")[:max(1, len(finest) // 2)]]
-        target = shifts.copy()
-        target[chosen] += 2
-        snap_units(layer, np.where(np.isin(np.arange(len(shifts)), chosen), target, 0))
+        finest = finest_units(layer)
+        if finest is None:
+            raise Skip(f"'{self.layer}' has no quantized_bits kernel with a live unit")
+        shift, units = finest
+        kernel = layer.get_weights()[0]
+        score = np.abs(weight_scores(model, "taylor", data.x_train, data.y_train)[self.layer]).reshape(-1, kernel.shape[-1]).sum(axis=0)
+        chosen = units[np.argsort(score[units], kind="stable")[:max(1, len(units) // 2)]]
+        plan = np.zeros(kernel.shape[-1], dtype=np.int64)  # only the chosen units move
+        plan[chosen] = shift + 2
+        snap_units(layer, plan)
         return Applied(new, masks, refreshed_accumulators(new, point.settings, ctx.board, data.x_train), point.bits)
