@@ -74,6 +74,13 @@ class Action:
         return ACTIONS[kind](**fields)
 
 
+def with_settings(model, masks: dict, point, ctx, settings: HlsSettings) -> Applied:
+    """The point's model, masks and bits under new HLS settings, checked by hls4ml's rules
+    (a ConfigError: the action does not apply)."""
+    Design.create(model, ctx.board, settings).validate()
+    return Applied(model, masks, settings, point.bits)
+
+
 def propose_all(view: PointView, ctx) -> list[Action]:
     """Every registered action's candidates for this point, in registration order."""
     out: list[Action] = []
@@ -169,8 +176,7 @@ class InputType(Action):
             raise Skip("the input data is not exactly representable")
         s = point.settings
         settings = replace(s, layer_precision={**s.layer_precision, name: self.precision})
-        Design.create(model, ctx.board, settings).validate()
-        return Applied(model, masks, settings, point.bits)
+        return with_settings(model, masks, point, ctx, settings)
 
 
 # ----------------------------------------------------------------------------- prune
@@ -310,8 +316,7 @@ class Reconfigure(Action):
         s = point.settings
         settings = replace(s, layer_strategy={**s.layer_strategy, **dict(self.strategies)},
                            layer_reuse={**s.layer_reuse, **dict(self.reuse)})
-        Design.create(model, ctx.board, settings).validate()
-        return Applied(model, masks, settings, point.bits)
+        return with_settings(model, masks, point, ctx, settings)
 
 
 # ----------------------------------------------------------------------------- accumulators
@@ -422,9 +427,7 @@ class SoftmaxTable(Action):
 
     def apply(self, model, masks, point, ctx, data) -> Applied:
         settings = replace(point.settings, softmax_table_size=self.size)
-        Design.create(model, ctx.board, settings).validate()
-        return Applied(model, masks, settings, point.bits)
-
+        return with_settings(model, masks, point, ctx, settings)
 
 
 # ----------------------------------------------------------------------------- io type
@@ -449,8 +452,7 @@ class IoType(Action):
 
     def apply(self, model, masks, point, ctx, data) -> Applied:
         settings = replace(point.settings, io_type=self.io_type)
-        Design.create(model, ctx.board, settings).validate()
-        return Applied(model, masks, settings, point.bits)
+        return with_settings(model, masks, point, ctx, settings)
 
 
 # ----------------------------------------------------------------------------- per-unit bits
