@@ -78,6 +78,68 @@ def test_config_and_weights_only_folder_is_a_named_lower_bound():
     assert est.dsp >= 0 and any(l.kind == "dense" for l in est.layers)
 
 
+def _weights_folder(tmp_path, files: dict, precision="ap_fixed<16,6>", rf=1, io_type="io_parallel"):
+    """A config + firmware/weights folder (what some repositories keep) with the given value counts."""
+    rng = np.random.default_rng(0)
+    (tmp_path / "firmware" / "weights").mkdir(parents=True)
+    (tmp_path / "hls4ml_config.yml").write_text(textwrap.dedent(f"""
+        Backend: Vivado
+        ClockPeriod: 5
+        IOType: {io_type}
+        Part: xcu250-figd2104-2L-e
+        HLSConfig: {{Model: {{Precision: '{precision}', ReuseFactor: {rf}, Strategy: Resource}}}}
+    """))
+    for name, n in files.items():
+        values = np.round(rng.uniform(-1, 1, n), 3)
+        (tmp_path / "firmware" / "weights" / f"{name}.txt").write_text(", ".join(f"{v:.3f}" for v in values))
+    return tmp_path
+
+
+@pytest.mark.parametrize("gates, lookups, products", [(3, 3, 3), (4, 5, 3), (1, 1, 0)], ids=["GRU", "LSTM", "SimpleRNN"])
+def test_a_recurrent_layer_from_weight_files_is_priced_as_one_cell_step(tmp_path, gates, lookups, products):
+    """units and gates come from the recurrent files alone; the cell's tables and elementwise
+    products follow the cell type; the unknown time steps keep the estimate a named lower bound."""
+    units, n_in = 8, 5
+    folder = _weights_folder(tmp_path, {"w2": n_in * gates * units, "b2": gates * units,
+                                        "wr2": units * gates * units, "br2": gates * units, "w3": units * 4, "b3": 4})
+    est = estimate_project(folder)
+    rows = {l.name: l for l in est.layers}
+    specs = {s.name: s for s in project_specs(folder).specs}
+    assert (specs["layer2_kernel"].n_in, specs["layer2_kernel"].n_out) == (n_in, gates * units)
+    assert (specs["layer2_recurrent"].n_in, specs["layer2_recurrent"].n_out) == (units, gates * units)
+    assert specs["layer2_gates"].out_size == lookups * units
+    assert ("layer2_products" in specs) == bool(products)
+    if products:  # 16 x 16-bit variable products: one DSP each
+        assert specs["layer2_products"].out_size == products * units and rows["layer2_products"].dsp == products * units
+    assert specs["layer3"].n_in == units  # the layer after it reads the units
+    assert est.lower_bound and any("time steps of recurrent layer 2" in n for n in est.unpriced)
+
+
+def test_recurrent_files_that_form_no_cell_are_named(tmp_path):
+    folder = _weights_folder(tmp_path, {"w2": 30, "b2": 12, "wr2": 7 * 12, "br2": 12})  # 84 / 12 = 7 units, 12 / 7 gates
+    est = estimate_project(folder)
+    assert any("do not form a GRU/LSTM/SimpleRNN" in n for n in est.unpriced)
+
+
+def test_a_streamed_recurrent_cell_has_no_fifo_inside_it(tmp_path):
+    """hls4ml builds a GRU as one function: FIFOs only after the layer, never between its parts."""
+    folder = _weights_folder(tmp_path, {"w2": 3 * 24, "b2": 24, "wr2": 8 * 24, "br2": 24, "w3": 8 * 4, "b3": 4}, io_type="io_stream")
+    fifos = [l.name for l in estimate_project(folder).layers if l.kind == "fifo"]
+    assert fifos == ["layer2_out"]
+
+
+@needs_corpus
+def test_recurrent_cells_match_their_reports_where_the_cell_is_all_there_is():
+    """DSP and BRAM of the GRU designs do not depend on the time steps: the cell's multipliers,
+    weight memories, gate tables and elementwise products. Reports: toptagging 198 / 93 (16-bit,
+    weights-only folder), quickdraw 4,041 / 1,820 (16-bit, weights-only), quickdraw_smaller_reuse
+    1,849 / 578 (20-bit on a DSP48E1, io_stream, from its model file)."""
+    for name, dsp, bram in (("toptagging_gru", 198, 93), ("quickdraw_gru", 4041, 1820), ("quickdraw_gru_smaller_reuse", 1849, 578)):
+        d = next(d for d in CORPUS_DESIGNS if d.name.endswith(name))
+        est = estimate_project(d.project)
+        assert abs(est.dsp - dsp) / dsp < 0.05 and abs(est.bram18 - bram) / bram < 0.05, (name, est.dsp, est.bram18)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.floats(2.0, 25.0), st.floats(2.0, 25.0), st.sampled_from(["xc7z020clg400-1", "xcu250-figd2104-2L-e", "xczu9eg-ffvb1156-2-e"]),
        st.sampled_from(["Vivado", "Vitis"]))

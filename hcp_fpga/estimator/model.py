@@ -317,7 +317,7 @@ def _pipeline_registers(specs: list[LayerSpec], layers: list[LayerEstimate], c: 
     has none (hls4ml CI baselines Dense(64)+ReLU: latency 0, 18 FF)."""
     if not any((l.latency_cycles or 0) > 0 for l in layers):
         return LayerEstimate("pipeline_registers", "io", latency_cycles=0, ii=1)
-    bits = sum(s.out_size * s.result.width for s in specs if s.kind not in ("free", "linear", "unmodelled"))
+    bits = sum(s.out_size * s.result.width for s in specs if s.kind not in ("free", "linear", "unmodelled") and not s.internal)
     stages = sum(1 for s in specs if s.kind in ("dense", "conv1d", "conv2d")) * c.latency_dense_cycles + 1
     return LayerEstimate("pipeline_registers", "io", ff=c.ff_per_stage_bit * bits, latency_cycles=stages, ii=1)
 
@@ -355,12 +355,19 @@ def fifo_cost(depth: int, width: int, c: CostConstants) -> tuple[float, float, f
     return 0.0, width * math.ceil(depth / 32) + c.fifo_lut_srl_control, c.fifo_ff_srl
 
 
+def _carrying(specs: list[LayerSpec]) -> list[LayerSpec]:
+    """The layers whose output array goes on to the next layer: folded casts, free layers, named
+    placeholders for what is not priced, and the inner parts of one hls4ml function (a recurrent cell)
+    pass nothing of their own."""
+    return [s for s in specs if s.kind not in ("free", "linear", "unmodelled") and not s.internal]
+
+
 def _stream_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimate]:
     """The FIFOs between io_stream layers: one per layer output (one per channel on Vivado HLS,
     one packed FIFO on Vitis), depth = positions, plus the zero-padding layer's FIFO for 'same' convs.
     Folded casts (linear), wiring layers and the model output have none."""
     fifos = []
-    carrying = [s for s in specs if s.kind not in ("free", "linear")]
+    carrying = _carrying(specs)
     for i, s in enumerate(carrying):
         queues = []
         if s.padded_pix:  # the padding layer hls4ml inserts before a 'same' conv
@@ -386,7 +393,7 @@ def dataflow_io_parallel(specs: list[LayerSpec]) -> bool:
 def _element_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimate]:
     """A DATAFLOW io_parallel design: every element of every array between layers is a depth-2 FIFO
     (folded casts and wiring layers pass their array on; the model output has none)."""
-    carrying = [s for s in specs if s.kind not in ("free", "linear")]
+    carrying = _carrying(specs)
     out = []
     for s in carrying[:-1]:
         n, bits = s.out_size, s.result.width

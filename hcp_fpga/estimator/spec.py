@@ -59,6 +59,8 @@ class LayerSpec:
     # the HGQ corpus designs keep DSPs that inputs of these widths would not need (Lrozzy's first
     # layer: 35 DSPs, its inputs <= 6 bits each)
     row_bits: Optional[np.ndarray] = None
+    # part of a layer hls4ml builds as one function (a recurrent cell): no FIFO or register array after it
+    internal: bool = False
 
     def input_bits(self) -> np.ndarray:
         """(n_in, 1) operand widths of the multiplier array's inputs: ``row_bits`` or the input type's."""
@@ -397,24 +399,50 @@ def _hgq_result(node, default: Fixed) -> Fixed:
 
 
 def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s) -> Fixed:
-    """A GRU/LSTM/SimpleRNN as hls4ml computes it: per time step, the input kernel and the recurrent
-    kernel (gates x units wide) as two matrix-vector products, then the gate activations (sigmoid/tanh
-    tables). The steps run one after the other (the recurrence), priced like a 1-D conv over time."""
+    """A Keras GRU/LSTM/SimpleRNN node as hls4ml computes it (``recurrent_cell``)."""
     kernel, recurrent = node.weights[0], node.weights[1]
     steps = int(node.in_shape[0]) if len(node.in_shape) > 1 else 1
     wtype = quantizer_fixed(node.config.get("kernel_quantizer"), default) if node.config.get("kernel_quantizer") else default
+    specs.extend(recurrent_cell(node.name, np.asarray(kernel).reshape(-1, kernel.shape[-1]),
+                                np.asarray(recurrent).reshape(-1, recurrent.shape[-1]), steps, wtype, current, default, common))
+    return default
+
+
+# per unit of a recurrent cell: (sigmoid lookups, tanh lookups, variable x variable products) in
+# hls4ml's nnet_recurrent.h. GRU: z and r through the sigmoid, the candidate through tanh, then
+# r * (recurrent part), z * h and (1 - z) * candidate. LSTM: i, f, o through the sigmoid, the
+# candidate and the new state through tanh, then f * c, i * candidate and o * tanh(c).
+CELL_OPS = {3: (2, 1, 3), 4: (3, 2, 3), 1: (0, 1, 0)}
+
+
+def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: int, wtype: Fixed, current: Fixed,
+                   default: Fixed, common: dict, accum: Optional[Fixed] = None) -> list[LayerSpec]:
+    """Specs of one recurrent layer (``kernel`` n_in x gates*units, ``recurrent`` units x gates*units):
+    per time step the input and recurrent matrix-vector products, the gate tables and the elementwise
+    products of the cell, priced as one cell the ``steps`` time steps take turns on (a 1-D conv over
+    time). The parts are ``internal``: hls4ml builds them as one function, with no FIFO or register
+    array between them; a wiring spec named after the layer carries its output. ``accum``: the
+    accumulator type where known (else hls4ml 1.3's inferred one)."""
+    units = recurrent.shape[0]
+    gates = recurrent.shape[1] // max(units, 1)
+    n_sigmoid, n_tanh, n_products = CELL_OPS.get(gates, (gates, 0, 0))
     out = []
     for part, k in (("kernel", kernel), ("recurrent", recurrent)):
-        mant = wtype.mantissas(np.asarray(k).reshape(-1, k.shape[-1]))
-        acc = _accumulator(wtype, current, mant.shape[0])
-        out.append(LayerSpec(f"{node.name}_{part}", "conv1d", mant.shape[0], mant.shape[1], steps, mantissas=mant, weight=wtype,
-                             input=current, result=acc, accum=acc, in_pix=steps, in_channels=mant.shape[0],
+        mant = wtype.mantissas(k)
+        acc = accum or _accumulator(wtype, current, mant.shape[0])
+        out.append(LayerSpec(f"{name}_{part}", "conv1d", mant.shape[0], mant.shape[1], steps, mantissas=mant, weight=wtype,
+                             input=current, result=acc, accum=acc, in_pix=steps, in_channels=mant.shape[0], internal=True,
                              **{**common, "out_size": steps * mant.shape[1], "channels": mant.shape[1]}))
-    gates = int(kernel.shape[-1])
-    out.append(LayerSpec(f"{node.name}_gates", "table", input=default, result=default, table_size=HLS4ML_TABLE_SIZE,
-                         **{**common, "out_size": gates, "channels": gates, "strategy": "Latency", "reuse_factor": 1}))
-    specs.extend(out)
-    return default
+    cell = {**common, "strategy": "Latency", "reuse_factor": 1}
+    lookups = (n_sigmoid + n_tanh) * units
+    out.append(LayerSpec(f"{name}_gates", "table", input=default, result=default, table_size=HLS4ML_TABLE_SIZE, internal=True,
+                         **{**cell, "out_size": lookups, "channels": lookups}))
+    if n_products:
+        n = n_products * units
+        out.append(LayerSpec(f"{name}_products", "merge_mul", n_in=2, input=default, result=default, internal=True,
+                             **{**cell, "out_size": n, "channels": n}))
+    out.append(LayerSpec(name, "move", input=default, result=default, **common))
+    return out
 
 
 def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSpec]:

@@ -18,13 +18,30 @@ from pathlib import Path
 import numpy as np
 
 from hcp_fpga.estimator.precision import parse_fixed
-from hcp_fpga.estimator.spec import LayerSpec, grid_fixed
+from hcp_fpga.estimator.spec import CELL_OPS, LayerSpec, grid_fixed, recurrent_cell
 
 _FILE = re.compile(r"^(w|b|s|wr|br)(\d+)\.txt$")
 
 
 def _read(path: Path) -> np.ndarray:
     return np.loadtxt(path, delimiter=",", ndmin=1)
+
+
+def _recurrent(index: int, files: dict, default, common: dict) -> list[LayerSpec] | None:
+    """A recurrent layer from its files: the recurrent bias gives gates x units, the recurrent kernel
+    units x that (so its size over the bias size is the units, and gates 3 is a GRU, 4 an LSTM, 1 a
+    SimpleRNN), the input kernel inputs x that. One time step: the sequence length is not in them."""
+    recurrent = _read(files["wr"])
+    width = _read(files["br"]).size if "br" in files else (_read(files["b"]).size if "b" in files else 0)
+    kernel = _read(files["w"]) if "w" in files else np.zeros(0)
+    if width == 0 or recurrent.size % width or kernel.size % width:
+        return None
+    units = recurrent.size // width
+    if units == 0 or width % units or width // units not in CELL_OPS or kernel.size == 0:
+        return None
+    wtype = grid_fixed(np.concatenate([kernel, recurrent]), default)
+    return recurrent_cell(f"layer{index}", kernel.reshape(-1, width), recurrent.reshape(units, width), 1, wtype, default,
+                          default, {**common, "out_size": units, "channels": units}, accum=default)
 
 
 def weights_only_specs(project_dir: Path, config: dict, settings) -> tuple[list[LayerSpec], list[str]]:
@@ -47,8 +64,15 @@ def weights_only_specs(project_dir: Path, config: dict, settings) -> tuple[list[
     for index in sorted(found):
         files = found[index]
         common = dict(io_type=settings.io_type, strategy=settings.strategy, reuse_factor=settings.reuse_factor)
-        if "wr" in files:  # a recurrent layer: time steps unknown
-            unpriced.append(f"recurrent layer {index}")
+        if "wr" in files:
+            cell = _recurrent(index, files, default, common)
+            if cell is None:
+                unpriced.append(f"recurrent layer {index} (its weight files do not form a GRU/LSTM/SimpleRNN)")
+            else:
+                specs += cell
+                # the cell is priced; the steps it takes (latency) and the selection of each step's
+                # input from the whole sequence (logic that grows with it) are not
+                unpriced.append(f"time steps of recurrent layer {index} (latency and input selection counted for one step)")
             continue
         if "w" in files:
             kernel = _read(files["w"])
@@ -72,6 +96,6 @@ def weights_only_specs(project_dir: Path, config: dict, settings) -> tuple[list[
     if not layers:
         unpriced.append("layers without weights (activations, pooling: no model file to name them)")
     notes = ["no model file and no generated C++: layers read from the weight files alone (each kernel priced as a "
-             "dense layer of its size; convolution positions and time steps unknown)"]
+             "dense layer of its size, a recurrent layer as one step of its cell; convolution positions and time steps unknown)"]
     return specs + [LayerSpec(n, "unmodelled", io_type=settings.io_type) for n in unpriced], notes
 
