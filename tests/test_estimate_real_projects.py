@@ -140,6 +140,43 @@ def test_recurrent_cells_match_their_reports_where_the_cell_is_all_there_is():
         assert abs(est.dsp - dsp) / dsp < 0.05 and abs(est.bram18 - bram) / bram < 0.05, (name, est.dsp, est.bram18)
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from([2, 4, 8, 16, 32, 64]), st.floats(2.0, 10.0))
+def test_a_latency_pixel_loop_runs_at_the_smaller_of_rf_and_what_a_step_needs(rf, clock):
+    """io_stream Latency conv at RF > 1: the pixel loop's II is min(RF, step cycles); so latency grows
+    with RF only until RF passes what one step needs, and never exceeds the RF-paced loop."""
+    from dataclasses import replace
+
+    from hcp_fpga.estimator.backends import constants_for
+    from hcp_fpga.estimator.model import _step, estimate_layer
+    from hcp_fpga.estimator.precision import Fixed
+    from hcp_fpga.estimator.spec import LayerSpec
+
+    rng = np.random.default_rng(1)
+    mant = rng.integers(-200, 200, size=(36, 8))
+    spec = LayerSpec("conv", "conv2d", 36, 8, 64, out_size=512, channels=8, mantissas=mant, weight=Fixed(10, 2),
+                     input=Fixed(12, 4), result=Fixed(16, 6), in_pix=100, in_channels=4, io_type="io_stream",
+                     strategy="Latency", reuse_factor=rf)
+    c = constants_for("Vivado", "xcu250-figd2104-2L-e", "Vivado HLS 2020.1")
+    step = _step(spec, c, "Vivado", clock, "xcu250-figd2104-2L-e", None)
+    paced = estimate_layer(spec, c)  # the loop paced at RF
+    est = estimate_layer(spec, c, step)
+    assert step >= 1 and est.ii == spec.in_pix * (min(rf, step) + c.stream_cycles_per_pixel)
+    assert est.latency_cycles <= paced.latency_cycles and est.ii <= paced.ii
+    more = estimate_layer(replace(spec, reuse_factor=2 * rf), c, _step(replace(spec, reuse_factor=2 * rf), c, "Vivado", clock,
+                                                                          "xcu250-figd2104-2L-e", None))
+    assert more.ii >= spec.in_pix * (1 + c.stream_cycles_per_pixel)  # never below one cycle per pixel
+
+
+@needs_corpus
+def test_stream_convs_at_rf_16_run_at_the_ii_their_steps_need():
+    """Gabriele-bot's io_stream convs ask for II 16 and achieve 5 and 9 (its per-module reports):
+    3,951 cycles in all, where an RF-paced loop would take 13,000."""
+    d = next(d for d in CORPUS_DESIGNS if d.name.endswith("qk_pruned_cnn_alveo"))
+    est = estimate_project(d.project)
+    assert abs(est.latency_cycles - 3951) / 3951 < 0.1
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.floats(2.0, 25.0), st.floats(2.0, 25.0), st.sampled_from(["xc7z020clg400-1", "xcu250-figd2104-2L-e", "xczu9eg-ffvb1156-2-e"]),
        st.sampled_from(["Vivado", "Vitis"]))

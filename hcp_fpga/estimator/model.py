@@ -260,7 +260,23 @@ def _batchnorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
                          latency_cycles=c.latency_dense_cycles + ii - 1, ii=ii)
 
 
-def estimate_layer(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
+def step_cycles(spec: LayerSpec, c: CostConstants, t, budget: float) -> int:
+    """Cycles one step of a Latency-strategy multiplier array needs at this clock budget: its operator
+    chain as scheduled (multiply, adder tree, bias), the turns its products take on the shared
+    multipliers (RF > 1) and the register after it (``latency_dense_cycles``). A pipelined loop asked for II = RF runs at this when it is shorter: the HLS
+    tool reports the II it achieved (Gabriele-bot's io_stream convs at RF 16: 'achieved 5, target
+    16' and 'achieved 9, target 16' on 784 and 169 pixels)."""
+    from hcp_fpga.estimator.timing import schedule
+
+    (cycles, _), = schedule(_levels(spec, c, t), budget)
+    units = math.ceil(spec.mantissas.size / max(spec.reuse_factor, 1))
+    turns = math.ceil(mul_operators(spec, c) / max(units, 1))
+    return cycles + turns + c.latency_dense_cycles
+
+
+def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -> LayerEstimate:
+    """One layer's estimate. ``step``: for a Latency-strategy layer that steps over positions at
+    RF > 1, the cycles one step needs (``step_cycles``); its II per step is the smaller of that and RF."""
     if spec.kind in ("dense", "conv1d", "conv2d"):
         # At RF 1 the Resource kernel holds every weight as a constant too, so the HLS tool optimizes
         # each constant multiplication as under Latency (hls4ml CI conv2d baselines: 740-792 DSP
@@ -269,6 +285,8 @@ def estimate_layer(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
             est = _dense_resource(spec, c)
         else:
             est = _dense_latency(spec, c)
+            if step is not None and step < est.ii:
+                est = replace(est, ii=step, latency_cycles=(est.latency_cycles or 0) - (est.ii - step))
         copies = spec.n_pix // spec.partitions if spec.io_type == "io_parallel" else 1
         if copies > 1:  # ParallelizationFactor: that many pixels' multiplier arrays side by side
             est = replace(est, dsp=est.dsp * copies, lut=est.lut * copies, ff=est.ff * copies)
@@ -507,6 +525,17 @@ def _scheduled(chain: _Chain, *budgets: float) -> list[tuple[int, float]]:
     return [(int(n), float(m)) for n, m in totals]
 
 
+def _step(spec: LayerSpec, c: CostConstants, backend: str, clock_ns: float, part, uncertainty) -> int | None:
+    """``step_cycles`` where it can bound the II: a Latency-strategy layer at RF > 1 that steps over
+    positions (a conv, or any layer in io_stream)."""
+    from hcp_fpga.estimator.timing import budget_ns, part_timing
+
+    if spec.kind not in ("dense", "conv1d", "conv2d") or spec.mantissas is None or spec.reuse_factor <= 1 \
+            or spec.strategy in ("Resource", "ResourceUnrolled") or _pixel_steps(spec) <= 1:
+        return None
+    return step_cycles(spec, c, part_timing(part), budget_ns(clock_ns or 5.0, backend, uncertainty))
+
+
 def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, part: str | None = None,
                    extra_notes: Iterable[str] = (), uncertainty: float | None = None, tool: str | None = None,
                    mul_impl: str | None = None) -> Estimate:
@@ -528,7 +557,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
                != resource_on_dsp(s.weight.width, s.input.width, vivado) for s in specs):
             extra_notes.append("HLS tool unknown: Vitis HLS maps these Resource-strategy products to LUTs, Vivado HLS "
                                "(2020.1 and older) to DSPs; Vitis assumed (pass --tool-version)")
-    layers = [estimate_layer(s, c) for s in specs]
+    layers = [estimate_layer(s, c, _step(s, c, backend, clock_ns, part, uncertainty)) for s in specs]
     ii = max((l.ii or 1) for l in layers)
     # Resource-strategy FF constants were fitted on whole designs, input registers included
     if specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs):
