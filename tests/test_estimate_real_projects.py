@@ -205,6 +205,17 @@ def test_slower_parts_need_more_cycles_at_the_same_clock():
     assert slow_clock.latency_cycles <= 2 + 1 + 4 < estimate_specs(_JET_SPECS, "Vitis", 5.0, "xcvu9p-flga2104-2-e").latency_cycles
 
 
+def test_a_chain_that_fits_one_clock_keeps_no_stage_registers():
+    """Where the whole operator chain fits one period there is no cut: no registers between layers
+    and none inside the pipelined multiplier layers; the I/O registers stay. At 5 ns there are."""
+    slow = estimate_specs(_JET_SPECS, "Vitis", 200.0, "xcvu9p-flga2104-2-e")
+    rows = {l.name: l for l in slow.layers}
+    assert all(l.ff == 0 for l in slow.layers if l.kind in ("dense", "bn")) and rows["pipeline_registers"].ff == 0
+    assert rows["input_registers"].ff > 0
+    fast = estimate_specs(_JET_SPECS, "Vitis", 5.0, "xcvu9p-flga2104-2-e")
+    assert sum(l.ff for l in fast.layers if l.kind == "dense") > 0 and fast.ff > slow.ff
+
+
 @pytest.mark.parametrize("suffix", [".h5", ".keras"])
 def test_a_model_file_and_the_live_model_give_the_same_specs(tmp_path, suffix):
     """One design, one set of specs: the Keras-free file reader and the live-model path agree on a

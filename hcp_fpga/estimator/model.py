@@ -461,20 +461,28 @@ def _levels(spec: LayerSpec, c: CostConstants, t) -> list:
 REFERENCE_CLOCK_NS, REFERENCE_BACKEND = 5.0, "Vivado"
 
 
-def _clock_adjusted(pipe: LayerEstimate, specs: list[LayerSpec], c: CostConstants, backend: str,
-                    clock_ns: float, part, uncertainty) -> LayerEstimate:
+def _clock_adjusted(pipe: LayerEstimate, layers: list[LayerEstimate], specs: list[LayerSpec], c: CostConstants,
+                    backend: str, clock_ns: float, part, uncertainty) -> tuple[LayerEstimate, list[LayerEstimate]]:
     """Pipeline registers and latency at the design's own clock budget and part. Latency: the timing
-    model's schedule (``timing.py``). Registers: the fitted per-layer constants (reference
-    conditions) plus the register bits the timing model adds or removes between the reference
-    schedule and this one; never below zero, never falling as the clock period shrinks."""
+    model's schedule (``timing.py``). Registers: the fitted constants (reference conditions: the
+    registers between layers in ``pipe``, those inside pipelined multiplier layers and BatchNorms in
+    their rows) plus the register bits the timing model adds or removes between the reference
+    schedule and this one. A slower budget removes stages: first between layers, then inside them
+    (alex_model at 25 ns, one cycle in all: 931 FF reported, its I/O registers); never the registers
+    the layers own for other reasons (tables, I/O), never below zero, never falling as the clock
+    period shrinks. Returns (pipe, layers)."""
     from hcp_fpga.estimator.timing import budget_ns, part_timing
 
     chain = _operator_chain(specs, c, part_timing(part))  # the same operators, scheduled at two budgets
     (cycles, bits), (_, ref_bits) = _scheduled(chain, budget_ns(clock_ns or 5.0, backend, uncertainty),
                                                budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND))
-    # a slow clock removes pipeline stages, not the registers the layers own (tables, I/O)
-    ff = max(pipe.ff + c.ff_per_stage_bit_scheduled * (bits - ref_bits), 0.0)
-    return replace(pipe, ff=ff, latency_cycles=cycles)
+    ff = pipe.ff + c.ff_per_stage_bit_scheduled * (bits - ref_bits)
+    staged = [i for i, l in enumerate(layers) if l.kind in ("dense", "conv1d", "conv2d", "bn") and l.ff > 0]
+    inside = sum(layers[i].ff for i in staged)
+    if inside > 0 and (ff < 0 or bits == 0):  # more stages gone than there were between layers, or no cut at all
+        keep = max(1.0 + ff / inside, 0.0) if bits > 0 else 0.0
+        layers = [replace(l, ff=l.ff * keep) if i in staged else l for i, l in enumerate(layers)]
+    return replace(pipe, ff=max(ff, 0.0), latency_cycles=cycles), layers
 
 
 @dataclass(frozen=True)
@@ -565,7 +573,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
                                        latency_cycles=0, ii=1))
         pipe = _pipeline_registers(specs, layers, c)
         if schedulable(specs):
-            pipe = _clock_adjusted(pipe, specs, c, backend, clock_ns, part, uncertainty)
+            pipe, layers = _clock_adjusted(pipe, layers, specs, c, backend, clock_ns, part, uncertainty)
             layers = [replace(l, latency_cycles=0) for l in layers]  # the schedule gives the whole latency
         layers.append(pipe)
     if dataflow_io_parallel(specs):
