@@ -458,7 +458,7 @@ def _levels(spec: LayerSpec, c: CostConstants, t) -> list:
 
 # The per-layer Latency constants were fitted on Vivado HLS reports at 5 ns (jet triples): the timing
 # model moves them from that reference to the design's clock, tool and part.
-REFERENCE_CLOCK_NS, REFERENCE_BACKEND = 5.0, "Vivado"
+REFERENCE_CLOCK_NS, REFERENCE_BACKEND, REFERENCE_PART = 5.0, "Vivado", "xcu250-figd2104-2L-e"
 
 
 def _clock_adjusted(pipe: LayerEstimate, layers: list[LayerEstimate], specs: list[LayerSpec], c: CostConstants,
@@ -473,9 +473,11 @@ def _clock_adjusted(pipe: LayerEstimate, layers: list[LayerEstimate], specs: lis
     period shrinks. Returns (pipe, layers)."""
     from hcp_fpga.estimator.timing import budget_ns, part_timing
 
-    chain = _operator_chain(specs, c, part_timing(part))  # the same operators, scheduled at two budgets
-    (cycles, bits), (_, ref_bits) = _scheduled(chain, budget_ns(clock_ns or 5.0, backend, uncertainty),
-                                               budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND))
+    chain = _operator_chain(specs, c, part_timing(part))
+    (cycles, bits), = _scheduled(chain, budget_ns(clock_ns or 5.0, backend, uncertainty))
+    # the same operators where the constants were fitted: the reference clock, tool and part family
+    (_, ref_bits), = _scheduled(_operator_chain(specs, c, part_timing(REFERENCE_PART)),
+                                budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND))
     ff = pipe.ff + c.ff_per_stage_bit_scheduled * (bits - ref_bits)
     staged = [i for i, l in enumerate(layers) if l.kind in ("dense", "conv1d", "conv2d", "bn") and l.ff > 0]
     inside = sum(layers[i].ff for i in staged)
