@@ -271,3 +271,41 @@ def test_an_io_stream_cnn_at_rf_2_gives_one_estimate_from_model_and_from_the_exp
     assert pools and all(p.lut > (100 if len(shape) == 3 else 0) * 4 for p in pools)  # 2D windows: per-channel line buffers
     for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+
+
+@pytest.mark.parametrize("cell, io_type", [("GRU", "io_parallel"), ("LSTM", "io_stream")])
+def test_a_recurrent_model_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, cell, io_type):
+    """hls4ml writes a GRU/LSTM as one ``gru_stack``/``lstm_stack`` call: the firmware reader prices it
+    as the model path does (both kernels, gate tables, elementwise products over the time steps)."""
+    import tensorflow as tf
+
+    from hcp_fpga.board_catalog import load_board
+    from hcp_fpga.design import Design, HlsSettings
+    from hcp_fpga.estimator.model import estimate_design, estimate_project
+    from hcp_fpga.hls import export_project
+    from hcp_fpga.vocab import IOType
+
+    tf.keras.utils.set_random_seed(3)
+    model = tf.keras.Sequential([tf.keras.layers.Input((6, 3)), getattr(tf.keras.layers, cell)(8),
+                                 tf.keras.layers.Dense(4, activation="softmax")])
+    design = Design.create(model, load_board("alveo-u250"), HlsSettings(io_type=IOType(io_type)))
+    out = export_project(design, tmp_path / "prj").out_dir
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    assert not firmware_path.unpriced and any(l.name.endswith("_products") for l in firmware_path.layers)
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+
+
+def test_a_layer_hls4ml_writes_no_code_for_is_named(tmp_path):
+    """hls4ml 1.3 includes a SimpleRNN's weights but writes no call for it: the estimate (of what was
+    generated) says so instead of pricing the design as if it were complete."""
+    import tensorflow as tf
+
+    from hcp_fpga.board_catalog import load_board
+    from hcp_fpga.design import Design, HlsSettings
+    from hcp_fpga.estimator.model import estimate_project
+    from hcp_fpga.hls import export_project
+
+    model = tf.keras.Sequential([tf.keras.layers.Input((6, 3)), tf.keras.layers.SimpleRNN(8), tf.keras.layers.Dense(4)])
+    out = export_project(Design.create(model, load_board("alveo-u250"), HlsSettings()), tmp_path / "prj").out_dir
+    assert any("no layer call uses them" in n and "wr" in n for n in estimate_project(out).notes)

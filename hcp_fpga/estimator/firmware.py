@@ -34,6 +34,7 @@ _TABLE_CALLS = {"sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "hard_
 _RELU_CALLS = {"relu", "leaky_relu", "prelu", "thresholded_relu", "relu6", "relu1"}
 _POOL_CALLS = ("pooling1d_cl", "pooling2d_cl", "global_pooling1d_cl", "global_pooling2d_cl")
 _FREE_CALLS = {"repack_stream", "transpose", "broadcast_stream", "clone_stream"}
+_RNN_CALLS = {"gru_stack": 3, "lstm_stack": 4, "simple_rnn_stack": 1, "gru": 3, "lstm": 4, "simple_rnn": 1}
 
 
 def has_firmware(project_dir: Path | str) -> bool:
@@ -107,19 +108,20 @@ def _header_values(path: Path) -> Optional[np.ndarray]:
     return np.array([float(v) for v in _NUMBER.findall(m.group(1))], dtype=np.float64)
 
 
-def _weights(fw: Path, index: str, n_in: int, n_out: int, transposed: bool, wtype: Fixed) -> Optional[np.ndarray]:
-    """The kernel as synthesized: ``weights/w<N>.txt`` (hls4ml 0.6 on), else the initializer in
-    ``weights/w<N>.h`` (every release writes it; some projects keep only the headers)."""
-    txt, header = fw / "weights" / f"w{index}.txt", fw / "weights" / f"w{index}.h"
+def _weight_values(fw: Path, name: str) -> Optional[np.ndarray]:
+    """The values of weight array ``name`` (``w2``, ``wr2``) as synthesized: ``weights/<name>.txt``
+    (hls4ml 0.6 on), else the initializer in ``weights/<name>.h`` (every release writes it; some
+    projects keep only the headers)."""
+    txt, header = fw / "weights" / f"{name}.txt", fw / "weights" / f"{name}.h"
     if txt.exists():
-        values = np.loadtxt(txt, delimiter=",", ndmin=1)
-    elif header.exists():
-        values = _header_values(header)
-        if values is None:
-            return None
-    else:
-        return None
-    if values.size != n_in * n_out:
+        return np.loadtxt(txt, delimiter=",", ndmin=1)
+    return _header_values(header) if header.exists() else None
+
+
+def _weights(fw: Path, index: str, n_in: int, n_out: int, transposed: bool, wtype: Fixed) -> Optional[np.ndarray]:
+    """The kernel of layer ``index`` as synthesized (``_weight_values``), as (n_in, n_out) mantissas."""
+    values = _weight_values(fw, f"w{index}")
+    if values is None or values.size != n_in * n_out:
         return None
     # hls4ml's Resource strategies write the kernel transposed ((n_out, n_in)); Latency as Keras has it
     kernel = values.reshape(n_out, n_in).T if transposed else values.reshape(n_in, n_out)
@@ -131,6 +133,39 @@ def unknown_weights(n_in: int, n_out: int) -> np.ndarray:
     multiplication (distinct along each input, 3+ CSD digits), so the estimate is an upper bound on
     multipliers rather than an optimistic guess (equal constants would share one product per input)."""
     return (np.arange(n_in * n_out, dtype=np.int64).reshape(n_in, n_out) % n_out) * 32 + 11
+
+
+def _recurrent(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, types: dict, default: Fixed,
+               common: dict, num) -> Optional[list[LayerSpec]]:
+    """A GRU/LSTM/SimpleRNN call (``nnet::gru_stack<...>(in, out, w2, wr2, b2, br2)``): units, inputs
+    and time steps from its config, strategy and reuse factor from its dense sub-config
+    (``mult_config1``), the kernels named by the call's arguments; priced as ``spec.recurrent_cell``.
+    None when its sizes or weights cannot be read (the caller names it)."""
+    from dataclasses import replace as _replace
+
+    from hcp_fpga.estimator.spec import recurrent_cell
+
+    units, n_in, steps = num("n_state", num("n_out", 0)), num("n_in", 0), num("n_sequence", 1)
+    mult = configs.get(cfg["types"].get("mult_config1", ""), {"fields": {}, "types": {}})
+    names = [a for a in args[2:4] if re.fullmatch(r"\w+", a)]
+    kernel = _weight_values(fw, names[0]) if len(names) == 2 else None
+    recurrent = _weight_values(fw, names[1]) if len(names) == 2 else None
+    if not units or not n_in or kernel is None or recurrent is None or recurrent.size % units \
+            or kernel.size != n_in * (recurrent.size // units):
+        return None
+    width = recurrent.size // units
+    mf = {**cfg["fields"], **mult["fields"]}
+    strategy = {"nnet::latency": "Latency", "nnet::resource": "Resource", "nnet::resource_unrolled": "ResourceUnrolled"}.get(
+        mf.get("strategy", "nnet::latency").strip(), "Latency")
+    rf = _value(mf.get("reuse_factor", "1"), mf) or 1
+    wtype = _fixed(cfg["types"].get("weight_t", ""), types, default)
+    accum = _fixed(cfg["types"].get("accum_t", ""), types, common["result"])
+    out_size = num("n_sequence_out", 1) * units
+    cell_common = {**{k: v for k, v in common.items() if k not in ("input", "result")}, "strategy": strategy,
+                   "reuse_factor": rf, "out_size": out_size, "channels": units}
+    specs = recurrent_cell(name, kernel.reshape(n_in, width), recurrent.reshape(units, width), steps, wtype,
+                           common["input"], common["result"], cell_common, accum=accum)
+    return [_replace(sp, result=common["result"]) if sp.name == name else sp for sp in specs]
 
 
 def firmware_specs(project_dir: Path | str, default_precision: str = "ap_fixed<16,6>") -> list[LayerSpec]:
@@ -198,6 +233,14 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
                                    mantissas=mant, weight=wtype, accum=accum, in_pix=in_pix, in_channels=num("n_chan"),
                                    parallelization=max(pf, 1), **common))
             continue
+        if func in _RNN_CALLS:
+            cell = _recurrent(fw, layer_name, [a.strip() for a in call_args.split(",")], cfg, configs, types, default,
+                              common, num)
+            if cell is None:
+                specs.append(LayerSpec(layer_name, "unmodelled", **common))
+            else:
+                specs += cell
+            continue
         n = num("n_in", num("n_elem", 0))
         if func == "softmax":
             specs.append(LayerSpec(layer_name, "softmax", out_size=n, channels=channels,
@@ -230,4 +273,15 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         raise ConfigError(f"no hls4ml layer calls found in '{fw}'; re-export the project")
     notes = [f"weights of {', '.join(missing)} not found in firmware/weights (w<N>.txt or .h): every product is "
              "counted as its own multiplication (an upper bound on DSPs and LUT multipliers)"] if missing else []
+    orphans = _unused_weights(source, parameters)
+    if orphans:
+        notes.append(f"weights {', '.join(orphans)} are included but no layer call uses them: hls4ml wrote no code for "
+                     "that layer, so this design does not compute it (hls4ml 1.3 does this for SimpleRNN)")
     return specs, notes
+
+
+def _unused_weights(source: str, parameters: str) -> list[str]:
+    """Weight arrays the project includes (``#include "weights/w2.h"``) that no layer call passes."""
+    included = re.findall(r'#include\s+"weights/(\w+)\.h"', parameters + "\n" + source)
+    used = {a.strip() for call in _CALL.findall(source) for a in call[4].split(",")}
+    return [w for w in dict.fromkeys(included) if w not in used]

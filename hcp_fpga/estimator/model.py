@@ -405,7 +405,8 @@ def dataflow_io_parallel(specs: list[LayerSpec]) -> bool:
     """Does hls4ml 1.3 build this io_parallel design as DATAFLOW because a conv steps over pixel
     partitions (``SetPipelineStyle._maybe_set_dataflow_conv_layers``)? (Its other trigger, any
     Resource layer, is inside the Resource constants, which were fitted on whole dataflow designs.)"""
-    return any(s.kind in ("conv1d", "conv2d") and s.io_type == "io_parallel" and s.partitions > 1 for s in specs)
+    return any(s.kind in ("conv1d", "conv2d") and s.io_type == "io_parallel" and s.partitions > 1 and not s.internal
+               for s in specs)
 
 
 def _element_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimate]:

@@ -403,8 +403,10 @@ def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, 
     kernel, recurrent = node.weights[0], node.weights[1]
     steps = int(node.in_shape[0]) if len(node.in_shape) > 1 else 1
     wtype = quantizer_fixed(node.config.get("kernel_quantizer"), default) if node.config.get("kernel_quantizer") else default
+    # hls4ml 1.3 gives a recurrent layer's accumulator the model precision (it infers no 'auto' type for it)
     specs.extend(recurrent_cell(node.name, np.asarray(kernel).reshape(-1, kernel.shape[-1]),
-                                np.asarray(recurrent).reshape(-1, recurrent.shape[-1]), steps, wtype, current, default, common))
+                                np.asarray(recurrent).reshape(-1, recurrent.shape[-1]), steps, wtype, current, default, common,
+                                accum=default))
     return default
 
 
