@@ -29,6 +29,10 @@ MULT_LAYER_KINDS = {"Dense": "dense", "QDense": "dense", "Conv1D": "conv1d", "QC
                     "Conv2D": "conv2d", "QConv2D": "conv2d"}
 # Layers hls4ml's Keras-2 parser accepts without a handler (it drops them): keras_v2_to_hls.skip_layers.
 SKIPPED_LAYERS = {"InputLayer", "Dropout"}
+# Layers hls4ml 1.3's Keras front end converts but its Vivado/Vitis backends write no code for: the
+# exported design silently skips them (SimpleRNN: the weights are included, no call is written;
+# checked by converting one with both backends).
+NO_CODE_ON_XILINX = {"SimpleRNN"}
 
 
 def custom_objects() -> dict[str, Any]:
@@ -283,10 +287,11 @@ def model_hash(model) -> str:
 
 
 def supported_layer_classes() -> set[str]:
-    """Keras 2 layer classes hls4ml 1.3's Keras-2 front end converts."""
+    """Keras 2 layer classes hls4ml 1.3's Keras-2 front end converts and its Vivado/Vitis backends
+    write code for."""
     from hls4ml.converters import get_supported_keras_layers
 
-    return set(get_supported_keras_layers()) | SKIPPED_LAYERS
+    return (set(get_supported_keras_layers()) - NO_CODE_ON_XILINX) | SKIPPED_LAYERS
 
 
 def unsupported_layers(model) -> list[tuple[str, str]]:

@@ -367,3 +367,17 @@ def test_keras3_files_give_weightless_shaped_layers_their_class_named_groups():
     assert [w.shape for w in nodes["h_dense_quantizer"].weights] == [()] * 3  # a per-layer (fused) one
     assert [w.shape for w in nodes["h_dense_relu_quantizer"].weights] == [(1, 64)] * 3
     assert [w.shape for w in nodes["h_dense_3_quantizer"].weights] == [(1, 5)] * 3
+
+
+def test_a_simple_rnn_model_is_a_named_lower_bound(tmp_path, capsys):
+    """hls4ml 1.3 writes no Vivado/Vitis code for SimpleRNN: the estimate of such a model names it
+    and cannot say it fits (the export refuses it: tests/test_export_csim.py)."""
+    import tensorflow as tf
+
+    model = tf.keras.Sequential([tf.keras.layers.Input((6, 3)), tf.keras.layers.SimpleRNN(8), tf.keras.layers.Dense(4)])
+    model.save(tmp_path / "m.h5")
+    from tests.conftest import run_cli
+
+    assert run_cli("estimate", tmp_path / "m.h5", "--board", "alveo-u250", "--json") == 0
+    out = capsys.readouterr().out
+    assert "SimpleRNN: hls4ml 1.3 writes no Vivado/Vitis code" in out and '"fits": true' not in out

@@ -296,16 +296,23 @@ def test_a_recurrent_model_gives_one_estimate_from_model_and_from_the_exported_f
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
 
 
-def test_a_layer_hls4ml_writes_no_code_for_is_named(tmp_path):
-    """hls4ml 1.3 includes a SimpleRNN's weights but writes no call for it: the estimate (of what was
-    generated) says so instead of pricing the design as if it were complete."""
+def test_a_layer_hls4ml_writes_no_code_for_is_named_and_refused(tmp_path):
+    """hls4ml 1.3 includes a SimpleRNN's weights but writes no call for it. A project someone made
+    that way: the estimate (of what was generated) says so. Our export refuses the layer up front."""
+    import hls4ml
     import tensorflow as tf
 
     from hcp_fpga.board_catalog import load_board
     from hcp_fpga.design import Design, HlsSettings
+    from hcp_fpga.errors import UnsupportedLayerError
     from hcp_fpga.estimator.model import estimate_project
     from hcp_fpga.hls import export_project
 
     model = tf.keras.Sequential([tf.keras.layers.Input((6, 3)), tf.keras.layers.SimpleRNN(8), tf.keras.layers.Dense(4)])
-    out = export_project(Design.create(model, load_board("alveo-u250"), HlsSettings()), tmp_path / "prj").out_dir
-    assert any("no layer call uses them" in n and "wr" in n for n in estimate_project(out).notes)
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
+    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(tmp_path / "theirs"),
+                                               backend="Vitis").write()
+    assert any("no layer call uses them" in n and "wr" in n for n in estimate_project(tmp_path / "theirs").notes)
+    with pytest.raises(UnsupportedLayerError, match="SimpleRNN"):
+        export_project(Design.create(model, load_board("alveo-u250"), HlsSettings()), tmp_path / "ours")
+    assert not (tmp_path / "ours").exists()

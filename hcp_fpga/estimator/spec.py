@@ -317,6 +317,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 act_name = f"{node.name}_{name}"
                 specs.append(LayerSpec(act_name, kind, input=current, result=result, table_size=_table_size(kind, s),
                                        **{**common, "strategy": "Latency", "reuse_factor": s.reuse_of(act_name)}))
+        elif base == "SimpleRNN":  # hls4ml 1.3 converts it but its Vivado/Vitis backends write no code (models.NO_CODE_ON_XILINX)
+            specs.append(LayerSpec(f"{node.name} (SimpleRNN: hls4ml 1.3 writes no Vivado/Vitis code for it)", "unmodelled",
+                                   input=current, result=current, **common))
         elif base in RNN_GATES and node.weights and len(node.weights) >= 2 and node.in_shape:
             result = _rnn_specs(node, specs, current, default, common, s)
         elif cls in FREE_KINDS or base in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise"):
