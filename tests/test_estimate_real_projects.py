@@ -381,3 +381,30 @@ def test_a_simple_rnn_model_is_a_named_lower_bound(tmp_path, capsys):
     assert run_cli("estimate", tmp_path / "m.h5", "--board", "alveo-u250", "--json") == 0
     out = capsys.readouterr().out
     assert "SimpleRNN: hls4ml 1.3 writes no Vivado/Vitis code" in out and '"fits": true' not in out
+
+
+def test_batchnorm_folds_into_the_layer_before_it_only_where_hls4ml_folds_it():
+    """hls4ml 1.3's FuseBatchNormalization: a BN after a Dense with no activation between, whose
+    result type is not set, folds into its kernel (x gamma / sqrt(var + eps)); not after a pinned
+    result, an activation, a quantized kernel, or a Dense whose output also goes elsewhere."""
+    from hcp_fpga.estimator.graph import Node
+    from hcp_fpga.estimator.spec import fuse_batchnorm
+
+    kernel = np.arange(1.0, 7.0).reshape(3, 2)
+    gamma, beta, mean, var = np.array([2.0, 0.5]), np.zeros(2), np.zeros(2), np.array([3.0, 0.0])
+    dense = Node("d", "Dense", {"activation": "linear"}, ["in"], [(3,)], (2,), [kernel, np.zeros(2)])
+    bn = Node("bn", "BatchNormalization", {"epsilon": 1.0}, ["d"], [(2,)], (2,), [gamma, beta, mean, var])
+    out = Node("o", "Dense", {}, ["bn"], [(2,)], (1,), [np.ones((2, 1)), np.zeros(1)])
+    fused = fuse_batchnorm([dense, bn, out], set())
+    assert [n.name for n in fused] == ["d", "o"] and fused[1].inputs == ["d"]
+    assert np.allclose(fused[0].weights[0], kernel * np.array([2.0 / 2.0, 0.5 / 1.0]))
+    assert [n.name for n in fuse_batchnorm([dense, bn, out], {"d"})] == ["d", "bn", "o"]  # result pinned
+    relu = Node("d", "Dense", {"activation": "relu"}, ["in"], [(3,)], (2,), [kernel, np.zeros(2)])
+    assert len(fuse_batchnorm([relu, bn, out], set())) == 3
+    quantized = Node("d", "QDense", {"activation": "linear", "kernel_quantizer": "quantized_bits(4,0)"}, ["in"], [(3,)], (2,),
+                     [kernel, np.zeros(2)])
+    assert len(fuse_batchnorm([quantized, bn, out], set())) == 3
+    side = Node("s", "Dense", {}, ["d"], [(2,)], (1,), [np.ones((2, 1)), np.zeros(1)])
+    assert len(fuse_batchnorm([dense, bn, out, side], set())) == 4  # d feeds two layers
+    folded = fuse_batchnorm([dense, bn, out], set(), frozenset({"d"}))  # weights read from the project: already folded
+    assert len(folded) == 2 and np.array_equal(folded[0].weights[0], kernel)

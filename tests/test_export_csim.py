@@ -316,3 +316,49 @@ def test_a_layer_hls4ml_writes_no_code_for_is_named_and_refused(tmp_path):
     with pytest.raises(UnsupportedLayerError, match="SimpleRNN"):
         export_project(Design.create(model, load_board("alveo-u250"), HlsSettings()), tmp_path / "ours")
     assert not (tmp_path / "ours").exists()
+
+
+def _layer_zoo(name: str):
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    if name == "merge":
+        a = L.Input((8, 8, 3))
+        x, y = L.Conv2D(4, 3, padding="same")(a), L.Conv2D(4, 3, padding="same")(a)
+        c, m = L.Concatenate()([L.Add()([x, y]), x]), L.Multiply()([x, y])
+        f, g = L.Flatten()(L.MaxPooling2D()(c)), L.Flatten()(L.AveragePooling2D()(m))
+        return tf.keras.Model(a, L.Dense(5, activation="softmax")(L.Concatenate()([f, g])))
+    layers = {
+        "dense_bn": ((16,), [L.Dense(32), L.BatchNormalization(), L.Activation("sigmoid"), L.Dense(5, activation="softmax")]),
+        "conv1d_bn_global_pool": ((16, 3), [L.Conv1D(4, 3), L.BatchNormalization(), L.GlobalAveragePooling1D(), L.Dense(5)]),
+        "upsample_pad": ((4, 4, 2), [L.UpSampling2D(), L.ZeroPadding2D(1), L.Conv2D(2, 3), L.Flatten(), L.Dense(3)]),
+        "depthwise": ((8, 8, 3), [L.DepthwiseConv2D(3), L.Flatten(), L.Dense(5)]),
+        "separable": ((8, 8, 3), [L.SeparableConv2D(4, 3), L.ReLU(), L.Flatten(), L.Dense(5)]),
+    }[name]
+    return tf.keras.Sequential([L.Input(layers[0]), *layers[1]])
+
+
+@pytest.mark.parametrize("name, io_type, strategy, rf", [
+    ("dense_bn", "io_parallel", "Latency", 1), ("dense_bn", "io_stream", "Resource", 4),
+    ("conv1d_bn_global_pool", "io_stream", "Latency", 1), ("merge", "io_parallel", "Latency", 1),
+    ("upsample_pad", "io_stream", "Latency", 1), ("depthwise", "io_parallel", "Latency", 1),
+    ("separable", "io_stream", "Resource", 4)])
+def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
+    """What hls4ml does between the model and the firmware, done the same way on the model path: a
+    BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate
+    types, a global pooling's model-precision result, the depthwise block-diagonal kernel; and every
+    call of the firmware read (resize, merges, concatenations, depthwise convolutions)."""
+    from hcp_fpga.board_catalog import load_board
+    from hcp_fpga.design import Design, HlsSettings
+    from hcp_fpga.estimator.model import estimate_design, estimate_project
+    from hcp_fpga.hls import export_project
+    from hcp_fpga.vocab import IOType, Strategy
+
+    settings = HlsSettings(io_type=IOType(io_type), strategy=Strategy(strategy), reuse_factor=rf)
+    design = Design.create(_layer_zoo(name), load_board("alveo-u250"), settings)
+    out = export_project(design, tmp_path / "prj").out_dir
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    assert not model_path.unpriced and not firmware_path.unpriced
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r

@@ -19,7 +19,23 @@ import numpy as np
 from hcp_fpga.estimator.precision import Fixed, parse_fixed
 from hcp_fpga.estimator.spec import HLS4ML_TABLE_SIZE, LayerSpec
 
-_CALL = re.compile(r"nnet::(\w+)<\s*([\w:]+)\s*,\s*([\w:]+)\s*,\s*(\w+)\s*>\s*\(([^;]*)\);[ \t]*(?://[ \t]*(\S+))?")
+# a layer call: nnet::<function><types..., config>(arguments); // layer name. Two template arguments
+# (resize_nearest<in, config>), three (dense<in, out, config>) or four (add<in1, in2, out, config>)
+_CALL_ANY = re.compile(r"nnet::(\w+)<\s*([\w:]+(?:\s*,\s*[\w:]+){1,3})\s*>\s*\(([^;]*)\);[ \t]*(?://[ \t]*(\S+))?")
+
+
+def _calls(source: str) -> list[tuple[str, str, str, str, str, str, str]]:
+    """(function, input type, second input type or '', output type, config, arguments, layer name) of
+    every layer call in the top function (weight loading is no layer)."""
+    out = []
+    for func, targs, args, name in _CALL_ANY.findall(source):
+        t = [a.strip() for a in targs.split(",")]
+        if func.startswith("load_weights"):
+            continue
+        cfg = t[-1]
+        first, second, result = t[0], (t[1] if len(t) == 4 else ""), (t[-2] if len(t) >= 3 else t[0])
+        out.append((func, first, second, result, cfg, args, name))
+    return out
 # hls4ml < 0.6 named kernels by strategy (dense_large, conv_2d_large_cl, dense_latency): the same layers
 _OLD_SUFFIX = re.compile(r"_(?:large|latency|resource)(?=_|$)")
 _STRUCT = re.compile(r"struct\s+(\w+)\s*:\s*nnet::(\w+)\s*\{(.*?)\n\};", re.S)
@@ -34,6 +50,9 @@ _TABLE_CALLS = {"sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "hard_
 _RELU_CALLS = {"relu", "leaky_relu", "prelu", "thresholded_relu", "relu6", "relu1"}
 _POOL_CALLS = ("pooling1d_cl", "pooling2d_cl", "global_pooling1d_cl", "global_pooling2d_cl")
 _FREE_CALLS = {"repack_stream", "transpose", "broadcast_stream", "clone_stream"}
+_DEPTHWISE_CALLS = {"depthwise_conv_1d_cl": "conv1d", "depthwise_conv_2d_cl": "conv2d"}
+_MERGE_CALLS = {"add": "merge", "subtract": "merge", "average": "merge", "maximum": "merge", "minimum": "merge",
+                "multiply": "merge_mul"}
 _RNN_CALLS = {"gru_stack": 3, "lstm_stack": 4, "simple_rnn_stack": 1, "gru": 3, "lstm": 4, "simple_rnn": 1}
 
 
@@ -65,6 +84,14 @@ def _value(text: str, fields: dict, depth: int = 0) -> Optional[int]:
             out *= v
         return out
     return None
+
+
+def _product(fields: dict, keys: list[str]) -> int:
+    """The product of the integer fields ``keys`` (a concatenation input's n_elem1_0 x n_elem1_1 ...)."""
+    out = 1
+    for k in keys:
+        out *= _value(fields[k], fields) or 1
+    return out if keys else 0
 
 
 def _configs(parameters: str) -> dict[str, dict]:
@@ -126,6 +153,17 @@ def _weights(fw: Path, index: str, n_in: int, n_out: int, transposed: bool, wtyp
     # hls4ml's Resource strategies write the kernel transposed ((n_out, n_in)); Latency as Keras has it
     kernel = values.reshape(n_out, n_in).T if transposed else values.reshape(n_in, n_out)
     return wtype.mantissas(kernel)
+
+
+def _depthwise_weights(fw: Path, index: str, taps: int, channels: int, n_out: int, wtype: Fixed) -> Optional[np.ndarray]:
+    """A depthwise kernel (taps x channels x multiplier, Keras order) as the block-diagonal matrix
+    of its products (``spec._depthwise_matrix``), in mantissas."""
+    from hcp_fpga.estimator.spec import _depthwise_matrix
+
+    values = _weight_values(fw, f"w{index}")
+    if values is None or values.size != taps * n_out or n_out % max(channels, 1):
+        return None
+    return wtype.mantissas(_depthwise_matrix(values.reshape(taps, channels, n_out // channels)))
 
 
 def unknown_weights(n_in: int, n_out: int) -> np.ndarray:
@@ -191,7 +229,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     source = "\n".join(p.read_text(errors="replace") for p in _top_sources(fw))
     default = parse_fixed(default_precision)
     specs: list[LayerSpec] = []
-    for func, in_t, out_t, cfg_name, call_args, layer_name in _CALL.findall(source):
+    for func, in_t, in2_t, out_t, cfg_name, call_args, layer_name in _calls(source):
         func = _OLD_SUFFIX.sub("", func)
         if not layer_name:  # no '// name' comment (older writers): the output variable names the layer
             args = [a.strip() for a in call_args.split(",")]
@@ -211,17 +249,23 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         in_type, out_type = _fixed(in_t, types, default), _fixed(out_t, types, default)
         channels = _array_size(out_t, types) or num("n_filt", num("n_out", num("n_chan", num("n_in"))))
         common = dict(input=in_type, result=out_type, io_type=io_type, strategy=strategy, reuse_factor=rf)
-        if func in _MULT_CALLS:
-            kind = _MULT_CALLS[func]
+        depthwise = func in _DEPTHWISE_CALLS
+        if func in _MULT_CALLS or depthwise:
+            kind = _DEPTHWISE_CALLS.get(func) or _MULT_CALLS[func]
             mult = configs.get(cfg["types"].get("mult_config", ""), cfg) if kind != "dense" else cfg
             n_in, n_out = _value(mult["fields"].get("n_in", "0"), mult["fields"]), _value(mult["fields"].get("n_out", "0"), mult["fields"])
+            if depthwise:  # each output channel sums its own input channel's taps: (taps x C, C x M)
+                n_in, n_out = num("filt_width") * num("filt_height") * num("n_chan"), num("n_filt")
             if not n_in or not n_out:  # sizes this reader cannot resolve: name the layer, do not guess
                 specs.append(LayerSpec(layer_name, "unmodelled", **common))
                 continue
             wtype = _fixed(cfg["types"].get("weight_t", ""), types, default)
             accum = _fixed(cfg["types"].get("accum_t", ""), types, out_type)
             index = re.sub(r"\D", "", cfg_name)
-            mant = _weights(fw, index, n_in, n_out, strategy != "Latency", wtype)
+            if depthwise:
+                mant = _depthwise_weights(fw, index, num("filt_width") * num("filt_height"), num("n_chan"), n_out, wtype)
+            else:
+                mant = _weights(fw, index, n_in, n_out, strategy != "Latency", wtype)
             if mant is None:
                 mant = unknown_weights(n_in, n_out)
                 missing.append(layer_name)
@@ -254,7 +298,8 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             specs.append(LayerSpec(layer_name, "linear", out_size=n, channels=channels, **common))
         elif func.startswith(_POOL_CALLS) or func in _POOL_CALLS:
             pool = num("pool_width") * num("pool_height")
-            in_pix = num("in_width") * num("in_height")
+            # a global pooling's config names its positions n_in (1D) or in_height x in_width (2D)
+            in_pix = num("in_width", num("n_in")) * num("in_height")
             out_pix = num("out_width") * num("out_height") if "global" not in func else 1
             n_ch = num("n_filt", num("n_chan"))
             specs.append(LayerSpec(layer_name, "pool", out_size=out_pix * n_ch, channels=n_ch, in_pix=in_pix, in_channels=n_ch,
@@ -265,6 +310,14 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             specs.append(LayerSpec(layer_name, "pad", out_size=out_pix * num("n_chan"), channels=num("n_chan"), **common))
         elif func in ("normalize", "normalize_quantized_tanh"):
             specs.append(LayerSpec(layer_name, "bn", out_size=n, channels=channels, **common))
+        elif func in _MERGE_CALLS:
+            specs.append(LayerSpec(layer_name, _MERGE_CALLS[func], n_in=2, out_size=num("n_elem", 0), channels=channels, **common))
+        elif func.startswith("concatenate"):
+            sizes = [_product(f, [k for k in f if k.startswith(f"n_elem{i}_")]) for i in (1, 2)]
+            specs.append(LayerSpec(layer_name, "move", out_size=sum(sizes), channels=channels, **common))
+        elif func.startswith("resize_nearest"):
+            size = num("new_height") * num("new_width") * num("n_chan")
+            specs.append(LayerSpec(layer_name, "move", out_size=size, channels=num("n_chan"), **common))
         elif func in _FREE_CALLS:
             specs.append(LayerSpec(layer_name, "free", out_size=n, channels=channels, **common))
         else:
@@ -283,5 +336,5 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
 def _unused_weights(source: str, parameters: str) -> list[str]:
     """Weight arrays the project includes (``#include "weights/w2.h"``) that no layer call passes."""
     included = re.findall(r'#include\s+"weights/(\w+)\.h"', parameters + "\n" + source)
-    used = {a.strip() for call in _CALL.findall(source) for a in call[4].split(",")}
+    used = {a.strip() for call in _calls(source) for a in call[5].split(",")}
     return [w for w in dict.fromkeys(included) if w not in used]

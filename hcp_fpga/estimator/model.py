@@ -233,7 +233,8 @@ def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
 def _pool(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     """Max/average pooling: (window - 1) comparators or adders per output element (io_parallel); one
     running compare/accumulate per channel (io_stream)."""
-    n, bits = _parallel_outputs(spec), spec.result.width
+    # the compares / adds run on the input type (a global pooling's result type is narrower)
+    n, bits = _parallel_outputs(spec), spec.input.width
     if spec.io_type == "io_stream" and spec.pool_dims == 2 and spec.pool_size < spec.in_pix:  # a sliding 2D window
         lut = n * (c.lut_pool2d_stream_per_channel + c.lut_pool2d_stream_per_channel_bit * bits)
         ff = n * (c.ff_pool2d_stream_per_channel + c.ff_pool2d_stream_per_channel_bit * bits)
@@ -731,8 +732,8 @@ def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
     from hcp_fpga.estimator.firmware import firmware_specs_and_notes, has_firmware
     from hcp_fpga.estimator.graph import nodes_from_keras
     from hcp_fpga.estimator.precision import parse_fixed
-    from hcp_fpga.estimator.spec import (apply_parallelization, apply_project_precisions, node_specs, read_hls4ml_config,
-                                         settings_from_config, weight_types)
+    from hcp_fpga.estimator.spec import (apply_parallelization, apply_project_precisions, explicit_results, node_specs,
+                                         read_hls4ml_config, settings_from_config, weight_types)
     from hcp_fpga.estimator.weights_only import weights_only_specs
 
     project_dir = Path(project_dir)
@@ -751,7 +752,7 @@ def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
         return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, tuple(notes))
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
     settings = settings_from_config(config, [n.name for n in nodes], clock_ns)
-    specs = node_specs(nodes, settings, kernels, weight_types(config))
+    specs = node_specs(nodes, settings, kernels, weight_types(config), explicit_results(config))
     specs = apply_project_precisions(specs, config, parse_fixed(settings.precision))
     return ProjectSpecs(apply_parallelization(specs, config), settings.backend, settings.clock_ns, part)
 

@@ -207,7 +207,7 @@ def _accumulator(wtype: Fixed, current: Fixed, n_in: int, has_bias: bool = False
         frac = width - integer
         integer = max(integer + int(wtype.signed and not signed), wtype.integer + int(signed and not wtype.signed)) + 1
         width = integer + max(frac, wtype.width - wtype.integer)
-    return Fixed(min(width, 64), min(integer, 64), signed)
+    return Fixed(min(width, 1024), min(integer, 1024), signed)  # ap_fixed allows 1024 bits; hls4ml writes what it infers (calwilee: <78,40>)
 
 
 def accumulator(wtype: Fixed, current: Fixed, n_in: int, has_bias: bool = False) -> Fixed:
@@ -227,19 +227,106 @@ def _depthwise_matrix(kernel: np.ndarray) -> np.ndarray:
 
 
 MERGE_ADD = {"Add", "Subtract", "Average", "Maximum", "Minimum"}
+
+
+def merged_type(op: str, a: Fixed, b: Fixed) -> Fixed:
+    """hls4ml 1.3's inferred result of a two-input merge (``InferPrecisionTypes._infer_merge_precision``
+    and ``_infer_cat_precision``): add/subtract/average grow one integer bit over the wider input,
+    multiply sums the widths, maximum/minimum/concatenate take the wider of each part."""
+    if op in ("add", "subtract", "average"):
+        integer = max(a.integer + int(b.signed and not a.signed), b.integer + int(a.signed and not b.signed)) + 1
+        return Fixed(integer + max(a.width - a.integer, b.width - b.integer), integer, a.signed or b.signed or op == "subtract")
+    if op == "multiply":
+        return Fixed(a.width + b.width, a.integer + b.integer, a.signed or b.signed)
+    if (a.width, a.integer, a.signed) == (b.width, b.integer, b.signed):
+        return a
+    signed = a.signed or b.signed
+    ia, ib = a.integer + int(signed and not a.signed), b.integer + int(signed and not b.signed)
+    return Fixed(max(a.width - a.integer, b.width - b.integer) + max(ia, ib), max(ia, ib), signed)
 MOVE_KINDS = {"Concatenate", "UpSampling1D", "UpSampling2D", "Cropping1D", "Cropping2D"}
 PAD_KINDS = {"ZeroPadding1D", "ZeroPadding2D"}
 RNN_GATES = {"GRU": 3, "LSTM": 4, "SimpleRNN": 1}
 
 
-def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Optional[dict] = None) -> list[LayerSpec]:
+def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozenset()) -> list:
+    """hls4ml 1.3's ``FuseBatchNormalization``: a BatchNormalization right after a Dense/Conv1D/Conv2D
+    (no activation between, its only consumer, its result type not set by the config) is folded into
+    that layer's kernel (kernel x gamma / sqrt(variance + epsilon) per output), unless quantizers
+    forbid it (a QKeras kernel with an unquantized, non-unit BN scale). The returned graph has the
+    BatchNormalization removed and the kernel replaced: the cost of the folded weights, no BN layer.
+    ``folded``: layers whose kernel is already the folded one (read from a project's weight files)."""
+    from dataclasses import replace as _replace
+
+    consumers: dict[str, int] = {}
+    for n in nodes:
+        for i in n.inputs:
+            consumers[i] = consumers.get(i, 0) + 1
+    by_name = {n.name: n for n in nodes}
+    fused: dict[str, str] = {}  # removed BN name -> the layer it was folded into
+    kernels: dict[str, np.ndarray] = {}
+    for bn in nodes:
+        if bn.cls != "BatchNormalization" or len(bn.inputs) != 1 or bn.inputs[0] not in by_name:
+            continue
+        parent = by_name[bn.inputs[0]]
+        if parent.base not in ("Dense", "Conv1D", "Conv2D") or not parent.weights or consumers.get(parent.name, 0) != 1 \
+                or parent.name in fixed_results or quantizer_name(parent.config.get("activation")) not in ("linear", "None"):
+            continue
+        scale = _bn_scale(bn)
+        if scale is None:
+            continue
+        if (parent.config.get("kernel_quantizer") or parent.config.get("bias_quantizer")) and not np.all(scale == 1):
+            continue
+        if parent.name not in folded:
+            kernels[parent.name] = np.asarray(parent.weights[0]) * scale
+        fused[bn.name] = parent.name
+    if not fused:
+        return list(nodes)
+    out = []
+    for n in nodes:
+        if n.name in fused:
+            continue
+        if n.name in kernels:
+            n = _replace(n, weights=[kernels[n.name], *n.weights[1:]])
+        if any(i in fused for i in n.inputs):
+            n = _replace(n, inputs=[fused.get(i, i) for i in n.inputs])
+        out.append(n)
+    return out
+
+
+def _bn_scale(bn) -> Optional[np.ndarray]:
+    """gamma / sqrt(moving variance + epsilon) of a Keras BatchNormalization node (weights in Keras
+    order: gamma if ``scale``, beta if ``center``, moving mean, moving variance)."""
+    w = [np.asarray(x, dtype=np.float64) for x in bn.weights]
+    has_gamma, has_beta = bn.config.get("scale", True), bn.config.get("center", True)
+    if len(w) != 2 + int(bool(has_gamma)) + int(bool(has_beta)):
+        return None
+    gamma = w[0] if has_gamma else 1.0
+    var = w[-1]
+    return gamma / np.sqrt(var + float(bn.config.get("epsilon", 1e-3)))
+
+
+def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Optional[dict] = None,
+               fixed_results: Optional[dict] = None) -> list[LayerSpec]:
     """Per-layer specs of a model given as ``graph.Node``s (from a file or a live Keras model), with
-    ``settings`` (resolved ``HlsSettings``), in graph order; fused activations split off as hls4ml
-    does. ``kernels`` (layer name -> array) replaces a layer's kernel (e.g. the values a project
-    synthesized); ``weight_types`` (layer name -> Fixed) its weight type."""
+    ``settings`` (resolved ``HlsSettings``), in graph order; fused activations split off and
+    BatchNormalizations folded (``fuse_batchnorm``) as hls4ml does. ``kernels`` (layer name -> array)
+    replaces a layer's kernel (e.g. the values a project synthesized); ``weight_types`` (layer name ->
+    Fixed) its weight type; ``fixed_results`` (layer name -> Fixed): the result types the config
+    sets (default: ``settings.layer_precision``'s)."""
     s = settings
+    kernels = kernels or {}
+    if fixed_results is None:
+        fixed_results = {}
+        for name, text in (getattr(s, "layer_precision", {}) or {}).items():
+            try:
+                fixed_results[name] = parse_fixed(text)
+            except ValueError:
+                continue
+    fixed = set(fixed_results)
+    # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
+    nodes = fuse_batchnorm(list(nodes), fixed, frozenset(kernels))
     default = parse_fixed(s.precision)
-    kernels, weight_types = kernels or {}, weight_types or {}
+    weight_types = weight_types or {}
     grid = any(n.cls == "FixedPointQuantizer" for n in nodes)  # an HGQ proxy: weights lie on their own grids
     consumers: dict[str, int] = {}
     for n in nodes:
@@ -259,6 +346,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                       strategy=s.strategy_of(node.name))
         result = current
         if cls == "InputLayer":
+            current = result = fixed_results.get(node.name, current)  # inference starts from the input's type
             specs.append(LayerSpec(node.name, "free", input=current, result=current, **common))
         elif base in MULT_BASES and (node.weights or node.name in kernels) and node.in_shape and shape:
             kernel = kernels.get(node.name, node.weights[0] if node.weights else None)
@@ -267,7 +355,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 mant = wtype.mantissas(_depthwise_matrix(kernel), rounding)
                 n_in, n_out = mant.shape
                 n_pix = out_size // channels if channels else 1
-                acc = _accumulator(wtype, current, int(np.prod(kernel.shape[:-2])))
+                acc = _accumulator(wtype, current, int(np.prod(kernel.shape[:-2])), True)  # hls4ml splits a separable conv: both parts get a bias
                 kind = "conv2d" if base.endswith("2D") else "conv1d"
                 dname = f"{node.name}_depthwise" if base.startswith("Separable") else node.name
                 specs.append(LayerSpec(dname, kind, n_in, n_out, n_pix, out_size=n_pix * n_out, channels=n_out, mantissas=mant,
@@ -279,7 +367,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     pq = node.config.get("pointwise_quantizer")
                     ptype = quantizer_fixed(pq, default) if pq else wtype
                     pmant = ptype.mantissas(pw.reshape(-1, pw.shape[-1]), bool(pq) or rounding)
-                    acc = _accumulator(ptype, current, pmant.shape[0])
+                    acc = _accumulator(ptype, current, pmant.shape[0], True)
                     specs.append(LayerSpec(f"{node.name}_pointwise", kind, pmant.shape[0], pmant.shape[1], n_pix, mantissas=pmant,
                                            weight=ptype, input=current, result=acc, accum=acc, in_pix=n_pix,
                                            in_channels=pmant.shape[0], **common))
@@ -325,17 +413,24 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         elif cls in FREE_KINDS or base in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise"):
             specs.append(LayerSpec(node.name, "free", input=current, result=current, **common))
         elif base in POOL_KINDS and node.in_shape:
-            specs.append(LayerSpec(node.name, "pool", input=current, result=current, **_geometry(node), **common))
+            # hls4ml 1.3 passes the input type through a pooling layer; a global pooling's 'auto'
+            # result falls back to the model precision (InferPrecisionTypes has no rule for it)
+            result = default if base.startswith("Global") else current
+            specs.append(LayerSpec(node.name, "pool", input=current, result=result, **_geometry(node), **common))
         elif base == "BatchNormalization":
             result = default
             specs.append(LayerSpec(node.name, "bn", input=current, result=result, **common))
         elif base in PAD_KINDS:
             specs.append(LayerSpec(node.name, "pad", input=current, result=current, **common))
         elif base in MOVE_KINDS:
-            specs.append(LayerSpec(node.name, "move", input=current, result=current, **common))
+            if base == "Concatenate" and len(node.inputs) == 2:
+                result = merged_type("concatenate", current, types.get(node.inputs[1], default))
+            specs.append(LayerSpec(node.name, "move", input=current, result=result, **common))
         elif base in MERGE_ADD or base == "Multiply":
-            result = current
-            specs.append(LayerSpec(node.name, "merge" if base != "Multiply" else "merge_mul", input=current, result=current,
+            if len(node.inputs) == 2:
+                result = merged_type(base.lower(), current, types.get(node.inputs[1], default))
+            # the adders / multipliers produce the result type (hls4ml's inferred one is lossless)
+            specs.append(LayerSpec(node.name, "merge" if base != "Multiply" else "merge_mul", input=current, result=result,
                                    n_in=max(len(node.inputs), 2), **common))
         elif cls == "FixedPointQuantizer":
             result = _hgq_result(node, default)
@@ -533,6 +628,20 @@ def _fixed_or_none(text) -> Optional[Fixed]:
         return parse_fixed(text)  # takes fixed<>, ap_fixed<>, ufixed<>, int<> alike
     except ValueError:
         return None
+
+
+def explicit_results(config: dict) -> dict[str, Fixed]:
+    """Result types an hls4ml config sets per layer (``LayerName.<layer>.Precision.result``, or a
+    plain ``Precision`` string; 'auto' is no setting). hls4ml folds no BatchNormalization into those
+    layers, and an input layer's type is where inference starts."""
+    layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
+    out = {}
+    for name, cfg in layers.items():
+        prec = cfg.get("Precision") if isinstance(cfg, dict) else None
+        t = _fixed_or_none(prec if isinstance(prec, str) else (prec or {}).get("result") if isinstance(prec, dict) else None)
+        if t is not None:
+            out[name] = t
+    return out
 
 
 def weight_types(config: dict) -> dict:
