@@ -335,7 +335,17 @@ def _layer_zoo(name: str):
         "upsample_pad": ((4, 4, 2), [L.UpSampling2D(), L.ZeroPadding2D(1), L.Conv2D(2, 3), L.Flatten(), L.Dense(3)]),
         "depthwise": ((8, 8, 3), [L.DepthwiseConv2D(3), L.Flatten(), L.Dense(5)]),
         "separable": ((8, 8, 3), [L.SeparableConv2D(4, 3), L.ReLU(), L.Flatten(), L.Dense(5)]),
-    }[name]
+        "conv1d_same_pools": ((32, 2), [L.Conv1D(4, 3, padding="same", activation="relu"), L.MaxPooling1D(2), L.Conv1D(4, 3),
+                                        L.AveragePooling1D(2), L.Flatten(), L.Dense(3)]),
+        "reshape_crop": ((64,), [L.Reshape((8, 8, 1)), L.Cropping2D(1), L.Conv2D(2, 3), L.Flatten(), L.Dense(3)]),
+    }
+    if name == "qkeras_conv_bn":  # a QBatchNormalization after a quantized conv: not folded, its result inferred
+        from qkeras import QActivation, QBatchNormalization, QConv2D, quantized_bits, quantized_relu
+
+        q = quantized_bits(4, 0, alpha=1)
+        return tf.keras.Sequential([L.Input((8, 8, 1)), QConv2D(4, 3, kernel_quantizer=q, bias_quantizer=q), QBatchNormalization(),
+                                    QActivation(quantized_relu(4)), L.MaxPooling2D(), L.Flatten(), L.Dense(5, activation="softmax")])
+    layers = layers[name]
     return tf.keras.Sequential([L.Input(layers[0]), *layers[1]])
 
 
@@ -343,7 +353,9 @@ def _layer_zoo(name: str):
     ("dense_bn", "io_parallel", "Latency", 1), ("dense_bn", "io_stream", "Resource", 4),
     ("conv1d_bn_global_pool", "io_stream", "Latency", 1), ("merge", "io_parallel", "Latency", 1),
     ("upsample_pad", "io_stream", "Latency", 1), ("depthwise", "io_parallel", "Latency", 1),
-    ("separable", "io_stream", "Resource", 4)])
+    ("separable", "io_stream", "Resource", 4), ("conv1d_same_pools", "io_parallel", "Latency", 1),
+    ("reshape_crop", "io_parallel", "Latency", 1), ("reshape_crop", "io_stream", "Latency", 1),
+    ("qkeras_conv_bn", "io_parallel", "Latency", 1)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

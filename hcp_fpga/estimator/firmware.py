@@ -300,7 +300,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             pool = num("pool_width") * num("pool_height")
             # a global pooling's config names its positions n_in (1D) or in_height x in_width (2D)
             in_pix = num("in_width", num("n_in")) * num("in_height")
-            out_pix = num("out_width") * num("out_height") if "global" not in func else 1
+            out_pix = num("out_width", num("n_out")) * num("out_height") if "global" not in func else 1  # 1D: n_in -> n_out positions
             n_ch = num("n_filt", num("n_chan"))
             specs.append(LayerSpec(layer_name, "pool", out_size=out_pix * n_ch, channels=n_ch, in_pix=in_pix, in_channels=n_ch,
                                    pool_size=in_pix if "global" in func else pool, pool_dims=2 if "2d" in func else 1,
@@ -309,12 +309,17 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             out_pix = num("out_width") * num("out_height")
             specs.append(LayerSpec(layer_name, "pad", out_size=out_pix * num("n_chan"), channels=num("n_chan"), **common))
         elif func in ("normalize", "normalize_quantized_tanh"):
-            specs.append(LayerSpec(layer_name, "bn", out_size=n, channels=channels, **common))
+            scale = _fixed(cfg["types"].get("scale_t", ""), types, default)
+            specs.append(LayerSpec(layer_name, "bn", out_size=n, channels=channels, weight=scale, **common))
         elif func in _MERGE_CALLS:
             specs.append(LayerSpec(layer_name, _MERGE_CALLS[func], n_in=2, out_size=num("n_elem", 0), channels=channels, **common))
         elif func.startswith("concatenate"):
             sizes = [_product(f, [k for k in f if k.startswith(f"n_elem{i}_")]) for i in (1, 2)]
             specs.append(LayerSpec(layer_name, "move", out_size=sum(sizes), channels=channels, **common))
+        elif func.startswith("cropping"):  # wiring in io_parallel, a pass over the stream in io_stream
+            out_pix, in_pix = num("out_width") * num("out_height"), num("in_width") * num("in_height")
+            specs.append(LayerSpec(layer_name, "move", out_size=out_pix * num("n_chan"), channels=num("n_chan"), in_pix=in_pix,
+                                   in_channels=num("n_chan"), **common))
         elif func.startswith("resize_nearest"):
             size = num("new_height") * num("new_width") * num("n_chan")
             specs.append(LayerSpec(layer_name, "move", out_size=size, channels=num("n_chan"), **common))

@@ -253,8 +253,8 @@ def _batchnorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     n = _parallel_outputs(spec)
     rf = max(spec.reuse_factor, 1)
     mults = min(n, math.ceil(max(spec.out_size, n) / rf))
-    a = spec.input.width
-    dsp, mult_lut = variable_multipliers(mults, a, spec.result.width, c)
+    a = spec.input.width  # times the scale (its type where known)
+    dsp, mult_lut = variable_multipliers(mults, a, spec.weight.width if spec.weight else spec.result.width, c)
     lut = c.lut_per_tree_bit * n * spec.result.width + mult_lut
     ii = math.ceil(max(spec.out_size, n) / mults) if spec.io_type == "io_stream" else rf
     return LayerEstimate(spec.name, "bn", dsp=dsp, lut=lut, ff=c.ff_per_stage_bit * n * spec.result.width,
@@ -343,7 +343,7 @@ def _pipeline_registers(specs: list[LayerSpec], layers: list[LayerEstimate], c: 
 
 def _input_bits(first: LayerSpec) -> int:
     """Bits of the model's input array, from its first layer."""
-    if first.kind in ("conv1d", "conv2d", "pool"):
+    if first.kind in ("conv1d", "conv2d", "pool") or first.in_pix > 1:  # (a cropping reads more than it writes)
         elements = first.in_pix * first.in_channels
     elif first.kind == "dense":
         elements = first.n_in

@@ -229,6 +229,15 @@ def _depthwise_matrix(kernel: np.ndarray) -> np.ndarray:
 MERGE_ADD = {"Add", "Subtract", "Average", "Maximum", "Minimum"}
 
 
+def bn_result(data: Fixed, scale: Fixed, bias: Fixed) -> Fixed:
+    """hls4ml 1.3's inferred BatchNormalization result (``_infer_bn_precision``): data x scale, plus
+    the bias with one more integer bit; lossless."""
+    signed = scale.signed or data.signed
+    width, integer = data.width + scale.width, data.integer + scale.integer
+    out_int = max(integer + int(bias.signed and not signed), bias.integer + int(signed and not bias.signed)) + 1
+    return Fixed(min(out_int + max(width - integer, bias.width - bias.integer), 1024), min(out_int, 1024), signed or bias.signed)
+
+
 def merged_type(op: str, a: Fixed, b: Fixed) -> Fixed:
     """hls4ml 1.3's inferred result of a two-input merge (``InferPrecisionTypes._infer_merge_precision``
     and ``_infer_cat_precision``): add/subtract/average grow one integer bit over the wider input,
@@ -417,9 +426,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             # result falls back to the model precision (InferPrecisionTypes has no rule for it)
             result = default if base.startswith("Global") else current
             specs.append(LayerSpec(node.name, "pool", input=current, result=result, **_geometry(node), **common))
-        elif base == "BatchNormalization":
-            result = default
-            specs.append(LayerSpec(node.name, "bn", input=current, result=result, **common))
+        elif base == "BatchNormalization":  # not folded (fuse_batchnorm): scale and bias in the model type
+            result = fixed_results.get(node.name) or bn_result(current, default, default)
+            specs.append(LayerSpec(node.name, "bn", input=current, result=result, weight=default, **common))
         elif base in PAD_KINDS:
             specs.append(LayerSpec(node.name, "pad", input=current, result=current, **common))
         elif base in MOVE_KINDS:
@@ -693,7 +702,7 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
         result, accum = prec.get("result"), prec.get("accum")
         if (result_type := _fixed_or_none(result)) is not None:
             spec = replace(spec, result=result_type)
-        elif spec.kind in mult_kinds and result != "auto" and spec.result == spec.accum:
+        elif (spec.kind in mult_kinds and result != "auto" and spec.result == spec.accum) or (spec.kind == "bn" and result != "auto"):
             # an inferred (accumulator-wide) result: hls4ml < 1.1 and configs without the layer used
             # the model default. A result the model itself fixes (an HGQ quantizer folded in) stays.
             spec = replace(spec, result=default)
