@@ -36,6 +36,8 @@ def _calls(source: str) -> list[tuple[str, str, str, str, str, str, str]]:
         first, second, result = t[0], (t[1] if len(t) == 4 else ""), (t[-2] if len(t) >= 3 else t[0])
         out.append((func, first, second, result, cfg, args, name))
     return out
+
+
 # hls4ml < 0.6 named kernels by strategy (dense_large, conv_2d_large_cl, dense_latency): the same layers
 _OLD_SUFFIX = re.compile(r"_(?:large|latency|resource)(?=_|$)")
 _STRUCT = re.compile(r"struct\s+(\w+)\s*:\s*nnet::(\w+)\s*\{(.*?)\n\};", re.S)
@@ -53,7 +55,7 @@ _FREE_CALLS = {"repack_stream", "transpose", "broadcast_stream", "clone_stream"}
 _DEPTHWISE_CALLS = {"depthwise_conv_1d_cl": "conv1d", "depthwise_conv_2d_cl": "conv2d"}
 _MERGE_CALLS = {"add": "merge", "subtract": "merge", "average": "merge", "maximum": "merge", "minimum": "merge",
                 "multiply": "merge_mul"}
-_RNN_CALLS = {"gru_stack": 3, "lstm_stack": 4, "simple_rnn_stack": 1, "gru": 3, "lstm": 4, "simple_rnn": 1}
+_RNN_CALLS = {"gru_stack", "lstm_stack", "simple_rnn_stack", "gru", "lstm", "simple_rnn"}
 
 
 def has_firmware(project_dir: Path | str) -> bool:
@@ -229,7 +231,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     source = "\n".join(p.read_text(errors="replace") for p in _top_sources(fw))
     default = parse_fixed(default_precision)
     specs: list[LayerSpec] = []
-    for func, in_t, in2_t, out_t, cfg_name, call_args, layer_name in _calls(source):
+    for func, in_t, _second_in, out_t, cfg_name, call_args, layer_name in _calls(source):
         func = _OLD_SUFFIX.sub("", func)
         if not layer_name:  # no '// name' comment (older writers): the output variable names the layer
             args = [a.strip() for a in call_args.split(",")]

@@ -264,9 +264,10 @@ def _batchnorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
 def step_cycles(spec: LayerSpec, c: CostConstants, t, budget: float) -> int:
     """Cycles one step of a Latency-strategy multiplier array needs at this clock budget: its operator
     chain as scheduled (multiply, adder tree, bias), the turns its products take on the shared
-    multipliers (RF > 1) and the register after it (``latency_dense_cycles``). A pipelined loop asked for II = RF runs at this when it is shorter: the HLS
-    tool reports the II it achieved (Gabriele-bot's io_stream convs at RF 16: 'achieved 5, target
-    16' and 'achieved 9, target 16' on 784 and 169 pixels)."""
+    multipliers (RF > 1) and the register after it (``latency_dense_cycles``). A pipelined loop
+    asked for II = RF runs at this when it is shorter: the HLS tool reports the II it achieved
+    (Gabriele-bot's io_stream convs at RF 16: 'achieved 5, target 16' and 'achieved 9, target 16'
+    on 784 and 169 pixels)."""
     from hcp_fpga.estimator.timing import schedule
 
     (cycles, _), = schedule(_levels(spec, c, t), budget)
@@ -458,8 +459,9 @@ def _levels(spec: LayerSpec, c: CostConstants, t) -> list:
     return []
 
 
-# The per-layer Latency constants were fitted on Vivado HLS reports at 5 ns (jet triples): the timing
-# model moves them from that reference to the design's clock, tool and part.
+# The per-layer Latency constants were fitted on Vivado HLS reports at 5 ns on UltraScale+ parts (jet
+# triples on xcu250/vu9p): the timing model moves them from that reference to the design's clock,
+# tool and part.
 REFERENCE_CLOCK_NS, REFERENCE_BACKEND, REFERENCE_PART = 5.0, "Vivado", "xcu250-figd2104-2L-e"
 
 
