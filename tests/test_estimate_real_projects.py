@@ -157,14 +157,16 @@ def test_a_latency_pixel_loop_runs_at_the_smaller_of_rf_and_what_a_step_needs(rf
     spec = LayerSpec("conv", "conv2d", 36, 8, 64, out_size=512, channels=8, mantissas=mant, weight=Fixed(10, 2),
                      input=Fixed(12, 4), result=Fixed(16, 6), in_pix=100, in_channels=4, io_type="io_stream",
                      strategy="Latency", reuse_factor=rf)
+    from hcp_fpga.estimator.timing import budget_ns, part_timing
+
     c = constants_for("Vivado", "xcu250-figd2104-2L-e", "Vivado HLS 2020.1")
-    step = _step(spec, c, "Vivado", clock, "xcu250-figd2104-2L-e", None)
+    t, budget = part_timing("xcu250-figd2104-2L-e"), budget_ns(clock, "Vivado")
+    step = _step(spec, c, t, budget)
     paced = estimate_layer(spec, c)  # the loop paced at RF
     est = estimate_layer(spec, c, step)
     assert step >= 1 and est.ii == spec.in_pix * (min(rf, step) + c.stream_cycles_per_pixel)
     assert est.latency_cycles <= paced.latency_cycles and est.ii <= paced.ii
-    more = estimate_layer(replace(spec, reuse_factor=2 * rf), c, _step(replace(spec, reuse_factor=2 * rf), c, "Vivado", clock,
-                                                                          "xcu250-figd2104-2L-e", None))
+    more = estimate_layer(replace(spec, reuse_factor=2 * rf), c, _step(replace(spec, reuse_factor=2 * rf), c, t, budget))
     assert more.ii >= spec.in_pix * (1 + c.stream_cycles_per_pixel)  # never below one cycle per pixel
 
 

@@ -539,15 +539,14 @@ def _scheduled(chain: _Chain, *budgets: float) -> list[tuple[int, float]]:
     return [(int(n), float(m)) for n, m in totals]
 
 
-def _step(spec: LayerSpec, c: CostConstants, backend: str, clock_ns: float, part, uncertainty) -> int | None:
+def _step(spec: LayerSpec, c: CostConstants, t, budget: float) -> int | None:
     """``step_cycles`` where it can bound the II: a Latency-strategy layer at RF > 1 that steps over
-    positions (a conv, or any layer in io_stream)."""
-    from hcp_fpga.estimator.timing import budget_ns, part_timing
-
+    positions (a conv, or any layer in io_stream). ``t``, ``budget``: the part's timing and the
+    clock budget, found once per design."""
     if spec.kind not in ("dense", "conv1d", "conv2d") or spec.mantissas is None or spec.reuse_factor <= 1 \
             or spec.strategy in ("Resource", "ResourceUnrolled") or _pixel_steps(spec) <= 1:
         return None
-    return step_cycles(spec, c, part_timing(part), budget_ns(clock_ns or 5.0, backend, uncertainty))
+    return step_cycles(spec, c, t, budget)
 
 
 def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, part: str | None = None,
@@ -571,7 +570,10 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
                != resource_on_dsp(s.weight.width, s.input.width, vivado) for s in specs):
             extra_notes.append("HLS tool unknown: Vitis HLS maps these Resource-strategy products to LUTs, Vivado HLS "
                                "(2020.1 and older) to DSPs; Vitis assumed (pass --tool-version)")
-    layers = [estimate_layer(s, c, _step(s, c, backend, clock_ns, part, uncertainty)) for s in specs]
+    from hcp_fpga.estimator.timing import budget_ns, part_timing
+
+    timing, budget = part_timing(part), budget_ns(clock_ns or 5.0, backend, uncertainty)
+    layers = [estimate_layer(s, c, _step(s, c, timing, budget)) for s in specs]
     ii = max((l.ii or 1) for l in layers)
     # Resource-strategy FF constants were fitted on whole designs, input registers included
     if specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs):
