@@ -13,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hcp_fpga.estimator.model import estimate_project, estimate_specs, project_specs
+from hcp_fpga.estimator.precision import Fixed
+from hcp_fpga.estimator.spec import LayerSpec
 from tests.conftest import REPO, SHARED
 
 CORPUS = SHARED / "reports" / "corpus"
@@ -205,6 +207,32 @@ def test_slower_parts_need_more_cycles_at_the_same_clock():
     # a slow clock collapses the dense chain into a stage or two; the softmax's table reads keep their cycles
     slow_clock = estimate_specs(_JET_SPECS, "Vitis", 40.0, "xcvu9p-flga2104-2-e")
     assert slow_clock.latency_cycles <= 2 + 1 + 4 < estimate_specs(_JET_SPECS, "Vitis", 5.0, "xcvu9p-flga2104-2-e").latency_cycles
+
+
+def _dense_softmax(n_out):
+    rng = np.random.default_rng(0)
+    dense = LayerSpec("fc", "dense", n_in=32, n_out=n_out, out_size=n_out, mantissas=rng.integers(-200, 200, (32, n_out)),
+                      weight=Fixed(10, 2), input=Fixed(16, 6), result=Fixed(16, 6))
+    return [dense, LayerSpec("sm", "softmax", out_size=n_out, input=Fixed(16, 6), result=Fixed(16, 6))]
+
+
+def test_the_softmax_trees_take_cycles_and_registers_at_a_fast_clock_on_a_slow_part():
+    """hls4ml's stable softmax is a maximum tree, two table reads, a sum tree and the products: on an
+    xc7z007s at 3.33 ns (Vitis) each tree level is a cycle and every cut carries the n values, so a
+    wider softmax takes more cycles and registers (ArgyKokk: 16 outputs 20 cycles and 3,798 FF, 3
+    outputs 13 cycles and 608 FF); at 5 ns on UltraScale+ the trees fit a cycle each: the two table
+    reads and the cuts before them, 4 cycles (the jet triples' softmax rows)."""
+    def extra(n, clock, part, backend):  # what the softmax adds to the dense layer alone
+        with_sm = estimate_specs(_dense_softmax(n), backend, clock, part)
+        alone = estimate_specs(_dense_softmax(n)[:1], backend, clock, part)
+        return with_sm.latency_cycles - alone.latency_cycles, with_sm.ff - alone.ff
+
+    narrow, wide = extra(2, 3.33, "xc7z007sclg225-2", "Vitis"), extra(16, 3.33, "xc7z007sclg225-2", "Vitis")
+    assert wide[0] >= narrow[0] + 6 and wide[1] > narrow[1]
+    assert wide[0] >= 12
+    for n in (2, 5, 16):
+        cycles, _ = extra(n, 5.0, "xcu250-figd2104-2L-e", "Vivado")
+        assert 3 <= cycles <= 5
 
 
 def test_a_chain_that_fits_one_clock_keeps_no_stage_registers():
