@@ -183,10 +183,14 @@ def test_stream_convs_at_rf_16_run_at_the_ii_their_steps_need():
 
 @settings(max_examples=25, deadline=None)
 @given(st.floats(2.0, 25.0), st.floats(2.0, 25.0), st.sampled_from(["xc7z020clg400-1", "xcu250-figd2104-2L-e", "xczu9eg-ffvb1156-2-e"]),
-       st.sampled_from(["Vivado", "Vitis"]))
-def test_ff_and_cycles_never_fall_as_the_clock_period_shrinks(a, b, part, backend):
+       st.sampled_from(["Vivado", "Vitis"]), st.sampled_from([1, 4, 16]))
+def test_ff_and_cycles_never_fall_as_the_clock_period_shrinks(a, b, part, backend, resource_rf):
+    """For the jet tagger as built (Latency) and its Resource-strategy variants."""
+    from dataclasses import replace
+
     slow, fast = max(a, b), min(a, b)
-    specs = _JET_SPECS
+    specs = _JET_SPECS if resource_rf == 1 else [
+        replace(s, strategy="Resource", reuse_factor=resource_rf) for s in _JET_SPECS]
     e_slow = estimate_specs(specs, backend, slow, part)
     e_fast = estimate_specs(specs, backend, fast, part)
     assert e_fast.latency_cycles >= e_slow.latency_cycles
@@ -233,6 +237,28 @@ def test_the_softmax_trees_take_cycles_and_registers_at_a_fast_clock_on_a_slow_p
     for n in (2, 5, 16):
         cycles, _ = extra(n, 5.0, "xcu250-figd2104-2L-e", "Vivado")
         assert 3 <= cycles <= 5
+
+
+def test_a_resource_kernel_at_a_fast_clock_gains_the_registers_and_cycles_of_its_datapath():
+    """hls4ml's Resource kernel computes n_in * n_out / RF products per cycle and sums them into the
+    accumulators: at 2 ns on an Alveo U50 that datapath needs cuts the 5 ns reference schedule of its
+    constants does not (Gabriele-bot's RF-2 dense: 42,046 FF reported); at the reference it costs
+    nothing extra, and the more products per cycle, the more it costs."""
+    from dataclasses import replace
+
+    dense = next(s for s in _JET_SPECS if s.kind == "dense")
+    def ff_cycles(rf, clock, part="xcu50-fsvh2104-2-e"):
+        e = estimate_specs([replace(dense, strategy="Resource", reuse_factor=rf)], "Vivado", clock, part)
+        return e.ff, e.latency_cycles
+
+    ref = estimate_specs([replace(dense, strategy="Resource", reuse_factor=4)], "Vitis", 5.0, "xcu250-figd2104-2L-e")
+    from hcp_fpga.estimator.backends import constants_for
+    from hcp_fpga.estimator.model import _dense_resource
+
+    c = constants_for("Vitis", "xcu250-figd2104-2L-e")
+    assert ref.ff == pytest.approx(_dense_resource(replace(dense, strategy="Resource", reuse_factor=4), c).ff)
+    assert ff_cycles(2, 2.0)[0] > ff_cycles(2, 5.0)[0] and ff_cycles(2, 2.0)[1] > ff_cycles(2, 5.0)[1]
+    assert ff_cycles(2, 2.0)[0] - ff_cycles(2, 5.0)[0] > ff_cycles(8, 2.0)[0] - ff_cycles(8, 5.0)[0]
 
 
 def test_a_chain_that_fits_one_clock_keeps_no_stage_registers():

@@ -276,6 +276,11 @@ def step_cycles(spec: LayerSpec, c: CostConstants, t, budget: float) -> int:
     return cycles + turns + c.latency_dense_cycles
 
 
+def _resource_kernel(spec: LayerSpec) -> bool:
+    return spec.kind in ("dense", "conv1d", "conv2d") and spec.strategy in ("Resource", "ResourceUnrolled") \
+        and spec.reuse_factor > 1
+
+
 def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -> LayerEstimate:
     """One layer's estimate. ``step``: for a Latency-strategy layer that steps over positions at
     RF > 1, the cycles one step needs (``step_cycles``); its II per step is the smaller of that and RF."""
@@ -283,7 +288,7 @@ def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -
         # At RF 1 the Resource kernel holds every weight as a constant too, so the HLS tool optimizes
         # each constant multiplication as under Latency (hls4ml CI conv2d baselines: 740-792 DSP
         # for 1,536 weights, not one per weight).
-        if spec.strategy in ("Resource", "ResourceUnrolled") and spec.reuse_factor > 1:
+        if _resource_kernel(spec):
             est = _dense_resource(spec, c)
         else:
             est = _dense_latency(spec, c)
@@ -562,6 +567,46 @@ def _scheduled(chain: _Chain, *budgets: float) -> list[tuple[int, float]]:
     return [(int(n), float(m)) for n, m in totals]
 
 
+def _resource_levels(spec: LayerSpec, c: CostConstants, t) -> list:
+    """The per-cycle datapath of hls4ml's Resource kernel (``dense_resource``): ``block`` = n_in *
+    n_out / RF products (DSP or LUT multipliers), an adder tree over the n_in / RF of them each
+    accumulator receives per cycle, and the accumulation."""
+    from hcp_fpga.estimator.timing import Level
+
+    rf = closest_valid(spec.n_in, spec.n_out, spec.reuse_factor, unrolled=spec.strategy == "ResourceUnrolled")
+    block = math.ceil(spec.n_in * spec.n_out / rf)
+    per_out = max(math.ceil(block / max(spec.n_out, 1)), 1)
+    a, w = spec.input.width, spec.weight.width if spec.weight else 16
+    acc = _accumulator_bits(spec)
+    if resource_on_dsp(w, a, c):
+        levels = [Level(t.mult_ns, 0.0, dsp_internal=True)]
+    else:  # a LUT multiplier sums min(a, w) partial products in a tree
+        levels = [Level(t.add_ns, float(block * (a + w)))] * max(math.ceil(math.log2(max(min(a, w), 1))), 1)
+    d = 1
+    while per_out > 2 ** (d - 1):
+        levels.append(Level(t.add_ns, float(spec.n_out * math.ceil(per_out / 2**d) * acc)))
+        d += 1
+    return levels + [Level(t.add_ns, float(spec.n_out * acc))]  # the accumulation
+
+
+# The Resource-kernel constants were fitted on the wa-hls4ml sample: Vitis HLS 2023.2, 5 ns, xcu250
+RESOURCE_REFERENCE = (5.0, "Vitis", "xcu250-figd2104-2L-e")
+
+
+def _resource_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t, budget: float) -> LayerEstimate:
+    """A Resource layer at a clock and part faster than its constants' reference: the registers and
+    cycles its per-cycle datapath needs beyond the reference schedule (never fewer: the fitted
+    constants hold almost no pipeline registers at RF >= 1,024)."""
+    from hcp_fpga.estimator.timing import budget_ns, part_timing, schedule
+
+    (cycles, bits), = schedule(_resource_levels(spec, c, t), budget)
+    clock, backend, part = RESOURCE_REFERENCE
+    (ref_cycles, ref_bits), = schedule(_resource_levels(spec, c, part_timing(part)), budget_ns(clock, backend))
+    extra_ff = c.ff_per_stage_bit_scheduled * max(bits - ref_bits, 0.0)
+    extra_cycles = max(cycles - ref_cycles, 0)
+    return replace(est, ff=est.ff + extra_ff, latency_cycles=(est.latency_cycles or 0) + extra_cycles)
+
+
 def _step(spec: LayerSpec, c: CostConstants, t, budget: float) -> int | None:
     """``step_cycles`` where it can bound the II: a Latency-strategy layer at RF > 1 that steps over
     positions (a conv, or any layer in io_stream). ``t``, ``budget``: the part's timing and the
@@ -597,6 +642,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
 
     timing, budget = part_timing(part), budget_ns(clock_ns or 5.0, backend, uncertainty)
     layers = [estimate_layer(s, c, _step(s, c, timing, budget)) for s in specs]
+    layers = [_resource_pipeline(s, l, c, timing, budget) if _resource_kernel(s) else l for s, l in zip(specs, layers)]
     ii = max((l.ii or 1) for l in layers)
     # Resource-strategy FF constants were fitted on whole designs, input registers included
     if specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs):
