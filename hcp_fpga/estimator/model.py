@@ -607,6 +607,23 @@ def _resource_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t,
     return replace(est, ff=est.ff + extra_ff, latency_cycles=(est.latency_cycles or 0) + extra_cycles)
 
 
+def _softmax_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t, budget: float) -> LayerEstimate:
+    """A softmax outside a scheduled io_parallel chain (io_stream, Resource designs): the cycles and
+    registers its operators (``_softmax_levels``) need beyond the reference schedule its constants
+    were fitted at (5 ns, Vivado HLS, UltraScale+: 4 cycles; Gabriele-bot's at 2 ns: 12 cycles,
+    2,454 FF; Spehic's on an xc7z020 at 5 ns: 38 cycles)."""
+    from hcp_fpga.estimator.timing import budget_ns, part_timing
+
+    def run(timing, b):
+        (cycles, bits), = _scheduled(_Chain(tuple(map(tuple, _softmax_levels(spec, c, timing))), 2, 0.0, 0), b)
+        return cycles, bits
+
+    cycles, bits = run(t, budget)
+    ref_cycles, ref_bits = run(part_timing(REFERENCE_PART), budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND))
+    return replace(est, ff=est.ff + c.ff_per_stage_bit_scheduled * max(bits - ref_bits, 0.0),
+                   latency_cycles=(est.latency_cycles or 0) + max(cycles - ref_cycles, 0))
+
+
 def _step(spec: LayerSpec, c: CostConstants, t, budget: float) -> int | None:
     """``step_cycles`` where it can bound the II: a Latency-strategy layer at RF > 1 that steps over
     positions (a conv, or any layer in io_stream). ``t``, ``budget``: the part's timing and the
@@ -643,6 +660,10 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     timing, budget = part_timing(part), budget_ns(clock_ns or 5.0, backend, uncertainty)
     layers = [estimate_layer(s, c, _step(s, c, timing, budget)) for s in specs]
     layers = [_resource_pipeline(s, l, c, timing, budget) if _resource_kernel(s) else l for s, l in zip(specs, layers)]
+    scheduled_whole = specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs) \
+        and schedulable(specs)
+    if not scheduled_whole:  # (a scheduled design's softmax is part of its operator chain)
+        layers = [_softmax_pipeline(s, l, c, timing, budget) if s.kind == "softmax" else l for s, l in zip(specs, layers)]
     ii = max((l.ii or 1) for l in layers)
     # Resource-strategy FF constants were fitted on whole designs, input registers included
     if specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs):
