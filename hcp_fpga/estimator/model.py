@@ -607,6 +607,24 @@ def _resource_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t,
     return replace(est, ff=est.ff + extra_ff, latency_cycles=(est.latency_cycles or 0) + extra_cycles)
 
 
+def _latency_kernel(spec: LayerSpec) -> bool:
+    return spec.kind in ("dense", "conv1d", "conv2d") and spec.mantissas is not None and not _resource_kernel(spec)
+
+
+def _kernel_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t, budget: float) -> LayerEstimate:
+    """A Latency kernel outside a scheduled io_parallel chain (io_stream layers, io_parallel convs
+    stepping over positions): the cycles and registers its products and adder tree need beyond the
+    reference schedule its constants were fitted at (Gabriele-bot's io_stream convs at 2 ns:
+    5,519 FF reported for a 144-input kernel)."""
+    from hcp_fpga.estimator.timing import budget_ns, part_timing, schedule
+
+    (cycles, bits), = schedule(_levels(spec, c, t), budget)
+    (ref_cycles, ref_bits), = schedule(_levels(spec, c, part_timing(REFERENCE_PART)),
+                                       budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND))
+    return replace(est, ff=est.ff + c.ff_per_stage_bit_scheduled * max(bits - ref_bits, 0.0),
+                   latency_cycles=(est.latency_cycles or 0) + max(cycles - ref_cycles, 0))
+
+
 def _softmax_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t, budget: float) -> LayerEstimate:
     """A softmax outside a scheduled io_parallel chain (io_stream, Resource designs): the cycles and
     registers its operators (``_softmax_levels``) need beyond the reference schedule its constants
@@ -662,8 +680,10 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     layers = [_resource_pipeline(s, l, c, timing, budget) if _resource_kernel(s) else l for s, l in zip(specs, layers)]
     scheduled_whole = specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs) \
         and schedulable(specs)
-    if not scheduled_whole:  # (a scheduled design's softmax is part of its operator chain)
-        layers = [_softmax_pipeline(s, l, c, timing, budget) if s.kind == "softmax" else l for s, l in zip(specs, layers)]
+    if not scheduled_whole:  # (a scheduled design's softmax and kernels are part of its operator chain)
+        layers = [_softmax_pipeline(s, l, c, timing, budget) if s.kind == "softmax"
+                  else _kernel_pipeline(s, l, c, timing, budget) if _latency_kernel(s) else l
+                  for s, l in zip(specs, layers)]
     ii = max((l.ii or 1) for l in layers)
     # Resource-strategy FF constants were fitted on whole designs, input registers included
     if specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs):
