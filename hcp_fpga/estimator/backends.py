@@ -27,6 +27,11 @@ class CostConstants:
     # is a DSP when both operands are at least this wide ("operand_bits" rule; see TOOL_VERSIONS).
     resource_dsp_rule: str = "weight_bits"  # or "operand_bits"
     resource_dsp_min_operand_bits: int = 4
+    # ... and the signed product at least this wide: ftag_gru (Vivado HLS 2019.2), signed 4 x 4-bit
+    # products (8 bits), 123 DSPs for 1,512 Resource multipliers and its other layers; Spehic (2020.1),
+    # unsigned 4 x signed 4 (9 signed bits), 256 DSPs for 512; Gabriele-bot (2020.1), 3 x 5 and
+    # 2-bit unsigned x 4 (8 and 7), none
+    resource_dsp_min_product_bits: int = 9
     # ... and packs two such products into one DSP while weight + input bits stay at or below this
     # (0: never). Spehic, 4-bit weights x 4-bit inputs: exactly half the multipliers in both layers
     # (64 DSP for 128 multipliers, 256 for 512); 4 x 16 bits: one each. Two narrow products sharing
@@ -190,7 +195,9 @@ TOOL_VERSIONS: tuple[ToolVersions, ...] = (
                                                     "resource_lut_multipliers": True, "serialize_all_products": True},
                  "corpus Spehic (Vivado HLS 2020.1, Resource, 4-bit weights): 4 x 16-bit products one DSP each (4 of 4 "
                  "multipliers), 4 x 4-bit two per DSP (64 for 128, 256 for 512); Gabriele-bot (2020.1): 5 x 3, 4 x 3 and "
-                 "4 x 2 bits on none (both designs: the narrower operand decides), and their LUTs need those multipliers "
+                 "4 x 2 bits on none (both designs: the narrower operand decides); ftag_gru (2019.2): signed 4 x 4 bits "
+                 "(an 8-bit product, against Spehic's 9-bit unsigned x signed) in LUTs (LUT within 10 % of its report as "
+                 "LUT multipliers, 867 DSPs against 123 reported as packed ones), and their LUTs need those multipliers "
                  "(LUT 17k -> 64k and 25k -> 79k of 126k and 155k reported). Issue #10: 6-bit weights at Resource "
                  "used 13-19 DSPs in Vivado HLS 2019.2. Latency at RF > 1 serializes every nonzero product "
                  "(jet-qkeras6 pynq-z2 RF 64: 52 cycles), where Vitis 2021.1 serializes only the >= 3-CSD-digit ones "
@@ -238,7 +245,8 @@ def constants_for(backend: str, part: str | None = None, tool: str | None = None
     ``config_op mul -impl`` directive (``mul_impl``: "dsp", "fabric" or None)."""
     c = BACKENDS.get(backend, VIVADO)
     if mul_impl == "dsp":
-        c = replace(c, mul_impl="dsp", dsp_min_input_bits=1, resource_dsp_rule="operand_bits", resource_dsp_min_operand_bits=1)
+        c = replace(c, mul_impl="dsp", dsp_min_input_bits=1, resource_dsp_rule="operand_bits", resource_dsp_min_operand_bits=1,
+                    resource_dsp_min_product_bits=0)
     elif mul_impl == "fabric":
         c = replace(c, mul_impl="fabric")
     elif mul_impl:

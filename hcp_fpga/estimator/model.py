@@ -13,7 +13,7 @@ from typing import Iterable
 import numpy as np
 
 from hcp_fpga.estimator.backends import CostConstants, constants_for
-from hcp_fpga.estimator.precision import csd_digits
+from hcp_fpga.estimator.precision import Fixed, csd_digits
 from hcp_fpga.estimator.reuse import closest_valid
 from hcp_fpga.estimator.spec import LayerSpec, layer_specs, softmax_table_sizes
 from hcp_fpga.estimator.types import Estimate, LayerEstimate
@@ -155,14 +155,18 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     return LayerEstimate(spec.name, spec.kind, dsp=dsp, lut=lut, ff=ff, latency_cycles=latency, ii=rf)
 
 
-def resource_on_dsp(weight_bits: int, input_bits: int, c: CostConstants) -> bool:
-    """Does a Resource-strategy multiplier of these operand widths become a DSP? (tool-dependent:
-    backends.TOOL_VERSIONS; ``config_op mul -impl``)"""
+def resource_on_dsp(weight: Fixed, data: Fixed, c: CostConstants) -> bool:
+    """Does a Resource-strategy multiplier of these operand types become a DSP? (tool-dependent:
+    backends.TOOL_VERSIONS; ``config_op mul -impl``). Under the "operand_bits" rule both operands
+    must be that wide and the signed product at least ``resource_dsp_min_product_bits`` wide (an
+    unsigned operand is one bit wider signed)."""
     if c.mul_impl == "fabric":
         return False
     if c.resource_dsp_rule == "operand_bits":
-        return min(weight_bits, input_bits) >= c.resource_dsp_min_operand_bits
-    return weight_bits >= c.resource_dsp_min_weight_bits and input_bits >= c.dsp_min_input_bits
+        signed_bits = weight.width + (not weight.signed) + data.width + (not data.signed)
+        return min(weight.width, data.width) >= c.resource_dsp_min_operand_bits \
+            and signed_bits >= c.resource_dsp_min_product_bits
+    return weight.width >= c.resource_dsp_min_weight_bits and data.width >= c.dsp_min_input_bits
 
 
 def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
@@ -178,7 +182,7 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
             slots = spec.mantissas.T.reshape(block, rf)
             multipliers = int(np.count_nonzero(np.any(slots != 0, axis=1)))
     dsp = 0.0
-    if resource_on_dsp(w, a, c):
+    if resource_on_dsp(spec.weight, spec.input, c):
         packed = 0 < w + a <= c.resource_dsp_pack_two_max_operand_bits
         dsp = float(math.ceil(multipliers / 2) if packed else multipliers * dsps_per_product(a, w, c))
     # ResourceUnrolled stores only the multiplier slots it uses (hls4ml's Optimization API counts one
@@ -578,7 +582,7 @@ def _resource_levels(spec: LayerSpec, c: CostConstants, t) -> list:
     per_out = max(math.ceil(block / max(spec.n_out, 1)), 1)
     a, w = spec.input.width, spec.weight.width if spec.weight else 16
     acc = _accumulator_bits(spec)
-    if resource_on_dsp(w, a, c):
+    if resource_on_dsp(spec.weight or Fixed(16, 6), spec.input, c):
         levels = [Level(t.mult_ns, 0.0, dsp_internal=True)]
     else:  # a LUT multiplier sums min(a, w) partial products in a tree
         levels = [Level(t.add_ns, float(block * (a + w)))] * max(math.ceil(math.log2(max(min(a, w), 1))), 1)
@@ -669,8 +673,8 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     if tool is None:
         default, vivado = c, constants_for(backend, part, "Vivado HLS 2020.1", mul_impl)
         if any(s.strategy in ("Resource", "ResourceUnrolled") and s.kind in ("dense", "conv1d", "conv2d") and s.weight
-               and s.input and resource_on_dsp(s.weight.width, s.input.width, default)
-               != resource_on_dsp(s.weight.width, s.input.width, vivado) for s in specs):
+               and s.input and resource_on_dsp(s.weight, s.input, default)
+               != resource_on_dsp(s.weight, s.input, vivado) for s in specs):
             extra_notes.append("HLS tool unknown: Vitis HLS maps these Resource-strategy products to LUTs, Vivado HLS "
                                "(2020.1 and older) to DSPs; Vitis assumed (pass --tool-version)")
     from hcp_fpga.estimator.timing import budget_ns, part_timing
