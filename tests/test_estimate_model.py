@@ -23,7 +23,6 @@ MISSES = {
     # Latency-strategy FF: registers per DSP of pipelined modules are 5.1 (rf1), 4.3 (rf2), 4.6
     # (pruned75), 3.5 (keras3layer); the model uses their ratio of sums, 4.12.
     ("jet-dense-16bit-rf1-xcu250-vhls2019", "ff"): "Latency FF: this project registers 5.1 FF per DSP (others 3.5-4.6)",
-    ("jet-qkeras6-pruned75-pynqz2-rf64-vhls2019", "ff"): "Latency strategy at RF 64: registers of the shared schedule not modelled",
     ("dense16x4-vx690t-vhls2019", "lut"): "single 16x4 layer: fixed I/O logic of tiny designs not modelled",
     ("dense16x4-vx690t-vhls2019", "ff"): "single 16x4 layer: fixed I/O registers of tiny designs not modelled",
     ("qconv1d-encoder-8bit-a200t-resource-vhls2020", "ff"): "saturating-accumulator FF fitted at 5 ns (KU15P); this run is 10 ns",

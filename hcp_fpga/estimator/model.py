@@ -451,7 +451,11 @@ def _levels(spec: LayerSpec, c: CostConstants, t) -> list:
             # shift-and-add constant multiplications: a tree over the CSD digits of the widest constant
             depth = math.ceil(math.log2(int(digits[lut_products].max()))) if lut_products.any() else 0
             delay = max(t.mult_ns if on_dsp.any() else 0.0, t.add_ns * depth)
-            levels.append(Level(delay, float(lut_products.sum()) * prod_bits, dsp_internal=not lut_products.any()))
+            # each product's own chain: a shift-and-add tree as deep as its CSD digits need
+            depths = np.ceil(np.log2(np.maximum(digits[lut_products], 1))).astype(int)
+            parts = tuple((t.add_ns * d, float(np.count_nonzero(depths == d)) * prod_bits) for d in np.unique(depths))
+            levels.append(Level(delay, float(lut_products.sum()) * prod_bits, dsp_internal=not lut_products.any(),
+                                parts=parts))
         per_out = nonzero.sum(axis=0)
         acc = _accumulator_bits(spec)
         d = 1

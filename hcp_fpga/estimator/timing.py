@@ -38,7 +38,7 @@ _SERIES7_MULT_NS = 3.841
 # Chosen on the Latency io_parallel designs of triples/ + corpus/ (benchmarks/fit_timing.py, grid
 # search, not held out): delay of one adder-tree level incl. routing, ns, per family at speed grade
 # -1 (scaled like the DSP); best of the grid (the least sum of the two): cycles SMAPE 20.0 %, FF
-# 22.6 % on 17 designs (with the registers measured against the schedule on the reference part the
+# 18.6 % on 17 designs (with the registers measured against the schedule on the reference part the
 # constants were fitted on; model.REFERENCE_PART). A shift-and-add constant multiplication counts
 # one such level per doubling of its CSD digits.
 ADD_LEVEL_NS = {"7series": 2.5, "usplus": 0.75}
@@ -93,6 +93,16 @@ class Level:
     delay_ns: float
     bits: float
     dsp_internal: bool = False
+    # operators of different depth side by side in one step (constant products of 1, 2, 3 CSD
+    # digits): (delay, bits) each; a split inside the step registers only those longer than a cycle
+    parts: tuple = ()
+
+    def split_bits(self, budget: float, splits: int) -> float:
+        """Register bits at ``splits`` splits inside this step at ``budget``."""
+        if self.dsp_internal and not self.parts:
+            return 0.0
+        parts = self.parts or ((self.delay_ns, self.bits),)
+        return sum(min(max(math.ceil(d / budget) - 1, 0), splits) * b for d, b in parts)
 
 
 def _greedy(levels: list[Level], budget: float) -> tuple[int, float]:
@@ -106,7 +116,7 @@ def _greedy(levels: list[Level], budget: float) -> tuple[int, float]:
                 cycles, bits = cycles + 1, bits + prev_bits
             inner = math.ceil(lv.delay_ns / budget) - 1
             cycles += inner
-            bits += 0.0 if lv.dsp_internal else inner * lv.bits
+            bits += lv.split_bits(budget, inner)
             used = lv.delay_ns - inner * budget
         elif used + lv.delay_ns > budget:
             cycles, bits, used = cycles + 1, bits + prev_bits, lv.delay_ns
