@@ -235,8 +235,12 @@ def corpus_loro(t: Tally) -> str:
         est = ests.get((d.name, chosen_for.get(held))) or estimate_project(d.project, part=d.part, clock_ns=d.clock_ns)
         t.add("corpus, leave-one-repository-out", est, d.truth)
     picks = sorted({p for p in chosen_for.values()})
-    return (f"    ADD_LEVEL_NS re-chosen {len(chosen_for)} times (once per held-out repository); values picked: "
-            + ", ".join(f"7-series {a:g} / US+ {b:g} ns" for a, b in picks) + f" (in use: {saved['7series']:g} / {saved['usplus']:g})")
+    usual = max(picks, key=lambda p: sum(v == p for v in chosen_for.values()))
+    others = "; ".join(f"7-series {p[0]:g} / US+ {p[1]:g} ns without {', '.join(h for h, v in chosen_for.items() if v == p)}"
+                       for p in picks if p != usual)
+    return (f"    ADD_LEVEL_NS re-chosen {len(chosen_for)} times (once per held-out repository); picked 7-series {usual[0]:g} / "
+            f"US+ {usual[1]:g} ns in {sum(v == usual for v in chosen_for.values())} folds" + (f"; {others}" if others else "")
+            + f" (in use: {saved['7series']:g} / {saved['usplus']:g})")
 
 
 def speed_10_layers(runs: int = 30) -> tuple[float, float]:
