@@ -601,18 +601,27 @@ def _resource_levels(spec: LayerSpec, c: CostConstants, t) -> list:
 RESOURCE_REFERENCE = (5.0, "Vitis", "xcu250-figd2104-2L-e")
 
 
-def _resource_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t, budget: float) -> LayerEstimate:
-    """A Resource layer at a clock and part faster than its constants' reference: the registers and
-    cycles its per-cycle datapath needs beyond the reference schedule (never fewer: the fitted
-    constants hold almost no pipeline registers at RF >= 1,024)."""
-    from hcp_fpga.estimator.timing import budget_ns, part_timing, schedule
+def _beyond_reference(est: LayerEstimate, c: CostConstants, run, t, budget: float, reference: tuple) -> LayerEstimate:
+    """``est`` plus the registers and cycles a layer's own datapath needs at this budget and part
+    beyond its schedule at ``reference`` (clock, backend, part: where its constants were fitted);
+    never fewer, since the fitted constants hold almost no pipeline registers. ``run(timing,
+    budget)`` -> (cycles, register bits) of the datapath."""
+    from hcp_fpga.estimator.timing import budget_ns, part_timing
 
-    (cycles, bits), = schedule(_resource_levels(spec, c, t), budget)
-    clock, backend, part = RESOURCE_REFERENCE
-    (ref_cycles, ref_bits), = schedule(_resource_levels(spec, c, part_timing(part)), budget_ns(clock, backend))
-    extra_ff = c.ff_per_stage_bit_scheduled * max(bits - ref_bits, 0.0)
-    extra_cycles = max(cycles - ref_cycles, 0)
-    return replace(est, ff=est.ff + extra_ff, latency_cycles=(est.latency_cycles or 0) + extra_cycles)
+    cycles, bits = run(t, budget)
+    clock, backend, part = reference
+    ref_cycles, ref_bits = run(part_timing(part), budget_ns(clock, backend))
+    return replace(est, ff=est.ff + c.ff_per_stage_bit_scheduled * max(bits - ref_bits, 0.0),
+                   latency_cycles=(est.latency_cycles or 0) + max(cycles - ref_cycles, 0))
+
+
+def _resource_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t, budget: float) -> LayerEstimate:
+    """A Resource layer at a clock and part faster than its constants' reference (the wa-hls4ml
+    sample): the registers and cycles its per-cycle datapath needs beyond the reference schedule."""
+    from hcp_fpga.estimator.timing import schedule
+
+    return _beyond_reference(est, c, lambda tm, b: schedule(_resource_levels(spec, c, tm), b)[0], t, budget,
+                             RESOURCE_REFERENCE)
 
 
 def _latency_kernel(spec: LayerSpec) -> bool:
@@ -624,13 +633,10 @@ def _kernel_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t, b
     stepping over positions): the cycles and registers its products and adder tree need beyond the
     reference schedule its constants were fitted at (Gabriele-bot's io_stream convs at 2 ns:
     5,519 FF reported for a 144-input kernel)."""
-    from hcp_fpga.estimator.timing import budget_ns, part_timing, schedule
+    from hcp_fpga.estimator.timing import schedule
 
-    (cycles, bits), = schedule(_levels(spec, c, t), budget)
-    (ref_cycles, ref_bits), = schedule(_levels(spec, c, part_timing(REFERENCE_PART)),
-                                       budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND))
-    return replace(est, ff=est.ff + c.ff_per_stage_bit_scheduled * max(bits - ref_bits, 0.0),
-                   latency_cycles=(est.latency_cycles or 0) + max(cycles - ref_cycles, 0))
+    return _beyond_reference(est, c, lambda tm, b: schedule(_levels(spec, c, tm), b)[0], t, budget,
+                             (REFERENCE_CLOCK_NS, REFERENCE_BACKEND, REFERENCE_PART))
 
 
 def _softmax_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t, budget: float) -> LayerEstimate:
@@ -638,16 +644,10 @@ def _softmax_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t, 
     registers its operators (``_softmax_levels``) need beyond the reference schedule its constants
     were fitted at (5 ns, Vivado HLS, UltraScale+: 4 cycles; Gabriele-bot's at 2 ns: 12 cycles,
     2,454 FF; Spehic's on an xc7z020 at 5 ns: 38 cycles)."""
-    from hcp_fpga.estimator.timing import budget_ns, part_timing
-
     def run(timing, b):
-        (cycles, bits), = _scheduled(_Chain(tuple(map(tuple, _softmax_levels(spec, c, timing))), 2, 0.0, 0), b)
-        return cycles, bits
+        return _scheduled(_Chain(tuple(map(tuple, _softmax_levels(spec, c, timing))), 2, 0.0, 0), b)[0]
 
-    cycles, bits = run(t, budget)
-    ref_cycles, ref_bits = run(part_timing(REFERENCE_PART), budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND))
-    return replace(est, ff=est.ff + c.ff_per_stage_bit_scheduled * max(bits - ref_bits, 0.0),
-                   latency_cycles=(est.latency_cycles or 0) + max(cycles - ref_cycles, 0))
+    return _beyond_reference(est, c, run, t, budget, (REFERENCE_CLOCK_NS, REFERENCE_BACKEND, REFERENCE_PART))
 
 
 def _step(spec: LayerSpec, c: CostConstants, t, budget: float) -> int | None:
