@@ -169,10 +169,16 @@ def resource_on_dsp(weight: Fixed, data: Fixed, c: CostConstants) -> bool:
     return weight.width >= c.resource_dsp_min_weight_bits and data.width >= c.dsp_min_input_bits
 
 
+def _resource_block(spec: LayerSpec) -> tuple[int, int]:
+    """(RF as hls4ml moves it to a valid value, parallel multipliers n_in * n_out / RF) of a
+    Resource-strategy layer."""
+    rf = closest_valid(spec.n_in, spec.n_out, spec.reuse_factor, unrolled=spec.strategy == "ResourceUnrolled")
+    return rf, math.ceil(spec.n_in * spec.n_out / rf)
+
+
 def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     unrolled = spec.strategy == "ResourceUnrolled"
-    rf = closest_valid(spec.n_in, spec.n_out, spec.reuse_factor, unrolled=unrolled)
-    block = math.ceil(spec.n_in * spec.n_out / rf)  # parallel multipliers
+    rf, block = _resource_block(spec)
     w, a = spec.weight.width, spec.input.width
     multipliers = block
     if unrolled:
@@ -581,8 +587,7 @@ def _resource_levels(spec: LayerSpec, c: CostConstants, t) -> list:
     accumulator receives per cycle, and the accumulation."""
     from hcp_fpga.estimator.timing import Level
 
-    rf = closest_valid(spec.n_in, spec.n_out, spec.reuse_factor, unrolled=spec.strategy == "ResourceUnrolled")
-    block = math.ceil(spec.n_in * spec.n_out / rf)
+    _, block = _resource_block(spec)
     per_out = max(math.ceil(block / max(spec.n_out, 1)), 1)
     a, w = spec.input.width, spec.weight.width if spec.weight else 16
     acc = _accumulator_bits(spec)
