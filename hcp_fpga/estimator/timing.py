@@ -23,6 +23,7 @@ operators have no published HLS numbers: ``ADD_LEVEL_NS`` is fitted (docs/estima
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -99,10 +100,9 @@ class Level:
 
     def split_bits(self, budget: float, splits: int) -> float:
         """Register bits at ``splits`` splits inside this step at ``budget``."""
-        if self.dsp_internal and not self.parts:
-            return 0.0
-        parts = self.parts or ((self.delay_ns, self.bits),)
-        return sum(min(max(math.ceil(d / budget) - 1, 0), splits) * b for d, b in parts)
+        if not self.parts:
+            return 0.0 if self.dsp_internal else min(max(math.ceil(self.delay_ns / budget) - 1, 0), splits) * self.bits
+        return sum(min(max(math.ceil(d / budget) - 1, 0), splits) * b for d, b in self.parts)
 
 
 def _greedy(levels: list[Level], budget: float) -> tuple[int, float]:
@@ -141,13 +141,15 @@ def schedule(levels: list[Level], *budgets: float) -> list[tuple[int, float]]:
     placement a schedule at least this fast achieves. By construction a faster clock never needs
     fewer registers than a slower one, and cycles of greedy chaining never fall as the budget shrinks.
     Several budgets share one pass over the ladder."""
-    top = max(budgets)
-    ladder = [(g, _greedy(levels, g)[1]) for g in _LADDER if g <= top]
-    out = []
-    for budget in budgets:
-        cycles, bits = _greedy(levels, budget)
-        if cycles == 0:
-            out.append((0, 0.0))
-            continue
-        out.append((cycles, min((b for g, b in ladder if g <= budget), default=bits)))
-    return out
+    return list(_schedule(tuple(levels), tuple(budgets)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _schedule(levels: tuple, budgets: tuple) -> tuple:
+    # cached: an optimize run estimates the same layers at the same clock many times
+    greedy = [_greedy(levels, budget) for budget in budgets]
+    cut = [b for b, (cycles, _) in zip(budgets, greedy) if cycles > 0]
+    # the ladder only where some budget needs a cut (a chain that fits one cycle has no registers)
+    ladder = [(g, _greedy(levels, g)[1]) for g in _LADDER if g <= max(cut)] if cut else []
+    return tuple((0, 0.0) if cycles == 0 else (cycles, min((b for g, b in ladder if g <= budget), default=bits))
+                 for budget, (cycles, bits) in zip(budgets, greedy))
