@@ -301,7 +301,7 @@ def test_a_split_step_registers_only_the_operators_longer_than_a_cycle(budget, s
     whole = Level(long_ns, short_bits + long_bits)  # every product as deep as the deepest
     cycles, bits = _greedy([step], budget)
     assert cycles == _greedy([whole], budget)[0] == max(math.ceil(long_ns / budget) - 1, 0)
-    assert bits <= _greedy([whole], budget)[1]
+    assert bits <= _greedy([whole], budget)[1] * (1 + 1e-12)  # equal up to float rounding where no part is short
     if short_ns <= budget:
         assert bits == pytest.approx(cycles * long_bits)
     assert _greedy([step], budget * 0.8)[1] >= bits - 1e-9
