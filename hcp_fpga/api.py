@@ -411,7 +411,9 @@ def csim(project: Union[str, Path], *, data: str = "normal", n: Optional[int] = 
     (digits, mnist1d, normal, or an .npz). Returns ``hls.CsimResult``."""
     from hcp_fpga.hls import run_csim
 
-    return run_csim(project, data=data, n=n, seed=seed, progress=progress)
+    from hcp_fpga.data import check_seed
+
+    return run_csim(project, data=data, n=n, seed=check_seed(seed), progress=progress)
 
 
 def optimize(project: Union[str, Path], *, out: Union[str, Path, None] = None, resume: bool = False, force: bool = False,

@@ -255,6 +255,16 @@ def _headroom_text(headroom) -> str:
     return f"{headroom:.0%} headroom"
 
 
+def _seed_arg(text: str) -> int:
+    """--seed: an integer numpy accepts as a seed."""
+    from hcp_fpga.data import check_seed
+
+    try:
+        return check_seed(int(text))
+    except (ValueError, HcpError) as exc:
+        raise argparse.ArgumentTypeError(str(exc) if isinstance(exc, HcpError) else f"'{text}' is not an integer seed") from None
+
+
 def _headroom_arg(text: str):
     """--headroom: a fraction in [0, 1) or 'auto'."""
     if text == "auto":
@@ -645,7 +655,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", type=Path, help="a folder written by hcp-fpga export")
     p.add_argument("--data", default="normal", help="digits, mnist1d, normal (standard-normal inputs) or a .npz")
     p.add_argument("--n", type=int, help="number of samples (default: the whole test split; 1000 for normal)")
-    p.add_argument("--seed", type=int, default=0, help="seed for --data normal")
+    p.add_argument("--seed", type=_seed_arg, default=0, help="seed for --data normal")
     p.add_argument("--min-agreement", type=float, help="exit 1 if argmax agreement is below this")
     p.add_argument("--html", action="store_true", help="also write report.html into the project")
     _add_common(p)
@@ -700,7 +710,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("outputs/demo"))
     p.add_argument("--board", default="arty-a7-35t")
     p.add_argument("--epochs", type=int, default=30, help="training epochs (>= 1)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed_arg, default=0)
     p.add_argument("--force", action="store_true", help="replace earlier demo outputs")
     _add_common(p, json_flag=False)
     p.set_defaults(func=cmd_demo)

@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from hcp_fpga.errors import DataError
+from hcp_fpga.errors import ConfigError, DataError
 
 BUILTIN = ("digits", "mnist1d")
 NPZ_KEYS = ("X_train", "y_train", "X_test", "y_test")
@@ -180,6 +180,16 @@ def load_npz_dataset(path: Path | str, test_only: bool = False) -> Dataset:
         labels(arrays["y_test"], "y_test"),
         builtin=False,
     )
+
+
+SEED_RANGE = (0, 2**32 - 1)  # what numpy's and scikit-learn's seeded generators accept
+
+
+def check_seed(seed, where: str = "seed") -> int:
+    """``seed`` as an int in numpy's range, or a ConfigError naming the range."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise ConfigError(f"{where} {seed!r} is not a seed; give an integer from {SEED_RANGE[0]} to {SEED_RANGE[1]}")
+    return int(seed)
 
 
 def load_dataset(spec: str, seed: int = 0, test_only: bool = False) -> Dataset:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from hcp_fpga.board_catalog import load_board
-from hcp_fpga.data import load_dataset
+from hcp_fpga.data import check_seed, load_dataset
 from hcp_fpga.design import Design, HlsSettings
 from hcp_fpga.errors import OutputExistsError
 from hcp_fpga.hls import CsimResult, ExportResult, export_project, run_csim
@@ -39,6 +39,7 @@ def run_demo(
     progress: Optional[Callable[[str, int, int], None]] = None,
 ) -> DemoResult:
     """Train the digits MLP (64-64-32-10), export it for ``board`` and compare C simulation with Keras."""
+    seed = check_seed(seed)
     out_dir = Path(out_dir)
     if (out_dir / "hls_project").exists() and not force:  # refuse before minutes of training, not after
         raise OutputExistsError(f"output dir '{out_dir / 'hls_project'}' exists; pass --force to replace it or choose another --out")

@@ -168,7 +168,7 @@ class ProjectConfig(_Strict):
     training: Training = Field(default_factory=Training)
     search: Search = Field(default_factory=Search)
     max_iterations: int = Field(default=20, ge=1)  # rounds of the search
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)  # numpy's and scikit-learn's seed range
     output_dir: Optional[str] = None
     # the user's hls4ml config (its schema: Model, LayerName): a file relative to this one, or inline
     hls_config: Optional[Union[str, dict]] = None

@@ -50,3 +50,25 @@ def test_demo_trains_exports_and_simulates(tmp_path, capsys):
     # --quiet: no progress and no tables, only errors and warnings (on stderr)
     assert run_cli("demo", "--out", tmp_path / "demo", "--epochs", "1", "--quiet", "--force") == 0
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32), "1.5", "x"])
+@pytest.mark.parametrize("command", [["demo"], ["csim", "some-project"]])
+def test_a_seed_numpy_cannot_take_is_an_argument_error(command, seed, capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args([*command, "--seed", seed])
+    assert exc.value.code == 2 and "--seed" in capsys.readouterr().err
+
+
+def test_a_project_seed_outside_numpys_range_is_named(tmp_path, capsys):
+    (tmp_path / "project.yaml").write_text("name: s\nmodel: {builder: mlp}\nboard: arty-a7-35t\nseed: -1\n")
+    assert run_cli("optimize", tmp_path / "project.yaml", "--out", tmp_path / "out") == 2
+    assert "key 'seed'" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_the_api_refuses_a_seed_numpy_cannot_take(tmp_path):
+    from hcp_fpga import api
+    from hcp_fpga.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not a seed"):
+        api.csim(tmp_path, seed=-1)
