@@ -55,6 +55,7 @@ print("ALL BLOCKS RAN")
 """
 
 
+@pytest.mark.slow  # trains, exports and simulates (about 20 s)
 def test_api_doc_examples_run(tmp_path):
     """Every python block of docs/api.md, in order, each in a fresh namespace, in one interpreter
     (one TensorFlow import), from a temporary folder where shared/ is ../shared."""

@@ -43,6 +43,7 @@ def workdir(tmp_path_factory):
     return root / "work"
 
 
+@pytest.mark.slow  # each example starts a fresh process that imports TensorFlow (about 90 s in all)
 @pytest.mark.parametrize("lang,code", list(_cases()))
 def test_quickstart_example_runs(lang, code, workdir):
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "TF_CPP_MIN_LOG_LEVEL": "3"}

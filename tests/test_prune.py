@@ -221,6 +221,7 @@ def test_gradual_pruning_follows_its_schedule(trained_mlp, digits):
     assert accuracy(model, digits.x_test, digits.y_test) > 0.9
 
 
+@pytest.mark.slow  # ten fine-tuning epochs per pruning step (about 13 s)
 def test_one_shot_to_an_estimated_budget_then_finetune(trained_mlp, digits):
     board = load_board("arty-a7-35t")
     settings = HlsSettings().resolved(board)

@@ -61,6 +61,7 @@ def test_result_precisions_hold_the_profiled_ranges():
                                                                 "c": "ap_fixed<16,8>"}
 
 
+@pytest.mark.slow  # prunes, quantization-aware training and a C simulation (about 25 s)
 def test_digits_mlp_80_percent_sparse_6_bit_within_1pp_in_keras_and_csim(float_mlp, digits, tmp_path):
     from hcp_fpga.hls import export_project, run_csim
 

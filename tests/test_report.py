@@ -29,6 +29,7 @@ def run_dir(tmp_path_factory):
     return base / "out"
 
 
+@pytest.mark.slow  # shares run_dir: a real optimize run (about 20 s)
 def test_report_has_the_summary_plots_and_tables(run_dir):
     page = (run_dir / "report.html").read_text()
     for section in ("Summary", "Plots", "Per-layer estimate", "Iterations", "vcu118", "C simulation", "fits",
@@ -44,6 +45,7 @@ def test_report_of_nothing_is_a_clear_error(tmp_path, capsys):
     assert "nothing to report" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # shares run_dir
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed here (.ci/run installs it)")
 def test_report_renders_in_headless_chromium(run_dir, tmp_path):
     flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -60,6 +62,7 @@ def test_report_renders_in_headless_chromium(run_dir, tmp_path):
     assert not [line for line in console if re.search(r"error|uncaught", line, re.I)], console
 
 
+@pytest.mark.slow  # shares run_dir
 def test_export_point_exports_and_simulates_any_evaluated_design(run_dir, tmp_path, capsys):
     import json
 
