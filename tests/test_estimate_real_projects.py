@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from hcp_fpga.estimator.model import estimate_project, estimate_specs, project_specs
 from hcp_fpga.estimator.precision import Fixed
+from hcp_fpga.estimator.reports import find_csynth, parse_csynth
 from hcp_fpga.estimator.spec import LayerSpec
 from tests.conftest import REPO, SHARED
 
@@ -115,6 +116,99 @@ def test_a_recurrent_layer_from_weight_files_is_priced_as_one_cell_step(tmp_path
         assert specs["layer2_products"].out_size == products * units and rows["layer2_products"].dsp == products * units
     assert specs["layer3"].n_in == units  # the layer after it reads the units
     assert est.lower_bound and any("time steps of recurrent layer 2" in n for n in est.unpriced)
+
+
+def _interface_report(folder, input_bits: int):
+    """A csynth text report whose interface table gives the top function one input port of
+    ``input_bits`` (with its valid handshake), where hls4ml's project layout keeps it."""
+    report = folder / "myproject_prj" / "solution1" / "syn" / "report"
+    report.mkdir(parents=True)
+    (report / "myproject_csynth.rpt").write_text(textwrap.dedent(f"""
+        == Vivado HLS Report for 'myproject'
+        ================================================================
+        == Interface
+        ================================================================
+        * Summary:
+        +-----------------------+-----+------+------------+-----------------+--------------+
+        |       RTL Ports       | Dir | Bits |  Protocol  |  Source Object  |    C Type    |
+        +-----------------------+-----+------+------------+-----------------+--------------+
+        |ap_clk                 |  in |     1| ap_ctrl_hs |    myproject    | return value |
+        |ap_start               |  in |     1| ap_ctrl_hs |    myproject    | return value |
+        |input_1_V              |  in | {input_bits:5d}|   ap_vld   |    input_1_V    |    pointer   |
+        |input_1_V_ap_vld       |  in |     1|   ap_vld   |    input_1_V    |    pointer   |
+        |layer3_out_0_V         | out |    16|   ap_vld   |  layer3_out_0_V |    pointer   |
+        +-----------------------+-----+------+------------+-----------------+--------------+
+    """))
+    return folder
+
+
+@pytest.mark.parametrize("gates", [3, 4, 1], ids=["GRU", "LSTM", "SimpleRNN"])
+def test_time_steps_follow_from_the_reports_input_port_and_run_one_after_the_other(tmp_path, gates):
+    """A weights-only folder whose report lists the top function's input port (steps x inputs x
+    bits): the steps are known, named in a note, no longer a lower bound, and they run in sequence,
+    so each added step adds the same cycles and the cell's II is its whole latency."""
+    units, n_in = 8, 5
+    files = {"w2": n_in * gates * units, "b2": gates * units, "wr2": units * gates * units, "br2": gates * units,
+             "w3": units * 4, "b3": 4}
+    latency = {}
+    for steps in (10, 20, 30):
+        folder = _interface_report(_weights_folder(tmp_path / str(steps), files), steps * n_in * 16)
+        est = estimate_project(folder)
+        assert any(f"time steps of recurrent layer 2: {steps}, from the report's input port" in n for n in est.notes)
+        assert not any("time steps" in n for n in est.unpriced)
+        cell = next(l for l in est.layers if l.name == "layer2")
+        assert cell.ii == cell.latency_cycles and est.ii == cell.ii
+        latency[steps] = est.latency_cycles
+    assert latency[30] - latency[20] == latency[20] - latency[10] > 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 200), st.integers(1, 40), st.sampled_from([4, 8, 16, 20]))
+def test_selecting_a_steps_input_costs_more_with_a_longer_or_wider_sequence(steps, n_in, bits):
+    """The io_parallel cell reads each step's input from the packed word with variable shifts: the
+    logic never shrinks as the word grows (more steps, more inputs, wider type); io_stream has none."""
+    from hcp_fpga.estimator.spec import recurrent_cell
+
+    rng = np.random.default_rng(0)
+    kernel, recurrent = rng.uniform(-1, 1, (n_in, 12)), rng.uniform(-1, 1, (4, 12))
+
+    def select_lut(steps, n_in, bits, io_type="io_parallel"):
+        fx = Fixed(bits, bits // 2)
+        specs = recurrent_cell("gru", kernel[:n_in], recurrent, steps, fx, fx, fx,
+                               {"io_type": io_type, "strategy": "Latency", "reuse_factor": 1})
+        est = estimate_specs(specs, "Vivado", 5.0, "xcu250-figd2104-2L-e", tool="Vivado HLS 2019.2")
+        return sum(l.lut for l in est.layers if l.kind == "step_select")
+
+    base = select_lut(steps, n_in, bits)
+    assert base > 0 and select_lut(steps + 1, n_in, bits) >= base and select_lut(steps, n_in, bits + 4) >= base
+    assert select_lut(steps, n_in, bits, "io_stream") == 0
+
+
+@needs_corpus
+def test_recurrent_designs_step_input_selection_brings_their_lut_within_10_percent():
+    """toptagging_gru (1,920-bit input word, 6 inputs: 49,695 LUT of shifts, masks and selects in its
+    report) and ftag_gru (360 bits, 6 inputs), both Vivado HLS 2019.2, io_parallel."""
+    for name in ("toptagging_gru", "ftag_gru"):
+        d = next(d for d in CORPUS_DESIGNS if d.name.endswith(name))
+        est, real = estimate_project(d.project), parse_csynth(find_csynth(d.project)[0])
+        assert abs(est.lut - real.lut) / real.lut < 0.10, (name, est.lut, real.lut)
+
+
+def test_an_input_port_that_does_not_divide_into_steps_leaves_them_unknown(tmp_path):
+    folder = _interface_report(_weights_folder(tmp_path, {"w2": 5 * 24, "b2": 24, "wr2": 8 * 24, "br2": 24}), 5 * 16 * 7 + 8)
+    est = estimate_project(folder)
+    assert est.lower_bound and any("time steps of recurrent layer 2" in n for n in est.unpriced)
+
+
+@needs_corpus
+def test_recurrent_designs_latency_within_10_percent_of_their_reports():
+    """Steps in sequence, the input and recurrent products of a step side by side: toptagging 878,
+    ftag 667, quickdraw 4,411 cycles (time steps from the report's input port: 20, 15, 100) and
+    quickdraw_smaller_reuse 16,401 (from its model file, io_stream)."""
+    for name in ("toptagging_gru", "ftag_gru", "quickdraw_gru", "quickdraw_gru_smaller_reuse"):
+        d = next(d for d in CORPUS_DESIGNS if d.name.endswith(name))
+        est, real = estimate_project(d.project), parse_csynth(find_csynth(d.project)[0])
+        assert abs(est.latency_cycles - real.latency_cycles) / real.latency_cycles < 0.10, (name, est.latency_cycles)
 
 
 def test_recurrent_files_that_form_no_cell_are_named(tmp_path):

@@ -155,6 +155,18 @@ class CostConstants:
     latency_table_cycles: int = 1  # sigmoid/tanh/ELU lookups (CI baselines: Dense+sigmoid 2-3 cycles)
     latency_softmax_cycles: int = 4
     latency_resource_extra_cycles: int = 2  # Resource strategy: RF + this per layer (calibration)
+    # a recurrent layer's step loop (not pipelined: each step reads the state the last one wrote) adds
+    # this per step to the cell's call: 40-41 vs 38-39 (toptagging_gru), 163-164 vs 159-160
+    # (quickdraw_gru_smaller_reuse), both Vivado HLS 2019
+    latency_recurrent_step_cycles: int = 2
+    # an io_parallel recurrent layer reads step i's input from the packed input word (steps x inputs
+    # x bits wide) by a variable part-select: per input element two shifts, a mask and a select on
+    # the whole word. Vivado HLS 2019.2 reports (toptagging_gru 1,920-bit word, quickdraw_gru
+    # 4,800-bit): 2,171 LUT per shift at both widths, min(width - 1, 4,096) per mask and select.
+    # Below 1,920 bits the shift is assumed to shrink with the word (no report that narrow).
+    step_select_shift_lut: float = 2171.0
+    step_select_shift_measured_bits: int = 1920
+    step_select_word_lut_cap: float = 4096.0
     # io_stream Resource: a conv's dense kernel runs once per pixel, not overlapped: RF + this per
     # pixel (qconv1d-encoder-8bit-ku15p module rows: 884 cycles for 68 pixels at RF 2)
     stream_resource_cycles_per_pixel: int = 11

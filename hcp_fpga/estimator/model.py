@@ -324,6 +324,8 @@ def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -
         return _batchnorm(spec, c)
     if spec.kind in ("merge", "merge_mul"):
         return _merge(spec, c)
+    if spec.kind == "step_select":
+        return _step_select(spec, c)
     if spec.kind == "embedding":  # a ROM of vocabulary x dimension words, one read per input element
         bits = spec.n_in * spec.n_out * spec.result.width
         bram = float(bram18_for(spec.n_in, spec.n_out * spec.result.width)) if bits >= MIN_BRAM_BITS else 0.0
@@ -331,6 +333,15 @@ def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -
     # Flatten, Reshape, Dropout, padding, concatenation, upsampling: wiring in io_parallel (their
     # io_stream FIFOs are added by estimate_specs); 'unmodelled' layers are named in the notes
     return LayerEstimate(spec.name, spec.kind, latency_cycles=0, ii=1)
+
+
+def _step_select(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
+    """A recurrent layer's read of one step's inputs from the packed io_parallel input word (``out_size``
+    elements of ``input``): per input element two variable shifts, a mask and a select on the word."""
+    word = spec.out_size * spec.input.width
+    shift = c.step_select_shift_lut * min(word / c.step_select_shift_measured_bits, 1.0)
+    mask = min(word - 1, c.step_select_word_lut_cap)
+    return LayerEstimate(spec.name, spec.kind, lut=spec.n_in * (2 * shift + 2 * mask), latency_cycles=0, ii=1)
 
 
 def _merge(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
@@ -441,7 +452,30 @@ def _element_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstima
 def schedulable(specs: list[LayerSpec]) -> bool:
     """An io_parallel Latency design of layers computed all at once (no pixel loops): the timing
     model in ``timing.py`` schedules its whole operator chain."""
-    return all(s.n_pix <= 1 for s in specs if s.kind in ("dense", "conv1d", "conv2d"))
+    return all(s.n_pix <= 1 for s in specs if s.kind in ("dense", "conv1d", "conv2d")) and all(s.steps == 1 for s in specs)
+
+
+def recurrence_latency(specs: list[LayerSpec], layers: list[LayerEstimate], c: CostConstants) -> list[LayerEstimate]:
+    """Layers with each recurrent cell's latency on its wiring spec: the steps run one after the other
+    (each reads the state the last wrote), and within a step the input and the recurrent products
+    run side by side (neither needs the other: the reports' cell takes the longer of the two plus
+    a few cycles), then the gate tables and the elementwise products, twice (the gates, then the
+    candidate and the new state), plus the loop's own cycles. The cell's II is that whole latency."""
+    out = list(layers)
+    for i, spec in enumerate(specs):
+        if spec.kind != "move" or spec.steps <= 1:
+            continue
+        j = i
+        while j > 0 and specs[j - 1].internal and specs[j - 1].name.startswith(f"{spec.name}_"):
+            j -= 1
+        cell = {specs[k].name[len(spec.name) + 1:]: layers[k] for k in range(j, i)}
+        matvec = max((cell[p].latency_cycles or 0) for p in ("kernel", "recurrent") if p in cell) if cell else 0
+        elementwise = sum((cell[p].latency_cycles or 0) for p in ("gates", "products") if p in cell)
+        step = matvec + 2 * elementwise + c.latency_recurrent_step_cycles
+        for k in range(j, i):
+            out[k] = replace(layers[k], latency_cycles=0, ii=1)
+        out[i] = replace(layers[i], latency_cycles=spec.steps * step, ii=spec.steps * step)
+    return out
 
 
 def _levels(spec: LayerSpec, c: CostConstants, t) -> list:
@@ -697,6 +731,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
         layers = [_softmax_pipeline(s, l, c, timing, budget) if s.kind == "softmax"
                   else _kernel_pipeline(s, l, c, timing, budget) if _latency_kernel(s) else l
                   for s, l in zip(specs, layers)]
+    layers = recurrence_latency(specs, layers, c)
     ii = max((l.ii or 1) for l in layers)
     # Resource-strategy FF constants were fitted on whole designs, input registers included
     if specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs):
@@ -875,7 +910,7 @@ def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
     nodes = nodes_from_keras(model) if model is not None else project_model_nodes(project_dir)
     if nodes is None:
         settings = settings_from_config(config, None, clock_ns)
-        specs, notes = weights_only_specs(project_dir, config, settings)
+        specs, notes = weights_only_specs(project_dir, config, settings, _report_input_bits(project_dir))
         return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, tuple(notes))
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
     settings = settings_from_config(config, [n.name for n in nodes], clock_ns)
@@ -896,6 +931,14 @@ def estimate_project(project_dir, model=None, part: str | None = None, clock_ns:
     notes = (*p.notes, directives.note()) if directives.mul_impl else p.notes
     return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=notes,
                           tool=tool or report_tool(project_dir, csynth), mul_impl=directives.mul_impl)
+
+
+def _report_input_bits(project_dir) -> int | None:
+    """Width of the top function's input ports from the project's csynth report, if it has one."""
+    from hcp_fpga.estimator.reports import input_data_bits
+
+    found = _find_csynth(project_dir)
+    return input_data_bits(found[0]) if found else None
 
 
 def _find_csynth(project_dir):

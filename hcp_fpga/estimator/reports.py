@@ -325,6 +325,32 @@ def parse_csynth(path: Path | str) -> Estimate:
     return parse_csynth_xml(path) if path.suffix == ".xml" else parse_csynth_rpt(path)
 
 
+_CONTROL_PORT = re.compile(r"^ap_(clk|rst|rst_n|start|done|idle|ready|ce|continue)$|_ap_(vld|ack)$")
+
+
+def input_data_bits(path: Path | str) -> Optional[int]:
+    """Total width of the top function's input data ports from a csynth report's interface table
+    (the function's signature, not a synthesis result), when every input is a plain wire or a valid
+    handshake (io_parallel: one reshaped port per input); None for streams, memories or no table."""
+    path = Path(path)
+    try:
+        if path.suffix == ".xml":
+            ports = [(p.findtext("name") or "", p.findtext("Dir"), p.findtext("Bits"), p.findtext("IOProtocol"),
+                      p.findtext("Attribute") == "data") for p in ET.parse(path).getroot().iter("RtlPorts")]
+        else:
+            text = path.read_text(errors="replace")
+            at = text.find("== Interface")
+            rows = _table_rows(text[at:]) if at >= 0 else []
+            ports = [(r[0], r[1], r[2], r[3], True) for r in rows if len(r) >= 6 and r[1] in ("in", "out")]
+    except (OSError, ET.ParseError):
+        return None
+    inputs = [(name, bits, protocol) for name, direction, bits, protocol, data in ports
+              if direction == "in" and data and not _CONTROL_PORT.search(name)]
+    if not inputs or any(protocol not in ("ap_vld", "ap_none") or not (bits or "").isdigit() for _, bits, protocol in inputs):
+        return None
+    return sum(int(bits) for _, bits, _ in inputs)
+
+
 def closest_to_hardware(csynth: Optional[Estimate], vsynth: Optional[Estimate]) -> Optional[Estimate]:
     """The report nearest to the hardware: Vivado synthesis (with C synthesis's latency, clock and
     tool, which logic synthesis does not report), else C synthesis."""

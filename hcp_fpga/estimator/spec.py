@@ -30,7 +30,7 @@ HLS4ML_TABLE_SIZE = 1024  # hls4ml's default activation table size
 @dataclass(frozen=True)
 class LayerSpec:
     name: str
-    kind: str  # dense | conv1d | conv2d | relu | linear | softmax | table | bn | pool | free | unmodelled
+    kind: str  # dense | conv1d | conv2d | relu | linear | softmax | table | bn | pool | step_select | free | unmodelled
     n_in: int = 0  # multiplier-array inputs (Dense inputs; kernel*channels for conv)
     n_out: int = 0  # multiplier-array outputs (units / filters)
     n_pix: int = 1  # output positions a conv computes (1 for Dense)
@@ -61,6 +61,7 @@ class LayerSpec:
     row_bits: Optional[np.ndarray] = None
     # part of a layer hls4ml builds as one function (a recurrent cell): no FIFO or register array after it
     internal: bool = False
+    steps: int = 1  # a recurrent layer's time steps: the cell (its internal specs before this one) runs once per step
 
     def input_bits(self) -> np.ndarray:
         """(n_in, 1) operand widths of the multiplier array's inputs: ``row_bits`` or the input type's."""
@@ -528,10 +529,11 @@ def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: 
                    default: Fixed, common: dict, accum: Optional[Fixed] = None) -> list[LayerSpec]:
     """Specs of one recurrent layer (``kernel`` n_in x gates*units, ``recurrent`` units x gates*units):
     per time step the input and recurrent matrix-vector products, the gate tables and the elementwise
-    products of the cell, priced as one cell the ``steps`` time steps take turns on (a 1-D conv over
-    time). The parts are ``internal``: hls4ml builds them as one function, with no FIFO or register
-    array between them; a wiring spec named after the layer carries its output. ``accum``: the
-    accumulator type where known (else hls4ml 1.3's inferred one)."""
+    products of the cell, priced as one cell the ``steps`` time steps take turns on, one step after
+    the other (each needs the state the one before wrote). The parts are ``internal``: hls4ml builds
+    them as one function, with no FIFO or register array between them; a wiring spec named after the
+    layer carries its output and the step count (``recurrence_latency`` in model.py times them).
+    ``accum``: the accumulator type where known (else hls4ml 1.3's inferred one)."""
     units = recurrent.shape[0]
     gates = recurrent.shape[1] // max(units, 1)
     n_sigmoid, n_tanh, n_products = CELL_OPS.get(gates, (gates, 0, 0))
@@ -539,9 +541,9 @@ def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: 
     for part, k in (("kernel", kernel), ("recurrent", recurrent)):
         mant = wtype.mantissas(k)
         acc = accum or _accumulator(wtype, current, mant.shape[0])
-        out.append(LayerSpec(f"{name}_{part}", "conv1d", mant.shape[0], mant.shape[1], steps, mantissas=mant, weight=wtype,
-                             input=current, result=acc, accum=acc, in_pix=steps, in_channels=mant.shape[0], internal=True,
-                             **{**common, "out_size": steps * mant.shape[1], "channels": mant.shape[1]}))
+        out.append(LayerSpec(f"{name}_{part}", "conv1d", mant.shape[0], mant.shape[1], 1, mantissas=mant, weight=wtype,
+                             input=current, result=acc, accum=acc, in_pix=1, in_channels=mant.shape[0], internal=True,
+                             **{**common, "out_size": mant.shape[1], "channels": mant.shape[1]}))
     cell = {**common, "strategy": "Latency", "reuse_factor": 1}
     lookups = (n_sigmoid + n_tanh) * units
     out.append(LayerSpec(f"{name}_gates", "table", input=default, result=default, table_size=HLS4ML_TABLE_SIZE, internal=True,
@@ -550,7 +552,10 @@ def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: 
         n = n_products * units
         out.append(LayerSpec(f"{name}_products", "merge_mul", n_in=2, input=default, result=default, internal=True,
                              **{**cell, "out_size": n, "channels": n}))
-    out.append(LayerSpec(name, "move", input=default, result=default, **common))
+    if steps > 1 and common.get("io_type") == "io_parallel":  # each step's input picked from the packed sequence
+        out.append(LayerSpec(f"{name}_select", "step_select", n_in=kernel.shape[0], input=current, result=current, internal=True,
+                             **{**cell, "out_size": steps * kernel.shape[0], "channels": kernel.shape[0]}))
+    out.append(LayerSpec(name, "move", input=default, result=default, steps=max(int(steps), 1), **common))
     return out
 
 

@@ -7,7 +7,9 @@ What the files say, and nothing more: hls4ml names the weights of graph node N `
 layer's outputs and the kernel size over it its inputs, so each multiplier layer is priced as a dense
 layer of that size. What the files cannot say (activations and pooling have no weights; a
 convolution's positions and a recurrence's time steps are unknown) makes the estimate a lower
-bound, and its notes say so.
+bound, and its notes say so. One exception: a recurrent first layer's time steps follow from the
+width of the top function's input port where a csynth report lists it (its signature: steps x
+inputs x bits), and the note says where they came from.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ def _read(path: Path) -> np.ndarray:
     return np.loadtxt(path, delimiter=",", ndmin=1)
 
 
-def _recurrent(index: int, files: dict, default, common: dict) -> list[LayerSpec] | None:
+def _recurrent(index: int, files: dict, default, common: dict, steps: int = 1) -> list[LayerSpec] | None:
     """A recurrent layer from its files: the recurrent bias gives gates x units, the recurrent kernel
     units x that (so its size over the bias size is the units, and gates 3 is a GRU, 4 an LSTM, 1 a
-    SimpleRNN), the input kernel inputs x that. One time step: the sequence length is not in them."""
+    SimpleRNN), the input kernel inputs x that. ``steps``: the sequence length, which is not in them."""
     recurrent = _read(files["wr"])
     width = _read(files["br"]).size if "br" in files else (_read(files["b"]).size if "b" in files else 0)
     kernel = _read(files["w"]) if "w" in files else np.zeros(0)
@@ -40,12 +42,26 @@ def _recurrent(index: int, files: dict, default, common: dict) -> list[LayerSpec
     if units == 0 or width % units or width // units not in CELL_OPS or kernel.size == 0:
         return None
     wtype = grid_fixed(np.concatenate([kernel, recurrent]), default)
-    return recurrent_cell(f"layer{index}", kernel.reshape(-1, width), recurrent.reshape(units, width), 1, wtype, default,
+    return recurrent_cell(f"layer{index}", kernel.reshape(-1, width), recurrent.reshape(units, width), steps, wtype, default,
                           default, {**common, "out_size": units, "channels": units}, accum=default)
 
 
-def weights_only_specs(project_dir: Path, config: dict, settings) -> tuple[list[LayerSpec], list[str]]:
-    """(specs, notes) from ``firmware/weights``. Raises ConfigError when there are no weight files."""
+def _steps_from_input(files: dict, input_bits: int | None, default) -> int | None:
+    """Time steps of a recurrent first layer whose input port is ``input_bits`` wide: the port holds
+    steps x inputs values of the input type (the config's default), so it must divide exactly."""
+    if not input_bits or "w" not in files or ("br" not in files and "b" not in files):
+        return None
+    width = _read(files["br"] if "br" in files else files["b"]).size
+    n_in = _read(files["w"]).size // width if width else 0
+    per_step = n_in * default.width
+    return input_bits // per_step if per_step and input_bits % per_step == 0 else None
+
+
+def weights_only_specs(project_dir: Path, config: dict, settings,
+                       input_bits: int | None = None) -> tuple[list[LayerSpec], list[str]]:
+    """(specs, notes) from ``firmware/weights``. ``input_bits``: the width of the top function's input
+    ports, where a report lists it (gives a recurrent first layer its time steps). Raises
+    ConfigError when there are no weight files."""
     from hcp_fpga.errors import ConfigError
 
     folder = Path(project_dir) / "firmware" / "weights"
@@ -61,13 +77,19 @@ def weights_only_specs(project_dir: Path, config: dict, settings) -> tuple[list[
     default = parse_fixed(settings.precision)  # without a model, every type is the config's default
     specs: list[LayerSpec] = []
     unpriced: list[str] = []
+    notes: list[str] = []
     for index in sorted(found):
         files = found[index]
         common = dict(io_type=settings.io_type, strategy=settings.strategy, reuse_factor=settings.reuse_factor)
         if "wr" in files:
-            cell = _recurrent(index, files, default, common)
+            steps = _steps_from_input(files, input_bits, default) if index == min(found) else None
+            cell = _recurrent(index, files, default, common, steps or 1)
             if cell is None:
                 unpriced.append(f"recurrent layer {index} (its weight files do not form a GRU/LSTM/SimpleRNN)")
+            elif steps:
+                specs += cell
+                notes.append(f"time steps of recurrent layer {index}: {steps}, from the report's input port width "
+                             f"({input_bits:,} bits = {steps} steps x {cell[0].n_in} inputs x {default.width} bits)")
             else:
                 specs += cell
                 # the cell is priced; the steps it takes (latency) and the selection of each step's
@@ -95,7 +117,7 @@ def weights_only_specs(project_dir: Path, config: dict, settings) -> tuple[list[
                        and not n.startswith("input"))
     if not layers:
         unpriced.append("layers without weights (activations, pooling: no model file to name them)")
-    notes = ["no model file and no generated C++: layers read from the weight files alone (each kernel priced as a "
-             "dense layer of its size, a recurrent layer as one step of its cell; convolution positions and time steps unknown)"]
+    notes.insert(0, "no model file and no generated C++: layers read from the weight files alone (each kernel priced as a "
+                 "dense layer of its size, a recurrent layer as its cell; convolution positions unknown, and time steps unless noted)")
     return specs + [LayerSpec(n, "unmodelled", io_type=settings.io_type) for n in unpriced], notes
 
