@@ -604,3 +604,40 @@ def test_batchnorm_folds_into_the_layer_before_it_only_where_hls4ml_folds_it():
     assert len(fuse_batchnorm([dense, bn, out, side], set())) == 4  # d feeds two layers
     folded = fuse_batchnorm([dense, bn, out], set(), frozenset({"d"}))  # weights read from the project: already folded
     assert len(folded) == 2 and np.array_equal(folded[0].weights[0], kernel)
+
+
+def _latency_folder(folder, uncertainty=None, clock=2.0):
+    """A weights-only Latency io_parallel MLP (16-32-5, 16-bit) on a 7-series part at a fast clock."""
+    rng = np.random.default_rng(3)
+    (folder / "firmware" / "weights").mkdir(parents=True)
+    extra = f"ClockUncertainty: '{uncertainty}'\n" if uncertainty is not None else ""
+    (folder / "hls4ml_config.yml").write_text(
+        f"Backend: Vivado\nClockPeriod: {clock}\n{extra}IOType: io_parallel\nPart: xc7z020clg400-1\n"
+        "HLSConfig: {Model: {Precision: 'ap_fixed<16,6>', ReuseFactor: 1, Strategy: Latency}}\n")
+    for name, n in {"w2": 16 * 32, "b2": 32, "w3": 32 * 5, "b3": 5}.items():
+        values = np.round(rng.uniform(-1, 1, n), 3)
+        (folder / "firmware" / "weights" / f"{name}.txt").write_text(", ".join(f"{v:.3f}" for v in values))
+    return folder
+
+
+def test_the_configs_clock_uncertainty_sets_the_schedulers_budget(tmp_path):
+    """hls4ml writes ClockUncertainty into the build script: a larger one leaves less of the period
+    to fill, so registers and cycles never fall as it grows; as ns it is a share of ClockPeriod;
+    without it the backend's default (Vivado HLS 12.5 %) applies, and the note names the source."""
+    ests = {u: estimate_project(_latency_folder(tmp_path / str(i), u)) for i, u in enumerate(["0%", "12.5%", "40%", "0.8"])}
+    default = estimate_project(_latency_folder(tmp_path / "none"))
+    assert ests["0%"].ff <= ests["12.5%"].ff <= ests["40%"].ff and ests["0%"].latency_cycles <= ests["40%"].latency_cycles
+    assert ests["40%"].latency_cycles > ests["0%"].latency_cycles  # 2 ns on a 7z020: the budget matters
+    assert (ests["0.8"].ff, ests["0.8"].latency_cycles) == (ests["40%"].ff, ests["40%"].latency_cycles)  # 0.8 ns of 2 ns
+    assert (default.ff, default.latency_cycles) == (ests["12.5%"].ff, ests["12.5%"].latency_cycles)
+    assert any("clock uncertainty 40.0% (hls4ml_config.yml)" in n for n in ests["40%"].notes)
+
+
+@pytest.mark.parametrize("value", ["abc", "150%", "3.0"])
+def test_a_clock_uncertainty_that_is_no_share_of_the_period_is_one_clear_error(tmp_path, value, capsys):
+    from tests.conftest import run_cli
+
+    folder = _latency_folder(tmp_path, value)
+    assert run_cli("estimate", folder) == 2
+    err = capsys.readouterr().err
+    assert "ClockUncertainty" in err and "fix it" in err and "Traceback" not in err

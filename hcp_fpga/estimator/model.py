@@ -872,6 +872,9 @@ class ProjectSpecs:
     clock_ns: float
     part: str | None
     notes: tuple = ()
+    # the clock uncertainty the project is built with (fraction of the period), where its config or
+    # report says; None: the backend's default (timing.UNCERTAINTY)
+    uncertainty: float | None = None
 
 
 def project_specs(project_dir, model=None, part: str | None = None, clock_ns: float | None = None,
@@ -884,7 +887,36 @@ def project_specs(project_dir, model=None, part: str | None = None, clock_ns: fl
     alone (``weights_only.py``). ``model`` (a live Keras model) replaces the folder's model file;
     ``part``/``clock_ns``/``backend`` override the config's (what-if)."""
     specs = _project_specs(project_dir, model, part, clock_ns)
+    uncertainty, note = project_uncertainty(project_dir)
+    if uncertainty is not None:
+        specs = replace(specs, uncertainty=uncertainty, notes=(*specs.notes, note))
     return replace(specs, backend=backend) if backend else specs
+
+
+def project_uncertainty(project_dir) -> tuple[float | None, str | None]:
+    """(clock uncertainty as a fraction of the period, a note) where the project's hls4ml config sets
+    ``ClockUncertainty`` ("12.5%", or ns; hls4ml writes it into the build script); (None, None)
+    otherwise: the backend's default (timing.UNCERTAINTY). A report's clock table also shows the
+    uncertainty a build used, but it is not read: see docs/estimator.md, blind spots. Raises
+    ConfigError for a config value that is neither a share nor a time below the period."""
+    from pathlib import Path
+
+    from hcp_fpga.errors import ConfigError
+    from hcp_fpga.estimator.spec import read_hls4ml_config
+
+    config = read_hls4ml_config(Path(project_dir))
+    value = config.get("ClockUncertainty")
+    if value is None:
+        return None, None
+    text = str(value).strip()
+    try:
+        fraction = float(text[:-1]) / 100.0 if text.endswith("%") else float(text) / float(config.get("ClockPeriod") or 5.0)
+    except (TypeError, ValueError, ZeroDivisionError):
+        fraction = -1.0
+    if not 0.0 <= fraction < 1.0:
+        raise ConfigError(f"'{project_dir}': ClockUncertainty {value!r} in hls4ml_config.yml is not a share of the "
+                          "period ('12.5%') or a time in ns below ClockPeriod; fix it")
+    return fraction, f"clock uncertainty {fraction:.1%} (hls4ml_config.yml)"
 
 
 def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
@@ -929,7 +961,7 @@ def estimate_project(project_dir, model=None, part: str | None = None, clock_ns:
     csynth = _find_csynth(project_dir)  # looked up once: the directives and the tool both read it
     directives = read_directives(project_dir, csynth)
     notes = (*p.notes, directives.note()) if directives.mul_impl else p.notes
-    return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=notes,
+    return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=notes, uncertainty=p.uncertainty,
                           tool=tool or report_tool(project_dir, csynth), mul_impl=directives.mul_impl)
 
 
