@@ -872,8 +872,8 @@ class ProjectSpecs:
     clock_ns: float
     part: str | None
     notes: tuple = ()
-    # the clock uncertainty the project is built with (fraction of the period), where its config or
-    # report says; None: the backend's default (timing.UNCERTAINTY)
+    # the clock uncertainty the project is built with (fraction of the period), where its config
+    # says; None: the backend's default (timing.UNCERTAINTY)
     uncertainty: float | None = None
 
 
@@ -887,24 +887,18 @@ def project_specs(project_dir, model=None, part: str | None = None, clock_ns: fl
     alone (``weights_only.py``). ``model`` (a live Keras model) replaces the folder's model file;
     ``part``/``clock_ns``/``backend`` override the config's (what-if)."""
     specs = _project_specs(project_dir, model, part, clock_ns)
-    uncertainty, note = project_uncertainty(project_dir)
-    if uncertainty is not None:
-        specs = replace(specs, uncertainty=uncertainty, notes=(*specs.notes, note))
     return replace(specs, backend=backend) if backend else specs
 
 
-def project_uncertainty(project_dir) -> tuple[float | None, str | None]:
+def project_uncertainty(config: dict, project_dir) -> tuple[float | None, str | None]:
     """(clock uncertainty as a fraction of the period, a note) where the project's hls4ml config sets
     ``ClockUncertainty`` ("12.5%", or ns; hls4ml writes it into the build script); (None, None)
     otherwise: the backend's default (timing.UNCERTAINTY). A report's clock table also shows the
     uncertainty a build used, but it is not read: see docs/estimator.md, blind spots. Raises
-    ConfigError for a config value that is neither a share nor a time below the period."""
-    from pathlib import Path
-
+    ConfigError for a config value (``config``: its hls4ml_config.yml) that is neither a share nor a
+    time below the period."""
     from hcp_fpga.errors import ConfigError
-    from hcp_fpga.estimator.spec import read_hls4ml_config
 
-    config = read_hls4ml_config(Path(project_dir))
     value = config.get("ClockUncertainty")
     if value is None:
         return None, None
@@ -920,20 +914,30 @@ def project_uncertainty(project_dir) -> tuple[float | None, str | None]:
 
 
 def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
+    """``project_specs`` without the backend override; the config's clock uncertainty applied."""
     from pathlib import Path
 
     from hcp_fpga.errors import ConfigError
-    from hcp_fpga.estimator.firmware import firmware_specs_and_notes, has_firmware
-    from hcp_fpga.estimator.graph import nodes_from_keras
-    from hcp_fpga.estimator.precision import parse_fixed
-    from hcp_fpga.estimator.spec import (apply_parallelization, apply_project_precisions, explicit_results, node_specs,
-                                         read_hls4ml_config, settings_from_config, weight_types)
-    from hcp_fpga.estimator.weights_only import weights_only_specs
+    from hcp_fpga.estimator.spec import read_hls4ml_config
 
     project_dir = Path(project_dir)
     if not is_project_dir(project_dir):
         raise ConfigError(f"'{project_dir}' is not an hls4ml project (no hls4ml_config.yml); pass a project folder or a model file")
     config = read_hls4ml_config(project_dir)
+    uncertainty, note = project_uncertainty(config, project_dir)
+    specs = _folder_specs(project_dir, config, model, part, clock_ns)
+    return replace(specs, uncertainty=uncertainty, notes=(*specs.notes, note)) if uncertainty is not None else specs
+
+
+def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSpecs:
+    """The layer specs of a project folder (``config``: its hls4ml_config.yml), from what it holds."""
+    from hcp_fpga.estimator.firmware import firmware_specs_and_notes, has_firmware
+    from hcp_fpga.estimator.graph import nodes_from_keras
+    from hcp_fpga.estimator.precision import parse_fixed
+    from hcp_fpga.estimator.spec import (apply_parallelization, apply_project_precisions, explicit_results, node_specs,
+                                         settings_from_config, weight_types)
+    from hcp_fpga.estimator.weights_only import weights_only_specs
+
     part = part or config.get("Part") or config.get("XilinxPart")
     if model is None and has_firmware(project_dir):
         settings = settings_from_config(config, [], clock_ns)
