@@ -641,3 +641,21 @@ def test_a_clock_uncertainty_that_is_no_share_of_the_period_is_one_clear_error(t
     assert run_cli("estimate", folder) == 2
     err = capsys.readouterr().err
     assert "ClockUncertainty" in err and "fix it" in err and "Traceback" not in err
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", ["toptagging_gru", "quickdraw_gru_smaller_reuse"])
+def test_compare_pairs_a_recurrent_cell_with_its_module_and_the_layers_after_it_with_theirs(name):
+    """hls4ml builds the cell as one module (gru_stack): --compare shows it as one row summing its
+    parts, so the dense layers after it meet their own modules (the DSPs of each pair agree)."""
+    from hcp_fpga.estimator.compare import match_layers
+    from hcp_fpga.estimator.reports import project_reports
+
+    d = next(d for d in CORPUS_DESIGNS if d.name.endswith(name))
+    pairs = match_layers(estimate_project(d.project), project_reports(d.project)["csynth"])
+    cell = [(ours, theirs) for ours, theirs in pairs if ours.kind == "recurrent"]
+    assert len(cell) == 1 and cell[0][1].name.startswith("gru_stack")
+    assert not any(ours.part_of for ours, _ in pairs)
+    for ours, theirs in pairs:
+        if ours.kind in ("recurrent", "dense"):
+            assert abs(ours.dsp - theirs.dsp) <= max(0.05 * theirs.dsp, 2), (ours.name, ours.dsp, theirs.name, theirs.dsp)

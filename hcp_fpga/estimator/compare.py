@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Optional
 
 from hcp_fpga.estimator.types import Estimate, LayerEstimate
@@ -21,6 +21,7 @@ _MODULE_KINDS = (
     (("linear",), "linear"),
     (("pooling", "global_pooling", "avgpool", "maxpool"), "pool"),
     (("normalize", "batchnorm"), "bn"),
+    (("gru", "lstm", "simple_rnn", "simplernn"), "recurrent"),
 )
 _ESTIMATE_KINDS = {"dense": "mult", "conv1d": "mult", "conv2d": "mult"}
 
@@ -42,13 +43,34 @@ def _distance(a: LayerEstimate, b: LayerEstimate) -> float:
     return abs(math.log1p(a.dsp) - math.log1p(b.dsp)) + abs(math.log1p(a.lut) - math.log1p(b.lut))
 
 
+def _with_cells(layers) -> list[LayerEstimate]:
+    """The estimate's layers with each multi-part layer (a recurrent cell: products, tables, ...) as
+    one row of kind ``recurrent`` summing its parts, as hls4ml builds it as one module."""
+    parts: dict[str, list[LayerEstimate]] = {}
+    for layer in layers:
+        if layer.part_of:
+            parts.setdefault(layer.part_of, []).append(layer)
+    out = []
+    for layer in layers:
+        if layer.part_of:
+            continue
+        if layer.name in parts:
+            own = parts[layer.name]
+            layer = replace(layer, kind="recurrent", **{r: sum(getattr(p, r) for p in own) + getattr(layer, r)
+                                                        for r in ("dsp", "bram18", "uram", "lut", "ff")})
+        out.append(layer)
+    return out
+
+
 def match_layers(estimate: Estimate, report: Estimate) -> list[tuple[LayerEstimate, LayerEstimate]]:
-    """Pairs (estimated layer, report module) of the same kind. Modules carrying hls4ml's config
-    index are taken in graph order; otherwise (older hls4ml names) the closest in DSP and LUT."""
+    """Pairs (estimated layer, report module) of the same kind; a layer built of parts (a recurrent
+    cell) is one row summing them. Modules carrying hls4ml's config index are taken in graph order;
+    otherwise (older hls4ml names) the closest in DSP and LUT."""
     pairs = []
     modules = [m for m in report.layers if _family_of_module(m.name)]
+    layers = _with_cells(estimate.layers)
     for family in {f for _, f in _MODULE_KINDS}:
-        ours = [l for l in estimate.layers if _ESTIMATE_KINDS.get(l.kind, l.kind) == family]
+        ours = [l for l in layers if _ESTIMATE_KINDS.get(l.kind, l.kind) == family]
         theirs = [m for m in modules if _family_of_module(m.name) == family]
         if not ours or not theirs:
             continue
@@ -62,7 +84,7 @@ def match_layers(estimate: Estimate, report: Estimate) -> list[tuple[LayerEstima
             best = min(free, key=lambda m: _distance(layer, m))
             free.remove(best)
             pairs.append((layer, best))
-    order = {l.name: i for i, l in enumerate(estimate.layers)}
+    order = {l.name: i for i, l in enumerate(layers)}
     return sorted(pairs, key=lambda p: order[p[0].name])
 
 

@@ -463,17 +463,21 @@ def recurrence_latency(specs: list[LayerSpec], layers: list[LayerEstimate], c: C
     candidate and the new state), plus the loop's own cycles. The cell's II is that whole latency."""
     out = list(layers)
     for i, spec in enumerate(specs):
-        if spec.kind != "move" or spec.steps <= 1:
+        if spec.kind != "move":
             continue
         j = i
         while j > 0 and specs[j - 1].internal and specs[j - 1].name.startswith(f"{spec.name}_"):
             j -= 1
+        for k in range(j, i):  # the parts name the layer they belong to (compare pairs the whole cell)
+            out[k] = replace(layers[k], part_of=spec.name)
+        if spec.steps <= 1:
+            continue
         cell = {specs[k].name[len(spec.name) + 1:]: layers[k] for k in range(j, i)}
         matvec = max((cell[p].latency_cycles or 0) for p in ("kernel", "recurrent") if p in cell) if cell else 0
         elementwise = sum((cell[p].latency_cycles or 0) for p in ("gates", "products") if p in cell)
         step = matvec + 2 * elementwise + c.latency_recurrent_step_cycles
         for k in range(j, i):
-            out[k] = replace(layers[k], latency_cycles=0, ii=1)
+            out[k] = replace(out[k], latency_cycles=0, ii=1)
         out[i] = replace(layers[i], latency_cycles=spec.steps * step, ii=spec.steps * step)
     return out
 

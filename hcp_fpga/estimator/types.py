@@ -22,6 +22,7 @@ class LayerEstimate:
     ff: float = 0.0
     latency_cycles: Optional[int] = None
     ii: Optional[int] = None
+    part_of: Optional[str] = None  # the layer this is a part of (a recurrent cell's products, tables, ...)
 
     def as_dict(self) -> dict:
         return asdict(self)
