@@ -631,14 +631,19 @@ def test_the_configs_clock_uncertainty_sets_the_schedulers_budget(tmp_path):
     assert (ests["0.8"].ff, ests["0.8"].latency_cycles) == (ests["40%"].ff, ests["40%"].latency_cycles)  # 0.8 ns of 2 ns
     assert (default.ff, default.latency_cycles) == (ests["12.5%"].ff, ests["12.5%"].latency_cycles)
     assert any("clock uncertainty 40.0% (hls4ml_config.yml)" in n for n in ests["40%"].notes)
+    # what-if clocks: 0.8 ns stays 0.8 ns (20 % of 4 ns), 40 % stays 40 %
+    at4 = estimate_project(tmp_path / "3", clock_ns=4.0)
+    assert any("clock uncertainty 20.0% (hls4ml_config.yml)" in n for n in at4.notes)
+    assert estimate_project(tmp_path / "2", clock_ns=4.0).latency_cycles >= at4.latency_cycles
 
 
-@pytest.mark.parametrize("value", ["abc", "150%", "3.0"])
-def test_a_clock_uncertainty_that_is_no_share_of_the_period_is_one_clear_error(tmp_path, value, capsys):
+@pytest.mark.parametrize("value, clock", [("abc", None), ("150%", None), ("3.0", None), ("1.5", "1.2")])
+def test_a_clock_uncertainty_that_is_no_share_of_the_period_is_one_clear_error(tmp_path, value, clock, capsys):
+    """('1.5' ns is below the config's 2 ns, but not below a --clock 1.2 what-if.)"""
     from tests.conftest import run_cli
 
     folder = _latency_folder(tmp_path, value)
-    assert run_cli("estimate", folder) == 2
+    assert run_cli("estimate", folder, *(["--clock", clock] if clock else [])) == 2
     err = capsys.readouterr().err
     assert "ClockUncertainty" in err and "fix it" in err and "Traceback" not in err
 

@@ -894,13 +894,13 @@ def project_specs(project_dir, model=None, part: str | None = None, clock_ns: fl
     return replace(specs, backend=backend) if backend else specs
 
 
-def project_uncertainty(config: dict, project_dir) -> tuple[float | None, str | None]:
+def project_uncertainty(config: dict, project_dir, clock_ns: float | None = None) -> tuple[float | None, str | None]:
     """(clock uncertainty as a fraction of the period, a note) where the project's hls4ml config sets
     ``ClockUncertainty`` ("12.5%", or ns; hls4ml writes it into the build script); (None, None)
-    otherwise: the backend's default (timing.UNCERTAINTY). A report's clock table also shows the
-    uncertainty a build used, but it is not read: see docs/estimator.md, blind spots. Raises
-    ConfigError for a config value (``config``: its hls4ml_config.yml) that is neither a share nor a
-    time below the period."""
+    otherwise: the backend's default (timing.UNCERTAINTY). A time in ns stays that time under a
+    what-if ``clock_ns``; a share stays that share. A report's clock table also shows the uncertainty
+    a build used, but it is not read: see docs/estimator.md, blind spots. Raises ConfigError for a
+    config value (``config``: its hls4ml_config.yml) that is neither a share nor a time below the period."""
     from hcp_fpga.errors import ConfigError
 
     value = config.get("ClockUncertainty")
@@ -908,12 +908,16 @@ def project_uncertainty(config: dict, project_dir) -> tuple[float | None, str | 
         return None, None
     text = str(value).strip()
     try:
-        fraction = float(text[:-1]) / 100.0 if text.endswith("%") else float(text) / float(config.get("ClockPeriod") or 5.0)
-    except (TypeError, ValueError, ZeroDivisionError):
+        if text.endswith("%"):
+            fraction = float(text[:-1]) / 100.0
+        else:
+            period = float(clock_ns or config.get("ClockPeriod") or 5.0)
+            fraction = float(text) / period if period > 0 else -1.0
+    except (TypeError, ValueError):
         fraction = -1.0
     if not 0.0 <= fraction < 1.0:
         raise ConfigError(f"'{project_dir}': ClockUncertainty {value!r} in hls4ml_config.yml is not a share of the "
-                          "period ('12.5%') or a time in ns below ClockPeriod; fix it")
+                          "period ('12.5%') or a time in ns below the clock period; fix it")
     return fraction, f"clock uncertainty {fraction:.1%} (hls4ml_config.yml)"
 
 
@@ -928,7 +932,7 @@ def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
     if not is_project_dir(project_dir):
         raise ConfigError(f"'{project_dir}' is not an hls4ml project (no hls4ml_config.yml); pass a project folder or a model file")
     config = read_hls4ml_config(project_dir)
-    uncertainty, note = project_uncertainty(config, project_dir)
+    uncertainty, note = project_uncertainty(config, project_dir, clock_ns)
     specs = _folder_specs(project_dir, config, model, part, clock_ns)
     return replace(specs, uncertainty=uncertainty, notes=(*specs.notes, note)) if uncertainty is not None else specs
 
