@@ -29,32 +29,28 @@ def _read(path: Path) -> np.ndarray:
     return np.loadtxt(path, delimiter=",", ndmin=1)
 
 
-def _recurrent(index: int, files: dict, default, common: dict, steps: int = 1) -> list[LayerSpec] | None:
-    """A recurrent layer from its files: the recurrent bias gives gates x units, the recurrent kernel
-    units x that (so its size over the bias size is the units, and gates 3 is a GRU, 4 an LSTM, 1 a
-    SimpleRNN), the input kernel inputs x that. ``steps``: the sequence length, which is not in them."""
+def _recurrent(index: int, files: dict, default, common: dict,
+               input_bits: int | None = None) -> tuple[list[LayerSpec] | None, int | None]:
+    """(specs, time steps) of a recurrent layer from its files: the recurrent bias gives gates x
+    units, the recurrent kernel units x that (so its size over the bias size is the units, and gates
+    3 is a GRU, 4 an LSTM, 1 a SimpleRNN), the input kernel inputs x that. The sequence length is not
+    in them: where the top function's input port is ``input_bits`` wide (a first layer), it holds
+    steps x inputs values of the input type (the config's default), when that divides exactly;
+    else the cell is priced for one step and the steps are None. Specs None: no cell."""
     recurrent = _read(files["wr"])
     width = _read(files["br"]).size if "br" in files else (_read(files["b"]).size if "b" in files else 0)
     kernel = _read(files["w"]) if "w" in files else np.zeros(0)
     if width == 0 or recurrent.size % width or kernel.size % width:
-        return None
+        return None, None
     units = recurrent.size // width
     if units == 0 or width % units or width // units not in CELL_OPS or kernel.size == 0:
-        return None
+        return None, None
+    per_step = kernel.size // width * default.width
+    steps = input_bits // per_step if input_bits and input_bits % per_step == 0 else None
     wtype = grid_fixed(np.concatenate([kernel, recurrent]), default)
-    return recurrent_cell(f"layer{index}", kernel.reshape(-1, width), recurrent.reshape(units, width), steps, wtype, default,
-                          default, {**common, "out_size": units, "channels": units}, accum=default)
-
-
-def _steps_from_input(files: dict, input_bits: int | None, default) -> int | None:
-    """Time steps of a recurrent first layer whose input port is ``input_bits`` wide: the port holds
-    steps x inputs values of the input type (the config's default), so it must divide exactly."""
-    if not input_bits or "w" not in files or ("br" not in files and "b" not in files):
-        return None
-    width = _read(files["br"] if "br" in files else files["b"]).size
-    n_in = _read(files["w"]).size // width if width else 0
-    per_step = n_in * default.width
-    return input_bits // per_step if per_step and input_bits % per_step == 0 else None
+    cell = recurrent_cell(f"layer{index}", kernel.reshape(-1, width), recurrent.reshape(units, width), steps or 1, wtype,
+                          default, default, {**common, "out_size": units, "channels": units}, accum=default)
+    return cell, steps
 
 
 def weights_only_specs(project_dir: Path, config: dict, settings,
@@ -82,17 +78,15 @@ def weights_only_specs(project_dir: Path, config: dict, settings,
         files = found[index]
         common = dict(io_type=settings.io_type, strategy=settings.strategy, reuse_factor=settings.reuse_factor)
         if "wr" in files:
-            steps = _steps_from_input(files, input_bits, default) if index == min(found) else None
-            cell = _recurrent(index, files, default, common, steps or 1)
+            cell, steps = _recurrent(index, files, default, common, input_bits if index == min(found) else None)
             if cell is None:
                 unpriced.append(f"recurrent layer {index} (its weight files do not form a GRU/LSTM/SimpleRNN)")
-            elif steps:
-                specs += cell
+                continue
+            specs += cell
+            if steps:
                 notes.append(f"time steps of recurrent layer {index}: {steps}, from the report's input port width "
                              f"({input_bits:,} bits = {steps} steps x {cell[0].n_in} inputs x {default.width} bits)")
-            else:
-                specs += cell
-                # the cell is priced; the steps it takes (latency) and the selection of each step's
+            else:  # the cell is priced; the steps it takes (latency) and the selection of each step's
                 # input from the whole sequence (logic that grows with it) are not
                 unpriced.append(f"time steps of recurrent layer {index} (latency and input selection counted for one step)")
             continue
