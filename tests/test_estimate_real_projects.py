@@ -81,16 +81,19 @@ def test_config_and_weights_only_folder_is_a_named_lower_bound():
     assert est.dsp >= 0 and any(l.kind == "dense" for l in est.layers)
 
 
-def _weights_folder(tmp_path, files: dict, precision="ap_fixed<16,6>", rf=1, io_type="io_parallel"):
+def _weights_folder(tmp_path, files: dict, precision="ap_fixed<16,6>", rf=1, io_type="io_parallel", seed=0,
+                    strategy="Resource", part="xcu250-figd2104-2L-e", clock=5, uncertainty=None):
     """A config + firmware/weights folder (what some repositories keep) with the given value counts."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     (tmp_path / "firmware" / "weights").mkdir(parents=True)
+    extra = f"ClockUncertainty: '{uncertainty}'" if uncertainty is not None else ""
     (tmp_path / "hls4ml_config.yml").write_text(textwrap.dedent(f"""
         Backend: Vivado
-        ClockPeriod: 5
+        ClockPeriod: {clock}
+        {extra}
         IOType: {io_type}
-        Part: xcu250-figd2104-2L-e
-        HLSConfig: {{Model: {{Precision: '{precision}', ReuseFactor: {rf}, Strategy: Resource}}}}
+        Part: {part}
+        HLSConfig: {{Model: {{Precision: '{precision}', ReuseFactor: {rf}, Strategy: {strategy}}}}}
     """))
     for name, n in files.items():
         values = np.round(rng.uniform(-1, 1, n), 3)
@@ -608,16 +611,8 @@ def test_batchnorm_folds_into_the_layer_before_it_only_where_hls4ml_folds_it():
 
 def _latency_folder(folder, uncertainty=None, clock=2.0):
     """A weights-only Latency io_parallel MLP (16-32-5, 16-bit) on a 7-series part at a fast clock."""
-    rng = np.random.default_rng(3)
-    (folder / "firmware" / "weights").mkdir(parents=True)
-    extra = f"ClockUncertainty: '{uncertainty}'\n" if uncertainty is not None else ""
-    (folder / "hls4ml_config.yml").write_text(
-        f"Backend: Vivado\nClockPeriod: {clock}\n{extra}IOType: io_parallel\nPart: xc7z020clg400-1\n"
-        "HLSConfig: {Model: {Precision: 'ap_fixed<16,6>', ReuseFactor: 1, Strategy: Latency}}\n")
-    for name, n in {"w2": 16 * 32, "b2": 32, "w3": 32 * 5, "b3": 5}.items():
-        values = np.round(rng.uniform(-1, 1, n), 3)
-        (folder / "firmware" / "weights" / f"{name}.txt").write_text(", ".join(f"{v:.3f}" for v in values))
-    return folder
+    return _weights_folder(folder, {"w2": 16 * 32, "b2": 32, "w3": 32 * 5, "b3": 5}, seed=3, strategy="Latency",
+                           part="xc7z020clg400-1", clock=clock, uncertainty=uncertainty)
 
 
 def test_the_configs_clock_uncertainty_sets_the_schedulers_budget(tmp_path):
