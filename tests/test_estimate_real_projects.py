@@ -115,8 +115,11 @@ def test_a_recurrent_layer_from_weight_files_is_priced_as_one_cell_step(tmp_path
     assert (specs["layer2_recurrent"].n_in, specs["layer2_recurrent"].n_out) == (units, gates * units)
     assert specs["layer2_gates"].out_size == lookups * units
     assert ("layer2_products" in specs) == bool(products)
-    if products:  # 16 x 16-bit variable products: one DSP each
-        assert specs["layer2_products"].out_size == products * units and rows["layer2_products"].dsp == products * units
+    if products:  # 16 x 16-bit (GRU's mix: 17 x 16-bit) variable products: one DSP each
+        parts = [p for p in ("layer2_products", "layer2_mix") if p in specs]
+        assert ("layer2_mix" in specs) == (gates == 3)  # the (1 - z) x candidate product
+        assert sum(specs[p].out_size for p in parts) == products * units
+        assert sum(rows[p].dsp for p in parts) == products * units
     assert specs["layer3"].n_in == units  # the layer after it reads the units
     assert est.lower_bound and any("time steps of recurrent layer 2" in n for n in est.unpriced)
 

@@ -50,14 +50,21 @@ def dsps_per_product(a_bits: int, w_bits: int, c: CostConstants) -> int:
 
 
 def variable_multipliers(count: int, a_bits: int, b_bits: int, c: CostConstants) -> tuple[float, float]:
-    """(DSP, LUT) of ``count`` multipliers of two variables (softmax, BatchNormalization scale, Multiply):
-    DSPs from ``c.dsp_min_input_bits`` wide operands, with their glue LUTs; LUT multipliers under
-    ``config_op mul -impl fabric``; (0, 0) below the threshold (the caller prices those)."""
+    """(DSP, LUT) of ``count`` multipliers of two signed variables (softmax, BatchNormalization scale,
+    Multiply, a recurrent cell's gate products): DSPs with their glue LUTs where the tool's core
+    selection puts them (Vivado HLS <= 2020: the rule of its Resource-strategy multipliers, whose
+    weights are variables read from a ROM too; else ``c.dsp_min_input_bits`` wide operands); LUT
+    multipliers under ``config_op mul -impl fabric``; (0, 0) below the threshold (the caller prices
+    those)."""
     if count <= 0:
         return 0.0, 0.0
     if c.mul_impl == "fabric":
         return 0.0, c.lut_fabric_mul_per_pp_bit * count * a_bits * b_bits
-    if a_bits < c.dsp_min_input_bits:
+    if c.resource_dsp_rule == "operand_bits":
+        on_dsp = min(a_bits, b_bits) >= c.resource_dsp_min_operand_bits and a_bits + b_bits >= c.resource_dsp_min_product_bits
+    else:
+        on_dsp = a_bits >= c.dsp_min_input_bits
+    if not on_dsp:
         return 0.0, 0.0
     dsp = float(count * dsps_per_product(a_bits, b_bits, c))
     return dsp, c.lut_per_dsp * dsp
@@ -349,10 +356,11 @@ def _merge(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     at once; Multiply: one multiplier per element (a DSP from 10-bit operands)."""
     n, bits = _parallel_outputs(spec), spec.result.width
     ops = max(spec.n_in - 1, 1) * n
-    if spec.kind == "merge_mul":
-        dsp, lut = variable_multipliers(ops, bits, bits, c)
+    if spec.kind == "merge_mul":  # the second operand's type, where it differs, is in ``weight``
+        other = spec.weight.width if spec.weight else bits
+        dsp, lut = variable_multipliers(ops, bits, other, c)
         if not dsp and not lut:
-            lut = c.lut_per_shift_add_bit * ops * bits * bits / 2
+            lut = c.lut_per_shift_add_bit * ops * bits * other / 2
         return LayerEstimate(spec.name, spec.kind, dsp=dsp, lut=lut, latency_cycles=c.latency_dsp_cycles if dsp else 0, ii=1)
     return LayerEstimate(spec.name, spec.kind, lut=c.lut_per_tree_bit * ops * bits, latency_cycles=0, ii=1)
 
@@ -473,9 +481,12 @@ def recurrence_latency(specs: list[LayerSpec], layers: list[LayerEstimate], c: C
         if spec.steps <= 1:
             continue
         cell = {specs[k].name[len(spec.name) + 1:]: layers[k] for k in range(j, i)}
-        matvec = max((cell[p].latency_cycles or 0) for p in ("kernel", "recurrent") if p in cell) if cell else 0
-        elementwise = sum((cell[p].latency_cycles or 0) for p in ("gates", "products") if p in cell)
-        step = matvec + 2 * elementwise + c.latency_recurrent_step_cycles
+
+        def cycles(*parts: str) -> int:  # the longest of these parts (the gate products run side by side)
+            return max(((cell[p].latency_cycles or 0) for p in parts if p in cell), default=0)
+
+        elementwise = cycles("gates") + cycles("products", "mix")
+        step = cycles("kernel", "recurrent") + 2 * elementwise + c.latency_recurrent_step_cycles
         for k in range(j, i):
             out[k] = replace(out[k], latency_cycles=0, ii=1)
         out[i] = replace(layers[i], latency_cycles=spec.steps * step, ii=spec.steps * step)

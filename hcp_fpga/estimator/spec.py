@@ -523,6 +523,11 @@ def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, 
 # r * (recurrent part), z * h and (1 - z) * candidate. LSTM: i, f, o through the sigmoid, the
 # candidate and the new state through tanh, then f * c, i * candidate and o * tanh(c).
 CELL_OPS = {3: (2, 1, 3), 4: (3, 2, 3), 1: (0, 1, 0)}
+# GRU: the one product per unit whose operand is ``1 - z``: C++ promotes the int 1, and the value
+# range 1 - [-2^(I-1), 2^(I-1)) needs one integer bit more than z, so the tool multiplies a (W+1)-bit
+# operand (ftag_gru, 4-bit types, Vivado HLS 2019.2: 120 DSPs for 120 units; the 4 x 4-bit products
+# beside it stay in LUTs)
+WIDENED_PRODUCTS = {3: 1}
 
 
 def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: int, wtype: Fixed, current: Fixed,
@@ -548,10 +553,15 @@ def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: 
     lookups = (n_sigmoid + n_tanh) * units
     out.append(LayerSpec(f"{name}_gates", "table", input=default, result=default, table_size=HLS4ML_TABLE_SIZE, internal=True,
                          **{**cell, "out_size": lookups, "channels": lookups}))
-    if n_products:
-        n = n_products * units
+    widened = WIDENED_PRODUCTS.get(gates, 0)
+    if n_products - widened:
+        n = (n_products - widened) * units
         out.append(LayerSpec(f"{name}_products", "merge_mul", n_in=2, input=default, result=default, internal=True,
                              **{**cell, "out_size": n, "channels": n}))
+    if widened:
+        one_minus = Fixed(default.width + 1, default.integer + 1)
+        out.append(LayerSpec(f"{name}_mix", "merge_mul", n_in=2, input=default, result=default, weight=one_minus,
+                             internal=True, **{**cell, "out_size": widened * units, "channels": widened * units}))
     if steps > 1 and common.get("io_type") == "io_parallel":  # each step's input picked from the packed sequence
         out.append(LayerSpec(f"{name}_select", "step_select", n_in=kernel.shape[0], input=current, result=current, internal=True,
                              **{**cell, "out_size": steps * kernel.shape[0], "channels": kernel.shape[0]}))
