@@ -662,3 +662,39 @@ def test_compare_pairs_a_recurrent_cell_with_its_module_and_the_layers_after_it_
     for ours, theirs in pairs:
         if ours.kind in ("recurrent", "dense"):
             assert abs(ours.dsp - theirs.dsp) <= max(0.05 * theirs.dsp, 2), (ours.name, ours.dsp, theirs.name, theirs.dsp)
+
+
+@given(n=st.integers(2, 64))
+@settings(max_examples=40, deadline=None)
+def test_softmax_exp_table_copies_by_tool_version(n):
+    """m exp-table reads per cycle: Vivado HLS and Vitis HLS 2023+ read two per block RAM copy,
+    ceil(m / 2); Vitis HLS 2021 one per copy, with one copy serving two, max(m - 1, 1). Both never
+    fall as the softmax widens, and the one-read copies are never fewer."""
+    def bram(n, tool):
+        sm = LayerSpec("sm", "softmax", out_size=n, channels=n, input=Fixed(16, 6), result=Fixed(16, 6), table_size=1024)
+        return next(l.bram18 for l in estimate_specs([sm], "Vitis", 5.0, tool=tool).layers if l.name == "sm")
+
+    for tool in ("Vivado HLS 2019.2", "Vitis HLS 2021.1", "Vitis HLS 2024.1"):
+        assert bram(n + 1, tool) >= bram(n, tool)
+    # a 1,024 x 18-bit exp table is one BRAM18 per copy, plus the inverse table's one
+    assert bram(n, "Vitis HLS 2021.1") == max(n - 1, 1) + 1
+    assert bram(n, "Vitis HLS 2024.1") == bram(n, "Vivado HLS 2019.2") == math.ceil(n / 2) + 1
+
+
+@needs_corpus
+def test_vitis_2021_softmaxes_take_one_exp_table_copy_per_read():
+    """ArgyKokk's six Vitis HLS 2021.1 softmaxes (2-16 outputs): every one's block RAM equals its
+    report's softmax module (exp table n - 1 copies + the inverse table)."""
+    from hcp_fpga.estimator.compare import match_layers
+    from hcp_fpga.estimator.reports import project_reports
+
+    seen = 0
+    for d in CORPUS_DESIGNS:
+        if not d.name.startswith("ArgyKokk") or d.project is None:
+            continue
+        est = estimate_project(d.project, part=d.part, clock_ns=d.clock_ns)
+        assert est.tool == "Vitis HLS 2021.1"
+        pairs = [(e, r) for e, r in match_layers(est, project_reports(d.project)["csynth"]) if e.kind == "softmax"]
+        assert len(pairs) == 1 and pairs[0][0].bram18 == pairs[0][1].bram18 > 0, d.name
+        seen += 1
+    assert seen == 6

@@ -145,6 +145,9 @@ class CostConstants:
     lut_softmax_per_output: float = 130.0  # jet rf1 stable softmax, 5 outputs: 664 LUT
     ff_softmax_per_output: float = 47.0  # same: 236 FF
     bram_width_bits: int = 18  # softmax tables are 18-bit wide (hls4ml default table types)
+    # copies of the softmax exp table for m lookups per cycle: "dual_port" ceil(m / 2) (two reads per
+    # block RAM), "per_read" max(m - 1, 1) (one copy per read, one copy serving two; TOOL_VERSIONS)
+    softmax_exp_copies: str = "dual_port"
     # --- latency ------------------------------------------------------------------------------
     # Latency strategy, per layer (module rows of the jet triples: dense modules take 1 cycle when
     # they use DSPs, 0 when all-LUT; ReLU 0; stable softmax 4) plus one register stage per dense
@@ -214,7 +217,14 @@ TOOL_VERSIONS: tuple[ToolVersions, ...] = (
                  "used 13-19 DSPs in Vivado HLS 2019.2. Latency at RF > 1 serializes every nonzero product "
                  "(jet-qkeras6 pynq-z2 RF 64: 52 cycles), where Vitis 2021.1 serializes only the >= 3-CSD-digit ones "
                  "(ArgyKokk CARDIO RF 100: 58 cycles)"),
-    ToolVersions("Vitis HLS", "2020.2", "2025.2", {},
+    ToolVersions("Vitis HLS", "2020.2", "2022.2", {"softmax_exp_copies": "per_read"},
+                 "ArgyKokk's six io_parallel softmaxes (Vitis HLS 2021.1, 2-16 outputs): the exp table takes "
+                 "1, 2, 4, 5, 9, 15 BRAM18 for 2, 3, 5, 6, 10, 16 lookups (its memory table; 1,024 x 18 bits each), "
+                 "one copy per read with one copy serving two, where Vivado HLS (Gabriele-bot 2020.1: 5 for 10, "
+                 "quickdraw_gru 2019.2: 3 for 5) and Vitis HLS 2024.1 (conv1d-vitis2024: 3 for 6) read two per copy. "
+                 "Where between 2021.1 and 2024.1 this changed no report shows: 2022 is assigned here by choice. "
+                 "Otherwise as the next entry"),
+    ToolVersions("Vitis HLS", "2023.1", "2025.2", {},
                  "wa-hls4ml calibration sample (Vitis HLS 2023.2, Resource): 8-bit weights on DSPs, 6-bit ones not"),
 )
 TOOL_FAMILIES = tuple(dict.fromkeys(t.family for t in TOOL_VERSIONS))

@@ -219,7 +219,8 @@ def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         # io_parallel: one pipelined step (II 1), n products. io_stream: hls4ml limits the products to
         # ceil(n / RF) per pixel (ALLOCATION limit, PIPELINE II = n / limit; nnet_activation_stream.h)
         m = math.ceil(n / max(spec.reuse_factor, 1)) if spec.io_type == "io_stream" else n
-        exp_copies = math.ceil(m / 2)  # m lookups per cycle, two ports per block RAM
+        # m lookups per cycle: two per block RAM copy, or one per copy (Vitis HLS 2021: TOOL_VERSIONS)
+        exp_copies = max(m - 1, 1) if c.softmax_exp_copies == "per_read" else math.ceil(m / 2)
         exp_size, inv_size = softmax_table_sizes(spec.input, spec.table_size, c.bram_width_bits) \
             if spec.input is not None else (spec.table_size, spec.table_size)
         bram = exp_copies * bram18_for(exp_size, c.bram_width_bits) + bram18_for(inv_size, c.bram_width_bits)
