@@ -342,6 +342,8 @@ def cmd_estimate(args) -> int:
                       f"binding resource: {verdict.binding}")
         if verdict.confidence is not None and not verdict.unpriced:
             out.print(f"{verdict.confidence_text()}; intervals and their measured coverage: docs/estimator.md")
+    else:
+        out.print(f"no catalog board uses part {est.part}; pass --board for utilization and a verdict")
     if r.post_synthesis is not None:
         ps = r.post_synthesis
         lut, ff = ps.ratios.get("lut"), ps.ratios.get("ff")
@@ -349,8 +351,6 @@ def cmd_estimate(args) -> int:
             out.print(f"after Vivado logic synthesis (estimate): LUT ~{ps.values['lut']:,.0f} (x{lut.median:.2f}; seen x{lut.low:.2f}"
                       f"-x{lut.high:.2f}), FF ~{ps.values['ff']:,.0f} (x{ff.median:.2f}) of the HLS-level numbers, from "
                       f"{lut.n} real designs with both reports; the verdict above is on the HLS level (what csynth will report)")
-    else:
-        out.print(f"no catalog board uses part {est.part}; pass --board for utilization and a verdict")
     if r.report_verdict is not None:
         rv, rep = r.report_verdict, r.report
         word = "[green]fits[/green]" if rv.fits else f"[red]does not fit[/red] (over on {', '.join(rv.over)})"

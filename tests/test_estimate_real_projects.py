@@ -698,3 +698,15 @@ def test_vitis_2021_softmaxes_take_one_exp_table_copy_per_read():
         assert len(pairs) == 1 and pairs[0][0].bram18 == pairs[0][1].bram18 > 0, d.name
         seen += 1
     assert seen == 6
+
+
+@needs_corpus
+def test_a_project_on_a_part_no_catalog_board_uses_says_so(capsys):
+    """ArgyKokk's xc7z007s is on no catalog board: the estimate is printed, then one line asks for
+    --board instead of a utilization table."""
+    from tests.conftest import run_cli
+
+    d = next(d for d in CORPUS_DESIGNS if d.name.endswith("CARDIO_DSP_reuse100"))
+    assert run_cli("estimate", d.project) == 0
+    text = capsys.readouterr().out
+    assert "no catalog board uses part xc7z007s" in text and "utilization of" not in text

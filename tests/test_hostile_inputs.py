@@ -225,6 +225,7 @@ def test_unpriced_layer_blocks_fits(tmp_path, capsys):
     assert run_cli("estimate", tmp_path / "m.json", "--weights", tmp_path / "w.h5", "--board", "vu13p") == 0
     text = capsys.readouterr().out
     assert "cannot say it fits" in text and "lower bound" in text and "[green]fits" not in text
+    assert "no catalog board" not in text  # the board was given: the lower bound is its only caveat
 
 
 # ----------------------------------------------------------------------------- names and paths into C++
