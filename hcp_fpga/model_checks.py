@@ -95,7 +95,7 @@ def _params(cls: str, cfg: dict, last: int) -> int:
     base = cls[1:] if cls.startswith("Q") and cls[1:2].isupper() else cls
     units = _positive(cfg.get("units"))
     bias = cfg.get("use_bias", True) is True
-    if base == "Dense":
+    if base in ("Dense", "DenseBatchnorm"):
         return last * units + (units if bias else 0)
     if base in ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose"):
         dims = {"1": 1, "2": 2, "3": 3}[base[4]]
@@ -121,7 +121,7 @@ def _params(cls: str, cfg: dict, last: int) -> int:
 def _out_last(cls: str, cfg: dict, last: int) -> int:
     """Size of the output's last axis (for the next layer's parameter count)."""
     base = cls[1:] if cls.startswith("Q") and cls[1:2].isupper() else cls
-    if base in ("Dense", "LSTM", "GRU", "SimpleRNN"):
+    if base in ("Dense", "DenseBatchnorm", "LSTM", "GRU", "SimpleRNN"):
         return _positive(cfg.get("units"))
     if base.startswith(("Conv", "SeparableConv")):
         return _positive(cfg.get("filters"))
@@ -129,9 +129,20 @@ def _out_last(cls: str, cfg: dict, last: int) -> int:
         return last * _positive(cfg.get("depth_multiplier"))
     if base == "Embedding":
         return _positive(cfg.get("output_dim"))
-    if base in ("Flatten", "Reshape", "Concatenate", "Attention", "MultiHeadAttention"):
-        return 1  # unknown without full shape inference: a lower bound
-    return last
+    if base in PRESERVE_LAST_AXIS:
+        return last
+    return 1  # unknown without full shape inference (Flatten, Reshape, Permute, Dot, wrappers, ...): a lower bound
+
+
+# layers whose output's last axis is their input's (anything else counts as 1, to stay a lower bound)
+PRESERVE_LAST_AXIS = {
+    "InputLayer", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax", "Dropout",
+    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+    "BatchNormalization", "LayerNormalization", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+    "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+    "ZeroPadding2D", "Cropping1D", "Cropping2D", "ActivityRegularization", "RepeatVector", "Masking", "FixedPointQuantizer",
+}
 
 
 def _input_last(cfg: dict) -> int:

@@ -181,6 +181,36 @@ def test_weights_file_too_small_for_the_architecture(tmp_path, capsys, tiny):
     refused(capsys, estimate(write_arch(tmp_path, arch), "--weights", tiny[1]), "hold 53 values", "layer 'fc1'")
 
 
+def _shape_changing_models():
+    """Real Keras models whose layers change the last axis in ways the size check cannot follow
+    from configs alone: a Dot of two vectors, a Permute, wrappers around smaller layers."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    a, b = tf.keras.Input((8,)), tf.keras.Input((8,))
+    yield "dot", tf.keras.Model([a, b], L.Dense(2)(L.Dot(axes=1)([L.Dense(4)(a), L.Dense(4)(b)])))
+    i = tf.keras.Input((6, 9))
+    yield "permute", tf.keras.Model(i, L.Dense(3)(L.Flatten()(L.Dense(5)(L.Permute((2, 1))(i)))))
+    i = tf.keras.Input((6, 9))
+    yield "wrappers", tf.keras.Model(i, L.Dense(3)(L.Bidirectional(L.LSTM(2))(L.TimeDistributed(L.Dense(2))(i))))
+
+
+def test_the_size_check_is_a_lower_bound_on_shape_changing_layers(tmp_path, capsys):
+    """The weights-size check counts parameters from configs alone; it must never count more than
+    the model holds (a Dot of two 4-vectors is one number: the next Dense has 1 x 2 weights, not
+    4 x 2), or a real model's own weights are refused."""
+    from hcp_fpga.model_checks import layer_sizes
+
+    for name, model in _shape_changing_models():
+        assert sum(s.parameters for s in layer_sizes(json.loads(model.to_json()))) <= model.count_params(), name
+    dot = dict(_shape_changing_models())["dot"]
+    dot.save(tmp_path / "dot.h5")
+    assert run_cli("estimate", tmp_path / "dot.h5", "--board", "pynq-z2", "--json") == 0
+    layers = {l["name"]: l for l in json.loads(capsys.readouterr().out)["estimate"]["layers"]}
+    dot_name = next(n for n in layers if n.startswith("dot") and not n.endswith("_products"))
+    assert layers[dot_name + "_products"]["kind"] == "merge_mul" and layers[dot_name]["kind"] == "merge"
+
+
 @pytest.mark.parametrize("value, command", [(np.nan, "estimate"), (np.inf, "export"), (-np.inf, "inspect")])
 def test_non_finite_weights_are_refused_with_the_layer(tmp_path, capsys, value, command):
     model = tiny_model()

@@ -331,6 +331,15 @@ def infer_shape(node: Node) -> Optional[Shape]:
         return (shape[0], units) if c.get("return_sequences") else (units,)
     if base == "Embedding":
         return (*(shape or (int(c.get("input_length") or 1),)), int(c.get("output_dim", 0)))
+    if base == "Dot":  # the summed axes drop out of both inputs; two vectors give one number
+        if len(node.in_shapes) != 2 or not all(node.in_shapes):
+            return None
+        axes = c.get("axes", -1)
+        axes = list(axes) if isinstance(axes, (list, tuple)) else [axes, axes]
+        a, b = (list(s) for s in node.in_shapes)
+        keep = [[d for i, d in enumerate(s) if i != (int(ax) - 1 if int(ax) > 0 else len(s) + int(ax))]
+                for s, ax in zip((a, b), axes)]
+        return tuple(keep[0] + keep[1]) or (1,)
     if base in SAME_SHAPE:
         return shape
     return None
@@ -339,7 +348,7 @@ def infer_shape(node: Node) -> Optional[Shape]:
 # layers whose output has the input's shape (activations, casts, normalization, dropout, merges)
 SAME_SHAPE = {"Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax", "Dropout", "SpatialDropout1D",
               "SpatialDropout2D", "GaussianNoise", "BatchNormalization", "LayerNormalization", "Add", "Subtract", "Multiply",
-              "Average", "Maximum", "Minimum", "Dot", "FixedPointQuantizer", "QActivation", "ActivityRegularization"}
+              "Average", "Maximum", "Minimum", "FixedPointQuantizer", "QActivation", "ActivityRegularization"}
 
 
 # ----------------------------------------------------------------------------- quantizers
