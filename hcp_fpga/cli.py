@@ -69,8 +69,8 @@ def _fmt(v) -> str:
         return str(v)
     if isinstance(v, int):
         return f"{v:,}"
-    if isinstance(v, float):
-        return f"{v:.4g}"
+    if isinstance(v, float):  # whole or large numbers in full (28,672 DSPs, not 2.867e+04)
+        return f"{v:,.0f}" if math.isfinite(v) and (v.is_integer() or abs(v) >= 1000) else f"{v:.4g}"
     return "-" if v is None else str(v)
 
 

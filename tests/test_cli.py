@@ -72,3 +72,13 @@ def test_the_api_refuses_a_seed_numpy_cannot_take(tmp_path):
 
     with pytest.raises(ConfigError, match="not a seed"):
         api.csim(tmp_path, seed=-1)
+
+
+def test_table_numbers_print_in_full():
+    """Float counts in the tables print as numbers a person reads (28,672 DSPs, not 2.867e+04);
+    fractions keep their digits."""
+    from hcp_fpga.cli import _fmt
+
+    assert _fmt(28672.0) == "28,672" and _fmt(709433477.3) == "709,433,477"
+    assert _fmt(12.0) == "12" and _fmt(0.5) == "0.5" and _fmt(2.25) == "2.25" and _fmt(float("nan")) == "nan"
+    assert _fmt(5) == "5" and _fmt(None) == "-" and _fmt(True) == "True"
