@@ -20,7 +20,8 @@ def test_model_on_a_board_gives_per_layer_totals_and_a_verdict(capsys):
     data = json.loads(capsys.readouterr().out)
     est = data["estimate"]
     assert est["source"] == "estimate" and data["board"] == "pynq-z2"
-    assert [l["name"] for l in est["layers"] if l["kind"] != "io"][:2] == ["fc1", "relu1"]
+    # the model's layers in order, after its input array (a "free" row, as in the exported firmware)
+    assert [l["name"] for l in est["layers"] if l["kind"] != "io"][:3] == ["fc1_input", "fc1", "relu1"]
     # design-level rows: the input array's registers and the registers between pipelined layers
     assert {l["name"] for l in est["layers"] if l["kind"] == "io"} == {"input_registers", "pipeline_registers"}
     assert est["dsp"] == pytest.approx(sum(l["dsp"] for l in est["layers"]))

@@ -338,6 +338,14 @@ def _layer_zoo(name: str):
         "conv1d_same_pools": ((32, 2), [L.Conv1D(4, 3, padding="same", activation="relu"), L.MaxPooling1D(2), L.Conv1D(4, 3),
                                         L.AveragePooling1D(2), L.Flatten(), L.Dense(3)]),
         "reshape_crop": ((64,), [L.Reshape((8, 8, 1)), L.Cropping2D(1), L.Conv2D(2, 3), L.Flatten(), L.Dense(3)]),
+        # hard_sigmoid (slope x + shift, no table: its config struct has no nnet:: base), exponential (a table)
+        "activations": ((16,), [L.Dense(8, activation="selu"), L.Dense(8, activation="hard_sigmoid"), L.Dense(4),
+                                L.Activation("exponential"), L.Dense(2, activation="softsign")]),
+        "embedding_lstm": ((10,), [L.Embedding(50, 8, input_length=10), L.LSTM(6), L.Dense(3, activation="softmax")]),
+        # the pointwise half's config is numbered one past its weights (config9 with w8)
+        "separable1d": ((16, 3), [L.SeparableConv1D(4, 3), L.Flatten(), L.Dense(2)]),
+        # the input array (48 values) is not the first layer's output (96): the input registers
+        "upsample1d_first": ((16, 3), [L.UpSampling1D(2), L.ZeroPadding1D(2), L.Conv1D(2, 3), L.Flatten(), L.Dense(2)]),
     }
     if name == "qkeras_conv_bn":  # a QBatchNormalization after a quantized conv: not folded, its result inferred
         from qkeras import QActivation, QBatchNormalization, QConv2D, quantized_bits, quantized_relu
@@ -355,7 +363,9 @@ def _layer_zoo(name: str):
     ("upsample_pad", "io_stream", "Latency", 1), ("depthwise", "io_parallel", "Latency", 1),
     ("separable", "io_stream", "Resource", 4), ("conv1d_same_pools", "io_parallel", "Latency", 1),
     ("reshape_crop", "io_parallel", "Latency", 1), ("reshape_crop", "io_stream", "Latency", 1),
-    ("qkeras_conv_bn", "io_parallel", "Latency", 1)])
+    ("qkeras_conv_bn", "io_parallel", "Latency", 1), ("activations", "io_parallel", "Latency", 1),
+    ("embedding_lstm", "io_parallel", "Latency", 1), ("separable1d", "io_parallel", "Latency", 1),
+    ("upsample1d_first", "io_parallel", "Latency", 1)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

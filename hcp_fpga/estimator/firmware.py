@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 
 from hcp_fpga.estimator.precision import Fixed, parse_fixed
-from hcp_fpga.estimator.spec import HLS4ML_TABLE_SIZE, LayerSpec
+from hcp_fpga.estimator.spec import ELEMENTWISE_ACTIVATIONS, HLS4ML_TABLE_SIZE, TABLE_ACTIVATIONS, LayerSpec
 
 # a layer call: nnet::<function><types..., config>(arguments); // layer name. Two template arguments
 # (resize_nearest<in, config>), three (dense<in, out, config>) or four (add<in1, in2, out, config>)
@@ -40,7 +40,8 @@ def _calls(source: str) -> list[tuple[str, str, str, str, str, str, str]]:
 
 # hls4ml < 0.6 named kernels by strategy (dense_large, conv_2d_large_cl, dense_latency): the same layers
 _OLD_SUFFIX = re.compile(r"_(?:large|latency|resource)(?=_|$)")
-_STRUCT = re.compile(r"struct\s+(\w+)\s*:\s*nnet::(\w+)\s*\{(.*?)\n\};", re.S)
+# a config struct, with or without an nnet:: base (hard_sigmoid/hard_tanh configs have none)
+_STRUCT = re.compile(r"struct\s+(\w+)\s*(?::\s*nnet::(\w+)\s*)?\{(.*?)\n\};", re.S)
 _FIELD = re.compile(r"static\s+const(?:expr)?\s+[\w:<>]+\s+(\w+)\s*=\s*([^;]+);")
 _TYPEDEF = re.compile(r"typedef\s+(.+?)\s+(\w+)\s*;")
 _FIXED_IN = re.compile(r"ap_u?(?:fixed|int)<[^<>]*>")
@@ -48,8 +49,6 @@ _DEFINE = re.compile(r"^\s*#define\s+(\w+)\s+(.+?)\s*$", re.M)
 
 _MULT_CALLS = {"dense": "dense", "conv_1d_cl": "conv1d", "conv_2d_cl": "conv2d", "pointwise_conv_1d_cl": "conv1d",
                "pointwise_conv_2d_cl": "conv2d"}
-_TABLE_CALLS = {"sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "hard_sigmoid", "hard_tanh"}
-_RELU_CALLS = {"relu", "leaky_relu", "prelu", "thresholded_relu", "relu6", "relu1"}
 _POOL_CALLS = ("pooling1d_cl", "pooling2d_cl", "global_pooling1d_cl", "global_pooling2d_cl")
 _FREE_CALLS = {"repack_stream", "transpose", "broadcast_stream", "clone_stream"}
 _DEPTHWISE_CALLS = {"depthwise_conv_1d_cl": "conv1d", "depthwise_conv_2d_cl": "conv2d"}
@@ -147,9 +146,9 @@ def _weight_values(fw: Path, name: str) -> Optional[np.ndarray]:
     return _header_values(header) if header.exists() else None
 
 
-def _weights(fw: Path, index: str, n_in: int, n_out: int, transposed: bool, wtype: Fixed) -> Optional[np.ndarray]:
-    """The kernel of layer ``index`` as synthesized (``_weight_values``), as (n_in, n_out) mantissas."""
-    values = _weight_values(fw, f"w{index}")
+def _weights(fw: Path, array: str, n_in: int, n_out: int, transposed: bool, wtype: Fixed) -> Optional[np.ndarray]:
+    """The kernel in weight array ``array`` as synthesized (``_weight_values``), as (n_in, n_out) mantissas."""
+    values = _weight_values(fw, array)
     if values is None or values.size != n_in * n_out:
         return None
     # hls4ml's Resource strategies write the kernel transposed ((n_out, n_in)); Latency as Keras has it
@@ -157,12 +156,12 @@ def _weights(fw: Path, index: str, n_in: int, n_out: int, transposed: bool, wtyp
     return wtype.mantissas(kernel)
 
 
-def _depthwise_weights(fw: Path, index: str, taps: int, channels: int, n_out: int, wtype: Fixed) -> Optional[np.ndarray]:
+def _depthwise_weights(fw: Path, array: str, taps: int, channels: int, n_out: int, wtype: Fixed) -> Optional[np.ndarray]:
     """A depthwise kernel (taps x channels x multiplier, Keras order) as the block-diagonal matrix
     of its products (``spec._depthwise_matrix``), in mantissas."""
     from hcp_fpga.estimator.spec import _depthwise_matrix
 
-    values = _weight_values(fw, f"w{index}")
+    values = _weight_values(fw, array)
     if values is None or values.size != taps * n_out or n_out % max(channels, 1):
         return None
     return wtype.mantissas(_depthwise_matrix(values.reshape(taps, channels, n_out // channels)))
@@ -263,11 +262,14 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
                 continue
             wtype = _fixed(cfg["types"].get("weight_t", ""), types, default)
             accum = _fixed(cfg["types"].get("accum_t", ""), types, out_type)
-            index = re.sub(r"\D", "", cfg_name)
+            # the weight array the call passes (a separable conv's pointwise half: config9 with w8);
+            # else the one numbered as the config (calls written without it)
+            args = [a.strip() for a in call_args.split(",")]
+            array = args[2] if len(args) > 2 and args[2].isidentifier() else "w" + re.sub(r"\D", "", cfg_name)
             if depthwise:
-                mant = _depthwise_weights(fw, index, num("filt_width") * num("filt_height"), num("n_chan"), n_out, wtype)
+                mant = _depthwise_weights(fw, array, num("filt_width") * num("filt_height"), num("n_chan"), n_out, wtype)
             else:
-                mant = _weights(fw, index, n_in, n_out, strategy != "Latency", wtype)
+                mant = _weights(fw, array, n_in, n_out, strategy != "Latency", wtype)
             if mant is None:
                 mant = unknown_weights(n_in, n_out)
                 missing.append(layer_name)
@@ -291,10 +293,10 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         if func == "softmax":
             specs.append(LayerSpec(layer_name, "softmax", out_size=n, channels=channels,
                                    table_size=num("exp_table_size", HLS4ML_TABLE_SIZE), **common))
-        elif func in _TABLE_CALLS:
+        elif func in TABLE_ACTIVATIONS:
             specs.append(LayerSpec(layer_name, "table", out_size=n, channels=channels,
                                    table_size=num("table_size", HLS4ML_TABLE_SIZE), **common))
-        elif func in _RELU_CALLS:
+        elif func in ELEMENTWISE_ACTIVATIONS:
             specs.append(LayerSpec(layer_name, "relu", out_size=n, channels=channels, **common))
         elif func == "linear":
             specs.append(LayerSpec(layer_name, "linear", out_size=n, channels=channels, **common))
@@ -325,12 +327,20 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         elif func.startswith("resize_nearest"):
             size = num("new_height") * num("new_width") * num("n_chan")
             specs.append(LayerSpec(layer_name, "move", out_size=size, channels=num("n_chan"), **common))
+        elif func == "embedding":  # a vocabulary x n_out table, one row read per input position
+            specs.append(LayerSpec(layer_name, "embedding", n_in=num("vocab_size"), n_out=num("n_out"),
+                                   out_size=num("n_in") * num("n_out"), channels=num("n_out"), **common))
         elif func in _FREE_CALLS:
             specs.append(LayerSpec(layer_name, "free", out_size=n, channels=channels, **common))
         else:
             specs.append(LayerSpec(layer_name, "unmodelled", out_size=n, channels=channels, **common))
     if not specs:
         raise ConfigError(f"no hls4ml layer calls found in '{fw}'; re-export the project")
+    top_input = _top_input(source, macros, types, default)
+    if top_input is not None and specs[0].io_type == "io_parallel":  # the input array, as a model's InputLayer
+        name, elements, in_type = top_input
+        specs.insert(0, LayerSpec(name, "free", out_size=elements, channels=elements, input=in_type, result=in_type,
+                                  io_type="io_parallel", strategy=specs[0].strategy, reuse_factor=specs[0].reuse_factor))
     notes = [f"weights of {', '.join(missing)} not found in firmware/weights (w<N>.txt or .h): every product is "
              "counted as its own multiplication (an upper bound on DSPs and LUT multipliers)"] if missing else []
     orphans = _unused_weights(source, parameters)
@@ -338,6 +348,19 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         notes.append(f"weights {', '.join(orphans)} are included but no layer call uses them: hls4ml wrote no code for "
                      "that layer, so this design does not compute it (hls4ml 1.3 does this for SimpleRNN)")
     return specs, notes
+
+
+_TOP_INPUT = re.compile(r"void\s+\w+\s*\(\s*(\w+)\s+(\w+)\s*\[([^\]]+)\]")
+
+
+def _top_input(source: str, macros: dict, types: dict, default: Fixed) -> Optional[tuple[str, int, Fixed]]:
+    """(name, elements, type) of the top function's first input array (``input_t input_1[16*3]``,
+    or ``[N_INPUT_1_1]`` as hls4ml before 0.8 wrote it); None where it is not an array of known size."""
+    m = _TOP_INPUT.search(source)
+    if not m:
+        return None
+    elements = _value(m.group(3), macros)
+    return (m.group(2), elements, _fixed(m.group(1), types, default)) if elements else None
 
 
 def _unused_weights(source: str, parameters: str) -> list[str]:

@@ -412,5 +412,6 @@ def nodes_from_keras(model) -> list[Node]:
         if weights and getattr(layer, "kernel", None) is not None and getattr(layer, "kernel_quantizer_internal", None) is not None:
             weights[0] = np.asarray(quantized_kernel(layer))
         node.weights = weights
-    # a Sequential model lists no InputLayer among its layers: keep the specs' names as Keras shows them
-    return [n for n in nodes if n.name in live or n.cls != "InputLayer"]
+    # a Sequential model lists no InputLayer among its layers, but its config (and hls4ml) has one:
+    # kept, it sizes the input array as the exported firmware's top function declares it
+    return nodes

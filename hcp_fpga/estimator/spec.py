@@ -20,7 +20,23 @@ from hcp_fpga.estimator.precision import Fixed, parse_fixed
 FREE_KINDS = {"InputLayer", "Flatten", "Reshape", "Dropout", "Permute"}
 POOL_KINDS = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
               "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D"}
-TABLE_ACTIVATIONS = {"softmax", "sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "hard_sigmoid", "swish", "gelu"}
+# hls4ml 1.3's activation functions (nnet_activation.h) by what they cost: a table lookup per element,
+# or compares with at most a constant multiply and an add per element (hard_sigmoid/hard_tanh:
+# slope * x + shift, clamped; leaky/parametric ReLU). One vocabulary for the model-file and the
+# firmware readers.
+TABLE_ACTIVATIONS = {"sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "exponential", "swish", "gelu"}
+ELEMENTWISE_ACTIVATIONS = {"relu", "leaky_relu", "prelu", "thresholded_relu", "relu6", "relu1", "hard_sigmoid", "hard_tanh",
+                           "binary_tanh", "ternary_tanh"}
+
+
+def activation_kind(name: str) -> str:
+    """The cost kind of an activation function named as Keras or hls4ml's nnet:: call names it:
+    softmax, linear, table or relu (an element-wise compare)."""
+    if name in ("softmax", "linear"):
+        return name
+    if name in TABLE_ACTIVATIONS:
+        return "table"
+    return "relu" if name in ELEMENTWISE_ACTIVATIONS or "relu" in name else "table"
 # activation layer classes -> the cost kind hls4ml's implementation has (ELU: exp table; leaky/parametric
 # ReLU: a compare and a constant multiply per element)
 ACTIVATION_KINDS = {"ReLU": "relu", "Softmax": "softmax", "ELU": "table", "LeakyReLU": "relu", "PReLU": "relu",
@@ -409,7 +425,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     kind = "relu" if "relu" in name else "table"
                     result = quantizer_fixed(act, default, activation=True)
                 else:
-                    kind = "softmax" if name == "softmax" else ("relu" if name == "relu" else "table")
+                    kind = activation_kind(name)
                     result = default
                 # hls4ml gives the split-off activation layer the model's (or its own) reuse factor; the
                 # io_stream softmax limits its products by it
@@ -481,7 +497,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 kind = "relu" if "relu" in name else ("linear" if name == "quantized_bits" else "table")
             elif cls == "Activation":
                 name = quantizer_name(node.config.get("activation"))
-                kind = {"softmax": "softmax", "relu": "relu", "linear": "linear"}.get(name, "table" if name in TABLE_ACTIVATIONS else "relu")
+                kind = activation_kind(name)
                 result = default
             else:
                 kind, result = ACTIVATION_KINDS[cls], default
