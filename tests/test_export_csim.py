@@ -329,6 +329,9 @@ def _layer_zoo(name: str):
         c, m = L.Concatenate()([L.Add()([x, y]), x]), L.Multiply()([x, y])
         f, g = L.Flatten()(L.MaxPooling2D()(c)), L.Flatten()(L.AveragePooling2D()(m))
         return tf.keras.Model(a, L.Dense(5, activation="softmax")(L.Concatenate()([f, g])))
+    if name == "dot":  # two inputs; hls4ml's dot1d, its accumulator left to the model type (design.hls_config)
+        a, b = L.Input((8,)), L.Input((8,))
+        return tf.keras.Model([a, b], L.Dense(2)(L.Dot(axes=1)([L.Dense(4)(a), L.Dense(4)(b)])))
     layers = {
         "dense_bn": ((16,), [L.Dense(32), L.BatchNormalization(), L.Activation("sigmoid"), L.Dense(5, activation="softmax")]),
         "conv1d_bn_global_pool": ((16, 3), [L.Conv1D(4, 3), L.BatchNormalization(), L.GlobalAveragePooling1D(), L.Dense(5)]),
@@ -365,7 +368,7 @@ def _layer_zoo(name: str):
     ("reshape_crop", "io_parallel", "Latency", 1), ("reshape_crop", "io_stream", "Latency", 1),
     ("qkeras_conv_bn", "io_parallel", "Latency", 1), ("activations", "io_parallel", "Latency", 1),
     ("embedding_lstm", "io_parallel", "Latency", 1), ("separable1d", "io_parallel", "Latency", 1),
-    ("upsample1d_first", "io_parallel", "Latency", 1)])
+    ("upsample1d_first", "io_parallel", "Latency", 1), ("dot", "io_parallel", "Latency", 1)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

@@ -230,7 +230,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     source = "\n".join(p.read_text(errors="replace") for p in _top_sources(fw))
     default = parse_fixed(default_precision)
     specs: list[LayerSpec] = []
-    for func, in_t, _second_in, out_t, cfg_name, call_args, layer_name in _calls(source):
+    for func, in_t, second_in, out_t, cfg_name, call_args, layer_name in _calls(source):
         func = _OLD_SUFFIX.sub("", func)
         if not layer_name:  # no '// name' comment (older writers): the output variable names the layer
             args = [a.strip() for a in call_args.split(",")]
@@ -315,6 +315,14 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         elif func in ("normalize", "normalize_quantized_tanh"):
             scale = _fixed(cfg["types"].get("scale_t", ""), types, default)
             specs.append(LayerSpec(layer_name, "bn", out_size=n, channels=channels, weight=scale, **common))
+        elif func == "dot1d":  # n products of the two inputs, summed in the config's accum_t
+            n_dot = num("n_in")
+            other = _fixed(second_in, types, default) if second_in else in_type
+            accum = _fixed(cfg["types"].get("accum_t", ""), types, default)
+            specs.append(LayerSpec(f"{layer_name}_products", "merge_mul", n_in=2, out_size=n_dot, channels=n_dot, internal=True,
+                                   **{**common, "result": in_type, "weight": other}))
+            specs.append(LayerSpec(layer_name, "merge", n_in=n_dot, out_size=num("n_out"), channels=num("n_out"), accum=accum,
+                                   **common))
         elif func in _MERGE_CALLS:
             specs.append(LayerSpec(layer_name, _MERGE_CALLS[func], n_in=2, out_size=num("n_elem", 0), channels=channels, **common))
         elif func.startswith("concatenate"):

@@ -355,7 +355,7 @@ def _step_select(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
 def _merge(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     """Add/Subtract/Average/Maximum/Minimum: (inputs - 1) adders or comparators per element computed
     at once; Multiply: one multiplier per element (a DSP from 10-bit operands)."""
-    n, bits = _parallel_outputs(spec), spec.result.width
+    n, bits = _parallel_outputs(spec), (spec.accum or spec.result).width  # adders work in the accumulator type
     ops = max(spec.n_in - 1, 1) * n
     if spec.kind == "merge_mul":  # the second operand's type, where it differs, is in ``weight``
         other = spec.weight.width if spec.weight else bits

@@ -461,15 +461,16 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                    n_in=max(len(node.inputs), 2), **common))
         elif base == "Dot" and len(node.in_shapes) == 2 and node.in_shape and len(node.in_shape) == 1:
             # hls4ml's dot1d: the n products, then their sum (one adder tree of n inputs)
-            # (operands: this input's type, the other's in ``weight``; the sum in hls4ml 1.3's inferred
-            # type: the product widened by ceil(log2 n) bits, _infer_dot_precision)
+            # (operands: this input's type, the other's in ``weight``; the sum in the model's type, the
+            # accumulator hls4ml 1.3 leaves it (design.hls_config), its result inferred: the product
+            # widened by ceil(log2 n) bits, _infer_dot_precision)
             n, other = int(node.in_shape[0]), types.get(node.inputs[1], default)
             grow = math.ceil(math.log2(max(n, 1)))
             product = merged_type("multiply", current, other)
             result = Fixed(product.width + grow, product.integer + grow, product.signed)
             specs.append(LayerSpec(f"{node.name}_products", "merge_mul", input=current, result=current, weight=other, n_in=2,
                                    internal=True, **{**common, "out_size": n, "channels": n}))
-            specs.append(LayerSpec(node.name, "merge", input=product, result=result, n_in=n, **common))
+            specs.append(LayerSpec(node.name, "merge", input=product, result=result, accum=default, n_in=n, **common))
         elif cls == "FixedPointQuantizer":
             result = _hgq_result(node, default)
             if len(node.weights) >= 3 and np.asarray(node.weights[1]).size > 1:
