@@ -13,6 +13,7 @@ import ctypes
 import datetime as _dt
 import shutil
 import time
+import traceback
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional
@@ -75,13 +76,22 @@ def _convert(design: Design, out_dir: Path, failed_log: Optional[Path] = None):
             )
             hls_model.write()
         except Exception as exc:  # hls4ml raises bare Exceptions for user-side problems
-            print(f"\n{type(exc).__name__}: {exc}")
+            print("\n" + traceback.format_exc())  # the log keeps where it failed (a bare assert has no message)
             failed = failed_log or log
             fh.flush()
             if failed != log:  # the folder is rolled back: keep the log next to it
                 shutil.copyfile(log, failed)
-            raise ToolError(f"hls4ml failed: {first_line(exc)}; see log {failed}") from exc
+            raise ToolError(f"hls4ml failed: {first_line(exc)}{_where(exc)}; see log {failed}") from exc
     return hls_model
+
+
+def _where(exc: BaseException) -> str:
+    """' in <file>:<line>' of the innermost frame raising an exception with no message (an hls4ml
+    assert), else ''."""
+    if str(exc).strip():
+        return ""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" in {Path(frames[-1].filename).name}:{frames[-1].lineno} ({frames[-1].name})" if frames else ""
 
 
 def _applied_layers(hls_model, design: Design) -> list[dict]:

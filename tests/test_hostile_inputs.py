@@ -469,6 +469,19 @@ def test_failed_conversion_keeps_earlier_outputs_and_its_log(tmp_path, capsys, t
     assert snapshot(out) == before and hls  # untouched
 
 
+def test_a_bare_hls4ml_assert_is_located_in_the_error_and_its_log(tmp_path, capsys, tiny, monkeypatch):
+    """hls4ml's own asserts carry no message: the one-line error names the file and line instead of
+    a bare 'AssertionError', and the log keeps the traceback."""
+    def asserting(*a, **k):
+        raise AssertionError  # what a failing bare assert in hls4ml raises (pytest would reword an assert here)
+
+    monkeypatch.setattr("hls4ml.converters.convert_from_keras_model", asserting)
+    err = refused(capsys, run_cli("export", tiny[0], "--weights", tiny[1], "--board", "pynq-z2", "-o", tmp_path / "prj"),
+                  "hls4ml failed: AssertionError in test_hostile_inputs.py:")
+    log = Path(err.split("see log ")[1].strip()).read_text()
+    assert "Traceback" in log and "raise AssertionError" in log
+
+
 # ----------------------------------------------------------------------------- data
 
 
