@@ -469,6 +469,33 @@ def test_failed_conversion_keeps_earlier_outputs_and_its_log(tmp_path, capsys, t
     assert snapshot(out) == before and hls  # untouched
 
 
+@pytest.mark.parametrize("damage, fragment", [
+    ("nan_weight", "non-finite weight"), ("inf_header", "non-finite weight"), ("huge_type", "is outside 1..1024")])
+def test_a_damaged_project_folder_is_refused_in_one_line(tmp_path, capsys, tiny_project, damage, fragment):
+    """A project whose weight files hold NaN/Inf or whose defines.h has a type no hls4ml writes: one
+    line naming the file or type and 're-export', exit 2, nothing written."""
+    import shutil
+
+    prj = tmp_path / "prj"
+    shutil.copytree(tiny_project, prj)
+    weights = prj / "firmware" / "weights"
+    if damage == "nan_weight":
+        txt = sorted(weights.glob("w*.txt"))[0]
+        values = txt.read_text().split(",")
+        txt.write_text(",".join(["nan"] + values[1:]))
+    elif damage == "inf_header":
+        for txt in weights.glob("*.txt"):
+            txt.unlink()  # the headers alone, as some repositories keep them
+        header = sorted(weights.glob("w*.h"))[0]
+        header.write_text(header.read_text().replace("{", "{inf, ", 1))
+    else:
+        defines = prj / "firmware" / "defines.h"
+        defines.write_text(defines.read_text().replace("ap_fixed<16,6>", "ap_fixed<99999,6>"))
+    before = snapshot(prj)
+    refused(capsys, run_cli("estimate", prj), fragment, "re-export")
+    assert snapshot(prj) == before
+
+
 def test_a_bare_hls4ml_assert_is_located_in_the_error_and_its_log(tmp_path, capsys, tiny, monkeypatch):
     """hls4ml's own asserts carry no message: the one-line error names the file and line instead of
     a bare 'AssertionError', and the log keeps the traceback."""

@@ -115,7 +115,14 @@ def _fixed(name: str, types: dict[str, str], default: Fixed) -> Fixed:
     while text in types and seen < 10:  # typedef chains
         text, seen = types[text], seen + 1
     m = _FIXED_IN.search(text)
-    return parse_fixed(m.group(0)) if m else default
+    if not m:
+        return default
+    try:
+        return parse_fixed(m.group(0))
+    except ValueError as exc:  # a type no hls4ml writes (ap_fixed<99999,6>): the firmware is damaged
+        from hcp_fpga.errors import ConfigError
+
+        raise ConfigError(f"type '{name}' in the project's firmware: {exc}; re-export the project") from None
 
 
 def _array_size(name: str, types: dict[str, str]) -> Optional[int]:
@@ -123,7 +130,8 @@ def _array_size(name: str, types: dict[str, str]) -> Optional[int]:
     return _value(m.group(1), {}) if m else None
 
 
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+# a number, or a NaN/Inf spelled as one (damage the weights check refuses, not text to skip)
+_NUMBER = re.compile(r"[-+]?(?:\b(?:nan|inf(?:inity)?)\b|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)", re.I)
 
 
 def _header_values(path: Path) -> Optional[np.ndarray]:
@@ -142,8 +150,24 @@ def _weight_values(fw: Path, name: str) -> Optional[np.ndarray]:
     projects keep only the headers)."""
     txt, header = fw / "weights" / f"{name}.txt", fw / "weights" / f"{name}.h"
     if txt.exists():
-        return np.loadtxt(txt, delimiter=",", ndmin=1)
-    return _header_values(header) if header.exists() else None
+        return read_weights_txt(txt)
+    return _finite(_header_values(header), header) if header.exists() else None
+
+
+def read_weights_txt(path: Path) -> np.ndarray:
+    """The values of an hls4ml weights file (``w2.txt``: comma-separated), all finite."""
+    return _finite(np.loadtxt(path, delimiter=",", ndmin=1), path)
+
+
+def _finite(values: Optional[np.ndarray], path: Path) -> Optional[np.ndarray]:
+    """``values``; a ConfigError naming the file when any is NaN or infinite (a damaged project)."""
+    if values is not None and not np.isfinite(values).all():
+        from hcp_fpga.errors import ConfigError
+
+        bad = np.flatnonzero(~np.isfinite(values))
+        raise ConfigError(f"'{path}' holds {bad.size} non-finite weight(s) (the first at index {bad[0]}: {values[bad[0]]}); "
+                          "re-export the project from a model with finite weights")
+    return values
 
 
 def _weights(fw: Path, array: str, n_in: int, n_out: int, transposed: bool, wtype: Fixed) -> Optional[np.ndarray]:

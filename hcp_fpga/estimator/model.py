@@ -1023,6 +1023,7 @@ def report_tool(project_dir, csynth=None) -> str | None:
 def _txt_kernels(nodes, weights_dir) -> dict:
     """The synthesized kernels (``w*.txt``, in layer order) of the model's multiplier layers, by layer
     name; empty when they cannot be paired safely (count or sizes differ)."""
+    from hcp_fpga.estimator.firmware import read_weights_txt
     from hcp_fpga.estimator.spec import MULT_BASES
 
     if not weights_dir.is_dir():
@@ -1033,7 +1034,7 @@ def _txt_kernels(nodes, weights_dir) -> dict:
         return {}
     kernels = {}
     for node, f in zip(layers, files):
-        values = np.loadtxt(f, delimiter=",", ndmin=1)
+        values = read_weights_txt(f)
         shape = tuple(int(d) for d in node.weights[0].shape)
         if values.size == int(np.prod(shape)):
             kernels[node.name] = values.reshape(shape)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hcp_fpga.estimator.firmware import read_weights_txt
 from hcp_fpga.estimator.precision import parse_fixed
 from hcp_fpga.estimator.spec import CELL_OPS, LayerSpec, grid_fixed, recurrent_cell
 
@@ -26,7 +27,7 @@ _FILE = re.compile(r"^(w|b|s|wr|br)(\d+)\.txt$")
 
 
 def _read(path: Path) -> np.ndarray:
-    return np.loadtxt(path, delimiter=",", ndmin=1)
+    return read_weights_txt(path)
 
 
 def _recurrent(index: int, files: dict, default, common: dict,
