@@ -496,6 +496,28 @@ def test_a_damaged_project_folder_is_refused_in_one_line(tmp_path, capsys, tiny_
     assert snapshot(prj) == before
 
 
+@pytest.mark.parametrize("backend, code", [("Quartus", 2), ("oneAPI", 2), ("[1, 2]", 2), ("VivadoAccelerator", 0)])
+def test_a_project_backend_is_priced_only_where_the_cost_model_holds(tmp_path, capsys, tiny_project, backend, code):
+    """Intel and other non-Xilinx backends are refused in one line (no silent Vivado constants); the
+    accelerator wrapper around a Vivado core is priced as Vivado; --backend prices the network anyway."""
+    import re
+    import shutil
+
+    prj = tmp_path / "prj"
+    shutil.copytree(tiny_project, prj)
+    config = prj / "hls4ml_config.yml"
+    config.write_text(re.sub(r"(?m)^Backend: .*$", f"Backend: {backend}", config.read_text()))
+    if code:
+        refused(capsys, run_cli("estimate", prj), "Backend", "not one this estimator prices", "--backend")
+        assert run_cli("estimate", prj, "--backend", "Vitis", "--json") == 0
+        assert json.loads(capsys.readouterr().out)["estimate"]["dsp"] >= 0
+    else:
+        assert run_cli("estimate", prj, "--json") == 0
+        vivado = json.loads(capsys.readouterr().out)["estimate"]
+        assert run_cli("estimate", tiny_project, "--backend", "Vivado", "--json") == 0
+        assert vivado == json.loads(capsys.readouterr().out)["estimate"]
+
+
 def test_a_bare_hls4ml_assert_is_located_in_the_error_and_its_log(tmp_path, capsys, tiny, monkeypatch):
     """hls4ml's own asserts carry no message: the one-line error names the file and line instead of
     a bare 'AssertionError', and the log keeps the traceback."""

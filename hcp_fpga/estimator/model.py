@@ -902,7 +902,7 @@ def project_specs(project_dir, model=None, part: str | None = None, clock_ns: fl
     ``firmware/weights/*.txt`` where present; with no model file, from the config and the weight files
     alone (``weights_only.py``). ``model`` (a live Keras model) replaces the folder's model file;
     ``part``/``clock_ns``/``backend`` override the config's (what-if)."""
-    specs = _project_specs(project_dir, model, part, clock_ns)
+    specs = _project_specs(project_dir, model, part, clock_ns, backend)
     return replace(specs, backend=backend) if backend else specs
 
 
@@ -933,8 +933,9 @@ def project_uncertainty(config: dict, project_dir, clock_ns: float | None = None
     return fraction, f"clock uncertainty {fraction:.1%} (hls4ml_config.yml)"
 
 
-def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
-    """``project_specs`` without the backend override; the config's clock uncertainty applied."""
+def _project_specs(project_dir, model, part, clock_ns, backend: str | None = None) -> ProjectSpecs:
+    """``project_specs`` before the backend override (which stands in for the config's Backend); the
+    config's clock uncertainty applied."""
     from pathlib import Path
 
     from hcp_fpga.errors import ConfigError
@@ -944,6 +945,8 @@ def _project_specs(project_dir, model, part, clock_ns) -> ProjectSpecs:
     if not is_project_dir(project_dir):
         raise ConfigError(f"'{project_dir}' is not an hls4ml project (no hls4ml_config.yml); pass a project folder or a model file")
     config = read_hls4ml_config(project_dir)
+    if backend:
+        config = {**config, "Backend": backend}
     uncertainty, note = project_uncertainty(config, project_dir, clock_ns)
     specs = _folder_specs(project_dir, config, model, part, clock_ns)
     return replace(specs, uncertainty=uncertainty, notes=(*specs.notes, note)) if uncertainty is not None else specs

@@ -634,6 +634,26 @@ def read_hls4ml_config(project_dir) -> dict:
     return read_yaml_mapping(path, f"'{path}'", "fix or re-export the project", ConfigError, loader=_IgnoreTags)
 
 
+# hls4ml backends whose firmware this cost model prices, by the HLS backend its C++ is written for
+# (the accelerator backends wrap the same network core); Intel (Quartus, oneAPI) and Catapult are not
+XILINX_BACKENDS = {"vivado": "Vivado", "vivadoaccelerator": "Vivado", "vitis": "Vitis", "vitisaccelerator": "Vitis"}
+
+
+def project_backend(config: dict) -> str:
+    """The HLS backend (Vivado or Vitis) of an hls4ml config's ``Backend`` (hls4ml's default, Vivado,
+    when absent); a ConfigError for a backend this estimator does not price."""
+    from hcp_fpga.errors import ConfigError
+
+    raw = config.get("Backend")
+    if raw is None or raw == "":
+        return "Vivado"
+    if not isinstance(raw, str) or raw.lower() not in XILINX_BACKENDS:
+        raise ConfigError(f"hls4ml_config.yml: Backend {raw!r} is not one this estimator prices (Vivado, Vitis and their "
+                          "accelerator wrappers: Xilinx HLS); pass --backend Vivado or Vitis to price the same network as a "
+                          "Xilinx design")
+    return XILINX_BACKENDS[raw.lower()]
+
+
 def settings_from_config(config: dict, layer_names: Optional[list[str]], clock_ns: Optional[float] = None):
     """``HlsSettings`` equivalent of an hls4ml config (model-wide values, per-layer RF/strategy for
     ``layer_names``, every named layer when None); ``clock_ns`` overrides the config's clock."""
@@ -654,7 +674,7 @@ def settings_from_config(config: dict, layer_names: Optional[list[str]], clock_n
     strategies = {n: _strategy(c["Strategy"]) for n, c in layers.items()
                   if isinstance(c, dict) and _strategy(c.get("Strategy")) and n in names}
     return HlsSettings(
-        backend=config.get("Backend", "Vivado") if config.get("Backend") in ("Vivado", "Vitis") else "Vivado",
+        backend=project_backend(config),
         strategy=strategy, reuse_factor=int(model.get("ReuseFactor", 1)), io_type=config.get("IOType", "io_parallel"),
         precision=precision, clock_ns=float(clock_ns or config.get("ClockPeriod", 5)), layer_reuse=reuse, layer_strategy=strategies,
         softmax_table_size=None,
