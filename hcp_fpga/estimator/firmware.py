@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 
 from hcp_fpga.estimator.precision import Fixed, parse_fixed
-from hcp_fpga.estimator.spec import ELEMENTWISE_ACTIVATIONS, HLS4ML_TABLE_SIZE, TABLE_ACTIVATIONS, LayerSpec
+from hcp_fpga.estimator.spec import ELEMENTWISE_ACTIVATIONS, HLS4ML_TABLE_SIZE, TABLE_ACTIVATIONS, LayerSpec, dot_specs
 
 # a layer call: nnet::<function><types..., config>(arguments); // layer name. Two template arguments
 # (resize_nearest<in, config>), three (dense<in, out, config>) or four (add<in1, in2, out, config>)
@@ -256,8 +256,8 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     specs: list[LayerSpec] = []
     for func, in_t, second_in, out_t, cfg_name, call_args, layer_name in _calls(source):
         func = _OLD_SUFFIX.sub("", func)
+        args = [a.strip() for a in call_args.split(",")]
         if not layer_name:  # no '// name' comment (older writers): the output variable names the layer
-            args = [a.strip() for a in call_args.split(",")]
             layer_name = args[1] if len(args) > 1 and args[1].isidentifier() else cfg_name
         cfg = configs.get(cfg_name, {"base": "", "fields": {}, "types": {}})
         f = cfg["fields"]
@@ -288,7 +288,6 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             accum = _fixed(cfg["types"].get("accum_t", ""), types, out_type)
             # the weight array the call passes (a separable conv's pointwise half: config9 with w8);
             # else the one numbered as the config (calls written without it)
-            args = [a.strip() for a in call_args.split(",")]
             array = args[2] if len(args) > 2 and args[2].isidentifier() else "w" + re.sub(r"\D", "", cfg_name)
             if depthwise:
                 mant = _depthwise_weights(fw, array, num("filt_width") * num("filt_height"), num("n_chan"), n_out, wtype)
@@ -306,7 +305,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
                                    parallelization=max(pf, 1), **common))
             continue
         if func in _RNN_CALLS:
-            cell = _recurrent(fw, layer_name, [a.strip() for a in call_args.split(",")], cfg, configs, types, default,
+            cell = _recurrent(fw, layer_name, args, cfg, configs, types, default,
                               common, num)
             if cell is None:
                 specs.append(LayerSpec(layer_name, "unmodelled", **common))
@@ -339,14 +338,10 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         elif func in ("normalize", "normalize_quantized_tanh"):
             scale = _fixed(cfg["types"].get("scale_t", ""), types, default)
             specs.append(LayerSpec(layer_name, "bn", out_size=n, channels=channels, weight=scale, **common))
-        elif func == "dot1d":  # n products of the two inputs, summed in the config's accum_t
-            n_dot = num("n_in")
+        elif func == "dot1d":
             other = _fixed(second_in, types, default) if second_in else in_type
-            accum = _fixed(cfg["types"].get("accum_t", ""), types, default)
-            specs.append(LayerSpec(f"{layer_name}_products", "merge_mul", n_in=2, out_size=n_dot, channels=n_dot, internal=True,
-                                   **{**common, "result": in_type, "weight": other}))
-            specs.append(LayerSpec(layer_name, "merge", n_in=n_dot, out_size=num("n_out"), channels=num("n_out"), accum=accum,
-                                   **common))
+            specs += dot_specs(layer_name, num("n_in"), in_type, other, _fixed(cfg["types"].get("accum_t", ""), types, default),
+                               out_type, {k: v for k, v in common.items() if k not in ("input", "result")})
         elif func in _MERGE_CALLS:
             specs.append(LayerSpec(layer_name, _MERGE_CALLS[func], n_in=2, out_size=num("n_elem", 0), channels=channels, **common))
         elif func.startswith("concatenate"):

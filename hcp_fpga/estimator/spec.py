@@ -256,6 +256,17 @@ def bn_result(data: Fixed, scale: Fixed, bias: Fixed) -> Fixed:
     return Fixed(min(out_int + max(width - integer, bias.width - bias.integer), 1024), min(out_int, 1024), signed or bias.signed)
 
 
+def dot_specs(name: str, n: int, first: Fixed, second: Fixed, accum: Fixed, result: Fixed, common: dict) -> list[LayerSpec]:
+    """hls4ml's dot1d of two n-vectors: the n products of the two operand types (the second in
+    ``weight``), then one n-input sum in ``accum`` giving ``result``. ``common``: out_size, io_type,
+    strategy, reuse (the model and the firmware readers build it the same way from here)."""
+    product = merged_type("multiply", first, second)
+    return [LayerSpec(f"{name}_products", "merge_mul", input=first, result=first, weight=second, n_in=2, internal=True,
+                      **{**common, "out_size": n, "channels": n}),
+            LayerSpec(name, "merge", input=product, result=result, accum=accum, n_in=n,
+                      **{**common, "out_size": 1, "channels": 1})]
+
+
 def merged_type(op: str, a: Fixed, b: Fixed) -> Fixed:
     """hls4ml 1.3's inferred result of a two-input merge (``InferPrecisionTypes._infer_merge_precision``
     and ``_infer_cat_precision``): add/subtract/average grow one integer bit over the wider input,
@@ -461,16 +472,13 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                    n_in=max(len(node.inputs), 2), **common))
         elif base == "Dot" and len(node.in_shapes) == 2 and node.in_shape and len(node.in_shape) == 1:
             # hls4ml's dot1d: the n products, then their sum (one adder tree of n inputs)
-            # (operands: this input's type, the other's in ``weight``; the sum in the model's type, the
-            # accumulator hls4ml 1.3 leaves it (design.hls_config), its result inferred: the product
-            # widened by ceil(log2 n) bits, _infer_dot_precision)
+            # (the sum in the model's type, the accumulator hls4ml 1.3 leaves it: design.hls_config;
+            # its result inferred: the product widened by ceil(log2 n) bits, _infer_dot_precision)
             n, other = int(node.in_shape[0]), types.get(node.inputs[1], default)
             grow = math.ceil(math.log2(max(n, 1)))
             product = merged_type("multiply", current, other)
             result = Fixed(product.width + grow, product.integer + grow, product.signed)
-            specs.append(LayerSpec(f"{node.name}_products", "merge_mul", input=current, result=current, weight=other, n_in=2,
-                                   internal=True, **{**common, "out_size": n, "channels": n}))
-            specs.append(LayerSpec(node.name, "merge", input=product, result=result, accum=default, n_in=n, **common))
+            specs += dot_specs(node.name, n, current, other, default, result, common)
         elif cls == "FixedPointQuantizer":
             result = _hgq_result(node, default)
             if len(node.weights) >= 3 and np.asarray(node.weights[1]).size > 1:
