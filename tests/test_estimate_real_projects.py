@@ -710,3 +710,13 @@ def test_a_project_on_a_part_no_catalog_board_uses_says_so(capsys):
     assert run_cli("estimate", d.project) == 0
     text = capsys.readouterr().out
     assert "no catalog board uses part xc7z007s" in text and "utilization of" not in text
+
+
+def test_a_clock_no_global_buffer_can_run_is_named():
+    """Below 1/891 MHz (the fastest BUFG in the timing facts, UltraScale+ -3) no listed part can be
+    clocked: the estimate still schedules it, and says so; at 1.2 ns it does not."""
+    specs = _dense_softmax(5)
+    fast = estimate_specs(specs, "Vivado", 1.0, "xcu250-figd2104-2L-e")
+    usual = estimate_specs(specs, "Vivado", 1.2, "xcu250-figd2104-2L-e")
+    assert any("faster than any global clock buffer" in n for n in fast.notes)
+    assert not any("global clock buffer" in n for n in usual.notes)

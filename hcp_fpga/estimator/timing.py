@@ -31,6 +31,10 @@ from dataclasses import dataclass
 # Vivado HLS / Vitis HLS default clock uncertainty (fraction of the period)
 UNCERTAINTY = {"Vivado": 0.125, "Vitis": 0.27}
 
+# The fastest global clock buffer in the timing facts: BUFG Fmax 891 MHz (UltraScale+ -3 at 0.90 V,
+# DS922/DS925). A shorter period than 1/891 MHz cannot be clocked on these parts.
+FASTEST_CLOCK_NS = 1000.0 / 891.0
+
 # DSP48E2 FMAX_MULT_NOMREG (MHz), DS923/DS925, by speed grade: combinational multiply delay = 1/Fmax
 _US_PLUS_MULT_MHZ = {3: 635.0, 2: 544.0, 1: 456.0}
 # DSP48E1 7-series speed -1: A->P multiply, unregistered (prjxray DSP_L.sdf, slow max)
