@@ -720,3 +720,29 @@ def test_a_clock_no_global_buffer_can_run_is_named():
     usual = estimate_specs(specs, "Vivado", 1.2, "xcu250-figd2104-2L-e")
     assert any("faster than any global clock buffer" in n for n in fast.notes)
     assert not any("global clock buffer" in n for n in usual.notes)
+
+
+@given(steps=st.integers(2, 200), n_in=st.integers(1, 16), bits=st.integers(2, 18))
+@settings(max_examples=40, deadline=None)
+def test_a_cell_behind_another_layer_picks_its_steps_with_a_multiplexer(steps, n_in, bits):
+    """An io_parallel recurrent cell that reads the top function's input port shifts the packed word
+    (uw-acme's reports); one behind another layer (an Embedding, a Conv1D) reads a partitioned array:
+    a steps:1 multiplexer per input bit, a tree of LUT6 4:1 muxes, which never shrinks as the
+    sequence grows."""
+    from hcp_fpga.estimator.spec import recurrent_cell
+
+    t = Fixed(bits, 2)
+    common = {"io_type": "io_parallel", "strategy": "Latency", "reuse_factor": 1, "out_size": 4, "channels": 4}
+    rng = np.random.default_rng(0)
+    kernel, recurrent = rng.normal(size=(n_in, 12)), rng.normal(size=(4, 12))
+
+    def select(packed, k):
+        specs = recurrent_cell("gru", kernel, recurrent, k, t, t, t, common, accum=t, packed_input=packed)
+        sel = [s for s in specs if s.name == "gru_select"]
+        est = estimate_specs(specs, "Vivado", 5.0, "xcu250-figd2104-2L-e")
+        return sel[0].kind, next(l.lut for l in est.layers if l.name == "gru_select")
+
+    kind, lut = select(False, steps)
+    assert kind == "step_mux" and lut == n_in * bits * math.ceil((steps - 1) / 3)
+    assert select(False, steps + 1)[1] >= lut
+    assert select(True, steps)[0] == "step_select"

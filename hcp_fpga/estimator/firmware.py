@@ -199,7 +199,7 @@ def unknown_weights(n_in: int, n_out: int) -> np.ndarray:
 
 
 def _recurrent(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, types: dict, default: Fixed,
-               common: dict, num) -> Optional[list[LayerSpec]]:
+               common: dict, num, packed_input: bool = True) -> Optional[list[LayerSpec]]:
     """A GRU/LSTM/SimpleRNN call (``nnet::gru_stack<...>(in, out, w2, wr2, b2, br2)``): units, inputs
     and time steps from its config, strategy and reuse factor from its dense sub-config
     (``mult_config1``), the kernels named by the call's arguments; priced as ``spec.recurrent_cell``.
@@ -227,7 +227,7 @@ def _recurrent(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, t
     cell_common = {**{k: v for k, v in common.items() if k not in ("input", "result")}, "strategy": strategy,
                    "reuse_factor": rf, "out_size": out_size, "channels": units}
     specs = recurrent_cell(name, kernel.reshape(n_in, width), recurrent.reshape(units, width), steps, wtype,
-                           common["input"], common["result"], cell_common, accum=accum)
+                           common["input"], common["result"], cell_common, accum=accum, packed_input=packed_input)
     return [_replace(sp, result=common["result"]) if sp.name == name else sp for sp in specs]
 
 
@@ -305,8 +305,9 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
                                    parallelization=max(pf, 1), **common))
             continue
         if func in _RNN_CALLS:
-            cell = _recurrent(fw, layer_name, args, cfg, configs, types, default,
-                              common, num)
+            # (only wiring before it: it reads the top function's packed input port, as in spec._rnn_specs)
+            cell = _recurrent(fw, layer_name, args, cfg, configs, types, default, common, num,
+                              packed_input=all(sp.kind == "free" for sp in specs))
             if cell is None:
                 specs.append(LayerSpec(layer_name, "unmodelled", **common))
             else:

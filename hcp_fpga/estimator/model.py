@@ -334,6 +334,10 @@ def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -
         return _merge(spec, c)
     if spec.kind == "step_select":
         return _step_select(spec, c)
+    if spec.kind == "step_mux":  # a steps:1 multiplexer per input bit: a tree of LUT6 4:1 muxes
+        steps = spec.out_size // max(spec.n_in, 1)
+        return LayerEstimate(spec.name, spec.kind, lut=spec.n_in * spec.input.width * math.ceil((steps - 1) / 3),
+                             latency_cycles=0, ii=1)
     if spec.kind == "embedding":  # a ROM of vocabulary x dimension words, one read per input element
         bits = spec.n_in * spec.n_out * spec.result.width
         bram = float(bram18_for(spec.n_in, spec.n_out * spec.result.width)) if bits >= MIN_BRAM_BITS else 0.0

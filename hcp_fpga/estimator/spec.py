@@ -544,14 +544,15 @@ def _hgq_result(node, default: Fixed) -> Fixed:
 
 
 def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s) -> Fixed:
-    """A Keras GRU/LSTM/SimpleRNN node as hls4ml computes it (``recurrent_cell``)."""
+    """A Keras GRU/LSTM/SimpleRNN node as hls4ml computes it (``recurrent_cell``). Only inputs and
+    wiring before it (all 'free'): it reads the top function's packed input port."""
     kernel, recurrent = node.weights[0], node.weights[1]
     steps = int(node.in_shape[0]) if len(node.in_shape) > 1 else 1
     wtype = quantizer_fixed(node.config.get("kernel_quantizer"), default) if node.config.get("kernel_quantizer") else default
     # hls4ml 1.3 gives a recurrent layer's accumulator the model precision (it infers no 'auto' type for it)
     specs.extend(recurrent_cell(node.name, np.asarray(kernel).reshape(-1, kernel.shape[-1]),
                                 np.asarray(recurrent).reshape(-1, recurrent.shape[-1]), steps, wtype, current, default, common,
-                                accum=default))
+                                accum=default, packed_input=all(sp.kind == "free" for sp in specs)))
     return default
 
 
@@ -568,14 +569,16 @@ WIDENED_PRODUCTS = {3: 1}
 
 
 def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: int, wtype: Fixed, current: Fixed,
-                   default: Fixed, common: dict, accum: Optional[Fixed] = None) -> list[LayerSpec]:
+                   default: Fixed, common: dict, accum: Optional[Fixed] = None, packed_input: bool = True) -> list[LayerSpec]:
     """Specs of one recurrent layer (``kernel`` n_in x gates*units, ``recurrent`` units x gates*units):
     per time step the input and recurrent matrix-vector products, the gate tables and the elementwise
     products of the cell, priced as one cell the ``steps`` time steps take turns on, one step after
     the other (each needs the state the one before wrote). The parts are ``internal``: hls4ml builds
     them as one function, with no FIFO or register array between them; a wiring spec named after the
     layer carries its output and the step count (``recurrence_latency`` in model.py times them).
-    ``accum``: the accumulator type where known (else hls4ml 1.3's inferred one)."""
+    ``accum``: the accumulator type where known (else hls4ml 1.3's inferred one). ``packed_input``:
+    the cell reads the top function's input port, one packed word in io_parallel (a first layer),
+    rather than another layer's partitioned output array."""
     units = recurrent.shape[0]
     gates = recurrent.shape[1] // max(units, 1)
     n_sigmoid, n_tanh, n_products = CELL_OPS.get(gates, (gates, 0, 0))
@@ -599,8 +602,10 @@ def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: 
         one_minus = Fixed(default.width + 1, default.integer + 1)
         out.append(LayerSpec(f"{name}_mix", "merge_mul", n_in=2, input=default, result=default, weight=one_minus,
                              internal=True, **{**cell, "out_size": widened * units, "channels": widened * units}))
-    if steps > 1 and common.get("io_type") == "io_parallel":  # each step's input picked from the packed sequence
-        out.append(LayerSpec(f"{name}_select", "step_select", n_in=kernel.shape[0], input=current, result=current, internal=True,
+    if steps > 1 and common.get("io_type") == "io_parallel":  # each step's inputs picked from the whole sequence:
+        # shifts of the packed input word (the top port), or a steps:1 multiplexer per input element
+        out.append(LayerSpec(f"{name}_select", "step_select" if packed_input else "step_mux", n_in=kernel.shape[0],
+                             input=current, result=current, internal=True,
                              **{**cell, "out_size": steps * kernel.shape[0], "channels": kernel.shape[0]}))
     out.append(LayerSpec(name, "move", input=default, result=default, steps=max(int(steps), 1), **common))
     return out
