@@ -740,9 +740,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
                != resource_on_dsp(s.weight, s.input, vivado) for s in specs):
             extra_notes.append("HLS tool unknown: Vitis HLS maps these Resource-strategy products to LUTs, Vivado HLS "
                                "(2020.1 and older) to DSPs; Vitis assumed (pass --tool-version)")
-    from hcp_fpga.estimator.timing import budget_ns, part_timing
-
-    from hcp_fpga.estimator.timing import FASTEST_CLOCK_NS
+    from hcp_fpga.estimator.timing import FASTEST_CLOCK_NS, budget_ns, part_timing
 
     if clock_ns and clock_ns < FASTEST_CLOCK_NS:
         extra_notes.append(f"a {clock_ns:g} ns clock is faster than any global clock buffer in the timing facts "
