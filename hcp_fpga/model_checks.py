@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
 from hcp_fpga.errors import ModelLoadError
+from hcp_fpga.estimator.graph import SAME_SHAPE
 
 # Bytes of memory one parameter costs across loading, estimating and exporting: float32 weights,
 # TensorFlow's initializer copy, float64/int64 copies in the estimator and hls4ml's writer. The
@@ -134,14 +135,12 @@ def _out_last(cls: str, cfg: dict, last: int) -> int:
     return 1  # unknown without full shape inference (Flatten, Reshape, Permute, Dot, wrappers, ...): a lower bound
 
 
-# layers whose output's last axis is their input's (anything else counts as 1, to stay a lower bound)
-PRESERVE_LAST_AXIS = {
-    "InputLayer", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax", "Dropout",
-    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
-    "BatchNormalization", "LayerNormalization", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-    "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
-    "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
-    "ZeroPadding2D", "Cropping1D", "Cropping2D", "ActivityRegularization", "RepeatVector", "Masking", "FixedPointQuantizer",
+# layers whose output's last axis is their input's: the estimator's same-shape layers plus pooling,
+# resizing and padding (anything else counts as 1, to stay a lower bound)
+PRESERVE_LAST_AXIS = SAME_SHAPE | {
+    "InputLayer", "SpatialDropout3D", "GaussianDropout", "AlphaDropout", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+    "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "RepeatVector", "Masking",
 }
 
 
