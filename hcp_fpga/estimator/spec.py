@@ -28,6 +28,12 @@ TABLE_ACTIVATIONS = {"sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "
 ELEMENTWISE_ACTIVATIONS = {"relu", "leaky_relu", "prelu", "thresholded_relu", "relu6", "relu1", "hard_sigmoid", "hard_tanh",
                            "binary_tanh", "ternary_tanh"}
 
+# activation layer classes -> the cost kind hls4ml's implementation has (ELU: exp table; leaky/parametric
+# ReLU: a compare and a constant multiply per element)
+ACTIVATION_KINDS = {"ReLU": "relu", "Softmax": "softmax", "ELU": "table", "LeakyReLU": "relu", "PReLU": "relu",
+                    "ThresholdedReLU": "relu", "Activation": "relu"}
+HLS4ML_TABLE_SIZE = 1024  # hls4ml's default activation table size
+
 
 def activation_kind(name: str) -> str:
     """The cost kind of an activation function named as Keras or hls4ml's nnet:: call names it:
@@ -37,11 +43,6 @@ def activation_kind(name: str) -> str:
     if name in TABLE_ACTIVATIONS:
         return "table"
     return "relu" if name in ELEMENTWISE_ACTIVATIONS or "relu" in name else "table"
-# activation layer classes -> the cost kind hls4ml's implementation has (ELU: exp table; leaky/parametric
-# ReLU: a compare and a constant multiply per element)
-ACTIVATION_KINDS = {"ReLU": "relu", "Softmax": "softmax", "ELU": "table", "LeakyReLU": "relu", "PReLU": "relu",
-                    "ThresholdedReLU": "relu", "Activation": "relu"}
-HLS4ML_TABLE_SIZE = 1024  # hls4ml's default activation table size
 
 
 @dataclass(frozen=True)
@@ -256,11 +257,16 @@ def bn_result(data: Fixed, scale: Fixed, bias: Fixed) -> Fixed:
     return Fixed(min(out_int + max(width - integer, bias.width - bias.integer), 1024), min(out_int, 1024), signed or bias.signed)
 
 
-def dot_specs(name: str, n: int, first: Fixed, second: Fixed, accum: Fixed, result: Fixed, common: dict) -> list[LayerSpec]:
+def dot_specs(name: str, n: int, first: Fixed, second: Fixed, accum: Fixed, result: Optional[Fixed],
+              common: dict) -> list[LayerSpec]:
     """hls4ml's dot1d of two n-vectors: the n products of the two operand types (the second in
-    ``weight``), then one n-input sum in ``accum`` giving ``result``. ``common``: out_size, io_type,
+    ``weight``), then one n-input sum in ``accum`` giving ``result`` (None: hls4ml 1.3's inferred one,
+    the product widened by ceil(log2 n) bits, ``_infer_dot_precision``). ``common``: io_type,
     strategy, reuse (the model and the firmware readers build it the same way from here)."""
     product = merged_type("multiply", first, second)
+    if result is None:
+        grow = math.ceil(math.log2(max(n, 1)))
+        result = Fixed(product.width + grow, product.integer + grow, product.signed)
     return [LayerSpec(f"{name}_products", "merge_mul", input=first, result=first, weight=second, n_in=2, internal=True,
                       **{**common, "out_size": n, "channels": n}),
             LayerSpec(name, "merge", input=product, result=result, accum=accum, n_in=n,
@@ -471,14 +477,11 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             specs.append(LayerSpec(node.name, "merge" if base != "Multiply" else "merge_mul", input=current, result=result,
                                    n_in=max(len(node.inputs), 2), **common))
         elif base == "Dot" and len(node.in_shapes) == 2 and node.in_shape and len(node.in_shape) == 1:
-            # hls4ml's dot1d: the n products, then their sum (one adder tree of n inputs)
-            # (the sum in the model's type, the accumulator hls4ml 1.3 leaves it: design.hls_config;
-            # its result inferred: the product widened by ceil(log2 n) bits, _infer_dot_precision)
-            n, other = int(node.in_shape[0]), types.get(node.inputs[1], default)
-            grow = math.ceil(math.log2(max(n, 1)))
-            product = merged_type("multiply", current, other)
-            result = Fixed(product.width + grow, product.integer + grow, product.signed)
-            specs += dot_specs(node.name, n, current, other, default, result, common)
+            # hls4ml's dot1d: the n products, then their sum in the model's type (the accumulator
+            # hls4ml 1.3 leaves it: design.hls_config), its result inferred
+            specs += dot_specs(node.name, int(node.in_shape[0]), current, types.get(node.inputs[1], default), default, None,
+                               common)
+            result = specs[-1].result
         elif cls == "FixedPointQuantizer":
             result = _hgq_result(node, default)
             if len(node.weights) >= 3 and np.asarray(node.weights[1]).size > 1:

@@ -26,10 +26,6 @@ from hcp_fpga.estimator.spec import CELL_OPS, LayerSpec, grid_fixed, recurrent_c
 _FILE = re.compile(r"^(w|b|s|wr|br)(\d+)\.txt$")
 
 
-def _read(path: Path) -> np.ndarray:
-    return read_weights_txt(path)
-
-
 def _recurrent(index: int, files: dict, default, common: dict,
                input_bits: int | None = None) -> tuple[list[LayerSpec] | None, int | None]:
     """(specs, time steps) of a recurrent layer from its files: the recurrent bias gives gates x
@@ -38,9 +34,9 @@ def _recurrent(index: int, files: dict, default, common: dict,
     in them: where the top function's input port is ``input_bits`` wide (a first layer), it holds
     steps x inputs values of the input type (the config's default), when that divides exactly;
     else the cell is priced for one step and the steps are None. Specs None: no cell."""
-    recurrent = _read(files["wr"])
-    width = _read(files["br"]).size if "br" in files else (_read(files["b"]).size if "b" in files else 0)
-    kernel = _read(files["w"]) if "w" in files else np.zeros(0)
+    recurrent = read_weights_txt(files["wr"])
+    width = read_weights_txt(files["br"]).size if "br" in files else (read_weights_txt(files["b"]).size if "b" in files else 0)
+    kernel = read_weights_txt(files["w"]) if "w" in files else np.zeros(0)
     if width == 0 or recurrent.size % width or kernel.size % width:
         return None, None
     units = recurrent.size // width
@@ -92,8 +88,8 @@ def weights_only_specs(project_dir: Path, config: dict, settings,
                 unpriced.append(f"time steps of recurrent layer {index} (latency and input selection counted for one step)")
             continue
         if "w" in files:
-            kernel = _read(files["w"])
-            n_out = _read(files["b"]).size if "b" in files else 1
+            kernel = read_weights_txt(files["w"])
+            n_out = read_weights_txt(files["b"]).size if "b" in files else 1
             if n_out == 0 or kernel.size % n_out:
                 unpriced.append(f"layer {index} (w{index}.txt of {kernel.size} values does not divide by its {n_out} outputs)")
                 continue
@@ -103,7 +99,7 @@ def weights_only_specs(project_dir: Path, config: dict, settings,
                                    mantissas=wtype.mantissas(kernel.reshape(n_in, n_out)), weight=wtype, input=default,
                                    result=default, accum=default, **common))
         elif "s" in files:
-            n = _read(files["s"]).size
+            n = read_weights_txt(files["s"]).size
             specs.append(LayerSpec(f"bn{index}", "bn", out_size=n, channels=n, input=default, result=default, **common))
     layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
     weighted = {n for n, c in layers.items() if isinstance(c, dict) and isinstance(c.get("Precision"), dict)
