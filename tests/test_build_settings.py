@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hcp_fpga.estimator.backends import VIVADO
 from hcp_fpga.estimator.directives import read_directives
 from hcp_fpga.estimator.model import estimate_project, estimate_specs
 from hcp_fpga.estimator.precision import Fixed
@@ -112,7 +113,40 @@ def test_parallelization_trades_multipliers_for_steps(pf):
     many = estimate_specs([replace(base, parallelization=pf)], "Vivado", 5.0, "xcu250-figd2104-2L-e").layers
     conv1, convn = next(l for l in one if l.name == "c"), next(l for l in many if l.name == "c")
     assert convn.ii == conv1.ii // pf  # 36 pixels in 36 / pf steps
-    assert convn.dsp == pf * conv1.dsp and convn.lut == pytest.approx(pf * conv1.lut)
+    # pf multiplier arrays; the partition multiplexers feed the same 18 x 36 buffer slots either way
+    mux = VIVADO.partition_mux_lut_per_input * 18 * 36
+    assert convn.dsp == pf * conv1.dsp and convn.lut - mux == pytest.approx(pf * (conv1.lut - mux))
+
+
+def _conv(n_pix: int, **kw) -> LayerSpec:
+    mant = np.random.default_rng(2).integers(-200, 200, size=(18, 4))
+    return LayerSpec("c", "conv2d", 18, 4, n_pix, out_size=4 * n_pix, channels=4, mantissas=mant, weight=Fixed(16, 6),
+                     input=Fixed(16, 6), result=Fixed(16, 6), in_pix=n_pix, in_channels=2, **kw)
+
+
+def _conv_lut(spec: LayerSpec) -> float:
+    return next(l.lut for l in estimate_specs([spec], "Vivado", 5.0, "xcu250-figd2104-2L-e").layers if l.name == "c")
+
+
+def test_stepping_convs_pay_for_the_partition_multiplexers():
+    """hls4ml's io_parallel fill_buffer picks every buffer slot's input by partition index: one
+    multiplexer input per (slot, partition). None when the conv computes all pixels at once (one
+    partition) or streams them (io_stream reads each pixel once)."""
+    per_input = VIVADO.partition_mux_lut_per_input
+    all_at_once = _conv_lut(_conv(36, parallelization=36))
+    assert _conv_lut(_conv(36)) - all_at_once / 36 == pytest.approx(per_input * 18 * 36)
+    assert _conv_lut(_conv(144)) - _conv_lut(_conv(36)) == pytest.approx(per_input * 18 * (144 - 36))
+    assert _conv_lut(_conv(36, io_type="io_stream")) == _conv_lut(_conv(144, io_type="io_stream"))
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared corpus not present")
+def test_partition_multiplexers_match_a_real_fill_buffer():
+    """MuhammadAshraful's Conv2D (26 x 26 outputs, 3 x 3 x 1 kernel, 676 partitions, Vitis HLS 2024.1):
+    its fill_buffer module reports 31,977 LUT of multiplexers and the conv module 32,540 LUT in all.
+    The rate was taken from other designs' multiplexer rows, not from this one."""
+    prj = next((CORPUS / "MuhammadAshraful__CNN-in-FPGA-hls4ml__mnist_cnn").rglob("hls4ml_config.yml")).parent
+    conv = next(l for l in estimate_project(prj).layers if l.name == "conv2d")
+    assert conv.lut == pytest.approx(32540, rel=0.2)
 
 
 def test_parallelization_is_read_from_the_config(tmp_path):

@@ -316,6 +316,8 @@ def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -
         if copies > 1:  # ParallelizationFactor: that many pixels' multiplier arrays side by side
             est = replace(est, dsp=est.dsp * copies, lut=est.lut * copies, ff=est.ff * copies)
         steps = _pixel_steps(spec)
+        if steps > 1 and spec.io_type == "io_parallel":  # fill_buffer: each buffer element's partition multiplexer
+            est = replace(est, lut=est.lut + c.partition_mux_lut_per_input * spec.n_in * spec.n_pix)
         if steps > 1:  # one multiplier array walks over the positions, pipelined at II = RF
             overhead = 0
             if spec.io_type == "io_stream":
