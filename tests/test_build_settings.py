@@ -199,6 +199,25 @@ def test_a_conv_stepping_over_pixels_makes_the_design_dataflow():
     assert not [l for l in at_once.layers if l.kind == "fifo"]  # one partition: hls4ml keeps PIPELINE
 
 
+@pytest.mark.parametrize("backend,tool,builder", [("Vivado", "Vitis HLS 2024.1", "Vitis"), ("Vivado", "Vivado HLS 2020.1", "Vivado"),
+                                                  ("Vitis", None, "Vitis"), ("Vivado", None, "Vivado")])
+def test_the_hls_tool_builds_the_fifos_whichever_backend_wrote_the_code(backend, tool, builder):
+    from hcp_fpga.estimator.backends import BACKENDS, TOOL_FIFO_FIELDS, constants_for
+
+    c = constants_for(backend, "xcu250-figd2104-2L-e", tool)
+    assert {f: getattr(c, f) for f in TOOL_FIFO_FIELDS} == {f: getattr(BACKENDS[builder], f) for f in TOOL_FIFO_FIELDS}
+    assert c.stream_cycles_per_pixel == BACKENDS[backend].stream_cycles_per_pixel  # the backend's own templates
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared corpus not present")
+def test_a_vivado_backend_project_built_by_vitis_hls_has_vitis_element_fifos():
+    """MuhammadAshraful's mnist_cnn: Backend Vivado, built by Vitis HLS 2024.1 (its report says so);
+    its FIFO table: 2,714 depth-2 FIFOs, 99 FF each, 268,686 FF in all."""
+    prj = next((CORPUS / "MuhammadAshraful__CNN-in-FPGA-hls4ml__mnist_cnn").rglob("hls4ml_config.yml")).parent
+    fifos = [l for l in estimate_project(prj).layers if l.kind == "fifo"]
+    assert sum(l.ff for l in fifos) == pytest.approx(268686)
+
+
 @pytest.mark.parametrize("tool", ["Vivado HLS 2020.1", "Vitis HLS 2023.2"])
 def test_resource_lut_multipliers_follow_the_reuse_factor_on_vivado_hls(tool):
     """Narrow Resource-strategy products stay out of DSPs; Vivado HLS builds them as LUT multipliers,

@@ -192,6 +192,12 @@ VITIS = replace(VIVADO, fifo_per_channel=False, fifo_bram_width=36, stream_cycle
                 ff_pool2d_stream_per_channel=110.0, ff_pool2d_stream_per_channel_bit=0.0)
 
 BACKENDS = {"Vivado": VIVADO, "Vitis": VITIS}
+# FIFOs are what the HLS tool builds from hls::stream and DATAFLOW channels, whichever backend's code it
+# compiles: a Vivado-backend project built by Vitis HLS (MuhammadAshraful's mnist_cnn: 2,714 depth-2
+# element FIFOs of 99 FF each) gets the Vitis tool's FIFOs.
+TOOL_FIFO_FIELDS = ("fifo_per_channel", "fifo_bram_width", "fifo_srl_max_depth", "fifo_srl_max_bits",
+                    "element_fifo_ff", "element_fifo_lut")
+TOOL_BACKEND = {"Vivado HLS": "Vivado", "Vitis HLS": "Vitis"}
 
 
 @dataclass(frozen=True)
@@ -273,6 +279,9 @@ def constants_for(backend: str, part: str | None = None, tool: str | None = None
     HLS behaviour), with the DSP port width of ``part``'s family (7-series: DSP48E1) and the
     ``config_op mul -impl`` directive (``mul_impl``: "dsp", "fabric" or None)."""
     c = BACKENDS.get(backend, VIVADO)
+    builder = TOOL_BACKEND[parse_tool(tool)[0]] if tool else backend
+    if builder != backend and backend in BACKENDS:
+        c = replace(c, **{f: getattr(BACKENDS[builder], f) for f in TOOL_FIFO_FIELDS})
     if mul_impl == "dsp":
         c = replace(c, mul_impl="dsp", dsp_min_input_bits=1, resource_dsp_rule="operand_bits", resource_dsp_min_operand_bits=1,
                     resource_dsp_min_product_bits=0)
