@@ -105,7 +105,8 @@ def estimate(case: Case, model):
     # hls4ml defaults the tests used: ap_fixed<16,6>, RF 1, default tables, part xcvu13p, 5 ns
     settings = HlsSettings(backend=case.backend, strategy=case.strategy, io_type=case.io_type, clock_ns=5.0,
                            softmax_table_size=None)
-    return estimate_specs(layer_specs(model, settings), case.backend, 5.0, "xcvu13p-flga2577-2-e")
+    tool = f"{'Vivado HLS' if case.backend == 'Vivado' else 'Vitis HLS'} {case.tool_version}"  # what built the baseline
+    return estimate_specs(layer_specs(model, settings), case.backend, 5.0, "xcvu13p-flga2577-2-e", tool=tool)
 
 
 if __name__ == "__main__":

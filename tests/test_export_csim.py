@@ -387,3 +387,34 @@ def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_fi
     assert not model_path.unpriced and not firmware_path.unpriced
     for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_vivado_hls_divides_uneven_average_pools_on_both_paths(tmp_path, padding):
+    """AveragePooling2D(2) on 9 x 9: 'same' pads one row and column, so the last windows hold fewer
+    positions and hls4ml divides by each window's count; Vivado HLS builds a divider per output
+    (avg_pool_divider), read from the model and from the exported pooling config (pad_*, count_pad)."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.board_catalog import load_board
+    from hcp_fpga.design import Design, HlsSettings
+    from hcp_fpga.estimator.model import estimate_design, estimate_project
+    from hcp_fpga.hls import export_project
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((9, 9, 2)), L.AveragePooling2D(2, padding=padding), L.Flatten(), L.Dense(3)])
+    design = Design.create(model, load_board("alveo-u250"), HlsSettings())
+    out = export_project(design, tmp_path / "prj").out_dir
+    tool = "Vivado HLS 2020.1"
+    model_path, firmware_path = estimate_design(design, tool=tool), estimate_project(out, tool=tool)
+    pool = next(l for l in model_path.layers if l.kind == "pool")
+    vitis_path = estimate_design(design, tool="Vitis HLS 2024.1")
+    vitis = next(l for l in vitis_path.layers if l.kind == "pool")
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+    if padding == "same":  # 5 x 5 x 2 outputs, a 20-bit accumulator (16 bits + 2 x 2)
+        assert pool.ff == pytest.approx(50 * 39.4 * 20) and pool.lut - vitis.lut == pytest.approx(50 * 24.8 * 20)
+        assert model_path.latency_cycles >= vitis_path.latency_cycles + 20  # the dividers' pipeline
+    else:
+        assert pool == vitis and model_path.latency_cycles == vitis_path.latency_cycles

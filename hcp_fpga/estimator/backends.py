@@ -143,6 +143,18 @@ class CostConstants:
     partition_mux_lut_per_input: float = 4.5
     element_fifo_lut: float = 0.0  # 0: the SRL rule (bits + 12)
     stream_cycles_per_pixel: int = 1  # io_stream conv: II per input pixel = RF + this (encoder: 135 for 66+2 pixels)
+    # Average pooling whose windows cover different numbers of positions ('same' padding): hls4ml passes
+    # each window's count to pool_op, kept as one function instance per output (ALLOCATION). Vivado HLS
+    # (<= 2020.1) does not specialise the instances, so each divides by a variable: a pipelined
+    # divider per output. hls4ml CI baselines (Vivado 2020.1, 5 ns, xcvu13p), minus the same layers
+    # with valid padding: AveragePooling1D same, 183 outputs of 18-bit accumulators, 466 LUT and 718 FF
+    # each; AveragePooling2D same, 216 of 20 bits, 473 and 778; 21 cycles both (valid: 0): the register
+    # in front of the dividers + 20 in them. Per accumulator bit, the mean of the two. Vitis HLS 2024.1
+    # builds none (same baselines: no change).
+    avg_pool_divider: bool = False
+    avg_pool_divider_lut_per_bit: float = 24.8
+    avg_pool_divider_ff_per_bit: float = 39.4
+    avg_pool_divider_cycles: int = 20
     # --- activations (io_parallel) -------------------------------------------------------------
     lut_relu_per_bit: float = 1.75  # jet rf1: ReLU on 64 x 16 bit = 1,792 LUT
     lut_relu_round_sat_per_input_bit: float = 3.8  # quantized ReLU (round + saturate), jet-qkeras6: 56-65 per element of 16 bits
@@ -220,7 +232,8 @@ class ToolVersions:
 TOOL_VERSIONS: tuple[ToolVersions, ...] = (
     ToolVersions("Vivado HLS", "2017.1", "2020.1", {"resource_dsp_rule": "operand_bits",
                                                     "resource_dsp_pack_two_max_operand_bits": 8,
-                                                    "resource_lut_multipliers": True, "serialize_all_products": True},
+                                                    "resource_lut_multipliers": True, "serialize_all_products": True,
+                                                    "avg_pool_divider": True},
                  "corpus Spehic (Vivado HLS 2020.1, Resource, 4-bit weights): 4 x 16-bit products one DSP each (4 of 4 "
                  "multipliers), 4 x 4-bit two per DSP (64 for 128, 256 for 512); Gabriele-bot (2020.1): 5 x 3, 4 x 3 and "
                  "4 x 2 bits on none (both designs: the narrower operand decides); ftag_gru (2019.2): signed 4 x 4 bits "
@@ -229,7 +242,9 @@ TOOL_VERSIONS: tuple[ToolVersions, ...] = (
                  "(LUT 17k -> 64k and 25k -> 79k of 126k and 155k reported). Issue #10: 6-bit weights at Resource "
                  "used 13-19 DSPs in Vivado HLS 2019.2. Latency at RF > 1 serializes every nonzero product "
                  "(jet-qkeras6 pynq-z2 RF 64: 52 cycles), where Vitis 2021.1 serializes only the >= 3-CSD-digit ones "
-                 "(ArgyKokk CARDIO RF 100: 58 cycles)"),
+                 "(ArgyKokk CARDIO RF 100: 58 cycles). Average pooling with 'same' padding divides by a variable in every "
+                 "output's pool_op instance (hls4ml CI baselines, Vivado 2020.1: 89,529 and 112,578 LUT, 21 cycles, "
+                 "where valid padding and Vitis 2024.1 take 4-11k and 0 cycles)"),
     ToolVersions("Vitis HLS", "2020.2", "2022.2", {"softmax_exp_copies": "per_read"},
                  "ArgyKokk's six io_parallel softmaxes (Vitis HLS 2021.1, 2-16 outputs): the exp table takes "
                  "1, 2, 4, 5, 9, 15 BRAM18 for 2, 3, 5, 6, 10, 16 lookups (its memory table; 1,024 x 18 bits each), "

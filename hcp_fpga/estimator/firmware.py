@@ -332,7 +332,11 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             n_ch = num("n_filt", num("n_chan"))
             specs.append(LayerSpec(layer_name, "pool", out_size=out_pix * n_ch, channels=n_ch, in_pix=in_pix, in_channels=n_ch,
                                    pool_size=in_pix if "global" in func else pool, pool_dims=2 if "2d" in func else 1,
-                                   pool_op="avg" if "Average" in f.get("pool_op", "") else "max", **common))
+                                   pool_op="avg" if "Average" in f.get("pool_op", "") else "max",
+                                   uneven_windows="Average" in f.get("pool_op", "") and "global" not in func
+                                   and f.get("count_pad", "false").strip() != "true"
+                                   and any(num(k, 0) > 0 for k in ("pad_left", "pad_right", "pad_top", "pad_bottom")),
+                                   **common))
         elif func.startswith("zeropad"):
             out_pix = num("out_width") * num("out_height")
             specs.append(LayerSpec(layer_name, "pad", out_size=out_pix * num("n_chan"), channels=num("n_chan"), **common))

@@ -248,6 +248,11 @@ def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     return LayerEstimate(spec.name, spec.kind, lut=lut, latency_cycles=c.latency_activation_cycles, ii=1)
 
 
+def _divides(spec: LayerSpec, c: CostConstants) -> bool:
+    """An io_parallel average pool that divides each window's sum by a variable count (``avg_pool_divider``)."""
+    return spec.kind == "pool" and spec.uneven_windows and c.avg_pool_divider and spec.io_type == "io_parallel"
+
+
 def _pool(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     """Max/average pooling: (window - 1) comparators or adders per output element (io_parallel); one
     running compare/accumulate per channel (io_stream)."""
@@ -261,6 +266,12 @@ def _pool(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     else:
         per_bit = c.lut_pool_avg_per_op_bit if spec.pool_op == "avg" else c.lut_pool_max_per_op_bit
         lut, ff = per_bit * n * max(spec.pool_size - 1, 1) * bits, 0.0
+        if _divides(spec, c):  # a divider per pool_op instance (outputs / RF)
+            dividers = math.ceil(spec.out_size / max(spec.reuse_factor, 1))
+            acc = bits + 2 * math.ceil(math.log2(max(spec.pool_size, 2)))  # hls4ml's average-pool accumulator
+            lut += dividers * c.avg_pool_divider_lut_per_bit * acc
+            ff += dividers * c.avg_pool_divider_ff_per_bit * acc
+            return LayerEstimate(spec.name, "pool", lut=lut, ff=ff, latency_cycles=c.avg_pool_divider_cycles, ii=1)
     return LayerEstimate(spec.name, "pool", lut=lut, ff=ff, latency_cycles=c.latency_activation_cycles, ii=1)
 
 
@@ -593,6 +604,11 @@ def _operator_chain(specs: list[LayerSpec], c: CostConstants, t) -> _Chain:
             segments.append(tuple(current))
             current = []
             table_cycles += c.latency_table_cycles
+            continue
+        if _divides(spec, c):  # the dividers' own pipeline, like a table read: a fixed number of cycles
+            segments.append(tuple(current + _levels(spec, c, t)))
+            current = []
+            table_cycles += c.avg_pool_divider_cycles
             continue
         current += _levels(spec, c, t)
         if spec.kind in ("dense", "conv1d", "conv2d") and spec.mantissas is not None and spec.reuse_factor > 1:

@@ -66,6 +66,9 @@ class LayerSpec:
     pool_size: int = 1  # positions one pooling output reduces
     pool_op: str = "max"  # max | avg
     pool_dims: int = 1  # 2 for a 2D pooling window (io_stream keeps line buffers for it)
+    # an average pool whose windows cover different numbers of image positions ('same' padding that
+    # pads, padding not counted): hls4ml divides each window's sum by its own count
+    uneven_windows: bool = False
     strategy: str = "Latency"
     reuse_factor: int = 1
     io_type: str = "io_parallel"
@@ -156,6 +159,13 @@ def _table_size(kind: str, settings) -> int:
     return (settings.softmax_table_size or HLS4ML_TABLE_SIZE) if kind == "softmax" else HLS4ML_TABLE_SIZE
 
 
+def _pads(spatial: list[int], out: list, window, strides) -> bool:
+    """Does 'same' padding add any position (Keras: pad = (out - 1) x stride + window - in, per axis)?"""
+    window = window if isinstance(window, (list, tuple)) else [window] * len(spatial)
+    strides = strides if isinstance(strides, (list, tuple)) else [strides] * len(spatial)
+    return any((int(o) - 1) * int(st) + int(k) - n > 0 for n, o, k, st in zip(spatial, out, window, strides))
+
+
 def _geometry(node) -> dict:
     """Input positions, channels and (for 'same' padding) padded positions of a conv/pool layer."""
     shape = node.in_shape
@@ -180,6 +190,8 @@ def _geometry(node) -> dict:
         else:
             pool = c.get("pool_size", 2)
             geo["pool_size"] = int(np.prod(pool)) if isinstance(pool, (list, tuple)) else int(pool) ** max(len(spatial), 1)
+            geo["uneven_windows"] = "Average" in node.base and c.get("padding", "valid") == "same" and bool(node.out_shape) \
+                and _pads(spatial, node.out_shape[:-1], pool, c.get("strides") or pool)
     return geo
 
 
