@@ -139,6 +139,18 @@ def test_stepping_convs_pay_for_the_partition_multiplexers():
     assert _conv_lut(_conv(36, io_type="io_stream")) == _conv_lut(_conv(144, io_type="io_stream"))
 
 
+def test_a_stepping_conv_holds_its_output_array_in_registers():
+    """Written one partition per step, the output array is kept until the last step: one FF per
+    output bit in the conv (not again among the registers between layers)."""
+    from hcp_fpga.estimator.model import _held_output_bits
+
+    stepping, at_once = _conv(36), _conv(36, parallelization=36)
+    assert _held_output_bits(stepping) == 144 * 16 and _held_output_bits(at_once) == 0
+    assert _held_output_bits(_conv(36, io_type="io_stream")) == 0
+    conv = next(l for l in estimate_specs([stepping], "Vivado", 5.0, "xcu250-figd2104-2L-e").layers if l.name == "c")
+    assert conv.ff >= 144 * 16
+
+
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared corpus not present")
 def test_partition_multiplexers_match_a_real_fill_buffer():
     """MuhammadAshraful's Conv2D (26 x 26 outputs, 3 x 3 x 1 kernel, 676 partitions, Vitis HLS 2024.1):
@@ -147,6 +159,7 @@ def test_partition_multiplexers_match_a_real_fill_buffer():
     prj = next((CORPUS / "MuhammadAshraful__CNN-in-FPGA-hls4ml__mnist_cnn").rglob("hls4ml_config.yml")).parent
     conv = next(l for l in estimate_project(prj).layers if l.name == "conv2d")
     assert conv.lut == pytest.approx(32540, rel=0.2)
+    assert conv.ff == pytest.approx(8215, rel=0.1)  # its output array, 1,352 x 6 bits, held (calwilee's rule too)
 
 
 def test_parallelization_is_read_from_the_config(tmp_path):

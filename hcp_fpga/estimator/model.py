@@ -78,6 +78,14 @@ def _parallel_outputs(spec: LayerSpec) -> int:
     return spec.out_size
 
 
+def _held_output_bits(spec: LayerSpec) -> int:
+    """Register bits of an io_parallel conv's output array when the conv steps over pixel partitions
+    (it writes a partition per step): MuhammadAshraful's conv module 8,215 FF for 1,352 x 6 bits,
+    calwilee's depthwise and pointwise 4,892 and 14,444 for 72 x 35 and 180 x 53 (plus their pipelines)."""
+    stepping = spec.kind in ("conv1d", "conv2d") and spec.io_type == "io_parallel" and spec.partitions > 1
+    return spec.out_size * spec.result.width if stepping else 0
+
+
 def _pixel_steps(spec: LayerSpec) -> int:
     """Positions a layer steps through one at a time: conv output partitions (io_parallel: output
     pixels / ParallelizationFactor), input pixels incl. padding (io_stream), 1 for io_parallel dense."""
@@ -327,8 +335,11 @@ def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -
         if copies > 1:  # ParallelizationFactor: that many pixels' multiplier arrays side by side
             est = replace(est, dsp=est.dsp * copies, lut=est.lut * copies, ff=est.ff * copies)
         steps = _pixel_steps(spec)
-        if steps > 1 and spec.io_type == "io_parallel":  # fill_buffer: each buffer element's partition multiplexer
-            est = replace(est, lut=est.lut + c.partition_mux_lut_per_input * spec.n_in * spec.n_pix)
+        if steps > 1 and spec.io_type == "io_parallel":
+            # fill_buffer: each buffer element's partition multiplexer; and the output array, written one
+            # partition per step, is held in registers until the last step
+            est = replace(est, lut=est.lut + c.partition_mux_lut_per_input * spec.n_in * spec.n_pix,
+                          ff=est.ff + _held_output_bits(spec))
         if steps > 1:  # one multiplier array walks over the positions, pipelined at II = RF
             overhead = 0
             if spec.io_type == "io_stream":
@@ -389,7 +400,8 @@ def _pipeline_registers(specs: list[LayerSpec], layers: list[LayerEstimate], c: 
     has none (hls4ml CI baselines Dense(64)+ReLU: latency 0, 18 FF)."""
     if not any((l.latency_cycles or 0) > 0 for l in layers):
         return LayerEstimate("pipeline_registers", "io", latency_cycles=0, ii=1)
-    bits = sum(s.out_size * s.result.width for s in specs if s.kind not in ("free", "linear", "unmodelled") and not s.internal)
+    bits = sum(s.out_size * s.result.width - _held_output_bits(s) for s in specs
+               if s.kind not in ("free", "linear", "unmodelled") and not s.internal)  # (a stepping conv holds its own)
     stages = sum(1 for s in specs if s.kind in ("dense", "conv1d", "conv2d")) * c.latency_dense_cycles + 1
     return LayerEstimate("pipeline_registers", "io", ff=c.ff_per_stage_bit * bits, latency_cycles=stages, ii=1)
 
