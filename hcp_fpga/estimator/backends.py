@@ -134,6 +134,7 @@ class CostConstants:
     # (the SRL rule above; calwilee: 252 FIFOs, 1,260 FF, 10,872 LUT); Vitis HLS 2024.1: 99 FF and
     # 67 LUT each for 5-6 bits (MuhammadAshraful mnist_cnn, 2,714 FIFOs: the one Vitis design).
     element_fifo_ff: float = 5.0
+    element_fifo_lut: float = 0.0  # 0: the SRL rule (bits + 12)
     # io_parallel conv stepping over pixel partitions: hls4ml's generated fill_buffer picks each buffer
     # element's input by partition index (one `if (partition == k)` block per partition), a multiplexer
     # with one input per (buffer element, partition) pair: kernel x channels x output pixels inputs.
@@ -141,7 +142,6 @@ class CostConstants:
     # with >= 16 inputs of 7 repositories, Vivado HLS and Vitis HLS: 17 -> 85, 33 -> 149, 67 -> 301;
     # median 4.5 per input). MuhammadAshraful's fill_buffer (6,579 inputs, 31,977 LUT) was not used.
     partition_mux_lut_per_input: float = 4.5
-    element_fifo_lut: float = 0.0  # 0: the SRL rule (bits + 12)
     stream_cycles_per_pixel: int = 1  # io_stream conv: II per input pixel = RF + this (encoder: 135 for 66+2 pixels)
     # Average pooling whose windows cover different numbers of positions ('same' padding): hls4ml passes
     # each window's count to pool_op, kept as one function instance per output (ALLOCATION). Vivado HLS

@@ -279,8 +279,8 @@ def _pool(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
             acc = bits + 2 * math.ceil(math.log2(max(spec.pool_size, 2)))  # hls4ml's average-pool accumulator
             lut += dividers * c.avg_pool_divider_lut_per_bit * acc
             ff += dividers * c.avg_pool_divider_ff_per_bit * acc
-            return LayerEstimate(spec.name, "pool", lut=lut, ff=ff, latency_cycles=c.avg_pool_divider_cycles, ii=1)
-    return LayerEstimate(spec.name, "pool", lut=lut, ff=ff, latency_cycles=c.latency_activation_cycles, ii=1)
+    cycles = c.avg_pool_divider_cycles if _divides(spec, c) else c.latency_activation_cycles
+    return LayerEstimate(spec.name, "pool", lut=lut, ff=ff, latency_cycles=cycles, ii=1)
 
 
 def _batchnorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:

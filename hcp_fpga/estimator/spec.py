@@ -159,11 +159,11 @@ def _table_size(kind: str, settings) -> int:
     return (settings.softmax_table_size or HLS4ML_TABLE_SIZE) if kind == "softmax" else HLS4ML_TABLE_SIZE
 
 
-def _pads(spatial: list[int], out: list, window, strides) -> bool:
-    """Does 'same' padding add any position (Keras: pad = (out - 1) x stride + window - in, per axis)?"""
+def _padded_positions(spatial: list[int], out: list, window, strides) -> int:
+    """Input positions after Keras' 'same' padding (pad = (out - 1) x stride + window - in, per axis)."""
     window = window if isinstance(window, (list, tuple)) else [window] * len(spatial)
     strides = strides if isinstance(strides, (list, tuple)) else [strides] * len(spatial)
-    return any((int(o) - 1) * int(st) + int(k) - n > 0 for n, o, k, st in zip(spatial, out, window, strides))
+    return int(np.prod([n + max((int(o) - 1) * int(st) + int(k) - n, 0) for n, o, k, st in zip(spatial, out, window, strides)]))
 
 
 def _geometry(node) -> dict:
@@ -174,12 +174,7 @@ def _geometry(node) -> dict:
     geo = dict(in_pix=in_pix, in_channels=int(shape[-1]) if shape else 1)
     c = node.config
     if c.get("padding", "valid") == "same" and "kernel_size" in c and node.out_shape:
-        kernel = c["kernel_size"] if isinstance(c["kernel_size"], (list, tuple)) else [c["kernel_size"]] * len(spatial)
-        strides = c.get("strides", 1)
-        strides = strides if isinstance(strides, (list, tuple)) else [strides] * len(spatial)
-        padded = 1
-        for n, o, k, st in zip(spatial, node.out_shape[:-1], kernel, strides):
-            padded *= n + max((int(o) - 1) * int(st) + int(k) - n, 0)
+        padded = _padded_positions(spatial, node.out_shape[:-1], c["kernel_size"], c.get("strides", 1))
         if padded > in_pix:
             geo["padded_pix"] = padded
     if "Pooling" in node.base:
@@ -191,7 +186,7 @@ def _geometry(node) -> dict:
             pool = c.get("pool_size", 2)
             geo["pool_size"] = int(np.prod(pool)) if isinstance(pool, (list, tuple)) else int(pool) ** max(len(spatial), 1)
             geo["uneven_windows"] = "Average" in node.base and c.get("padding", "valid") == "same" and bool(node.out_shape) \
-                and _pads(spatial, node.out_shape[:-1], pool, c.get("strides") or pool)
+                and _padded_positions(spatial, node.out_shape[:-1], pool, c.get("strides") or pool) > in_pix
     return geo
 
 
