@@ -103,12 +103,16 @@ def test_closest_parallelization_is_hls4mls():
             assert closest_parallelization(n_pix, chosen) == FPGABackend.get_closest_reuse_factor(None, valid, chosen), (n_pix, chosen)
 
 
+def _conv(n_pix: int, seed: int = 2, in_pix: int | None = None, **kw) -> LayerSpec:
+    """A 3 x 3 x 2 -> 4 conv (16-bit) over ``n_pix`` output pixels."""
+    mant = np.random.default_rng(seed).integers(-200, 200, size=(18, 4))
+    return LayerSpec("c", "conv2d", 18, 4, n_pix, out_size=4 * n_pix, channels=4, mantissas=mant, weight=Fixed(16, 6),
+                     input=Fixed(16, 6), result=Fixed(16, 6), in_pix=in_pix or n_pix, in_channels=2, **kw)
+
+
 @pytest.mark.parametrize("pf", [2, 4, 9])
 def test_parallelization_trades_multipliers_for_steps(pf):
-    rng = np.random.default_rng(1)
-    mant = rng.integers(-200, 200, size=(18, 4))
-    base = LayerSpec("c", "conv2d", 18, 4, 36, out_size=144, channels=4, mantissas=mant, weight=Fixed(16, 6),
-                     input=Fixed(16, 6), result=Fixed(16, 6), in_pix=64, in_channels=2)
+    base = _conv(36, seed=1, in_pix=64)
     one = estimate_specs([base], "Vivado", 5.0, "xcu250-figd2104-2L-e").layers
     many = estimate_specs([replace(base, parallelization=pf)], "Vivado", 5.0, "xcu250-figd2104-2L-e").layers
     conv1, convn = next(l for l in one if l.name == "c"), next(l for l in many if l.name == "c")
@@ -116,12 +120,6 @@ def test_parallelization_trades_multipliers_for_steps(pf):
     # pf multiplier arrays; the partition multiplexers feed the same 18 x 36 buffer slots either way
     mux = VIVADO.partition_mux_lut_per_input * 18 * 36
     assert convn.dsp == pf * conv1.dsp and convn.lut - mux == pytest.approx(pf * (conv1.lut - mux))
-
-
-def _conv(n_pix: int, **kw) -> LayerSpec:
-    mant = np.random.default_rng(2).integers(-200, 200, size=(18, 4))
-    return LayerSpec("c", "conv2d", 18, 4, n_pix, out_size=4 * n_pix, channels=4, mantissas=mant, weight=Fixed(16, 6),
-                     input=Fixed(16, 6), result=Fixed(16, 6), in_pix=n_pix, in_channels=2, **kw)
 
 
 def _conv_lut(spec: LayerSpec) -> float:
@@ -199,9 +197,7 @@ def test_a_bigger_fifo_never_costs_less(depth, width, backend):
 
 
 def test_a_conv_stepping_over_pixels_makes_the_design_dataflow():
-    mant = np.random.default_rng(2).integers(-200, 200, size=(18, 4))
-    conv = LayerSpec("c", "conv2d", 18, 4, 36, out_size=144, channels=4, mantissas=mant, weight=Fixed(16, 6),
-                     input=Fixed(16, 6), result=Fixed(16, 6), in_pix=64, in_channels=2)
+    conv = _conv(36, in_pix=64)
     relu = LayerSpec("r", "relu", out_size=144, channels=4, input=Fixed(16, 6), result=Fixed(16, 6))
     dense = LayerSpec("d", "dense", 144, 2, 1, out_size=2, channels=2, mantissas=np.ones((144, 2), int), weight=Fixed(8, 2))
     stepping = estimate_specs([conv, relu, dense], "Vivado", 5.0, "xcu250-figd2104-2L-e")
