@@ -757,12 +757,14 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     loop sets the II and the latency is that plus every layer's pipeline depth. ``tool``: the HLS
     tool and version ("Vivado HLS 2020.1") where known (backends.TOOL_VERSIONS); ``mul_impl``: a
     ``config_op mul -impl`` directive ("dsp", "fabric"; directives.py)."""
-    from hcp_fpga.estimator.backends import tool_versions
+    from hcp_fpga.estimator.backends import TOOL_BACKEND, parse_tool, tool_versions
 
     c = constants_for(backend, part, tool, mul_impl)
     specs = list(specs)
     _, tool_note = tool_versions(tool)
     extra_notes = list(extra_notes) + ([tool_note] if tool_note else [])
+    if tool and TOOL_BACKEND[parse_tool(tool)[0]] != backend:
+        extra_notes.append(f"code of hls4ml's {backend} backend built by {tool}: its FIFOs are priced as {tool} builds them")
     if tool is None:
         default, vivado = c, constants_for(backend, part, "Vivado HLS 2020.1", mul_impl)
         if any(s.strategy in ("Resource", "ResourceUnrolled") and s.kind in ("dense", "conv1d", "conv2d") and s.weight
