@@ -246,6 +246,25 @@ def test_resource_lut_multipliers_follow_the_reuse_factor_on_vivado_hls(tool):
         assert luts[0] == luts[1] == luts[2]
 
 
+@pytest.mark.parametrize("tool,scale", [("Vitis HLS 2024.1", 1.21), ("Vitis HLS 2023.2", 1.21), (None, 1.21),
+                                        ("Vitis HLS 2021.1", 1.0), ("Vivado HLS 2019.2", 1.0)])
+def test_vitis_2023_and_later_price_adders_higher(tool, scale):
+    """Expression rows: Vitis HLS >= 2023.1 prices an adder bit 1.21 times what Vivado HLS 2019.2 (the
+    triples the adder constants were fitted on) and Vitis HLS 2021.1 do. A Latency dense with 8-bit
+    inputs (no DSPs) is adders only: its LUT scales by exactly that."""
+    from hcp_fpga.estimator.backends import BACKENDS, constants_for
+
+    mant = np.random.default_rng(4).integers(-120, 120, size=(32, 16))
+    spec = LayerSpec("d", "dense", 32, 16, 1, out_size=16, channels=16, mantissas=mant, weight=Fixed(8, 2),
+                     input=Fixed(8, 2), result=Fixed(16, 6))
+    lut = {t: next(l.lut for l in estimate_specs([spec], "Vitis", 5.0, "xcu250-figd2104-2L-e", tool=t).layers if l.name == "d")
+           for t in (tool, "Vivado HLS 2019.2")}
+    c = constants_for("Vitis", None, tool)
+    assert c.lut_per_tree_bit == pytest.approx(scale * BACKENDS["Vitis"].lut_per_tree_bit)
+    assert c.lut_per_shift_add_bit == pytest.approx(scale * BACKENDS["Vitis"].lut_per_shift_add_bit)
+    assert lut[tool] == pytest.approx(scale * lut["Vivado HLS 2019.2"]) and lut[tool] > 0
+
+
 def test_latency_rf_sharing_serializes_what_each_tool_keeps_as_multipliers():
     """Latency strategy at RF > 1: the products take turns on ceil(n/RF) shared multipliers. Vivado
     HLS shares multipliers between weights (every nonzero product waits its turn); Vitis HLS keeps

@@ -61,6 +61,13 @@ class CostConstants:
     lut_per_tree_bit: float = 0.726  # adder tree: per adder bit (sum over outputs of (nonzero inputs - 1) x acc bits)
     lut_per_shift_add_bit: float = 1.297  # LUT multipliers: per (CSD digits - 1) adder of (input bits + 6)
     lut_per_dsp: float = 11.9  # glue per DSP product (0.744 per bit of a 16-bit result)
+    # The two adder terms above were fitted on Vivado HLS 2019.2 reports. Vitis HLS 2023.1 and later
+    # price an adder bit higher: every +/- row of the Expression tables, pooled, 1.268 LUT per bit in
+    # 5 repositories (Alezander9, Lrozzy, max-cohen54, MinhNguy3n, conv1d-vitis2024; 9,273 adders;
+    # 1.217-1.294 with any one left out) against 1.046 in the triples (Vivado HLS 2019.2, 17,905) and
+    # 1.047 in ArgyKokk's (Vitis HLS 2021.1, 31,607): 1.21 times. The default is the current tools';
+    # TOOL_VERSIONS sets 1.0 for the older ones. constants_for multiplies it into the two adder terms.
+    lut_adder_scale: float = 1.21
     # --- FF, Latency dense -------------------------------------------------------------------
     # Pipelined layers: FF per DSP, ratio of sums over the 14 registered dense modules of the four
     # 16-bit jet triples (per project 3.5-5.1). A layer is pipelined when its widest output sums at
@@ -233,7 +240,7 @@ TOOL_VERSIONS: tuple[ToolVersions, ...] = (
     ToolVersions("Vivado HLS", "2017.1", "2020.1", {"resource_dsp_rule": "operand_bits",
                                                     "resource_dsp_pack_two_max_operand_bits": 8,
                                                     "resource_lut_multipliers": True, "serialize_all_products": True,
-                                                    "avg_pool_divider": True},
+                                                    "avg_pool_divider": True, "lut_adder_scale": 1.0},
                  "corpus Spehic (Vivado HLS 2020.1, Resource, 4-bit weights): 4 x 16-bit products one DSP each (4 of 4 "
                  "multipliers), 4 x 4-bit two per DSP (64 for 128, 256 for 512); Gabriele-bot (2020.1): 5 x 3, 4 x 3 and "
                  "4 x 2 bits on none (both designs: the narrower operand decides); ftag_gru (2019.2): signed 4 x 4 bits "
@@ -245,15 +252,17 @@ TOOL_VERSIONS: tuple[ToolVersions, ...] = (
                  "(ArgyKokk CARDIO RF 100: 58 cycles). Average pooling with 'same' padding divides by a variable in every "
                  "output's pool_op instance (hls4ml CI baselines, Vivado 2020.1: 89,529 and 112,578 LUT, 21 cycles, "
                  "where valid padding and Vitis 2024.1 take 4-11k and 0 cycles)"),
-    ToolVersions("Vitis HLS", "2020.2", "2022.2", {"softmax_exp_copies": "per_read"},
+    ToolVersions("Vitis HLS", "2020.2", "2022.2", {"softmax_exp_copies": "per_read", "lut_adder_scale": 1.0},
                  "ArgyKokk's six io_parallel softmaxes (Vitis HLS 2021.1, 2-16 outputs): the exp table takes "
                  "1, 2, 4, 5, 9, 15 BRAM18 for 2, 3, 5, 6, 10, 16 lookups (its memory table; 1,024 x 18 bits each), "
                  "one copy per read with one copy serving two, where Vivado HLS (Gabriele-bot 2020.1: 5 for 10, "
                  "quickdraw_gru 2019.2: 3 for 5) and Vitis HLS 2024.1 (conv1d-vitis2024: 3 for 6) read two per copy. "
                  "Where between 2021.1 and 2024.1 this changed no report shows: 2022 is assigned here by choice. "
+                 "Adders priced as Vivado HLS's (ArgyKokk's Expression rows: 1.047 LUT per bit; the triples' 1.046). "
                  "Otherwise as the next entry"),
     ToolVersions("Vitis HLS", "2023.1", "2025.2", {},
-                 "wa-hls4ml calibration sample (Vitis HLS 2023.2, Resource): 8-bit weights on DSPs, 6-bit ones not"),
+                 "wa-hls4ml calibration sample (Vitis HLS 2023.2, Resource): 8-bit weights on DSPs, 6-bit ones not; "
+                 "adders at 1.268 LUT per bit in 5 repositories' Expression rows (lut_adder_scale)"),
 )
 TOOL_FAMILIES = tuple(dict.fromkeys(t.family for t in TOOL_VERSIONS))
 
@@ -307,6 +316,9 @@ def constants_for(backend: str, part: str | None = None, tool: str | None = None
     entry, _ = tool_versions(tool)
     if entry is not None and entry.changes:
         c = replace(c, **entry.changes)
+    if c.lut_adder_scale != 1.0:  # the tool's adder price, once, into every adder term (dense, merge, BN, savings)
+        c = replace(c, lut_per_tree_bit=c.lut_per_tree_bit * c.lut_adder_scale,
+                    lut_per_shift_add_bit=c.lut_per_shift_add_bit * c.lut_adder_scale, lut_adder_scale=1.0)
     if part and part.lower().startswith("xc7"):
         c = replace(c, dsp_a_bits=25)
     return c
