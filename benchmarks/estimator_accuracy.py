@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import baselines  # noqa: E402
+import fit_adders  # noqa: E402
 from fit_resource import rows, smape  # noqa: E402
 
 from hcp_fpga.estimator.model import estimate_project, estimate_specs  # noqa: E402
@@ -207,11 +208,9 @@ HELD_OUT_CONSTANTS = {
     "ArgyKokk": dict(softmax_exp_copies="dual_port"),
     "MuhammadAshraful": dict(element_fifo_ff=5.0, element_fifo_lut=0.0),  # Vitis HLS's element FIFOs: Vivado's instead
     # Vitis HLS >= 2023.1's adder price (backends.lut_adder_scale) re-derived without the repository's
-    # Expression rows (pooled LUT per bit of the other four, over the triples' 1.046)
-    "Alezander9": dict(lut_adder_scale=1.237),
-    "Lrozzy": dict(lut_adder_scale=1.220),
-    "max-cohen54": dict(lut_adder_scale=1.164),
-    "MinhNguy3n": dict(lut_adder_scale=1.207),
+    # Expression rows (benchmarks/fit_adders.py), for the corpus repositories among its sources
+    **{repo: dict(lut_adder_scale=scale) for repo, scale in fit_adders.fold_scales().items()
+       if any((SHARED / "reports" / "corpus").glob(f"{repo}__*"))},
 }
 
 

@@ -265,6 +265,19 @@ def test_vitis_2023_and_later_price_adders_higher(tool, scale):
     assert lut[tool] == pytest.approx(scale * lut["Vivado HLS 2019.2"]) and lut[tool] > 0
 
 
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared corpus not present")
+def test_the_vitis_adder_price_is_what_the_reports_pool_to():
+    """backends' lut_adder_scale is benchmarks/fit_adders.py's pooled ratio, to two decimals."""
+    import sys
+
+    from hcp_fpga.estimator.backends import CostConstants
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from fit_adders import adder_rows, adder_scale
+
+    assert CostConstants().lut_adder_scale == round(adder_scale(adder_rows()), 2)
+
+
 def test_latency_rf_sharing_serializes_what_each_tool_keeps_as_multipliers():
     """Latency strategy at RF > 1: the products take turns on ceil(n/RF) shared multipliers. Vivado
     HLS shares multipliers between weights (every nonzero product waits its turn); Vitis HLS keeps

@@ -66,7 +66,8 @@ class CostConstants:
     # 5 repositories (Alezander9, Lrozzy, max-cohen54, MinhNguy3n, conv1d-vitis2024; 9,273 adders;
     # 1.217-1.294 with any one left out) against 1.046 in the triples (Vivado HLS 2019.2, 17,905) and
     # 1.047 in ArgyKokk's (Vitis HLS 2021.1, 31,607): 1.21 times. The default is the current tools';
-    # TOOL_VERSIONS sets 1.0 for the older ones. constants_for multiplies it into the two adder terms.
+    # TOOL_VERSIONS sets 1.0 for the older ones (benchmarks/fit_adders.py). constants_for multiplies it
+    # into the two adder terms.
     lut_adder_scale: float = 1.21
     # --- FF, Latency dense -------------------------------------------------------------------
     # Pipelined layers: FF per DSP, ratio of sums over the 14 registered dense modules of the four
