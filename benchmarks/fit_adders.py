@@ -17,7 +17,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "reports"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from calibration_accuracy import SHARED  # noqa: E402  (../shared/reports)
+
 _TOOL = re.compile(r"== (Vivado HLS|Vitis HLS) Report.*?Version:\s*(20\d\d\.\d)", re.S)
 _EXPRESSION = re.compile(r"\* Expression:\s*\n(.*?)\n\s*\n", re.S)
 REFERENCE = ("Vivado HLS 2019.2", "triples")  # what the adder constants were fitted on

@@ -15,6 +15,7 @@ from typing import Any, Iterator, Optional
 
 from hcp_fpga.errors import ModelLoadError
 from hcp_fpga.estimator.graph import SAME_SHAPE
+from hcp_fpga.estimator.spec import POOL_KINDS
 
 # Bytes of memory one parameter costs across loading, estimating and exporting: float32 weights,
 # TensorFlow's initializer copy, float64/int64 copies in the estimator and hls4ml's writer. The
@@ -137,10 +138,9 @@ def _out_last(cls: str, cfg: dict, last: int) -> int:
 
 # layers whose output's last axis is their input's: the estimator's same-shape layers plus pooling,
 # resizing and padding (anything else counts as 1, to stay a lower bound)
-PRESERVE_LAST_AXIS = SAME_SHAPE | {
-    "InputLayer", "SpatialDropout3D", "GaussianDropout", "AlphaDropout", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
-    "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
-    "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "RepeatVector", "Masking",
+PRESERVE_LAST_AXIS = SAME_SHAPE | POOL_KINDS | {
+    "InputLayer", "SpatialDropout3D", "GaussianDropout", "AlphaDropout", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+    "ZeroPadding2D", "Cropping1D", "Cropping2D", "RepeatVector", "Masking",
 }
 
 

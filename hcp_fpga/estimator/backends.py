@@ -298,13 +298,18 @@ def tool_versions(tool: str | None) -> tuple[ToolVersions | None, str | None]:
     return entries[-1], f"{family} version unknown: the constants of {entries[-1].first}-{entries[-1].last} are used"
 
 
+def tool_builder(backend: str, tool: str | None) -> str:
+    """The backend whose FIFO behaviour ``tool`` has ("Vitis" for any Vitis HLS); ``backend`` when the tool is unknown."""
+    return TOOL_BACKEND[parse_tool(tool)[0]] if tool else backend
+
+
 def constants_for(backend: str, part: str | None = None, tool: str | None = None,
                   mul_impl: str | None = None) -> CostConstants:
     """Constants of ``backend`` as built by ``tool`` ("Vivado HLS 2020.1"; None: the default, Vitis
     HLS behaviour), with the DSP port width of ``part``'s family (7-series: DSP48E1) and the
     ``config_op mul -impl`` directive (``mul_impl``: "dsp", "fabric" or None)."""
     c = BACKENDS.get(backend, VIVADO)
-    builder = TOOL_BACKEND[parse_tool(tool)[0]] if tool else backend
+    builder = tool_builder(backend, tool)
     if builder != backend and backend in BACKENDS:
         c = replace(c, **{f: getattr(BACKENDS[builder], f) for f in TOOL_FIFO_FIELDS})
     if mul_impl == "dsp":

@@ -265,7 +265,7 @@ def _pool(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     """Max/average pooling: (window - 1) comparators or adders per output element (io_parallel); one
     running compare/accumulate per channel (io_stream)."""
     # the compares / adds run on the input type (a global pooling's result type is narrower)
-    n, bits = _parallel_outputs(spec), spec.input.width
+    n, bits, divides = _parallel_outputs(spec), spec.input.width, _divides(spec, c)
     if spec.io_type == "io_stream" and spec.pool_dims == 2 and spec.pool_size < spec.in_pix:  # a sliding 2D window
         lut = n * (c.lut_pool2d_stream_per_channel + c.lut_pool2d_stream_per_channel_bit * bits)
         ff = n * (c.ff_pool2d_stream_per_channel + c.ff_pool2d_stream_per_channel_bit * bits)
@@ -274,12 +274,12 @@ def _pool(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     else:
         per_bit = c.lut_pool_avg_per_op_bit if spec.pool_op == "avg" else c.lut_pool_max_per_op_bit
         lut, ff = per_bit * n * max(spec.pool_size - 1, 1) * bits, 0.0
-        if _divides(spec, c):  # a divider per pool_op instance (outputs / RF)
+        if divides:  # a divider per pool_op instance (outputs / RF)
             dividers = math.ceil(spec.out_size / max(spec.reuse_factor, 1))
             acc = bits + 2 * math.ceil(math.log2(max(spec.pool_size, 2)))  # hls4ml's average-pool accumulator
             lut += dividers * c.avg_pool_divider_lut_per_bit * acc
             ff += dividers * c.avg_pool_divider_ff_per_bit * acc
-    cycles = c.avg_pool_divider_cycles if _divides(spec, c) else c.latency_activation_cycles
+    cycles = c.avg_pool_divider_cycles if divides else c.latency_activation_cycles
     return LayerEstimate(spec.name, "pool", lut=lut, ff=ff, latency_cycles=cycles, ii=1)
 
 
@@ -757,13 +757,13 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     loop sets the II and the latency is that plus every layer's pipeline depth. ``tool``: the HLS
     tool and version ("Vivado HLS 2020.1") where known (backends.TOOL_VERSIONS); ``mul_impl``: a
     ``config_op mul -impl`` directive ("dsp", "fabric"; directives.py)."""
-    from hcp_fpga.estimator.backends import TOOL_BACKEND, parse_tool, tool_versions
+    from hcp_fpga.estimator.backends import tool_builder, tool_versions
 
     c = constants_for(backend, part, tool, mul_impl)
     specs = list(specs)
     _, tool_note = tool_versions(tool)
     extra_notes = list(extra_notes) + ([tool_note] if tool_note else [])
-    if tool and TOOL_BACKEND[parse_tool(tool)[0]] != backend:
+    if tool_builder(backend, tool) != backend:
         extra_notes.append(f"code of hls4ml's {backend} backend built by {tool}: its FIFOs are priced as {tool} builds them")
     if tool is None:
         default, vivado = c, constants_for(backend, part, "Vivado HLS 2020.1", mul_impl)
