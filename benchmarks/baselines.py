@@ -18,7 +18,7 @@ import yaml
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 BASELINES = SHARED / "reports" / "hls4ml-synthesis-baselines"
-SUPPORTED = {"Dense", "Activation", "Conv2D", "ELU", "LeakyReLU", "PReLU", "MaxPooling1D", "MaxPooling2D",
+SUPPORTED = {"Dense", "Activation", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D", "ELU", "LeakyReLU", "PReLU", "MaxPooling1D", "MaxPooling2D",
              "AveragePooling1D", "AveragePooling2D"}
 
 
@@ -56,6 +56,8 @@ def _initializer(text: str, seed: int):
     if text.startswith("RandomUniform"):
         lo, hi = (float(v) for v in re.findall(r"=\s*([-\d.]+)", text))
         return tf.keras.initializers.RandomUniform(lo, hi, seed=seed)
+    if text.startswith("glorot_uniform"):
+        return tf.keras.initializers.GlorotUniform(seed=seed)
     if "normal" in text.lower():
         return tf.keras.initializers.RandomNormal(0.0, 0.05, seed=seed)
     return tf.keras.initializers.LecunUniform(seed=seed)
@@ -74,6 +76,10 @@ def build(case: Case, seed: int = 42):
         elif cls == "Conv2D":
             layers.append(L.Conv2D(spec["filters"], tuple(spec["kernel_size"]), strides=tuple(spec["strides"]),
                                    padding=spec["padding"], kernel_initializer=_initializer(spec["kernel_initializer"], seed + i)))
+        elif cls in ("DepthwiseConv1D", "DepthwiseConv2D"):
+            # the cases leave these at Keras defaults (stride 1, 'valid', depth_multiplier 1)
+            layers.append(getattr(L, cls)(spec["kernel_size"] if cls.endswith("1D") else tuple(spec["kernel_size"]),
+                                          depthwise_initializer=_initializer(spec["depthwise_initializer"], seed + i)))
         elif cls == "Activation":
             layers.append(L.Activation(spec["activation"]))
         elif cls == "ELU":

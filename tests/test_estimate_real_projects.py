@@ -746,3 +746,42 @@ def test_a_cell_behind_another_layer_picks_its_steps_with_a_multiplexer(steps, n
     assert kind == "step_mux" and lut == n_in * bits * math.ceil((steps - 1) / 3)
     assert select(False, steps + 1)[1] >= lut
     assert select(True, steps)[0] == "step_select"
+
+
+@pytest.mark.parametrize("backend", ["Vivado", "Vitis"])
+def test_only_the_line_buffer_conv_pays_a_per_pixel_call_overhead(backend):
+    """io_stream at RF 1: hls4ml's depthwise and pointwise (1x1) kernels are inlined into the pixel
+    loop (one pixel per cycle); the line-buffer conv's per-pixel function is INLINE OFF, so the loop
+    waits RF + the tool's overhead per pixel."""
+    from hcp_fpga.estimator.backends import constants_for
+    from hcp_fpga.estimator.model import estimate_layer
+
+    c = constants_for(backend, "xcu250-figd2104-2L-e", None)
+    assert c.stream_cycles_per_pixel > 0
+    rng = np.random.default_rng(3)
+
+    def conv(n_in: int, n_out: int, depthwise: bool = False) -> LayerSpec:
+        return LayerSpec("c", "conv2d", n_in, n_out, 64, out_size=64 * n_out, channels=n_out, in_pix=100, in_channels=8,
+                         mantissas=rng.integers(-100, 100, size=(n_in, n_out)), weight=Fixed(8, 2), io_type="io_stream",
+                         depthwise=depthwise)
+
+    assert estimate_layer(conv(72, 16), c).ii == 100 * (1 + c.stream_cycles_per_pixel)  # 3x3 on 8 channels
+    assert estimate_layer(conv(8, 16), c).ii == 100  # 1x1: pointwise_conv_2d_cl
+    assert estimate_layer(conv(72, 8, depthwise=True), c).ii == 100
+
+
+BASELINES = SHARED / "reports" / "hls4ml-synthesis-baselines"
+
+
+@pytest.mark.skipif(not BASELINES.is_dir(), reason="../shared/reports/hls4ml-synthesis-baselines not present")
+def test_the_ci_depthwise_stream_baselines_latency():
+    """hls4ml's CI DepthwiseConv1D/2D io_stream baselines (Vivado HLS 2020.1, Vitis HLS 2024.1), rebuilt
+    from cases.yaml: 35 cycles for 32 input pixels, 1,028 for 32 x 32."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import baselines
+
+    cases = [c for c in baselines.cases() if any(l["class"].startswith("Depthwise") for l in c.layers)]
+    assert len(cases) == 4 and not any(c.skip for c in cases)
+    for case in cases:
+        est, real = baselines.estimate(case, baselines.build(case)), baselines.real(case)
+        assert abs(est.latency_cycles - real.latency_cycles) <= 0.05 * real.latency_cycles, (case.file.name, est.latency_cycles)

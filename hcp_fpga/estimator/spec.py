@@ -83,6 +83,7 @@ class LayerSpec:
     # part of a layer hls4ml builds as one function (a recurrent cell): no FIFO or register array after it
     internal: bool = False
     steps: int = 1  # a recurrent layer's time steps: the cell (its internal specs before this one) runs once per step
+    depthwise: bool = False  # a depthwise conv (each output channel sums its own input channel's taps)
 
     def input_bits(self) -> np.ndarray:
         """(n_in, 1) operand widths of the multiplier array's inputs: ``row_bits`` or the input type's."""
@@ -410,7 +411,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 kind = "conv2d" if base.endswith("2D") else "conv1d"
                 dname = f"{node.name}_depthwise" if base.startswith("Separable") else node.name
                 specs.append(LayerSpec(dname, kind, n_in, n_out, n_pix, out_size=n_pix * n_out, channels=n_out, mantissas=mant,
-                                       weight=wtype, input=current, result=acc, accum=acc, **_geometry(node),
+                                       weight=wtype, input=current, result=acc, accum=acc, depthwise=True, **_geometry(node),
                                        **{k: v for k, v in common.items() if k not in ("out_size", "channels")}))
                 current = acc
                 if base.startswith("Separable") and len(node.weights) > 1:
