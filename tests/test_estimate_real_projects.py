@@ -785,3 +785,51 @@ def test_the_ci_depthwise_stream_baselines_latency():
     for case in cases:
         est, real = baselines.estimate(case, baselines.build(case)), baselines.real(case)
         assert abs(est.latency_cycles - real.latency_cycles) <= 0.05 * real.latency_cycles, (case.file.name, est.latency_cycles)
+
+
+def test_stream_conv_window_and_line_buffers_follow_the_live_channels():
+    """An io_stream line-buffer conv holds its window (kernel x live channels x input bits) in registers
+    and, in 2D, (kernel height - 1) line buffers per live channel; a pruned input channel needs neither;
+    a 1x1 conv has neither."""
+    from dataclasses import replace
+
+    from hcp_fpga.estimator.backends import constants_for
+    from hcp_fpga.estimator.model import estimate_layer
+
+    c = constants_for("Vivado", "xcu250-figd2104-2L-e", None)
+    rng = np.random.default_rng(5)
+    mant = rng.integers(1, 100, size=(72, 16))  # 3x3 on 8 channels, rows ordered tap-major, channel-minor
+
+    def conv(m, **kw) -> LayerSpec:
+        return LayerSpec("c", "conv2d", m.shape[0], 16, 784, out_size=784 * 16, channels=16, in_pix=900, in_channels=8,
+                         mantissas=m, weight=Fixed(8, 2), input=Fixed(10, 4), io_type="io_stream", filt_height=3,
+                         line_width=30, **kw)
+
+    full, flat = estimate_layer(conv(mant), c), estimate_layer(replace(conv(mant), filt_height=1, line_width=0), c)
+    arrays = 2 * 8
+    assert full.ff - flat.ff == pytest.approx(arrays * c.line_buffer_ff)
+    assert full.lut - flat.lut == pytest.approx(arrays * 2 * c.line_buffer_lut_per_16_words)  # 30 words: 2 x 16
+    pruned = mant.copy()
+    pruned[3::8] = 0  # input channel 3 pruned in every tap
+    less = estimate_layer(conv(pruned), c)
+    assert full.ff - less.ff >= 9 * 10 + 2 * c.line_buffer_ff  # its window slots and two line buffers
+    one = LayerSpec("p", "conv2d", 8, 16, 900, out_size=900 * 16, channels=16, in_pix=900, in_channels=8,
+                    mantissas=mant[:8], weight=Fixed(8, 2), input=Fixed(10, 4), io_type="io_stream", filt_height=1, line_width=30)
+    wider = estimate_layer(replace(one, input=Fixed(20, 4)), c)
+    assert wider.ff - estimate_layer(one, c).ff < 8 * 10  # no window of its inputs
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", ["Alezander9__ML_FPGAonPixel__cnn_large", "Spehic__Diplomska-hls4ml__mnist_qkeras_pruned_cnn"])
+def test_stream_conv_modules_registers(name):
+    """The io_stream conv modules' FF (window, line buffers, outputs) against their per-module csynth rows:
+    within 20 % (without the window and line buffers: 42 % and 54 % under)."""
+    from hcp_fpga.estimator.compare import match_layers
+    from hcp_fpga.estimator.reports import project_reports
+
+    d = next(d for d in CORPUS_DESIGNS if d.name == name)
+    est = estimate_project(d.project, part=d.part, clock_ns=d.clock_ns)
+    pairs = [(e, r) for e, r in match_layers(est, project_reports(d.project)["csynth"]) if e.kind == "conv2d"]
+    assert len(pairs) == 2
+    for e, r in pairs:
+        assert abs(e.ff - r.ff) <= 0.2 * r.ff, (e.name, e.ff, r.ff)

@@ -150,6 +150,17 @@ class CostConstants:
     # with >= 16 inputs of 7 repositories, Vivado HLS and Vitis HLS: 17 -> 85, 33 -> 149, 67 -> 301;
     # median 4.5 per input). MuhammadAshraful's fill_buffer (6,579 inputs, 31,977 LUT) was not used.
     partition_mux_lut_per_input: float = 4.5
+    # io_stream line-buffer convs keep their window in registers (static kernel_data in hls4ml's
+    # compute_output_buffer_1d/2d and the depthwise kernels): kernel x live channels x input bits. Their
+    # modules' Register rows hold it (Alezander9 cnn_large 439 and 1,413 FF for windows of 144 and 1,152
+    # bits; Spehic 1,306 and 2,859 for 144 and 1,152; conv1d-vitis2024 791 for 432), next to the outputs.
+    # A 2D conv adds (kernel height - 1) x live channels line buffers, each an ap_shift_reg one padded
+    # row deep: priced 64 FF and 16 LUT per 16 words (at least 32) whatever their width, Vivado HLS
+    # 2019-2020 and Vitis HLS 2023.1 alike (every line-buffer Memory row of ChiRuiChen, Gabriele-bot,
+    # Spehic, Alezander9: 6-28 words of 3-32 bits 64 FF + 32 LUT; 34 words 64 + 48). No deeper row was
+    # reported; nothing here says when a row moves to block RAM.
+    line_buffer_ff: float = 64.0
+    line_buffer_lut_per_16_words: float = 16.0
     stream_cycles_per_pixel: int = 1  # io_stream conv: II per input pixel = RF + this (encoder: 135 for 66+2 pixels)
     # Average pooling whose windows cover different numbers of positions ('same' padding): hls4ml passes
     # each window's count to pool_op, kept as one function instance per output (ALLOCATION). Vivado HLS

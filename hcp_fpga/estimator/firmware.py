@@ -302,7 +302,8 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             pf = out_pix // max(num("n_partitions", out_pix), 1) if kind != "dense" and io_type == "io_parallel" else 1
             specs.append(LayerSpec(layer_name, kind, n_in, n_out, out_pix, out_size=n_out * out_pix, channels=n_out,
                                    mantissas=mant, weight=wtype, accum=accum, in_pix=in_pix, in_channels=num("n_chan"),
-                                   parallelization=max(pf, 1), depthwise=depthwise, **common))
+                                   parallelization=max(pf, 1), depthwise=depthwise, filt_height=num("filt_height"),
+                                   line_width=num("in_width") if kind == "conv2d" else 0, **common))
             continue
         if func in _RNN_CALLS:
             # (only wiring before it: it reads the top function's packed input port, as in spec._rnn_specs)

@@ -94,7 +94,28 @@ def _pixel_step_inlined(spec: LayerSpec) -> bool:
     ``compute_output_buffer_1d/2d`` is INLINE OFF and keeps its window in static variables, so the loop
     waits for each call: RF + the tool's ``stream_cycles_per_pixel`` (conv1d-vitis2024: that function's
     interval 3, the loop's achieved II 3 against a target of 1)."""
-    return spec.depthwise or spec.n_in == spec.in_channels
+    return spec.depthwise or _pointwise(spec)
+
+
+def _pointwise(spec: LayerSpec) -> bool:
+    """A 1x1 conv (hls4ml's pointwise kernels): no window, no line buffer."""
+    return not spec.depthwise and spec.n_in == spec.in_channels
+
+
+def _window_buffers(spec: LayerSpec, c: CostConstants) -> tuple[float, float]:
+    """(LUT, FF) of an io_stream line-buffer conv's window registers and (2D) line buffers
+    (``line_buffer_ff``). An input channel whose every weight is zero (pruned) needs neither."""
+    channels = max(spec.in_channels, 1)
+    live_rows = np.any(spec.mantissas != 0, axis=1) if spec.mantissas is not None else np.ones(spec.n_in, bool)
+    taps = max(spec.n_in // channels, 1)
+    live = int(np.any(live_rows[: taps * channels].reshape(taps, channels), axis=0).sum()) if live_rows.size >= taps * channels else channels
+    ff = float(taps * live * spec.input.width)
+    lut = 0.0
+    if spec.kind == "conv2d" and spec.filt_height > 1 and spec.line_width > 0:
+        arrays = (spec.filt_height - 1) * live
+        ff += arrays * c.line_buffer_ff
+        lut += arrays * c.line_buffer_lut_per_16_words * max(math.ceil(spec.line_width / 16), 2)
+    return lut, ff
 
 
 def _pixel_steps(spec: LayerSpec) -> int:
@@ -351,6 +372,9 @@ def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -
             # partition per step, is held in registers until the last step
             est = replace(est, lut=est.lut + c.partition_mux_lut_per_input * spec.n_in * spec.n_pix,
                           ff=est.ff + _held_output_bits(spec))
+        if spec.io_type == "io_stream" and spec.kind != "dense" and not _pointwise(spec):
+            lut, ff = _window_buffers(spec, c)
+            est = replace(est, lut=est.lut + lut, ff=est.ff + ff)
         if steps > 1:  # one multiplier array walks over the positions, pipelined at II = RF
             overhead = 0
             if spec.io_type == "io_stream":

@@ -84,6 +84,9 @@ class LayerSpec:
     internal: bool = False
     steps: int = 1  # a recurrent layer's time steps: the cell (its internal specs before this one) runs once per step
     depthwise: bool = False  # a depthwise conv (each output channel sums its own input channel's taps)
+    # a 2D conv's kernel height and the input row width (after padding) its io_stream line buffers hold
+    filt_height: int = 1
+    line_width: int = 0
 
     def input_bits(self) -> np.ndarray:
         """(n_in, 1) operand widths of the multiplier array's inputs: ``row_bits`` or the input type's."""
@@ -178,6 +181,14 @@ def _geometry(node) -> dict:
         padded = _padded_positions(spatial, node.out_shape[:-1], c["kernel_size"], c.get("strides", 1))
         if padded > in_pix:
             geo["padded_pix"] = padded
+    if "kernel_size" in c and len(spatial) == 2:
+        k = c["kernel_size"] if isinstance(c["kernel_size"], (list, tuple)) else [c["kernel_size"]] * 2
+        geo["filt_height"] = int(k[0])
+        geo["line_width"] = spatial[1]
+        if c.get("padding", "valid") == "same" and node.out_shape:
+            stride = c.get("strides", 1)
+            stride = stride if isinstance(stride, (list, tuple)) else [stride] * 2
+            geo["line_width"] = max(spatial[1], (int(node.out_shape[1]) - 1) * int(stride[1]) + int(k[1]))
     if "Pooling" in node.base:
         geo["pool_op"] = "avg" if "Average" in node.base else "max"
         geo["pool_dims"] = max(len(spatial), 1)
