@@ -349,6 +349,9 @@ def _layer_zoo(name: str):
         "separable1d": ((16, 3), [L.SeparableConv1D(4, 3), L.Flatten(), L.Dense(2)]),
         # the input array (48 values) is not the first layer's output (96): the input registers
         "upsample1d_first": ((16, 3), [L.UpSampling1D(2), L.ZeroPadding1D(2), L.Conv1D(2, 3), L.Flatten(), L.Dense(2)]),
+        # io_stream: a padded row in the line buffers (9 + 2), a 1x1 conv without them, a strided one
+        "conv_same_pointwise": ((7, 9, 2), [L.Conv2D(4, 3, padding="same"), L.Conv2D(3, 1), L.Conv2D(2, 3, strides=2),
+                                            L.Flatten(), L.Dense(2)]),
     }
     if name == "qkeras_conv_bn":  # a QBatchNormalization after a quantized conv: not folded, its result inferred
         from qkeras import QActivation, QBatchNormalization, QConv2D, quantized_bits, quantized_relu
@@ -368,7 +371,8 @@ def _layer_zoo(name: str):
     ("reshape_crop", "io_parallel", "Latency", 1), ("reshape_crop", "io_stream", "Latency", 1),
     ("qkeras_conv_bn", "io_parallel", "Latency", 1), ("activations", "io_parallel", "Latency", 1),
     ("embedding_lstm", "io_parallel", "Latency", 1), ("separable1d", "io_parallel", "Latency", 1),
-    ("upsample1d_first", "io_parallel", "Latency", 1), ("dot", "io_parallel", "Latency", 1)])
+    ("upsample1d_first", "io_parallel", "Latency", 1), ("dot", "io_parallel", "Latency", 1),
+    ("depthwise", "io_stream", "Latency", 1), ("conv_same_pointwise", "io_stream", "Latency", 1)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate
