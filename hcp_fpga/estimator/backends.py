@@ -133,9 +133,21 @@ class CostConstants:
     fifo_lut_srl_control: float = 12.0
     fifo_lut_bram_base: float = 65.0
     fifo_lut_bram_per_bit: float = 0.97
-    fifo_ff_per_bit: float = 2.1  # packed Vitis FIFOs: 537 FF for 256 bits
-    # packed Vitis FIFOs deeper than two words: 1.26-1.43 LUT per bit (conv1d-vitis2024, cnn_large,
-    # cnn_small); one or two words are registers (the CI activation baselines' totals leave no room)
+    # Packed Vitis FIFOs size their registers and block RAM to the next power of two of the word width
+    # (at most 1,024): FF = per-word x that width + a constant, by kind; block RAMs 36 bits of that
+    # width each (80 and 128 bits: 4 BRAM18; 144 and 256: 8). Every Vitis FIFO row of cnn_small,
+    # cnn_large (Vitis HLS 2023.1) and conv1d-vitis2024 (2024.1), 18 rows: one or two words
+    # (registers) 2 x + 4 (96 -> 260, 130-256 -> 516, 360-384 -> 1,028; 1,264 bits -> 2,058, the one
+    # row wider than 1,024); shift registers (3 to 64 deep) 3 x + 19 (404-406 for 128 bits, 781-787
+    # for 130-208); block RAM 2 x + 27 (60 for 16 bits, 281 for 80-128, 537-541 for 144-256).
+    fifo_pow2_width_cap: int = 1024
+    fifo_ff_per_pow2_bit: tuple = (2.0, 3.0, 2.0)  # registers, shift register, block RAM
+    fifo_ff_fixed: tuple = (4.0, 19.0, 27.0)
+    # LUT (the Vitis reports give it in the FIFO summary row only), per power-of-two bit + 7.5 per
+    # FIFO: one or two words 1 (cnn_small's six such FIFOs: 2,349 LUT for 2,304 bits); deeper ones
+    # 1.39, between what conv1d-vitis2024 and cnn_large leave for them (1.13 and 1.70 once their
+    # registered FIFOs are taken out; their FIFO totals come out +17 % and -9 %)
+    fifo_lut_registers_fixed: float = 7.5
     fifo_lut_per_bit: float = 1.39
     # io_parallel designs that hls4ml 1.3 builds as DATAFLOW (a conv stepping over pixel partitions):
     # every element of every array between layers is a depth-2 FIFO. Vivado HLS: 5 FF, bits + 12 LUT

@@ -462,15 +462,26 @@ def fifo_bram18(depth: int, width: int, c: CostConstants) -> int:
     words = 18 * 1024 // c.fifo_bram_width
     if c.fifo_per_channel:  # Vivado sizes the memory to a power-of-two depth
         depth = 1 << max(int(depth) - 1, 0).bit_length()
+    else:  # Vitis to a power-of-two width (80 bits: 4 BRAM18 of 36, 144 bits: 8)
+        width = _vitis_fifo_width(width, c)
     return math.ceil(width / c.fifo_bram_width) * math.ceil(depth / words)
+
+
+def _vitis_fifo_width(width: int, c: CostConstants) -> int:
+    """The power-of-two word width a Vitis FIFO is built with (``fifo_pow2_width_cap``)."""
+    return min(1 << max(int(width) - 1, 0).bit_length(), c.fifo_pow2_width_cap)
 
 
 def fifo_cost(depth: int, width: int, c: CostConstants) -> tuple[float, float, float]:
     """(BRAM18, LUT, FF) of one FIFO of ``depth`` words of ``width`` bits (one channel on Vivado HLS,
     a pixel's packed channels on Vitis HLS)."""
     bram = fifo_bram18(depth, width, c)
-    if not c.fifo_per_channel:  # Vitis: a FIFO of one or two words is registers only (CI baselines)
-        return float(bram), c.fifo_lut_per_bit * width if depth > 2 else 0.0, c.fifo_ff_per_bit * width
+    if not c.fifo_per_channel:  # Vitis: registers sized to a power-of-two width (``fifo_pow2_width_cap``)
+        pow2 = _vitis_fifo_width(width, c)
+        kind = 0 if depth <= 2 else (2 if bram else 1)  # registers, shift register, block RAM
+        ff = c.fifo_ff_per_pow2_bit[kind] * pow2 + c.fifo_ff_fixed[kind]
+        lut = (1.0 if kind == 0 else c.fifo_lut_per_bit) * pow2 + c.fifo_lut_registers_fixed
+        return float(bram), lut, ff
     if bram:
         ff = c.fifo_ff_bram_base + width + 2.0 * math.log2(max(depth, 2))
         return float(bram), c.fifo_lut_bram_base + c.fifo_lut_bram_per_bit * width, ff
