@@ -106,9 +106,11 @@ def _window_buffers(spec: LayerSpec, c: CostConstants) -> tuple[float, float]:
     """(LUT, FF) of an io_stream line-buffer conv's window registers and (2D) line buffers
     (``line_buffer_ff``). An input channel whose every weight is zero (pruned) needs neither."""
     channels = max(spec.in_channels, 1)
-    live_rows = np.any(spec.mantissas != 0, axis=1) if spec.mantissas is not None else np.ones(spec.n_in, bool)
     taps = max(spec.n_in // channels, 1)
-    live = int(np.any(live_rows[: taps * channels].reshape(taps, channels), axis=0).sum()) if live_rows.size >= taps * channels else channels
+    live = channels
+    if spec.mantissas is not None and spec.mantissas.shape[0] == taps * channels:
+        # the kernel's rows run tap-major, channel-minor (Keras and hls4ml order)
+        live = int(np.any(spec.mantissas.reshape(taps, channels, -1) != 0, axis=(0, 2)).sum())
     ff = float(taps * live * spec.input.width)
     lut = 0.0
     if spec.kind == "conv2d" and spec.filt_height > 1 and spec.line_width > 0:
