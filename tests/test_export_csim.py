@@ -353,6 +353,14 @@ def _layer_zoo(name: str):
         "conv_same_pointwise": ((7, 9, 2), [L.Conv2D(4, 3, padding="same"), L.Conv2D(3, 1), L.Conv2D(2, 3, strides=2),
                                             L.Flatten(), L.Dense(2)]),
     }
+    if name == "linear_casts":  # what hls4ml 1.3 keeps of linear activations (spec._linear_kept)
+        from qkeras import QActivation, QDense, quantized_bits
+
+        q = quantized_bits(6, 0, alpha=1)
+        return tf.keras.Sequential([L.Input((16,)), QActivation(quantized_bits(6, 2)),  # kept: a cast after the input
+                                    QDense(8, kernel_quantizer=q, bias_quantizer=q), QActivation(quantized_bits(6, 2)),  # dropped
+                                    L.Dense(8), L.Activation("linear"), L.ReLU(),  # dropped
+                                    QActivation(quantized_bits(5, 1)), L.Dense(3)])  # dropped after the ReLU
     if name == "qkeras_conv_bn":  # a QBatchNormalization after a quantized conv: not folded, its result inferred
         from qkeras import QActivation, QBatchNormalization, QConv2D, quantized_bits, quantized_relu
 
@@ -372,7 +380,8 @@ def _layer_zoo(name: str):
     ("qkeras_conv_bn", "io_parallel", "Latency", 1), ("activations", "io_parallel", "Latency", 1),
     ("embedding_lstm", "io_parallel", "Latency", 1), ("separable1d", "io_parallel", "Latency", 1),
     ("upsample1d_first", "io_parallel", "Latency", 1), ("dot", "io_parallel", "Latency", 1),
-    ("depthwise", "io_stream", "Latency", 1), ("conv_same_pointwise", "io_stream", "Latency", 1)])
+    ("depthwise", "io_stream", "Latency", 1), ("conv_same_pointwise", "io_stream", "Latency", 1),
+    ("linear_casts", "io_parallel", "Latency", 1), ("linear_casts", "io_stream", "Latency", 1)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

@@ -324,7 +324,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         elif func in ELEMENTWISE_ACTIVATIONS:
             specs.append(LayerSpec(layer_name, "relu", out_size=n, channels=channels, **common))
         elif func == "linear":
-            specs.append(LayerSpec(layer_name, "linear", out_size=n, channels=channels, **common))
+            specs.append(LayerSpec(layer_name, "linear", out_size=n, channels=channels, own_process=stream, **common))
         elif func.startswith(_POOL_CALLS) or func in _POOL_CALLS:
             pool = num("pool_width") * num("pool_height")
             # a global pooling's config names its positions n_in (1D) or in_height x in_width (2D)

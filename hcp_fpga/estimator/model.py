@@ -493,8 +493,9 @@ def fifo_cost(depth: int, width: int, c: CostConstants) -> tuple[float, float, f
 def _carrying(specs: list[LayerSpec]) -> list[LayerSpec]:
     """The layers whose output array goes on to the next layer: folded casts, free layers, named
     placeholders for what is not priced, and the inner parts of one hls4ml function (a recurrent cell)
-    pass nothing of their own."""
-    return [s for s in specs if s.kind not in ("free", "linear", "unmodelled") and not s.internal]
+    pass nothing of their own. A cast older hls4ml wrote as its own io_stream call does (Gabriele-bot's
+    CNN: a linear process after each conv, each with 16 per-channel FIFOs of its own)."""
+    return [s for s in specs if (s.kind not in ("free", "linear", "unmodelled") or s.own_process) and not s.internal]
 
 
 def _stream_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimate]:

@@ -84,6 +84,9 @@ class LayerSpec:
     internal: bool = False
     steps: int = 1  # a recurrent layer's time steps: the cell (its internal specs before this one) runs once per step
     depthwise: bool = False  # a depthwise conv (each output channel sums its own input channel's taps)
+    # an io_stream cast written as its own call (older hls4ml releases' nnet::linear): a dataflow
+    # process with an output FIFO, where hls4ml 1.3 folds the cast into the layer before
+    own_process: bool = False
     # a 2D conv's kernel height and the input row width (after padding) its io_stream line buffers hold
     filt_height: int = 1
     line_width: int = 0
@@ -395,6 +398,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     for n in nodes:
         for i in n.inputs:
             consumers[i] = consumers.get(i, 0) + 1
+    by_name = {n.name: n for n in nodes}
     specs: list[LayerSpec] = []
     types: dict[str, Fixed] = {}  # result type of each node, for the next
     elements: dict[str, np.ndarray] = {}  # per-element widths of a node's output, where HGQ sets them
@@ -529,10 +533,21 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             elif cls == "Activation":
                 name = quantizer_name(node.config.get("activation"))
                 kind = activation_kind(name)
-                result = default
+                result = fixed_results.get(node.name, default)
             else:
                 kind, result = ACTIVATION_KINDS[cls], default
-            specs.append(LayerSpec(node.name, kind, input=current, result=result, table_size=_table_size(kind, s), **common))
+            own_process = False
+            if kind == "linear":
+                parent = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
+                # the types as the config sets them (before inference), where it does
+                own = fixed_results.get(node.name, result if cls == "QActivation" else None)
+                before = fixed_results.get(parent.name, current) if parent is not None else current
+                if not _linear_kept(parent, own, before, fixed):
+                    kind, result = "free", current
+                else:  # a cast layer of its own: in io_stream a dataflow process with an output FIFO
+                    own_process, result = s.io_type == "io_stream", own or default
+            specs.append(LayerSpec(node.name, kind, input=current, result=result, table_size=_table_size(kind, s),
+                                   own_process=own_process, **common))
         else:  # no cost rule (or no shape) for it: named in the estimate's notes, the totals a lower bound
             result = default
             specs.append(LayerSpec(node.name, "unmodelled", input=current, result=default, **common))
@@ -541,6 +556,24 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 and specs[-1].name == node.name and out_size == widths.size:
             elements[node.name] = widths  # an element-wise layer (or a reshape) keeps each element's width
     return specs
+
+
+def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set) -> bool:
+    """Whether hls4ml 1.3 keeps a linear activation (Keras ``Activation('linear')``, a QKeras
+    ``quantized_bits`` activation) as a cast layer of its own. ``EliminateLinearActivation`` drops it
+    when it casts nothing (its type, ``own``, None for 'auto', equals its input's); then
+    ``MergeLinearActivation`` drops it after a Dense, Conv, BatchNormalization or activation whose
+    type the config leaves 'auto' (it has no quantizer attribute for a QKeras activation, so the
+    cast goes with it: checked with hls4ml 1.3, a Dense -> quantized_bits(6,2) -> Dense keeps the
+    first Dense's full-width result). An input layer's or a QKeras activation's type is always set."""
+    specified = parent is None or parent.cls in ("InputLayer", "QActivation") or parent.name in fixed
+    if own is None:  # 'auto': equal to an 'auto' input; after a set type hls4ml keeps it (at the model default)
+        return specified
+    safe = parent is not None and (parent.base in MULT_BASES or parent.cls in ACTIVATION_KINDS
+                                   or parent.cls in ("Activation", "QActivation", "BatchNormalization"))
+    if safe and not specified:
+        return False
+    return own != current
 
 
 # QKeras's folded Dense/Conv + BatchNormalization layers are one multiplier layer to hls4ml
