@@ -259,6 +259,11 @@ class Design:
                 precision["result"] = saturating(s.precision)
             elif name in s.layer_precision and not s.is_pinned(name, "result"):  # a chosen width still saturates into the softmax
                 precision["result"] = saturating(s.layer_precision[name])
+            if f"{name}_linear" in layers:
+                # the linear activation hls4ml splits off a Dense/Conv: with the same type it casts
+                # nothing and is removed; left 'auto' after a set type it would stay, a wrapping cast
+                # to the model default between the saturated logits and the softmax
+                layers[f"{name}_linear"].setdefault("Precision", {})["result"] = precision["result"]
         for name, layer_cfg in layers.items():
             if "exp_table" in layer_cfg.get("Precision", {}) and s.softmax_table_size and name not in s.layer_table_size:
                 layer_cfg["TableSize"] = s.softmax_table_size

@@ -506,6 +506,38 @@ def with_c_names(model) -> tuple[Any, dict[str, str]]:
     return renamed, mapping
 
 
+def softmax_layers_as_activations(model) -> Any:
+    """``model`` with each Keras ``Softmax`` layer over the last axis written as the equivalent
+    ``Activation('softmax')`` (same name, same math). hls4ml 1.3 names a Softmax *layer*'s config
+    struct ``Softmax_config<N>`` but calls ``softmax_config<N>``, so its C++ does not compile (checked:
+    Dense -> Softmax() fails to build, Dense -> Activation('softmax') builds). The same model object
+    when there is nothing to rewrite; otherwise a rebuilt copy with the same weights."""
+    architecture = json.loads(model.to_json())
+    changed = []
+
+    def walk(obj: Any) -> Any:
+        if isinstance(obj, dict):
+            if obj.get("class_name") == "Softmax" and isinstance(obj.get("config"), dict):
+                cfg = obj["config"]
+                axis = cfg.get("axis", -1)
+                if axis == -1 or axis == [-1]:
+                    changed.append(cfg.get("name"))
+                    keep = {k: cfg[k] for k in ("name", "trainable", "dtype") if k in cfg}
+                    return {**{k: v for k, v in obj.items() if k not in ("class_name", "config", "module", "registered_name")},
+                            "class_name": "Activation", "config": {**keep, "activation": "softmax"}}
+            return {k: walk(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [walk(v) for v in obj]
+        return obj
+
+    rewritten = walk(architecture)
+    if not changed:
+        return model
+    rebuilt = model_from_architecture(rewritten)
+    rebuilt.set_weights(model.get_weights())
+    return rebuilt
+
+
 def _all_layers(model):
     import tensorflow as tf
 
