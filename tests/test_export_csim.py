@@ -85,6 +85,26 @@ def test_conv1d_peer_model_io_stream(workdir):
     assert result.argmax_agreement >= 0.95, result
 
 
+def test_a_keras_softmax_layer_compiles_and_its_logits_saturate(workdir):
+    """hls4ml 1.3 writes a Keras Softmax *layer* as C++ that does not build (config struct
+    'Softmax_config<N>', called as 'softmax_config<N>'): the export writes it as the same
+    Activation('softmax'). And the Dense feeding it keeps its saturating result type: the linear
+    activation hls4ml splits off that Dense must not cast it back to a wrapping type."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((16,)), L.Dense(8, activation="relu"), L.Dense(3, name="logits"), L.Softmax(name="probs")])
+    design = Design.create(model, load_board("alveo-u250"))
+    config = design.hls_config()["LayerName"]
+    assert config["logits_linear"]["Precision"]["result"] == config["logits"]["Precision"]["result"]
+    res = export_project(design, workdir / "softmax_layer")
+    source = (res.out_dir / "firmware" / "myproject.cpp").read_text()
+    assert "nnet::linear" not in source and "nnet::softmax" in source
+    result = run_csim(res.out_dir, data="normal", n=200)
+    assert result.argmax_agreement >= 0.98 and result.max_abs_diff < 0.05, result
+
+
 def test_invalid_reuse_factor_lists_hls4ml_valid_ones(tmp_path, capsys):
     j, w = peer("KERAS_3layer")
     out = tmp_path / "prj"
@@ -349,6 +369,12 @@ def _layer_zoo(name: str):
         "separable1d": ((16, 3), [L.SeparableConv1D(4, 3), L.Flatten(), L.Dense(2)]),
         # the input array (48 values) is not the first layer's output (96): the input registers
         "upsample1d_first": ((16, 3), [L.UpSampling1D(2), L.ZeroPadding1D(2), L.Conv1D(2, 3), L.Flatten(), L.Dense(2)]),
+        # a crop of a conv's full-width result: hls4ml types it in the model default
+        "upsample_crop": ((6, 6, 2), [L.UpSampling2D(), L.Conv2D(3, 3), L.Cropping2D(1), L.MaxPooling2D(), L.Flatten(),
+                                      L.Dense(2)]),
+        # the activation layers, a Keras Softmax layer last (written as an Activation for hls4ml)
+        "activation_layers": ((16,), [L.Dense(8), L.LeakyReLU(0.1), L.Dense(8), L.PReLU(), L.Dense(8), L.ELU(),
+                                      L.Dense(4, activation="tanh"), L.Activation("sigmoid"), L.Dense(3), L.Softmax()]),
         # io_stream: a padded row in the line buffers (9 + 2), a 1x1 conv without them, a strided one
         "conv_same_pointwise": ((7, 9, 2), [L.Conv2D(4, 3, padding="same"), L.Conv2D(3, 1), L.Conv2D(2, 3, strides=2),
                                             L.Flatten(), L.Dense(2)]),
@@ -381,7 +407,9 @@ def _layer_zoo(name: str):
     ("embedding_lstm", "io_parallel", "Latency", 1), ("separable1d", "io_parallel", "Latency", 1),
     ("upsample1d_first", "io_parallel", "Latency", 1), ("dot", "io_parallel", "Latency", 1),
     ("depthwise", "io_stream", "Latency", 1), ("conv_same_pointwise", "io_stream", "Latency", 1),
-    ("linear_casts", "io_parallel", "Latency", 1), ("linear_casts", "io_stream", "Latency", 1)])
+    ("linear_casts", "io_parallel", "Latency", 1), ("linear_casts", "io_stream", "Latency", 1),
+    ("activation_layers", "io_parallel", "Latency", 1), ("activation_layers", "io_stream", "Resource", 2),
+    ("upsample_crop", "io_stream", "Latency", 1)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

@@ -492,6 +492,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         elif base in MOVE_KINDS:
             if base == "Concatenate" and len(node.inputs) == 2:
                 result = merged_type("concatenate", current, types.get(node.inputs[1], default))
+            elif base.startswith("Cropping"):  # InferPrecisionTypes has no rule for it: the model default
+                result = fixed_results.get(node.name, default)
             specs.append(LayerSpec(node.name, "move", input=current, result=result, **common))
         elif base in MERGE_ADD or base == "Multiply":
             if len(node.inputs) == 2:
