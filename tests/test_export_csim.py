@@ -430,6 +430,28 @@ def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_fi
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
 
 
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_chosen_widths_give_one_estimate_from_model_and_firmware(tmp_path, io_type):
+    """Result widths the optimize loop chooses (``layer_precision``), one of them on the layer feeding
+    the softmax: the softmax's tables as hls4ml sizes them for that input (exp 2,048 and inverse 4,096
+    entries for a 12-bit input) on both paths."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.estimator.model import estimate_design, estimate_project
+    from hcp_fpga.vocab import IOType
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((16,)), L.Dense(32, activation="relu", name="fc1"),
+                                 L.Dense(16, activation="relu", name="fc2"), L.Dense(4, activation="softmax", name="out")])
+    settings = HlsSettings(io_type=IOType(io_type), layer_precision={"fc1": "ap_fixed<10,4>", "out": "ap_fixed<12,5>"})
+    design = Design.create(model, load_board("alveo-u250"), settings)
+    out = export_project(design, tmp_path / "prj").out_dir
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+
+
 @pytest.mark.parametrize("padding", ["same", "valid"])
 def test_vivado_hls_divides_uneven_average_pools_on_both_paths(tmp_path, padding):
     """AveragePooling2D(2) on 9 x 9: 'same' pads one row and column, so the last windows hold fewer

@@ -316,8 +316,10 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             continue
         n = num("n_in", num("n_elem", 0))
         if func == "softmax":
+            # the table size the config asked for, as hls4ml cut it to the input: the inverse table's
+            # (the exp table's can be capped further, at 2^(value bits) of a signed input)
             specs.append(LayerSpec(layer_name, "softmax", out_size=n, channels=channels,
-                                   table_size=num("exp_table_size", HLS4ML_TABLE_SIZE), **common))
+                                   table_size=num("inv_table_size", num("exp_table_size", HLS4ML_TABLE_SIZE)), **common))
         elif func in TABLE_ACTIVATIONS:
             specs.append(LayerSpec(layer_name, "table", out_size=n, channels=channels,
                                    table_size=num("table_size", HLS4ML_TABLE_SIZE), **common))
