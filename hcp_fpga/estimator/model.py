@@ -463,15 +463,19 @@ def fifo_bram18(depth: int, width: int, c: CostConstants) -> int:
         return 0
     words = 18 * 1024 // c.fifo_bram_width
     if c.fifo_per_channel:  # Vivado sizes the memory to a power-of-two depth
-        depth = 1 << max(int(depth) - 1, 0).bit_length()
+        depth = _next_pow2(depth)
     else:  # Vitis to a power-of-two width (80 bits: 4 BRAM18 of 36, 144 bits: 8)
         width = _vitis_fifo_width(width, c)
     return math.ceil(width / c.fifo_bram_width) * math.ceil(depth / words)
 
 
+def _next_pow2(n: int) -> int:
+    return 1 << max(int(n) - 1, 0).bit_length()
+
+
 def _vitis_fifo_width(width: int, c: CostConstants) -> int:
     """The power-of-two word width a Vitis FIFO is built with (``fifo_pow2_width_cap``)."""
-    return min(1 << max(int(width) - 1, 0).bit_length(), c.fifo_pow2_width_cap)
+    return min(_next_pow2(width), c.fifo_pow2_width_cap)
 
 
 def fifo_cost(depth: int, width: int, c: CostConstants) -> tuple[float, float, float]:
@@ -493,8 +497,7 @@ def fifo_cost(depth: int, width: int, c: CostConstants) -> tuple[float, float, f
 def _carrying(specs: list[LayerSpec]) -> list[LayerSpec]:
     """The layers whose output array goes on to the next layer: folded casts, free layers, named
     placeholders for what is not priced, and the inner parts of one hls4ml function (a recurrent cell)
-    pass nothing of their own. A cast older hls4ml wrote as its own io_stream call does (Gabriele-bot's
-    CNN: a linear process after each conv, each with 16 per-channel FIFOs of its own)."""
+    pass nothing of their own. A cast hls4ml keeps as its own io_stream call does (``own_process``)."""
     return [s for s in specs if (s.kind not in ("free", "linear", "unmodelled") or s.own_process) and not s.internal]
 
 

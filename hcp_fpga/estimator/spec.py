@@ -84,8 +84,8 @@ class LayerSpec:
     internal: bool = False
     steps: int = 1  # a recurrent layer's time steps: the cell (its internal specs before this one) runs once per step
     depthwise: bool = False  # a depthwise conv (each output channel sums its own input channel's taps)
-    # an io_stream cast written as its own call (older hls4ml releases' nnet::linear): a dataflow
-    # process with an output FIFO, where hls4ml 1.3 folds the cast into the layer before
+    # a cast hls4ml keeps as its own layer (nnet::linear; spec._linear_kept): in io_stream a dataflow
+    # process with an output FIFO, where a folded cast has none
     own_process: bool = False
     # a 2D conv's kernel height and the input row width (after padding) its io_stream line buffers hold
     filt_height: int = 1
@@ -191,7 +191,7 @@ def _geometry(node) -> dict:
         if c.get("padding", "valid") == "same" and node.out_shape:
             stride = c.get("strides", 1)
             stride = stride if isinstance(stride, (list, tuple)) else [stride] * 2
-            geo["line_width"] = max(spatial[1], (int(node.out_shape[1]) - 1) * int(stride[1]) + int(k[1]))
+            geo["line_width"] = _padded_positions(spatial[1:], node.out_shape[1:2], k[1:], stride[1:])
     if "Pooling" in node.base:
         geo["pool_op"] = "avg" if "Average" in node.base else "max"
         geo["pool_dims"] = max(len(spatial), 1)
