@@ -500,10 +500,14 @@ def with_c_names(model) -> tuple[Any, dict[str, str]]:
     mapping = safe_c_names(names)
     if not mapping:
         return model, {}
-    architecture = _renamed(json.loads(model.to_json()), mapping)
-    renamed = model_from_architecture(architecture)
-    renamed.set_weights(model.get_weights())
-    return renamed, mapping
+    return _rebuilt(model, _renamed(json.loads(model.to_json()), mapping)), mapping
+
+
+def _rebuilt(model, architecture: dict):
+    """A new model from ``architecture`` (a rewrite of ``model``'s) with ``model``'s weights."""
+    rebuilt = model_from_architecture(architecture)
+    rebuilt.set_weights(model.get_weights())
+    return rebuilt
 
 
 def softmax_layers_as_activations(model) -> Any:
@@ -512,16 +516,18 @@ def softmax_layers_as_activations(model) -> Any:
     struct ``Softmax_config<N>`` but calls ``softmax_config<N>``, so its C++ does not compile (checked:
     Dense -> Softmax() fails to build, Dense -> Activation('softmax') builds). The same model object
     when there is nothing to rewrite; otherwise a rebuilt copy with the same weights."""
-    architecture = json.loads(model.to_json())
-    changed = []
+    if not any(type(layer).__name__ == "Softmax" for layer in _all_layers(model)):
+        return model
+    changed = False
 
     def walk(obj: Any) -> Any:
+        nonlocal changed
         if isinstance(obj, dict):
             if obj.get("class_name") == "Softmax" and isinstance(obj.get("config"), dict):
                 cfg = obj["config"]
                 axis = cfg.get("axis", -1)
                 if axis == -1 or axis == [-1]:
-                    changed.append(cfg.get("name"))
+                    changed = True
                     keep = {k: cfg[k] for k in ("name", "trainable", "dtype") if k in cfg}
                     return {**{k: v for k, v in obj.items() if k not in ("class_name", "config", "module", "registered_name")},
                             "class_name": "Activation", "config": {**keep, "activation": "softmax"}}
@@ -530,12 +536,8 @@ def softmax_layers_as_activations(model) -> Any:
             return [walk(v) for v in obj]
         return obj
 
-    rewritten = walk(architecture)
-    if not changed:
-        return model
-    rebuilt = model_from_architecture(rewritten)
-    rebuilt.set_weights(model.get_weights())
-    return rebuilt
+    rewritten = walk(json.loads(model.to_json()))
+    return _rebuilt(model, rewritten) if changed else model
 
 
 def _all_layers(model):
