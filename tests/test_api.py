@@ -186,6 +186,7 @@ def test_inspect_warns_when_weights_fall_below_one_lsb(tmp_path, capsys):
     assert any("exceed the range" in w for w in json.loads(capsys.readouterr().out)["warnings"])
 
 
+@pytest.mark.slow  # a g++ build of a whole project: make test-slow
 def test_csim_npz_with_test_arrays_only_lowercase_keys_and_a_reshape(qkeras_project, tmp_path, capsys):
     x = np.random.default_rng(0).standard_normal((30, 16)).astype(np.float32)
     np.savez(tmp_path / "t.npz", x_test=x.reshape(30, 1, 16), Y_TEST=np.zeros(30, np.int64))

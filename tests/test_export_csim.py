@@ -53,6 +53,7 @@ def test_second_csim_does_not_invoke_gxx(qkeras_project):
     assert second.argmax_agreement == first.argmax_agreement
 
 
+@pytest.mark.slow  # a g++ build of a whole project: make test-slow
 def test_keras_3layer_70pct_pruned_keeps_its_zeros_and_agrees(workdir):
     model = load_model(*peer("KERAS_3layer", "KERAS_3layer_70pruned_retrained_weights"))
     res = export_project(Design.create(model, load_board("alveo-u250")), workdir / "pruned70")
@@ -73,6 +74,7 @@ def test_digits_model_csim_accuracy_within_1pp_of_keras(workdir, digits_mlp):
     assert abs(result.keras_accuracy - result.csim_accuracy) <= 0.01, result
 
 
+@pytest.mark.slow  # a g++ build of a whole project: make test-slow
 def test_conv1d_peer_model_io_stream(workdir):
     model = load_model(*peer("KERAS_conv1d_small"))
     res = export_project(Design.create(model, load_board("pynq-z2"), HlsSettings(io_type="io_stream")), workdir / "conv1d")
@@ -85,6 +87,7 @@ def test_conv1d_peer_model_io_stream(workdir):
     assert result.argmax_agreement >= 0.95, result
 
 
+@pytest.mark.slow  # a g++ build of a whole project: make test-slow
 def test_a_keras_softmax_layer_compiles_and_its_logits_saturate(workdir):
     """hls4ml 1.3 writes a Keras Softmax *layer* as C++ that does not build (config struct
     'Softmax_config<N>', called as 'softmax_config<N>'): the export writes it as the same
