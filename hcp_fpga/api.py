@@ -322,6 +322,8 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
         except ReportError as exc:
             reports, warnings = {}, warnings + (f"the project's report is unreadable ({exc}); judged on the estimate",)
         real = closest_to_hardware(reports.get("csynth"), reports.get("vsynth"))
+        if real is not None and est.report_mismatch:
+            real, warnings = None, warnings + (est.report_mismatch,)  # a report of another network judges nothing
         if real is not None and board_record is not None:
             real_verdict = real.verdict(board_record, headroom)
         if compare:

@@ -161,3 +161,27 @@ def test_what_ifs_on_a_project_folder(capsys):
     assert zynq["estimate"]["latency_cycles"] >= own["estimate"]["latency_cycles"]  # a slower family
     vitis = run("--backend", "Vitis")
     assert any("backend Vitis" in n for n in vitis["notes"])
+
+
+@pytest.mark.skipif(not (SHARED / "reports" / "corpus").is_dir(), reason="../shared/reports/corpus not present")
+def test_a_report_of_another_network_does_not_judge_the_design(tmp_path, capsys):
+    """A project whose csynth report was built before its model changed: the report's FIFOs carry a
+    layer of a size the model has nowhere. The verdict is the estimate's, and a warning says why."""
+    prj = tmp_path / "cnn"
+    shutil.copytree(SHARED / "reports" / "corpus" / "Gabriele-bot__ALVEO-PYNQ_ML__qk_pruned_cnn_alveo", prj)
+
+    def run():
+        assert run_cli("estimate", prj, "--json", "--quiet") == 0
+        return json.loads(capsys.readouterr().out)
+
+    own = run()
+    assert own["verdict_from"].startswith("csynth report") and own["report"] is not None
+    assert not any("another network" in w for w in own["warnings"])
+    rpt = next(prj.rglob("myproject_csynth.rpt"))
+    text = rpt.read_text()
+    row = next(line for line in text.splitlines() if "|layer3_out_V_data_15_V_U" in line)
+    rpt.write_text(text.replace(row, row + "\n" + row.replace("_15_V_U", "_16_V_U")))  # a 17-channel layer
+    stale = run()
+    assert stale["verdict_from"] == "estimate" and stale["report"] is None
+    assert any("another network" in w and "layer 3" in w for w in stale["warnings"])
+    assert stale["estimate"] == own["estimate"] | {"report_mismatch": stale["estimate"]["report_mismatch"]}

@@ -274,3 +274,26 @@ def test_batchnorm_and_stream_softmax_share_multipliers_by_reuse_factor():
     bn = {l.name: (l.dsp, l.ii) for l in est.layers if l.kind == "bn"}
     assert bn == {"batch_normalization_9": (1.0, 24), "batch_normalization_10": (1.0, 12)}
     assert est.dsp == 5  # the report: 5
+
+
+def _fifo_report(path, names):
+    rows = "\n".join(f"    |{n:<28}|        0|     5|   0|    -|     2|     8|       16|" for n in names)
+    path.write_text("== Utilization Estimates\n* Summary:\n+ Detail:\n    * FIFO:\n"
+                    "    |Name                        | BRAM_18K| FF | LUT| URAM| Depth| Bits| Size:D*B|\n"
+                    f"{rows}\n\n    * Expression:\n    |layer9_out_0_V_U |  0|\n")
+    return path
+
+
+def test_output_fifos_count_elements_or_channels_in_every_naming(tmp_path):
+    from hcp_fpga.estimator.reports import output_fifo_counts, report_mismatch
+
+    names = ([f"layer2_out_{i}_V_U" for i in range(5)]  # Vivado HLS io_parallel: one per element
+             + ["layer3_out_U"] + [f"layer3_out_{i}_U" for i in range(1, 7)]  # Vitis HLS io_parallel
+             + [f"layer4_out_V_data_{i}_V_U" for i in range(3)]  # Vivado HLS io_stream: one per channel
+             + ["layer5_out_U", "layer2_in_0_V_U", "w2_V_U"])  # a packed Vitis stream, not layer outputs
+    rpt = _fifo_report(tmp_path / "myproject_csynth.rpt", names)
+    assert output_fifo_counts(rpt) == {2: 5, 3: 7, 4: 3}  # nothing after the FIFO table is read
+    assert report_mismatch(rpt, {5, 7, 3, 64}) is None
+    why = report_mismatch(rpt, {5, 3, 64})
+    assert "another network" in why and "layer 3" in why and "re-run C synthesis" in why
+    assert report_mismatch(None, {1}) is None and output_fifo_counts(tmp_path / "none.rpt") == {}

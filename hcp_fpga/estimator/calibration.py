@@ -404,7 +404,8 @@ class Skipped:
 def collect(roots: Sequence[Path | str], target: str = "csynth", group_of=None) -> tuple[list[Sample], list[Skipped]]:
     """A sample per project that has both an estimate and a ``target`` report (csynth or vsynth);
     a reason per project that has not. Estimates that leave layers out (lower bounds) are skipped:
-    they would teach the factors to cover for layers the model does not price."""
+    they would teach the factors to cover for layers the model does not price; so are projects whose
+    report is of another network than their model (``Estimate.report_mismatch``)."""
     from hcp_fpga.estimator.model import estimate_project
     from hcp_fpga.estimator.reports import ReportError, project_reports
 
@@ -426,6 +427,9 @@ def collect(roots: Sequence[Path | str], target: str = "csynth", group_of=None) 
             continue
         if est.unpriced:
             skipped.append(Skipped(name, f"estimate leaves out {', '.join(est.unpriced[:3])} (a lower bound)"))
+            continue
+        if est.report_mismatch:  # its report's error is not the estimator's
+            skipped.append(Skipped(name, est.report_mismatch))
             continue
         real = reports[target]
         csynth = reports.get("csynth") or real

@@ -1078,13 +1078,17 @@ def estimate_project(project_dir, model=None, part: str | None = None, clock_ns:
     """Estimate of an hls4ml project folder (``project_specs`` says what is read from where).
     ``tool`` ("Vivado HLS 2020.1"): the HLS tool; default: the one the project's own report names."""
     from hcp_fpga.estimator.directives import read_directives
+    from hcp_fpga.estimator.reports import report_mismatch
 
     p = project_specs(project_dir, model, part, clock_ns, backend)
     csynth = _find_csynth(project_dir)  # looked up once: the directives and the tool both read it
     directives = read_directives(project_dir, csynth)
     notes = (*p.notes, directives.note()) if directives.mul_impl else p.notes
-    return estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=notes, uncertainty=p.uncertainty,
-                          tool=tool or report_tool(project_dir, csynth), mul_impl=directives.mul_impl)
+    est = estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=notes, uncertainty=p.uncertainty,
+                         tool=tool or report_tool(project_dir, csynth), mul_impl=directives.mul_impl)
+    sizes = {n for s in p.specs for n in (s.out_size, s.channels) if n}
+    mismatch = report_mismatch(csynth[1] if csynth else None, sizes)
+    return replace(est, report_mismatch=mismatch) if mismatch else est
 
 
 def _report_input_bits(project_dir) -> int | None:

@@ -351,6 +351,47 @@ def input_data_bits(path: Path | str) -> Optional[int]:
     return sum(int(bits) for _, bits, _ in inputs)
 
 
+# a FIFO of a layer's output in a top-level csynth report: layer2_out_0_V_U, layer2_out_U, layer2_out_1_U
+# (io_parallel dataflow: one per element), layer2_out_V_data_0_V_U (Vivado HLS io_stream: one per channel)
+_OUTPUT_FIFO = re.compile(r"^layer(\d+)_out(?:_V)?(?:_data)?(?:_\d+)?(?:_V)?_U$")
+
+
+def output_fifo_counts(rpt_path: Path | str) -> dict[int, int]:
+    """Per hls4ml layer index, how many FIFOs carry that layer's output in a top-level text csynth
+    report: its elements (io_parallel dataflow) or channels (Vivado HLS io_stream). Only layers split
+    over two or more FIFOs: Vitis HLS packs a stream into one, which says nothing about its size."""
+    try:
+        text = Path(rpt_path).read_text(errors="replace")
+    except OSError:
+        return {}
+    start = text.find("* FIFO:")
+    if start < 0:
+        return {}
+    block = re.split(r"\n\s*\* \w+:", text[start + 7:], maxsplit=1)[0]
+    counts: dict[int, int] = {}
+    for row in _table_rows(block):
+        m = _OUTPUT_FIFO.match(row[0]) if row else None
+        if m:
+            counts[int(m.group(1))] = counts.get(int(m.group(1)), 0) + 1
+    return {layer: n for layer, n in counts.items() if n >= 2}
+
+
+def report_mismatch(rpt_path: Optional[Path | str], sizes: set[int]) -> Optional[str]:
+    """Why a project's own csynth report cannot be of the design whose layers have ``sizes``
+    (element and channel counts of every layer output and of the input), or None. A report whose
+    FIFOs carry a layer of a size no layer of the design has was built from another network (the
+    model or config changed after C synthesis): its numbers do not judge this design."""
+    if rpt_path is None:
+        return None
+    foreign = {layer: n for layer, n in output_fifo_counts(rpt_path).items() if n not in sizes}
+    if not foreign:
+        return None
+    layer, n = min(foreign.items())
+    known = ", ".join(f"{s:,}" for s in sorted(sizes, reverse=True)[:8])
+    return (f"the HLS report '{Path(rpt_path).name}' is of another network (its layer {layer} output is {n:,} FIFOs; "
+            f"no layer here has {n:,} elements or channels: {known}): re-run C synthesis; judged on the estimate")
+
+
 def closest_to_hardware(csynth: Optional[Estimate], vsynth: Optional[Estimate]) -> Optional[Estimate]:
     """The report nearest to the hardware: Vivado synthesis (with C synthesis's latency, clock and
     tool, which logic synthesis does not report), else C synthesis."""

@@ -58,6 +58,9 @@ class Estimate:
     # for an analytical estimate: the class whose real-design errors give its intervals
     # ("io_parallel dense", "io_parallel conv", "io_stream"; estimator/uncertainty.py)
     design_class: Optional[str] = None
+    # for an estimate of a project folder: why the folder's own HLS report is of another network
+    # (reports.report_mismatch); None when it is of this design or there is none
+    report_mismatch: Optional[str] = None
 
     @classmethod
     def from_layers(cls, source: str, layers, latency_cycles, ii, clock_ns, part=None, notes=(), unpriced=(),
