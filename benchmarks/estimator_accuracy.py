@@ -172,7 +172,8 @@ def synthesis_baselines(t: Tally) -> list[str]:
 def corpus(t: Tally) -> list[str]:
     """(g) every design of ../shared/reports/corpus, estimated from its folder (config + model file or
     weight files; no Keras), at the part and clock its SOURCE.txt states, vs the csynth totals there.
-    Grouped by family, tool and strategy/io. Author-modified designs are reported separately."""
+    Grouped by family, tool and strategy/io. Author-modified designs are reported separately; a design
+    whose report is of another network than its folder's model (Estimate.report_mismatch) is skipped."""
     import corpus as corpus_mod
     from hcp_fpga.estimator.spec import read_hls4ml_config
 
@@ -182,6 +183,9 @@ def corpus(t: Tally) -> list[str]:
             lines.append(f"    {d.name[:60]:60s} skipped: no hls4ml_config.yml (settings unknown)")
             continue
         est = estimate_project(d.project, part=d.part, clock_ns=d.clock_ns)
+        if est.report_mismatch:  # the totals in SOURCE.txt are of that other network
+            lines.append(f"    {d.name[:60]:60s} skipped: {est.report_mismatch}")
+            continue
         cfg = read_hls4ml_config(d.project)
         group = "corpus: author-modified" if d.modified else "corpus: hls4ml layers"
         t.add(group, est, d.truth)
@@ -285,7 +289,8 @@ def corpus_loro(t: Tally) -> str:
                 timing.ADD_LEVEL_NS.update(saved)
         else:
             est = ests.get((d.name, chosen_for.get(held))) or estimate_project(d.project, part=d.part, clock_ns=d.clock_ns)
-        t.add("corpus, leave-one-repository-out", est, d.truth)
+        if not est.report_mismatch:
+            t.add("corpus, leave-one-repository-out", est, d.truth)
     picks = sorted({p for p in chosen_for.values()})
     usual = max(picks, key=lambda p: sum(v == p for v in chosen_for.values()))
     others = "; ".join(f"7-series {p[0]:g} / US+ {p[1]:g} ns without {', '.join(h for h, v in chosen_for.items() if v == p)}"
