@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from hcp_fpga.estimator.backends import VIVADO
 from hcp_fpga.estimator.directives import read_directives
-from hcp_fpga.estimator.model import estimate_project, estimate_specs
+from hcp_fpga.estimator.model import _accumulator_bits, estimate_layer, estimate_project, estimate_specs
 from hcp_fpga.estimator.precision import Fixed
 from hcp_fpga.estimator.spec import LayerSpec, apply_parallelization, closest_parallelization
 
@@ -244,6 +244,29 @@ def test_resource_lut_multipliers_follow_the_reuse_factor_on_vivado_hls(tool):
         assert luts[0] > luts[1] > luts[2]
     else:
         assert luts[0] == luts[1] == luts[2]
+
+
+@pytest.mark.parametrize("weight,data,adders", [(Fixed(4, 1), Fixed(3, 1, signed=False), True),  # LUT products
+                                                 (Fixed(4, 1), Fixed(4, 1, signed=False), True),  # two per DSP
+                                                 (Fixed(16, 6), Fixed(16, 6), False)])  # one DSP each: its post-adder
+def test_vivado_hls_resource_accumulators_are_lut_adders_unless_a_dsp_adds(weight, data, adders):
+    """Each Resource-strategy product adds into its accumulator every cycle: a carry-chain adder of the
+    accumulator's width per multiplier slot, unless a DSP's post-adder takes the add (a multiply-add
+    core, one product per DSP). Vivado HLS only: the wa-hls4ml Vitis sample shows no such term."""
+    from hcp_fpga.estimator.backends import constants_for
+
+    mant = np.random.default_rng(5).integers(-7, 8, size=(64, 32))
+    spec = LayerSpec("d", "dense", 64, 32, 1, out_size=32, channels=32, mantissas=mant, weight=weight, input=data,
+                     result=Fixed(16, 6), strategy="Resource", reuse_factor=8)
+    part = "xcu250-figd2104-2L-e"
+    vivado, vitis = (constants_for("Vivado", part, t) for t in ("Vivado HLS 2020.1", "Vitis HLS 2023.2"))
+    with_adders = estimate_layer(spec, vivado)
+    without = estimate_layer(spec, replace(vivado, resource_lut_accumulators=False))
+    slots = 64 * 32 // 8
+    extra = slots * _accumulator_bits(spec) * vivado.lut_per_adder_bit if adders else 0.0
+    assert with_adders.dsp == without.dsp and with_adders.lut - without.lut == pytest.approx(extra)
+    assert (with_adders.lut > without.lut) == adders
+    assert not vitis.resource_lut_accumulators
 
 
 @pytest.mark.parametrize("tool,scale", [("Vitis HLS 2024.1", 1.21), ("Vitis HLS 2023.2", 1.21), (None, 1.21),

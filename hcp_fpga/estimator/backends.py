@@ -54,6 +54,14 @@ class CostConstants:
     # above). Off by default: on the wa-hls4ml Vitis 2023.2 sample the fitted LUT-multiplier term is 0
     # (benchmarks/fit_resource.py); on for Vivado HLS (TOOL_VERSIONS).
     resource_lut_multipliers: bool = False
+    # ... and their adds into the accumulators (one adder of accumulator width per multiplier slot, at
+    # lut_per_adder_bit) where no DSP post-adder takes them: LUT products and two products packed per
+    # DSP. Vivado HLS only (TOOL_VERSIONS): the wa-hls4ml Vitis 2023.2 sample's LUT gets no better
+    # with it (held-out SMAPE 8.67 -> 8.72 % with its other constants refitted).
+    resource_lut_accumulators: bool = False
+    # a carry-chain adder: one LUT per bit (the triples' Expression rows, Vivado HLS 2019.2: 1.046 LUT
+    # per bit over 17,905 adders; benchmarks/fit_adders.py)
+    lut_per_adder_bit: float = 1.0
     # Latency strategy at RF > 1: do all nonzero products take turns on the shared multipliers
     # (Vivado HLS), or only those that stay mul operators, >= 3 CSD digits (Vitis HLS)? model.mul_operators
     serialize_all_products: bool = False
@@ -263,14 +271,17 @@ class ToolVersions:
 TOOL_VERSIONS: tuple[ToolVersions, ...] = (
     ToolVersions("Vivado HLS", "2017.1", "2020.1", {"resource_dsp_rule": "operand_bits",
                                                     "resource_dsp_pack_two_max_operand_bits": 8,
-                                                    "resource_lut_multipliers": True, "serialize_all_products": True,
+                                                    "resource_lut_multipliers": True, "resource_lut_accumulators": True,
+                                                    "serialize_all_products": True,
                                                     "avg_pool_divider": True, "lut_adder_scale": 1.0},
                  "corpus Spehic (Vivado HLS 2020.1, Resource, 4-bit weights): 4 x 16-bit products one DSP each (4 of 4 "
                  "multipliers), 4 x 4-bit two per DSP (64 for 128, 256 for 512); Gabriele-bot (2020.1): 5 x 3, 4 x 3 and "
                  "4 x 2 bits on none (both designs: the narrower operand decides); ftag_gru (2019.2): signed 4 x 4 bits "
                  "(an 8-bit product, against Spehic's 9-bit unsigned x signed) in LUTs (LUT within 10 % of its report as "
                  "LUT multipliers, 867 DSPs against 123 reported as packed ones), and their LUTs need those multipliers "
-                 "(LUT 17k -> 64k and 25k -> 79k of 126k and 155k reported). Issue #10: 6-bit weights at Resource "
+                 "(LUT 17k -> 64k and 25k -> 79k of 126k and 155k reported; the 155k report is of another network). Their "
+                 "adds into the accumulators are LUT adders too: Gabriele-bot's CNN 68k -> 92k, Spehic 52k -> 63k of 101k, "
+                 "quickdraw_gru_smaller 166k -> 182k of 264k (ftag_gru 121k -> 128k of 123k). Issue #10: 6-bit weights at Resource "
                  "used 13-19 DSPs in Vivado HLS 2019.2. Latency at RF > 1 serializes every nonzero product "
                  "(jet-qkeras6 pynq-z2 RF 64: 52 cycles), where Vitis 2021.1 serializes only the >= 3-CSD-digit ones "
                  "(ArgyKokk CARDIO RF 100: 58 cycles). Average pooling with 'same' padding divides by a variable in every "

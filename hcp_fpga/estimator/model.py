@@ -236,7 +236,7 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         if block * rf == spec.mantissas.size:
             slots = spec.mantissas.T.reshape(block, rf)
             multipliers = int(np.count_nonzero(np.any(slots != 0, axis=1)))
-    dsp = 0.0
+    dsp, packed = 0.0, False
     if resource_on_dsp(spec.weight, spec.input, c):
         packed = 0 < w + a <= c.resource_dsp_pack_two_max_operand_bits
         dsp = float(math.ceil(multipliers / 2) if packed else multipliers * dsps_per_product(a, w, c))
@@ -247,6 +247,10 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     lut = c.resource_lut_per_input_bit * spec.n_in * a + c.resource_lut_per_acc_bit * spec.n_out * acc
     if not dsp and c.resource_lut_multipliers:  # the parallel multipliers built from LUTs (backends.TOOL_VERSIONS)
         lut += c.lut_fabric_mul_per_pp_bit * multipliers * a * w
+    if c.resource_lut_accumulators and (not dsp or packed):
+        # every product adds into its accumulator each cycle; a DSP's post-adder takes that add
+        # (a multiply-add core), a LUT product or a DSP holding two products leaves it to a carry chain
+        lut += c.lut_per_adder_bit * multipliers * acc
     ff = c.resource_ff_per_input_bit * spec.n_in * a + c.resource_ff_per_acc_bit * spec.n_out * acc
     if _saturating_accumulator(spec):
         lut += c.lut_per_saturating_acc_bit * multipliers * acc
