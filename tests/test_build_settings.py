@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from hcp_fpga.estimator.backends import VIVADO
 from hcp_fpga.estimator.directives import read_directives
-from hcp_fpga.estimator.model import _accumulator_bits, estimate_layer, estimate_project, estimate_specs
+from hcp_fpga.estimator.model import _accumulator_bits, bram18_for, estimate_layer, estimate_project, estimate_specs
 from hcp_fpga.estimator.precision import Fixed
 from hcp_fpga.estimator.spec import LayerSpec, apply_parallelization, closest_parallelization
 
@@ -267,6 +267,27 @@ def test_vivado_hls_resource_accumulators_are_lut_adders_unless_a_dsp_adds(weigh
     assert with_adders.dsp == without.dsp and with_adders.lut - without.lut == pytest.approx(extra)
     assert (with_adders.lut > without.lut) == adders
     assert not vitis.resource_lut_accumulators
+
+
+def test_resource_kernels_above_n_in_keep_an_index_rom():
+    """hls4ml's Resource kernel for RF > n_in keeps outidx[RF] (which output each cycle adds into,
+    0 .. RF / n_in - 1): a ROM the tool places itself. cnn_small's report: its 1,272 x 5 one in a
+    block RAM, its 288 x 4 one in LUTs. Weights alike, the layer at RF <= n_in has none."""
+    from hcp_fpga.estimator.backends import constants_for
+
+    c = constants_for("Vitis", "xcu250-figd2104-2L-e", "Vitis HLS 2023.1")
+
+    def bram(n_in, n_out, rf, strategy="Resource"):
+        mant = np.ones((n_in, n_out), int)
+        spec = LayerSpec("d", "dense", n_in, n_out, 1, out_size=n_out, channels=n_out, mantissas=mant, weight=Fixed(10, 2),
+                         input=Fixed(16, 6), result=Fixed(16, 6), strategy=strategy, reuse_factor=rf)
+        return estimate_layer(spec, c).bram18
+
+    weights_only = bram18_for(1272, 10)  # one weight per cycle: the weight ROM alone
+    assert bram(53, 24, 1272) == weights_only + 1  # + the 1,272 x 5 index ROM
+    assert bram(24, 12, 288) == bram18_for(288, 10)  # 288 x 4 = 1,152 bits: LUTs
+    assert bram(64, 32, 32) == bram18_for(32, 64 * 10)  # RF <= n_in: no index ROM
+    assert bram(53, 24, 1272, "ResourceUnrolled") == bram(53, 24, 1272) - 1  # the unrolled kernel has none
 
 
 @pytest.mark.parametrize("tool,scale", [("Vitis HLS 2024.1", 1.21), ("Vitis HLS 2023.2", 1.21), (None, 1.21),

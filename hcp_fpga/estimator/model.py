@@ -22,6 +22,10 @@ from hcp_fpga.estimator.types import Estimate, LayerEstimate
 BRAM18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
 # Memories below this many bits go to LUTRAM/registers rather than block RAM.
 MIN_BRAM_BITS = 1024
+# A ROM the HLS tool places itself (no storage pragma) stays in LUTs up to this many bits: the largest
+# such ROM in LUTs in the reports here is 288 x 4 (Vitis HLS 2023.1), the smallest in block RAM 420 x 3
+# (Vivado HLS) and 288 x 10 (Vitis HLS 2023.1)
+AUTO_ROM_LUT_MAX_BITS = 1152
 
 
 def bram18_for(depth: int, width: int) -> int:
@@ -225,6 +229,15 @@ def _resource_block(spec: LayerSpec) -> tuple[int, int]:
     return rf, math.ceil(spec.n_in * spec.n_out / rf)
 
 
+def _outidx_bram18(rf: int, n_in: int) -> int:
+    """Block RAMs of the index ROM hls4ml's Resource kernel for RF > n_in (``dense_resource_rf_gt_nin_rem0``;
+    hls4ml's valid RFs above n_in are multiples of it) keeps: ``outidx[RF]``, the output each cycle
+    adds into, 0 .. RF / n_in - 1. No storage pragma: the tool keeps a small one in LUTs (cnn_small:
+    its 1,272 x 5 outidx in one BRAM18, its 288 x 4 one in LUTs)."""
+    bits = max(1, math.ceil(math.log2(max(rf // max(n_in, 1), 2))))
+    return bram18_for(rf, bits) if rf * bits > AUTO_ROM_LUT_MAX_BITS else 0
+
+
 def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     unrolled = spec.strategy == "ResourceUnrolled"
     rf, block = _resource_block(spec)
@@ -243,6 +256,8 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     # ResourceUnrolled stores only the multiplier slots it uses (hls4ml's Optimization API counts one
     # BRAM freed per 36 bits of pruned slots; not yet checked against a report)
     bram = float(bram18_for(rf, multipliers * w)) if rf > 1 else 0.0
+    if rf > spec.n_in and not unrolled:
+        bram += _outidx_bram18(rf, spec.n_in)
     acc = _accumulator_bits(spec)
     lut = c.resource_lut_per_input_bit * spec.n_in * a + c.resource_lut_per_acc_bit * spec.n_out * acc
     if not dsp and c.resource_lut_multipliers:  # the parallel multipliers built from LUTs (backends.TOOL_VERSIONS)
