@@ -41,6 +41,9 @@ from hcp_fpga.estimator.spec import LayerSpec  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 RES = ("dsp", "lut", "ff", "bram18", "latency_cycles")
+# The sample's BRAM column counts halves (every value a multiple of 0.5; a BRAM18 count is whole):
+# block RAM tiles of 36 Kb, where a BRAM18 is half a tile, as Vivado counts them. In BRAM18: x 2.
+BRAM18_PER_SAMPLE_UNIT = 2.0
 COLS = {"dsp": "DSP_hls", "lut": "LUT_hls", "ff": "FF_hls", "bram18": "BRAM_18K_hls", "latency_cycles": "WorstLatency_hls"}
 ANCHOR = {"dsp": 15.1, "lut": 11.4, "ff": 11.6, "bram18": 19.5, "latency_cycles": 15.7}  # wa-hls4ml GNN SMAPE
 # Reports some constant was read or fitted from (docs/estimator.md names which); the rest are held out.
@@ -101,6 +104,7 @@ def calibration(t: Tally) -> float:
         real = Real()
         for r in RES:
             setattr(real, r, float(row[COLS[r]]))
+        real.bram18 *= BRAM18_PER_SAMPLE_UNIT
         t.add("calibration: all (Resource)", est, real)
         t.add("calibration: even rows (LUT/FF fitted)" if i % 2 == 0 else "calibration: odd rows (held out)", est, real)
         if i % 2:
@@ -109,9 +113,8 @@ def calibration(t: Tally) -> float:
 
 
 def calibration_index_roms() -> tuple[float, float, int]:
-    """The wa-hls4ml sample's BRAM against the Resource kernels' index ROMs alone (``outidx``,
-    model._outidx_bram18), its column read as halves of a BRAM18 (every value is a multiple of 0.5,
-    which a BRAM18 count is not). (SMAPE %, share exact, rows). A diagnostic of one term: the sample
+    """The wa-hls4ml sample's BRAM (in BRAM18: BRAM18_PER_SAMPLE_UNIT) against the Resource kernels'
+    index ROMs alone (``outidx``, model._outidx_bram18). (SMAPE %, share exact, rows). A diagnostic of one term: the sample
     keeps BRAM far below its weights' bits (docs/estimator.md), so its weights were not in BRAM."""
     from hcp_fpga.estimator.model import _outidx_bram18
     from hcp_fpga.estimator.reuse import closest_valid
@@ -124,7 +127,7 @@ def calibration_index_roms() -> tuple[float, float, int]:
             rf = closest_valid(n_in, n_out, int(row["rf"]))
             total += _outidx_bram18(rf, n_in) if rf > n_in else 0
         pred.append(float(total))
-        real.append(2.0 * float(row[COLS["bram18"]]))
+        real.append(BRAM18_PER_SAMPLE_UNIT * float(row[COLS["bram18"]]))
     p, y = np.array(pred), np.array(real)
     return smape(p, y), float(np.mean(p == y)), len(y)
 
@@ -361,8 +364,8 @@ def main(argv=None) -> int:
         t.print(g)
     print(f"    time per estimate from specs (2-3 dense layers): median {calib_ms * 1e6:.0f} µs")
     idx_smape, idx_exact, idx_n = calibration_index_roms()
-    print(f"    BRAM, diagnostic: the sample's column x 2 (it counts in halves) against the index ROMs alone (outidx; "
-          f"its weights were not in BRAM): SMAPE {idx_smape:.1f} %, exact on {idx_exact:.0%} of {idx_n} rows")
+    print(f"    BRAM (the sample's column counts 36 Kb tiles: x 2 in BRAM18 here), diagnostic: against the index ROMs "
+          f"alone (outidx; its weights were not in BRAM): SMAPE {idx_smape:.1f} %, exact on {idx_exact:.0%} of {idx_n} rows")
 
     print("\n(b)+(c) real projects: estimate / report (% error)")
     triples(t, per_project)
