@@ -278,7 +278,7 @@ def corpus_loro(t: Tally) -> str:
 
     from hcp_fpga.estimator import timing
 
-    grid = [(a7, aus) for a7 in (1.0, 1.45, 2.0, 2.5, 3.0, 3.5) for aus in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)]
+    grid = fit_timing.GRID
     cases = fit_timing.cases()
     repo = {name: (name.split("__")[0] if "__" in name else f"triples:{name}") for name, *_ in cases}
     saved = dict(timing.ADD_LEVEL_NS)

@@ -5,6 +5,10 @@ of ../shared/reports/corpus (unmodified hls4ml layers, at the part and clock SOU
 ../shared/reports/triples (except keras3layer, whose model is not in its folder), minimizing the mean
 SMAPE of latency cycles + FF against the csynth reports. One run per point (deterministic). The
 chosen values are fitted on these designs: they are not held out.
+Designs with HGQ per-element types are left out of the fit (still estimated and scored everywhere):
+the delay of an adder level can only be read off designs whose adders the model counts, and theirs
+it does not (docs/estimator.md: MinhNguy3n's report has 370 adders 17.2 bits wide where we count 332
+of 16 bits, Lrozzy's 342 where we count 965).
 Run: .venv/bin/python benchmarks/fit_timing.py [--show A7 AUS]
 """
 
@@ -24,22 +28,33 @@ import numpy as np  # noqa: E402
 from corpus import SHARED, designs  # noqa: E402
 
 from hcp_fpga.estimator import timing  # noqa: E402
-from hcp_fpga.estimator.model import estimate_project  # noqa: E402
+from hcp_fpga.estimator.model import estimate_project, project_specs  # noqa: E402
 from hcp_fpga.estimator.reports import project_reports  # noqa: E402
 from hcp_fpga.estimator.spec import read_hls4ml_config  # noqa: E402
 
 
+def _per_element_types(project) -> bool:
+    """HGQ: every input of a layer has a type of its own (LayerSpec.row_bits)."""
+    return any(s.row_bits is not None for s in project_specs(project).specs)
+
+
 def cases() -> list[tuple]:
-    """(name, project folder, part, clock, real FF, real cycles) of the Latency io_parallel designs."""
+    """(name, project folder, part, clock, real FF, real cycles) of the Latency io_parallel designs
+    the adder-level delay is fitted on (not the HGQ ones: module docstring)."""
     out = []
     for d in designs():
-        if d.project and not d.modified and d.truth and read_hls4ml_config(d.project).get("IOType", "io_parallel") == "io_parallel":
+        if d.project and not d.modified and d.truth and read_hls4ml_config(d.project).get("IOType", "io_parallel") == "io_parallel" \
+                and not _per_element_types(d.project):
             out.append((d.name, d.project, d.part, d.clock_ns, d.truth.ff, d.truth.latency_cycles))
     for t in sorted(p for p in (SHARED / "reports" / "triples").iterdir() if p.is_dir() and "keras3layer" not in p.name):
         if read_hls4ml_config(t).get("IOType", "io_parallel") == "io_parallel":
             real = project_reports(t)["csynth"]
             out.append((t.name, t, None, None, real.ff, real.latency_cycles))
     return out
+
+
+# (7-series ns, UltraScale+ ns) points the adder-level delay is chosen from
+GRID = [(a7, aus) for a7 in (1.0, 1.45, 2.0, 2.5, 3.0, 3.5) for aus in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)]
 
 
 def smape(a: float, b: float) -> float:
@@ -74,7 +89,7 @@ def main(argv=None) -> int:
         c, f, n = evaluate(all_cases, *args.show, show=True)
         print(f"{n} designs: SMAPE cycles {c:.1f} %, FF {f:.1f} %")
         return 0
-    grid = [(a7, aus, *evaluate(all_cases, a7, aus)) for a7 in (1.0, 1.45, 2.0, 2.5, 3.0, 3.5) for aus in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)]
+    grid = [(a7, aus, *evaluate(all_cases, a7, aus)) for a7, aus in GRID]
     grid.sort(key=lambda g: g[2] + g[3])
     print(f"grid search, {len(grid)} points, {grid[0][4]} designs each; best 5 (7-series ns, US+ ns: SMAPE cycles, FF):")
     for a7, aus, c, f, _ in grid[:5]:
