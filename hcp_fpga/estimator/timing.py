@@ -44,9 +44,9 @@ _SERIES7_MULT_NS = 3.841
 # search, not held out): delay of one adder-tree level incl. routing, ns, per family at speed grade
 # -1 (scaled like the DSP); best of the grid (the least sum of the two): cycles SMAPE 19.5 %, FF
 # 14.5 % on 15 designs, the two HGQ ones left out (their adders are not what the model counts; with
-# them, 17 designs: 20.0 / 18.6 %, the same pick) (with the registers measured against the schedule
-# on the reference part the constants were fitted on; model.REFERENCE_PART). A shift-and-add constant multiplication counts
-# one such level per doubling of its CSD digits.
+# them, 17 designs: 20.0 / 18.6 %, the same pick). Registers are measured against the schedule on
+# the reference part the constants were fitted on (model.REFERENCE_PART). A shift-and-add constant
+# multiplication counts one such level per doubling of its CSD digits.
 ADD_LEVEL_NS = {"7series": 2.5, "usplus": 0.75}
 # activation after a layer (ReLU compare + mux, or a cast): one LUT level (set, not fitted)
 ACT_LEVEL_NS = {"7series": 0.6, "usplus": 0.35}
