@@ -787,3 +787,52 @@ def test_estimate_of_a_folder_that_is_neither_project_nor_model(tmp_path, capsys
     refused(capsys, run_cli("estimate", tmp_path / "missing"), "does not exist")
     (tmp_path / "hls4ml_config.yml").write_text("just a string")
     refused(capsys, run_cli("estimate", tmp_path), "expected a mapping")
+
+
+# a real project (ArgyKokk's breast-cancer MLP, Vitis HLS 2021.1) whose config each case damages
+_CORPUS_MLP = ("reports/corpus/ArgyKokk__hls4ml_MLP_estimator__Breast_cancer_LUT_reuse1/HLS_MLPs/Breast_cancer/"
+               "hls4ml_prj/LUT_reuse1")
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda c: c["HLSConfig"]["LayerName"]["fc1"].update(ReuseFactor="ap_int<1>"),
+     "HLSConfig.LayerName.fc1.ReuseFactor 'ap_int<1>' is not a whole number >= 1"),
+    (lambda c: c["HLSConfig"]["Model"].update(ReuseFactor=0), "HLSConfig.Model.ReuseFactor 0 is not a whole number"),
+    (lambda c: c["HLSConfig"]["LayerName"]["fc2"].update(Precision={"result": "io_stream"}),
+     "HLSConfig.LayerName.fc2.Precision.result 'io_stream' is not an HLS type"),
+    (lambda c: c["HLSConfig"]["LayerName"]["fc2"].update(Precision={"weight": 7}),
+     "HLSConfig.LayerName.fc2.Precision.weight 7 is not an HLS type"),
+    (lambda c: c["HLSConfig"].update(LayerName="io_stream"), "HLSConfig.LayerName 'io_stream' is not a mapping"),
+    (lambda c: c["HLSConfig"]["LayerName"].update(fc1=True), "HLSConfig.LayerName.fc1 True is not a mapping"),
+    (lambda c: c.update(HLSConfig=-1), "HLSConfig -1 is not a mapping"),
+    (lambda c: c["HLSConfig"]["Model"].update(Strategy=[1, 2]), "HLSConfig.Model.Strategy [1, 2] is not a strategy"),
+    (lambda c: c["HLSConfig"]["LayerName"]["softmax"].update(TableSize="big"), "softmax.TableSize 'big' is not a whole"),
+    (lambda c: c.update(Part=7), "Part 7 is not text"),
+    (lambda c: c.update(ClockPeriod=None), "ClockPeriod None is not a positive number of ns"),
+    (lambda c: c.update(ClockPeriod="fast"), "ClockPeriod 'fast' is not a positive number of ns"),
+])
+def test_a_damaged_project_config_is_refused_in_one_line(tmp_path, capsys, edit, fragment):
+    """Each value of a real project's hls4ml_config.yml the estimate reads is checked for the type
+    hls4ml writes there: a wrong one is one line naming the key and value, exit 2 (it was an
+    'internal error', or silently ignored), the folder untouched. The config as shipped reads fine."""
+    import shutil
+
+    import yaml
+
+    from hcp_fpga.estimator.spec import _IgnoreTags
+    from tests.conftest import SHARED
+
+    src = SHARED / _CORPUS_MLP
+    if not src.is_dir():
+        pytest.skip(f"{src} not found: this test reads ../shared")
+    prj = tmp_path / "prj"
+    shutil.copytree(src, prj, ignore=shutil.ignore_patterns("myproject_prj"))
+    assert run_cli("estimate", prj, "--json") == 0
+    capsys.readouterr()
+    config_file = prj / "hls4ml_config.yml"
+    config = yaml.load(config_file.read_text(), Loader=_IgnoreTags)  # hls4ml's !keras_model tag as text
+    edit(config)
+    config_file.write_text(yaml.safe_dump(config))
+    before = snapshot(prj)
+    refused(capsys, run_cli("estimate", prj), fragment, "fix the config or re-export the project")
+    assert snapshot(prj) == before

@@ -701,7 +701,77 @@ def read_hls4ml_config(project_dir) -> dict:
     from hcp_fpga.errors import ConfigError, read_yaml_mapping
 
     path = Path(project_dir) / "hls4ml_config.yml"
-    return read_yaml_mapping(path, f"'{path}'", "fix or re-export the project", ConfigError, loader=_IgnoreTags)
+    config = read_yaml_mapping(path, f"'{path}'", "fix or re-export the project", ConfigError, loader=_IgnoreTags)
+    return check_project_config(config, f"'{path}'")
+
+
+# the keys of a project's hls4ml_config.yml the estimate reads (anything else hls4ml writes is ignored)
+_WHOLE_NUMBER_KEYS = ("ReuseFactor", "TableSize", "table_size", "ParallelizationFactor")
+_OLD_TYPE_KEYS = ("exp_table_t", "inv_table_t", "table_t")  # hls4ml < 1.0 wrote a softmax's table types here
+
+
+def check_project_config(config: dict, where: str) -> dict:
+    """``config`` (a project's hls4ml_config.yml), every value the estimate reads checked for the type
+    hls4ml writes there: whole numbers >= 1 for reuse/table/parallelization factors, type strings
+    that parse (or 'auto'), text for strategies and parts, mappings where hls4ml nests settings.
+    One ConfigError naming the key, its value and the fix; a null section reads as empty."""
+    from hcp_fpga.errors import ConfigError
+
+    def refuse(key: str, value, what: str):
+        raise ConfigError(f"{where}: {key} {_shown(value)} is not {what}; fix the config or re-export the project")
+
+    def mapping(value, key: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            refuse(key, value, "a mapping of settings")
+        return value
+
+    def hls_type(value, key: str) -> None:
+        if value == "auto":
+            return
+        try:
+            parse_fixed(value.replace(" ", "") if isinstance(value, str) else "")
+        except ValueError:
+            refuse(key, value, "an HLS type hls4ml writes (e.g. ap_fixed<16,6> or auto)")
+
+    def settings(entry: dict, key: str) -> None:
+        for name in _WHOLE_NUMBER_KEYS:
+            value = entry.get(name)
+            if name in entry and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                refuse(f"{key}.{name}", value, "a whole number >= 1")
+        if "Strategy" in entry and not isinstance(entry["Strategy"], str):
+            refuse(f"{key}.Strategy", entry["Strategy"], "a strategy name (Latency, Resource, ...)")
+        prec = entry.get("Precision")
+        if isinstance(prec, dict):
+            for sub, value in prec.items():
+                hls_type(value, f"{key}.Precision.{sub}")
+        elif "Precision" in entry:
+            hls_type(prec, f"{key}.Precision")
+        for name in _OLD_TYPE_KEYS:
+            if name in entry:
+                hls_type(entry[name], f"{key}.{name}")
+
+    for key in ("Part", "XilinxPart", "IOType", "Board"):
+        if config.get(key) is not None and not isinstance(config[key], str):
+            refuse(key, config[key], "text (as hls4ml writes it)")
+    clock = config.get("ClockPeriod")
+    if "ClockPeriod" in config and (isinstance(clock, bool) or not isinstance(clock, (int, float)) or not 0 < clock < float("inf")):
+        refuse("ClockPeriod", clock, "a positive number of ns")
+    hls = mapping(config.get("HLSConfig"), "HLSConfig")
+    model = mapping(hls.get("Model"), "HLSConfig.Model")
+    settings(model, "HLSConfig.Model")
+    for section in ("LayerName", "LayerType"):
+        for name, entry in mapping(hls.get(section), f"HLSConfig.{section}").items():
+            settings(mapping(entry, f"HLSConfig.{section}.{name}"), f"HLSConfig.{section}.{name}")
+    # the readers take a missing and a null section alike
+    return {**config, "HLSConfig": {**hls, "Model": model, "LayerName": hls.get("LayerName") or {}}}
+
+
+def _shown(value) -> str:
+    """A config value as an error line shows it: repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # hls4ml backends whose firmware this cost model prices, by the HLS backend its C++ is written for
