@@ -470,10 +470,14 @@ def test_failed_conversion_keeps_earlier_outputs_and_its_log(tmp_path, capsys, t
 
 
 @pytest.mark.parametrize("damage, fragment", [
-    ("nan_weight", "non-finite weight"), ("inf_header", "non-finite weight"), ("huge_type", "is outside 1..1024")])
-def test_a_damaged_project_folder_is_refused_in_one_line(tmp_path, capsys, tiny_project, damage, fragment):
-    """A project whose weight files hold NaN/Inf or whose defines.h has a type no hls4ml writes: one
-    line naming the file or type and 're-export', exit 2, nothing written."""
+    ("nan_weight", "non-finite weight"), ("inf_header", "non-finite weight"), ("huge_type", "is outside 1..1024"),
+    ("text_weight", "is not a comma-separated list of numbers"), ("negative_size", "n_in = -6 is not a size hls4ml writes"),
+    ("huge_size", "products, about")])
+def test_a_damaged_project_folder_is_refused_in_one_line(tmp_path, capsys, tiny_project, damage, fragment, monkeypatch):
+    """A project whose weight files hold NaN/Inf or text, whose defines.h has a type no hls4ml writes,
+    or whose parameters.h has a negative or an out-of-memory layer size: one line naming the file
+    or type and 're-export', exit 2, nothing written (they were 'internal errors' or allocations)."""
+    import re
     import shutil
 
     prj = tmp_path / "prj"
@@ -488,6 +492,14 @@ def test_a_damaged_project_folder_is_refused_in_one_line(tmp_path, capsys, tiny_
             txt.unlink()  # the headers alone, as some repositories keep them
         header = sorted(weights.glob("w*.h"))[0]
         header.write_text(header.read_text().replace("{", "{inf, ", 1))
+    elif damage == "text_weight":
+        txt = sorted(weights.glob("w*.txt"))[0]
+        txt.write_text(txt.read_text().replace(",", ", x", 1))
+    elif damage in ("negative_size", "huge_size"):
+        monkeypatch.setenv("HCP_FPGA_MAX_MODEL_BYTES", str(4 * 2**30))  # the same verdict on any machine
+        parameters = prj / "firmware" / "parameters.h"
+        size = "-6" if damage == "negative_size" else "1000000000"
+        parameters.write_text(re.sub(r"(n_in = )6;", rf"\g<1>{size};", parameters.read_text(), count=1))
     else:
         defines = prj / "firmware" / "defines.h"
         defines.write_text(defines.read_text().replace("ap_fixed<16,6>", "ap_fixed<99999,6>"))

@@ -155,8 +155,39 @@ def _weight_values(fw: Path, name: str) -> Optional[np.ndarray]:
 
 
 def read_weights_txt(path: Path) -> np.ndarray:
-    """The values of an hls4ml weights file (``w2.txt``: comma-separated), all finite."""
-    return _finite(np.loadtxt(path, delimiter=",", ndmin=1), path)
+    """The values of an hls4ml weights file (``w2.txt``: comma-separated), all finite; a ConfigError
+    naming the file when it holds anything else."""
+    try:
+        values = np.loadtxt(path, delimiter=",", ndmin=1)
+    except (ValueError, UnicodeDecodeError) as exc:
+        from hcp_fpga.errors import ConfigError
+
+        raise ConfigError(f"'{path}' is not a comma-separated list of numbers ({str(exc).splitlines()[0][:80]}); "
+                          "re-export the project") from None
+    return _finite(values, path)
+
+
+def _size(value: int, config: str, key: str, fw: Path) -> int:
+    """``value`` of size field ``key`` of ``config`` in parameters.h; a ConfigError when it is negative
+    (hls4ml writes no negative size: the file is damaged)."""
+    if value < 0:
+        from hcp_fpga.errors import ConfigError
+
+        raise ConfigError(f"'{fw / 'parameters.h'}': {config}.{key} = {value} is not a size hls4ml writes; re-export the project")
+    return value
+
+
+def _check_products(n_in: int, n_out: int, layer: str, fw: Path) -> None:
+    """Refuse a layer whose n_in x n_out products would not fit in memory, before any array of them
+    is made (the same limit as a model file's: ``model_checks.memory_limit_bytes``)."""
+    from hcp_fpga.errors import ConfigError
+    from hcp_fpga.model_checks import BYTES_PER_PARAMETER, MEMORY_ENV, memory_limit_bytes
+
+    limit = memory_limit_bytes()
+    if n_in * n_out * BYTES_PER_PARAMETER > limit:
+        raise ConfigError(f"layer '{layer}' in '{fw / 'parameters.h'}' has {n_in:,} x {n_out:,} products, about "
+                          f"{n_in * n_out * BYTES_PER_PARAMETER / 1e9:.1f} GB to price, over the limit of {limit / 1e9:.1f} GB; "
+                          f"re-export the project, or raise the limit with {MEMORY_ENV}=BYTES")
 
 
 def _finite(values: Optional[np.ndarray], path: Path) -> Optional[np.ndarray]:
@@ -264,7 +295,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
 
         def num(key: str, fallback: int = 1) -> int:
             v = _value(f[key], f) if key in f else None
-            return fallback if v is None else v
+            return fallback if v is None else _size(v, cfg_name, key, fw)
 
         stream = "io_stream" in f.get("io_type", "") or "nnet::array" in types.get(in_t, "")
         io_type = "io_stream" if stream else "io_parallel"
@@ -278,12 +309,13 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         if func in _MULT_CALLS or depthwise:
             kind = _DEPTHWISE_CALLS.get(func) or _MULT_CALLS[func]
             mult = configs.get(cfg["types"].get("mult_config", ""), cfg) if kind != "dense" else cfg
-            n_in, n_out = _value(mult["fields"].get("n_in", "0"), mult["fields"]), _value(mult["fields"].get("n_out", "0"), mult["fields"])
+            n_in, n_out = (_value(mult["fields"].get(k, "0"), mult["fields"]) for k in ("n_in", "n_out"))
             if depthwise:  # each output channel sums its own input channel's taps: (taps x C, C x M)
                 n_in, n_out = num("filt_width") * num("filt_height") * num("n_chan"), num("n_filt")
             if not n_in or not n_out:  # sizes this reader cannot resolve: name the layer, do not guess
                 specs.append(LayerSpec(layer_name, "unmodelled", **common))
                 continue
+            _check_products(_size(n_in, cfg_name, "n_in", fw), _size(n_out, cfg_name, "n_out", fw), layer_name, fw)
             wtype = _fixed(cfg["types"].get("weight_t", ""), types, default)
             accum = _fixed(cfg["types"].get("accum_t", ""), types, out_type)
             # the weight array the call passes (a separable conv's pointwise half: config9 with w8);
