@@ -848,3 +848,51 @@ def test_a_damaged_project_config_is_refused_in_one_line(tmp_path, capsys, edit,
     before = snapshot(prj)
     refused(capsys, run_cli("estimate", prj), fragment, "fix the config or re-export the project")
     assert snapshot(prj) == before
+
+
+def _layer(config: dict, index: int) -> dict:
+    return config["config"]["layers"][index]
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda c: _layer(c, 1)["config"].update(kernel_size=1.5), "layer 'qconv2d_1' has kernel_size 1.5, not a whole number >= 1"),
+    (lambda c: _layer(c, 1)["config"].update(strides=[[1, 2], 1]), "has strides [[1, 2], 1], not a whole number"),
+    (lambda c: _layer(c, 1)["config"].update(filters=0), "has filters 0, not a whole number >= 1"),
+    (lambda c: _layer(c, 1)["config"].update(dilation_rate=None), "has dilation_rate None"),
+    (lambda c: _layer(c, 1)["config"].update(padding=[-1, 2]), "has padding [-1, 2], not 'valid'/'same'"),
+    (lambda c: _layer(c, 1)["config"]["activation"]["config"].update(bits=[None, 0, 3]),
+     "quantizer quantized_relu has bits [None, 0, 3], not a number"),
+    (lambda c: _layer(c, 1)["config"]["activation"].update(config="relu"), "has config 'relu', not a mapping"),
+    (lambda c: _layer(c, 1).update(config=""), "layer 1 (QConv2D) has config '', not a mapping"),
+    (lambda c: _layer(c, 1).update(build_config="Lambda"), "has build_config 'Lambda', not a mapping"),
+    (lambda c: c["config"].update(layers="same"), "the model's 'layers' is 'same', not a list of layers"),
+    (lambda c: c.update(config="linear"), "the model's config is 'linear', not a mapping of layers"),
+])
+def test_a_damaged_model_file_in_a_project_is_refused_in_one_line(tmp_path, capsys, edit, fragment):
+    """A project estimated from its model file (no firmware) reads the file's JSON without Keras: a
+    value Keras would not write there is one line naming the layer, key and value, exit 2 (these were
+    'internal errors'). The file as shipped estimates."""
+    import shutil
+    import zipfile
+
+    from tests.conftest import SHARED
+
+    src = SHARED / "reports/corpus/Spehic__Diplomska-hls4ml__mnist_qkeras_pruned_cnn"
+    if not src.is_dir():
+        pytest.skip(f"{src} not found: this test reads ../shared")
+    prj = tmp_path / "prj"
+    shutil.copytree(src, prj, ignore=shutil.ignore_patterns("myproject_prj", "firmware", "*.rpt"))
+    assert run_cli("estimate", prj, "--json") == 0
+    capsys.readouterr()
+    model = prj / "keras_model.keras"
+    with zipfile.ZipFile(model) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    config = json.loads(files["config.json"])
+    edit(config)
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(model, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    before = snapshot(prj)
+    refused(capsys, run_cli("estimate", prj), fragment)
+    assert snapshot(prj) == before

@@ -51,6 +51,23 @@ class GraphError(ValueError):
     """The file holds no readable model description."""
 
 
+def _shown(value) -> str:
+    """A model-file value as an error line shows it: repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def config_number(config: dict, key: str, default: float, what: str) -> float:
+    """``config[key]`` of a layer or quantizer in a model file as a finite number (``default`` when
+    absent or null); a GraphError naming ``what`` and the value otherwise (a file Keras did not write)."""
+    value = config.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+        raise GraphError(f"{what} has {key} {_shown(value)}, not a number")
+    return value
+
+
 # ----------------------------------------------------------------------------- reading files
 
 
@@ -145,12 +162,61 @@ def _batchless(shape) -> Shape:
     return tuple(int(d) if d is not None else 0 for d in shape[1:])
 
 
+# what Keras writes for the layer settings this reader interprets, by key (the same key has the same
+# meaning in every layer class): whole numbers, or tuples of them (nested for ZeroPadding2D/Cropping2D)
+# (least value, may be null); ZeroPadding's/Cropping's may nest one level deeper ((1, 1), (2, 2))
+_WHOLE_KEYS = {"units": (1, False), "filters": (1, False), "depth_multiplier": (1, False), "output_dim": (1, False),
+               "input_length": (1, True), "kernel_size": (1, False), "strides": (1, True), "pool_size": (1, False),
+               "dilation_rate": (1, False), "size": (1, False), "cropping": (0, False), "target_shape": (0, False),
+               "dims": (0, False), "axis": (None, False), "axes": (None, False)}
+_NESTED_KEYS = ("cropping", "padding")
+_SHAPE_KEYS = ("batch_input_shape", "batch_shape")
+_MAPPING_KEYS = ("overrides",)
+
+
+def _whole_numbers(value, minimum, levels: int = 1) -> bool:
+    """Is ``value`` a whole number >= ``minimum`` (None: any sign), or a list of them (``levels`` deep)?"""
+    if isinstance(value, (list, tuple)):
+        return levels > 0 and all(_whole_numbers(v, minimum, levels - 1) for v in value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and (minimum is None or value >= minimum)
+
+
+def check_layer_config(name: str, config: dict) -> None:
+    """The settings of layer ``name`` this reader interprets have the types Keras writes; a GraphError
+    naming the layer, key and value otherwise (a damaged or hand-edited model file)."""
+    for key, (minimum, nullable) in _WHOLE_KEYS.items():
+        value = config.get(key)
+        if key in config and not (value is None and nullable) \
+                and not _whole_numbers(value, minimum, 2 if key in _NESTED_KEYS else 1):
+            least = "" if minimum is None else f" >= {minimum}"
+            raise GraphError(f"layer '{name}' has {key} {_shown(value)}, not a whole number{least} (or a list of them)")
+    padding = config.get("padding")
+    if padding is not None and not isinstance(padding, str) and not _whole_numbers(padding, 0, 2):
+        raise GraphError(f"layer '{name}' has padding {_shown(padding)}, not 'valid'/'same' or whole numbers >= 0")
+    for key in _SHAPE_KEYS:
+        shape = config.get(key)
+        if shape is not None and not (isinstance(shape, (list, tuple))
+                                      and all(d is None or _whole_numbers(d, 0) for d in shape)):
+            raise GraphError(f"layer '{name}' has {key} {_shown(shape)}, not a shape (a list of sizes or null)")
+    for key in _MAPPING_KEYS:
+        if config.get(key) is not None and not isinstance(config[key], dict):
+            raise GraphError(f"layer '{name}' has {key} {_shown(config[key])}, not a mapping")
+
+
 def _layers(model_json: dict) -> tuple[list[dict], bool]:
     """(layer entries, sequential?) of a model JSON, nested models opened up (as hls4ml flattens)."""
+    if not isinstance(model_json, dict):
+        raise GraphError(f"a model entry is {_shown(model_json)}, not a mapping")
     cfg = model_json.get("config", model_json)
+    if not isinstance(cfg, (dict, list)):
+        raise GraphError(f"the model's config is {_shown(cfg)}, not a mapping of layers")
     if isinstance(cfg, list):  # very old Sequential: the layer list itself
         return cfg, True
     layers = cfg.get("layers", [])
+    if not isinstance(layers, list):
+        raise GraphError(f"the model's 'layers' is {_shown(layers)}, not a list of layers")
     sequential = model_json.get("class_name") == "Sequential"
     if sequential and cfg.get("build_input_shape") and not any(l.get("class_name") == "InputLayer" for l in layers):
         layers = [{"class_name": "InputLayer", "config": {"name": "input", "batch_input_shape": cfg["build_input_shape"]}}] + layers
@@ -171,8 +237,12 @@ def _nodes(model_json: dict, groups: dict, used: set) -> list[Node]:
         if not isinstance(entry, dict):
             continue
         cls = str(entry.get("class_name", "?"))
-        config = entry.get("config", {}) if isinstance(entry.get("config"), dict) else {}
+        config = entry.get("config", {})
+        if not isinstance(config, dict) or not isinstance(entry.get("build_config") or {}, dict):
+            key = "config" if not isinstance(config, dict) else "build_config"
+            raise GraphError(f"layer {i} ({cls}) has {key} {_shown(entry.get(key))}, not a mapping")
         name = str(config.get("name") or entry.get("name") or f"layer{i}")
+        check_layer_config(name, config)
         if cls in ("Sequential", "Functional", "Model"):  # nested model: its layers, in order
             inner = _nodes(entry, groups, used)
             inputs = {n.name for n in inner if n.cls == "InputLayer"}
@@ -361,7 +431,10 @@ def quantizer_config(q) -> Optional[tuple[str, dict]]:
     """(class name, config) of a QKeras quantizer as a model JSON holds it: a dict
     ({'class_name': 'quantized_bits', 'config': {...}}) or a string ('quantized_relu(8,0)')."""
     if isinstance(q, dict) and "class_name" in q:
-        return str(q["class_name"]), dict(q.get("config", {}) or {})
+        cfg = q.get("config", {}) or {}
+        if not isinstance(cfg, dict):
+            raise GraphError(f"quantizer {q['class_name']!r} has config {_shown(cfg)}, not a mapping")
+        return str(q["class_name"]), dict(cfg)
     if isinstance(q, str):
         m = _QSTRING.match(q.replace(" ", ""))
         if not m:

@@ -979,8 +979,12 @@ def project_model_nodes(project_dir):
         import h5py
 
         weights = project_dir / "hcp_model_weights.h5"
-        with h5py.File(weights, "r") if weights.exists() else nullcontext() as h5:
-            return nodes_from_json(json.loads((project_dir / "hcp_model.json").read_text()), h5)
+        try:
+            with h5py.File(weights, "r") if weights.exists() else nullcontext() as h5:
+                return nodes_from_json(json.loads((project_dir / "hcp_model.json").read_text()), h5)
+        except (GraphError, OSError, ValueError, KeyError) as exc:
+            raise ModelLoadError(f"cannot read '{project_dir / 'hcp_model.json'}': {exc} (re-export the project, or pass "
+                                 "the model with --model-file)") from None
     candidates = [project_dir / n for n in MODEL_FILES if (project_dir / n).exists()]
     if not candidates:
         found = sorted(p for p in project_dir.iterdir() if p.suffix in (".h5", ".keras") and p.is_file())
@@ -1068,8 +1072,9 @@ def _project_specs(project_dir, model, part, clock_ns, backend: str | None = Non
 
 def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSpecs:
     """The layer specs of a project folder (``config``: its hls4ml_config.yml), from what it holds."""
+    from hcp_fpga.errors import ModelLoadError
     from hcp_fpga.estimator.firmware import firmware_specs_and_notes, has_firmware
-    from hcp_fpga.estimator.graph import nodes_from_keras
+    from hcp_fpga.estimator.graph import GraphError, nodes_from_keras
     from hcp_fpga.estimator.precision import parse_fixed
     from hcp_fpga.estimator.spec import (apply_parallelization, apply_project_precisions, explicit_results, node_specs,
                                          settings_from_config, weight_types)
@@ -1087,7 +1092,10 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
         return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, tuple(notes))
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
     settings = settings_from_config(config, [n.name for n in nodes], clock_ns)
-    specs = node_specs(nodes, settings, kernels, weight_types(config), explicit_results(config))
+    try:
+        specs = node_specs(nodes, settings, kernels, weight_types(config), explicit_results(config))
+    except GraphError as exc:  # a value in the model file Keras/QKeras would not write
+        raise ModelLoadError(f"the model in '{project_dir}': {exc}; re-save it from Keras or pass another with --model-file") from None
     specs = apply_project_precisions(specs, config, parse_fixed(settings.precision))
     return ProjectSpecs(apply_parallelization(specs, config), settings.backend, settings.clock_ns, part)
 

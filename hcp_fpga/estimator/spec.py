@@ -116,14 +116,14 @@ def quantizer_fixed(q, default: Fixed, activation: bool = False) -> Fixed:
     """The hls4ml fixed type of a QKeras quantizer (quantized_bits(b, i) -> ap_fixed<b, i+1>), given
     as a live object, a JSON dict or a string. hls4ml gives activation quantizers rounding and
     saturation (AP_RND_CONV, AP_SAT)."""
-    from hcp_fpga.estimator.graph import quantizer_config
+    from hcp_fpga.estimator.graph import config_number, quantizer_config
 
     parsed = quantizer_config(q)
     if parsed is None:
         return default
     name, cfg = parsed
-    bits = int(cfg.get("bits", default.width) or default.width)
-    integer = int(cfg.get("integer", 0) or 0)
+    bits = int(config_number(cfg, "bits", default.width, f"quantizer {name}") or default.width)
+    integer = int(config_number(cfg, "integer", 0, f"quantizer {name}"))
     if name == "quantized_bits":
         signed = bool(cfg.get("keep_negative", True))
         return Fixed(bits, integer + (1 if signed else 0), signed, saturating=activation)
@@ -368,7 +368,9 @@ def _bn_scale(bn) -> Optional[np.ndarray]:
         return None
     gamma = w[0] if has_gamma else 1.0
     var = w[-1]
-    return gamma / np.sqrt(var + float(bn.config.get("epsilon", 1e-3)))
+    from hcp_fpga.estimator.graph import config_number
+
+    return gamma / np.sqrt(var + config_number(bn.config, "epsilon", 1e-3, f"BatchNormalization '{bn.name}'"))
 
 
 def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Optional[dict] = None,
@@ -586,7 +588,9 @@ MULT_BASES = {"Dense": "dense", "DenseBatchnorm": "dense", "Conv1D": "conv1d", "
 def _hgq_result(node, default: Fixed) -> Fixed:
     """Result type of an HGQ FixedPointQuantizer: its own override string, else the widest of its
     per-element (keep_negative, bits, integers) weights."""
-    override = ((node.config.get("overrides") or {}).get("layers") or {}).get(node.name, {}).get("result_t")
+    layers = (node.config.get("overrides") or {}).get("layers")
+    entry = layers.get(node.name) if isinstance(layers, dict) else None
+    override = entry.get("result_t") if isinstance(entry, dict) else None
     if isinstance(override, str):
         try:
             return parse_fixed(override)
