@@ -185,3 +185,32 @@ def test_a_report_of_another_network_does_not_judge_the_design(tmp_path, capsys)
     assert stale["verdict_from"] == "estimate" and stale["report"] is None
     assert any("another network" in w and "layer 3" in w for w in stale["warnings"])
     assert stale["estimate"] == own["estimate"] | {"report_mismatch": stale["estimate"]["report_mismatch"]}
+
+
+@pytest.mark.skipif(not (SHARED / "reports" / "corpus").is_dir(), reason="../shared/reports/corpus not present")
+@pytest.mark.parametrize("bad", ["nan", "-16512", "lots", "1e999"])
+def test_a_report_with_a_damaged_total_does_not_judge_the_design(tmp_path, capsys, bad):
+    """A csynth report whose LUT total is not a count (NaN, negative, text, infinite) is unreadable:
+    the verdict is the estimate's and a warning names the report and the value. (A NaN and a
+    negative count were shown as the real report's, and judged the board.)"""
+    prj = tmp_path / "prj"
+    shutil.copytree(SHARED / "reports" / "corpus" / "Lrozzy__hls4ml-tutorial__model_3.1", prj)
+
+    def run():
+        assert run_cli("estimate", prj, "--json", "--quiet") == 0
+        return json.loads(capsys.readouterr().out)
+
+    own = run()
+    assert own["verdict_from"].startswith("csynth report") and own["report"]["lut"] == 16512
+    for report in prj.rglob("myproject_csynth.*"):  # the XML wins where both exist; damage both alike
+        text = report.read_text()
+        report.write_text(text.replace("<LUT>16512</LUT>", f"<LUT>{bad}</LUT>", 1) if report.suffix == ".xml"
+                          else text.replace("|    16512|", f"|    {bad}|", 1))
+    damaged = run()
+    assert damaged["verdict_from"] == "estimate" and damaged["report"] is None
+    assert any("is not a count" in w and repr(bad) in w for w in damaged["warnings"])
+    # nothing of the damaged report is used: the estimate is the one of the folder without reports
+    bare = tmp_path / "bare"
+    shutil.copytree(prj, bare, ignore=shutil.ignore_patterns("myproject_prj"))
+    assert run_cli("estimate", bare, "--json", "--quiet") == 0
+    assert damaged["estimate"] == json.loads(capsys.readouterr().out)["estimate"]

@@ -10,6 +10,7 @@ per-module rows), Vivado ``vivado_synth.rpt`` (logic synthesis) and hls4ml's sav
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import replace
 import xml.etree.ElementTree as ET
@@ -36,27 +37,44 @@ def _num(text: Optional[str]) -> float:
         return 0.0
 
 
+def _checked_totals(res: dict, raw: dict, path: Path) -> dict:
+    """``res`` (a report's resource totals, read by ``_num``), each checked against its text in
+    ``raw``: a count is a finite number >= 0 ('-' and '~0' read as 0). A ReportError otherwise: a
+    damaged report must not judge a design (the estimate does, with a warning)."""
+    for key, value in res.items():
+        text = (raw.get(key) or "").strip()
+        if not (math.isfinite(value) and value >= 0) or (value == 0 and text not in ("", "-", "~0") and not _is_number(text)):
+            raise ReportError(f"HLS report '{path}': its {key.upper()} total {text!r} is not a count; re-run C synthesis")
+    return res
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def _int_or_none(text: Optional[str]) -> Optional[int]:
     if text is None or not text.strip() or not re.match(r"^\d+$", text.strip()):
         return None
     return int(text.strip())
 
 
-def _resources(node) -> dict:
-    def get(*names):
+_XML_NAMES = {"dsp": ("DSP", "DSP48E"), "bram18": ("BRAM_18K",), "uram": ("URAM",), "lut": ("LUT",), "ff": ("FF",)}
+
+
+def _resource_texts(node) -> dict:
+    """The text of each resource count under an XML ``Resources`` node (None where absent)."""
+    def text(*names):
         for n in names:
             el = node.find(n) if node is not None else None
             if el is not None:
-                return _num(el.text)
-        return 0.0
+                return el.text
+        return None
 
-    return {
-        "dsp": get("DSP", "DSP48E"),
-        "bram18": get("BRAM_18K"),
-        "uram": get("URAM"),
-        "lut": get("LUT"),
-        "ff": get("FF"),
-    }
+    return {key: text(*names) for key, names in _XML_NAMES.items()}
 
 
 def tool_of_report(version: Optional[str], header: str = "", flow_target: bool = False) -> Optional[str]:
@@ -89,7 +107,8 @@ def parse_csynth_xml(path: Path | str) -> Estimate:
     area = root.find("AreaEstimates/Resources")
     if area is None:
         raise ReportError(f"HLS report '{path}' has no AreaEstimates (truncated?); re-run C synthesis")
-    res = _resources(area)
+    raw = _resource_texts(area)
+    res = _checked_totals({key: _num(text) for key, text in raw.items()}, raw, path)
     latency = _int_or_none(lat.findtext("Worst-caseLatency")) if lat is not None else None
     ii = _int_or_none(lat.findtext("Interval-max")) if lat is not None else None
     clock = _num(ua.findtext("TargetClockPeriod")) if ua is not None else None
@@ -132,8 +151,9 @@ def parse_csynth_rpt(path: Path | str) -> Estimate:
     if header is None or total is None or len(header) != len(total):
         raise ReportError(f"HLS report '{path}' has no utilization total (truncated?); re-run C synthesis")
     rec = {h.upper(): v for h, v in zip(header, total)}
-    res = {"dsp": _num(rec.get("DSP", rec.get("DSP48E"))), "bram18": _num(rec.get("BRAM_18K")),
-           "uram": _num(rec.get("URAM")), "lut": _num(rec.get("LUT")), "ff": _num(rec.get("FF"))}
+    raw = {"dsp": rec.get("DSP", rec.get("DSP48E")), "bram18": rec.get("BRAM_18K"), "uram": rec.get("URAM"),
+           "lut": rec.get("LUT"), "ff": rec.get("FF")}
+    res = _checked_totals({key: _num(text) for key, text in raw.items()}, raw, path)
     latency = ii = None
     perf = text[text.find("== Performance Estimates"):util_at]
     lat_block = re.search(r"\+ Latency[^\n]*\n\s*\* Summary:\s*\n(.*?)\n\s*\n", perf, re.S)
