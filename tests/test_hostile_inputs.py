@@ -471,7 +471,8 @@ def test_failed_conversion_keeps_earlier_outputs_and_its_log(tmp_path, capsys, t
 
 @pytest.mark.parametrize("damage, fragment", [
     ("nan_weight", "non-finite weight"), ("inf_header", "non-finite weight"), ("huge_type", "is outside 1..1024"),
-    ("text_weight", "is not a comma-separated list of numbers"), ("negative_size", "n_in = -6 is not a size hls4ml writes"),
+    ("text_weight", "is not a comma-separated list of numbers"), ("empty_weight", "holds no weights (empty)"),
+    ("negative_size", "n_in = -6 is not a size hls4ml writes"),
     ("huge_size", "products, about")])
 def test_a_damaged_project_folder_is_refused_in_one_line(tmp_path, capsys, tiny_project, damage, fragment, monkeypatch):
     """A project whose weight files hold NaN/Inf or text, whose defines.h has a type no hls4ml writes,
@@ -495,6 +496,8 @@ def test_a_damaged_project_folder_is_refused_in_one_line(tmp_path, capsys, tiny_
     elif damage == "text_weight":
         txt = sorted(weights.glob("w*.txt"))[0]
         txt.write_text(txt.read_text().replace(",", ", x", 1))
+    elif damage == "empty_weight":
+        sorted(weights.glob("w*.txt"))[0].write_text("")
     elif damage in ("negative_size", "huge_size"):
         monkeypatch.setenv("HCP_FPGA_MAX_MODEL_BYTES", str(4 * 2**30))  # the same verdict on any machine
         parameters = prj / "firmware" / "parameters.h"

@@ -157,13 +157,19 @@ def _weight_values(fw: Path, name: str) -> Optional[np.ndarray]:
 def read_weights_txt(path: Path) -> np.ndarray:
     """The values of an hls4ml weights file (``w2.txt``: comma-separated), all finite; a ConfigError
     naming the file when it holds anything else."""
-    try:
-        values = np.loadtxt(path, delimiter=",", ndmin=1)
-    except (ValueError, UnicodeDecodeError) as exc:
-        from hcp_fpga.errors import ConfigError
+    import warnings
 
+    from hcp_fpga.errors import ConfigError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy warns on an empty file: refused below instead
+            values = np.loadtxt(path, delimiter=",", ndmin=1)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(f"'{path}' is not a comma-separated list of numbers ({str(exc).splitlines()[0][:80]}); "
                           "re-export the project") from None
+    if values.size == 0:
+        raise ConfigError(f"'{path}' holds no weights (empty); re-export the project")
     return _finite(values, path)
 
 
