@@ -318,6 +318,27 @@ def test_slower_parts_need_more_cycles_at_the_same_clock():
     assert slow_clock.latency_cycles <= 2 + 1 + 4 < estimate_specs(_JET_SPECS, "Vitis", 5.0, "xcvu9p-flga2104-2-e").latency_cycles
 
 
+@pytest.mark.parametrize("part, family, speed, assumed", [
+    ("xc7z020clg400-1", "7series", 1, None), ("xcu250-figd2104-2L-e", "usplus", 2, None),
+    ("xck26-sfvc784-2LV-c", "usplus", 2, None),  # the Kria SOM: a Zynq UltraScale+
+    ("xcvc1902-vsva2197-2MP-e-S", "usplus", 2, "family (Versal)"),  # Versal's grade before two letter fields
+    ("xcku115-flvb2104-2-e", "usplus", 2, "family (UltraScale)"), ("xc7z020clg400", "7series", 1, "names no speed grade"),
+    ("xcfoo", "usplus", 1, "family (not recognised)"),
+])
+def test_a_part_the_timing_facts_do_not_cover_is_named_in_the_notes(part, family, speed, assumed):
+    """The family and speed grade the timing model reads from a part string, and a note wherever it
+    assumes them (a family without delays in the timing facts, or no speed grade) instead of
+    pricing it silently as UltraScale+ -1."""
+    from hcp_fpga.estimator.timing import PartTiming, part_timing
+
+    assert part_timing(part) == PartTiming(family, speed)
+    notes = [n for n in estimate_specs(_JET_SPECS[:3] or _dense_softmax(4), "Vivado", 5.0, part).notes if n.startswith("part ")]
+    if assumed is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and assumed in notes[0] and "an assumption" in notes[0]
+
+
 def _dense_softmax(n_out):
     rng = np.random.default_rng(0)
     dense = LayerSpec("fc", "dense", n_in=32, n_out=n_out, out_size=n_out, mantissas=rng.integers(-200, 200, (32, n_out)),

@@ -67,7 +67,7 @@ def part_family(part: Optional[str]) -> Optional[str]:
         return "7-series"
     if p.startswith(("xcvc", "xcve", "xcvm", "xcvp")):
         return "Versal"
-    if re.match(r"^xc(u\d|zu|vu\d+p|ku\d+p|au)", p):
+    if re.match(r"^xc(u\d|zu|vu\d+p|ku\d+p|au|k2\d)", p):  # xck26/xck24: the Kria SOMs' Zynq UltraScale+
         return "UltraScale+"
     if re.match(r"^xc(vu|ku)\d", p):
         return "UltraScale"

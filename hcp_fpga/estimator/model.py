@@ -846,12 +846,14 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
                != resource_on_dsp(s.weight, s.input, vivado) for s in specs):
             extra_notes.append("HLS tool unknown: Vitis HLS maps these Resource-strategy products to LUTs, Vivado HLS "
                                "(2020.1 and older) to DSPs; Vitis assumed (pass --tool-version)")
-    from hcp_fpga.estimator.timing import FASTEST_CLOCK_NS, budget_ns, part_timing
+    from hcp_fpga.estimator.timing import FASTEST_CLOCK_NS, budget_ns, part_timing, part_timing_note
 
     if clock_ns and clock_ns < FASTEST_CLOCK_NS:
         extra_notes.append(f"a {clock_ns:g} ns clock is faster than any global clock buffer in the timing facts "
                            f"({FASTEST_CLOCK_NS:.2f} ns: BUFG 891 MHz, UltraScale+ -3, DS922): no part listed there "
                            "runs it; the schedule is the estimate's extrapolation")
+    if (assumed := part_timing_note(part)) is not None:
+        extra_notes.append(assumed)
     timing, budget = part_timing(part), budget_ns(clock_ns or 5.0, backend, uncertainty)
     layers = [estimate_layer(s, c, _step(s, c, timing, budget)) for s in specs]
     layers = [_resource_pipeline(s, l, c, timing, budget) if _resource_kernel(s) else l for s, l in zip(specs, layers)]

@@ -76,13 +76,36 @@ class PartTiming:
         return ACT_LEVEL_NS[self.family] * self._scale()
 
 
+# the speed grade: the last '-<digit><letters>' field, after which only letter fields (temperature,
+# Versal's '-e-S') follow: xc7z020clg400-1, xcu250-figd2104-2L-e, xcvc1902-vsva2197-2MP-e-S
+_SPEED_GRADE = re.compile(r"-(\d)[a-z]*(?:-[a-z]+)*$")
+
+
 def part_timing(part: str | None) -> PartTiming:
     """Family and speed grade of an AMD part string (xc7z020clg400-1, xcu250-figd2104-2L-e, ...)."""
     p = (part or "").lower().strip()
     family = "7series" if p.startswith(("xc7", "xa7", "xq7")) else "usplus"
-    m = re.search(r"-(\d)[a-z]*(?:-[a-z]+)?$", p)
+    m = _SPEED_GRADE.search(p)
     speed = int(m.group(1)) if m else 1
     return PartTiming(family, speed if speed in (1, 2, 3) else 1)
+
+
+def part_timing_note(part: str | None) -> str | None:
+    """What ``part_timing`` assumed for ``part``, where the timing facts do not cover it: a family
+    other than 7-series and UltraScale+ (priced with UltraScale+ delays), or no speed grade in the
+    part string (-1 taken). None when it read both from the part."""
+    from hcp_fpga.estimator.calibration import part_family
+
+    if not part:
+        return None
+    family = part_family(part)
+    said = []
+    if family not in ("7-series", "UltraScale+"):
+        said.append(f"its family ({family or 'not recognised'}) has no delays in the timing facts, so UltraScale+ "
+                    "delays are used")
+    if not _SPEED_GRADE.search(part.lower().strip()):
+        said.append("it names no speed grade, so -1 (the slowest) is used")
+    return f"part {part}: {'; '.join(said)} (an assumption: FF and latency may be off)" if said else None
 
 
 def budget_ns(clock_ns: float, backend: str, uncertainty: float | None = None) -> float:
