@@ -385,6 +385,9 @@ def calibrate(report_dirs: Union[str, Path, list], out: Union[str, Path], *, tar
         raise OutputExistsError(f"'{out}' exists; pass --force to replace it, or another -o")
     if out.suffix not in (".yaml", ".yml"):
         raise ConfigError(f"'{out}' must be a .yaml file")
+    if out.exists() and not cal.is_calibration_file(out):  # --force replaces only what calibrate wrote
+        raise OutputExistsError(f"'{out}' exists and is not a calibration file hcp-fpga wrote; --force replaces only "
+                                "those: pass another -o")
     dirs = [report_dirs] if isinstance(report_dirs, (str, Path)) else list(report_dirs)
     samples, skipped = cal.collect(dirs, target)
     fitted = cal.fit(samples, target)

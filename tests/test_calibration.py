@@ -116,7 +116,22 @@ def test_too_few_projects_is_one_clear_line(tmp_path, capsys):
     assert not (tmp_path / "c.yaml").exists()
 
 
+def test_force_replaces_only_a_calibration_file(tmp_path, capsys):
+    """``calibrate --force`` replaces an earlier calibration, never another YAML file (a project's
+    hls4ml_config.yml named by mistake): refused before any project is read, the file unchanged."""
+    from hcp_fpga.estimator.calibration import is_calibration_file
+
+    (tmp_path / "empty").mkdir()
+    other = tmp_path / "hls4ml_config.yml"
+    other.write_text("Backend: Vitis\nClockPeriod: 5\n")
+    assert run_cli("calibrate", tmp_path / "empty", "-o", other, "--force") == 2
+    assert "is not a calibration file hcp-fpga wrote" in capsys.readouterr().err
+    assert other.read_text() == "Backend: Vitis\nClockPeriod: 5\n" and not is_calibration_file(other)
+
+
 def test_calibrate_real_projects_and_estimate_with_it(tmp_path, capsys):
+    from hcp_fpga.estimator.calibration import is_calibration_file
+
     triples = SHARED / "reports" / "triples"
     out = tmp_path / "cal.yaml"
     assert run_cli("calibrate", triples, "-o", out) == 0
@@ -124,6 +139,8 @@ def test_calibrate_real_projects_and_estimate_with_it(tmp_path, capsys):
     assert "leave-one-project-out error on 9 projects" in text.out and "skipped" in text.err  # one lower-bound design
     assert run_cli("calibrate", triples, "-o", out) == 2  # exists
     assert "--force" in capsys.readouterr().err
+    assert is_calibration_file(out) and run_cli("calibrate", triples, "-o", out, "--force", "--quiet") == 0  # its own file
+    capsys.readouterr()
     project = triples / "jet-dense-16bit-rf1-xcu250-vhls2019"
     assert run_cli("estimate", project, "--calibration", out, "--json") == 0
     import json

@@ -312,12 +312,24 @@ def apply(estimate: Estimate, calibration: Calibration, attrs: Optional[dict] = 
 # ----------------------------------------------------------------------------- files
 
 
+HEADER = "# hcp-fpga calibration: "  # the first line of every file ``save`` writes
+
+
+def is_calibration_file(path: Path | str) -> bool:
+    """Is ``path`` a file ``save`` wrote (its first line)? What ``calibrate --force`` may replace."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(HEADER)) == HEADER.encode()
+    except OSError:
+        return False
+
+
 def save(calibration: Calibration, path: Path | str) -> None:
     import yaml
 
     from hcp_fpga.outputs import write_text_atomic
 
-    header = ("# hcp-fpga calibration: per-resource log-ratio factors (docs/calibration.md).\n"
+    header = (f"{HEADER}per-resource log-ratio factors (docs/calibration.md).\n"
               "# A factor is exp(intercept + levels[tool family, tool, part family, strategy, io type] + kind);\n"
               "# sigma: leave-one-project-out spread of the log ratio; ridge 1e6 means no correction.\n")
     write_text_atomic(path, header + yaml.safe_dump(calibration.as_dict(), sort_keys=False))
