@@ -163,17 +163,23 @@ def test_what_ifs_on_a_project_folder(capsys):
     assert any("backend Vitis" in n for n in vitis["notes"])
 
 
-@pytest.mark.skipif(not (SHARED / "reports" / "corpus").is_dir(), reason="../shared/reports/corpus not present")
-def test_a_report_of_another_network_does_not_judge_the_design(tmp_path, capsys):
-    """A project whose csynth report was built before its model changed: the report's FIFOs carry a
-    layer of a size the model has nowhere. The verdict is the estimate's, and a warning says why."""
-    prj = tmp_path / "cnn"
-    shutil.copytree(SHARED / "reports" / "corpus" / "Gabriele-bot__ALVEO-PYNQ_ML__qk_pruned_cnn_alveo", prj)
+def _corpus_copy(tmp_path, capsys, design: str):
+    """(a copy of corpus project ``design``, a function estimating it: the JSON result)."""
+    prj = tmp_path / "prj"
+    shutil.copytree(SHARED / "reports" / "corpus" / design, prj)
 
     def run():
         assert run_cli("estimate", prj, "--json", "--quiet") == 0
         return json.loads(capsys.readouterr().out)
 
+    return prj, run
+
+
+@pytest.mark.skipif(not (SHARED / "reports" / "corpus").is_dir(), reason="../shared/reports/corpus not present")
+def test_a_report_of_another_network_does_not_judge_the_design(tmp_path, capsys):
+    """A project whose csynth report was built before its model changed: the report's FIFOs carry a
+    layer of a size the model has nowhere. The verdict is the estimate's, and a warning says why."""
+    prj, run = _corpus_copy(tmp_path, capsys, "Gabriele-bot__ALVEO-PYNQ_ML__qk_pruned_cnn_alveo")
     own = run()
     assert own["verdict_from"].startswith("csynth report") and own["report"] is not None
     assert not any("another network" in w for w in own["warnings"])
@@ -193,13 +199,7 @@ def test_a_report_with_a_damaged_total_does_not_judge_the_design(tmp_path, capsy
     """A csynth report whose LUT total is not a count (NaN, negative, text, infinite) is unreadable:
     the verdict is the estimate's and a warning names the report and the value. (A NaN and a
     negative count were shown as the real report's, and judged the board.)"""
-    prj = tmp_path / "prj"
-    shutil.copytree(SHARED / "reports" / "corpus" / "Lrozzy__hls4ml-tutorial__model_3.1", prj)
-
-    def run():
-        assert run_cli("estimate", prj, "--json", "--quiet") == 0
-        return json.loads(capsys.readouterr().out)
-
+    prj, run = _corpus_copy(tmp_path, capsys, "Lrozzy__hls4ml-tutorial__model_3.1")
     own = run()
     assert own["verdict_from"].startswith("csynth report") and own["report"]["lut"] == 16512
     for report in prj.rglob("myproject_csynth.*"):  # the XML wins where both exist; damage both alike
