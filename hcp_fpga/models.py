@@ -67,13 +67,30 @@ def read_architecture(path: Path) -> dict:
     return architecture
 
 
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def model_format(path: Path) -> str:
+    """The format of a model file by its suffix, except a '.keras' file that holds HDF5 (older Keras
+    saved one under any name; real projects keep such files): '.h5' then."""
+    suffix = path.suffix.lower()
+    if suffix == ".keras" and path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                if fh.read(len(_HDF5_MAGIC)) == _HDF5_MAGIC:
+                    return ".h5"
+        except OSError:
+            pass
+    return suffix
+
+
 def _read_architecture(path: Path) -> dict:
     if not path.exists():
         raise ModelLoadError(f"model file '{path}' does not exist; check the path")
     try:
         if path.is_dir():
             return _architecture_from_savedmodel(path)
-        suffix = path.suffix.lower()
+        suffix = model_format(path)
         if suffix == ".json":
             return json.loads(path.read_bytes())
         if suffix in (".h5", ".hdf5"):
@@ -169,7 +186,7 @@ def load_model(path: Path | str, weights: Optional[Path | str] = None, allow_uns
     path = Path(path)
     architecture = read_architecture(path)
     check_safe(architecture, str(path), allow_unsafe)
-    suffix = path.suffix.lower()
+    suffix = model_format(path)
     if suffix == ".json" and weights is None:
         raise ModelLoadError(f"'{path}' is an architecture only; pass its weights with --weights FILE.h5")
     if weights is not None:

@@ -124,6 +124,19 @@ def test_corrupt_model_files(tmp_path, capsys, suffix, content, fragment):
     refused(capsys, estimate(path), fragment)
 
 
+def test_an_hdf5_model_saved_as_dot_keras_is_read_as_hdf5(tmp_path, capsys):
+    """Older Keras wrote HDF5 under any name, and real projects keep such '.keras' files (two corpus
+    designs): read by content, not refused as a corrupt zip. The estimate equals the '.h5' one."""
+    model = tiny_model()
+    model.save(tmp_path / "m.h5")
+    (tmp_path / "m.keras").write_bytes((tmp_path / "m.h5").read_bytes())
+    results = []
+    for name in ("m.h5", "m.keras"):
+        assert run_cli("estimate", tmp_path / name, "--board", "pynq-z2", "--json", "--quiet") == 0
+        results.append(json.loads(capsys.readouterr().out)["estimate"])
+    assert results[0] == results[1] and results[0]["dsp"] + results[0]["lut"] > 0
+
+
 def test_keras_zip_without_config(tmp_path, capsys):
     import zipfile
 
