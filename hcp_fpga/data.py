@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from hcp_fpga.errors import ConfigError, DataError
+from hcp_fpga.errors import ConfigError, DataError, check_regular_file
 
 BUILTIN = ("digits", "mnist1d")
 NPZ_KEYS = ("X_train", "y_train", "X_test", "y_test")
@@ -122,6 +122,7 @@ def load_npz_dataset(path: Path | str, test_only: bool = False) -> Dataset:
     path = Path(path)
     if not path.exists():
         raise DataError(f"data file '{path}' does not exist; give digits, mnist1d or an existing .npz")
+    check_regular_file(path, f"data file '{path}'", "give an .npz file", DataError)
     needed = NPZ_KEYS[2:] if test_only else NPZ_KEYS
     try:
         with np.load(path, allow_pickle=False) as z:

@@ -49,17 +49,31 @@ def first_line(exc: BaseException, limit: int = 200) -> str:
     return text.splitlines()[0][:limit] if text else type(exc).__name__
 
 
+def check_regular_file(path, label: str, fix: str, error: type = HcpError):
+    """``path`` when it is a regular file; ``error`` naming ``label`` otherwise. A named pipe, a
+    device (a link to /dev/zero) or a socket in a folder would block a read or never end it."""
+    import os
+    import stat
+    from pathlib import Path
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise error(f"{label}: cannot be read ({exc.strerror or type(exc).__name__}); {fix}") from None
+    if not stat.S_ISREG(mode):
+        raise error(f"{label}: not a regular file (a pipe, device or socket: reading it could block or never end); {fix}")
+    return Path(path)
+
+
 MAX_YAML_BYTES = 4 * 2**20  # a board, project or hls4ml config is a few kB; anything this large is not one
 
 
 def read_yaml_mapping(path, label: str, fix: str, error: type = HcpError, loader=None) -> dict:
     """A YAML file that must hold a mapping; ``error`` with one line naming ``label``, the line of a
     syntax error and ``fix`` otherwise. ``loader`` defaults to yaml.SafeLoader (runs no code)."""
-    from pathlib import Path
-
     import yaml
 
-    path = Path(path)
+    path = check_regular_file(path, label, fix, error)
     try:
         if path.stat().st_size > MAX_YAML_BYTES:
             raise error(f"{label}: {path.stat().st_size:,} bytes is too large for a configuration file; {fix}")

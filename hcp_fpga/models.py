@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from hcp_fpga.errors import ModelLoadError, UnsupportedLayerError, first_line
+from hcp_fpga.errors import ModelLoadError, UnsupportedLayerError, check_regular_file, first_line
 from hcp_fpga.model_checks import (check_architecture_shape, check_finite_weights, check_known_classes, check_model_size,
                                    h5_parameter_count)
 
@@ -87,6 +87,8 @@ def model_format(path: Path) -> str:
 def _read_architecture(path: Path) -> dict:
     if not path.exists():
         raise ModelLoadError(f"model file '{path}' does not exist; check the path")
+    if not path.is_dir():
+        check_regular_file(path, f"model file '{path}'", "give a Keras model file", ModelLoadError)
     try:
         if path.is_dir():
             return _architecture_from_savedmodel(path)

@@ -175,6 +175,8 @@ def read_json(path: Path | str, what: str, fix: str) -> Any:
     """A JSON file hcp_fpga wrote; one clear error naming it and ``fix`` if it is missing or corrupt."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_file():  # a pipe or device would block the read
+            raise HcpError(f"{what} '{path}' is not a regular file; {fix}")
         return json.loads(path.read_text())
     except FileNotFoundError:
         raise HcpError(f"{what} '{path}' is missing; {fix}") from None

@@ -912,3 +912,38 @@ def test_a_damaged_model_file_in_a_project_is_refused_in_one_line(tmp_path, caps
     before = snapshot(prj)
     refused(capsys, run_cli("estimate", prj), fragment)
     assert snapshot(prj) == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev_zero"])
+def test_a_pipe_or_device_in_place_of_a_file_is_refused_not_read(tmp_path, capsys, kind):
+    """A named pipe, or a link to /dev/zero, where a project's weights, a model file or a data file
+    should be: one line naming it, exit 2, at once (reading would block forever, or never end). In
+    place of a csynth report it is ignored: the estimate judges, as without a report."""
+    import shutil
+
+    def plant(path: Path) -> Path:
+        path.unlink(missing_ok=True)
+        os.mkfifo(path) if kind == "fifo" else path.symlink_to("/dev/zero")
+        return path
+
+    prj = tmp_path / "prj"
+    shutil.copytree(REPO / "tests" / "fixtures" / "old_hls4ml" / "hls4ml-0.8.1-io_parallel", prj)
+    assert run_cli("estimate", prj, "--json", "--quiet") == 0
+    bare = json.loads(capsys.readouterr().out)["estimate"]
+    report_dir = prj / "myproject_prj" / "solution1" / "syn" / "report"
+    report_dir.mkdir(parents=True)
+    report = plant(report_dir / "myproject_csynth.rpt")
+    assert run_cli("estimate", prj, "--json", "--quiet") == 0  # the planted report is no report
+    assert json.loads(capsys.readouterr().out)["estimate"] == bare
+    report.unlink()
+    t0 = time.perf_counter()
+    weights = plant(prj / "firmware" / "weights" / "w2.txt")
+    refused(capsys, run_cli("estimate", prj), str(weights), "not a regular file", "re-export the project")
+    refused(capsys, run_cli("estimate", plant(tmp_path / "m.h5"), "--board", "pynq-z2"), "not a regular file")
+    refused(capsys, run_cli("estimate", plant(tmp_path / "m.keras"), "--board", "pynq-z2"), "not a regular file")
+    from hcp_fpga.data import load_npz_dataset
+    from hcp_fpga.errors import DataError
+
+    with pytest.raises(DataError, match="not a regular file"):
+        load_npz_dataset(plant(tmp_path / "d.npz"))
+    assert time.perf_counter() - t0 < 20

@@ -134,10 +134,17 @@ def _array_size(name: str, types: dict[str, str]) -> Optional[int]:
 _NUMBER = re.compile(r"[-+]?(?:\b(?:nan|inf(?:inity)?)\b|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)", re.I)
 
 
+def _read(path: Path) -> str:
+    """The text of a firmware file, refused in one line when it is not a regular file."""
+    from hcp_fpga.errors import ConfigError, check_regular_file
+
+    return check_regular_file(path, f"'{path}'", "re-export the project", ConfigError).read_text(errors="replace")
+
+
 def _header_values(path: Path) -> Optional[np.ndarray]:
     """The initializer of a weights header (``w2.h``: ``... w2[1024] = {0.27, -0.12, ...};``), read
     as numbers only; None when it has none."""
-    text = path.read_text(errors="replace")
+    text = _read(path)
     m = re.search(r"=\s*\{([^}]*)\}\s*;", text)
     if not m:
         return None
@@ -159,8 +166,9 @@ def read_weights_txt(path: Path) -> np.ndarray:
     naming the file when it holds anything else."""
     import warnings
 
-    from hcp_fpga.errors import ConfigError
+    from hcp_fpga.errors import ConfigError, check_regular_file
 
+    check_regular_file(path, f"'{path}'", "re-export the project", ConfigError)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # numpy warns on an empty file: refused below instead
@@ -281,14 +289,13 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     fw = Path(project_dir) / "firmware"
     if not has_firmware(project_dir):
         raise ConfigError(f"'{project_dir}' has no generated firmware (parameters.h, defines.h, <project>.cpp)")
-    defines = (fw / "defines.h").read_text(errors="replace")
-    parameters = (fw / "parameters.h").read_text(errors="replace")
+    defines, parameters = _read(fw / "defines.h"), _read(fw / "parameters.h")
     macros = dict(_DEFINE.findall(defines + "\n" + parameters))
     types = _types(defines)
     configs = _configs(parameters)
     for cfg in configs.values():  # sizes written as macros resolve through them
         cfg["fields"] = {**macros, **cfg["fields"]}
-    source = "\n".join(p.read_text(errors="replace") for p in _top_sources(fw))
+    source = "\n".join(_read(p) for p in _top_sources(fw))
     default = parse_fixed(default_precision)
     specs: list[LayerSpec] = []
     for func, in_t, second_in, out_t, cfg_name, call_args, layer_name in _calls(source):

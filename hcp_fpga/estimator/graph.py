@@ -80,7 +80,9 @@ def read_model_json(path: Path) -> tuple[dict, Optional[Any]]:
     None. Raises GraphError when the file holds no model description."""
     import h5py
 
-    path = Path(path)
+    from hcp_fpga.errors import check_regular_file
+
+    path = check_regular_file(path, f"'{path}'", "give a Keras model file", GraphError)
     if path.suffix == ".json":
         return json.loads(path.read_text()), None
     if zipfile.is_zipfile(path):  # .keras (Keras 2.13+ and 3): config.json + model.weights.h5

@@ -980,13 +980,17 @@ def project_model_nodes(project_dir):
 
         import h5py
 
-        weights = project_dir / "hcp_model_weights.h5"
+        from hcp_fpga.errors import check_regular_file
+
+        weights, model_json = project_dir / "hcp_model_weights.h5", project_dir / "hcp_model.json"
+        fix = "re-export the project, or pass the model with --model-file"
+        for path in (model_json, weights) if weights.exists() else (model_json,):
+            check_regular_file(path, f"'{path}'", fix, ModelLoadError)
         try:
             with h5py.File(weights, "r") if weights.exists() else nullcontext() as h5:
-                return nodes_from_json(json.loads((project_dir / "hcp_model.json").read_text()), h5)
+                return nodes_from_json(json.loads(model_json.read_text()), h5)
         except (GraphError, OSError, ValueError, KeyError) as exc:
-            raise ModelLoadError(f"cannot read '{project_dir / 'hcp_model.json'}': {exc} (re-export the project, or pass "
-                                 "the model with --model-file)") from None
+            raise ModelLoadError(f"cannot read '{model_json}': {exc} ({fix})") from None
     candidates = [project_dir / n for n in MODEL_FILES if (project_dir / n).exists()]
     if not candidates:
         found = sorted(p for p in project_dir.iterdir() if p.suffix in (".h5", ".keras") and p.is_file())

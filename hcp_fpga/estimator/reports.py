@@ -116,7 +116,7 @@ def parse_csynth_xml(path: Path | str) -> Estimate:
     top = ua.findtext("TopModelName") if ua is not None else "top"
     rpt = path.with_suffix(".rpt")
     header = ""
-    if rpt.exists():
+    if rpt.is_file():
         head = rpt.read_text(errors="replace")[:400]
         header = "Vitis HLS" if "Vitis HLS Report" in head else ("Vivado HLS" if "Vivado HLS Report" in head else "")
     tool = tool_of_report(root.findtext("ReportVersion/Version"), header,
@@ -295,7 +295,8 @@ def report_dirs(root: Path | str, max_depth: int = 12) -> list[Path]:
     root = Path(root)
     found = []
     for path in sorted(root.rglob("*csynth.*")):
-        if path.suffix not in (".xml", ".rpt") or len(path.relative_to(root).parts) > max_depth:
+        # a regular file only: a pipe or device named like a report would block the read
+        if path.suffix not in (".xml", ".rpt") or len(path.relative_to(root).parts) > max_depth or not path.is_file():
             continue
         if path.parent not in found:
             found.append(path.parent)
@@ -304,12 +305,12 @@ def report_dirs(root: Path | str, max_depth: int = 12) -> list[Path]:
 
 def _top_name(report_dir: Path) -> Optional[str]:
     plain = report_dir / "csynth.xml"
-    if plain.exists():
+    if plain.is_file():
         try:
             name = ET.parse(plain).getroot().findtext("UserAssignments/TopModelName")
         except ET.ParseError:
             name = None
-        if name and name.endswith("_axi") and any((report_dir / f"{name[:-4]}_csynth.{s}").exists() for s in ("xml", "rpt")):
+        if name and name.endswith("_axi") and any((report_dir / f"{name[:-4]}_csynth.{s}").is_file() for s in ("xml", "rpt")):
             name = name[:-4]  # VivadoAccelerator wrapper: report the network core itself
         if name:
             return name
@@ -331,11 +332,11 @@ def find_csynth(project_dir: Path | str) -> Optional[tuple[Path, Optional[Path]]
         name = _top_name(report_dir)
         candidates = [report_dir / f"{name}_csynth.xml", report_dir / f"{name}_csynth.rpt"] if name else []
         candidates += [report_dir / "csynth.xml", report_dir / "csynth.rpt"]
-        top = next((c for c in candidates if c.exists()), None)
+        top = next((c for c in candidates if c.is_file()), None)
         if top is None:
             continue
         rpt = top.with_suffix(".rpt")
-        return top, rpt if rpt.exists() else None
+        return top, rpt if rpt.is_file() else None
     return None
 
 
@@ -431,8 +432,8 @@ def project_reports(project_dir: Path | str) -> dict[str, Estimate]:
         found["csynth"] = replace(top, layers=tuple(modules) or top.layers)
     # hls4ml's vivado_synth.tcl writes it into the project folder; published projects nest it deeper
     vs = project_dir / "vivado_synth.rpt"
-    if not vs.exists():
-        vs = min(project_dir.rglob("vivado_synth.rpt"), key=lambda p: len(p.parts), default=vs)
-    if vs.exists():
+    if not vs.is_file():
+        vs = min((p for p in project_dir.rglob("vivado_synth.rpt") if p.is_file()), key=lambda p: len(p.parts), default=vs)
+    if vs.is_file():
         found["vsynth"] = parse_vivado_synth(vs)
     return found
