@@ -49,6 +49,12 @@ def first_line(exc: BaseException, limit: int = 200) -> str:
     return text.splitlines()[0][:limit] if text else type(exc).__name__
 
 
+def shown(value, limit: int = 60) -> str:
+    """A value from a user's file as an error line shows it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def check_regular_file(path, label: str, fix: str, error: type = HcpError):
     """``path`` when it is a regular file; ``error`` naming ``label`` otherwise. A named pipe, a
     device (a link to /dev/zero) or a socket in a folder would block a read or never end it."""

@@ -22,6 +22,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from hcp_fpga.errors import shown
+
 Shape = tuple  # without the batch axis; () when unknown
 
 
@@ -51,12 +53,6 @@ class GraphError(ValueError):
     """The file holds no readable model description."""
 
 
-def _shown(value) -> str:
-    """A model-file value as an error line shows it: repr, cut short."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def config_number(config: dict, key: str, default: float, what: str) -> float:
     """``config[key]`` of a layer or quantizer in a model file as a finite number (``default`` when
     absent or null); a GraphError naming ``what`` and the value otherwise (a file Keras did not write)."""
@@ -64,7 +60,7 @@ def config_number(config: dict, key: str, default: float, what: str) -> float:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
-        raise GraphError(f"{what} has {key} {_shown(value)}, not a number")
+        raise GraphError(f"{what} has {key} {shown(value)}, not a number")
     return value
 
 
@@ -164,14 +160,13 @@ def _batchless(shape) -> Shape:
     return tuple(int(d) if d is not None else 0 for d in shape[1:])
 
 
-# what Keras writes for the layer settings this reader interprets, by key (the same key has the same
-# meaning in every layer class): whole numbers, or tuples of them (nested for ZeroPadding2D/Cropping2D)
-# (least value, may be null); ZeroPadding's/Cropping's may nest one level deeper ((1, 1), (2, 2))
+# what Keras writes for the layer settings this reader interprets, by key (a key means the same in
+# every layer class): whole numbers or lists of them, as (least value, may be null)
 _WHOLE_KEYS = {"units": (1, False), "filters": (1, False), "depth_multiplier": (1, False), "output_dim": (1, False),
                "input_length": (1, True), "kernel_size": (1, False), "strides": (1, True), "pool_size": (1, False),
                "dilation_rate": (1, False), "size": (1, False), "cropping": (0, False), "target_shape": (0, False),
                "dims": (0, False), "axis": (None, False), "axes": (None, False)}
-_NESTED_KEYS = ("cropping", "padding")
+_NESTED_KEYS = ("cropping",)  # Cropping2D's ((1, 1), (2, 2)); ZeroPadding's padding below likewise
 _SHAPE_KEYS = ("batch_input_shape", "batch_shape")
 _MAPPING_KEYS = ("overrides",)
 
@@ -193,32 +188,32 @@ def check_layer_config(name: str, config: dict) -> None:
         if key in config and not (value is None and nullable) \
                 and not _whole_numbers(value, minimum, 2 if key in _NESTED_KEYS else 1):
             least = "" if minimum is None else f" >= {minimum}"
-            raise GraphError(f"layer '{name}' has {key} {_shown(value)}, not a whole number{least} (or a list of them)")
+            raise GraphError(f"layer '{name}' has {key} {shown(value)}, not a whole number{least} (or a list of them)")
     padding = config.get("padding")
     if padding is not None and not isinstance(padding, str) and not _whole_numbers(padding, 0, 2):
-        raise GraphError(f"layer '{name}' has padding {_shown(padding)}, not 'valid'/'same' or whole numbers >= 0")
+        raise GraphError(f"layer '{name}' has padding {shown(padding)}, not 'valid'/'same' or whole numbers >= 0")
     for key in _SHAPE_KEYS:
         shape = config.get(key)
         if shape is not None and not (isinstance(shape, (list, tuple))
                                       and all(d is None or _whole_numbers(d, 0) for d in shape)):
-            raise GraphError(f"layer '{name}' has {key} {_shown(shape)}, not a shape (a list of sizes or null)")
+            raise GraphError(f"layer '{name}' has {key} {shown(shape)}, not a shape (a list of sizes or null)")
     for key in _MAPPING_KEYS:
         if config.get(key) is not None and not isinstance(config[key], dict):
-            raise GraphError(f"layer '{name}' has {key} {_shown(config[key])}, not a mapping")
+            raise GraphError(f"layer '{name}' has {key} {shown(config[key])}, not a mapping")
 
 
 def _layers(model_json: dict) -> tuple[list[dict], bool]:
     """(layer entries, sequential?) of a model JSON, nested models opened up (as hls4ml flattens)."""
     if not isinstance(model_json, dict):
-        raise GraphError(f"a model entry is {_shown(model_json)}, not a mapping")
+        raise GraphError(f"a model entry is {shown(model_json)}, not a mapping")
     cfg = model_json.get("config", model_json)
     if not isinstance(cfg, (dict, list)):
-        raise GraphError(f"the model's config is {_shown(cfg)}, not a mapping of layers")
+        raise GraphError(f"the model's config is {shown(cfg)}, not a mapping of layers")
     if isinstance(cfg, list):  # very old Sequential: the layer list itself
         return cfg, True
     layers = cfg.get("layers", [])
     if not isinstance(layers, list):
-        raise GraphError(f"the model's 'layers' is {_shown(layers)}, not a list of layers")
+        raise GraphError(f"the model's 'layers' is {shown(layers)}, not a list of layers")
     sequential = model_json.get("class_name") == "Sequential"
     if sequential and cfg.get("build_input_shape") and not any(l.get("class_name") == "InputLayer" for l in layers):
         layers = [{"class_name": "InputLayer", "config": {"name": "input", "batch_input_shape": cfg["build_input_shape"]}}] + layers
@@ -242,7 +237,7 @@ def _nodes(model_json: dict, groups: dict, used: set) -> list[Node]:
         config = entry.get("config", {})
         if not isinstance(config, dict) or not isinstance(entry.get("build_config") or {}, dict):
             key = "config" if not isinstance(config, dict) else "build_config"
-            raise GraphError(f"layer {i} ({cls}) has {key} {_shown(entry.get(key))}, not a mapping")
+            raise GraphError(f"layer {i} ({cls}) has {key} {shown(entry.get(key))}, not a mapping")
         name = str(config.get("name") or entry.get("name") or f"layer{i}")
         check_layer_config(name, config)
         if cls in ("Sequential", "Functional", "Model"):  # nested model: its layers, in order
@@ -435,7 +430,7 @@ def quantizer_config(q) -> Optional[tuple[str, dict]]:
     if isinstance(q, dict) and "class_name" in q:
         cfg = q.get("config", {}) or {}
         if not isinstance(cfg, dict):
-            raise GraphError(f"quantizer {q['class_name']!r} has config {_shown(cfg)}, not a mapping")
+            raise GraphError(f"quantizer {q['class_name']!r} has config {shown(cfg)}, not a mapping")
         return str(q["class_name"]), dict(cfg)
     if isinstance(q, str):
         m = _QSTRING.match(q.replace(" ", ""))

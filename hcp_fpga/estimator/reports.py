@@ -37,23 +37,20 @@ def _num(text: Optional[str]) -> float:
         return 0.0
 
 
-def _checked_totals(res: dict, raw: dict, path: Path) -> dict:
-    """``res`` (a report's resource totals, read by ``_num``), each checked against its text in
-    ``raw``: a count is a finite number >= 0 ('-' and '~0' read as 0). A ReportError otherwise: a
-    damaged report must not judge a design (the estimate does, with a warning)."""
-    for key, value in res.items():
-        text = (raw.get(key) or "").strip()
-        if not (math.isfinite(value) and value >= 0) or (value == 0 and text not in ("", "-", "~0") and not _is_number(text)):
-            raise ReportError(f"HLS report '{path}': its {key.upper()} total {text!r} is not a count; re-run C synthesis")
-    return res
-
-
-def _is_number(text: str) -> bool:
+def _count(text: Optional[str], key: str, path: Path) -> float:
+    """A resource total of a report: '', '-' and '~0' read as 0, else a finite number >= 0. A
+    ReportError otherwise: a damaged report must not judge a design (the estimate does, with a
+    warning)."""
+    stripped = (text or "").strip()
+    if stripped in ("", "-", "~0"):
+        return 0.0
     try:
-        float(text)
-        return True
+        value = float(stripped)
     except ValueError:
-        return False
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise ReportError(f"HLS report '{path}': its {key.upper()} total {stripped!r} is not a count; re-run C synthesis")
+    return value
 
 
 def _int_or_none(text: Optional[str]) -> Optional[int]:
@@ -107,8 +104,7 @@ def parse_csynth_xml(path: Path | str) -> Estimate:
     area = root.find("AreaEstimates/Resources")
     if area is None:
         raise ReportError(f"HLS report '{path}' has no AreaEstimates (truncated?); re-run C synthesis")
-    raw = _resource_texts(area)
-    res = _checked_totals({key: _num(text) for key, text in raw.items()}, raw, path)
+    res = {key: _count(text, key, path) for key, text in _resource_texts(area).items()}
     latency = _int_or_none(lat.findtext("Worst-caseLatency")) if lat is not None else None
     ii = _int_or_none(lat.findtext("Interval-max")) if lat is not None else None
     clock = _num(ua.findtext("TargetClockPeriod")) if ua is not None else None
@@ -153,7 +149,7 @@ def parse_csynth_rpt(path: Path | str) -> Estimate:
     rec = {h.upper(): v for h, v in zip(header, total)}
     raw = {"dsp": rec.get("DSP", rec.get("DSP48E")), "bram18": rec.get("BRAM_18K"), "uram": rec.get("URAM"),
            "lut": rec.get("LUT"), "ff": rec.get("FF")}
-    res = _checked_totals({key: _num(text) for key, text in raw.items()}, raw, path)
+    res = {key: _count(text, key, path) for key, text in raw.items()}
     latency = ii = None
     perf = text[text.find("== Performance Estimates"):util_at]
     lat_block = re.search(r"\+ Latency[^\n]*\n\s*\* Summary:\s*\n(.*?)\n\s*\n", perf, re.S)

@@ -719,10 +719,10 @@ def check_project_config(config: dict, where: str) -> dict:
     hls4ml writes there: whole numbers >= 1 for reuse/table/parallelization factors, type strings
     that parse (or 'auto'), text for strategies and parts, mappings where hls4ml nests settings.
     One ConfigError naming the key, its value and the fix; a null section reads as empty."""
-    from hcp_fpga.errors import ConfigError
+    from hcp_fpga.errors import ConfigError, shown
 
     def refuse(key: str, value, what: str):
-        raise ConfigError(f"{where}: {key} {_shown(value)} is not {what}; fix the config or re-export the project")
+        raise ConfigError(f"{where}: {key} {shown(value)} is not {what}; fix the config or re-export the project")
 
     def mapping(value, key: str) -> dict:
         if value is None:
@@ -732,12 +732,14 @@ def check_project_config(config: dict, where: str) -> dict:
         return value
 
     def hls_type(value, key: str) -> None:
-        if value == "auto":
-            return
-        try:
-            parse_fixed(value.replace(" ", "") if isinstance(value, str) else "")
-        except ValueError:
-            refuse(key, value, "an HLS type hls4ml writes (e.g. ap_fixed<16,6> or auto)")
+        what = "an HLS type hls4ml writes (e.g. ap_fixed<16,6> or auto)"
+        if not isinstance(value, str):
+            refuse(key, value, what)
+        if value != "auto":
+            try:
+                parse_fixed(value.replace(" ", ""))
+            except ValueError:
+                refuse(key, value, what)
 
     def settings(entry: dict, key: str) -> None:
         for name in _WHOLE_NUMBER_KEYS:
@@ -770,12 +772,6 @@ def check_project_config(config: dict, where: str) -> dict:
             settings(mapping(entry, f"HLSConfig.{section}.{name}"), f"HLSConfig.{section}.{name}")
     # the readers take a missing and a null section alike
     return {**config, "HLSConfig": {**hls, "Model": model, "LayerName": hls.get("LayerName") or {}}}
-
-
-def _shown(value) -> str:
-    """A config value as an error line shows it: repr, cut short."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # hls4ml backends whose firmware this cost model prices, by the HLS backend its C++ is written for
