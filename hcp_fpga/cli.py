@@ -302,9 +302,17 @@ def _fmt_num(v) -> str:
     return "-" if v is None else f"{v:,.0f}"
 
 
+# files an optimize run or a sweep writes beside its own estimate.json and report.html
+_RUN_FILES = ("result.json", "history.json", "sweep.json")
+
+
 def cmd_estimate(args) -> int:
     from hcp_fpga import api
+    from hcp_fpga.errors import OutputExistsError
 
+    if args.html and any((args.html / name).exists() for name in _RUN_FILES):
+        raise OutputExistsError(f"--html '{args.html}' is an optimize or sweep output folder: its estimate.json and "
+                                "report.html would be replaced; pass another folder")
     r = api.estimate(args.model, board=args.board, weights=args.weights, boards_dir=args.boards_dir, headroom=args.headroom,
                      compare=args.compare, model_file=args.model_file, allow_unsafe=args.allow_unsafe,
                      calibration=args.calibration, part=args.part, tool_version=args.tool_version, **_design_options(args))

@@ -214,3 +214,22 @@ def test_a_report_with_a_damaged_total_does_not_judge_the_design(tmp_path, capsy
     shutil.copytree(prj, bare, ignore=shutil.ignore_patterns("myproject_prj"))
     assert run_cli("estimate", bare, "--json", "--quiet") == 0
     assert damaged["estimate"] == json.loads(capsys.readouterr().out)["estimate"]
+
+
+@pytest.mark.skipif(not (SHARED / "reports" / "corpus").is_dir(), reason="../shared/reports/corpus not present")
+def test_html_writes_the_estimate_and_its_page_but_never_over_a_run(tmp_path, capsys):
+    """``estimate --html DIR`` writes estimate.json (the estimate it printed) and report.html into DIR;
+    pointed at an optimize or sweep output folder, whose own estimate.json and report.html it would
+    replace, it is refused before anything is written."""
+    project = SHARED / "reports" / "corpus" / "Lrozzy__hls4ml-tutorial__model_3.1"
+    out = tmp_path / "page"
+    assert run_cli("estimate", project, "--html", out, "--json", "--quiet") == 0
+    printed = json.loads(capsys.readouterr().out)["estimate"]
+    assert json.loads((out / "estimate.json").read_text()) == printed and (out / "report.html").stat().st_size > 0
+    run = tmp_path / "run"
+    run.mkdir()
+    for name, text in (("result.json", "{}"), ("estimate.json", '{"mine": 1}'), ("report.html", "<p>mine</p>")):
+        (run / name).write_text(text)
+    assert run_cli("estimate", project, "--html", run, "--quiet") == 2
+    assert "optimize or sweep output folder" in capsys.readouterr().err
+    assert (run / "estimate.json").read_text() == '{"mine": 1}' and (run / "report.html").read_text() == "<p>mine</p>"
