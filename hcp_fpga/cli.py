@@ -635,7 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="exit 1 unless the design fits with the headroom (for scripts and CI)")
     p.add_argument("--compare", action="store_true", help="project folder: show the estimate next to its HLS/synthesis reports")
     p.add_argument("--model-file", type=Path, help="project folder: model file to read layer shapes from (default: the project's)")
-    p.add_argument("--html", type=Path, metavar="DIR", help="also write estimate.json and report.html into DIR")
+    p.add_argument("--html", type=Path, metavar="DIR", help="also write estimate.json and report.html into DIR (not an optimize or sweep output folder)")
     p.add_argument("--calibration", type=Path, metavar="FILE", help="apply a calibration written by hcp-fpga calibrate")
     p.add_argument("--tool-version", metavar="TOOL", help="the HLS tool that builds it, e.g. 'Vivado HLS 2020.1' or 'Vitis "
                    "HLS 2023.1' (a project's own report names it otherwise; the tools map narrow products differently)")
