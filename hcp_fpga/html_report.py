@@ -286,19 +286,58 @@ var ok=imgs.every(function(i){return i.complete&&i.naturalWidth>0});
 document.body.setAttribute('data-images',imgs.length);document.body.setAttribute('data-images-ok',ok?'yes':'no');});"""
 
 
+# what hcp-fpga writes in the files a report is built from: (top-level type, keys holding resource
+# counts (a mapping of numbers), keys holding lists of mappings); only what every writer writes
+_DOCS = {"result.json": (dict, ("estimate",), ()), "estimate.json": (dict, (), ("layers",)), "history.json": (list, (), ()),
+         "pareto.json": (list, (), ()), "csim.json": (dict, (), ()), "sweep.json": (list, (), ())}
+
+
+def _damaged(path: Path) -> Optional[str]:
+    """What is wrong with ``path`` (one of ``_DOCS``) if it is not shaped as hcp-fpga writes it; None if
+    it is (or is absent)."""
+    if not path.exists():
+        return None
+    kind, counts, lists = _DOCS[path.name]
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        return f"'{path}' is not readable JSON ({type(exc).__name__})"
+    if not isinstance(doc, kind):
+        return f"'{path}' holds a {type(doc).__name__}, not a {kind.__name__}"
+    items = doc if isinstance(doc, list) else [doc]
+    if not all(isinstance(item, dict) for item in items):
+        return f"'{path}' holds entries that are not mappings"
+    for key in counts:
+        if not isinstance(doc.get(key), dict) or not all(isinstance(doc[key].get(r), (int, float)) for r in RESOURCES):
+            return f"'{path}': its '{key}' is not a mapping of resource counts"
+    for key in lists:
+        rows = doc.get(key)
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and all(isinstance(r.get(k), (int, float))
+                                                                             for k in RESOURCES) for r in rows):
+            return f"'{path}': its '{key}' is not a list of per-layer resource counts"
+    if path.name == "estimate.json" and not all(isinstance(doc.get(r), (int, float)) for r in RESOURCES):
+        return f"'{path}' lacks its resource totals"
+    return None
+
+
 def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
-    """Write ``out_dir/report.html`` from what the folder holds; returns its path."""
+    """Write ``out_dir/report.html`` from what the folder holds; returns its path. The files it is
+    built from are checked first (``_damaged``): one ConfigError naming a file not shaped as
+    hcp-fpga writes it."""
     from hcp_fpga.estimator.compare import compare
     from hcp_fpga.estimator.reports import project_reports
 
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise ConfigError(f"'{out_dir}' is not a folder; pass the output folder of hcp-fpga optimize (or a project)")
+    project = out_dir / "hls_project" if (out_dir / "hls_project").is_dir() else out_dir
+    for name in _DOCS:
+        if (damaged := _damaged((project if name == "csim.json" else out_dir) / name)) is not None:
+            raise ConfigError(f"{damaged}: it is not as hcp-fpga wrote it; re-run the command that wrote it")
     if (out_dir / "sweep.json").exists():
         return build_sweep_report(out_dir)
     load = lambda name: json.loads((out_dir / name).read_text()) if (out_dir / name).exists() else None  # noqa: E731
     result, history, estimate = load("result.json"), load("history.json") or [], load("estimate.json")
-    project = out_dir / "hls_project" if (out_dir / "hls_project").is_dir() else out_dir
     csim = json.loads((project / "csim.json").read_text()) if (project / "csim.json").exists() else None
     if result is None and estimate is None and csim is None:
         raise ConfigError(f"nothing to report in '{out_dir}' (no result.json, estimate.json or csim.json); "

@@ -75,3 +75,23 @@ def test_export_point_exports_and_simulates_any_evaluated_design(run_dir, tmp_pa
     assert f"point {point}" in manifest["model_source"]
     assert run_cli("export-point", run_dir, 9999) == 2
     assert "is not in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, content, fragment", [
+    ("estimate.json", "{not json", "is not readable JSON"),
+    ("estimate.json", "[]", "holds a list, not a dict"),
+    ("estimate.json", '{"dsp": 1, "layers": 5}', "its 'layers' is not a list of per-layer resource counts"),
+    ("estimate.json", '{"dsp": "x", "bram18": 0, "lut": 0, "ff": 0, "layers": []}', "lacks its resource totals"),
+    ("result.json", '{"fits": true, "estimate": {"dsp": 1}}', "its 'estimate' is not a mapping of resource counts"),
+    ("history.json", '{"a": 1}', "holds a dict, not a list"),
+    ("sweep.json", "[1, 2]", "holds entries that are not mappings"),
+])
+def test_a_damaged_output_folder_is_one_line_not_an_internal_error(tmp_path, capsys, name, content, fragment):
+    """``hcp-fpga report`` rebuilds report.html from files hcp-fpga wrote; one that is truncated,
+    hand-edited or of another kind is named in one line, exit 2 (they were internal errors), and no
+    report.html is written."""
+    (tmp_path / name).write_text(content)
+    assert run_cli("report", tmp_path) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and fragment in err and name in err and "re-run the command that wrote it" in err
+    assert not (tmp_path / "report.html").exists()
