@@ -337,3 +337,13 @@ def test_pruning_before_the_fit_offers_the_step_and_half_of_it(digits_mlp_20):
 
     view = PointView(DesignPoint(0, None, "baseline", HlsSettings(), None), digits_mlp_20, _measure(lut=1000.0), False)
     assert sorted(a.targets for a in Prune.propose(view, Ctx())) == [(("lut", 100.0),), (("lut", 200.0),)]
+
+
+@pytest.mark.parametrize("record", [[], {"id": 3, "action": "x", "settings": 5}, {"id": 3, "action": "x", "settings": {}, "bits": [1]}])
+def test_a_damaged_point_record_is_a_value_error(record):
+    """A point.json of another shape (hand-edited, truncated to a list) raises ValueError, which
+    ``export-point`` reports as a damaged point in one line (these were AttributeErrors: internal errors)."""
+    from hcp_fpga.search.point import DesignPoint
+
+    with pytest.raises(ValueError, match="design point record"):
+        DesignPoint.from_dict(record)

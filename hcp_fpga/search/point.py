@@ -39,6 +39,8 @@ class DesignPoint:
 
     @classmethod
     def from_dict(cls, d: dict) -> "DesignPoint":
+        if not isinstance(d, dict) or not isinstance(d.get("settings"), dict) or not isinstance(d.get("bits") or {}, dict):
+            raise ValueError("a design point record is a mapping with its settings")  # a damaged point.json
         bits = {k: tuple(v) for k, v in d["bits"].items()} if d.get("bits") else None
         return cls(int(d["id"]), d.get("parent"), str(d["action"]), HlsSettings(**d["settings"]), bits)
 
