@@ -157,7 +157,7 @@ def plot_sweep(rows: list[dict]) -> Optional[str]:
 def build_sweep_report(out_dir: Path | str) -> Path:
     """report.html of a sweep: one table and one plot over the boards (each run has its own report)."""
     out_dir = Path(out_dir)
-    rows = json.loads((out_dir / "sweep.json").read_text())
+    rows = _load(out_dir / "sweep.json")
     table = [{"board": r["board"], "clock ns": r["clock_ns"], "fits": r["fits"], "val accuracy": r["val_accuracy"],
               "test accuracy": r["test_accuracy"], "csim accuracy": r["csim_accuracy"],
               **{f"{LABEL[k]} %": 100 * (r["utilization"].get(k) or 0.0) for k in RESOURCES},
@@ -292,53 +292,52 @@ _DOCS = {"result.json": (dict, ("estimate",), ()), "estimate.json": (dict, (), (
          "pareto.json": (list, (), ()), "csim.json": (dict, (), ()), "sweep.json": (list, (), ())}
 
 
-def _damaged(path: Path) -> Optional[str]:
-    """What is wrong with ``path`` (one of ``_DOCS``) if it is not shaped as hcp-fpga writes it; None if
-    it is (or is absent)."""
+def _load(path: Path):
+    """The JSON document ``path`` (one of ``_DOCS``) as hcp-fpga wrote it, or None when absent; a
+    ConfigError naming the file when it is not shaped so (truncated, hand-edited, of another kind)."""
     if not path.exists():
         return None
     kind, counts, lists = _DOCS[path.name]
+
+    def damaged(why: str):
+        raise ConfigError(f"{why}: it is not as hcp-fpga wrote it; re-run the command that wrote it")
+
     try:
         doc = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        return f"'{path}' is not readable JSON ({type(exc).__name__})"
+        damaged(f"'{path}' is not readable JSON ({type(exc).__name__})")
     if not isinstance(doc, kind):
-        return f"'{path}' holds a {type(doc).__name__}, not a {kind.__name__}"
-    items = doc if isinstance(doc, list) else [doc]
-    if not all(isinstance(item, dict) for item in items):
-        return f"'{path}' holds entries that are not mappings"
+        damaged(f"'{path}' holds a {type(doc).__name__}, not a {kind.__name__}")
+    if not all(isinstance(item, dict) for item in (doc if isinstance(doc, list) else [doc])):
+        damaged(f"'{path}' holds entries that are not mappings")
     for key in counts:
         if not isinstance(doc.get(key), dict) or not all(isinstance(doc[key].get(r), (int, float)) for r in RESOURCES):
-            return f"'{path}': its '{key}' is not a mapping of resource counts"
+            damaged(f"'{path}': its '{key}' is not a mapping of resource counts")
     for key in lists:
         rows = doc.get(key)
         if not isinstance(rows, list) or not all(isinstance(r, dict) and all(isinstance(r.get(k), (int, float))
                                                                              for k in RESOURCES) for r in rows):
-            return f"'{path}': its '{key}' is not a list of per-layer resource counts"
+            damaged(f"'{path}': its '{key}' is not a list of per-layer resource counts")
     if path.name == "estimate.json" and not all(isinstance(doc.get(r), (int, float)) for r in RESOURCES):
-        return f"'{path}' lacks its resource totals"
-    return None
+        damaged(f"'{path}' lacks its resource totals")
+    return doc
 
 
 def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
     """Write ``out_dir/report.html`` from what the folder holds; returns its path. The files it is
-    built from are checked first (``_damaged``): one ConfigError naming a file not shaped as
-    hcp-fpga writes it."""
+    built from are checked as they are read (``_load``): one ConfigError naming a file not shaped
+    as hcp-fpga writes it, before anything is written."""
     from hcp_fpga.estimator.compare import compare
     from hcp_fpga.estimator.reports import project_reports
 
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise ConfigError(f"'{out_dir}' is not a folder; pass the output folder of hcp-fpga optimize (or a project)")
-    project = out_dir / "hls_project" if (out_dir / "hls_project").is_dir() else out_dir
-    for name in _DOCS:
-        if (damaged := _damaged((project if name == "csim.json" else out_dir) / name)) is not None:
-            raise ConfigError(f"{damaged}: it is not as hcp-fpga wrote it; re-run the command that wrote it")
     if (out_dir / "sweep.json").exists():
         return build_sweep_report(out_dir)
-    load = lambda name: json.loads((out_dir / name).read_text()) if (out_dir / name).exists() else None  # noqa: E731
-    result, history, estimate = load("result.json"), load("history.json") or [], load("estimate.json")
-    csim = json.loads((project / "csim.json").read_text()) if (project / "csim.json").exists() else None
+    project = out_dir / "hls_project" if (out_dir / "hls_project").is_dir() else out_dir
+    result, estimate, csim = _load(out_dir / "result.json"), _load(out_dir / "estimate.json"), _load(project / "csim.json")
+    history, front = _load(out_dir / "history.json") or [], _load(out_dir / "pareto.json") or []
     if result is None and estimate is None and csim is None:
         raise ConfigError(f"nothing to report in '{out_dir}' (no result.json, estimate.json or csim.json); "
                           "run hcp-fpga optimize, or estimate/csim with --html")
@@ -385,7 +384,6 @@ def build_report(out_dir: Path | str, title: Optional[str] = None) -> Path:
     synthesis = (result or {}).get("synthesis") or {}
     if synthesis.get("checks"):
         plots.append(("synthesis", plot_synthesis(synthesis["checks"])))
-    front = load("pareto.json") or []
     if history and front:
         plots.append(("pareto", plot_pareto(history, front, (result or {}).get("point"))))
     reports = project_reports(project) if project.is_dir() else {}
