@@ -44,6 +44,7 @@ def error(rows, resource):
     return next(r for r in rows if r.resource == resource)
 
 
+@pytest.mark.slow  # a statistical fit over many synthetic projects (5 s); keeps make test under 4 minutes
 def test_a_systematic_bias_is_learned_and_held_out_error_falls():
     data = samples(12, {"lut": 1.6, "ff": 0.7, "latency_cycles": 1.3}, noise=0.05)
     cal = C.fit(data)
@@ -59,6 +60,7 @@ def test_a_systematic_bias_is_learned_and_held_out_error_falls():
     assert cal.resources["lut"].sigma < 0.15  # the held-out spread is about the 5 % noise
 
 
+@pytest.mark.slow  # as above (4 s)
 def test_pure_noise_earns_no_correction():
     data = samples(14, {}, noise=0.6, seed=3)
     cal = C.fit(data)

@@ -5,6 +5,7 @@ from hcp_fpga.data import load_dataset
 from hcp_fpga.errors import DataError
 
 
+@pytest.mark.slow  # builds both data sets (6 s); the digits csim test loads digits in make test
 def test_digits_and_mnist1d_are_offline_and_shaped():
     d = load_dataset("digits")
     assert d.x_train.shape[1:] == (64,) and len(d.x_train) + len(d.x_test) == 1797

@@ -19,6 +19,7 @@ def _weights_txt(project, index_name):
     return np.loadtxt(project / "firmware" / "weights" / f"{index_name}.txt", delimiter=",")
 
 
+@pytest.mark.slow  # 2,000 C-simulated inputs (9 s); the digits csim accuracy test stays in make test
 def test_qkeras_3layer_csim_agrees_on_2000_normal_inputs(qkeras_project, qkeras_3layer):
     m = qkeras_project.manifest
     assert m["part"] == "xcvu9p-flga2104-2L-e" and m["model_hash"] == model_hash(qkeras_3layer)

@@ -83,6 +83,7 @@ def test_report_regeneration_needs_no_tensorflow(tmp_path):
     assert "RESULT ['fc1', 'output'] False" in done.stderr, done.stderr[-1500:]
 
 
+@pytest.mark.slow  # runs a pytest subprocess (5 s)
 def test_a_missing_shared_folder_skips_only_the_tests_that_need_it(tmp_path):
     """Without ../shared, collection works, tests that read it skip with the reason, others run."""
     env = {**__import__("os").environ, "HCP_FPGA_SHARED": str(tmp_path / "absent")}
