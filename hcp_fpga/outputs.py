@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from hcp_fpga.errors import HcpError, OutputExistsError
+from hcp_fpga.errors import HcpError, OutputExistsError, check_regular_file
 
 MARKER = ".hcp-fpga-output"
 # Folders written by earlier hcp_fpga versions, before the marker existed, are recognised by these.
@@ -175,8 +175,8 @@ def read_json(path: Path | str, what: str, fix: str) -> Any:
     """A JSON file hcp_fpga wrote; one clear error naming it and ``fix`` if it is missing or corrupt."""
     path = Path(path)
     try:
-        if path.exists() and not path.is_file():  # a pipe or device would block the read
-            raise HcpError(f"{what} '{path}' is not a regular file; {fix}")
+        if path.exists():  # a pipe or device would block the read
+            check_regular_file(path, f"{what} '{path}'", fix)
         return json.loads(path.read_text())
     except FileNotFoundError:
         raise HcpError(f"{what} '{path}' is missing; {fix}") from None
