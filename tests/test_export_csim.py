@@ -382,6 +382,14 @@ def _layer_zoo(name: str):
         # io_stream: a padded row in the line buffers (9 + 2), a 1x1 conv without them, a strided one
         "conv_same_pointwise": ((7, 9, 2), [L.Conv2D(4, 3, padding="same"), L.Conv2D(3, 1), L.Conv2D(2, 3, strides=2),
                                             L.Flatten(), L.Dense(2)]),
+        # a Dense over a sequence or an image: hls4ml writes a pointwise Conv1D/Conv2D stepping over the positions
+        "dense_over_sequence": ((10, 4), [L.Dense(8, activation="relu"), L.Flatten(), L.Dense(3)]),
+        "dense_over_image": ((4, 4, 3), [L.Dense(4), L.Flatten(), L.Dense(2)]),
+        # two cells side by side over the steps (bidirectional_stack), the backward one a GRU of its own
+        "bidirectional": ((6, 3), [L.Bidirectional(L.GRU(4, return_sequences=True), backward_layer=L.GRU(
+            4, return_sequences=True, go_backwards=True)), L.Flatten(), L.Dense(3)]),
+        # a loop over the time steps around the Dense: unrolled under PIPELINE, one step at a time under DATAFLOW
+        "time_distributed": ((6, 3), [L.TimeDistributed(L.Dense(4, activation="relu")), L.Flatten(), L.Dense(2)]),
     }
     if name == "linear_casts":  # what hls4ml 1.3 keeps of linear activations (spec._linear_kept)
         from qkeras import QActivation, QDense, quantized_bits
@@ -413,7 +421,9 @@ def _layer_zoo(name: str):
     ("depthwise", "io_stream", "Latency", 1), ("conv_same_pointwise", "io_stream", "Latency", 1),
     ("linear_casts", "io_parallel", "Latency", 1), ("linear_casts", "io_stream", "Latency", 1),
     ("activation_layers", "io_parallel", "Latency", 1), ("activation_layers", "io_stream", "Resource", 2),
-    ("upsample_crop", "io_stream", "Latency", 1)])
+    ("upsample_crop", "io_stream", "Latency", 1), ("dense_over_sequence", "io_parallel", "Latency", 1),
+    ("dense_over_image", "io_stream", "Latency", 1), ("bidirectional", "io_parallel", "Latency", 1),
+    ("time_distributed", "io_parallel", "Latency", 1), ("time_distributed", "io_parallel", "Resource", 2)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

@@ -11,13 +11,15 @@ cannot be loaded here (e.g. written by Keras 3).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
 from hcp_fpga.estimator.precision import Fixed, parse_fixed
-from hcp_fpga.estimator.spec import ELEMENTWISE_ACTIVATIONS, HLS4ML_TABLE_SIZE, TABLE_ACTIVATIONS, LayerSpec, dot_specs
+from hcp_fpga.estimator.spec import (ELEMENTWISE_ACTIVATIONS, HLS4ML_TABLE_SIZE, TABLE_ACTIVATIONS, LayerSpec, dot_specs,
+                                     unroll_time_steps)
 
 # a layer call: nnet::<function><types..., config>(arguments); // layer name. Two template arguments
 # (resize_nearest<in, config>), three (dense<in, out, config>) or four (add<in1, in2, out, config>)
@@ -249,8 +251,6 @@ def _recurrent(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, t
     and time steps from its config, strategy and reuse factor from its dense sub-config
     (``mult_config1``), the kernels named by the call's arguments; priced as ``spec.recurrent_cell``.
     None when its sizes or weights cannot be read (the caller names it)."""
-    from dataclasses import replace as _replace
-
     from hcp_fpga.estimator.spec import recurrent_cell
 
     units, n_in, steps = num("n_state", num("n_out", 0)), num("n_in", 0), num("n_sequence", 1)
@@ -273,7 +273,45 @@ def _recurrent(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, t
                    "reuse_factor": rf, "out_size": out_size, "channels": units}
     specs = recurrent_cell(name, kernel.reshape(n_in, width), recurrent.reshape(units, width), steps, wtype,
                            common["input"], common["result"], cell_common, accum=accum, packed_input=packed_input)
-    return [_replace(sp, result=common["result"]) if sp.name == name else sp for sp in specs]
+    return [replace(sp, result=common["result"]) if sp.name == name else sp for sp in specs]
+
+
+def _every_time_step(spec: LayerSpec, steps: int) -> LayerSpec:
+    """A layer inside a TimeDistributed loop, read as one time step: the whole loop's work (a Dense
+    becomes a 1x1 Conv1D over the steps, as ``spec._time_distributed_specs`` prices it)."""
+    if spec.kind == "dense":
+        return replace(spec, kind="conv1d", n_pix=steps, out_size=spec.out_size * steps, in_pix=steps, in_channels=spec.n_in,
+                       time_distributed=True)
+    return replace(spec, out_size=spec.out_size * steps)
+
+
+def _bidirectional(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, types: dict, default: Fixed,
+                   common: dict, num, packed_input: bool = True) -> Optional[list[LayerSpec]]:
+    """A ``bidirectional_stack`` call (``(in, out, w_f, wr_f, b_f, br_f, w_b, wr_b, b_b, br_b)``): the
+    forward and backward cells of its FORWARD_CONFIG / BACKWARD_CONFIG, each read as ``_recurrent``
+    reads a GRU/LSTM, under one step counter (``spec._bidirectional_specs``). None when a cell
+    cannot be read (the caller names the layer)."""
+    parts: list[LayerSpec] = []
+    for direction, key, arrays in (("forward", "FORWARD_CONFIG", args[2:6]), ("backward", "BACKWARD_CONFIG", args[6:10])):
+        sub = configs.get(cfg["types"].get(key, ""))
+        if sub is None or len(arrays) < 2:
+            return None
+
+        def sub_num(field: str, fallback: int = 1, sub: dict = sub) -> int:  # the cell's own sizes, then the layer's
+            if field not in sub["fields"]:
+                return num(field, fallback)
+            v = _value(sub["fields"][field], sub["fields"])
+            return fallback if v is None else _size(v, cfg["types"][key], field, fw)
+
+        cell = _recurrent(fw, f"{name}_{direction}", args[:2] + list(arrays), sub, configs, types, default, common, sub_num,
+                          packed_input=packed_input)
+        if cell is None:
+            return None
+        parts += cell[:-1]
+    n_out = num("n_out", 0)
+    return parts + [LayerSpec(name, "move", input=common["result"], result=common["result"], steps=max(num("n_sequence", 1), 1),
+                              out_size=num("n_sequence_out", 1) * n_out, channels=n_out,
+                              **{k: v for k, v in common.items() if k not in ("input", "result")})]
 
 
 def firmware_specs(project_dir: Path | str, default_precision: str = "ap_fixed<16,6>") -> list[LayerSpec]:
@@ -298,9 +336,19 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     source = "\n".join(_read(p) for p in _top_sources(fw))
     default = parse_fixed(default_precision)
     specs: list[LayerSpec] = []
+    loop_start, loop_steps = None, 1  # a TimeDistributed loop: the calls between read_ and write_time_step
     for func, in_t, second_in, out_t, cfg_name, call_args, layer_name in _calls(source):
         func = _OLD_SUFFIX.sub("", func)
         args = [a.strip() for a in call_args.split(",")]
+        if func.startswith(("read_time_step", "write_time_step")):
+            f = configs.get(cfg_name, {"fields": {}})["fields"]
+            if func.startswith("read"):
+                steps = _value(f.get("n_time_steps", "1"), f)
+                loop_start, loop_steps = len(specs), _size(steps, cfg_name, "n_time_steps", fw) if steps else 1
+            elif loop_start is not None:
+                specs[loop_start:] = [_every_time_step(sp, loop_steps) for sp in specs[loop_start:]]
+                loop_start = None
+            continue
         if not layer_name:  # no '// name' comment (older writers): the output variable names the layer
             layer_name = args[1] if len(args) > 1 and args[1].isidentifier() else cfg_name
         cfg = configs.get(cfg_name, {"base": "", "fields": {}, "types": {}})
@@ -350,10 +398,11 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
                                    parallelization=max(pf, 1), depthwise=depthwise, filt_height=num("filt_height"),
                                    line_width=num("in_width") if kind == "conv2d" else 0, **common))
             continue
-        if func in _RNN_CALLS:
+        if func in _RNN_CALLS or func == "bidirectional_stack":
             # (only wiring before it: it reads the top function's packed input port, as in spec._rnn_specs)
-            cell = _recurrent(fw, layer_name, args, cfg, configs, types, default, common, num,
-                              packed_input=all(sp.kind == "free" for sp in specs))
+            read = _bidirectional if func == "bidirectional_stack" else _recurrent
+            cell = read(fw, layer_name, args, cfg, configs, types, default, common, num,
+                        packed_input=all(sp.kind == "free" for sp in specs))
             if cell is None:
                 specs.append(LayerSpec(layer_name, "unmodelled", **common))
             else:
@@ -416,6 +465,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             specs.append(LayerSpec(layer_name, "unmodelled", out_size=n, channels=channels, **common))
     if not specs:
         raise ConfigError(f"no hls4ml layer calls found in '{fw}'; re-export the project")
+    specs = unroll_time_steps(specs)
     top_input = _top_input(source, macros, types, default)
     if top_input is not None and specs[0].io_type == "io_parallel":  # the input array, as a model's InputLayer
         name, elements, in_type = top_input

@@ -202,6 +202,26 @@ def check_layer_config(name: str, config: dict) -> None:
             raise GraphError(f"layer '{name}' has {key} {shown(config[key])}, not a mapping")
 
 
+WRAPPERS = ("Bidirectional", "TimeDistributed")
+
+
+def wrapped_layer(node: Node, key: str = "layer") -> Optional[Node]:
+    """The layer a Bidirectional or TimeDistributed wrapper holds (``key`` 'backward_layer': a
+    Bidirectional's own backward one), as a node fed what the wrapper feeds it: the whole sequence
+    (Bidirectional) or one time step (TimeDistributed). None without a readable one."""
+    entry = node.config.get(key)
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        return None
+    config = entry["config"]
+    name = str(config.get("name") or f"{node.name}_{key}")
+    check_layer_config(f"{node.name}/{name}", config)
+    shape = node.in_shape
+    inner = Node(name, str(entry.get("class_name", "?")), config)
+    if shape:
+        inner.in_shapes = [shape if node.base == "Bidirectional" else shape[1:]]
+    return inner
+
+
 def _layers(model_json: dict) -> tuple[list[dict], bool]:
     """(layer entries, sequential?) of a model JSON, nested models opened up (as hls4ml flattens)."""
     if not isinstance(model_json, dict):
@@ -393,6 +413,17 @@ def infer_shape(node: Node) -> Optional[Shape]:
         out = list(node.in_shapes[0])
         out[axis] = sum(s[axis] for s in node.in_shapes)
         return tuple(out)
+    if base in WRAPPERS:
+        inner = wrapped_layer(node)
+        inner_out = infer_shape(inner) if inner is not None and inner.base not in WRAPPERS else None
+        if not inner_out:
+            return None
+        if base == "TimeDistributed":  # the wrapped layer's output for every time step
+            return (shape[0], *inner_out)
+        mode = c.get("merge_mode", "concat")
+        if mode is None:  # the two directions' outputs as a list: no one shape
+            return None
+        return (*inner_out[:-1], inner_out[-1] * 2) if mode == "concat" else inner_out
     if base in ("GRU", "LSTM", "SimpleRNN"):
         units = int(c.get("units", 0))
         return (shape[0], units) if c.get("return_sequences") else (units,)

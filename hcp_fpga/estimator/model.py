@@ -586,8 +586,10 @@ def recurrence_latency(specs: list[LayerSpec], layers: list[LayerEstimate], c: C
             continue
         cell = {specs[k].name[len(spec.name) + 1:]: layers[k] for k in range(j, i)}
 
-        def cycles(*parts: str) -> int:  # the longest of these parts (the gate products run side by side)
-            return max(((cell[p].latency_cycles or 0) for p in parts if p in cell), default=0)
+        def cycles(*parts: str) -> int:  # the longest of these parts (the gate products, and a
+            # Bidirectional layer's forward_ and backward_ cells, run side by side)
+            return max(((layer.latency_cycles or 0) for key, layer in cell.items() for p in parts
+                        if key == p or key.endswith(f"_{p}")), default=0)
 
         elementwise = cycles("gates") + cycles("products", "mix")
         step = cycles("kernel", "recurrent") + 2 * elementwise + c.latency_recurrent_step_cycles
@@ -836,7 +838,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     c = constants_for(backend, part, tool, mul_impl)
     specs = list(specs)
     _, tool_note = tool_versions(tool)
-    extra_notes = list(extra_notes) + ([tool_note] if tool_note else [])
+    extra_notes = list(extra_notes) + ([tool_note] if tool_note else []) + [s.note for s in specs if s.note]
     if tool_builder(backend, tool) != backend:
         extra_notes.append(f"code of hls4ml's {backend} backend built by {tool}: its FIFOs are priced as {tool} builds them")
     if tool is None:

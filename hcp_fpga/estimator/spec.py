@@ -90,6 +90,9 @@ class LayerSpec:
     # a 2D conv's kernel height and the input row width (after padding) its io_stream line buffers hold
     filt_height: int = 1
     line_width: int = 0
+    # the wrapped layer of a TimeDistributed: one time step per position (``unroll_time_steps``)
+    time_distributed: bool = False
+    note: str = ""  # what the estimate should say about this layer (e.g. a part hls4ml writes no code for)
 
     def input_bits(self) -> np.ndarray:
         """(n_in, 1) operand widths of the multiplier array's inputs: ``row_bits`` or the input type's."""
@@ -417,6 +420,10 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         if cls == "InputLayer":
             current = result = fixed_results.get(node.name, current)  # inference starts from the input's type
             specs.append(LayerSpec(node.name, "free", input=current, result=current, **common))
+        elif base == "Dense" and len(node.in_shape) > 3:  # ReplaceMultidimensionalDenseWithConv raises
+            specs.append(LayerSpec(f"{node.name} (hls4ml 1.3 converts a Dense over 1-3 axes only)", "unmodelled",
+                                   input=current, result=default, **common))
+            result = default
         elif base in MULT_BASES and (node.weights or node.name in kernels) and node.in_shape and shape:
             kernel = kernels.get(node.name, node.weights[0] if node.weights else None)
             wtype, rounding = _weight_type(node, default, weight_types, grid)
@@ -455,7 +462,12 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 # infer_no_bias option is set (off by default), widens the accumulator for it
                 has_bias = True
                 acc = _accumulator(wtype, current, n_in, has_bias)
-                specs.append(LayerSpec(node.name, MULT_BASES[base], n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
+                kind = MULT_BASES[base]
+                if base == "Dense" and len(node.in_shape) > 1:
+                    # hls4ml 1.3 replaces a Dense over a sequence or an image by a 1x1 Conv1D/Conv2D
+                    # (ReplaceMultidimensionalDenseWithConv): a pointwise conv stepping over the positions
+                    kind = "conv1d" if len(node.in_shape) == 2 else "conv2d"
+                specs.append(LayerSpec(node.name, kind, n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, has_bias=has_bias,
                                        row_bits=row_bits, **_geometry(node), **common))
                 current = acc
@@ -479,6 +491,10 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                    input=current, result=current, **common))
         elif base in RNN_GATES and node.weights and len(node.weights) >= 2 and node.in_shape:
             result = _rnn_specs(node, specs, current, default, common, s)
+        elif base == "Bidirectional":
+            result = _bidirectional_specs(node, specs, current, default, common, s)
+        elif base == "TimeDistributed":
+            result = _time_distributed_specs(node, specs, current, default, common, s, weight_types, grid)
         elif cls in FREE_KINDS or base in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise"):
             specs.append(LayerSpec(node.name, "free", input=current, result=current, **common))
         elif base in POOL_KINDS and node.in_shape:
@@ -559,7 +575,62 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         if node.name not in elements and widths is not None and specs and specs[-1].kind in ("free", "relu", "linear") \
                 and specs[-1].name == node.name and out_size == widths.size:
             elements[node.name] = widths  # an element-wise layer (or a reshape) keeps each element's width
-    return specs
+    return unroll_time_steps(specs)
+
+
+def unroll_time_steps(specs: list[LayerSpec]) -> list[LayerSpec]:
+    """A TimeDistributed layer's time-step loop (``time_distributed`` specs, priced one step at a
+    time) as hls4ml 1.3's pipeline style leaves it: a top function under PIPELINE unrolls every loop
+    in it, so each step gets its own copy of the wrapped layer; under DATAFLOW (io_stream, a Resource
+    layer, a conv stepping over pixel partitions: ``SetPipelineStyle``) the loop runs the steps one
+    after the other."""
+    looped = [sp for sp in specs if sp.time_distributed]
+    if not looped:
+        return specs
+    dataflow = any(sp.io_type == "io_stream" or sp.strategy == "Resource"
+                   or (sp.kind in ("conv1d", "conv2d") and sp.partitions > 1 and not sp.time_distributed) for sp in specs)
+    return [replace(sp, parallelization=1 if dataflow else sp.n_pix) if sp.time_distributed else sp for sp in specs]
+
+
+def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s, weight_types: dict,
+                            grid: bool) -> Fixed:
+    """A Keras TimeDistributed(Dense) as hls4ml 1.3 writes it: a loop over the time steps around the
+    Dense (``read_time_step``, the Dense and its activation, ``write_time_step``); priced as a 1x1
+    Conv1D over the steps, unrolled or not as ``unroll_time_steps`` decides. Other wrapped layers,
+    and io_stream (hls4ml writes no stream code for the loop), are named as not priced."""
+    from hcp_fpga.estimator.graph import wrapped_layer
+
+    inner = wrapped_layer(node)
+    reason = None
+    if s.io_type == "io_stream":
+        reason = "TimeDistributed: hls4ml 1.3 writes no io_stream code for it"
+    elif inner is None or inner.base != "Dense":
+        reason = f"TimeDistributed({inner.cls if inner is not None else '?'}): not priced"
+    elif not node.weights or not node.in_shape or len(node.in_shape) != 2 or not node.out_shape:
+        reason = "TimeDistributed: its weights or input shape are not readable"
+    if reason:
+        specs.append(LayerSpec(f"{node.name} ({reason})", "unmodelled", input=current, result=default, **common))
+        return default
+    steps, kernel = int(node.in_shape[0]), np.asarray(node.weights[0])
+    inner.weights = list(node.weights)
+    wtype, rounding = _weight_type(inner, default, weight_types, grid)
+    # hls4ml 1.3 configures the wrapped layer by its own name; without an entry of its own it gets
+    # the model's strategy but reuse factor 1, not the model's (checked on its generated configs)
+    layer_reuse = getattr(s, "layer_reuse", {}) or {}
+    common = {**common, "reuse_factor": layer_reuse.get(inner.name, 1), "strategy": s.strategy_of(inner.name)}
+    n_in, n_out = kernel.shape[0], kernel.shape[-1]
+    mant = wtype.mantissas(kernel.reshape(n_in, n_out), rounding)
+    acc = default  # hls4ml 1.3 infers no types inside the loop: accumulator and result in the model default
+    # hls4ml 1.3 splits a layer's activation off in its Keras reader, which a wrapped layer does not
+    # pass through: the loop holds the bare Dense (checked on its generated code)
+    act = quantizer_name(inner.config.get("activation"))
+    note = "" if act in ("linear", "quantized_bits", "None") else (
+        f"hls4ml 1.3 writes no code for the {act!r} activation of the Dense in TimeDistributed layer '{node.name}': "
+        "the design it builds does not apply it (Keras does); put the activation in a layer of its own")
+    specs.append(LayerSpec(inner.name, "conv1d", n_in, n_out, steps, mantissas=mant, weight=wtype, input=current, result=acc,
+                           accum=acc, has_bias=True, in_pix=steps, in_channels=n_in, time_distributed=True, note=note,
+                           **common))
+    return acc
 
 
 def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set) -> bool:
@@ -614,6 +685,42 @@ def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, 
     specs.extend(recurrent_cell(node.name, np.asarray(kernel).reshape(-1, kernel.shape[-1]),
                                 np.asarray(recurrent).reshape(-1, recurrent.shape[-1]), steps, wtype, current, default, common,
                                 accum=default, packed_input=all(sp.kind == "free" for sp in specs)))
+    return default
+
+
+def _bidirectional_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s) -> Fixed:
+    """A Keras Bidirectional GRU/LSTM as hls4ml 1.3 computes it (``bidirectional_stack``): each time
+    step runs the forward cell on step t and the backward cell on step T-1-t side by side (neither
+    reads the other), so two cells' hardware and one cell's step latency; the two outputs
+    concatenated. Named as not priced where hls4ml writes no code for it (io_stream) or computes
+    something else (a merge_mode other than concat)."""
+    from hcp_fpga.estimator.graph import wrapped_layer
+
+    forward = wrapped_layer(node)
+    backward = wrapped_layer(node, "backward_layer") or forward
+    mode = node.config.get("merge_mode", "concat")
+    reason = None
+    if forward is None or forward.base not in ("GRU", "LSTM") or backward.base != forward.base:
+        reason = f"Bidirectional {forward.cls if forward is not None else '?'}: not priced"
+    elif s.io_type == "io_stream":
+        reason = "Bidirectional: hls4ml 1.3 writes no io_stream code for it"
+    elif mode != "concat":
+        reason = f"Bidirectional merge_mode {mode!r}: hls4ml 1.3 concatenates the two directions"
+    elif len(node.weights) < 4 or len(node.weights) % 2 or not node.in_shape or len(node.in_shape) != 2:
+        reason = "Bidirectional: its weights or input shape are not readable"
+    if reason:
+        specs.append(LayerSpec(f"{node.name} ({reason})", "unmodelled", input=current, result=default, **common))
+        return default
+    steps, half = int(node.in_shape[0]), len(node.weights) // 2
+    packed = all(sp.kind == "free" for sp in specs)
+    for direction, cell, weights in (("forward", forward, node.weights[:half]), ("backward", backward, node.weights[half:])):
+        q = cell.config.get("kernel_quantizer")
+        wtype = quantizer_fixed(q, default) if q else default
+        kernel, recurrent = np.asarray(weights[0]), np.asarray(weights[1])
+        specs.extend(recurrent_cell(f"{node.name}_{direction}", kernel.reshape(-1, kernel.shape[-1]),
+                                    recurrent.reshape(-1, recurrent.shape[-1]), steps, wtype, current, default, common,
+                                    accum=default, packed_input=packed)[:-1])  # (one step counter for both: below)
+    specs.append(LayerSpec(node.name, "move", input=default, result=default, steps=max(steps, 1), **common))
     return default
 
 

@@ -1,0 +1,90 @@
+"""Layers hls4ml 1.3 rewrites or wraps: a Dense over a sequence or an image (a pointwise conv),
+Bidirectional GRU/LSTM (two cells per step), TimeDistributed(Dense) (a loop over the time steps).
+What hls4ml writes for them was read off its generated code; the parity of the model and firmware
+paths is in test_export_csim.py."""
+
+import numpy as np
+import pytest
+
+from hcp_fpga.board_catalog import load_board
+from hcp_fpga.design import Design, HlsSettings
+from hcp_fpga.estimator.model import estimate_design
+from hcp_fpga.vocab import IOType, Strategy
+
+
+def _estimate(layers, shape, **settings):
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(1)
+    model = tf.keras.Sequential([tf.keras.layers.Input(shape), *layers])
+    return estimate_design(Design.create(model, load_board("alveo-u250"), HlsSettings(**settings))), model
+
+
+def _layer(est, name):
+    return next(l for l in est.layers if l.name == name)
+
+
+def test_a_dense_over_a_sequence_steps_over_its_positions_with_one_multiplier_array():
+    from tensorflow.keras import layers as L
+
+    seq, _ = _estimate([L.Dense(8, name="fc"), L.Flatten(), L.Dense(2)], (10, 4))
+    fc = _layer(seq, "fc")
+    assert fc.kind == "conv1d" and fc.ii == 10  # hls4ml's pointwise Conv1D, one position per step (PF 1)
+    one, _ = _estimate([L.Dense(8, name="fc")], (4,))  # same seed: the same kernel, one position
+    assert fc.dsp == _layer(one, "fc").dsp
+
+
+def test_a_dense_over_four_axes_is_named_as_not_priced():
+    from tensorflow.keras import layers as L
+
+    est, _ = _estimate([L.Dense(3, name="fc"), L.Flatten(), L.Dense(2)], (2, 3, 4, 5))
+    assert est.lower_bound and any("fc" in n and "1-3 axes" in n for n in est.unpriced)
+
+
+@pytest.mark.parametrize("cell", ["GRU", "LSTM"])
+def test_a_bidirectional_layer_is_two_cells_that_share_each_step(cell):
+    from tensorflow.keras import layers as L
+
+    rnn = getattr(L, cell)
+    both, _ = _estimate([L.Bidirectional(rnn(6), name="bi"), L.Dense(2)], (8, 3))
+    alone, _ = _estimate([rnn(6, name="bi"), L.Dense(2)], (8, 3))
+    assert not both.unpriced
+    parts = [l for l in both.layers if l.name.startswith("bi_")]
+    assert {l.name.split("_")[1] for l in parts} == {"forward", "backward"}
+    assert sum(l.dsp for l in parts) > 1.5 * sum(l.dsp for l in alone.layers if l.name.startswith("bi_"))
+    assert _layer(both, "bi").latency_cycles == _layer(alone, "bi").latency_cycles  # side by side, not one after the other
+
+
+@pytest.mark.parametrize("kwargs, settings, says", [
+    ({"merge_mode": "sum"}, {}, "merge_mode 'sum'"),
+    ({}, {"io_type": IOType("io_stream")}, "no io_stream code"),
+])
+def test_a_bidirectional_layer_hls4ml_builds_otherwise_is_named(kwargs, settings, says):
+    from tensorflow.keras import layers as L
+
+    est, _ = _estimate([L.Bidirectional(L.LSTM(4), name="bi", **kwargs), L.Dense(2)], (5, 3), **settings)
+    assert est.lower_bound and any(n.startswith("bi (") and says in n for n in est.unpriced)
+
+
+def test_time_distributed_dense_is_unrolled_under_pipeline_and_looped_under_dataflow():
+    from tensorflow.keras import layers as L
+
+    layers = lambda: [L.TimeDistributed(L.Dense(8, name="inner"), name="td"), L.Flatten(), L.Dense(2)]  # noqa: E731
+    latency, _ = _estimate(layers(), (10, 4))
+    resource, _ = _estimate(layers(), (10, 4), strategy=Strategy.RESOURCE, reuse_factor=2)
+    one, _ = _estimate([L.Dense(8, name="inner")], (4,))
+    assert _layer(latency, "inner").dsp == 10 * _layer(one, "inner").dsp  # a copy per step, all at once
+    assert _layer(latency, "inner").ii == 1
+    looped = _layer(resource, "inner")
+    assert looped.ii >= 10 and looped.dsp <= _layer(one, "inner").dsp  # one multiplier array, one step after the other
+
+
+def test_time_distributed_names_what_hls4ml_does_not_build():
+    from tensorflow.keras import layers as L
+
+    est, _ = _estimate([L.TimeDistributed(L.Dense(8, activation="relu"), name="td"), L.Flatten(), L.Dense(2)], (10, 4))
+    assert any("'relu' activation" in n and "'td'" in n for n in est.notes)  # hls4ml drops it
+    conv, _ = _estimate([L.TimeDistributed(L.Conv1D(2, 3), name="td"), L.Flatten(), L.Dense(2)], (5, 8, 1))
+    assert any(n.startswith("td (TimeDistributed(Conv1D)") for n in conv.unpriced)
+    stream, _ = _estimate([L.TimeDistributed(L.Dense(8), name="td"), L.Flatten(), L.Dense(2)], (10, 4), io_type=IOType("io_stream"))
+    assert any(n.startswith("td (") and "io_stream" in n for n in stream.unpriced)
