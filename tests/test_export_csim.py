@@ -44,6 +44,7 @@ def test_project_has_synthesis_scripts_for_the_board_part(qkeras_project):
     assert read_manifest(d)["settings"]["clock_ns"] == 5.0
 
 
+@pytest.mark.slow  # a g++ build (9 s); the digits csim test builds one in make test
 def test_second_csim_does_not_invoke_gxx(qkeras_project):
     d = qkeras_project.out_dir
     first = run_csim(d, data="normal", n=50)
