@@ -218,12 +218,13 @@ def load_model(path: Path | str, weights: Optional[Path | str] = None, allow_uns
                     weights = path
                 elif weights is None and path.is_dir():
                     weights = path / "variables" / "variables"
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OSError, RecursionError) as exc:
+    except (MemoryError, tf.errors.ResourceExhaustedError):
+        raise ModelLoadError(f"model '{path}' is too large to build in this machine's memory; shrink its layers") from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OSError, RecursionError, tf.errors.OpError) as exc:
+        # (OpError: TensorFlow refusing a setting while it builds the layers, e.g. an initializer seed of NaN)
         raise ModelLoadError(
             f"cannot build model '{path}': {first_line(exc)}; check it was saved by Keras 2 / QKeras"
         ) from None
-    except (MemoryError, tf.errors.ResourceExhaustedError):
-        raise ModelLoadError(f"model '{path}' is too large to build in this machine's memory; shrink its layers") from None
     if weights is not None:
         try:
             if path.is_dir():

@@ -7,6 +7,7 @@ problem, no traceback, and earlier outputs untouched. The two code-execution exp
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -105,6 +106,26 @@ def cli_subprocess(*argv, cwd=None, **kw):
 def test_malformed_model_json(tmp_path, capsys, tiny, content, fragment):
     path = write_arch(tmp_path, content)
     refused(capsys, estimate(path, "--weights", tiny[1]), fragment)
+
+
+def test_a_setting_tensorflow_refuses_while_building_is_one_line(tmp_path, capsys, tiny):
+    """An initializer seed of NaN passes JSON and Keras's config checks; TensorFlow refuses it while
+    building the layer (InvalidArgumentError, an internal error before)."""
+    arch = copy.deepcopy(tiny[2])
+    layer = next(l for l in arch["config"]["layers"] if l["class_name"] == "Dense")
+    layer["config"]["kernel_initializer"] = {"class_name": "GlorotUniform", "config": {"seed": float("nan")}}
+    path = write_arch(tmp_path, json.dumps(arch))
+    refused(capsys, estimate(path, "--weights", tiny[1]), "cannot build model")
+
+
+def test_a_batch_size_keras_takes_is_not_refused_by_the_estimator(tmp_path, capsys, tiny):
+    """Keras builds a model whose input's batch size reads True (as 1); the estimator never reads the
+    batch size, so it must not refuse it (it was an internal error: the layer check saw a bool)."""
+    arch = copy.deepcopy(tiny[2])
+    first = arch["config"]["layers"][0]["config"]
+    first["batch_input_shape"] = [True, *first["batch_input_shape"][1:]]
+    path = write_arch(tmp_path, json.dumps(arch))
+    assert estimate(path, "--weights", tiny[1]) == 0
 
 
 def test_binary_model_json(tmp_path, capsys, tiny):

@@ -192,10 +192,10 @@ def check_layer_config(name: str, config: dict) -> None:
     padding = config.get("padding")
     if padding is not None and not isinstance(padding, str) and not _whole_numbers(padding, 0, 2):
         raise GraphError(f"layer '{name}' has padding {shown(padding)}, not 'valid'/'same' or whole numbers >= 0")
-    for key in _SHAPE_KEYS:
+    for key in _SHAPE_KEYS:  # (the batch size, which nothing here reads, as Keras took it)
         shape = config.get(key)
         if shape is not None and not (isinstance(shape, (list, tuple))
-                                      and all(d is None or _whole_numbers(d, 0) for d in shape)):
+                                      and all(d is None or _whole_numbers(d, 0) for d in shape[1:])):
             raise GraphError(f"layer '{name}' has {key} {shown(shape)}, not a shape (a list of sizes or null)")
     for key in _MAPPING_KEYS:
         if config.get(key) is not None and not isinstance(config[key], dict):
