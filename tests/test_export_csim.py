@@ -391,6 +391,9 @@ def _layer_zoo(name: str):
             4, return_sequences=True, go_backwards=True)), L.Flatten(), L.Dense(3)]),
         # a loop over the time steps around the Dense: unrolled under PIPELINE, one step at a time under DATAFLOW
         "time_distributed": ((6, 3), [L.TimeDistributed(L.Dense(4, activation="relu")), L.Flatten(), L.Dense(2)]),
+        # per step of the sequence: statistics, a 1/sqrt table, scale and bias; after a conv (DATAFLOW) or first (PIPELINE)
+        "layernorm": ((6, 8), [L.Dense(8), L.LayerNormalization(), L.Flatten(), L.Dense(3)]),
+        "layernorm_first": ((6, 8), [L.LayerNormalization(), L.Flatten(), L.Dense(3)]),
     }
     if name == "linear_casts":  # what hls4ml 1.3 keeps of linear activations (spec._linear_kept)
         from qkeras import QActivation, QDense, quantized_bits
@@ -424,7 +427,8 @@ def _layer_zoo(name: str):
     ("activation_layers", "io_parallel", "Latency", 1), ("activation_layers", "io_stream", "Resource", 2),
     ("upsample_crop", "io_stream", "Latency", 1), ("dense_over_sequence", "io_parallel", "Latency", 1),
     ("dense_over_image", "io_stream", "Latency", 1), ("bidirectional", "io_parallel", "Latency", 1),
-    ("time_distributed", "io_parallel", "Latency", 1), ("time_distributed", "io_parallel", "Resource", 2)])
+    ("time_distributed", "io_parallel", "Latency", 1), ("time_distributed", "io_parallel", "Resource", 2),
+    ("layernorm", "io_parallel", "Latency", 1), ("layernorm_first", "io_parallel", "Latency", 1)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

@@ -1,5 +1,6 @@
-"""Layers hls4ml 1.3 rewrites or wraps: a Dense over a sequence or an image (a pointwise conv),
-Bidirectional GRU/LSTM (two cells per step), TimeDistributed(Dense) (a loop over the time steps).
+"""Layers hls4ml 1.3 rewrites, wraps or loops over positions: a Dense over a sequence or an image (a
+pointwise conv), Bidirectional GRU/LSTM (two cells per step), TimeDistributed(Dense) (a loop over the
+time steps), LayerNormalization (a loop over the sequence).
 What hls4ml writes for them was read off its generated code; the parity of the model and firmware
 paths is in test_export_csim.py."""
 
@@ -88,3 +89,26 @@ def test_time_distributed_names_what_hls4ml_does_not_build():
     assert any(n.startswith("td (TimeDistributed(Conv1D)") for n in conv.unpriced)
     stream, _ = _estimate([L.TimeDistributed(L.Dense(8), name="td"), L.Flatten(), L.Dense(2)], (10, 4), io_type=IOType("io_stream"))
     assert any(n.startswith("td (") and "io_stream" in n for n in stream.unpriced)
+
+
+def test_layer_normalization_is_a_copy_per_step_under_pipeline_and_one_step_per_cycle_under_dataflow():
+    from tensorflow.keras import layers as L
+
+    first, _ = _estimate([L.LayerNormalization(name="ln"), L.Flatten(), L.Dense(2)], (6, 8))  # PIPELINE: unrolled
+    after_conv, _ = _estimate([L.Dense(8), L.LayerNormalization(name="ln"), L.Flatten(), L.Dense(2)], (6, 8))  # DATAFLOW
+    unrolled, looped = _layer(first, "ln"), _layer(after_conv, "ln")
+    assert not first.unpriced and not after_conv.unpriced
+    assert unrolled.dsp == 6 * looped.dsp > 0 and unrolled.bram18 >= looped.bram18 > 0  # the 1/sqrt table
+    assert looped.ii == 6 and unrolled.ii == 1
+
+
+@pytest.mark.parametrize("shape, kwargs, settings, says", [
+    ((16,), {}, {}, "(steps, features) input only"),
+    ((6, 8), {"axis": 1}, {}, "axis 1"),
+    ((6, 8), {}, {"io_type": IOType("io_stream")}, "no io_stream code"),
+])
+def test_a_layer_normalization_hls4ml_does_not_build_is_named(shape, kwargs, settings, says):
+    from tensorflow.keras import layers as L
+
+    est, _ = _estimate([L.LayerNormalization(name="ln", **kwargs), L.Flatten(), L.Dense(2)], shape, **settings)
+    assert est.lower_bound and any(n.startswith("ln (") and says in n for n in est.unpriced)

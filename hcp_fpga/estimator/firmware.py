@@ -18,8 +18,8 @@ from typing import Optional
 import numpy as np
 
 from hcp_fpga.estimator.precision import Fixed, parse_fixed
-from hcp_fpga.estimator.spec import (ELEMENTWISE_ACTIVATIONS, HLS4ML_TABLE_SIZE, TABLE_ACTIVATIONS, LayerSpec, dot_specs,
-                                     unroll_time_steps)
+from hcp_fpga.estimator.spec import (ELEMENTWISE_ACTIVATIONS, HLS4ML_TABLE_SIZE, LAYERNORM_TABLE_SIZE, TABLE_ACTIVATIONS,
+                                     LayerSpec, dot_specs, unroll_position_loops)
 
 # a layer call: nnet::<function><types..., config>(arguments); // layer name. Two template arguments
 # (resize_nearest<in, config>), three (dense<in, out, config>) or four (add<in1, in2, out, config>)
@@ -281,7 +281,7 @@ def _every_time_step(spec: LayerSpec, steps: int) -> LayerSpec:
     becomes a 1x1 Conv1D over the steps, as ``spec._time_distributed_specs`` prices it)."""
     if spec.kind == "dense":
         return replace(spec, kind="conv1d", n_pix=steps, out_size=spec.out_size * steps, in_pix=steps, in_channels=spec.n_in,
-                       time_distributed=True)
+                       position_loop=True)
     return replace(spec, out_size=spec.out_size * steps)
 
 
@@ -437,6 +437,13 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         elif func.startswith("zeropad"):
             out_pix = num("out_width") * num("out_height")
             specs.append(LayerSpec(layer_name, "pad", out_size=out_pix * num("n_chan"), channels=num("n_chan"), **common))
+        elif func == "layernormalize":  # n_in: the whole (steps x features) input
+            steps = max(num("seq_len"), 1)
+            features = max(num("n_in") // steps, 1)
+            specs.append(LayerSpec(layer_name, "layernorm", n_in=features, n_out=features, n_pix=steps, out_size=steps * features,
+                                   channels=features, accum=_fixed(cfg["types"].get("accum_t", ""), types, default),
+                                   weight=_fixed(cfg["types"].get("scale_t", ""), types, default),
+                                   table_size=num("table_size", LAYERNORM_TABLE_SIZE), position_loop=True, **common))
         elif func in ("normalize", "normalize_quantized_tanh"):
             scale = _fixed(cfg["types"].get("scale_t", ""), types, default)
             specs.append(LayerSpec(layer_name, "bn", out_size=n, channels=channels, weight=scale, **common))
@@ -465,7 +472,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             specs.append(LayerSpec(layer_name, "unmodelled", out_size=n, channels=channels, **common))
     if not specs:
         raise ConfigError(f"no hls4ml layer calls found in '{fw}'; re-export the project")
-    specs = unroll_time_steps(specs)
+    specs = unroll_position_loops(specs)
     top_input = _top_input(source, macros, types, default)
     if top_input is not None and specs[0].io_type == "io_parallel":  # the input array, as a model's InputLayer
         name, elements, in_type = top_input

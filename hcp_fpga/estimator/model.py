@@ -351,6 +351,44 @@ def _batchnorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
                          latency_cycles=c.latency_dense_cycles + ii - 1, ii=ii)
 
 
+# hls4ml 1.3's LayerNormalization 1/sqrt table type (vivado_backend: ufixed<8,5>)
+LAYERNORM_TABLE_BITS = 8
+
+
+def layernorm_depth(c: CostConstants) -> int:
+    """Cycles of one position's LayerNormalization: five chained multiplications (the mean, the
+    squares, the variance, difference x 1/sqrt, x scale), each a registered DSP product, the table
+    read, and the register after the layer."""
+    return 5 * c.latency_dsp_cycles + c.latency_table_cycles + c.latency_dense_cycles
+
+
+def _layernorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
+    """hls4ml 1.3's LayerNormalization (nnet_layernorm.h), per position of the sequence: the sum of
+    its features and the mean (x 1/features), each feature's difference from it and its square, their
+    sum and the variance, a read of 1/sqrt(variance) from a 4,096-entry table, then per feature
+    difference x that x scale + bias; the statistics in the accumulator type. Each position's
+    hardware is a copy where the top function unrolls the loop (``parallelization``: hls4ml's
+    PIPELINE style), else one copy takes a position per cycle (its loop's PIPELINE II=1). Priced
+    with the per-operator constants of the other layers; no report of this layer was at hand."""
+    features, positions = max(spec.channels, 1), max(spec.n_pix, 1)
+    copies = max(min(spec.parallelization, positions), 1)
+    steps = math.ceil(positions / copies)
+    a, t = (spec.accum or spec.result).width, LAYERNORM_TABLE_BITS
+    scale = spec.weight.width if spec.weight else spec.result.width
+    dsp = lut = 0.0
+    for count, x, y in ((features + 2, a, a), (features, a, t), (features, a + t, scale)):  # (+2: the two x 1/features)
+        d, m = variable_multipliers(count, x, y, c)
+        if not d and not m:  # narrow products: shift-and-add in LUTs, as _merge prices them
+            m = c.lut_per_shift_add_bit * count * x * y / 2
+        dsp, lut = dsp + d, lut + m
+    adders = (3 * features - 2) * a + features * spec.result.width  # sums, differences; the bias
+    lut += c.lut_per_tree_bit * adders
+    depth = layernorm_depth(c)
+    bram = math.ceil(copies / 2) * bram18_for(spec.table_size, t)  # two reads per block RAM, as the activation tables
+    return LayerEstimate(spec.name, "layernorm", dsp=copies * dsp, bram18=float(bram), lut=copies * lut,
+                         ff=copies * c.ff_per_stage_bit * features * a * depth, latency_cycles=depth + steps - 1, ii=steps)
+
+
 def step_cycles(spec: LayerSpec, c: CostConstants, t, budget: float) -> int:
     """Cycles one step of a Latency-strategy multiplier array needs at this clock budget: its operator
     chain as scheduled (multiply, adder tree, bias), the turns its products take on the shared
@@ -413,6 +451,8 @@ def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -
         return _pool(spec, c)
     if spec.kind == "bn":
         return _batchnorm(spec, c)
+    if spec.kind == "layernorm":
+        return _layernorm(spec, c)
     if spec.kind in ("merge", "merge_mul"):
         return _merge(spec, c)
     if spec.kind == "step_select":
@@ -692,6 +732,11 @@ def _operator_chain(specs: list[LayerSpec], c: CostConstants, t) -> _Chain:
             segments.append(tuple(current))
             current = []
             table_cycles += c.latency_table_cycles
+            continue
+        if spec.kind == "layernorm":  # its own pipeline (its registers in its row), like a table read
+            segments.append(tuple(current))
+            current = []
+            table_cycles += layernorm_depth(c)
             continue
         if _divides(spec, c):  # the dividers' own pipeline, like a table read: a fixed number of cycles
             segments.append(tuple(current + _levels(spec, c, t)))

@@ -90,8 +90,9 @@ class LayerSpec:
     # a 2D conv's kernel height and the input row width (after padding) its io_stream line buffers hold
     filt_height: int = 1
     line_width: int = 0
-    # the wrapped layer of a TimeDistributed: one time step per position (``unroll_time_steps``)
-    time_distributed: bool = False
+    # a layer whose own hls4ml code loops over its positions (TimeDistributed's time steps, a
+    # LayerNormalization's sequence): unrolled or not with the top function (``unroll_position_loops``)
+    position_loop: bool = False
     note: str = ""  # what the estimate should say about this layer (e.g. a part hls4ml writes no code for)
 
     def input_bits(self) -> np.ndarray:
@@ -493,6 +494,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             result = _rnn_specs(node, specs, current, default, common, s)
         elif base == "Bidirectional":
             result = _bidirectional_specs(node, specs, current, default, common, s)
+        elif base == "LayerNormalization":
+            result = _layernorm_spec(node, specs, current, default, common, s, fixed_results)
         elif base == "TimeDistributed":
             result = _time_distributed_specs(node, specs, current, default, common, s, weight_types, grid)
         elif cls in FREE_KINDS or base in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise"):
@@ -575,28 +578,58 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         if node.name not in elements and widths is not None and specs and specs[-1].kind in ("free", "relu", "linear") \
                 and specs[-1].name == node.name and out_size == widths.size:
             elements[node.name] = widths  # an element-wise layer (or a reshape) keeps each element's width
-    return unroll_time_steps(specs)
+    return unroll_position_loops(specs)
 
 
-def unroll_time_steps(specs: list[LayerSpec]) -> list[LayerSpec]:
-    """A TimeDistributed layer's time-step loop (``time_distributed`` specs, priced one step at a
-    time) as hls4ml 1.3's pipeline style leaves it: a top function under PIPELINE unrolls every loop
-    in it, so each step gets its own copy of the wrapped layer; under DATAFLOW (io_stream, a Resource
-    layer, a conv stepping over pixel partitions: ``SetPipelineStyle``) the loop runs the steps one
-    after the other."""
-    looped = [sp for sp in specs if sp.time_distributed]
+def unroll_position_loops(specs: list[LayerSpec]) -> list[LayerSpec]:
+    """The loops over positions in hls4ml's own code for a layer (``position_loop`` specs: a
+    TimeDistributed's time steps, a LayerNormalization's sequence) as hls4ml 1.3's pipeline style
+    leaves them: a top function under PIPELINE unrolls every loop in it, so each position gets its
+    own copy of the hardware; under DATAFLOW (io_stream, a Resource layer, a conv stepping over pixel
+    partitions: ``SetPipelineStyle``) the loop runs the positions one after the other."""
+    looped = [sp for sp in specs if sp.position_loop]
     if not looped:
         return specs
     dataflow = any(sp.io_type == "io_stream" or sp.strategy == "Resource"
-                   or (sp.kind in ("conv1d", "conv2d") and sp.partitions > 1 and not sp.time_distributed) for sp in specs)
-    return [replace(sp, parallelization=1 if dataflow else sp.n_pix) if sp.time_distributed else sp for sp in specs]
+                   or (sp.kind in ("conv1d", "conv2d") and sp.partitions > 1 and not sp.position_loop) for sp in specs)
+    return [replace(sp, parallelization=1 if dataflow else sp.n_pix) if sp.position_loop else sp for sp in specs]
+
+
+def _layernorm_spec(node, specs: list, current: Fixed, default: Fixed, common: dict, s, fixed_results: dict) -> Fixed:
+    """A Keras LayerNormalization as hls4ml 1.3 converts it (``layernormalize``): io_parallel, over a
+    (steps, features) input, normalizing each step's features; its result type inferred as a
+    BatchNormalization's. Anything else hls4ml refuses or writes no code for: named, not priced."""
+    axis = node.config.get("axis", -1)
+    axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
+    reason = None
+    if s.io_type == "io_stream":
+        reason = "LayerNormalization: hls4ml 1.3 writes no io_stream code for it"
+    elif not node.in_shape or len(node.in_shape) != 2:
+        reason = "LayerNormalization: hls4ml 1.3 converts it on a (steps, features) input only"
+    elif axis not in (2, -1):
+        reason = f"LayerNormalization over axis {axis}: hls4ml 1.3 normalizes the last axis only"
+    if reason:
+        specs.append(LayerSpec(f"{node.name} ({reason})", "unmodelled", input=current, result=default, **common))
+        return default
+    steps, features = (int(d) for d in node.in_shape)
+    result = fixed_results.get(node.name) or bn_result(current, default, default)
+    specs.append(LayerSpec(node.name, "layernorm", n_in=features, n_out=features, n_pix=steps, input=current, result=result,
+                           accum=LAYERNORM_ACCUM, weight=default, table_size=LAYERNORM_TABLE_SIZE, position_loop=True,
+                           **{**common, "channels": features}))
+    return result
+
+
+# hls4ml 1.3's LayerNormalization defaults (vivado_backend attributes): the 1/sqrt table's size, and
+# the statistics' type where the config names none (ap_fixed<14,4,AP_RND_CONV,AP_SAT>)
+LAYERNORM_TABLE_SIZE = 4096
+LAYERNORM_ACCUM = Fixed(14, 4, True, saturating=True)
 
 
 def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s, weight_types: dict,
                             grid: bool) -> Fixed:
     """A Keras TimeDistributed(Dense) as hls4ml 1.3 writes it: a loop over the time steps around the
     Dense (``read_time_step``, the Dense and its activation, ``write_time_step``); priced as a 1x1
-    Conv1D over the steps, unrolled or not as ``unroll_time_steps`` decides. Other wrapped layers,
+    Conv1D over the steps, unrolled or not as ``unroll_position_loops`` decides. Other wrapped layers,
     and io_stream (hls4ml writes no stream code for the loop), are named as not priced."""
     from hcp_fpga.estimator.graph import wrapped_layer
 
@@ -628,7 +661,7 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
         f"hls4ml 1.3 writes no code for the {act!r} activation of the Dense in TimeDistributed layer '{node.name}': "
         "the design it builds does not apply it (Keras does); put the activation in a layer of its own")
     specs.append(LayerSpec(inner.name, "conv1d", n_in, n_out, steps, mantissas=mant, weight=wtype, input=current, result=acc,
-                           accum=acc, has_bias=True, in_pix=steps, in_channels=n_in, time_distributed=True, note=note,
+                           accum=acc, has_bias=True, in_pix=steps, in_channels=n_in, position_loop=True, note=note,
                            **common))
     return acc
 
