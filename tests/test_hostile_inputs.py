@@ -902,6 +902,11 @@ def _layer(config: dict, index: int) -> dict:
     (lambda c: _layer(c, 1).update(build_config="Lambda"), "has build_config 'Lambda', not a mapping"),
     (lambda c: c["config"].update(layers="same"), "the model's 'layers' is 'same', not a list of layers"),
     (lambda c: c.update(config="linear"), "the model's config is 'linear', not a mapping of layers"),
+    # an empty list passed as a size, a list where one number goes, no layer at all (internal errors before)
+    (lambda c: _layer(c, 0)["config"].update(batch_input_shape=[None, [], 28, 1]), "has batch_input_shape [None, [], 28, 1]"),
+    (lambda c: _layer(c, 6)["config"].update(units=[]), "layer 'qdense_1' has units [], not a whole number >= 1"),
+    (lambda c: _layer(c, 6)["config"].update(units=[32]), "has units [32], not a whole number >= 1"),
+    (lambda c: c["config"].update(layers=[None, -5]), "its model JSON lists no layers"),
 ])
 def test_a_damaged_model_file_in_a_project_is_refused_in_one_line(tmp_path, capsys, edit, fragment):
     """A project estimated from its model file (no firmware) reads the file's JSON without Keras: a

@@ -166,6 +166,7 @@ _WHOLE_KEYS = {"units": (1, False), "filters": (1, False), "depth_multiplier": (
                "input_length": (1, True), "kernel_size": (1, False), "strides": (1, True), "pool_size": (1, False),
                "dilation_rate": (1, False), "size": (1, False), "cropping": (0, False), "target_shape": (0, False),
                "dims": (0, False), "axis": (None, False), "axes": (None, False)}
+_SCALAR_KEYS = ("units", "filters", "depth_multiplier", "output_dim", "input_length")  # one number, never a list
 _NESTED_KEYS = ("cropping",)  # Cropping2D's ((1, 1), (2, 2)); ZeroPadding's padding below likewise
 _SHAPE_KEYS = ("batch_input_shape", "batch_shape")
 _MAPPING_KEYS = ("overrides",)
@@ -174,10 +175,20 @@ _MAPPING_KEYS = ("overrides",)
 def _whole_numbers(value, minimum, levels: int = 1) -> bool:
     """Is ``value`` a whole number >= ``minimum`` (None: any sign), or a list of them (``levels`` deep)?"""
     if isinstance(value, (list, tuple)):
-        return levels > 0 and all(_whole_numbers(v, minimum, levels - 1) for v in value)
+        return levels > 0 and len(value) > 0 and all(_whole_numbers(v, minimum, levels - 1) for v in value)
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         value = int(value)
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and (minimum is None or value >= minimum)
+
+
+def _is_shape(shape) -> bool:
+    """A batch shape as Keras writes it (or a list of them): sizes or None after the batch size,
+    which nothing here reads (Keras takes True for 1)."""
+    if not isinstance(shape, (list, tuple)):
+        return False
+    if shape and isinstance(shape[0], (list, tuple)):
+        return all(_is_shape(s) for s in shape)
+    return all(d is None or _whole_numbers(d, 0, levels=0) for d in shape[1:])
 
 
 def check_layer_config(name: str, config: dict) -> None:
@@ -185,17 +196,17 @@ def check_layer_config(name: str, config: dict) -> None:
     naming the layer, key and value otherwise (a damaged or hand-edited model file)."""
     for key, (minimum, nullable) in _WHOLE_KEYS.items():
         value = config.get(key)
-        if key in config and not (value is None and nullable) \
-                and not _whole_numbers(value, minimum, 2 if key in _NESTED_KEYS else 1):
+        levels = 2 if key in _NESTED_KEYS else 0 if key in _SCALAR_KEYS else 1
+        if key in config and not (value is None and nullable) and not _whole_numbers(value, minimum, levels):
             least = "" if minimum is None else f" >= {minimum}"
-            raise GraphError(f"layer '{name}' has {key} {shown(value)}, not a whole number{least} (or a list of them)")
+            lists = " (or a list of them)" if levels else ""
+            raise GraphError(f"layer '{name}' has {key} {shown(value)}, not a whole number{least}{lists}")
     padding = config.get("padding")
     if padding is not None and not isinstance(padding, str) and not _whole_numbers(padding, 0, 2):
         raise GraphError(f"layer '{name}' has padding {shown(padding)}, not 'valid'/'same' or whole numbers >= 0")
-    for key in _SHAPE_KEYS:  # (the batch size, which nothing here reads, as Keras took it)
+    for key in _SHAPE_KEYS:
         shape = config.get(key)
-        if shape is not None and not (isinstance(shape, (list, tuple))
-                                      and all(d is None or _whole_numbers(d, 0) for d in shape[1:])):
+        if shape is not None and not _is_shape(shape):
             raise GraphError(f"layer '{name}' has {key} {shown(shape)}, not a shape (a list of sizes or null)")
     for key in _MAPPING_KEYS:
         if config.get(key) is not None and not isinstance(config[key], dict):
@@ -242,7 +253,10 @@ def _layers(model_json: dict) -> tuple[list[dict], bool]:
 
 def nodes_from_json(model_json: dict, weights_source=None) -> list[Node]:
     """Layers of a model JSON in graph order, with shapes inferred and weights attached."""
-    return _nodes(model_json, _weight_groups(weights_source), set())
+    nodes = _nodes(model_json, _weight_groups(weights_source), set())
+    if not nodes:
+        raise GraphError("its model JSON lists no layers (each a mapping with a class_name and a config)")
+    return nodes
 
 
 def _nodes(model_json: dict, groups: dict, used: set) -> list[Node]:
