@@ -413,22 +413,26 @@ def _layer_zoo(name: str):
     return tf.keras.Sequential([L.Input(layers[0]), *layers[1]])
 
 
+def _second(*case):  # a layer kind's second io_type/strategy: make test-slow (each export ~2 s; CI runs both)
+    return pytest.param(*case, marks=pytest.mark.slow)
+
+
 @pytest.mark.parametrize("name, io_type, strategy, rf", [
-    ("dense_bn", "io_parallel", "Latency", 1), ("dense_bn", "io_stream", "Resource", 4),
+    ("dense_bn", "io_parallel", "Latency", 1), _second("dense_bn", "io_stream", "Resource", 4),
     ("conv1d_bn_global_pool", "io_stream", "Latency", 1), ("merge", "io_parallel", "Latency", 1),
     ("upsample_pad", "io_stream", "Latency", 1), ("depthwise", "io_parallel", "Latency", 1),
     ("separable", "io_stream", "Resource", 4), ("conv1d_same_pools", "io_parallel", "Latency", 1),
-    ("reshape_crop", "io_parallel", "Latency", 1), ("reshape_crop", "io_stream", "Latency", 1),
+    ("reshape_crop", "io_parallel", "Latency", 1), _second("reshape_crop", "io_stream", "Latency", 1),
     ("qkeras_conv_bn", "io_parallel", "Latency", 1), ("activations", "io_parallel", "Latency", 1),
     ("embedding_lstm", "io_parallel", "Latency", 1), ("separable1d", "io_parallel", "Latency", 1),
     ("upsample1d_first", "io_parallel", "Latency", 1), ("dot", "io_parallel", "Latency", 1),
-    ("depthwise", "io_stream", "Latency", 1), ("conv_same_pointwise", "io_stream", "Latency", 1),
-    ("linear_casts", "io_parallel", "Latency", 1), ("linear_casts", "io_stream", "Latency", 1),
-    ("activation_layers", "io_parallel", "Latency", 1), ("activation_layers", "io_stream", "Resource", 2),
+    _second("depthwise", "io_stream", "Latency", 1), ("conv_same_pointwise", "io_stream", "Latency", 1),
+    ("linear_casts", "io_parallel", "Latency", 1), _second("linear_casts", "io_stream", "Latency", 1),
+    ("activation_layers", "io_parallel", "Latency", 1), _second("activation_layers", "io_stream", "Resource", 2),
     ("upsample_crop", "io_stream", "Latency", 1), ("dense_over_sequence", "io_parallel", "Latency", 1),
     ("dense_over_image", "io_stream", "Latency", 1), ("bidirectional", "io_parallel", "Latency", 1),
-    ("time_distributed", "io_parallel", "Latency", 1), ("time_distributed", "io_parallel", "Resource", 2),
-    ("layernorm", "io_parallel", "Latency", 1), ("layernorm_first", "io_parallel", "Latency", 1)])
+    ("time_distributed", "io_parallel", "Latency", 1), _second("time_distributed", "io_parallel", "Resource", 2),
+    ("layernorm", "io_parallel", "Latency", 1), _second("layernorm_first", "io_parallel", "Latency", 1)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

@@ -275,7 +275,8 @@ def test_unconvertible_layer_is_named_before_export(tmp_path, capsys):
 def test_unpriced_layer_blocks_fits(tmp_path, capsys):
     import tensorflow as tf
 
-    # LayerNormalization: hls4ml converts it, the cost model has no rule for it (LSTM/GRU are priced now)
+    # LayerNormalization over a flat vector: hls4ml 1.3 converts it on a (steps, features) input only
+    # (LSTM/GRU and LayerNormalization over a sequence are priced now)
     inp = tf.keras.Input(shape=(4, 3), name="seq")
     x = tf.keras.layers.Flatten(name="flat")(inp)
     x = tf.keras.layers.LayerNormalization(name="norm")(x)
@@ -285,7 +286,8 @@ def test_unpriced_layer_blocks_fits(tmp_path, capsys):
     model.save_weights(tmp_path / "w.h5")
     assert run_cli("estimate", tmp_path / "m.json", "--weights", tmp_path / "w.h5", "--board", "vu13p", "--json") == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["verdict"]["fits"] is False and data["verdict"]["unpriced"] == ["norm"]
+    assert data["verdict"]["fits"] is False and data["verdict"]["unpriced"] == [
+        "norm (LayerNormalization: hls4ml 1.3 converts it on a (steps, features) input only)"]
     assert run_cli("estimate", tmp_path / "m.json", "--weights", tmp_path / "w.h5", "--board", "vu13p") == 0
     text = capsys.readouterr().out
     assert "cannot say it fits" in text and "lower bound" in text and "[green]fits" not in text

@@ -4,7 +4,6 @@ time steps), LayerNormalization (a loop over the sequence).
 What hls4ml writes for them was read off its generated code; the parity of the model and firmware
 paths is in test_export_csim.py."""
 
-import numpy as np
 import pytest
 
 from hcp_fpga.board_catalog import load_board
