@@ -195,6 +195,7 @@ def test_missing_gxx_is_one_clear_line(tmp_path, capsys, monkeypatch):
     assert (res.out_dir / MANIFEST).exists()
 
 
+@pytest.mark.slow  # a failing g++ build (~5 s); the digits csim test builds one in make test
 def test_compile_error_names_the_log_and_keeps_outputs(tmp_path, capsys):
     model = load_model(*peer("KERAS_conv1d_small"))
     res = export_project(Design.create(model, load_board("pynq-z2")), tmp_path / "broken")

@@ -307,6 +307,7 @@ def _evil_input_model(folder: Path, name: str) -> tuple[Path, Path]:
     return folder / "evil.json", folder / "evil_weights.h5"
 
 
+@pytest.mark.slow  # a g++ build of the exploit project (~6 s); CI runs make test-slow too
 def test_exploit_s1_input_name_with_cpp_runs_nothing(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     evil = f'x\n#include <cstdlib>\nstatic int pwn = std::system("touch {MARKER_NAME}");\n//'
@@ -341,6 +342,7 @@ def test_odd_layer_names_are_mapped_to_safe_identifiers(tmp_path, capsys, name):
     assert len(set(manifest["c_names"].values())) == len(manifest["c_names"])
 
 
+@pytest.mark.slow  # a g++ build of the exploit project (~6 s); CI runs make test-slow too
 def test_exploit_s2_output_path_with_quote_and_cpp_runs_nothing(tmp_path, capsys, monkeypatch, tiny):
     monkeypatch.chdir(tmp_path)
     weird = tmp_path / f'p"); int pwn = system("touch {MARKER_NAME}"); (" \\ \n ??= $HOME `id`'
