@@ -131,6 +131,7 @@ def test_force_replaces_only_a_calibration_file(tmp_path, capsys):
     assert other.read_text() == "Backend: Vitis\nClockPeriod: 5\n" and not is_calibration_file(other)
 
 
+@pytest.mark.slow  # calibrates on the ../shared projects (~7 s); CI runs make test-slow too
 def test_calibrate_real_projects_and_estimate_with_it(tmp_path, capsys):
     from hcp_fpga.estimator.calibration import is_calibration_file
 

@@ -103,6 +103,7 @@ BOARD = yaml.safe_load((REPO / "hcp_fpga" / "catalog" / "pynq-z2.yaml").read_tex
 BOARD_KEYS = sorted(BOARD) + ["unknown"]
 
 
+@pytest.mark.slow  # 80 board files through the CLI (~6 s); CI runs make test-slow too
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(edits=st.lists(st.tuples(st.sampled_from(BOARD_KEYS), values), min_size=1, max_size=4))
 def test_board_yaml_values_never_give_a_traceback(edits):
