@@ -229,7 +229,7 @@ def inspect(model: ModelArg, *, weights=None, allow_unsafe: bool = False, precis
 
     settings, _ = _settings(DesignOptions(precision=precision, config=config))
     keras_model = _model(model, weights, allow_unsafe)
-    bad = unsupported_layers(keras_model)
+    bad = unsupported_layers(keras_model, str(settings.io_type))
     warnings = [] if bad else weight_range_warnings(keras_model, settings)
     return InspectResult(inspect_model(keras_model), bad, warnings)
 

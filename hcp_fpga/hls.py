@@ -134,7 +134,7 @@ def export_project(design: Design, out_dir: Path | str, force: bool = False, sou
     C++ (the mapping is in the manifest, ``c_names``)."""
     import hls4ml
 
-    check_convertible(design.model)
+    check_convertible(design.model, str(design.settings.io_type))
     design.validate()
     check_finite_weights(design.model, source or design.model.name)
     model, c_names = with_c_names(design.model)

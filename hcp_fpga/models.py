@@ -314,15 +314,46 @@ def supported_layer_classes() -> set[str]:
     return (set(get_supported_keras_layers()) - NO_CODE_ON_XILINX) | SKIPPED_LAYERS
 
 
-def unsupported_layers(model) -> list[tuple[str, str]]:
-    """(name, class) of every layer hls4ml cannot convert."""
+def unsupported_layers(model, io_type: Optional[str] = None) -> list[tuple[str, str]]:
+    """(name, class) of every layer hls4ml cannot convert; (name, why) of every layer it converts into
+    something else than Keras computes, or writes no code for in ``io_type``."""
     ok = supported_layer_classes()
-    return [(layer.name, type(layer).__name__) for layer in flat_layers(model) if type(layer).__name__ not in ok]
+    bad = []
+    for layer in flat_layers(model):
+        cls = type(layer).__name__
+        why = cls if cls not in ok else _built_otherwise(layer, io_type)
+        if why:
+            bad.append((layer.name, why))
+    return bad
 
 
-def check_convertible(model) -> None:
-    """Raise one error listing every layer hls4ml cannot convert, before any work starts."""
-    bad = unsupported_layers(model)
+# hls4ml 1.3 writes these as array loops only (nnet_recurrent.h bidirectional_stack, nnet_time_distributed.h,
+# nnet_layernorm.h): an io_stream project of them does not compile
+NO_STREAM_CODE = ("Bidirectional", "TimeDistributed", "LayerNormalization")
+
+
+def _built_otherwise(layer, io_type: Optional[str]) -> Optional[str]:
+    """Why hls4ml 1.3 would build ``layer`` otherwise than Keras computes it, or not at all; None if not."""
+    from hcp_fpga.estimator.spec import quantizer_name
+
+    cls = type(layer).__name__
+    if cls == "TimeDistributed":
+        act = quantizer_name((layer.layer.get_config() or {}).get("activation"))
+        if act not in ("linear", "quantized_bits", "None"):
+            # its Keras reader splits activations off only for top-level layers (checked by C simulation:
+            # TimeDistributed(Dense(4, 'relu')) gave negative outputs)
+            return f"TimeDistributed: hls4ml 1.3 drops the wrapped layer's '{act}' activation; put it in an Activation layer after"
+    if cls == "Bidirectional" and layer.merge_mode != "concat":
+        return f"Bidirectional merge_mode {layer.merge_mode!r}: hls4ml 1.3 concatenates the directions; use merge_mode='concat'"
+    if io_type == "io_stream" and cls in NO_STREAM_CODE:
+        return f"{cls}: hls4ml 1.3 writes no io_stream code for it; use io_parallel"
+    return None
+
+
+def check_convertible(model, io_type: Optional[str] = None) -> None:
+    """Raise one error listing every layer hls4ml cannot convert (or would build otherwise than Keras,
+    or not at all in ``io_type``), before any work starts."""
+    bad = unsupported_layers(model, io_type)
     if bad:
         listed = ", ".join(f"{n} ({c})" for n, c in bad)
         raise UnsupportedLayerError(

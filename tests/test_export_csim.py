@@ -391,7 +391,8 @@ def _layer_zoo(name: str):
         "bidirectional": ((6, 3), [L.Bidirectional(L.GRU(4, return_sequences=True), backward_layer=L.GRU(
             4, return_sequences=True, go_backwards=True)), L.Flatten(), L.Dense(3)]),
         # a loop over the time steps around the Dense: unrolled under PIPELINE, one step at a time under DATAFLOW
-        "time_distributed": ((6, 3), [L.TimeDistributed(L.Dense(4, activation="relu")), L.Flatten(), L.Dense(2)]),
+        # (the activation after it: hls4ml 1.3 drops one inside, and export refuses that)
+        "time_distributed": ((6, 3), [L.TimeDistributed(L.Dense(4)), L.Activation("relu"), L.Flatten(), L.Dense(2)]),
         # per step of the sequence: statistics, a 1/sqrt table, scale and bias; after a conv (DATAFLOW) or first (PIPELINE)
         "layernorm": ((6, 8), [L.Dense(8), L.LayerNormalization(), L.Flatten(), L.Dense(3)]),
         "layernorm_first": ((6, 8), [L.LayerNormalization(), L.Flatten(), L.Dense(3)]),

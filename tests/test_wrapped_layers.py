@@ -4,6 +4,8 @@ time steps), LayerNormalization (a loop over the sequence).
 What hls4ml writes for them was read off its generated code; the parity of the model and firmware
 paths is in test_export_csim.py."""
 
+import re
+
 import pytest
 
 from hcp_fpga.board_catalog import load_board
@@ -111,3 +113,28 @@ def test_a_layer_normalization_hls4ml_does_not_build_is_named(shape, kwargs, set
 
     est, _ = _estimate([L.LayerNormalization(name="ln", **kwargs), L.Flatten(), L.Dense(2)], shape, **settings)
     assert est.lower_bound and any(n.startswith("ln (") and says in n for n in est.unpriced)
+
+
+@pytest.mark.parametrize("layers, shape, io_type, says", [
+    (lambda L: [L.TimeDistributed(L.Dense(4, activation="relu"), name="td"), L.Flatten()], (6, 3), "io_parallel",
+     "td (TimeDistributed: hls4ml 1.3 drops the wrapped layer's 'relu' activation"),
+    (lambda L: [L.Bidirectional(L.GRU(4), merge_mode="sum", name="bi")], (6, 3), "io_parallel",
+     "bi (Bidirectional merge_mode 'sum': hls4ml 1.3 concatenates"),
+    (lambda L: [L.LayerNormalization(name="ln"), L.Flatten()], (6, 3), "io_stream",
+     "ln (LayerNormalization: hls4ml 1.3 writes no io_stream code for it"),
+])
+def test_export_refuses_what_hls4ml_would_build_otherwise_or_not_at_all(tmp_path, layers, shape, io_type, says):
+    """A TimeDistributed(Dense(relu)) exported as hls4ml 1.3 writes it computes no relu (C simulation
+    of it gave negative outputs, Keras none); a summed Bidirectional comes out concatenated; an
+    io_stream LayerNormalization does not compile. Refused before the folder is touched."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.errors import UnsupportedLayerError
+    from hcp_fpga.hls import export_project
+
+    model = tf.keras.Sequential([L.Input(shape), *layers(L)])
+    design = Design.create(model, load_board("alveo-u250"), HlsSettings(io_type=IOType(io_type)))
+    with pytest.raises(UnsupportedLayerError, match=re.escape(says)):
+        export_project(design, tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
