@@ -628,7 +628,7 @@ LAYERNORM_ACCUM = Fixed(14, 4, True, saturating=True)
 def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s, weight_types: dict,
                             grid: bool) -> Fixed:
     """A Keras TimeDistributed(Dense) as hls4ml 1.3 writes it: a loop over the time steps around the
-    Dense (``read_time_step``, the Dense and its activation, ``write_time_step``); priced as a 1x1
+    bare Dense (``read_time_step``, the Dense, ``write_time_step``; its activation dropped); priced as a 1x1
     Conv1D over the steps, unrolled or not as ``unroll_position_loops`` decides. Other wrapped layers,
     and io_stream (hls4ml writes no stream code for the loop), are named as not priced."""
     from hcp_fpga.estimator.graph import wrapped_layer
