@@ -34,7 +34,7 @@ from hcp_fpga.design import Design, HlsSettings
 from hcp_fpga.errors import ConfigError, HcpError
 from hcp_fpga.estimator.calibration import Correction
 from hcp_fpga.estimator.model import estimate_design
-from hcp_fpga.models import build_cnn, build_mlp, load_model, mult_layers, write_model
+from hcp_fpga.models import build_cnn, build_mlp, check_convertible, load_model, mult_layers, write_model
 from hcp_fpga.outputs import check_output_dir, mark, read_json, remove_output_dir, write_json_atomic
 from hcp_fpga.project import ProjectConfig
 from hcp_fpga.prune import masks_of, sparsity
@@ -360,6 +360,7 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
     else:
         model, data = _baseline_model(config, data, log, show_progress)
         Design.create(model, board, base_settings).validate()  # pinned layers exist, their RFs are valid
+        check_convertible(model, str(base_settings.io_type))  # what the export at the end would refuse
         baseline_estimate = estimate_design(Design.create(model, board, base_settings))
         design_class, unpriced = baseline_estimate.design_class, baseline_estimate.unpriced
         if unpriced:

@@ -45,6 +45,21 @@ def test_bad_project_files_name_the_key(tmp_path, text, message):
         load_project(path)
 
 
+def test_optimize_refuses_a_model_export_would_refuse_before_any_output(tmp_path, capsys):
+    """A TimeDistributed(Dense(relu)): priced (with a note), but hls4ml 1.3 would drop its relu, so the
+    export at the end of the search refuses it; optimize says so first, before the output folder."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    model = tf.keras.Sequential([L.Input((8, 8)), L.TimeDistributed(L.Dense(4, activation="relu"), name="td"),
+                                 L.Flatten(), L.Dense(10, activation="softmax")])
+    model.save(tmp_path / "m.h5")
+    path = _project(tmp_path, model={"file": "m.h5"})
+    assert run_cli("optimize", path, "--out", tmp_path / "out") == 2
+    assert "td (TimeDistributed: hls4ml 1.3 drops the wrapped layer's 'relu' activation" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_example_projects_validate():
     for folder in sorted((REPO / "projects").iterdir()):
         config = load_project(folder / "project.yaml")
