@@ -327,19 +327,14 @@ def unsupported_layers(model, io_type: Optional[str] = None) -> list[tuple[str, 
     return bad
 
 
-# hls4ml 1.3 writes these as array loops only (nnet_recurrent.h bidirectional_stack, nnet_time_distributed.h,
-# nnet_layernorm.h): an io_stream project of them does not compile
-NO_STREAM_CODE = ("Bidirectional", "TimeDistributed", "LayerNormalization")
-
-
 def _built_otherwise(layer, io_type: Optional[str]) -> Optional[str]:
     """Why hls4ml 1.3 would build ``layer`` otherwise than Keras computes it, or not at all; None if not."""
-    from hcp_fpga.estimator.spec import quantizer_name
+    from hcp_fpga.estimator.spec import NO_ACTIVATION, NO_STREAM_CODE, quantizer_name
 
     cls = type(layer).__name__
     if cls == "TimeDistributed":
         act = quantizer_name((layer.layer.get_config() or {}).get("activation"))
-        if act not in ("linear", "quantized_bits", "None"):
+        if act not in NO_ACTIVATION:
             # its Keras reader splits activations off only for top-level layers (checked by C simulation:
             # TimeDistributed(Dense(4, 'relu')) gave negative outputs)
             return f"TimeDistributed: hls4ml 1.3 drops the wrapped layer's '{act}' activation; put it in an Activation layer after"

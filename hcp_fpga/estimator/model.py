@@ -74,6 +74,15 @@ def variable_multipliers(count: int, a_bits: int, b_bits: int, c: CostConstants)
     return dsp, c.lut_per_dsp * dsp
 
 
+def products(count: int, a_bits: int, b_bits: int, c: CostConstants) -> tuple[float, float]:
+    """(DSP, LUT) of ``count`` variable x variable products: ``variable_multipliers``, and below its
+    DSP threshold shift-and-add in LUTs (half the partial-product bits)."""
+    dsp, lut = variable_multipliers(count, a_bits, b_bits, c)
+    if count > 0 and not dsp and not lut:
+        lut = c.lut_per_shift_add_bit * count * a_bits * b_bits / 2
+    return dsp, lut
+
+
 def _parallel_outputs(spec: LayerSpec) -> int:
     """Output elements computed (and registered) at once: the whole tensor in io_parallel dense and
     activation layers; one pixel's channels where the layer walks over pixels (conv, io_stream)."""
@@ -377,9 +386,7 @@ def _layernorm(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     scale = spec.weight.width if spec.weight else spec.result.width
     dsp = lut = 0.0
     for count, x, y in ((features + 2, a, a), (features, a, t), (features, a + t, scale)):  # (+2: the two x 1/features)
-        d, m = variable_multipliers(count, x, y, c)
-        if not d and not m:  # narrow products: shift-and-add in LUTs, as _merge prices them
-            m = c.lut_per_shift_add_bit * count * x * y / 2
+        d, m = products(count, x, y, c)
         dsp, lut = dsp + d, lut + m
     adders = (3 * features - 2) * a + features * spec.result.width  # sums, differences; the bias
     lut += c.lut_per_tree_bit * adders
@@ -486,9 +493,7 @@ def _merge(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     ops = max(spec.n_in - 1, 1) * n
     if spec.kind == "merge_mul":  # the second operand's type, where it differs, is in ``weight``
         other = spec.weight.width if spec.weight else bits
-        dsp, lut = variable_multipliers(ops, bits, other, c)
-        if not dsp and not lut:
-            lut = c.lut_per_shift_add_bit * ops * bits * other / 2
+        dsp, lut = products(ops, bits, other, c)
         return LayerEstimate(spec.name, spec.kind, dsp=dsp, lut=lut, latency_cycles=c.latency_dsp_cycles if dsp else 0, ii=1)
     return LayerEstimate(spec.name, spec.kind, lut=c.lut_per_tree_bit * ops * bits, latency_cycles=0, ii=1)
 

@@ -475,7 +475,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             result = current
             act = node.config.get("activation")
             name = quantizer_name(act)
-            if name not in ("linear", "quantized_bits", "None"):
+            if name not in NO_ACTIVATION:
                 if _is_quantizer(act):  # a QKeras activation quantizer fused into the layer
                     kind = "relu" if "relu" in name else "table"
                     result = quantizer_fixed(act, default, activation=True)
@@ -492,6 +492,10 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                    input=current, result=current, **common))
         elif base in RNN_GATES and node.weights and len(node.weights) >= 2 and node.in_shape:
             result = _rnn_specs(node, specs, current, default, common, s)
+        elif base in NO_STREAM_CODE and s.io_type == "io_stream":
+            specs.append(LayerSpec(f"{node.name} ({base}: hls4ml 1.3 writes no io_stream code for it)", "unmodelled",
+                                   input=current, result=default, **common))
+            result = default
         elif base == "Bidirectional":
             result = _bidirectional_specs(node, specs, current, default, common, s)
         elif base == "LayerNormalization":
@@ -598,13 +602,11 @@ def unroll_position_loops(specs: list[LayerSpec]) -> list[LayerSpec]:
 def _layernorm_spec(node, specs: list, current: Fixed, default: Fixed, common: dict, s, fixed_results: dict) -> Fixed:
     """A Keras LayerNormalization as hls4ml 1.3 converts it (``layernormalize``): io_parallel, over a
     (steps, features) input, normalizing each step's features; its result type inferred as a
-    BatchNormalization's. Anything else hls4ml refuses or writes no code for: named, not priced."""
+    BatchNormalization's. Anything else hls4ml refuses: named, not priced (io_stream: NO_STREAM_CODE)."""
     axis = node.config.get("axis", -1)
     axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
     reason = None
-    if s.io_type == "io_stream":
-        reason = "LayerNormalization: hls4ml 1.3 writes no io_stream code for it"
-    elif not node.in_shape or len(node.in_shape) != 2:
+    if not node.in_shape or len(node.in_shape) != 2:
         reason = "LayerNormalization: hls4ml 1.3 converts it on a (steps, features) input only"
     elif axis not in (2, -1):
         reason = f"LayerNormalization over axis {axis}: hls4ml 1.3 normalizes the last axis only"
@@ -619,6 +621,12 @@ def _layernorm_spec(node, specs: list, current: Fixed, default: Fixed, common: d
     return result
 
 
+# a layer's activation setting that is no activation layer to hls4ml (quantized_bits: a cast it folds)
+NO_ACTIVATION = ("linear", "quantized_bits", "None")
+# layers hls4ml 1.3 writes as array loops only (nnet_recurrent.h bidirectional_stack,
+# nnet_time_distributed.h, nnet_layernorm.h): an io_stream project of them does not compile
+NO_STREAM_CODE = ("Bidirectional", "TimeDistributed", "LayerNormalization")
+
 # hls4ml 1.3's LayerNormalization defaults (vivado_backend attributes): the 1/sqrt table's size, and
 # the statistics' type where the config names none (ap_fixed<14,4,AP_RND_CONV,AP_SAT>)
 LAYERNORM_TABLE_SIZE = 4096
@@ -629,15 +637,13 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
                             grid: bool) -> Fixed:
     """A Keras TimeDistributed(Dense) as hls4ml 1.3 writes it: a loop over the time steps around the
     bare Dense (``read_time_step``, the Dense, ``write_time_step``; its activation dropped); priced as a 1x1
-    Conv1D over the steps, unrolled or not as ``unroll_position_loops`` decides. Other wrapped layers,
-    and io_stream (hls4ml writes no stream code for the loop), are named as not priced."""
+    Conv1D over the steps, unrolled or not as ``unroll_position_loops`` decides. Other wrapped layers
+    are named as not priced (io_stream: NO_STREAM_CODE)."""
     from hcp_fpga.estimator.graph import wrapped_layer
 
     inner = wrapped_layer(node)
     reason = None
-    if s.io_type == "io_stream":
-        reason = "TimeDistributed: hls4ml 1.3 writes no io_stream code for it"
-    elif inner is None or inner.base != "Dense":
+    if inner is None or inner.base != "Dense":
         reason = f"TimeDistributed({inner.cls if inner is not None else '?'}): not priced"
     elif not node.weights or not node.in_shape or len(node.in_shape) != 2 or not node.out_shape:
         reason = "TimeDistributed: its weights or input shape are not readable"
@@ -657,7 +663,7 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
     # hls4ml 1.3 splits a layer's activation off in its Keras reader, which a wrapped layer does not
     # pass through: the loop holds the bare Dense (checked on its generated code)
     act = quantizer_name(inner.config.get("activation"))
-    note = "" if act in ("linear", "quantized_bits", "None") else (
+    note = "" if act in NO_ACTIVATION else (
         f"hls4ml 1.3 writes no code for the {act!r} activation of the Dense in TimeDistributed layer '{node.name}': "
         "the design it builds does not apply it (Keras does); put the activation in a layer of its own")
     specs.append(LayerSpec(inner.name, "conv1d", n_in, n_out, steps, mantissas=mant, weight=wtype, input=current, result=acc,
@@ -725,8 +731,8 @@ def _bidirectional_specs(node, specs: list, current: Fixed, default: Fixed, comm
     """A Keras Bidirectional GRU/LSTM as hls4ml 1.3 computes it (``bidirectional_stack``): each time
     step runs the forward cell on step t and the backward cell on step T-1-t side by side (neither
     reads the other), so two cells' hardware and one cell's step latency; the two outputs
-    concatenated. Named as not priced where hls4ml writes no code for it (io_stream) or computes
-    something else (a merge_mode other than concat)."""
+    concatenated. Named as not priced where hls4ml computes something else (a merge_mode other than
+    concat); in io_stream (no hls4ml code) it never gets here (NO_STREAM_CODE)."""
     from hcp_fpga.estimator.graph import wrapped_layer
 
     forward = wrapped_layer(node)
@@ -735,8 +741,6 @@ def _bidirectional_specs(node, specs: list, current: Fixed, default: Fixed, comm
     reason = None
     if forward is None or forward.base not in ("GRU", "LSTM") or backward.base != forward.base:
         reason = f"Bidirectional {forward.cls if forward is not None else '?'}: not priced"
-    elif s.io_type == "io_stream":
-        reason = "Bidirectional: hls4ml 1.3 writes no io_stream code for it"
     elif mode != "concat":
         reason = f"Bidirectional merge_mode {mode!r}: hls4ml 1.3 concatenates the two directions"
     elif len(node.weights) < 4 or len(node.weights) % 2 or not node.in_shape or len(node.in_shape) != 2:
