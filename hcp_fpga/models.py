@@ -329,17 +329,12 @@ def unsupported_layers(model, io_type: Optional[str] = None) -> list[tuple[str, 
 
 def _built_otherwise(layer, io_type: Optional[str]) -> Optional[str]:
     """Why hls4ml 1.3 would build ``layer`` otherwise than Keras computes it, or not at all; None if not."""
-    from hcp_fpga.estimator.spec import NO_ACTIVATION, NO_STREAM_CODE, quantizer_name
+    from hcp_fpga.estimator.graph import WRAPPERS
+    from hcp_fpga.estimator.spec import NO_STREAM_CODE, keras_mismatch
 
     cls = type(layer).__name__
-    if cls == "TimeDistributed":
-        act = quantizer_name((layer.layer.get_config() or {}).get("activation"))
-        if act not in NO_ACTIVATION:
-            # its Keras reader splits activations off only for top-level layers (checked by C simulation:
-            # TimeDistributed(Dense(4, 'relu')) gave negative outputs)
-            return f"TimeDistributed: hls4ml 1.3 drops the wrapped layer's '{act}' activation; put it in an Activation layer after"
-    if cls == "Bidirectional" and layer.merge_mode != "concat":
-        return f"Bidirectional merge_mode {layer.merge_mode!r}: hls4ml 1.3 concatenates the directions; use merge_mode='concat'"
+    if cls in WRAPPERS and (mismatch := keras_mismatch(cls, layer.get_config())) is not None:
+        return mismatch
     if io_type == "io_stream" and cls in NO_STREAM_CODE:
         return f"{cls}: hls4ml 1.3 writes no io_stream code for it; use io_parallel"
     return None

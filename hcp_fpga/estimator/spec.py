@@ -627,6 +627,24 @@ NO_ACTIVATION = ("linear", "quantized_bits", "None")
 # nnet_time_distributed.h, nnet_layernorm.h): an io_stream project of them does not compile
 NO_STREAM_CODE = ("Bidirectional", "TimeDistributed", "LayerNormalization")
 
+def keras_mismatch(cls: str, config: dict) -> Optional[str]:
+    """What hls4ml 1.3 builds otherwise than Keras computes for a wrapper layer of this class and Keras
+    config, with the fix; None where it builds the same. The estimate says it (a note, or the layer
+    named as not priced); export and optimize refuse it (models.unsupported_layers)."""
+    if cls == "TimeDistributed":
+        inner = config.get("layer")
+        act = quantizer_name((inner.get("config") or {}).get("activation")) if isinstance(inner, dict) else "linear"
+        if act not in NO_ACTIVATION:
+            # hls4ml's Keras reader splits activations off top-level layers only; checked by C simulation:
+            # TimeDistributed(Dense(4, 'relu')) gave negative outputs
+            return f"TimeDistributed: hls4ml 1.3 drops the wrapped layer's {act!r} activation; put it in an Activation layer after"
+    if cls == "Bidirectional":
+        mode = config.get("merge_mode", "concat")
+        if mode != "concat":
+            return f"Bidirectional merge_mode {mode!r}: hls4ml 1.3 concatenates the two directions; use merge_mode='concat'"
+    return None
+
+
 # hls4ml 1.3's LayerNormalization defaults (vivado_backend attributes): the 1/sqrt table's size, and
 # the statistics' type where the config names none (ap_fixed<14,4,AP_RND_CONV,AP_SAT>)
 LAYERNORM_TABLE_SIZE = 4096
@@ -660,12 +678,9 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
     n_in, n_out = kernel.shape[0], kernel.shape[-1]
     mant = wtype.mantissas(kernel.reshape(n_in, n_out), rounding)
     acc = default  # hls4ml 1.3 infers no types inside the loop: accumulator and result in the model default
-    # hls4ml 1.3 splits a layer's activation off in its Keras reader, which a wrapped layer does not
-    # pass through: the loop holds the bare Dense (checked on its generated code)
-    act = quantizer_name(inner.config.get("activation"))
-    note = "" if act in NO_ACTIVATION else (
-        f"hls4ml 1.3 writes no code for the {act!r} activation of the Dense in TimeDistributed layer '{node.name}': "
-        "the design it builds does not apply it (Keras does); put the activation in a layer of its own")
+    # the loop holds the bare Dense: what it does not compute is said (keras_mismatch)
+    mismatch = keras_mismatch("TimeDistributed", node.config)
+    note = f"layer '{node.name}' ({mismatch}): the design it builds does not apply it, Keras does" if mismatch else ""
     specs.append(LayerSpec(inner.name, "conv1d", n_in, n_out, steps, mantissas=mant, weight=wtype, input=current, result=acc,
                            accum=acc, has_bias=True, in_pix=steps, in_channels=n_in, position_loop=True, note=note,
                            **common))
@@ -737,12 +752,11 @@ def _bidirectional_specs(node, specs: list, current: Fixed, default: Fixed, comm
 
     forward = wrapped_layer(node)
     backward = wrapped_layer(node, "backward_layer") or forward
-    mode = node.config.get("merge_mode", "concat")
     reason = None
     if forward is None or forward.base not in ("GRU", "LSTM") or backward.base != forward.base:
         reason = f"Bidirectional {forward.cls if forward is not None else '?'}: not priced"
-    elif mode != "concat":
-        reason = f"Bidirectional merge_mode {mode!r}: hls4ml 1.3 concatenates the two directions"
+    elif (mismatch := keras_mismatch("Bidirectional", node.config)) is not None:
+        reason = mismatch
     elif len(node.weights) < 4 or len(node.weights) % 2 or not node.in_shape or len(node.in_shape) != 2:
         reason = "Bidirectional: its weights or input shape are not readable"
     if reason:
