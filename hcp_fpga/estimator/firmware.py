@@ -18,7 +18,8 @@ from typing import Optional
 import numpy as np
 
 from hcp_fpga.estimator.precision import Fixed, parse_fixed
-from hcp_fpga.estimator.spec import (ELEMENTWISE_ACTIVATIONS, HLS4ML_TABLE_SIZE, LAYERNORM_TABLE_SIZE, TABLE_ACTIVATIONS,
+from hcp_fpga.estimator.spec import (DA_NOT_PRICED, DISTRIBUTED_ARITHMETIC, ELEMENTWISE_ACTIVATIONS, FIRMWARE_STRATEGIES,
+                                     HLS4ML_TABLE_SIZE, LAYERNORM_TABLE_SIZE, TABLE_ACTIVATIONS,
                                      LayerSpec, dot_specs, unroll_position_loops)
 
 # a layer call: nnet::<function><types..., config>(arguments); // layer name. Two template arguments
@@ -56,6 +57,7 @@ _FREE_CALLS = {"repack_stream", "transpose", "broadcast_stream", "clone_stream"}
 _DEPTHWISE_CALLS = {"depthwise_conv_1d_cl": "conv1d", "depthwise_conv_2d_cl": "conv2d"}
 _MERGE_CALLS = {"add": "merge", "subtract": "merge", "average": "merge", "maximum": "merge", "minimum": "merge",
                 "multiply": "merge_mul"}
+_DA_CALL = re.compile(r"(?:dense_da|da_comblogic)_\d+|conv[12]d_cl")
 _RNN_CALLS = {"gru_stack", "lstm_stack", "simple_rnn_stack", "gru", "lstm", "simple_rnn"}
 
 
@@ -263,8 +265,7 @@ def _recurrent(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, t
         return None
     width = recurrent.size // units
     mf = {**cfg["fields"], **mult["fields"]}
-    strategy = {"nnet::latency": "Latency", "nnet::resource": "Resource", "nnet::resource_unrolled": "ResourceUnrolled"}.get(
-        mf.get("strategy", "nnet::latency").strip(), "Latency")
+    strategy = FIRMWARE_STRATEGIES.get(mf.get("strategy", "nnet::latency").strip(), "Latency")  # hls4ml: RNNs have no DA
     rf = _value(mf.get("reuse_factor", "1"), mf) or 1
     wtype = _fixed(cfg["types"].get("weight_t", ""), types, default)
     accum = _fixed(cfg["types"].get("accum_t", ""), types, common["result"])
@@ -360,13 +361,15 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
 
         stream = "io_stream" in f.get("io_type", "") or "nnet::array" in types.get(in_t, "")
         io_type = "io_stream" if stream else "io_parallel"
-        strategy = {"nnet::latency": "Latency", "nnet::resource": "Resource", "nnet::resource_unrolled": "ResourceUnrolled"}.get(
-            f.get("strategy", "nnet::latency").strip(), "Latency")
+        strategy = FIRMWARE_STRATEGIES.get(f.get("strategy", "nnet::latency").strip(), "Latency")
         rf = num("reuse_factor")
         in_type, out_type = _fixed(in_t, types, default), _fixed(out_t, types, default)
         channels = _array_size(out_t, types) or num("n_filt", num("n_out", num("n_chan", num("n_in"))))
         common = dict(input=in_type, result=out_type, io_type=io_type, strategy=strategy, reuse_factor=rf)
         depthwise = func in _DEPTHWISE_CALLS
+        if (func in _MULT_CALLS or depthwise) and strategy == DISTRIBUTED_ARITHMETIC:
+            specs.append(LayerSpec(f"{layer_name} ({DA_NOT_PRICED})", "unmodelled", **{**common, "strategy": "Latency"}))
+            continue
         if func in _MULT_CALLS or depthwise:
             kind = _DEPTHWISE_CALLS.get(func) or _MULT_CALLS[func]
             mult = configs.get(cfg["types"].get("mult_config", ""), cfg) if kind != "dense" else cfg
@@ -468,6 +471,10 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
                                    out_size=num("n_in") * num("n_out"), channels=num("n_out"), **common))
         elif func in _FREE_CALLS:
             specs.append(LayerSpec(layer_name, "free", out_size=n, channels=channels, **common))
+        elif _DA_CALL.fullmatch(func):
+            # hls4ml 1.3's io_parallel distributed arithmetic (da4ml): a Dense's generated function, a
+            # DACombinational layer's, a conv's nnet_da_wrappers.h call (its other convs: conv_1d_cl)
+            specs.append(LayerSpec(f"{layer_name} ({DA_NOT_PRICED})", "unmodelled", out_size=n, channels=channels, **common))
         else:
             specs.append(LayerSpec(layer_name, "unmodelled", out_size=n, channels=channels, **common))
     if not specs:

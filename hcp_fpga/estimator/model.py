@@ -1134,8 +1134,9 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     from hcp_fpga.estimator.firmware import firmware_specs_and_notes, has_firmware
     from hcp_fpga.estimator.graph import GraphError, nodes_from_keras
     from hcp_fpga.estimator.precision import parse_fixed
-    from hcp_fpga.estimator.spec import (apply_parallelization, apply_project_precisions, explicit_results, node_specs,
-                                         settings_from_config, weight_types)
+    from hcp_fpga.estimator.spec import (DA_NOT_PRICED, apply_parallelization, apply_project_precisions,
+                                         distributed_arithmetic_layers, explicit_results, node_specs, settings_from_config,
+                                         unknown_strategies, weight_types, with_layer_types)
     from hcp_fpga.estimator.weights_only import weights_only_specs
 
     part = part or config.get("Part") or config.get("XilinxPart")
@@ -1147,15 +1148,20 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     if nodes is None:
         settings = settings_from_config(config, None, clock_ns)
         specs, notes = weights_only_specs(project_dir, config, settings, _report_input_bits(project_dir))
-        return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, tuple(notes))
+        return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, (*notes, *unknown_strategies(config)))
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
+    config = with_layer_types(config, nodes)
     settings = settings_from_config(config, [n.name for n in nodes], clock_ns)
     try:
         specs = node_specs(nodes, settings, kernels, weight_types(config), explicit_results(config))
     except GraphError as exc:  # a value in the model file Keras/QKeras would not write
         raise ModelLoadError(f"the model in '{project_dir}': {exc}; re-save it from Keras or pass another with --model-file") from None
     specs = apply_project_precisions(specs, config, parse_fixed(settings.precision))
-    return ProjectSpecs(apply_parallelization(specs, config), settings.backend, settings.clock_ns, part)
+    da = distributed_arithmetic_layers(config, [n.name for n in nodes])
+    specs = [replace(sp, name=f"{sp.name} ({DA_NOT_PRICED})", kind="unmodelled")
+             if sp.name in da and sp.kind in ("dense", "conv1d", "conv2d") else sp for sp in specs]
+    return ProjectSpecs(apply_parallelization(specs, config), settings.backend, settings.clock_ns, part,
+                        tuple(unknown_strategies(config)))
 
 
 def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None,

@@ -979,17 +979,131 @@ def settings_from_config(config: dict, layer_names: Optional[list[str]], clock_n
     )
 
 
-def _strategy(value) -> Optional[str]:
-    """hls4ml strategy spelling -> ours; None for anything else. Older configs wrote 'resource',
-    'latency'; hls4ml reads any other value (e.g. 'Stable') as Resource when it is not 'latency'."""
-    if not isinstance(value, str):
+# what hls4ml's config reader makes of a Strategy (``convert_to_snake_case``) and what its backend
+# builds for it (vivado_backend ``init_dense``/``init_conv*``: 'resource', 'resource_unrolled' and
+# 'distributed_arithmetic'/'da' by name; any other value, e.g. 'Stable', is its Latency kernel)
+DISTRIBUTED_ARITHMETIC = "DistributedArithmetic"
+_HLS4ML_STRATEGIES = {"latency": "Latency", "resource": "Resource", "resource_unrolled": "ResourceUnrolled",
+                      "distributed_arithmetic": DISTRIBUTED_ARITHMETIC, "da": DISTRIBUTED_ARITHMETIC}
+
+
+# the strategy a generated layer config holds (``static const unsigned strategy = nnet::...``)
+FIRMWARE_STRATEGIES = {"nnet::latency": "Latency", "nnet::resource": "Resource",
+                       "nnet::resource_unrolled": "ResourceUnrolled", "nnet::distributed_arithmetic": DISTRIBUTED_ARITHMETIC}
+# how an estimate names a distributed-arithmetic layer (priced zero: a lower bound)
+DA_NOT_PRICED = "distributed arithmetic: hls4ml's da4ml adder graph is not priced"
+
+
+def _snake(value: str) -> str:
+    """hls4ml's ``convert_to_snake_case``: 'ResourceUnrolled' -> 'resource_unrolled'."""
+    return re.sub(r"_{2,}", "_", re.sub(r"(?<!^)(?=[A-Z])", "_", value).lower())
+
+
+def hls4ml_strategy(value) -> Optional[str]:
+    """The kernel hls4ml builds for a config's ``Strategy`` value: Latency, Resource, ResourceUnrolled
+    or DistributedArithmetic (da4ml's adder graphs, which this estimator does not price); None for
+    no setting. hls4ml (every release) builds the Latency kernel for a name it does not know."""
+    if not isinstance(value, str) or not value:
         return None
-    low = value.lower()
-    if low == "latency":
-        return "Latency"
-    if low == "resource_unrolled" or low == "resourceunrolled":
-        return "ResourceUnrolled"
-    return "Resource" if low else None
+    return _HLS4ML_STRATEGIES.get(_snake(value), "Latency")
+
+
+def _strategy(value) -> Optional[str]:
+    """``hls4ml_strategy`` as an ``HlsSettings`` strategy: the distributed-arithmetic layers are
+    priced apart (``distributed_arithmetic_layers``: named, not priced)."""
+    strategy = hls4ml_strategy(value)
+    return "Latency" if strategy == DISTRIBUTED_ARITHMETIC else strategy
+
+
+def unknown_strategies(config: dict) -> list[str]:
+    """Notes on the config's Strategy values hls4ml does not know (it builds Latency for them)."""
+    hls = config.get("HLSConfig") or {}
+    entries = [("Model", hls.get("Model") or {})]
+    for section in ("LayerName", "LayerType"):
+        entries += [(f"{section}.{n}", c) for n, c in (hls.get(section) or {}).items() if isinstance(c, dict)]
+    return [f"{where}: Strategy {c['Strategy']!r} is not one hls4ml knows (Latency, Resource, ResourceUnrolled, "
+            "DistributedArithmetic); hls4ml builds its Latency kernel for it, and the estimate prices that"
+            for where, c in entries if isinstance(c.get("Strategy"), str) and _snake(c["Strategy"]) not in _HLS4ML_STRATEGIES]
+
+
+# hls4ml 1.3's layer class for a Keras class (``model/layers.py`` layer_map, after its Keras reader's
+# renames: ReLU -> Activation, Add & co. -> Merge, Flatten -> Reshape): what a config's LayerType keys
+# name. Classes not listed keep their Keras name.
+_HLS4ML_CLASS = {
+    "InputLayer": "Input", "QActivation": "Activation", "ReLU": "Activation", "LeakyReLU": "ParametrizedActivation",
+    "ThresholdedReLU": "ParametrizedActivation", "ELU": "ParametrizedActivation", "QDense": "Dense",
+    "BinaryDense": "Dense", "TernaryDense": "Dense", "QConv1D": "Conv1D", "QConv2D": "Conv2D", "BinaryConv2D": "Conv2D",
+    "QSeparableConv1D": "SeparableConv1D", "QSeparableConv2D": "SeparableConv2D", "QDepthwiseConv2D": "DepthwiseConv2D",
+    "QBatchNormalization": "BatchNormalization", "MaxPooling1D": "Pooling1D", "AveragePooling1D": "Pooling1D",
+    "MaxPooling2D": "Pooling2D", "AveragePooling2D": "Pooling2D", "GlobalMaxPooling1D": "GlobalPooling1D",
+    "GlobalAveragePooling1D": "GlobalPooling1D", "GlobalMaxPooling2D": "GlobalPooling2D",
+    "GlobalAveragePooling2D": "GlobalPooling2D", "Add": "Merge", "Subtract": "Merge", "Multiply": "Merge",
+    "Average": "Merge", "Maximum": "Merge", "Minimum": "Merge", "Flatten": "Reshape", "UpSampling1D": "Resize",
+    "UpSampling2D": "Resize", "QSimpleRNN": "SimpleRNN", "QLSTM": "LSTM", "QGRU": "GRU",
+}
+# the settings hls4ml looks up by the lower-cased class (``HLSConfig`` parsing); the others it reads
+# with the class name as written (``get_layer_config``)
+_ANY_CASE_KEYS = ("Precision", "ReuseFactor", "Strategy")
+
+
+def hls4ml_layer_classes(node) -> list[tuple[str, str]]:
+    """(layer name, hls4ml class) of a graph node and of the activation layer hls4ml splits off it."""
+    act = quantizer_name(node.config.get("activation")) if isinstance(node.config, dict) else "linear"
+    cls = _HLS4ML_CLASS.get(node.cls, node.cls)
+    if node.cls == "Activation" and act == "softmax":
+        cls = "Softmax"
+    out = [(node.name, cls)]
+    if node.base in MULT_BASES and act not in NO_ACTIVATION:  # as node_specs splits them
+        out.append((f"{node.name}_{act}", "Softmax" if act == "softmax" else "Activation"))
+    return out
+
+
+def with_layer_types(config: dict, nodes) -> dict:
+    """The config with its ``LayerType`` settings written into ``LayerName`` for each of ``nodes``'
+    layers (and their split-off activations) of that hls4ml class, under what the layer names
+    itself: hls4ml's order (name, then type, then model). Every reader of per-layer settings then
+    sees them. A LayerType key names hls4ml's class (a QDense is a 'Dense'; the 'QDense' key
+    hls4ml's own ``granularity='type'`` config writes is read for no layer, as hls4ml reads it)."""
+    hls = config.get("HLSConfig") or {}
+    types = {k: v for k, v in (hls.get("LayerType") or {}).items() if isinstance(k, str) and isinstance(v, dict)}
+    if not types:
+        return config
+    names = dict(hls.get("LayerName") or {})
+    for node in nodes:
+        for name, cls in hls4ml_layer_classes(node):
+            entry: dict = {}
+            for key, settings in types.items():
+                if key == cls:
+                    entry.update(settings)
+                elif key.lower() == cls.lower():
+                    entry.update({k: v for k, v in settings.items() if k in _ANY_CASE_KEYS})
+            if entry:
+                names[name] = _over(entry, names.get(name) if isinstance(names.get(name), dict) else {})
+    return {**config, "HLSConfig": {**hls, "LayerName": names}}
+
+
+def _over(by_type: dict, by_name: dict) -> dict:
+    """A layer's settings: its LayerName entry over its LayerType entry; a Precision mapping per
+    variable (a name's plain type string sets every variable, as hls4ml's ``<layer>_default``)."""
+    merged = {**by_type, **by_name}
+    if isinstance(by_name.get("Precision"), dict) and "Precision" in by_type:
+        merged["Precision"] = {**precision_entry(by_type), **by_name["Precision"]}
+    return merged
+
+
+def distributed_arithmetic_layers(config: dict, names) -> set[str]:
+    """The layers among ``names`` the config gives the distributed-arithmetic strategy (per layer,
+    else the model's)."""
+    hls = config.get("HLSConfig") or {}
+    model = hls4ml_strategy((hls.get("Model") or {}).get("Strategy"))
+    layers = hls.get("LayerName") or {}
+    out = set()
+    for name in names:
+        entry = layers.get(name)
+        own = hls4ml_strategy(entry.get("Strategy")) if isinstance(entry, dict) else None
+        if (own or model) == DISTRIBUTED_ARITHMETIC:
+            out.add(name)
+    return out
 
 
 def _fixed_or_none(text) -> Optional[Fixed]:
@@ -1001,6 +1115,18 @@ def _fixed_or_none(text) -> Optional[Fixed]:
         return None
 
 
+_PRECISION_VARIABLES = ("result", "accum", "weight", "bias")
+
+
+def precision_entry(entry) -> dict:
+    """A layer entry's ``Precision`` as variable -> type: a plain type string sets every variable
+    (hls4ml's ``<layer>_default``); a mapping is read as it is; anything else is no setting."""
+    prec = entry.get("Precision") if isinstance(entry, dict) else None
+    if isinstance(prec, str):
+        return {v: prec for v in _PRECISION_VARIABLES}
+    return prec if isinstance(prec, dict) else {}
+
+
 def explicit_results(config: dict) -> dict[str, Fixed]:
     """Result types an hls4ml config sets per layer (``LayerName.<layer>.Precision.result``, or a
     plain ``Precision`` string; 'auto' is no setting). hls4ml folds no BatchNormalization into those
@@ -1008,8 +1134,7 @@ def explicit_results(config: dict) -> dict[str, Fixed]:
     layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
     out = {}
     for name, cfg in layers.items():
-        prec = cfg.get("Precision") if isinstance(cfg, dict) else None
-        t = _fixed_or_none(prec if isinstance(prec, str) else (prec or {}).get("result") if isinstance(prec, dict) else None)
+        t = _fixed_or_none(precision_entry(cfg).get("result"))
         if t is not None:
             out[name] = t
     return out
@@ -1020,11 +1145,10 @@ def weight_types(config: dict) -> dict:
     layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
     out = {}
     for name, cfg in layers.items():
-        prec = cfg.get("Precision") if isinstance(cfg, dict) else None
-        if isinstance(prec, dict):
-            t = _fixed_or_none(prec.get("weight") or prec.get("kernel"))
-            if t is not None:
-                out[name] = t
+        prec = precision_entry(cfg)
+        t = _fixed_or_none(prec.get("weight") or prec.get("kernel"))
+        if t is not None:
+            out[name] = t
     return out
 
 
@@ -1059,8 +1183,7 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
         layer_config = layers.get(spec.name, {}) or {}
         if spec.kind in ("softmax", "table") and isinstance(layer_config.get("TableSize"), int):
             spec = replace(spec, table_size=layer_config["TableSize"])
-        prec = layer_config.get("Precision", {})
-        prec = prec if isinstance(prec, dict) else {}
+        prec = precision_entry(layer_config)
         result, accum = prec.get("result"), prec.get("accum")
         if (result_type := _fixed_or_none(result)) is not None:
             spec = replace(spec, result=result_type)
