@@ -125,3 +125,30 @@ def test_a_strategy_hls4ml_does_not_know_is_priced_as_its_latency_kernel_and_sai
                                             lambda c: c["HLSConfig"]["Model"].update(Strategy="Latency")))
     assert (est.dsp, est.lut, est.ff) == (latency.dsp, latency.lut, latency.ff)
     assert not any("Strategy" in n for n in latency.notes)
+
+
+def test_a_split_activation_gets_its_own_entry_s_reuse_factor(tmp_path):
+    """hls4ml gives the softmax it splits off a Dense the reuse factor of its own LayerName entry
+    (out_softmax: 5) and the split ReLU its class's (LayerType Activation: 2); the io_stream softmax
+    limits its products by it (2 DSP, 8 cycles, II 5, in the firmware hls4ml writes). The config
+    path read only the graph nodes' entries: the softmax at the model's RF 1 (10 DSP, 4 cycles)."""
+    import hls4ml
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((16,)), L.Dense(32, activation="relu", name="fc1"),
+                                 L.Dense(10, activation="softmax", name="out")])
+    config = hls4ml.utils.config_from_keras_model(model, granularity="model")
+    config["LayerName"], config["LayerType"] = {"out_softmax": {"ReuseFactor": 5}}, {"Activation": {"ReuseFactor": 2}}
+    written = tmp_path / "written"
+    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(written), io_type="io_stream",
+                                               part="xcu250-figd2104-2L-e").write()
+    whole = estimate_project(written), estimate_project(_config_only(written, tmp_path / "repo"))
+    firmware, from_config = ({l.name: l for l in est.layers} for est in whole)
+    for r in RESOURCES:
+        assert getattr(whole[1], r) == pytest.approx(getattr(whole[0], r), rel=1e-9), r
+    for name, theirs in firmware.items():
+        for r in (*RESOURCES, "ii"):
+            assert getattr(from_config[name], r) == pytest.approx(getattr(theirs, r), rel=1e-9), (name, r)
+    assert (from_config["out_softmax"].dsp, from_config["out_softmax"].ii) == (2, 5)

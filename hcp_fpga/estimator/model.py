@@ -1135,7 +1135,8 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     from hcp_fpga.estimator.graph import GraphError, nodes_from_keras
     from hcp_fpga.estimator.precision import parse_fixed
     from hcp_fpga.estimator.spec import (DA_NOT_PRICED, apply_parallelization, apply_project_precisions,
-                                         distributed_arithmetic_layers, explicit_results, node_specs, settings_from_config,
+                                         distributed_arithmetic_layers, explicit_results, hls4ml_layer_classes, node_specs,
+                                         settings_from_config,
                                          unknown_strategies, weight_types, with_layer_types)
     from hcp_fpga.estimator.weights_only import weights_only_specs
 
@@ -1151,7 +1152,8 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
         return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, (*notes, *unknown_strategies(config)))
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
     config = with_layer_types(config, nodes)
-    settings = settings_from_config(config, [n.name for n in nodes], clock_ns)
+    # the split-off activations too: hls4ml gives them their own entry's reuse factor (an io_stream softmax's)
+    settings = settings_from_config(config, [name for n in nodes for name, _ in hls4ml_layer_classes(n)], clock_ns)
     try:
         specs = node_specs(nodes, settings, kernels, weight_types(config), explicit_results(config))
     except GraphError as exc:  # a value in the model file Keras/QKeras would not write
