@@ -908,3 +908,35 @@ def test_the_adder_level_delay_in_use_is_what_fit_timing_picks():
     grid = [(a7, aus, *fit_timing.evaluate(cases, a7, aus)) for a7, aus in fit_timing.GRID]
     best = min(grid, key=lambda g: g[2] + g[3])
     assert (best[0], best[1]) == (timing.ADD_LEVEL_NS["7series"], timing.ADD_LEVEL_NS["usplus"])
+
+
+@needs_corpus
+def test_a_resource_conv_steps_through_its_pixel_partitions_one_after_the_other(tmp_path):
+    """hls4ml's io_parallel Resource conv leaves its PartitionLoop unpipelined: each partition takes
+    its RF-cycle ReuseLoop plus the fill_buffer call, set-up and store. LFADS conv2d_concat (Vivado
+    HLS 2019.2, at the RF 27/45 its SOURCE.txt reads off the firmware; the config it ships says RF 1,
+    so the RFs are set per layer here): its report's conv modules take 2,176 cycles (64 partitions x
+    34) and 5,400 (100 x 54). Priced as pipelined at II = RF they were 1,757 and 4,547; at RF 1 (the
+    II 1 pipeline of hls4ml's CI conv2d baselines, 52 cycles) nothing changes."""
+    import shutil
+    from dataclasses import replace
+
+    import yaml
+
+    from hcp_fpga.estimator.backends import constants_for
+    from hcp_fpga.estimator.model import estimate_layer
+
+    src = CORPUS / "YanLunHuang__LFADS__conv2d_concat"
+    dest = tmp_path / "lfads"
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("report"))
+    text = (dest / "hls4ml_config.yml").read_text().replace("!keras_model ", "")
+    config = yaml.safe_load(text)
+    config["KerasModel"] = "keras_model.h5"
+    config["HLSConfig"]["LayerName"] = {"conv2d": {"ReuseFactor": 27}, "conv2d_1": {"ReuseFactor": 45}}
+    (dest / "hls4ml_config.yml").write_text(yaml.safe_dump(config))
+    cycles = {l.name: l.latency_cycles for l in estimate_project(dest).layers}
+    assert cycles["conv2d"] == pytest.approx(2176, rel=0.05) and cycles["conv2d_1"] == pytest.approx(5400, rel=0.05)
+    spec = next(s for s in project_specs(dest).specs if s.name == "conv2d")
+    c = constants_for("Vivado")
+    at_rf1 = estimate_layer(replace(spec, reuse_factor=1), c)
+    assert at_rf1.latency_cycles < 2 * spec.partitions  # RF 1: pipelined over the partitions

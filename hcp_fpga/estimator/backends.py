@@ -216,6 +216,11 @@ class CostConstants:
     latency_table_cycles: int = 1  # sigmoid/tanh/ELU lookups (CI baselines: Dense+sigmoid 2-3 cycles)
     latency_softmax_cycles: int = 4
     latency_resource_extra_cycles: int = 2  # Resource strategy: RF + this per layer (calibration)
+    # io_parallel Resource conv at RF > 1, per pixel partition beyond the kernel's RF + the above (its
+    # PartitionLoop is not pipelined): LFADS conv2d_concat (Vivado HLS 2019.2) takes RF + 7 and RF + 9
+    # cycles per partition (34 at RF 27, 54 at RF 45; ReuseLoop RF + 1, fill_buffer 1 and 2 cycles).
+    # The RF is the one its SOURCE.txt reads off the generated firmware: its shipped config says 1.
+    resource_partition_overhead_cycles: int = 6
     # a recurrent layer's step loop (not pipelined: each step reads the state the last one wrote) adds
     # this per step to the cell's call: 40-41 vs 38-39 (toptagging_gru), 163-164 vs 159-160
     # (quickdraw_gru_smaller_reuse), both Vivado HLS 2019

@@ -441,6 +441,12 @@ def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -
         if spec.io_type == "io_stream" and spec.kind != "dense" and not _pointwise(spec):
             lut, ff = _window_buffers(spec, c)
             est = replace(est, lut=est.lut + lut, ff=est.ff + ff)
+        if steps > 1 and spec.io_type == "io_parallel" and _resource_kernel(spec):
+            # hls4ml's Resource conv (nnet_conv*_resource.h) leaves its PartitionLoop unpipelined: each
+            # partition's fill_buffer call, accumulator set-up and result store come on top of its
+            # RF-cycle ReuseLoop, one partition after the other
+            ii = steps * ((est.latency_cycles or 0) + c.resource_partition_overhead_cycles)
+            return replace(est, ii=ii, latency_cycles=ii)
         if steps > 1:  # one multiplier array walks over the positions, pipelined at II = RF
             overhead = 0
             if spec.io_type == "io_stream":
