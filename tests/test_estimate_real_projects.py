@@ -940,3 +940,31 @@ def test_a_resource_conv_steps_through_its_pixel_partitions_one_after_the_other(
     c = constants_for("Vivado")
     at_rf1 = estimate_layer(replace(spec, reuse_factor=1), c)
     assert at_rf1.latency_cycles < 2 * spec.partitions  # RF 1: pipelined over the partitions
+
+
+@needs_corpus
+def test_the_accelerator_wrapper_note_states_what_the_corpus_reports_measure(tmp_path):
+    """A VivadoAccelerator project's synthesis top is <project>_axi around the network; the estimate
+    (and the core report it is compared with) leaves that wrapper out and says so, with the sizes
+    the five io_stream, axi_stream, float-I/O projects' reports give (axi top less the core)."""
+    import re
+
+    from hcp_fpga.estimator.model import accelerator_wrapper_note
+    from hcp_fpga.estimator.reports import parse_csynth_rpt
+
+    names = ("ChiRuiChen__AutoEncoder_hls4ml__autoencoder_cnn", "ChiRuiChen__Deepcalo_Linchi__deepcalo",
+             "Gabriele-bot__ALVEO-PYNQ_ML__qk_pruned_cnn_alveo", "Spehic__Diplomska-hls4ml__mnist_qkeras_pruned_cnn",
+             "crimson1256__hls4ml_modified_yolo_v3_tiny__yolov3tiny")
+    extra = {"lut": [], "ff": [], "bram18": []}
+    for name in names:
+        axi = next((CORPUS / name).rglob("myproject_axi_csynth.rpt"))
+        top, core = parse_csynth_rpt(axi), parse_csynth_rpt(axi.parent / "myproject_csynth.rpt")
+        for r in extra:
+            extra[r].append(getattr(top, r) - getattr(core, r))
+    note = accelerator_wrapper_note({"Backend": "VivadoAccelerator"})
+    stated = [int(v.replace(",", "")) for v in re.findall(r"\+([\d,]+)", note)]
+    assert stated == [min(extra["lut"]), max(extra["lut"]), min(extra["ff"]), max(extra["ff"]),
+                      min(extra["bram18"]), max(extra["bram18"])]
+    assert accelerator_wrapper_note({"Backend": "Vitis"}) is None
+    est = estimate_project(CORPUS / names[3])
+    assert any(n.startswith("VivadoAccelerator project") for n in est.notes)
