@@ -152,3 +152,28 @@ def test_a_split_activation_gets_its_own_entry_s_reuse_factor(tmp_path):
         for r in (*RESOURCES, "ii"):
             assert getattr(from_config[name], r) == pytest.approx(getattr(theirs, r), rel=1e-9), (name, r)
     assert (from_config["out_softmax"].dsp, from_config["out_softmax"].ii) == (2, 5)
+
+
+def test_weights_hls4ml_makes_top_level_ports_are_named_not_priced(tmp_path):
+    """Model: BramFactor 100 makes the 512 and 160 weights of the two Dense layers ports of the top
+    function in the firmware hls4ml 1.3 writes (run-time weights: no constant multiplications).
+    Both paths name those layers as not priced (a lower bound, no 'fits'); before, the firmware path
+    read w2.txt and priced them as constants. A BramFactor above every weight count changes nothing."""
+    import hls4ml
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((16,)), L.Dense(32, activation="relu", name="fc1"), L.Dense(5, name="out")])
+    config = hls4ml.utils.config_from_keras_model(model, granularity="model")
+    config["Model"]["BramFactor"] = 100
+    written = tmp_path / "written"
+    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(written), io_type="io_parallel",
+                                               part="xcu250-figd2104-2L-e").write()
+    assert "model_default_t w2[512]" in (written / "firmware" / "myproject.cpp").read_text()
+    for est in (estimate_project(written), estimate_project(_config_only(written, tmp_path / "repo"))):
+        assert sorted(n.split(" (")[0] for n in est.unpriced) == ["fc1", "out"]
+        assert all("BramFactor 100" in n for n in est.unpriced)
+    wide = estimate_project(_config_only(written, tmp_path / "wide",
+                                         lambda c: c["HLSConfig"]["Model"].update(BramFactor=1000000000)))
+    assert not wide.unpriced and {l.name for l in wide.layers if l.kind == "dense"} == {"fc1", "out"}

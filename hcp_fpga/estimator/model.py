@@ -1134,7 +1134,28 @@ def _project_specs(project_dir, model, part, clock_ns, backend: str | None = Non
     wrapper = accelerator_wrapper_note(config)
     if wrapper:
         specs = replace(specs, notes=(*specs.notes, wrapper))
+    specs = replace(specs, specs=weights_as_ports(specs.specs, config))
     return replace(specs, uncertainty=uncertainty, notes=(*specs.notes, note)) if uncertainty is not None else specs
+
+
+def weights_as_ports(specs: list, config: dict) -> list:
+    """The specs with each layer hls4ml gives run-time weights named, not priced. A weight array
+    larger than the config's ``Model: BramFactor`` becomes a port of the top function
+    (``RegisterBramWeights``; checked on hls4ml 1.3's output: ``void myproject(..., w2[512], ...)`` at
+    BramFactor 100): its products are no longer by constants, and no report of such a design is
+    at hand to price them."""
+    model = (config.get("HLSConfig") or {}).get("Model") or {}
+    bf = model.get("BramFactor")
+    if isinstance(bf, bool) or not isinstance(bf, (int, float)) or not bf > 0:
+        return specs
+    out = []
+    for sp in specs:
+        weights = sp.n_in * sp.n_out // (max(sp.in_channels, 1) if sp.depthwise else 1)
+        if sp.kind in ("dense", "conv1d", "conv2d", "embedding") and weights > bf:
+            sp = replace(sp, name=f"{sp.name} ({weights} weights > BramFactor {bf:g}: hls4ml makes them top-level ports; "
+                                  "run-time weights are not priced)", kind="unmodelled")
+        out.append(sp)
+    return out
 
 
 def accelerator_wrapper_note(config: dict) -> str | None:
