@@ -33,6 +33,7 @@ from hcp_fpga.errors import ConfigError, read_yaml_mapping
 TYPE_KEYS = ("weight", "bias", "result", "accum")
 TABLE_KEYS = ("table", "exp_table", "inv_table")  # activation/softmax lookup tables
 MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "BramFactor", "TraceOutput")
+_BRAM_FACTOR = 1000000000  # hls4ml's default Model BramFactor: no weight array becomes a port
 # hls4ml < 1.0 wrote a softmax's table types and size beside Precision; read as today's keys
 OLD_TABLE_KEYS = {"exp_table_t": "exp_table", "inv_table_t": "inv_table", "table_t": "table"}
 LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "TableSize", "Trace", "table_size", *OLD_TABLE_KEYS)
@@ -152,6 +153,12 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
     if not isinstance(model, Mapping):
         raise ConfigError(f"{source}: 'Model' must be a mapping (Precision, ReuseFactor, Strategy)")
     _check_keys(model, MODEL_KEYS, f"{source} Model")
+    bram_factor = model.get("BramFactor", _BRAM_FACTOR)
+    if isinstance(bram_factor, bool) or not isinstance(bram_factor, (int, float)) or not bram_factor >= _BRAM_FACTOR:
+        # below it, hls4ml makes larger weight arrays top-level ports (run-time weights), which the
+        # export does not build and the estimate does not price
+        raise ConfigError(f"{source} Model: BramFactor {bram_factor!r} is not supported; hcp_fpga builds weights as "
+                          f"constants (hls4ml's default {_BRAM_FACTOR}); leave the key out")
     precision = model.get("Precision")
     if isinstance(precision, Mapping):
         _check_keys(precision, ("default",), f"{source} Model.Precision")

@@ -127,6 +127,8 @@ def test_reuse_auto_snaps_each_layer_and_says_so(capsys):
     ({"Model": {"Precision": "float"}}, "not a fixed-point type"),
     ({"HLSConfig": {"Model": {}}, "Prt": "x"}, "did you mean 'Part'"),
     (["Model"], "expected a mapping"),
+    ({"Model": {"BramFactor": 100}}, "BramFactor 100 is not supported"),  # weights would become ports
+    ({"Model": {"BramFactor": "1e9"}}, "leave the key out"),
 ])
 def test_bad_hls_configs_name_the_key_and_the_fix(config, fragment):
     with pytest.raises(ConfigError, match=re.escape(fragment)):
