@@ -284,7 +284,7 @@ def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=
     if project:
         fixed = [f for f in options.given() if f not in ("--clock", "--backend")]
         if fixed:
-            raise ConfigError(f"{', '.join(fixed)} do not apply to a project folder (its hls4ml_config.yml decides; "
+            raise ConfigError(f"{', '.join(fixed)} {'does' if len(fixed) == 1 else 'do'} not apply to a project folder (its hls4ml_config.yml decides; "
                               "--part, --clock and --backend are what-ifs); drop them, or estimate the model file instead")
         keras_model = _model(model_file, None, allow_unsafe) if model_file else None
         est = estimate_project(path, keras_model, part=part, clock_ns=clock, backend=backend, tool=tool_version)

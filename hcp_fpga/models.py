@@ -209,7 +209,17 @@ def load_model(path: Path | str, weights: Optional[Path | str] = None, allow_uns
         # Keras' own safe mode stays on unless the user opted in; our check above names the layers.
         with tf.keras.utils.custom_object_scope(objects), SafeModeScope(not allow_unsafe):
             if suffix == ".keras":
-                model = tf.keras.models.load_model(path, custom_objects=objects, compile=False, safe_mode=not allow_unsafe)
+                try:
+                    model = tf.keras.models.load_model(path, custom_objects=objects, compile=False, safe_mode=not allow_unsafe)
+                except (ValueError, TypeError) as exc:
+                    if "could not be deserialized" not in str(exc):
+                        raise
+                    # QKeras 0.9 layers (QActivation) do not come back from the .keras format (QKeras's own
+                    # load_qmodel fails alike; hls4ml saves its projects' models so): the architecture
+                    # we read and checked, then the file's weights
+                    model = tf.keras.models.model_from_json(json.dumps(_legacy_qactivations(architecture)),
+                                                            custom_objects=objects)
+                    weights = weights or path
             else:
                 # Build from the architecture we already read and checked (a SavedModel's traced graph
                 # is never run); a full .h5 or a SavedModel's variables then give the weights.

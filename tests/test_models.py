@@ -146,3 +146,23 @@ def test_savedmodel_with_lambda_is_refused(tmp_path):
     _lambda_model().save(tmp_path / "saved")
     with pytest.raises(ModelLoadError, match="Lambda"):
         load_model(tmp_path / "saved")
+
+
+def test_a_qkeras_model_saved_as_keras_zip_loads_with_its_weights():
+    """QKeras 0.9 layers do not come back from the .keras format through Keras (nor QKeras's own
+    load_qmodel: 'QActivation ... could not be deserialized'); hls4ml 1.3 saves its projects' models
+    so (tests/fixtures/da4ml). The loader builds the architecture it checked and loads the file's
+    weights: the QDense kernels are the zip's."""
+    import io
+    import zipfile
+    from pathlib import Path
+
+    import h5py
+
+    path = Path(__file__).parent / "fixtures" / "da4ml" / "dense-io_parallel" / "keras_model.keras"
+    model = load_model(path)
+    assert [type(l).__name__ for l in model.layers] == ["QActivation", "QDense", "QActivation", "QDense"]
+    with zipfile.ZipFile(path) as z, h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") as f:
+        stored = [np.asarray(f["_layer_checkpoint_dependencies"][name]["vars"]["0"]) for name in ("q_dense", "q_dense_1")]
+    kernels = [l.get_weights()[0] for l in model.layers if type(l).__name__ == "QDense"]
+    assert all(np.array_equal(a, b) for a, b in zip(stored, kernels))
