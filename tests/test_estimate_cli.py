@@ -117,7 +117,7 @@ def test_firmware_reader_undoes_the_resource_transpose(tmp_path):
     (["MODEL", "--board", "pynq-z2", "--compare"], "--compare needs a project folder"),
     (["MODEL"], "--board is required"),
     (["MODEL", "--board", "pynq"], "did you mean 'pynq-z2'"),
-    ([str(CONV1D), "--strategy", "Resource"], "do not apply to a project folder"),
+    ([str(CONV1D), "--strategy", "Resource"], "--strategy does not apply to a project folder"),
     ([str(CONV1D), "--part", "x;rm -rf ~"], "is not a Xilinx part string"),
     (["MODEL", "--board", "pynq-z2", "--part", "../../etc"], "is not a Xilinx part string"),
 ])

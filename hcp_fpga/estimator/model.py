@@ -1198,10 +1198,10 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
         specs, notes = weights_only_specs(project_dir, config, settings, _report_input_bits(project_dir))
         return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, (*notes, *unknown_strategies(config)))
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
-    config = with_layer_types(config, nodes)
-    # the split-off activations too: hls4ml gives them their own entry's reuse factor (an io_stream softmax's)
-    settings = settings_from_config(config, [name for n in nodes for name, _ in hls4ml_layer_classes(n)], clock_ns)
     try:
+        config = with_layer_types(config, nodes)
+        # the split-off activations too: hls4ml gives them their own entry's reuse factor (an io_stream softmax's)
+        settings = settings_from_config(config, [name for n in nodes for name, _ in hls4ml_layer_classes(n)], clock_ns)
         specs = node_specs(nodes, settings, kernels, weight_types(config), explicit_results(config))
     except GraphError as exc:  # a value in the model file Keras/QKeras would not write
         raise ModelLoadError(f"the model in '{project_dir}': {exc}; re-save it from Keras or pass another with --model-file") from None
