@@ -121,6 +121,11 @@ def test_a_strategy_hls4ml_does_not_know_is_priced_as_its_latency_kernel_and_sai
     est = estimate_project(_config_only(DA / "dense-io_parallel", tmp_path / "repo", stable))
     assert not est.unpriced and {l.name for l in est.layers if l.kind == "dense"} == {"fc1", "out"}
     assert any("Model: Strategy 'Stable' is not one hls4ml knows" in n for n in est.notes)
+    by_type = estimate_project(_config_only(DA / "dense-io_parallel", tmp_path / "by_type", lambda c: c["HLSConfig"].update(
+        LayerType={"Dense": {"Strategy": "Stable"}}, Model={**c["HLSConfig"]["Model"], "Strategy": "Latency"})))
+    assert [n for n in by_type.notes if "Strategy" in n] == [
+        "LayerType.Dense: Strategy 'Stable' is not one hls4ml knows (Latency, Resource, ResourceUnrolled, "
+        "DistributedArithmetic); hls4ml builds its Latency kernel for it, and the estimate prices that"]  # once, not per layer
     latency = estimate_project(_config_only(DA / "dense-io_parallel", tmp_path / "latency",
                                             lambda c: c["HLSConfig"]["Model"].update(Strategy="Latency")))
     assert (est.dsp, est.lut, est.ff) == (latency.dsp, latency.lut, latency.ff)

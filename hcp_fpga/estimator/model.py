@@ -1198,6 +1198,7 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
         specs, notes = weights_only_specs(project_dir, config, settings, _report_input_bits(project_dir))
         return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, (*notes, *unknown_strategies(config)))
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
+    notes = tuple(unknown_strategies(config))  # as the config writes them, before LayerType is spread over layers
     try:
         config = with_layer_types(config, nodes)
         # the split-off activations too: hls4ml gives them their own entry's reuse factor (an io_stream softmax's)
@@ -1209,8 +1210,7 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     da = distributed_arithmetic_layers(config, [n.name for n in nodes])
     specs = [replace(sp, name=f"{sp.name} ({DA_NOT_PRICED})", kind="unmodelled")
              if sp.name in da and sp.kind in ("dense", "conv1d", "conv2d") else sp for sp in specs]
-    return ProjectSpecs(apply_parallelization(specs, config), settings.backend, settings.clock_ns, part,
-                        tuple(unknown_strategies(config)))
+    return ProjectSpecs(apply_parallelization(specs, config), settings.backend, settings.clock_ns, part, notes)
 
 
 def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None,
