@@ -40,6 +40,23 @@ def _config_only(project: Path, dest: Path, edit=None) -> Path:
     return dest
 
 
+def _written(tmp_path: Path, layers: list, edit, io_type: str = "io_parallel") -> Path:
+    """The project hls4ml 1.3 writes for a Keras MLP over 16 inputs (``layers``), with its
+    granularity='model' config changed by ``edit(config)``."""
+    import hls4ml
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((16,)), *[L.Dense(n, activation=act, name=name) for name, n, act in layers]])
+    config = hls4ml.utils.config_from_keras_model(model, granularity="model")
+    edit(config)
+    written = tmp_path / "written"
+    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(written), io_type=io_type,
+                                               part="xcu250-figd2104-2L-e").write()
+    return written
+
+
 @pytest.mark.parametrize("value, built", [
     ("Latency", "Latency"), ("latency", "Latency"), ("Resource", "Resource"), ("resource", "Resource"),
     ("ResourceUnrolled", "ResourceUnrolled"), ("resource_unrolled", "ResourceUnrolled"),
@@ -57,20 +74,12 @@ def test_layer_type_settings_apply_by_hls4ml_class_as_in_the_firmware_hls4ml_wri
     (class Softmax); LayerName fc2's RF 8 wins over the type's. The config + model folder gives the
     estimate of the firmware hls4ml 1.3 writes for that config, layer by layer. Before, LayerType
     was not read: fc1 at Latency RF 1 (518 DSP, against 217)."""
-    import hls4ml
-    import tensorflow as tf
-    from tensorflow.keras import layers as L
+    def edit(config):
+        config["LayerType"] = {"Dense": {"ReuseFactor": 4, "Strategy": "Resource", "Precision": {"result": "ap_fixed<12,5>"}},
+                               "activation": {"Precision": "ap_fixed<10,4>"}}
+        config["LayerName"] = {"fc2": {"ReuseFactor": 8}}
 
-    tf.keras.utils.set_random_seed(0)
-    model = tf.keras.Sequential([L.Input((16,)), L.Dense(32, activation="relu", name="fc1"),
-                                 L.Dense(16, activation="relu", name="fc2"), L.Dense(5, activation="softmax", name="out")])
-    config = hls4ml.utils.config_from_keras_model(model, granularity="model")
-    config["LayerType"] = {"Dense": {"ReuseFactor": 4, "Strategy": "Resource", "Precision": {"result": "ap_fixed<12,5>"}},
-                           "activation": {"Precision": "ap_fixed<10,4>"}}
-    config["LayerName"] = {"fc2": {"ReuseFactor": 8}}
-    written = tmp_path / "written"
-    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(written), io_type="io_parallel",
-                                               part="xcu250-figd2104-2L-e").write()
+    written = _written(tmp_path, [("fc1", 32, "relu"), ("fc2", 16, "relu"), ("out", 5, "softmax")], edit)
     firmware, from_config = estimate_project(written), estimate_project(_config_only(written, tmp_path / "repo"))
     assert [l.name for l in from_config.layers] == [l.name for l in firmware.layers]
     for ours, theirs in zip(from_config.layers, firmware.layers):
@@ -137,18 +146,8 @@ def test_a_split_activation_gets_its_own_entry_s_reuse_factor(tmp_path):
     (out_softmax: 5) and the split ReLU its class's (LayerType Activation: 2); the io_stream softmax
     limits its products by it (2 DSP, 8 cycles, II 5, in the firmware hls4ml writes). The config
     path read only the graph nodes' entries: the softmax at the model's RF 1 (10 DSP, 4 cycles)."""
-    import hls4ml
-    import tensorflow as tf
-    from tensorflow.keras import layers as L
-
-    tf.keras.utils.set_random_seed(0)
-    model = tf.keras.Sequential([L.Input((16,)), L.Dense(32, activation="relu", name="fc1"),
-                                 L.Dense(10, activation="softmax", name="out")])
-    config = hls4ml.utils.config_from_keras_model(model, granularity="model")
-    config["LayerName"], config["LayerType"] = {"out_softmax": {"ReuseFactor": 5}}, {"Activation": {"ReuseFactor": 2}}
-    written = tmp_path / "written"
-    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(written), io_type="io_stream",
-                                               part="xcu250-figd2104-2L-e").write()
+    written = _written(tmp_path, [("fc1", 32, "relu"), ("out", 10, "softmax")], lambda c: c.update(
+        LayerName={"out_softmax": {"ReuseFactor": 5}}, LayerType={"Activation": {"ReuseFactor": 2}}), "io_stream")
     whole = estimate_project(written), estimate_project(_config_only(written, tmp_path / "repo"))
     firmware, from_config = ({l.name: l for l in est.layers} for est in whole)
     for r in RESOURCES:
@@ -164,17 +163,7 @@ def test_weights_hls4ml_makes_top_level_ports_are_named_not_priced(tmp_path):
     function in the firmware hls4ml 1.3 writes (run-time weights: no constant multiplications).
     Both paths name those layers as not priced (a lower bound, no 'fits'); before, the firmware path
     read w2.txt and priced them as constants. A BramFactor above every weight count changes nothing."""
-    import hls4ml
-    import tensorflow as tf
-    from tensorflow.keras import layers as L
-
-    tf.keras.utils.set_random_seed(0)
-    model = tf.keras.Sequential([L.Input((16,)), L.Dense(32, activation="relu", name="fc1"), L.Dense(5, name="out")])
-    config = hls4ml.utils.config_from_keras_model(model, granularity="model")
-    config["Model"]["BramFactor"] = 100
-    written = tmp_path / "written"
-    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(written), io_type="io_parallel",
-                                               part="xcu250-figd2104-2L-e").write()
+    written = _written(tmp_path, [("fc1", 32, "relu"), ("out", 5, None)], lambda c: c["Model"].update(BramFactor=100))
     assert "model_default_t w2[512]" in (written / "firmware" / "myproject.cpp").read_text()
     for est in (estimate_project(written), estimate_project(_config_only(written, tmp_path / "repo"))):
         assert sorted(n.split(" (")[0] for n in est.unpriced) == ["fc1", "out"]

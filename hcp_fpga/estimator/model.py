@@ -15,7 +15,7 @@ import numpy as np
 from hcp_fpga.estimator.backends import CostConstants, constants_for
 from hcp_fpga.estimator.precision import Fixed, csd_digits
 from hcp_fpga.estimator.reuse import closest_valid
-from hcp_fpga.estimator.spec import LayerSpec, layer_specs, softmax_table_sizes
+from hcp_fpga.estimator.spec import LayerSpec, layer_specs, not_priced, softmax_table_sizes
 from hcp_fpga.estimator.types import Estimate, LayerEstimate
 
 # (depth, width) shapes of one 18 Kb block RAM (UG573): the ladder BRAM mapping chooses from.
@@ -1152,8 +1152,8 @@ def weights_as_ports(specs: list, config: dict) -> list:
     for sp in specs:
         weights = sp.n_in * sp.n_out // (max(sp.in_channels, 1) if sp.depthwise else 1)
         if sp.kind in ("dense", "conv1d", "conv2d", "embedding") and weights > bf:
-            sp = replace(sp, name=f"{sp.name} ({weights} weights > BramFactor {bf:g}: hls4ml makes them top-level ports; "
-                                  "run-time weights are not priced)", kind="unmodelled")
+            sp = not_priced(sp, f"{weights} weights > BramFactor {bf:g}: hls4ml makes them top-level ports; run-time "
+                                "weights are not priced")
         out.append(sp)
     return out
 
@@ -1183,8 +1183,7 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     from hcp_fpga.estimator.precision import parse_fixed
     from hcp_fpga.estimator.spec import (DA_NOT_PRICED, apply_parallelization, apply_project_precisions,
                                          distributed_arithmetic_layers, explicit_results, hls4ml_layer_classes, node_specs,
-                                         settings_from_config,
-                                         unknown_strategies, weight_types, with_layer_types)
+                                         settings_from_config, unknown_strategies, weight_types, with_layer_types)
     from hcp_fpga.estimator.weights_only import weights_only_specs
 
     part = part or config.get("Part") or config.get("XilinxPart")
@@ -1208,8 +1207,8 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
         raise ModelLoadError(f"the model in '{project_dir}': {exc}; re-save it from Keras or pass another with --model-file") from None
     specs = apply_project_precisions(specs, config, parse_fixed(settings.precision))
     da = distributed_arithmetic_layers(config, [n.name for n in nodes])
-    specs = [replace(sp, name=f"{sp.name} ({DA_NOT_PRICED})", kind="unmodelled")
-             if sp.name in da and sp.kind in ("dense", "conv1d", "conv2d") else sp for sp in specs]
+    specs = [not_priced(sp, DA_NOT_PRICED) if sp.name in da and sp.kind in ("dense", "conv1d", "conv2d") else sp
+             for sp in specs]
     return ProjectSpecs(apply_parallelization(specs, config), settings.backend, settings.clock_ns, part, notes)
 
 

@@ -994,6 +994,13 @@ FIRMWARE_STRATEGIES = {"nnet::latency": "Latency", "nnet::resource": "Resource",
 DA_NOT_PRICED = "distributed arithmetic: hls4ml's da4ml adder graph is not priced"
 
 
+def not_priced(spec: LayerSpec, reason: str) -> LayerSpec:
+    """The layer named, with why, as one this estimator does not price (counted 0: a lower bound)."""
+    from dataclasses import replace
+
+    return replace(spec, name=f"{spec.name} ({reason})", kind="unmodelled")
+
+
 def _snake(value: str) -> str:
     """hls4ml's ``convert_to_snake_case``: 'ResourceUnrolled' -> 'resource_unrolled'."""
     return re.sub(r"_{2,}", "_", re.sub(r"(?<!^)(?=[A-Z])", "_", value).lower())
