@@ -171,3 +171,41 @@ def test_weights_hls4ml_makes_top_level_ports_are_named_not_priced(tmp_path):
     wide = estimate_project(_config_only(written, tmp_path / "wide",
                                          lambda c: c["HLSConfig"]["Model"].update(BramFactor=1000000000)))
     assert not wide.unpriced and {l.name for l in wide.layers if l.kind == "dense"} == {"fc1", "out"}
+
+
+def test_model_level_types_apply_to_every_layer_below_its_own(tmp_path):
+    """Model: Precision {default, weight, accum}: hls4ml gives every layer that weight and accumulator
+    type (defines.h: weight_default_t ap_fixed<8,3>, accum_default_t ap_fixed<20,8>). The config path
+    read only 'default': 853 DSP for 16-bit weights, where the firmware hls4ml writes gives 45."""
+    written = _written(tmp_path, [("fc1", 32, "relu"), ("fc2", 16, "relu"), ("out", 5, "softmax")], lambda c: c["Model"].update(
+        Precision={"default": "fixed<16,6>", "weight": "fixed<8,3>", "accum": "fixed<20,8>"}))
+    assert "typedef ap_fixed<8,3> weight_default_t;" in (written / "firmware" / "defines.h").read_text()
+    firmware, from_config = estimate_project(written), estimate_project(_config_only(written, tmp_path / "repo"))
+    for r in RESOURCES:
+        assert getattr(from_config, r) == pytest.approx(getattr(firmware, r), rel=1e-9), r
+    assert from_config.dsp < 100
+
+
+def test_a_qkeras_quantizer_sets_the_weight_type_whatever_the_config_says(tmp_path):
+    """hls4ml's add_weights_variable takes a quantizer's type over any config precision: a QDense with
+    a 6-bit quantizer keeps 6-bit weights (ap_fixed<6,1> in the firmware) where its LayerName entry
+    says fixed<3,1>. The config path took the entry's type."""
+    import hls4ml
+    import tensorflow as tf
+    from qkeras import QDense, quantized_bits
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    q = quantized_bits(6, 0, alpha=1)
+    model = tf.keras.Sequential([L.Input((16,)), QDense(32, kernel_quantizer=q, bias_quantizer=q, name="fc1"),
+                                 L.Activation("relu", name="r1"), L.Dense(5, name="out")])
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name")
+    config["LayerName"]["fc1"]["Precision"]["weight"] = "fixed<3,1>"
+    written = tmp_path / "written"
+    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(written), io_type="io_parallel",
+                                               part="xcu250-figd2104-2L-e").write()
+    assert "ap_fixed<6,1> weight2_t" in (written / "firmware" / "defines.h").read_text()
+    firmware = {l.name: l for l in estimate_project(written).layers}
+    from_config = {l.name: l for l in estimate_project(_config_only(written, tmp_path / "repo")).layers}
+    for r in RESOURCES:
+        assert getattr(from_config["fc1"], r) == pytest.approx(getattr(firmware["fc1"], r), rel=1e-9), r

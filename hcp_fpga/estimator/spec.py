@@ -210,14 +210,14 @@ def _geometry(node) -> dict:
 
 
 def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[Fixed, bool]:
-    """(weight type, round?) of a multiplier layer: the project's per-layer setting, else its QKeras
-    quantizer (weights rounded onto its grid as QKeras does), else the grid the values already lie
-    on (HGQ proxy models), else the model default (hls4ml truncates the floats into it)."""
+    """(weight type, round?) of a multiplier layer: its QKeras quantizer (weights rounded onto its grid
+    as QKeras does), else the project's per-layer setting, else the grid the values already lie on
+    (HGQ proxy models), else the model default (hls4ml truncates the floats into it)."""
+    q = node.config.get("kernel_quantizer") or node.config.get("depthwise_quantizer")
+    if q:  # hls4ml's add_weights_variable: a quantizer's type wins over any config precision
+        return quantizer_fixed(q, default), True
     if node.name in weight_types:
         return weight_types[node.name], False
-    q = node.config.get("kernel_quantizer") or node.config.get("depthwise_quantizer")
-    if q:
-        return quantizer_fixed(q, default), True
     if grid and node.weights:
         return grid_fixed(node.weights[0], default), False
     return default, False
@@ -1073,17 +1073,21 @@ def with_layer_types(config: dict, nodes) -> dict:
     hls4ml's own ``granularity='type'`` config writes is read for no layer, as hls4ml reads it)."""
     hls = config.get("HLSConfig") or {}
     types = {k: v for k, v in (hls.get("LayerType") or {}).items() if isinstance(k, str) and isinstance(v, dict)}
-    if not types:
+    # Model: Precision as a mapping sets each variable it names for every layer, below the layer's
+    # type and name entries (hls4ml's get_precision: name, type, then model); 'default' is the model type
+    model_prec = (hls.get("Model") or {}).get("Precision")
+    model_vars = {k: v for k, v in model_prec.items() if k != "default"} if isinstance(model_prec, dict) else {}
+    if not types and not model_vars:
         return config
     names = dict(hls.get("LayerName") or {})
     for node in nodes:
         for name, cls in hls4ml_layer_classes(node):
-            entry: dict = {}
+            entry: dict = {"Precision": dict(model_vars)} if model_vars else {}
             for key, settings in types.items():
                 if key == cls:
-                    entry.update(settings)
+                    entry = _over(entry, settings)
                 elif key.lower() == cls.lower():
-                    entry.update({k: v for k, v in settings.items() if k in _ANY_CASE_KEYS})
+                    entry = _over(entry, {k: v for k, v in settings.items() if k in _ANY_CASE_KEYS})
             if entry:
                 names[name] = _over(entry, names.get(name) if isinstance(names.get(name), dict) else {})
     return {**config, "HLSConfig": {**hls, "LayerName": names}}
