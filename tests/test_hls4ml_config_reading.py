@@ -209,3 +209,6 @@ def test_a_qkeras_quantizer_sets_the_weight_type_whatever_the_config_says(tmp_pa
     from_config = {l.name: l for l in estimate_project(_config_only(written, tmp_path / "repo")).layers}
     for r in RESOURCES:
         assert getattr(from_config["fc1"], r) == pytest.approx(getattr(firmware["fc1"], r), rel=1e-9), r
+    notes = estimate_project(_config_only(written, tmp_path / "again")).notes
+    assert any(n.startswith("fc1: its weights are ap_fixed<6,1>, its QKeras quantizer's type; hls4ml ignores the "
+                            "config's ap_fixed<3,1>") for n in notes)

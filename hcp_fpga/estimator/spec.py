@@ -223,6 +223,19 @@ def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[
     return default, False
 
 
+def _overridden_weight_note(node, wtype: Fixed, weight_types: dict) -> str:
+    """What to say where the config names a weight type the layer's QKeras quantizer overrides
+    (hls4ml keeps the quantizer's: a pinned type has no effect there); '' otherwise."""
+    named = weight_types.get(node.name)
+    quantized = node.config.get("kernel_quantizer") or node.config.get("depthwise_quantizer")
+    if named is None or not quantized or (named.width, named.integer, named.signed) == (wtype.width, wtype.integer, wtype.signed):
+        return ""
+    def text(t: Fixed) -> str:
+        return f"ap_{'' if t.signed else 'u'}fixed<{t.width},{t.integer}>"
+    return (f"{node.name}: its weights are {text(wtype)}, its QKeras quantizer's type; hls4ml ignores the config's "
+            f"{text(named)} for a quantized layer (change the quantizer to change them)")
+
+
 def grid_fixed(values: np.ndarray, default: Fixed, max_frac: int = 24) -> Fixed:
     """The narrowest fixed type holding ``values`` exactly, if they lie on a power-of-two grid
     (weights trained with learned bit widths, e.g. HGQ); ``default`` otherwise."""
@@ -437,6 +450,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 dname = f"{node.name}_depthwise" if base.startswith("Separable") else node.name
                 specs.append(LayerSpec(dname, kind, n_in, n_out, n_pix, out_size=n_pix * n_out, channels=n_out, mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, depthwise=True, **_geometry(node),
+                                       note=_overridden_weight_note(node, wtype, weight_types),
                                        **{k: v for k, v in common.items() if k not in ("out_size", "channels")}))
                 current = acc
                 if base.startswith("Separable") and len(node.weights) > 1:
@@ -470,7 +484,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     kind = "conv1d" if len(node.in_shape) == 2 else "conv2d"
                 specs.append(LayerSpec(node.name, kind, n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, has_bias=has_bias,
-                                       row_bits=row_bits, **_geometry(node), **common))
+                                       row_bits=row_bits, note=_overridden_weight_note(node, wtype, weight_types),
+                                       **_geometry(node), **common))
                 current = acc
             result = current
             act = node.config.get("activation")
