@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -910,6 +911,33 @@ def test_the_adder_level_delay_in_use_is_what_fit_timing_picks():
     assert (best[0], best[1]) == (timing.ADD_LEVEL_NS["7series"], timing.ADD_LEVEL_NS["usplus"])
 
 
+def _lfads_as_built(tmp_path: Path) -> Path:
+    """LFADS conv2d_concat's folder (no report) with the per-layer RFs its SOURCE.txt reads off the
+    firmware its report was built from (27 and 45; the config it ships says RF 1)."""
+    import shutil
+
+    import yaml
+
+    dest = tmp_path / "lfads"
+    shutil.copytree(CORPUS / "YanLunHuang__LFADS__conv2d_concat", dest, ignore=shutil.ignore_patterns("report"))
+    config = yaml.safe_load((dest / "hls4ml_config.yml").read_text().replace("!keras_model ", ""))
+    config["KerasModel"] = "keras_model.h5"
+    config["HLSConfig"]["LayerName"] = {"conv2d": {"ReuseFactor": 27}, "conv2d_1": {"ReuseFactor": 45}}
+    (dest / "hls4ml_config.yml").write_text(yaml.safe_dump(config))
+    return dest
+
+
+@needs_corpus
+def test_two_input_branches_run_side_by_side(tmp_path):
+    """LFADS conv2d_concat: each input feeds its own conv (2,176 and 5,400 cycles in the report, under
+    DATAFLOW), then a concatenation; the report's latency is 5,403, the longer branch plus three. The
+    sum of the branches (7,540 estimated before) is not what the tool builds."""
+    est = estimate_project(_lfads_as_built(tmp_path))
+    cycles = {l.name: l.latency_cycles for l in est.layers}
+    assert est.latency_cycles == pytest.approx(5403, rel=0.05)
+    assert est.latency_cycles < cycles["conv2d"] + cycles["conv2d_1"]
+
+
 @needs_corpus
 def test_a_resource_conv_steps_through_its_pixel_partitions_one_after_the_other(tmp_path):
     """hls4ml's io_parallel Resource conv leaves its PartitionLoop unpipelined: each partition takes
@@ -918,22 +946,12 @@ def test_a_resource_conv_steps_through_its_pixel_partitions_one_after_the_other(
     so the RFs are set per layer here): its report's conv modules take 2,176 cycles (64 partitions x
     34) and 5,400 (100 x 54). Priced as pipelined at II = RF they were 1,757 and 4,547; at RF 1 (the
     II 1 pipeline of hls4ml's CI conv2d baselines, 52 cycles) nothing changes."""
-    import shutil
     from dataclasses import replace
-
-    import yaml
 
     from hcp_fpga.estimator.backends import constants_for
     from hcp_fpga.estimator.model import estimate_layer
 
-    src = CORPUS / "YanLunHuang__LFADS__conv2d_concat"
-    dest = tmp_path / "lfads"
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("report"))
-    text = (dest / "hls4ml_config.yml").read_text().replace("!keras_model ", "")
-    config = yaml.safe_load(text)
-    config["KerasModel"] = "keras_model.h5"
-    config["HLSConfig"]["LayerName"] = {"conv2d": {"ReuseFactor": 27}, "conv2d_1": {"ReuseFactor": 45}}
-    (dest / "hls4ml_config.yml").write_text(yaml.safe_dump(config))
+    dest = _lfads_as_built(tmp_path)
     cycles = {l.name: l.latency_cycles for l in estimate_project(dest).layers}
     assert cycles["conv2d"] == pytest.approx(2176, rel=0.05) and cycles["conv2d_1"] == pytest.approx(5400, rel=0.05)
     spec = next(s for s in project_specs(dest).specs if s.name == "conv2d")

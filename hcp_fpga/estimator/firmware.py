@@ -338,9 +338,11 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     default = parse_fixed(default_precision)
     specs: list[LayerSpec] = []
     loop_start, loop_steps = None, 1  # a TimeDistributed loop: the calls between read_ and write_time_step
+    spans: list[tuple[int, list[str]]] = []  # (index of the call's first spec, its arguments) per call
     for func, in_t, second_in, out_t, cfg_name, call_args, layer_name in _calls(source):
         func = _OLD_SUFFIX.sub("", func)
         args = [a.strip() for a in call_args.split(",")]
+        spans.append((len(specs), args))
         if func.startswith(("read_time_step", "write_time_step")):
             f = configs.get(cfg_name, {"fields": {}})["fields"]
             if func.startswith("read"):
@@ -479,9 +481,10 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             specs.append(LayerSpec(layer_name, "unmodelled", out_size=n, channels=channels, **common))
     if not specs:
         raise ConfigError(f"no hls4ml layer calls found in '{fw}'; re-export the project")
-    specs = unroll_position_loops(specs)
     top_input = _top_input(source, macros, types, default)
-    if top_input is not None and specs[0].io_type == "io_parallel":  # the input array, as a model's InputLayer
+    as_layer = top_input is not None and specs[0].io_type == "io_parallel"  # the input array, as an InputLayer
+    specs = unroll_position_loops(_wired(specs, spans, _top_params(source), top_input[0] if as_layer else None))
+    if as_layer:
         name, elements, in_type = top_input
         specs.insert(0, LayerSpec(name, "free", out_size=elements, channels=elements, input=in_type, result=in_type,
                                   io_type="io_parallel", strategy=specs[0].strategy, reuse_factor=specs[0].reuse_factor))
@@ -492,6 +495,48 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         notes.append(f"weights {', '.join(orphans)} are included but no layer call uses them: hls4ml wrote no code for "
                      "that layer, so this design does not compute it (hls4ml 1.3 does this for SimpleRNN)")
     return specs, notes
+
+
+def _wired(specs: list[LayerSpec], spans: list[tuple[int, list[str]]], params: set[str],
+           input_layer: Optional[str]) -> list[LayerSpec]:
+    """The specs with what each call reads (``LayerSpec.after``): the last spec of the call that wrote
+    each array it is passed (a model input: none, or ``input_layer``, the spec that stands for it).
+    A call with no spec of its own (a time-step copy) passes its input's writer on; one that reads
+    only arrays no call writes (a reshape hls4ml wrote as no call) follows the call before it."""
+    specs = list(specs)
+    inputs = {p for p in params if not re.fullmatch(r"layer\d+_out", p)}  # hls4ml names results layer<N>_out
+    written: dict[str, tuple[str, ...]] = {input_layer: (input_layer,)} if input_layer else {}
+    for k, (start, args) in enumerate(spans):
+        end = spans[k + 1][0] if k + 1 < len(spans) else len(specs)
+        names = [a for a in args if a.isidentifier()]
+        reads = tuple(dict.fromkeys(n for a in names if a in written for n in written[a]))
+        outs = [a for a in names if a not in written and a not in params]
+        if end > start:
+            if reads or any(a in inputs for a in names):
+                specs[start] = replace(specs[start], after=reads)
+            written.update({a: (specs[end - 1].name,) for a in outs})
+        elif reads:
+            written.update({a: reads for a in outs})
+    return specs
+
+
+_SIGNATURE = re.compile(r"void\s+\w+\s*\(([^)]*)\)\s*\{")
+
+
+def _top_params(source: str) -> set[str]:
+    """Names of the top function's parameters (the model's input and output arrays or streams)."""
+    m = _SIGNATURE.search(source)
+    if not m:
+        return set()
+    params, depth, part = [], 0, ""
+    for ch in m.group(1) + ",":
+        depth += (ch == "<") - (ch == ">")
+        if ch == "," and depth == 0:
+            params.append(part)
+            part = ""
+        else:
+            part += ch
+    return {n.group(1) for p in params if (n := re.search(r"(\w+)\s*(?:\[[^\]]*\]\s*)*$", p.strip()))}
 
 
 _TOP_INPUT = re.compile(r"void\s+\w+\s*\(\s*(\w+)\s+(\w+)\s*\[([^\]]+)\]")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Iterable
+from typing import Iterable, Optional
 
 import numpy as np
 
@@ -512,8 +512,55 @@ def _pipeline_registers(specs: list[LayerSpec], layers: list[LayerEstimate], c: 
         return LayerEstimate("pipeline_registers", "io", latency_cycles=0, ii=1)
     bits = sum(s.out_size * s.result.width - _held_output_bits(s) for s in specs
                if s.kind not in ("free", "linear", "unmodelled") and not s.internal)  # (a stepping conv holds its own)
-    stages = sum(1 for s in specs if s.kind in ("dense", "conv1d", "conv2d")) * c.latency_dense_cycles + 1
+    stages = longest_path(specs, [int(s.kind in ("dense", "conv1d", "conv2d")) for s in specs]) * c.latency_dense_cycles + 1
     return LayerEstimate("pipeline_registers", "io", ff=c.ff_per_stage_bit * bits, latency_cycles=stages, ii=1)
+
+
+def producers(specs: list[LayerSpec]) -> list[tuple[int, ...]]:
+    """Per spec, the indices of the earlier specs whose results it reads: those ``LayerSpec.after``
+    names (a layer renamed as not priced still answers to its own name), none for a model input
+    (``after == ()``), else the spec before it."""
+    seen: dict[str, int] = {}
+    out: list[tuple[int, ...]] = []
+    for i, spec in enumerate(specs):
+        found = tuple(dict.fromkeys(seen[n] for n in spec.after or () if n in seen))
+        out.append(() if spec.after == () else found or ((i - 1,) if i else ()))
+        seen[spec.name] = seen[spec.name.split(" (")[0]] = i
+    return out
+
+
+def branched(specs: list[LayerSpec]) -> bool:
+    """Whether any layer reads another than the one before it (parallel branches, merges)."""
+    return any(p != ((i - 1,) if i else ()) for i, p in enumerate(producers(specs)))
+
+
+def longest_path(specs: list[LayerSpec], cycles: list[int]) -> int:
+    """The latency of layers taking ``cycles`` each, where each starts once every layer it reads has
+    finished: the longest path through the graph (the sum, for a chain)."""
+    finish: list[int] = []
+    for i, reads in enumerate(producers(specs)):
+        finish.append(max((finish[j] for j in reads), default=0) + int(cycles[i]))
+    return max(finish, default=0)
+
+
+def graph_paths(specs: list[LayerSpec], most: int = 64) -> Optional[list[list[int]]]:
+    """Every path from a model input to a result the graph ends in, as spec indices in order; None
+    where there are more than ``most`` (many merging branches)."""
+    reads = producers(specs)
+    read = {j for r in reads for j in r}
+    paths: list[list[int]] = []
+    stack = [[i] for i in range(len(specs)) if i not in read]
+    while stack:
+        path = stack.pop()
+        if not reads[path[0]]:
+            paths.append(path)
+            if len(paths) > most:
+                return None
+            continue
+        stack += [[j] + path for j in reads[path[0]]]
+        if len(stack) > 4 * most:
+            return None
+    return paths
 
 
 def _input_bits(first: LayerSpec) -> int:
@@ -703,7 +750,14 @@ def _clock_adjusted(pipe: LayerEstimate, layers: list[LayerEstimate], specs: lis
     from hcp_fpga.estimator.timing import budget_ns, part_timing
 
     chain = _operator_chain(specs, c, part_timing(part))
-    (cycles, bits), = _scheduled(chain, budget_ns(clock_ns or 5.0, backend, uncertainty))
+    budget = budget_ns(clock_ns or 5.0, backend, uncertainty)
+    (cycles, bits), = _scheduled(chain, budget)
+    # branches side by side: the latency is the longest path's schedule (the registers stay those of
+    # the chain in graph order: a shorter branch's results are held while the longer one computes)
+    paths = graph_paths(specs) if branched(specs) else None
+    if paths:
+        cycles = max(_scheduled(_operator_chain([specs[i] for i in p], c, part_timing(part)), budget)[0][0]
+                     for p in paths)
     # the same operators where the constants were fitted: the reference clock, tool and part family
     (_, ref_bits), = _scheduled(_operator_chain(specs, c, part_timing(REFERENCE_PART)),
                                 budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND))
@@ -921,25 +975,30 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
         layers = [_softmax_pipeline(s, l, c, timing, budget) if s.kind == "softmax"
                   else _kernel_pipeline(s, l, c, timing, budget) if _latency_kernel(s) else l
                   for s, l in zip(specs, layers)]
-    layers = recurrence_latency(specs, layers, c)
+    layers = recurrence_latency(specs, layers, c)  # one row per spec, in spec order
     ii = max((l.ii or 1) for l in layers)
+    front: list[LayerEstimate] = []
+    extra: list[LayerEstimate] = []  # rows of no one layer: registers between layers, FIFOs
     # Resource-strategy FF constants were fitted on whole designs, input registers included
     if specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs):
-        layers.insert(0, LayerEstimate("input_registers", "io", ff=c.ff_per_input_bit * _input_bits(specs[0]),
-                                       latency_cycles=0, ii=1))
+        front = [LayerEstimate("input_registers", "io", ff=c.ff_per_input_bit * _input_bits(specs[0]),
+                               latency_cycles=0, ii=1)]
         pipe = _pipeline_registers(specs, layers, c)
         if schedulable(specs):
             pipe, layers = _clock_adjusted(pipe, layers, specs, c, backend, clock_ns, part, uncertainty)
             layers = [replace(l, latency_cycles=0) for l in layers]  # the schedule gives the whole latency
-        layers.append(pipe)
+        extra.append(pipe)
     if dataflow_io_parallel(specs):
-        layers += _element_fifos(specs, c)
+        extra += _element_fifos(specs, c)
     if specs and specs[0].io_type == "io_stream":
-        layers += _stream_fifos(specs, c)
-        depth = sum((l.latency_cycles or 0) - (l.ii or 1) if (l.ii or 1) > 1 else (l.latency_cycles or 0) for l in layers)
-        latency = ii + depth
+        extra += _stream_fifos(specs, c)
+
+        def depth(l: LayerEstimate) -> int:  # a process's cycles before its last output, past the II
+            return (l.latency_cycles or 0) - (l.ii or 1) if (l.ii or 1) > 1 else (l.latency_cycles or 0)
+        latency = ii + longest_path(specs, [depth(l) for l in layers]) + sum(depth(l) for l in extra)
     else:
-        latency = sum(l.latency_cycles or 0 for l in layers)
+        latency = longest_path(specs, [l.latency_cycles or 0 for l in layers]) + sum(l.latency_cycles or 0 for l in extra)
+    layers = front + layers + extra
     notes = ["analytical estimate; see docs/estimator.md for its error", *extra_notes]
     unmodelled = [s.name for s in specs if s.kind == "unmodelled"]
     if unmodelled:

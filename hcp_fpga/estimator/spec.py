@@ -93,6 +93,11 @@ class LayerSpec:
     # a layer whose own hls4ml code loops over its positions (TimeDistributed's time steps, a
     # LayerNormalization's sequence): unrolled or not with the top function (``unroll_position_loops``)
     position_loop: bool = False
+    # the specs whose results this one reads, by name, where that is not simply the spec before it
+    # (None): a branch's first layer, a merge; () for a second model input. Parallel branches run side
+    # by side (the top function's pipeline or dataflow starts a call once its inputs are ready), so the
+    # latency is the longest path through them (``model.longest_path``), not their sum
+    after: Optional[tuple[str, ...]] = None
     note: str = ""  # what the estimate should say about this layer (e.g. a part hls4ml writes no code for)
 
     def input_bits(self) -> np.ndarray:
@@ -421,7 +426,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     specs: list[LayerSpec] = []
     types: dict[str, Fixed] = {}  # result type of each node, for the next
     elements: dict[str, np.ndarray] = {}  # per-element widths of a node's output, where HGQ sets them
+    last_spec: dict[str, str] = {}  # node name -> its last spec's name: what the node's consumers read
     for node in nodes:
+        first = len(specs)
         cls, base = node.cls, node.base
         current = types.get(node.inputs[0], default) if node.inputs else default
         widths = elements.get(node.inputs[0]) if len(node.inputs) == 1 else None
@@ -597,7 +604,23 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         if node.name not in elements and widths is not None and specs and specs[-1].kind in ("free", "relu", "linear") \
                 and specs[-1].name == node.name and out_size == widths.size:
             elements[node.name] = widths  # an element-wise layer (or a reshape) keeps each element's width
+        _wire(specs, first, last_spec, node)
     return unroll_position_loops(specs)
+
+
+def _wire(specs: list[LayerSpec], first: int, last_spec: dict[str, str], node) -> None:
+    """After a node's specs (from index ``first``) are appended: the first reads the node's inputs'
+    last specs (``LayerSpec.after``) where those are not just the spec before it (a model input reads
+    none); the node's consumers will read its last spec (a node with no spec passes its input's on)."""
+    if first < len(specs):
+        reads = tuple(last_spec[i] for i in node.inputs if i in last_spec)
+        if not node.inputs:
+            specs[first] = replace(specs[first], after=())
+        elif reads and (first == 0 or reads != (specs[first - 1].name,)):
+            specs[first] = replace(specs[first], after=reads)
+        last_spec[node.name] = specs[-1].name
+    elif len(node.inputs) == 1 and node.inputs[0] in last_spec:
+        last_spec[node.name] = last_spec[node.inputs[0]]
 
 
 def unroll_position_loops(specs: list[LayerSpec]) -> list[LayerSpec]:
