@@ -80,3 +80,18 @@ def test_a_chain_still_sums_its_layers():
     assert branched(fork) and longest_path(fork, [0, 3, 4, 9, 1]) == 10
     renamed = [*chain, LayerSpec("y (not priced)", "unmodelled", after=("x",)), LayerSpec("cat", "merge", after=("d2", "y"))]
     assert longest_path(renamed, [0, 3, 4, 9, 1]) == 10  # a layer named as not priced still answers to its name
+
+
+def test_a_graph_of_many_paths_is_not_enumerated():
+    """A residual ladder of eight blocks has 256 input-to-output paths: the scheduler does not try each
+    (the whole chain's schedule, an upper bound, stands), while the longest path is still one pass."""
+    from hcp_fpga.estimator.model import graph_paths, longest_path
+    from hcp_fpga.estimator.spec import LayerSpec
+
+    specs, last = [LayerSpec("x", "free", after=())], "x"
+    for i in range(8):
+        specs += [LayerSpec(f"d{i}", "dense", after=(last,)), LayerSpec(f"add{i}", "merge", after=(last, f"d{i}"))]
+        last = f"add{i}"
+    assert graph_paths(specs) is None
+    assert len(graph_paths(specs[:7])) == 8  # three blocks: 2^3 paths
+    assert longest_path(specs, [1] * len(specs)) == 17
