@@ -69,6 +69,37 @@ def test_branches_give_one_estimate_from_model_and_from_the_exported_firmware(tm
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
 
 
+def _residual(io_type: str) -> Design:
+    """Dense a -> Dense b -> Add(a, b) -> Dense: a's result is read twice."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(4)
+    x = L.Input((16,))
+    a = L.Dense(8, activation="relu", name="a")(x)
+    b = L.Dense(8, activation="relu", name="b")(a)
+    model = tf.keras.Model(x, L.Dense(3, name="head")(L.Add(name="add")([a, b])))
+    return Design.create(model, load_board("alveo-u250"), HlsSettings(io_type=IOType(io_type)))
+
+
+def test_a_stream_read_twice_is_cloned_into_a_fifo_per_reader(tmp_path):
+    """io_stream: hls4ml's CloneOutput copies a result read by two layers into two streams
+    (``clone_stream``), each a FIFO of its own besides the one into the clone. Both paths price those
+    copies: the model's graph, and the firmware's clone_stream call."""
+    from hcp_fpga.hls import export_project
+
+    design = _residual("io_stream")
+    est = estimate_design(design)
+    fifos = {l.name: l for l in est.layers if l.kind == "fifo"}
+    assert set(fifos) == {"a_out", "a_relu_out", "a_relu_cpy1", "a_relu_cpy2", "b_out", "b_relu_out", "add_out"}
+    assert fifos["a_relu_cpy1"].ff == fifos["a_relu_cpy2"].ff == fifos["a_relu_out"].ff > 0
+    out = export_project(design, tmp_path / "prj").out_dir
+    assert "clone_stream" in (out / "firmware" / "myproject.cpp").read_text()
+    firmware_path = estimate_project(out)
+    for r in RESOURCES:
+        assert getattr(est, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+
+
 def test_a_chain_still_sums_its_layers():
     """Without branches nothing changes: the longest path through a chain is the sum of its layers."""
     from hcp_fpga.estimator.model import branched, longest_path

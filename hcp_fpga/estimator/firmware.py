@@ -483,7 +483,8 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         raise ConfigError(f"no hls4ml layer calls found in '{fw}'; re-export the project")
     top_input = _top_input(source, macros, types, default)
     as_layer = top_input is not None and specs[0].io_type == "io_parallel"  # the input array, as an InputLayer
-    specs = unroll_position_loops(_wired(specs, spans, _top_params(source), top_input[0] if as_layer else None))
+    specs = unroll_position_loops(_wired(specs, spans, _top_params(source), top_input[0] if as_layer else None,
+                                         dict(_ALIAS.findall(source))))
     if as_layer:
         name, elements, in_type = top_input
         specs.insert(0, LayerSpec(name, "free", out_size=elements, channels=elements, input=in_type, result=in_type,
@@ -497,18 +498,30 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     return specs, notes
 
 
+# a reshape or flatten in io_parallel is no call: its result names the same array (``auto& layer6_out = layer4_out;``)
+_ALIAS = re.compile(r"auto\s*&\s*(\w+)\s*=\s*(\w+)\s*;")
+
+
 def _wired(specs: list[LayerSpec], spans: list[tuple[int, list[str]]], params: set[str],
-           input_layer: Optional[str]) -> list[LayerSpec]:
+           input_layer: Optional[str], aliases: dict[str, str]) -> list[LayerSpec]:
     """The specs with what each call reads (``LayerSpec.after``): the last spec of the call that wrote
-    each array it is passed (a model input: none, or ``input_layer``, the spec that stands for it).
-    A call with no spec of its own (a time-step copy) passes its input's writer on; one that reads
-    only arrays no call writes (a reshape hls4ml wrote as no call) follows the call before it."""
+    each array it is passed (through ``aliases``: a reshape's result is its input's array; a model
+    input: none, or ``input_layer``, the spec that stands for it). A call with no spec of its own (a
+    time-step copy) passes its input's writer on; one that reads only arrays no call writes follows
+    the call before it."""
+    def array(name: str) -> str:
+        for _ in range(len(aliases)):  # an alias of an alias
+            if name not in aliases:
+                break
+            name = aliases[name]
+        return name
+
     specs = list(specs)
     inputs = {p for p in params if not re.fullmatch(r"layer\d+_out", p)}  # hls4ml names results layer<N>_out
     written: dict[str, tuple[str, ...]] = {input_layer: (input_layer,)} if input_layer else {}
     for k, (start, args) in enumerate(spans):
         end = spans[k + 1][0] if k + 1 < len(spans) else len(specs)
-        names = [a for a in args if a.isidentifier()]
+        names = [array(a) for a in args if a.isidentifier()]
         reads = tuple(dict.fromkeys(n for a in names if a in written for n in written[a]))
         outs = [a for a in names if a not in written and a not in params]
         if end > start:

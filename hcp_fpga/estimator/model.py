@@ -611,25 +611,41 @@ def fifo_cost(depth: int, width: int, c: CostConstants) -> tuple[float, float, f
     return 0.0, width * math.ceil(depth / 32) + c.fifo_lut_srl_control, c.fifo_ff_srl
 
 
-def _carrying(specs: list[LayerSpec]) -> list[LayerSpec]:
-    """The layers whose output array goes on to the next layer: folded casts, free layers, named
+def _carries(s: LayerSpec) -> bool:
+    """Does the layer's output array go on to the next layer? Folded casts, free layers, named
     placeholders for what is not priced, and the inner parts of one hls4ml function (a recurrent cell)
     pass nothing of their own. A cast hls4ml keeps as its own io_stream call does (``own_process``)."""
-    return [s for s in specs if (s.kind not in ("free", "linear", "unmodelled") or s.own_process) and not s.internal]
+    return (s.kind not in ("free", "linear", "unmodelled") or s.own_process) and not s.internal
+
+
+def _readers(specs: list[LayerSpec]) -> list[int]:
+    """Per spec, how many later layers read its result, counting through layers that pass their input
+    on (wiring, folded casts, placeholders: their own readers count): 0 for the model's outputs."""
+    reads, readers = producers(specs), [0] * len(specs)
+    for j in reversed(range(len(specs))):  # a reader comes after what it reads
+        for i in reads[j]:
+            readers[i] += 1 if _carries(specs[j]) else readers[j]
+    return readers
 
 
 def _stream_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimate]:
     """The FIFOs between io_stream layers: one per layer output (one per channel on Vivado HLS,
     one packed FIFO on Vitis), depth = positions, plus the zero-padding layer's FIFO for 'same' convs.
-    Folded casts (linear), wiring layers and the model output have none."""
+    Folded casts (linear), wiring layers and the model's outputs have none. A result read by several
+    layers goes through hls4ml's clone process (``CloneOutput``: ``clone_stream``), which writes a copy
+    into a FIFO of its own for each reader."""
     fifos = []
-    carrying = _carrying(specs)
-    for i, s in enumerate(carrying):
+    for s, readers in zip(specs, _readers(specs)):
+        if not _carries(s):
+            continue
         queues = []
         if s.padded_pix:  # the padding layer hls4ml inserts before a 'same' conv
             queues.append((f"{s.name}_pad", s.padded_pix, s.in_channels, s.input.width))
-        if i < len(carrying) - 1:
-            queues.append((f"{s.name}_out", max(s.out_size // max(s.channels, 1), 1), s.channels, s.result.width))
+        shape = (max(s.out_size // max(s.channels, 1), 1), s.channels, s.result.width)
+        if readers:
+            queues.append((f"{s.name}_out", *shape))
+        if readers > 1:
+            queues += [(f"{s.name}_cpy{k}", *shape) for k in range(1, readers + 1)]
         for name, depth, channels, bits in queues:
             if c.fifo_per_channel:
                 bram, lut, ff = (channels * x for x in fifo_cost(depth, bits, c))
@@ -650,9 +666,10 @@ def dataflow_io_parallel(specs: list[LayerSpec]) -> bool:
 def _element_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimate]:
     """A DATAFLOW io_parallel design: every element of every array between layers is a depth-2 FIFO
     (folded casts and wiring layers pass their array on; the model output has none)."""
-    carrying = _carrying(specs)
     out = []
-    for s in carrying[:-1]:
+    for s, readers in zip(specs, _readers(specs)):
+        if not readers or not _carries(s):
+            continue
         n, bits = s.out_size, s.result.width
         lut = n * (c.element_fifo_lut or bits + c.fifo_lut_srl_control)
         out.append(LayerEstimate(f"{s.name}_out", "fifo", lut=float(lut), ff=float(n * c.element_fifo_ff), latency_cycles=0, ii=1))
