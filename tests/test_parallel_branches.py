@@ -126,3 +126,18 @@ def test_a_graph_of_many_paths_is_not_enumerated():
     assert graph_paths(specs) is None
     assert len(graph_paths(specs[:7])) == 8  # three blocks: 2^3 paths
     assert longest_path(specs, [1] * len(specs)) == 17
+
+
+def test_no_fifo_for_any_of_a_models_outputs():
+    """io_parallel DATAFLOW (a conv stepping over its positions): every array between layers is a FIFO
+    per element, the model's outputs none, however many outputs the model has."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(5)
+    x = L.Input((12, 2))
+    two = tf.keras.Model(x, [L.Conv1D(3, 3, name="a")(x), L.Conv1D(2, 3, name="b")(x)])  # read by no layer
+    one = tf.keras.Model(x, L.Conv1D(2, 3, name="b")(L.Conv1D(3, 3, name="a")(x)))
+    fifos = [{l.name for l in estimate_design(Design.create(m, load_board("alveo-u250"), HlsSettings())).layers
+              if l.kind == "fifo"} for m in (one, two)]
+    assert fifos == [{"a_out"}, set()]
