@@ -199,7 +199,6 @@ def corpus(t: Tally) -> list[str]:
     Grouped by family, tool and strategy/io. Author-modified designs are reported separately; a design
     whose report is of another network than its folder's model (Estimate.report_mismatch) is skipped."""
     import corpus as corpus_mod
-    from hcp_fpga.estimator.spec import read_hls4ml_config
 
     lines = []
     for d in corpus_mod.designs():
@@ -210,19 +209,26 @@ def corpus(t: Tally) -> list[str]:
         if est.report_mismatch:  # the totals in SOURCE.txt are of that other network
             lines.append(f"    {d.name[:60]:60s} skipped: {est.report_mismatch}")
             continue
-        cfg = read_hls4ml_config(d.project)
         group = "corpus: author-modified" if d.modified else "corpus: hls4ml layers"
         t.add(group, est, d.truth)
         if not d.modified:
-            t.add(f"corpus by family: {d.family}", est, d.truth)
-            t.add(f"corpus by tool: {d.tool.split(' 20')[0] if d.tool != 'unknown' else 'unknown'}", est, d.truth)
-            strat = str((cfg.get('HLSConfig', {}).get('Model', {}) or {}).get('Strategy', 'Latency')).capitalize()
-            t.add(f"corpus by strategy/io: {strat} {cfg.get('IOType', 'io_parallel')}", est, d.truth)
+            for g in _design_groups(d):
+                t.add(f"corpus {g}", est, d.truth)
         cells = "  ".join(f"{r.replace('latency_cycles', 'cycles')} {getattr(est, r):,.0f}/{getattr(d.truth, r):,.0f}"
                           for r in RES if getattr(d.truth, r) is not None)
         flag = " [lower bound: " + ", ".join(est.unpriced)[:40] + "]" if est.unpriced else ""
         lines.append(f"    {d.name[:60]:60s} {cells}{flag}")
     return lines
+
+
+def _design_groups(d) -> list[str]:
+    """The groups a corpus design's errors are also reported in: family, tool, tool version, strategy/io."""
+    from hcp_fpga.estimator.spec import read_hls4ml_config
+
+    cfg = read_hls4ml_config(d.project)
+    strat = str((cfg.get("HLSConfig", {}).get("Model", {}) or {}).get("Strategy", "Latency")).capitalize()
+    return [f"by family: {d.family}", f"by tool: {d.tool.split(' 20')[0] if d.tool != 'unknown' else 'unknown'}",
+            f"by tool version: {d.tool}", f"by strategy/io: {strat} {cfg.get('IOType', 'io_parallel')}"]
 
 
 # Constants read from a single corpus repository's reports, as they would be without it: its fold
@@ -315,6 +321,8 @@ def corpus_loro(t: Tally) -> str:
             est = ests.get((d.name, chosen_for.get(held))) or estimate_project(d.project, part=d.part, clock_ns=d.clock_ns)
         if not est.report_mismatch:
             t.add("corpus, leave-one-repository-out", est, d.truth)
+            for g in _design_groups(d):
+                t.add(f"leave-one-repository-out {g}", est, d.truth)
     picks = sorted({p for p in chosen_for.values()})
     usual = max(picks, key=lambda p: sum(v == p for v in chosen_for.values()))
     others = "; ".join(f"7-series {p[0]:g} / US+ {p[1]:g} ns without {', '.join(h for h, v in chosen_for.items() if v == p)}"
@@ -406,6 +414,8 @@ def main(argv=None) -> int:
           "held-out repository, and the constants read from one repository's reports (" + ", ".join(HELD_OUT_CONSTANTS)
           + ") without them in its fold; the other per-layer constants come from triples and wa-hls4ml")
     print(corpus_loro(t))
+    for g in sorted(k for k in t.pairs if k.startswith("leave-one-repository-out ")):
+        t.print(g)
     t.print("corpus, leave-one-repository-out")
 
     full_ms, model_ms = speed_10_layers()
