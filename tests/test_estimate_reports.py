@@ -297,3 +297,32 @@ def test_output_fifos_count_elements_or_channels_in_every_naming(tmp_path):
     why = report_mismatch(rpt, {5, 3, 64})
     assert "another network" in why and "layer 3" in why and "re-run C synthesis" in why
     assert report_mismatch(None, {1}) is None and output_fifo_counts(tmp_path / "none.rpt") == {}
+
+
+def test_a_report_merging_two_results_is_not_of_a_model_whose_layers_read_one(tmp_path):
+    """hls4ml writes a concatenation, add, multiply... as a module of its own (its name carries its
+    config struct). A report with one cannot be of a model where no layer reads two results; the
+    expression rows of any design (add_ln703_fu_338_p2) are no such module."""
+    from hcp_fpga.estimator.reports import merge_modules, report_mismatch
+
+    rpt = tmp_path / "myproject_csynth.rpt"
+    rpt.write_text("    |add_ln703_fu_338_p2 |     +    |      0|  0|  23|          16|          16|\n"
+                   "    |concatenate1d_ap_fixed_ap_fixed_ap_fixed_config9_U0 |concatenate1d_ap_fixed_ap_fixed_ap_fixed_config9_s |\n")
+    assert merge_modules(rpt) == ["concatenate1d (config9)"]
+    why = report_mismatch(rpt, {8}, merges=False)
+    assert "another network" in why and "concatenate1d (config9)" in why and "re-run C synthesis" in why
+    assert report_mismatch(rpt, {8}, merges=True) is None
+    rpt.write_text("    |add_ln703_fu_338_p2 |     +    |      0|  0|  23|          16|          16|\n")
+    assert merge_modules(rpt) == [] and report_mismatch(rpt, {8}, merges=False) is None
+
+
+@pytest.mark.skipif(not (REPORTS / "corpus").is_dir(), reason="../shared corpus not present")
+def test_lfads_report_is_of_a_network_with_a_concatenation_its_model_lacks():
+    """LFADS conv2d_concat's report has concatenate1d (config9); the model in its folder ends in two
+    Flattens, no Concatenate. Alezander9's cnn_large has both: its report judges it."""
+    from hcp_fpga.estimator.model import estimate_project
+
+    lfads = estimate_project(REPORTS / "corpus" / "YanLunHuang__LFADS__conv2d_concat")
+    assert lfads.report_mismatch and "concatenate1d (config9)" in lfads.report_mismatch
+    large = estimate_project(REPORTS / "corpus" / "Alezander9__ML_FPGAonPixel__cnn_large" / "HLS" / "src" / "cnn_large")
+    assert large.report_mismatch is None

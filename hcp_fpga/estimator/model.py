@@ -1302,7 +1302,9 @@ def estimate_project(project_dir, model=None, part: str | None = None, clock_ns:
     est = estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=notes, uncertainty=p.uncertainty,
                          tool=tool or report_tool(project_dir, csynth), mul_impl=directives.mul_impl)
     sizes = {n for s in p.specs for n in (s.out_size, s.channels) if n}
-    mismatch = report_mismatch(csynth[1] if csynth else None, sizes)
+    # (a lower-bound estimate may not know every layer: its graph says nothing about merges)
+    merges = bool(est.unpriced) or any(len(s.after or ()) >= 2 for s in p.specs)
+    mismatch = report_mismatch(csynth[1] if csynth else None, sizes, merges)
     return replace(est, report_mismatch=mismatch) if mismatch else est
 
 

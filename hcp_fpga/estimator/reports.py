@@ -393,20 +393,40 @@ def output_fifo_counts(rpt_path: Path | str) -> dict[int, int]:
     return {layer: n for layer, n in counts.items() if n >= 2}
 
 
-def report_mismatch(rpt_path: Optional[Path | str], sizes: set[int]) -> Optional[str]:
+# an hls4ml layer that reads two results, as a module of a csynth report (its name carries its config struct)
+_MERGE_MODULE = re.compile(r"\b(concatenate[123]d|add|subtract|multiply|average|maximum|minimum|dot1d)_\w*?(config\d+)")
+
+
+def merge_modules(rpt_path: Path | str) -> list[str]:
+    """The modules of a top-level text csynth report that merge two layers' results (an hls4ml
+    concatenation, add, multiply, ...: 'concatenate1d (config9)'), in the order first named."""
+    try:
+        text = Path(rpt_path).read_text(errors="replace")
+    except OSError:
+        return []
+    return list(dict.fromkeys(f"{op} ({cfg})" for op, cfg in _MERGE_MODULE.findall(text)))
+
+
+def report_mismatch(rpt_path: Optional[Path | str], sizes: set[int], merges: bool = True) -> Optional[str]:
     """Why a project's own csynth report cannot be of the design whose layers have ``sizes``
     (element and channel counts of every layer output and of the input), or None. A report whose
-    FIFOs carry a layer of a size no layer of the design has was built from another network (the
-    model or config changed after C synthesis): its numbers do not judge this design."""
+    FIFOs carry a layer of a size no layer of the design has, or that has a module merging two
+    results where no layer of the design reads two (``merges`` False), was built from another
+    network (the model or config changed after C synthesis): its numbers do not judge this design."""
     if rpt_path is None:
         return None
+    name = Path(rpt_path).name
     foreign = {layer: n for layer, n in output_fifo_counts(rpt_path).items() if n not in sizes}
-    if not foreign:
-        return None
-    layer, n = min(foreign.items())
-    known = ", ".join(f"{s:,}" for s in sorted(sizes, reverse=True)[:8])
-    return (f"the HLS report '{Path(rpt_path).name}' is of another network (its layer {layer} output is {n:,} FIFOs; "
-            f"no layer here has {n:,} elements or channels: {known}): re-run C synthesis; judged on the estimate")
+    if foreign:
+        layer, n = min(foreign.items())
+        known = ", ".join(f"{s:,}" for s in sorted(sizes, reverse=True)[:8])
+        return (f"the HLS report '{name}' is of another network (its layer {layer} output is {n:,} FIFOs; "
+                f"no layer here has {n:,} elements or channels: {known}): re-run C synthesis; judged on the estimate")
+    merged = [] if merges else merge_modules(rpt_path)
+    if merged:
+        return (f"the HLS report '{name}' is of another network (it has a {merged[0]} module, which merges two layers' "
+                "results; no layer here reads two): re-run C synthesis; judged on the estimate")
+    return None
 
 
 def closest_to_hardware(csynth: Optional[Estimate], vsynth: Optional[Estimate]) -> Optional[Estimate]:
