@@ -212,3 +212,22 @@ def test_a_qkeras_quantizer_sets_the_weight_type_whatever_the_config_says(tmp_pa
     notes = estimate_project(_config_only(written, tmp_path / "again")).notes
     assert any(n.startswith("fc1: its weights are ap_fixed<6,1>, its QKeras quantizer's type; hls4ml ignores the "
                             "config's ap_fixed<3,1>") for n in notes)
+
+
+def test_layer_name_keys_match_in_any_case_as_hls4ml_reads_them(tmp_path):
+    """hls4ml stores a LayerName entry's Precision, ReuseFactor and Strategy under the lower-cased name
+    and looks them up by the layer's lower-cased name: 'FC1' sets layer fc1's RF, strategy and weight
+    type. The config + model folder gives the estimate of the firmware hls4ml 1.3 writes for that
+    config, layer by layer; before, 'FC1' applied to nothing (fc1 at Latency RF 1)."""
+    def edit(config):
+        config["LayerName"] = {"FC1": {"ReuseFactor": 4, "Strategy": "Resource", "Precision": {"weight": "ap_fixed<8,2>"}},
+                               "Fc2": {"ReuseFactor": 8, "Strategy": "Resource"}}
+
+    written = _written(tmp_path, [("fc1", 32, "relu"), ("fc2", 16, "relu"), ("out", 5, "softmax")], edit)
+    assert "reuse_factor = 4" in (written / "firmware" / "parameters.h").read_text()
+    firmware, from_config = estimate_project(written), estimate_project(_config_only(written, tmp_path / "repo"))
+    for ours, theirs in zip(from_config.layers, firmware.layers):
+        for r in RESOURCES:
+            assert getattr(ours, r) == pytest.approx(getattr(theirs, r), rel=1e-9), (ours.name, r)
+    layers = {l.name: l for l in from_config.layers}
+    assert layers["fc1"].ii == 4 and layers["fc2"].ii == 8

@@ -1115,9 +1115,14 @@ def with_layer_types(config: dict, nodes) -> dict:
     # type and name entries (hls4ml's get_precision: name, type, then model); 'default' is the model type
     model_prec = (hls.get("Model") or {}).get("Precision")
     model_vars = {k: v for k, v in model_prec.items() if k != "default"} if isinstance(model_prec, dict) else {}
-    if not types and not model_vars:
+    written = hls.get("LayerName") or {}
+    names = dict(written)
+    for node in nodes:
+        for name, _ in hls4ml_layer_classes(node):
+            if (entry := _any_case_entry(written, name)) is not None:
+                names[name] = entry
+    if not types and not model_vars and names == written:
         return config
-    names = dict(hls.get("LayerName") or {})
     for node in nodes:
         for name, cls in hls4ml_layer_classes(node):
             entry: dict = {"Precision": dict(model_vars)} if model_vars else {}
@@ -1129,6 +1134,21 @@ def with_layer_types(config: dict, nodes) -> dict:
             if entry:
                 names[name] = _over(entry, names.get(name) if isinstance(names.get(name), dict) else {})
     return {**config, "HLSConfig": {**hls, "LayerName": names}}
+
+
+def _any_case_entry(names: dict, name: str) -> Optional[dict]:
+    """A layer's LayerName entry as hls4ml reads it where a key spelled in another case names it too:
+    Precision, ReuseFactor and Strategy from every such key (hls4ml stores them by the lower-cased
+    name; a later key wins, per variable for Precision), the other settings from the key spelled as
+    the layer is (``get_layer_config``). None where no other spelling names the layer."""
+    keys = [k for k, v in names.items() if isinstance(k, str) and k.lower() == name.lower() and isinstance(v, dict)]
+    if all(k == name for k in keys):
+        return None
+    exact = names.get(name) if isinstance(names.get(name), dict) else {}
+    entry = {k: v for k, v in exact.items() if k not in _ANY_CASE_KEYS}
+    for k in keys:
+        entry = _over(entry, {s: v for s, v in names[k].items() if s in _ANY_CASE_KEYS})
+    return entry
 
 
 def _over(by_type: dict, by_name: dict) -> dict:
