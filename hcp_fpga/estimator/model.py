@@ -665,7 +665,7 @@ def dataflow_io_parallel(specs: list[LayerSpec]) -> bool:
 
 def _element_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimate]:
     """A DATAFLOW io_parallel design: every element of every array between layers is a depth-2 FIFO
-    (folded casts and wiring layers pass their array on; the model output has none)."""
+    (folded casts and wiring layers pass their array on; the model's outputs have none)."""
     out = []
     for s, readers in zip(specs, _readers(specs)):
         if not readers or not _carries(s):
@@ -1302,8 +1302,9 @@ def estimate_project(project_dir, model=None, part: str | None = None, clock_ns:
     est = estimate_specs(p.specs, p.backend, p.clock_ns, p.part, extra_notes=notes, uncertainty=p.uncertainty,
                          tool=tool or report_tool(project_dir, csynth), mul_impl=directives.mul_impl)
     sizes = {n for s in p.specs for n in (s.out_size, s.channels) if n}
-    # (a lower-bound estimate may not know every layer: its graph says nothing about merges)
-    merges = bool(est.unpriced) or any(len(s.after or ()) >= 2 for s in p.specs)
+    # a layer that may merge two results (one read twice, Add()([x, x]), names one); a lower-bound
+    # estimate may not know every layer, so its graph says nothing about merges
+    merges = bool(est.unpriced) or any(len(s.after or ()) >= 2 or s.kind in ("merge", "merge_mul", "move") for s in p.specs)
     mismatch = report_mismatch(csynth[1] if csynth else None, sizes, merges)
     return replace(est, report_mismatch=mismatch) if mismatch else est
 
