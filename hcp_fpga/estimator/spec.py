@@ -218,7 +218,7 @@ def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[
     """(weight type, round?) of a multiplier layer: its QKeras quantizer (weights rounded onto its grid
     as QKeras does), else the project's per-layer setting, else the grid the values already lie on
     (HGQ proxy models), else the model default (hls4ml truncates the floats into it)."""
-    q = node.config.get("kernel_quantizer") or node.config.get("depthwise_quantizer")
+    q = _kernel_quantizer(node)
     if q:  # hls4ml's add_weights_variable: a quantizer's type wins over any config precision
         return quantizer_fixed(q, default), True
     if node.name in weight_types:
@@ -228,11 +228,16 @@ def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[
     return default, False
 
 
+def _kernel_quantizer(node):
+    """A QKeras layer's quantizer of its (first) kernel, or None."""
+    return node.config.get("kernel_quantizer") or node.config.get("depthwise_quantizer")
+
+
 def _overridden_weight_note(node, wtype: Fixed, weight_types: dict) -> str:
     """What to say where the config names a weight type the layer's QKeras quantizer overrides
     (hls4ml keeps the quantizer's: a pinned type has no effect there); '' otherwise."""
     named = weight_types.get(node.name)
-    quantized = node.config.get("kernel_quantizer") or node.config.get("depthwise_quantizer")
+    quantized = _kernel_quantizer(node)
     if named is None or not quantized or (named.width, named.integer, named.signed) == (wtype.width, wtype.integer, wtype.signed):
         return ""
     def text(t: Fixed) -> str:
