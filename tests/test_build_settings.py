@@ -278,7 +278,8 @@ def test_resource_kernels_above_n_in_keep_an_index_rom():
     c = constants_for("Vitis", "xcu250-figd2104-2L-e", "Vitis HLS 2023.1")
 
     def bram(n_in, n_out, rf, strategy="Resource"):
-        mant = np.ones((n_in, n_out), int)
+        # weights that need all 10 bits: the tool narrows a ROM field to its values (the last slot's)
+        mant = np.full((n_in, n_out), -512)
         spec = LayerSpec("d", "dense", n_in, n_out, 1, out_size=n_out, channels=n_out, mantissas=mant, weight=Fixed(10, 2),
                          input=Fixed(16, 6), result=Fixed(16, 6), strategy=strategy, reuse_factor=rf)
         return estimate_layer(spec, c).bram18

@@ -239,3 +239,19 @@ def test_unrolled_bram_block_frees_one_bram_and_its_multipliers():
     pruned = slots.reshape(-1).reshape(n_out, n_in).T
     after = estimate_layer(_dense_spec(pruned, "ResourceUnrolled", rf, wbits=18), VIVADO)
     assert (after.dsp, after.bram18) == (14, 7)
+
+
+def test_only_the_last_resource_slot_narrows_to_its_weights():
+    """A Resource layer's multiplier slot im reads the transposed kernel's weights im*RF .. im*RF+RF-1
+    from one reshaped ROM word; the HLS tool trims only the word's top bits (the last slot's sign
+    copies), so small weights in the last slot narrow its multiplier and small weights elsewhere
+    do not (32-bit weights on a 7-series DSP48E1: 4 DSPs per full product, 2 at <= 18 bits)."""
+    rng = np.random.default_rng(0)
+    wide = rng.integers(2**20, 2**30, size=(8, 4)) * rng.choice([-1, 1], size=(8, 4))
+    dsp = lambda m: estimate_layer(_dense_spec(m, "Resource", rf=8, wbits=32, abits=32), VIVADO).dsp
+    assert dsp(wide) == 16  # four slots (RF 8 of 32 products), 4 DSPs each
+    last, first = wide.copy(), wide.copy()
+    last[:, 3] = rng.integers(-2**10, 2**10, size=8)  # transposed, slot 3 is output 3's column
+    first[:, 0] = rng.integers(-2**10, 2**10, size=8)
+    assert dsp(last) == 14
+    assert dsp(first) == 16

@@ -987,3 +987,36 @@ def test_the_accelerator_wrapper_note_states_what_the_corpus_reports_measure(tmp
     assert accelerator_wrapper_note({"Backend": "Vitis"}) is None
     est = estimate_project(CORPUS / names[3])
     assert any(n.startswith("VivadoAccelerator project") for n in est.notes)
+
+
+def _autoencoder_as_built(tmp_path: Path) -> Path:
+    """ChiRuiChen's autoencoder folder with each conv at the RF its report's ReuseLoop trip counts
+    show (9, 72, 36, 36, 36, 36, 72: each conv's n_in; its config's RF 64 gives 72 by hls4ml's rule),
+    without the report (it would judge the estimate)."""
+    import shutil
+
+    import yaml
+
+    dest = tmp_path / "autoencoder"
+    shutil.copytree(CORPUS / "ChiRuiChen__AutoEncoder_hls4ml__autoencoder_cnn", dest,
+                    ignore=shutil.ignore_patterns("myproject_prj"))
+    config = yaml.safe_load((dest / "hls4ml_config.yml").read_text().replace("!keras_model ", ""))
+    config["KerasModel"] = "keras_model.h5"
+    built = dict(zip((f"conv2d_{i}" for i in range(147, 154)), (9, 72, 36, 36, 36, 36, 72)))
+    config["HLSConfig"]["LayerName"] = {name: {"ReuseFactor": rf} for name, rf in built.items()}
+    (dest / "hls4ml_config.yml").write_text(yaml.safe_dump(config))
+    return dest
+
+
+@needs_corpus
+def test_the_last_resource_multiplier_slot_is_narrowed_to_its_weights(tmp_path):
+    """ChiRuiChen's autoencoder (ap_fixed<32,16> weights, xc7z020, Vivado HLS 2019.2): each conv's
+    report has one 32 x 17 (or 14 x 32) multiplier, 2 DSP48E1, beside 32 x 32 ones, 4 each: the
+    last slot of the reshaped weight ROM, whose weights need 17 (first conv: 14) bits. Per conv
+    30, 14, 14, 14, 14, 30, 2 DSP, 118 in all; its weight ROM words (7 x 32 + 14 bits: 7 BRAM18)
+    narrow the same way. Priced at the declared width it was 132 DSP at these RFs."""
+    est = estimate_project(_autoencoder_as_built(tmp_path))
+    convs = [l for l in est.layers if l.kind == "conv2d"]
+    assert [l.dsp for l in convs] == [30, 14, 14, 14, 14, 30, 2]
+    assert est.dsp == 118
+    assert [l.bram18 for l in convs] == [7, 4, 4, 4, 4, 7, 1]

@@ -247,24 +247,49 @@ def _outidx_bram18(rf: int, n_in: int) -> int:
     return bram18_for(rf, bits) if rf * bits > AUTO_ROM_LUT_MAX_BITS else 0
 
 
+def _weight_slots(spec: LayerSpec, block: int, rf: int) -> Optional[np.ndarray]:
+    """A Resource layer's weights as its multiplier slots read them: hls4ml stores the transposed
+    kernel and reshapes it by ``block`` (ARRAY_RESHAPE block), so slot ``im`` reads the RF weights
+    ``im * RF .. im * RF + RF - 1``, one per cycle. None where the sizes do not match."""
+    if spec.mantissas is None or block * rf != spec.mantissas.size:
+        return None
+    return spec.mantissas.T.reshape(block, rf)
+
+
+def _top_slot_bits(slots: Optional[np.ndarray], declared: int) -> int:
+    """Width of the last multiplier slot's weights. The reshaped weight ROM is one word per cycle with
+    slot 0 in the low bits; the HLS tool drops the word's top bits that are sign copies at every
+    address, which narrows the last slot (and its multiplier) to its own values' width and no other
+    slot: ChiRuiChen's autoencoder (ap_fixed<32,16> weights, Vivado HLS 2019.2) has one 32 x 17 or
+    14 x 32 core per conv beside its 32 x 32 ones, uw-acme's toptagging GRU one 16 x 12 per layer
+    beside its 16 x 16 ones, each the width of that layer's last slot (docs/estimator.md)."""
+    if slots is None or slots.size == 0:
+        return declared
+    top = np.asarray(slots[-1], dtype=np.int64)
+    need = max(int(top.max()).bit_length(), int(-top.min() - 1).bit_length()) + 1
+    return min(declared, need)
+
+
 def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     unrolled = spec.strategy == "ResourceUnrolled"
     rf, block = _resource_block(spec)
     w, a = spec.weight.width, spec.input.width
     multipliers = block
-    if unrolled:
-        # hls4ml's unrolled kernel skips multiplier slots whose weights (one per cycle) are all zero:
-        # the transposed kernel reshaped (block, RF), as in its unrolled code generator.
-        if block * rf == spec.mantissas.size:
-            slots = spec.mantissas.T.reshape(block, rf)
-            multipliers = int(np.count_nonzero(np.any(slots != 0, axis=1)))
+    slots = _weight_slots(spec, block, rf)
+    if unrolled and slots is not None:
+        # hls4ml's unrolled kernel skips multiplier slots whose weights (one per cycle) are all zero,
+        # as in its unrolled code generator
+        multipliers = int(np.count_nonzero(np.any(slots != 0, axis=1)))
+    # the last slot's multiplier and ROM field narrowed to its weights (ResourceUnrolled has no ROM)
+    top = w if unrolled else _top_slot_bits(slots, w)
     dsp, packed = 0.0, False
     if resource_on_dsp(spec.weight, spec.input, c):
         packed = 0 < w + a <= c.resource_dsp_pack_two_max_operand_bits
-        dsp = float(math.ceil(multipliers / 2) if packed else multipliers * dsps_per_product(a, w, c))
+        dsp = float(math.ceil(multipliers / 2) if packed else
+                    (multipliers - 1) * dsps_per_product(a, w, c) + dsps_per_product(a, top, c))
     # ResourceUnrolled stores only the multiplier slots it uses (hls4ml's Optimization API counts one
     # BRAM freed per 36 bits of pruned slots; not yet checked against a report)
-    bram = float(bram18_for(rf, multipliers * w)) if rf > 1 else 0.0
+    bram = float(bram18_for(rf, (multipliers - 1) * w + top)) if rf > 1 else 0.0
     if rf > spec.n_in and not unrolled:
         bram += _outidx_bram18(rf, spec.n_in)
     acc = _accumulator_bits(spec)
