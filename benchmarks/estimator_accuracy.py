@@ -197,7 +197,7 @@ def corpus(t: Tally) -> list[str]:
     """(g) every design of ../shared/reports/corpus, estimated from its folder (config + model file or
     weight files; no Keras), at the part and clock its SOURCE.txt states, vs the csynth totals there.
     Grouped by family, tool and strategy/io. Author-modified designs are reported separately; a design
-    whose report is of another network than its folder's model (Estimate.report_mismatch) is skipped."""
+    whose report is of another network or build than its folder (Estimate.report_mismatch) is skipped."""
     import corpus as corpus_mod
 
     lines = []
@@ -207,8 +207,8 @@ def corpus(t: Tally) -> list[str]:
             continue
         est = estimate_project(d.project, part=d.part, clock_ns=d.clock_ns)
         if not d.modified:  # a diagnostic: what the headline would be if those reports judged their folders
-            t.add("corpus (diagnostic): hls4ml layers, reports of another network counted", est, d.truth)
-        if est.report_mismatch:  # the totals in SOURCE.txt are of that other network
+            t.add("corpus (diagnostic): hls4ml layers, reports of another network or build counted", est, d.truth)
+        if est.report_mismatch:  # the totals in SOURCE.txt are of that other network or build
             lines.append(f"    {d.name[:60]:60s} skipped: {est.report_mismatch}")
             continue
         group = "corpus: author-modified" if d.modified else "corpus: hls4ml layers"
@@ -321,7 +321,7 @@ def corpus_loro(t: Tally) -> str:
                 timing.ADD_LEVEL_NS.update(saved)
         else:
             est = ests.get((d.name, chosen_for.get(held))) or estimate_project(d.project, part=d.part, clock_ns=d.clock_ns)
-        t.add("leave-one-repository-out (diagnostic): reports of another network counted", est, d.truth)
+        t.add("leave-one-repository-out (diagnostic): reports of another network or build counted", est, d.truth)
         if not est.report_mismatch:
             t.add("corpus, leave-one-repository-out", est, d.truth)
             for g in _design_groups(d):
@@ -419,7 +419,7 @@ def main(argv=None) -> int:
     print(corpus_loro(t))
     for g in sorted(k for k in t.pairs if k.startswith("leave-one-repository-out ") and "diagnostic" not in k):
         t.print(g)
-    t.print("leave-one-repository-out (diagnostic): reports of another network counted")
+    t.print("leave-one-repository-out (diagnostic): reports of another network or build counted")
     t.print("corpus, leave-one-repository-out")
 
     full_ms, model_ms = speed_10_layers()

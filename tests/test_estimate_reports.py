@@ -326,3 +326,25 @@ def test_lfads_report_is_of_a_network_with_a_concatenation_its_model_lacks():
     assert lfads.report_mismatch and "concatenate1d (config9)" in lfads.report_mismatch
     large = estimate_project(REPORTS / "corpus" / "Alezander9__ML_FPGAonPixel__cnn_large" / "HLS" / "src" / "cnn_large")
     assert large.report_mismatch is None
+
+
+def test_a_report_whose_resource_kernels_ran_at_other_reuse_factors_is_of_another_build(tmp_path):
+    """Each hls4ml Resource kernel's ReuseLoop runs RF times (``for ir < rufactor``); its module report
+    shows that trip count. A trip count no Resource layer of the config runs at (as hls4ml moves its
+    RFs to valid ones) means the report was built from another config; a subset is fine (a layer at
+    RF 1 has no loop), and without module reports nothing is said."""
+    from hcp_fpga.estimator.reports import report_mismatch, reuse_loop_trips
+
+    top = tmp_path / "myproject_csynth.rpt"
+    top.write_text("== Utilization Estimates\n")
+    assert reuse_loop_trips(top) == set() and report_mismatch(top, {8}, reuse={72}) is None
+    loops = ("        |- ReadInputHeight_ReadInputWidth  |     4623|    23119|  4 ~ 20  |          -|          -|  1156|    no    |\n"
+             "        | + ReuseLoop                      |       15|       15|         8|          1|          1|     {}|    yes   |\n")
+    (tmp_path / "conv_2d_cl_config2_s_csynth.rpt").write_text(loops.format(9))
+    (tmp_path / "conv_2d_cl_config5_s_csynth.rpt").write_text(loops.format(72))
+    assert reuse_loop_trips(top) == {9, 72}
+    assert report_mismatch(top, {8}, reuse={9, 72, 1}) is None
+    why = report_mismatch(top, {8}, reuse={72})
+    assert "another build" in why and "reuse factor 9" in why and "72" in why and "re-run C synthesis" in why
+    assert report_mismatch(top, {8}, reuse=None) is None  # not checked (a lower-bound estimate)
+    assert "none (no Resource layer)" in report_mismatch(top, {8}, reuse=set())

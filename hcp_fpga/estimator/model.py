@@ -1330,7 +1330,11 @@ def estimate_project(project_dir, model=None, part: str | None = None, clock_ns:
     # a layer that may merge two results (one read twice, Add()([x, x]), names one); a lower-bound
     # estimate may not know every layer, so its graph says nothing about merges
     merges = bool(est.unpriced) or any(len(s.after or ()) >= 2 or s.kind in ("merge", "merge_mul", "move") for s in p.specs)
-    mismatch = report_mismatch(csynth[1] if csynth else None, sizes, merges)
+    # the reuse factors its Resource kernels run at, as hls4ml moves them (a lower bound's unknown
+    # layers may be Resource kernels too)
+    reuse = None if est.unpriced else {_resource_block(s)[0] for s in p.specs if s.kind in ("dense", "conv1d", "conv2d")
+                                       and s.strategy in ("Resource", "ResourceUnrolled")}
+    mismatch = report_mismatch(csynth[1] if csynth else None, sizes, merges, reuse)
     return replace(est, report_mismatch=mismatch) if mismatch else est
 
 

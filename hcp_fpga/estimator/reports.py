@@ -407,12 +407,38 @@ def merge_modules(rpt_path: Path | str) -> list[str]:
     return list(dict.fromkeys(f"{op} ({cfg})" for op, cfg in _MERGE_MODULE.findall(text)))
 
 
-def report_mismatch(rpt_path: Optional[Path | str], sizes: set[int], merges: bool = True) -> Optional[str]:
+# a Resource kernel's ReuseLoop row in a module's text csynth report ("|- ReuseLoop  | 15| 15| 8| 1| 1| 9| yes|"; nested: "| + ReuseLoop")
+_REUSE_LOOP = re.compile(r"^\s*\|[-+ ]*ReuseLoop\s*\|(.*)$", re.M)
+
+
+def reuse_loop_trips(rpt_path: Path | str) -> set[int]:
+    """Trip counts of the ReuseLoops in the module reports beside a top-level text csynth report:
+    the reuse factors hls4ml's Resource kernels (``dense_resource``: ``for ir < rufactor``) were
+    built at. Empty where the tool wrote no module text reports or no Resource kernel."""
+    trips: set[int] = set()
+    for path in sorted(Path(rpt_path).parent.glob("*_csynth.rpt")):
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        for row in _REUSE_LOOP.findall(text):
+            cells = [c.strip() for c in row.split("|")]
+            while cells and not cells[-1]:
+                cells.pop()
+            if len(cells) >= 2 and cells[-2].isdigit():  # ... | trip count | pipelined
+                trips.add(int(cells[-2]))
+    return trips
+
+
+def report_mismatch(rpt_path: Optional[Path | str], sizes: set[int], merges: bool = True,
+                    reuse: Optional[set[int]] = None) -> Optional[str]:
     """Why a project's own csynth report cannot be of the design whose layers have ``sizes``
     (element and channel counts of every layer output and of the input), or None. A report whose
-    FIFOs carry a layer of a size no layer of the design has, or that has a module merging two
-    results where no layer of the design reads two (``merges`` False), was built from another
-    network (the model or config changed after C synthesis): its numbers do not judge this design."""
+    FIFOs carry a layer of a size no layer of the design has, that has a module merging two
+    results where no layer of the design reads two (``merges`` False), or whose Resource kernels
+    ran at a reuse factor no Resource layer of the design has (``reuse``: the design's, as hls4ml
+    moves them to valid values; None: not checked) was built from another network or another
+    config (changed after C synthesis): its numbers do not judge this design."""
     if rpt_path is None:
         return None
     name = Path(rpt_path).name
@@ -426,6 +452,12 @@ def report_mismatch(rpt_path: Optional[Path | str], sizes: set[int], merges: boo
     if merged:
         return (f"the HLS report '{name}' is of another network (it has a {merged[0]} module, which merges two layers' "
                 "results; no layer here reads two): re-run C synthesis; judged on the estimate")
+    other = sorted(reuse_loop_trips(rpt_path) - reuse) if reuse is not None else []
+    if other:
+        ours = ", ".join(map(str, sorted(reuse))) or "none (no Resource layer)"
+        return (f"the HLS report '{name}' is of another build (its Resource kernels ran at reuse factor "
+                f"{', '.join(map(str, other))}; this config's Resource layers run at {ours}): re-run C synthesis; "
+                "judged on the estimate")
     return None
 
 
