@@ -586,6 +586,41 @@ def test_an_hgq_input_quantizer_removes_the_products_of_its_dead_elements():
     assert ebops_of_specs([dense]) == (live[0] * 6 + live[2] * 4) * dense.weight.width
 
 
+def test_hgq_inputs_are_as_wide_as_their_top_bit_for_the_dsp_decision():
+    """The HLS tool drops the leading zero bits an HGQ element's type leaves in the layer's input
+    type, not the trailing ones below its grid: two inputs of 3 bits each, one with its top bit at
+    2^11 in a ufixed<12,12> input (a 12-bit operand), one at 2^3 (4 bits). Only the first one's
+    4-digit products go to DSPs (>= 10-bit operands); EBOPs count both at their 3 bits."""
+    from hcp_fpga.design import HlsSettings
+    from hcp_fpga.estimator.backends import VIVADO
+    from hcp_fpga.estimator.graph import Node
+    from hcp_fpga.estimator.model import dsp_products
+    from hcp_fpga.estimator.spec import node_specs
+
+    kernel = np.array([[0.6640625, -0.6640625], [0.6640625 / 2, -0.6640625 / 4]], np.float32)  # 4 CSD digits each
+    k, b, i = np.array([[0, 0]]), np.array([[3, 3]]), np.array([[12, 4]])
+    override = {"layers": {"q": {"result_t": "ufixed<12,12,TRN,WRAP>"}}}
+    nodes = [Node("x", "InputLayer", {}, out_shape=(2,)),
+             Node("q", "FixedPointQuantizer", {"overrides": override}, ["x"], [(2,)], (2,), [k, b, i]),
+             Node("d", "Dense", {"units": 2}, ["q"], [(2,)], (2,), [kernel, np.zeros(2, np.float32)])]
+    dense = {s.name: s for s in node_specs(nodes, HlsSettings())}["d"]
+    assert list(dense.row_bits) == [3, 3] and list(dense.row_operand_bits) == [12, 4]
+    assert dense.mantissas.all()
+    assert dsp_products(dense, VIVADO, shared=False) == 2  # the first input's two products
+
+
+@needs_corpus
+def test_hgq_corpus_layers_keep_the_dsps_their_operand_widths_call_for():
+    """MinhNguy3n's HGQ MLP (Vitis HLS 2024.2): 2, 0, 0, 0 DSPs per dense module; its second layer's
+    only candidate product has an 8-bit input operand (mul_8ns_7s, in LUTs). Lrozzy's (2024.1): 14
+    and 0 in the second and last dense (38 and 3 products of >= 3 CSD digits; priced at the input
+    type's width they were 33 and 3)."""
+    est = estimate_project(CORPUS / "MinhNguy3n__hls4ml-tutorial__model_3.1")
+    assert [l.dsp for l in est.layers if l.kind == "dense"] == [2, 0, 0, 0]
+    dense = {l.name: l.dsp for l in estimate_project(CORPUS / "Lrozzy__hls4ml-tutorial__model_3.1").layers}
+    assert dense["h_dense_1"] == pytest.approx(14, abs=2) and dense["h_dense_3"] == 0
+
+
 def test_keras3_files_give_weightless_shaped_layers_their_class_named_groups():
     """Keras 3 names weight groups after the class (fixed_point_quantizer, _1, _2 ...): HGQ's
     per-element quantizer types are read from them in creation order."""

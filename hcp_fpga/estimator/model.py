@@ -158,7 +158,7 @@ def constant_products(spec: LayerSpec, c: CostConstants) -> tuple[np.ndarray, np
     m = spec.mantissas
     digits = csd_digits(m)
     nonzero = m != 0
-    on_dsp = nonzero & (digits >= c.dsp_min_csd_digits) & (spec.input.width >= c.dsp_min_input_bits)
+    on_dsp = nonzero & (digits >= c.dsp_min_csd_digits) & (spec.operand_bits() >= c.dsp_min_input_bits)
     if c.mul_impl == "fabric":  # every product a shift-add in LUTs
         on_dsp = np.zeros_like(on_dsp)
     return digits, nonzero, on_dsp
@@ -191,7 +191,8 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     m = spec.mantissas
     a = spec.input.width
     digits, nonzero, on_dsp = constant_products(spec, c)
-    shift_adds = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0).sum()
+    # each shift-add as wide as its input operand as the tool sees it (+6: the shifted constant's bits)
+    shift_add_bits = (np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0) * (spec.operand_bits() + 6)).sum()
     tree_adders = np.maximum(nonzero.sum(axis=0) - 1, 0).sum()
     acc = _accumulator_bits(spec)
     products = _distinct_products(m, on_dsp)
@@ -199,7 +200,7 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     if rf > 1:  # hls4ml's ALLOCATION pragma caps the 'mul' instances at this (core_templates.py)
         products = min(products, max(math.ceil(m.size / rf) - int((~nonzero).sum()) // rf, 0))
     dsp = float(products) * dsps_per_product(a, spec.weight.width, c)
-    lut = c.lut_per_tree_bit * tree_adders * acc + c.lut_per_shift_add_bit * shift_adds * (a + 6) + c.lut_per_dsp * dsp
+    lut = c.lut_per_tree_bit * tree_adders * acc + c.lut_per_shift_add_bit * shift_add_bits + c.lut_per_dsp * dsp
     # A layer is pipelined inside (registers, one cycle) when it multiplies in DSPs and sums enough
     # products per output; smaller ones finish within the clock (jet triples' module rows).
     widest_sum = int(nonzero.sum(axis=0).max()) if nonzero.size else 0

@@ -75,11 +75,14 @@ class LayerSpec:
     table_size: int = HLS4ML_TABLE_SIZE
     parallelization: int = 1  # ParallelizationFactor: output pixels an io_parallel conv computes at once
     # per multiplier-array input (n_in), the bits its value has where an HGQ quantizer gives every
-    # element its own type (0: a dead input, whose products are gone from ``mantissas``). EBOPs
-    # count them; the cost model keeps the input type's width for the live products: the reports of
-    # the HGQ corpus designs keep DSPs that inputs of these widths would not need (Lrozzy's first
-    # layer: 35 DSPs, its inputs <= 6 bits each)
+    # element its own type (0: a dead input, whose products are gone from ``mantissas``): what EBOPs
+    # count
     row_bits: Optional[np.ndarray] = None
+    # the same inputs' widths as the HLS tool sees them: from the input type's lowest bit up to each
+    # element's top bit. The tool drops the leading zero (or sign) bits an element's type leaves,
+    # not the trailing zeros below its grid: the HGQ corpus reports' multipliers take 8-14-bit
+    # operands where the elements have <= 9 bits (Lrozzy's hidden layers: mul_12ns_10s, ...)
+    row_operand_bits: Optional[np.ndarray] = None
     # part of a layer hls4ml builds as one function (a recurrent cell): no FIFO or register array after it
     internal: bool = False
     steps: int = 1  # a recurrent layer's time steps: the cell (its internal specs before this one) runs once per step
@@ -101,9 +104,17 @@ class LayerSpec:
     note: str = ""  # what the estimate should say about this layer (e.g. a part hls4ml writes no code for)
 
     def input_bits(self) -> np.ndarray:
-        """(n_in, 1) operand widths of the multiplier array's inputs: ``row_bits`` or the input type's."""
-        if self.row_bits is not None:
-            return np.asarray(self.row_bits, dtype=np.int64).reshape(-1, 1)
+        """(n_in, 1) bits of the multiplier array's inputs: ``row_bits`` or the input type's width."""
+        return self._per_row(self.row_bits)
+
+    def operand_bits(self) -> np.ndarray:
+        """(n_in, 1) widths of the multiplier array's input operands as the HLS tool sees them:
+        ``row_operand_bits`` or the input type's width."""
+        return self._per_row(self.row_operand_bits)
+
+    def _per_row(self, widths: Optional[np.ndarray]) -> np.ndarray:
+        if widths is not None:
+            return np.asarray(widths, dtype=np.int64).reshape(-1, 1)
         return np.full((max(self.n_in, 1), 1), self.input.width, dtype=np.int64)
 
     @property
@@ -430,7 +441,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     by_name = {n.name: n for n in nodes}
     specs: list[LayerSpec] = []
     types: dict[str, Fixed] = {}  # result type of each node, for the next
-    elements: dict[str, np.ndarray] = {}  # per-element widths of a node's output, where HGQ sets them
+    # per-element (bits, operand widths) of a node's output, where HGQ sets them (LayerSpec.row_bits, row_operand_bits)
+    elements: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     last_spec: dict[str, str] = {}  # node name -> its last spec's name: what the node's consumers read
     for node in nodes:
         first = len(specs)
@@ -479,11 +491,11 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 n_out = int(kernel.shape[-1])
                 n_in = int(np.prod(kernel.shape[:-1]))
                 mant = wtype.mantissas(np.asarray(kernel).reshape(n_in, n_out), rounding)
-                row_bits = None
-                if widths is not None and base == "Dense" and widths.size == n_in:
+                row_bits = row_operand_bits = None
+                if widths is not None and base == "Dense" and widths[0].size == n_in:
                     # HGQ inputs: a 0-bit (dead) input makes its products constant zeros (the HGQ
                     # corpus reports: Lrozzy's hidden layers 75 -> 33 DSPs this way, reported 14)
-                    row_bits = np.minimum(widths, current.width)
+                    row_bits, row_operand_bits = (np.minimum(w, current.width) for w in widths)
                     mant = np.where(row_bits[:, None] > 0, mant, 0)
                 # hls4ml gives every Dense/Conv a bias array (zeros without use_bias) and, unless its
                 # infer_no_bias option is set (off by default), widens the accumulator for it
@@ -496,7 +508,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     kind = "conv1d" if len(node.in_shape) == 2 else "conv2d"
                 specs.append(LayerSpec(node.name, kind, n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, has_bias=has_bias,
-                                       row_bits=row_bits, note=_overridden_weight_note(node, wtype, weight_types),
+                                       row_bits=row_bits, row_operand_bits=row_operand_bits, note=_overridden_weight_note(node, wtype, weight_types),
                                        **_geometry(node), **common))
                 current = acc
             result = current
@@ -562,8 +574,12 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         elif cls == "FixedPointQuantizer":
             result = _hgq_result(node, default)
             if len(node.weights) >= 3 and np.asarray(node.weights[1]).size > 1:
-                k, b = (np.asarray(w, dtype=np.int64).ravel() for w in node.weights[:2])
-                elements[node.name] = np.clip(b + k, 0, None)
+                # HGQ's per-element (keep_negative, bits, integers): the element has k + b bits, its
+                # top bit i + k above the binary point, so the tool sees k + i + the result type's
+                # fractional bits of it
+                k, b, i = (np.asarray(w, dtype=np.int64).ravel() for w in node.weights[:3])
+                operand = np.where(b > 0, np.clip(k + i + result.width - result.integer, 0, result.width), 0)
+                elements[node.name] = (np.clip(b + k, 0, None), operand)
             producer = node.inputs[0] if len(node.inputs) == 1 else None
             if (producer and specs and (specs[-1].name == producer or specs[-1].name.startswith(producer + "_"))
                     and specs[-1].kind != "free" and consumers.get(producer, 0) == 1):
@@ -607,7 +623,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             specs.append(LayerSpec(node.name, "unmodelled", input=current, result=default, **common))
         types[node.name] = result
         if node.name not in elements and widths is not None and specs and specs[-1].kind in ("free", "relu", "linear") \
-                and specs[-1].name == node.name and out_size == widths.size:
+                and specs[-1].name == node.name and out_size == widths[0].size:
             elements[node.name] = widths  # an element-wise layer (or a reshape) keeps each element's width
         _wire(specs, first, last_spec, node)
     return unroll_position_loops(specs)
