@@ -255,3 +255,15 @@ def test_only_the_last_resource_slot_narrows_to_its_weights():
     first[:, 0] = rng.integers(-2**10, 2**10, size=8)
     assert dsp(last) == 14
     assert dsp(first) == 16
+
+
+def test_stand_in_weights_keep_the_declared_width():
+    """A firmware folder without a layer's weight file gets stand-in mantissas (an upper bound on
+    products, firmware.unknown_weights); their small values must not narrow the last slot."""
+    from dataclasses import replace
+
+    from hcp_fpga.estimator.firmware import unknown_weights
+
+    spec = _dense_spec(unknown_weights(8, 4), "Resource", rf=8, wbits=32, abits=32)
+    assert estimate_layer(spec, VIVADO).dsp == 14  # read as real weights: the last slot is narrow
+    assert estimate_layer(replace(spec, stand_in_weights=True), VIVADO).dsp == 16  # 4 slots x 4 DSPs

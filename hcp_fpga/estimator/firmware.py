@@ -391,7 +391,8 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
                 mant = _depthwise_weights(fw, array, num("filt_width") * num("filt_height"), num("n_chan"), n_out, wtype)
             else:
                 mant = _weights(fw, array, n_in, n_out, strategy != "Latency", wtype)
-            if mant is None:
+            stand_in = mant is None
+            if stand_in:
                 mant = unknown_weights(n_in, n_out)
                 missing.append(layer_name)
             out_pix = num("out_width") * num("out_height") if kind != "dense" else 1
@@ -399,7 +400,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             # n_partitions = output pixels / ParallelizationFactor (hls4ml >= 0.7; older firmware: one per pixel)
             pf = out_pix // max(num("n_partitions", out_pix), 1) if kind != "dense" and io_type == "io_parallel" else 1
             specs.append(LayerSpec(layer_name, kind, n_in, n_out, out_pix, out_size=n_out * out_pix, channels=n_out,
-                                   mantissas=mant, weight=wtype, accum=accum, in_pix=in_pix, in_channels=num("n_chan"),
+                                   mantissas=mant, stand_in_weights=stand_in, weight=wtype, accum=accum, in_pix=in_pix, in_channels=num("n_chan"),
                                    parallelization=max(pf, 1), depthwise=depthwise, filt_height=num("filt_height"),
                                    line_width=num("in_width") if kind == "conv2d" else 0, **common))
             continue

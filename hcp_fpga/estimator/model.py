@@ -281,8 +281,9 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         # hls4ml's unrolled kernel skips multiplier slots whose weights (one per cycle) are all zero,
         # as in its unrolled code generator
         multipliers = int(np.count_nonzero(np.any(slots != 0, axis=1)))
-    # the last slot's multiplier and ROM field narrowed to its weights (ResourceUnrolled has no ROM)
-    top = w if unrolled else _top_slot_bits(slots, w)
+    # the last slot's multiplier and ROM field narrowed to its weights (ResourceUnrolled has no ROM;
+    # stand-in weights have no widths to read)
+    top = w if unrolled or spec.stand_in_weights else _top_slot_bits(slots, w)
     dsp, packed = 0.0, False
     if resource_on_dsp(spec.weight, spec.input, c):
         packed = 0 < w + a <= c.resource_dsp_pack_two_max_operand_bits

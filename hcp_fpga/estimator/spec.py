@@ -55,6 +55,9 @@ class LayerSpec:
     out_size: int = 0  # elements of the output tensor
     channels: int = 1  # last axis of the output (io_stream FIFOs are per channel)
     mantissas: Optional[np.ndarray] = None  # (n_in, n_out) integer weights in the weight type
+    # the weights are not in the folder: ``mantissas`` are firmware.unknown_weights' stand-ins, an
+    # upper bound on products whose values say nothing about the weights' widths
+    stand_in_weights: bool = False
     weight: Optional[Fixed] = None
     input: Fixed = Fixed(16, 6)
     result: Fixed = Fixed(16, 6)
