@@ -213,11 +213,12 @@ def test_narrowing_can_break_a_shared_product():
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.integers(2, 24), st.integers(1, 16), st.integers(0, 2**31 - 1), st.integers(10, 24), st.integers(10, 24),
+@given(st.integers(2, 24), st.integers(1, 16), st.integers(0, 2**31 - 1), st.integers(11, 24), st.integers(11, 24),
        st.sampled_from(["Latency", "Resource"]))
 def test_narrower_inputs_never_cost_more_lut_while_products_stay_on_dsp(n_in, n_out, seed, bits_a, bits_b, strategy):
     """Shrinking a multiplier's input frees LUTs, except where it moves products from DSPs into LUTs
-    (below the DSP threshold), which is what the hardware does; so the DSP/LUT split is held fixed."""
+    (below the DSP thresholds: a 10-bit input takes a DSP only with an 11-bit constant), which is what
+    the hardware does; so the DSP/LUT split is held fixed (inputs of 11 bits and more)."""
     rng = np.random.default_rng(seed)
     mant = rng.integers(-2000, 2000, size=(n_in, n_out))
     narrow, wide = sorted((bits_a, bits_b))
@@ -267,3 +268,19 @@ def test_stand_in_weights_keep_the_declared_width():
     spec = _dense_spec(unknown_weights(8, 4), "Resource", rf=8, wbits=32, abits=32)
     assert estimate_layer(spec, VIVADO).dsp == 14  # read as real weights: the last slot is narrow
     assert estimate_layer(replace(spec, stand_in_weights=True), VIVADO).dsp == 16  # 4 slots x 4 DSPs
+
+
+def test_a_product_goes_to_a_dsp_only_when_its_wider_operand_has_11_bits():
+    """Vitis HLS builds a 10 x 10-bit constant product in LUTs and a 10 x 12-bit one in a DSP
+    (Lrozzy's mul_10ns_10ns and mul_10ns_12ns; alex_model's 10-bit ReLU outputs times 10-bit
+    weights: no DSP). Both have 3+ CSD digits and a 10-bit input."""
+    from hcp_fpga.estimator.model import constant_bits, dsp_products
+
+    # three constants of 3+ CSD digits (10, 10 and 6 bits) and one of 2 digits (513: never a DSP)
+    narrow = np.array([[0b1010101001, -0b101010101], [0b110101, 0b1000000001]])
+    wide = narrow * 4  # the same digits, 12-, 12- and 8-bit constants
+    assert list(constant_bits(narrow).ravel()) == [10, 10, 6, 10] and constant_bits(wide).max() == 12
+    assert dsp_products(_dense_spec(narrow, abits=10, wbits=12), VIVADO, shared=False) == 0
+    assert dsp_products(_dense_spec(wide, abits=10, wbits=14), VIVADO, shared=False) == 2  # 10 x 8 bits stays in LUTs
+    assert dsp_products(_dense_spec(narrow, abits=11, wbits=12), VIVADO, shared=False) == 3  # an 11-bit input
+    assert dsp_products(_dense_spec(narrow, abits=9, wbits=12), VIVADO, shared=False) == 0  # inputs under 10 bits

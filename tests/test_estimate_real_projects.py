@@ -878,10 +878,11 @@ def test_stream_conv_window_and_line_buffers_follow_the_live_channels():
     pruned[3::8] = 0  # input channel 3 pruned in every tap
     less = estimate_layer(conv(pruned), c)
     assert full.ff - less.ff >= 9 * 10 + 2 * c.line_buffer_ff  # its window slots and two line buffers
+    # (inputs of 11 bits and more: its 7-bit constants are DSP products at both widths)
     one = LayerSpec("p", "conv2d", 8, 16, 900, out_size=900 * 16, channels=16, in_pix=900, in_channels=8,
-                    mantissas=mant[:8], weight=Fixed(8, 2), input=Fixed(10, 4), io_type="io_stream", filt_height=1, line_width=30)
-    wider = estimate_layer(replace(one, input=Fixed(20, 4)), c)
-    assert wider.ff - estimate_layer(one, c).ff < 8 * 10  # no window of its inputs
+                    mantissas=mant[:8], weight=Fixed(8, 2), input=Fixed(11, 4), io_type="io_stream", filt_height=1, line_width=30)
+    wider = estimate_layer(replace(one, input=Fixed(21, 4)), c)
+    assert wider.ff - estimate_layer(one, c).ff < 8 * 10  # no window of its inputs (8 x 10 more bits)
 
 
 @needs_corpus
@@ -1058,3 +1059,14 @@ def test_the_last_resource_multiplier_slot_is_narrowed_to_its_weights(tmp_path):
     assert [l.dsp for l in convs] == [30, 14, 14, 14, 14, 30, 2]
     assert est.dsp == 118
     assert [l.bram18 for l in convs] == [7, 4, 4, 4, 4, 7, 1]
+
+
+@needs_corpus
+def test_ten_bit_products_stay_in_luts_on_alex_model():
+    """Alezander9's alex_model (Vitis HLS 2023.1): its second and last dense read 10-bit ReLU outputs
+    and multiply them by 10-bit weights; their modules report no DSP (723 in all: 692 in the first
+    dense, 31 in the BatchNormalizations). Priced with a 10-bit input threshold alone they took 184."""
+    est = estimate_project(CORPUS / "Alezander9__ML_FPGAonPixel__alex_model" / "HLS" / "src" / "alex_model")
+    dsp = {l.name: l.dsp for l in est.layers}
+    assert dsp["dense2"] == 0 and dsp["dense_output"] == 0
+    assert est.dsp == pytest.approx(723, rel=0.05)

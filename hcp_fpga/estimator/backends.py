@@ -19,6 +19,11 @@ class CostConstants:
     # ... and only if the other operand is at least this wide: in jet-qkeras6-pruned75 the layers
     # fed by 6-bit activations use 0 DSP, the layer fed by 16-bit inputs uses them.
     dsp_min_input_bits: int = 10
+    # ... and only if the wider of the two operands (input, constant as the tool sizes it) is at
+    # least this wide: a 10 x 10-bit product stays in LUTs, 10 x 12 goes to a DSP (Lrozzy's
+    # mul_10ns_10ns in LUTs beside mul_10ns_12ns in DSPs; alex_model's 10-bit ReLU outputs times
+    # 10-bit weights: 0 DSP for 184 products of >= 3 CSD digits; both Vitis HLS).
+    dsp_min_wider_operand_bits: int = 11
     # Resource strategy: each parallel multiplier is a DSP from this weight width up (wa-hls4ml
     # calibration, Vitis 2023.2: 8-bit weights use DSPs, 6-bit ones do not; hls4ml's own
     # VivadoDSPEstimator assumes 9 for Vivado).
@@ -352,7 +357,8 @@ def constants_for(backend: str, part: str | None = None, tool: str | None = None
     if builder != backend and backend in BACKENDS:
         c = replace(c, **{f: getattr(BACKENDS[builder], f) for f in TOOL_FIFO_FIELDS})
     if mul_impl == "dsp":
-        c = replace(c, mul_impl="dsp", dsp_min_input_bits=1, resource_dsp_rule="operand_bits", resource_dsp_min_operand_bits=1,
+        c = replace(c, mul_impl="dsp", dsp_min_input_bits=1, dsp_min_wider_operand_bits=1, resource_dsp_rule="operand_bits",
+                    resource_dsp_min_operand_bits=1,
                     resource_dsp_min_product_bits=0)
     elif mul_impl == "fabric":
         c = replace(c, mul_impl="fabric")

@@ -152,13 +152,24 @@ def _distinct_products(mantissas: np.ndarray, on_dsp: np.ndarray) -> int:
     return int(np.unique(np.stack([rows, odd]), axis=1).shape[1])
 
 
+def constant_bits(mantissas: np.ndarray) -> np.ndarray:
+    """Width of each constant as a multiplier operand: unsigned bits of a positive one, signed bits
+    of a negative one (the reports' mul_10ns_12ns, mul_11ns_12s)."""
+    m = np.asarray(mantissas, dtype=np.int64)
+    magnitude = np.where(m < 0, -m - 1, m)
+    return np.frexp(magnitude.astype(np.float64))[1].astype(np.int64) + (m < 0)  # frexp's exponent: the bit length
+
+
 def constant_products(spec: LayerSpec, c: CostConstants) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(CSD digits, nonzero, on_dsp) of a Latency layer's constant multiplications: a product goes
-    to a DSP when its constant has >= 3 CSD digits and the other operand >= 10 bits."""
+    to a DSP when its constant has >= 3 CSD digits, the other operand >= 10 bits and the wider of
+    the two >= 11."""
     m = spec.mantissas
     digits = csd_digits(m)
     nonzero = m != 0
-    on_dsp = nonzero & (digits >= c.dsp_min_csd_digits) & (spec.operand_bits() >= c.dsp_min_input_bits)
+    operand = spec.operand_bits()
+    on_dsp = nonzero & (digits >= c.dsp_min_csd_digits) & (operand >= c.dsp_min_input_bits) \
+        & (np.maximum(operand, constant_bits(m)) >= c.dsp_min_wider_operand_bits)
     if c.mul_impl == "fabric":  # every product a shift-add in LUTs
         on_dsp = np.zeros_like(on_dsp)
     return digits, nonzero, on_dsp
