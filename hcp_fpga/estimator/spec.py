@@ -107,18 +107,19 @@ class LayerSpec:
     note: str = ""  # what the estimate should say about this layer (e.g. a part hls4ml writes no code for)
 
     def input_bits(self) -> np.ndarray:
-        """(n_in, 1) bits of the multiplier array's inputs: ``row_bits`` or the input type's width."""
+        """Bits of the multiplier array's inputs, a column to broadcast against ``mantissas``:
+        ``row_bits`` (n_in, 1), else the input type's width (1, 1)."""
         return self._per_row(self.row_bits)
 
     def operand_bits(self) -> np.ndarray:
-        """(n_in, 1) widths of the multiplier array's input operands as the HLS tool sees them:
-        ``row_operand_bits`` or the input type's width."""
+        """Widths of the multiplier array's input operands as the HLS tool sees them, a column to
+        broadcast against ``mantissas``: ``row_operand_bits`` (n_in, 1), else the input type's (1, 1)."""
         return self._per_row(self.row_operand_bits)
 
     def _per_row(self, widths: Optional[np.ndarray]) -> np.ndarray:
         if widths is not None:
             return np.asarray(widths, dtype=np.int64).reshape(-1, 1)
-        return np.full((max(self.n_in, 1), 1), self.input.width, dtype=np.int64)
+        return np.full((1, 1), self.input.width, dtype=np.int64)
 
     @property
     def partitions(self) -> int:
