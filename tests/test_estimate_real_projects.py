@@ -567,7 +567,8 @@ def test_hgq_quantizers_fold_into_the_layer_before_as_hls4ml_writes_them():
 
 def test_an_hgq_input_quantizer_removes_the_products_of_its_dead_elements():
     """HGQ gives every element its own type; a 0-bit element is a constant zero, and its products
-    vanish. EBOPs count each live input at its own bits."""
+    vanish. EBOPs count each live input at its own bits: b, as hls4ml casts it to ap_[u]fixed<b, i>
+    (its sign bit among the b)."""
     from hcp_fpga.design import HlsSettings
     from hcp_fpga.estimator.ebops import ebops_of_specs
     from hcp_fpga.estimator.graph import Node
@@ -580,10 +581,13 @@ def test_an_hgq_input_quantizer_removes_the_products_of_its_dead_elements():
              Node("q", "FixedPointQuantizer", {}, ["x"], [(4,)], (4,), [k, b, i]),
              Node("d", "Dense", {"units": 3}, ["q"], [(4,)], (3,), [kernel, np.zeros(3, np.float32)])]
     dense = {s.name: s for s in node_specs(nodes, HlsSettings())}["d"]
-    assert list(dense.row_bits) == [6, 0, 4, 0]
+    assert list(dense.row_bits) == [5, 0, 3, 0]
+    # in ap_fixed<5, 2> (the narrowest type holding both live elements): their top bits are 5 and 4
+    # bits above its lowest
+    assert dense.input == Fixed(5, 2) and list(dense.row_operand_bits) == [5, 0, 4, 0]
     assert not dense.mantissas[[1, 3]].any() and dense.mantissas[[0, 2]].any()
     live = np.count_nonzero(dense.mantissas, axis=1)
-    assert ebops_of_specs([dense]) == (live[0] * 6 + live[2] * 4) * dense.weight.width
+    assert ebops_of_specs([dense]) == (live[0] * 5 + live[2] * 3) * dense.weight.width
 
 
 def test_hgq_inputs_are_as_wide_as_their_top_bit_for_the_dsp_decision():

@@ -578,12 +578,13 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         elif cls == "FixedPointQuantizer":
             result = _hgq_result(node, default)
             if len(node.weights) >= 3 and np.asarray(node.weights[1]).size > 1:
-                # HGQ's per-element (keep_negative, bits, integers): the element has k + b bits, its
-                # top bit i + k above the binary point, so the tool sees k + i + the result type's
-                # fractional bits of it
+                # HGQ's per-element (keep_negative, bits, integers): hls4ml casts element n to
+                # ap_[u]fixed<b, i> (hls4ml 1.3 backends/fpga/passes/hgq_proxy_model.py), so it has b
+                # bits, its top bit i above the binary point (the sign's, if k), and the tool sees
+                # i + the result type's fractional bits of it
                 k, b, i = (np.asarray(w, dtype=np.int64).ravel() for w in node.weights[:3])
-                operand = np.where(b > 0, np.clip(k + i + result.width - result.integer, 0, result.width), 0)
-                elements[node.name] = (np.clip(b + k, 0, None), operand)
+                operand = np.where(b > 0, np.clip(i + result.width - result.integer, 0, result.width), 0)
+                elements[node.name] = (np.clip(b, 0, None), operand)
             producer = node.inputs[0] if len(node.inputs) == 1 else None
             if (producer and specs and (specs[-1].name == producer or specs[-1].name.startswith(producer + "_"))
                     and specs[-1].kind != "free" and consumers.get(producer, 0) == 1):
@@ -774,8 +775,9 @@ MULT_BASES = {"Dense": "dense", "DenseBatchnorm": "dense", "Conv1D": "conv1d", "
 
 
 def _hgq_result(node, default: Fixed) -> Fixed:
-    """Result type of an HGQ FixedPointQuantizer: its own override string, else the widest of its
-    per-element (keep_negative, bits, integers) weights."""
+    """Result type of an HGQ FixedPointQuantizer: its own override string, else the narrowest type
+    holding each live element's ap_[u]fixed<bits, integers> (keep_negative: signed), as hls4ml
+    casts them."""
     layers = (node.config.get("overrides") or {}).get("layers")
     entry = layers.get(node.name) if isinstance(layers, dict) else None
     override = entry.get("result_t") if isinstance(entry, dict) else None
@@ -786,9 +788,14 @@ def _hgq_result(node, default: Fixed) -> Fixed:
             pass
     if len(node.weights) >= 3:
         k, b, i = (np.asarray(w, dtype=np.int64).ravel() for w in node.weights[:3])
-        width, integer = int(np.max(b)) + int(np.max(k)), int(np.max(i)) + int(np.max(k))
-        if 1 <= width <= 1024:
-            return Fixed(width, integer, bool(np.max(k)))
+        live = b > 0
+        if live.any():
+            signed = bool(k[live].max())
+            # an unsigned element in a signed type needs one more integer bit, for the sign
+            integer = int((i + (signed & (k == 0)))[live].max())
+            width = integer + int((b - i)[live].max())
+            if 1 <= width <= 1024:
+                return Fixed(width, integer, signed)
     return default
 
 
