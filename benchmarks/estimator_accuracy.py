@@ -234,13 +234,17 @@ def _design_groups(d) -> list[str]:
 
 
 # Constants read from a single corpus repository's reports, as they would be without it: its fold
-# estimates with these (uw-acme: the recurrent cell's step-loop cycles and step-input selection
-# logic, nothing else prices either; ArgyKokk: Vitis HLS 2021's one softmax exp-table copy per read,
+# estimates with these (uw-acme: the recurrent cell's step-loop cycles and the step-input selection's
+# structure, below; ArgyKokk: Vitis HLS 2021's one softmax exp-table copy per read,
 # the default two reads per copy instead; MuhammadAshraful: the depth-2 element FIFOs Vitis HLS
 # builds in a DATAFLOW io_parallel design, Vivado HLS's shift-register price instead; the four corpus
 # repositories behind Vitis HLS >= 2023.1's adder price: that price without their rows).
 HELD_OUT_CONSTANTS = {
-    "uw-acme": dict(latency_recurrent_step_cycles=0, step_select_shift_lut=0.0, step_select_word_lut_cap=0.0),
+    # uw-acme: the step loop's cycles, and of the step-input selection what only its rows show: two shifts
+    # per element (the others' part-select reads have one) priced at full width from 1,920 bits (the
+    # narrowest other word priced 2,171 is yolov3tiny's 864); the shift and mask prices are in four
+    # other repositories' rows
+    "uw-acme": dict(latency_recurrent_step_cycles=0, step_select_shifts=1, step_select_shift_measured_bits=864),
     "ArgyKokk": dict(softmax_exp_copies="dual_port"),
     "MuhammadAshraful": dict(element_fifo_ff=5.0, element_fifo_lut=0.0),  # Vitis HLS's element FIFOs: Vivado's instead
     # Vitis HLS >= 2023.1's adder price (backends.lut_adder_scale) re-derived without the repository's

@@ -234,8 +234,14 @@ class CostConstants:
     # x bits wide) by a variable part-select: per input element two shifts, a mask and a select on
     # the whole word. Vivado HLS 2019.2 reports (toptagging_gru 1,920-bit word, quickdraw_gru
     # 4,800-bit): 2,171 LUT per shift at both widths, min(width - 1, 4,096) per mask and select.
+    # The two prices are not uw-acme's alone: Vivado HLS prices every variable shift of an 864- to
+    # 6,272-bit word at 2,171 LUT and every and/select of one at min(width, 4,096) in four other
+    # repositories' Expression rows (deepcalo, yolov3tiny, Gabriele-bot's dense_pynq, LingChiYang's
+    # dotproduct: their part-select reads and writes). Two shifts per element (the data and the mask)
+    # is read off uw-acme's rows only; the other repositories' reads show one.
     # Below 1,920 bits the shift is assumed to shrink with the word (no report that narrow).
     step_select_shift_lut: float = 2171.0
+    step_select_shifts: int = 2
     step_select_shift_measured_bits: int = 1920
     step_select_word_lut_cap: float = 4096.0
     # io_stream Resource: a conv's dense kernel runs once per pixel, not overlapped: RF + this per

@@ -523,11 +523,13 @@ def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -
 
 def _step_select(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     """A recurrent layer's read of one step's inputs from the packed io_parallel input word (``out_size``
-    elements of ``input``): per input element two variable shifts, a mask and a select on the word."""
+    elements of ``input``): per input element ``step_select_shifts`` variable shifts, a mask and a select
+    on the word."""
     word = spec.out_size * spec.input.width
     shift = c.step_select_shift_lut * min(word / c.step_select_shift_measured_bits, 1.0)
     mask = min(word - 1, c.step_select_word_lut_cap)
-    return LayerEstimate(spec.name, spec.kind, lut=spec.n_in * (2 * shift + 2 * mask), latency_cycles=0, ii=1)
+    return LayerEstimate(spec.name, spec.kind, lut=spec.n_in * (c.step_select_shifts * shift + 2 * mask),
+                         latency_cycles=0, ii=1)
 
 
 def _merge(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
