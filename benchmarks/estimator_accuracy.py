@@ -237,7 +237,8 @@ def _design_groups(d) -> list[str]:
 # estimates with these (uw-acme: the recurrent cell's step-loop cycles and the step-input selection's
 # structure, below; ArgyKokk: Vitis HLS 2021's one softmax exp-table copy per read,
 # the default two reads per copy instead; MuhammadAshraful: the depth-2 element FIFOs Vitis HLS
-# builds in a DATAFLOW io_parallel design, Vivado HLS's shift-register price instead; the four corpus
+# builds in a DATAFLOW io_parallel design, Vivado HLS's shift-register price instead; calwilee: the
+# multiplexers Vivado HLS puts on a stepping Latency conv's output writes, none; the four corpus
 # repositories behind Vitis HLS >= 2023.1's adder price: that price without their rows).
 HELD_OUT_CONSTANTS = {
     # uw-acme: the step loop's cycles, and of the step-input selection what only its rows show: two shifts
@@ -246,6 +247,7 @@ HELD_OUT_CONSTANTS = {
     # other repositories' rows
     "uw-acme": dict(latency_recurrent_step_cycles=0, step_select_shifts=1, step_select_shift_measured_bits=864),
     "ArgyKokk": dict(softmax_exp_copies="dual_port"),
+    "calwilee": dict(partition_output_muxes=False),  # Vivado HLS's output-write multiplexers: only its report shows them
     "MuhammadAshraful": dict(element_fifo_ff=5.0, element_fifo_lut=0.0),  # Vitis HLS's element FIFOs: Vivado's instead
     # Vitis HLS >= 2023.1's adder price (backends.lut_adder_scale) re-derived without the repository's
     # Expression rows (benchmarks/fit_adders.py), for the corpus repositories among its sources

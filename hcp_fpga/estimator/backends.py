@@ -175,6 +175,13 @@ class CostConstants:
     # with >= 16 inputs of 7 repositories, Vivado HLS and Vitis HLS: 17 -> 85, 33 -> 149, 67 -> 301;
     # median 4.5 per input). MuhammadAshraful's fill_buffer (6,579 inputs, 31,977 LUT) was not used.
     partition_mux_lut_per_input: float = 4.5
+    # ... and at the output: hls4ml's Latency conv stores each partition's results through a pointer it
+    # steps inside the pipelined partition loop (`*(res++)`). Vivado HLS (<= 2020.1) builds for every
+    # output element a multiplexer over the whole output index range (2^bits inputs) and a 1-bit one
+    # beside it: calwilee's separable conv (2020.1) has 72 + 72 cores of 128 inputs in its depthwise
+    # (72 outputs) and 180 + 180 of 256 in its pointwise (180 outputs), 686k of its 735k LUT. Priced
+    # by the multiplexer rule above. No Vitis HLS report shows them (MuhammadAshraful's 1,352 outputs).
+    partition_output_muxes: bool = False
     # io_stream line-buffer convs keep their window in registers (static kernel_data in hls4ml's
     # compute_output_buffer_1d/2d and the depthwise kernels): kernel x live channels x input bits. Their
     # modules' Register rows hold it (Alezander9 cnn_large 439 and 1,413 FF for windows of 144 and 1,152
@@ -289,7 +296,8 @@ TOOL_VERSIONS: tuple[ToolVersions, ...] = (
                                                     "resource_dsp_pack_two_max_operand_bits": 8,
                                                     "resource_lut_multipliers": True, "resource_lut_accumulators": True,
                                                     "serialize_all_products": True,
-                                                    "avg_pool_divider": True, "lut_adder_scale": 1.0},
+                                                    "avg_pool_divider": True, "lut_adder_scale": 1.0,
+                                                    "partition_output_muxes": True},
                  "corpus Spehic (Vivado HLS 2020.1, Resource, 4-bit weights): 4 x 16-bit products one DSP each (4 of 4 "
                  "multipliers), 4 x 4-bit two per DSP (64 for 128, 256 for 512); Gabriele-bot (2020.1): 5 x 3, 4 x 3 and "
                  "4 x 2 bits on none (both designs: the narrower operand decides); ftag_gru (2019.2): signed 4 x 4 bits "
@@ -302,7 +310,9 @@ TOOL_VERSIONS: tuple[ToolVersions, ...] = (
                  "(jet-qkeras6 pynq-z2 RF 64: 52 cycles), where Vitis 2021.1 serializes only the >= 3-CSD-digit ones "
                  "(ArgyKokk CARDIO RF 100: 58 cycles). Average pooling with 'same' padding divides by a variable in every "
                  "output's pool_op instance (hls4ml CI baselines, Vivado 2020.1: 89,529 and 112,578 LUT, 21 cycles, "
-                 "where valid padding and Vitis 2024.1 take 4-11k and 0 cycles)"),
+                 "where valid padding and Vitis 2024.1 take 4-11k and 0 cycles). A Latency io_parallel conv stepping over "
+                 "pixel partitions multiplexes each output element's write (calwilee, 2020.1: 504 cores of 128 and 256 "
+                 "inputs, one data and one 1-bit per output element)"),
     ToolVersions("Vitis HLS", "2020.2", "2022.2", {"softmax_exp_copies": "per_read", "lut_adder_scale": 1.0},
                  "ArgyKokk's six io_parallel softmaxes (Vitis HLS 2021.1, 2-16 outputs): the exp table takes "
                  "1, 2, 4, 5, 9, 15 BRAM18 for 2, 3, 5, 6, 10, 16 lookups (its memory table; 1,024 x 18 bits each), "

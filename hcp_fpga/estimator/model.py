@@ -99,6 +99,18 @@ def _held_output_bits(spec: LayerSpec) -> int:
     return spec.out_size * spec.result.width if stepping else 0
 
 
+def _output_write_muxes(spec: LayerSpec, c: CostConstants) -> float:
+    """LUT of the multiplexers Vivado HLS builds on a stepping Latency conv's output writes
+    (``partition_output_muxes``): per output element one over the whole index range (2^bits inputs)
+    and a 1-bit one beside it, each priced by the multiplexer rule. hls4ml's Resource conv stores by
+    index (``res[i_part * ... + i_res]``), even at RF 1: hls4ml's CI conv2d baseline (Resource, RF 1, 49
+    partitions, Vivado HLS 2020.1) reports 86,819 LUT in all, where these muxes would be 28.9M."""
+    if not c.partition_output_muxes or spec.strategy != "Latency" or spec.io_type != "io_parallel" or spec.partitions < 2:
+        return 0.0
+    inputs = 1 << max(spec.out_size - 1, 1).bit_length()
+    return 2.0 * spec.out_size * c.partition_mux_lut_per_input * inputs
+
+
 def _pixel_step_inlined(spec: LayerSpec) -> bool:
     """Whether an io_stream conv's per-pixel work is inlined into its pixel loop (PIPELINE II = RF).
     hls4ml 1.3's depthwise and pointwise (1x1) stream kernels are (``compute_depthwise_output_buffer_*``,
@@ -474,8 +486,8 @@ def estimate_layer(spec: LayerSpec, c: CostConstants, step: int | None = None) -
         if steps > 1 and spec.io_type == "io_parallel":
             # fill_buffer: each buffer element's partition multiplexer; and the output array, written one
             # partition per step, is held in registers until the last step
-            est = replace(est, lut=est.lut + c.partition_mux_lut_per_input * spec.n_in * spec.n_pix,
-                          ff=est.ff + _held_output_bits(spec))
+            est = replace(est, lut=est.lut + c.partition_mux_lut_per_input * spec.n_in * spec.n_pix
+                          + _output_write_muxes(spec, c), ff=est.ff + _held_output_bits(spec))
         if spec.io_type == "io_stream" and spec.kind != "dense" and not _pointwise(spec):
             lut, ff = _window_buffers(spec, c)
             est = replace(est, lut=est.lut + lut, ff=est.ff + ff)
