@@ -237,7 +237,7 @@ def _design_groups(d) -> list[str]:
 # estimates with these (uw-acme: the recurrent cell's step-loop cycles and the step-input selection's
 # structure, below; ArgyKokk: Vitis HLS 2021's one softmax exp-table copy per read,
 # the default two reads per copy instead; MuhammadAshraful: the depth-2 element FIFOs Vitis HLS
-# builds in a DATAFLOW io_parallel design, Vivado HLS's shift-register price instead; calwilee: the
+# builds in a DATAFLOW io_parallel design, the Vitis FIFO rule of other designs instead; calwilee: the
 # multiplexers Vivado HLS puts on a stepping Latency conv's output writes, none; the four corpus
 # repositories behind Vitis HLS >= 2023.1's adder price: that price without their rows).
 HELD_OUT_CONSTANTS = {
@@ -248,7 +248,9 @@ HELD_OUT_CONSTANTS = {
     "uw-acme": dict(latency_recurrent_step_cycles=0, step_select_shifts=1, step_select_shift_measured_bits=864),
     "ArgyKokk": dict(softmax_exp_copies="dual_port"),
     "calwilee": dict(partition_output_muxes=False),  # Vivado HLS's output-write multiplexers: only its report shows them
-    "MuhammadAshraful": dict(element_fifo_ff=5.0, element_fifo_lut=0.0),  # Vitis HLS's element FIFOs: Vivado's instead
+    # Vitis HLS's element FIFOs (99 FF, 67 LUT) are read off its report only: its fold prices them by the Vitis
+    # FIFO rule of three other designs (a depth-2 FIFO of registers: 2 FF per power-of-two bit + 4)
+    "MuhammadAshraful": dict(element_fifo_ff=0.0, element_fifo_lut=0.0),
     # Vitis HLS >= 2023.1's adder price (backends.lut_adder_scale) re-derived without the repository's
     # Expression rows (benchmarks/fit_adders.py), for the corpus repositories among its sources
     **{repo: dict(lut_adder_scale=scale) for repo, scale in fit_adders.fold_scales().items()
@@ -281,11 +283,12 @@ def corpus_loro(t: Tally) -> str:
     timing model's ADD_LEVEL_NS (benchmarks/fit_timing.py's grid over its Latency io_parallel
     designs + triples); here it is re-chosen on the same grid WITHOUT the held-out design's
     repository, and that design is estimated with the re-chosen value. Constants read from one
-    repository's reports (HELD_OUT_CONSTANTS: uw-acme's recurrent cell, ArgyKokk's Vitis 2021
-    softmax tables, MuhammadAshraful's Vitis element FIFOs, the Vitis >= 2023.1 adder price from
-    four repositories) take their values without it in that
-    repository's fold. The other constants read from corpus reports were read from several
-    repositories' rows (FIFO shapes, multiplexer prices), so each fold keeps other sources for them;
+    repository's reports (HELD_OUT_CONSTANTS: uw-acme's recurrent step loop and second shift per
+    step input, ArgyKokk's Vitis 2021 softmax tables, MuhammadAshraful's Vitis element FIFOs,
+    calwilee's output-write multiplexers, the Vitis >= 2023.1 adder price from four repositories)
+    take their values without it in that repository's fold. The other constants read from corpus
+    reports were read from several repositories' rows (FIFO shapes, multiplexer and shift prices),
+    so each fold keeps other sources for them;
     the per-layer constants come from the triples and wa-hls4ml."""
     import corpus as corpus_mod
     import fit_timing

@@ -166,7 +166,7 @@ class CostConstants:
     # every element of every array between layers is a depth-2 FIFO. Vivado HLS: 5 FF, bits + 12 LUT
     # (the SRL rule above; calwilee: 252 FIFOs, 1,260 FF, 10,872 LUT); Vitis HLS 2024.1: 99 FF and
     # 67 LUT each for 5-6 bits (MuhammadAshraful mnist_cnn, 2,714 FIFOs: the one Vitis design).
-    element_fifo_ff: float = 5.0
+    element_fifo_ff: float = 5.0  # 0: none measured, the tool's FIFO rule for a depth-2 FIFO (fifo_cost)
     element_fifo_lut: float = 0.0  # 0: the SRL rule (bits + 12)
     # io_parallel conv stepping over pixel partitions: hls4ml's generated fill_buffer picks each buffer
     # element's input by partition index (one `if (partition == k)` block per partition), a multiplexer

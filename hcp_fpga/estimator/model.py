@@ -723,8 +723,12 @@ def _element_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstima
         if not readers or not _carries(s):
             continue
         n, bits = s.out_size, s.result.width
-        lut = n * (c.element_fifo_lut or bits + c.fifo_lut_srl_control)
-        out.append(LayerEstimate(f"{s.name}_out", "fifo", lut=float(lut), ff=float(n * c.element_fifo_ff), latency_cycles=0, ii=1))
+        if c.element_fifo_ff > 0:  # the tool's measured element FIFO
+            lut, ff = n * (c.element_fifo_lut or bits + c.fifo_lut_srl_control), n * c.element_fifo_ff
+        else:  # none measured: the tool's FIFO rule for a depth-2 FIFO of one element
+            _, lut1, ff1 = fifo_cost(2, bits, c)
+            lut, ff = n * lut1, n * ff1
+        out.append(LayerEstimate(f"{s.name}_out", "fifo", lut=float(lut), ff=float(ff), latency_cycles=0, ii=1))
     return out
 
 
