@@ -348,3 +348,23 @@ def test_a_report_whose_resource_kernels_ran_at_other_reuse_factors_is_of_anothe
     assert "another build" in why and "reuse factor 9" in why and "72" in why and "re-run C synthesis" in why
     assert report_mismatch(top, {8}, reuse=None) is None  # not checked (a lower-bound estimate)
     assert "none (no Resource layer)" in report_mismatch(top, {8}, reuse=set())
+
+
+@pytest.mark.parametrize("module", ["dense_resource_rf_leq_nin_ap_fixed_ap_fixed_6_2_5_3_0_config5_s",
+                                    "dense_large_ap_fixed_ap_fixed_config2_s"])
+@pytest.mark.parametrize("suffix", [".rpt", ".xml"])
+def test_a_report_with_resource_kernels_for_a_config_without_resource_layers_is_of_another_build(tmp_path, module, suffix):
+    """hls4ml builds its Resource kernels (dense_resource*, before 0.6 dense_large*) for Resource layers
+    only: a report holding one, where the config has no Resource layer, was built from another config.
+    With Resource layers in the config (or unchecked: a lower bound) it says nothing."""
+    from hcp_fpga.estimator.reports import report_mismatch, resource_kernel_modules
+
+    top = tmp_path / "myproject_csynth.rpt"
+    top.write_text("== Utilization Estimates\n")
+    (tmp_path / "dense_latency_ap_fixed_ap_fixed_config2_s_csynth.rpt").write_text("")
+    assert resource_kernel_modules(top) == [] and report_mismatch(top, {8}, reuse=set()) is None
+    (tmp_path / f"{module}_csynth{suffix}").write_text("")
+    assert resource_kernel_modules(top) == [module]
+    why = report_mismatch(top, {8}, reuse=set())
+    assert "another build" in why and module[:40] in why and "no Resource layer" in why
+    assert report_mismatch(top, {8}, reuse={104}) is None and report_mismatch(top, {8}, reuse=None) is None

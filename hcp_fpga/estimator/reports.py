@@ -430,14 +430,27 @@ def reuse_loop_trips(rpt_path: Path | str) -> set[int]:
     return trips
 
 
+_RESOURCE_MODULE = re.compile(r"^(?:grp_)?(dense_resource|dense_large)\w*", re.I)
+
+
+def resource_kernel_modules(rpt_path: Path | str) -> list[str]:
+    """Names of hls4ml Resource-strategy kernel modules (``dense_resource*``; ``dense_large*`` before
+    hls4ml 0.6) among the module reports beside a csynth report. hls4ml builds them for Resource
+    layers only (their Latency layers call ``dense_latency``), whichever version and tool."""
+    names = {m.group(0) for path in Path(rpt_path).parent.glob("*_csynth.*")
+             for m in [_RESOURCE_MODULE.match(path.name.split("_csynth.")[0])] if m}
+    return sorted(names)
+
+
 def report_mismatch(rpt_path: Optional[Path | str], sizes: set[int], merges: bool = True,
                     reuse: Optional[set[int]] = None) -> Optional[str]:
     """Why a project's own csynth report cannot be of the design whose layers have ``sizes``
     (element and channel counts of every layer output and of the input), or None. A report whose
     FIFOs carry a layer of a size no layer of the design has, that has a module merging two
     results where no layer of the design reads two (``merges`` False), or whose Resource kernels
-    ran at a reuse factor no Resource layer of the design has (``reuse``: the design's, as hls4ml
-    moves them to valid values; None: not checked) was built from another network or another
+    ran at a reuse factor no Resource layer of the design has, or that has Resource kernels where
+    the design has no Resource layer (``reuse``: the design's, as hls4ml moves them to valid
+    values; None: not checked) was built from another network or another
     config (changed after C synthesis): its numbers do not judge this design."""
     if rpt_path is None:
         return None
@@ -452,6 +465,10 @@ def report_mismatch(rpt_path: Optional[Path | str], sizes: set[int], merges: boo
     if merged:
         return (f"the HLS report '{name}' is of another network (it has a {merged[0]} module, which merges two layers' "
                 "results; no layer here reads two): re-run C synthesis; judged on the estimate")
+    kernels = resource_kernel_modules(rpt_path) if reuse is not None and not reuse else []
+    if kernels:
+        return (f"the HLS report '{name}' is of another build (it has a Resource kernel, {kernels[0][:60]}; "
+                "this config has no Resource layer): re-run C synthesis; judged on the estimate")
     other = sorted(reuse_loop_trips(rpt_path) - reuse) if reuse is not None else []
     if other:
         ours = ", ".join(map(str, sorted(reuse))) or "none (no Resource layer)"
