@@ -866,6 +866,8 @@ _CORPUS_MLP = ("reports/corpus/ArgyKokk__hls4ml_MLP_estimator__Breast_cancer_LUT
     (lambda c: c["HLSConfig"]["Model"].update(Strategy=[1, 2]), "HLSConfig.Model.Strategy [1, 2] is not a strategy"),
     (lambda c: c["HLSConfig"]["LayerName"]["softmax"].update(TableSize="big"), "softmax.TableSize 'big' is not a whole"),
     (lambda c: c.update(Part=7), "Part 7 is not text"),
+    (lambda c: c.update(Part="xc7z007s-clg225-2; rm -rf ~"), "Part 'xc7z007s-clg225-2; rm -rf ~' is not a device name"),
+    (lambda c: c.update(Part="$(reboot)"), "Part '$(reboot)' is not a device name"),
     (lambda c: c.update(ClockPeriod=None), "ClockPeriod None is not a positive number of ns"),
     (lambda c: c.update(ClockPeriod="fast"), "ClockPeriod 'fast' is not a positive number of ns"),
 ])

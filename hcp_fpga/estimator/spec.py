@@ -940,6 +940,7 @@ def read_hls4ml_config(project_dir) -> dict:
 # the keys of a project's hls4ml_config.yml the estimate reads (anything else hls4ml writes is ignored)
 _WHOLE_NUMBER_KEYS = ("ReuseFactor", "TableSize", "table_size", "ParallelizationFactor")
 _OLD_TYPE_KEYS = ("exp_table_t", "inv_table_t", "table_t")  # hls4ml < 1.0 wrote a softmax's table types here
+_DEVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 
 
 def check_project_config(config: dict, where: str) -> dict:
@@ -989,6 +990,9 @@ def check_project_config(config: dict, where: str) -> dict:
     for key in ("Part", "XilinxPart", "IOType", "Board"):
         if config.get(key) is not None and not isinstance(config[key], str):
             refuse(key, config[key], "text (as hls4ml writes it)")
+    for key in ("Part", "XilinxPart"):  # a device name: letters, digits and - _ . (any vendor's), nothing else
+        if isinstance(config.get(key), str) and not _DEVICE_NAME.match(config[key]):
+            refuse(key, config[key], "a device name (letters, digits, '-', '_', '.': xcu250-figd2104-2L-e)")
     clock = config.get("ClockPeriod")
     if "ClockPeriod" in config and (isinstance(clock, bool) or not isinstance(clock, (int, float)) or not 0 < clock < float("inf")):
         refuse("ClockPeriod", clock, "a positive number of ns")
