@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hcp_fpga.errors import BoardError, read_yaml_mapping
-from hcp_fpga.vocab import RESOURCES
+from hcp_fpga.vocab import DEVICE_NAME_PATTERN, RESOURCES
 
 #: The catalog shipped inside the package (read with importlib.resources, so wheels carry it).
 CATALOG = resources.files("hcp_fpga") / "catalog"
@@ -35,7 +35,7 @@ class Board(BaseModel):
     name: _PlainName
     aliases: list[_PlainName] = Field(default_factory=list)
     vendor: str
-    part: str = Field(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+    part: str = Field(min_length=4, max_length=64, pattern=DEVICE_NAME_PATTERN,
                       description="exact part string passed to hls4ml")
     family: str
     dsp: int = Field(ge=0)

@@ -55,6 +55,10 @@ RF_CHECKED_STRATEGIES: tuple[str, ...] = (Strategy.RESOURCE.value, Strategy.RESO
 #: fraction of every resource kept free when judging "fits" (estimate and optimize)
 DEFAULT_HEADROOM = 0.2
 
+# A device (part) name as the vendors spell them, any vendor: it reaches hls4ml's Tcl scripts, file
+# names and our output, so plain tokens only (xcu250-figd2104-2L-e, xc7z020clg400-1, Agilex7)
+DEVICE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
 
 def resource_label(resource: str) -> str:
     """``bram18`` -> ``BRAM18``: how tables and reports name a resource."""

@@ -16,6 +16,7 @@ import numpy as np
 import yaml
 
 from hcp_fpga.estimator.precision import Fixed, parse_fixed
+from hcp_fpga.vocab import DEVICE_NAME_PATTERN
 
 FREE_KINDS = {"InputLayer", "Flatten", "Reshape", "Dropout", "Permute"}
 POOL_KINDS = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
@@ -940,7 +941,7 @@ def read_hls4ml_config(project_dir) -> dict:
 # the keys of a project's hls4ml_config.yml the estimate reads (anything else hls4ml writes is ignored)
 _WHOLE_NUMBER_KEYS = ("ReuseFactor", "TableSize", "table_size", "ParallelizationFactor")
 _OLD_TYPE_KEYS = ("exp_table_t", "inv_table_t", "table_t")  # hls4ml < 1.0 wrote a softmax's table types here
-_DEVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_DEVICE_NAME = re.compile(DEVICE_NAME_PATTERN)
 
 
 def check_project_config(config: dict, where: str) -> dict:
@@ -991,7 +992,7 @@ def check_project_config(config: dict, where: str) -> dict:
         if config.get(key) is not None and not isinstance(config[key], str):
             refuse(key, config[key], "text (as hls4ml writes it)")
     for key in ("Part", "XilinxPart"):  # a device name: letters, digits and - _ . (any vendor's), nothing else
-        if isinstance(config.get(key), str) and not _DEVICE_NAME.match(config[key]):
+        if isinstance(config.get(key), str) and not (_DEVICE_NAME.match(config[key]) and len(config[key]) <= 80):
             refuse(key, config[key], "a device name (letters, digits, '-', '_', '.': xcu250-figd2104-2L-e)")
     clock = config.get("ClockPeriod")
     if "ClockPeriod" in config and (isinstance(clock, bool) or not isinstance(clock, (int, float)) or not 0 < clock < float("inf")):
