@@ -263,6 +263,26 @@ def test_a_vivado_backend_project_built_by_vitis_hls_has_vitis_element_fifos():
     assert any("Vivado backend built by Vitis HLS 2024.1" in n for n in est.notes)
 
 
+@pytest.mark.parametrize("tool", ["Vivado HLS 2020.1", "Vitis HLS 2024.1"])
+def test_element_fifos_without_a_measured_price_follow_the_tools_fifo_rule(tool):
+    """A DATAFLOW io_parallel design's element FIFOs (one per array element between layers) are priced
+    at the tool's measured element FIFO; with none measured (``element_fifo_ff`` 0, as in a
+    leave-one-repository-out fold) each is the tool's depth-2 FIFO of one element (``fifo_cost``)."""
+    from hcp_fpga.estimator.backends import constants_for
+    from hcp_fpga.estimator.model import _element_fifos, fifo_cost
+
+    conv = _conv(36)  # 4 x 36 outputs of 16 bits, stepping over partitions
+    dense = LayerSpec("d", "dense", 144, 2, 1, out_size=2, channels=2, mantissas=np.ones((144, 2), dtype=int),
+                      weight=Fixed(8, 2), input=Fixed(16, 6), result=Fixed(16, 6))
+    c = constants_for("Vivado", "xcu250-figd2104-2L-e", tool)
+    measured = _element_fifos([conv, dense], c)
+    assert [f.name for f in measured] == ["c_out"] and measured[0].ff == 144 * c.element_fifo_ff
+    unmeasured = _element_fifos([conv, dense], replace(c, element_fifo_ff=0.0, element_fifo_lut=0.0))
+    _, lut, ff = fifo_cost(2, 16, c)
+    assert (unmeasured[0].lut, unmeasured[0].ff) == (144 * lut, 144 * ff)
+    assert ff > 0 and lut > 0
+
+
 @pytest.mark.parametrize("tool", ["Vivado HLS 2020.1", "Vitis HLS 2023.2"])
 def test_resource_lut_multipliers_follow_the_reuse_factor_on_vivado_hls(tool):
     """Narrow Resource-strategy products stay out of DSPs; Vivado HLS builds them as LUT multipliers,
