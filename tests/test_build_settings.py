@@ -45,8 +45,8 @@ def test_fabric_puts_every_multiplication_in_luts(tmp_path):
 
 @pytest.mark.parametrize("strategy,rf", [("Latency", 1), ("Resource", 4)])
 def test_dsp_puts_narrow_products_on_dsps(strategy, rf):
-    """8-bit activations x 6-bit weights: the tool keeps these products in LUTs (Latency: input under
-    10 bits; Resource on Vitis: weights under 8 bits), unless told -impl dsp."""
+    """8-bit activations x 6-bit weights: the tool keeps these products in LUTs (Latency: neither
+    operand 11 bits wide; Resource on Vitis: weights under 8 bits), unless told -impl dsp."""
     rng = np.random.default_rng(0)
     mant = rng.integers(-31, 32, size=(16, 8))
     mant[np.abs(mant) < 11] = 21  # >= 3 CSD digits: not a shift-add

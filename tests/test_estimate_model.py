@@ -284,3 +284,73 @@ def test_a_product_goes_to_a_dsp_only_when_its_wider_operand_has_11_bits():
     assert dsp_products(_dense_spec(wide, abits=10, wbits=14), VIVADO, shared=False) == 2  # 10 x 8 bits stays in LUTs
     assert dsp_products(_dense_spec(narrow, abits=11, wbits=12), VIVADO, shared=False) == 3  # an 11-bit input
     assert dsp_products(_dense_spec(narrow, abits=9, wbits=12), VIVADO, shared=False) == 0  # inputs under 10 bits
+
+
+def _chain(first, second, hidden_kind="relu"):
+    """dense(first) -> element-wise -> dense(second), io_parallel Latency, as LayerSpecs."""
+    from dataclasses import replace
+
+    n_hidden = first.shape[1]
+    return [replace(_dense_spec(first), name="d1"),
+            LayerSpec("act", hidden_kind, n_hidden, n_hidden, 1, out_size=n_hidden, channels=n_hidden,
+                      input=Fixed(16, 6), result=Fixed(16, 6)),
+            LayerSpec("d2", "dense", n_hidden, second.shape[1], 1, out_size=second.shape[1], channels=second.shape[1],
+                      mantissas=second, weight=Fixed(16, 6), input=Fixed(16, 6), result=Fixed(16, 6))]
+
+
+def test_an_output_no_layer_reads_loses_its_logic_not_its_registers():
+    """Dead-code elimination: the second layer reads 3 of the first layer's 8 outputs (its other
+    rows are all zero), so the first layer's other 5 columns and their ReLUs are priced at nothing;
+    the registers between the layers stay (the pruned jet triples' FF)."""
+    from hcp_fpga.estimator.model import estimate_specs
+
+    rng = np.random.default_rng(1)
+    first = rng.integers(300, 2000, size=(6, 8)) * rng.choice([-1, 1], size=(6, 8))
+    second = rng.integers(300, 2000, size=(8, 4))
+    second[[0, 2, 3, 5, 7]] = 0
+    read = [1, 4, 6]
+    est = estimate_specs(_chain(first, second), "Vitis", 5.0, "xcu250-figd2104-2L-e")
+    kept = np.zeros_like(first)
+    kept[:, read] = first[:, read]
+    alone = estimate_specs(_chain(kept, second), "Vitis", 5.0, "xcu250-figd2104-2L-e")
+    full = estimate_specs(_chain(first, np.abs(second) + 300), "Vitis", 5.0, "xcu250-figd2104-2L-e")
+    rows = {e: {l.name: l for l in x.layers} for e, x in (("est", est), ("alone", alone), ("full", full))}
+    assert rows["est"]["d1"].dsp == rows["alone"]["d1"].dsp < rows["full"]["d1"].dsp
+    assert rows["est"]["d1"].lut == rows["alone"]["d1"].lut
+    assert rows["est"]["act"].lut == pytest.approx(rows["full"]["act"].lut * 3 / 8)
+    from hcp_fpga.estimator.model import without_dead_outputs
+
+    specs = _chain(first, second)
+    assert [s.out_size for s in without_dead_outputs(specs)] == [s.out_size for s in specs]  # registers kept
+    assert [s.dead for s in without_dead_outputs(specs)] == [0, 5, 0]
+
+
+def test_an_output_another_branch_reads_stays():
+    """The same first layer, when a second reader (a branch) takes the ReLU's output: nothing is dead."""
+    from hcp_fpga.estimator.model import without_dead_outputs
+
+    rng = np.random.default_rng(2)
+    first, second = rng.integers(300, 2000, size=(6, 8)), rng.integers(300, 2000, size=(8, 4))
+    second[[0, 2]] = 0
+    specs = _chain(first, second)
+    assert without_dead_outputs(specs)[0].mantissas[:, [0, 2]].sum() == 0
+    branch = LayerSpec("d3", "dense", 8, 2, 1, out_size=2, channels=2, mantissas=np.ones((8, 2), np.int64),
+                       weight=Fixed(16, 6), input=Fixed(16, 6), result=Fixed(16, 6), after=("act",))
+    kept = without_dead_outputs(specs + [branch])
+    np.testing.assert_array_equal(kept[0].mantissas, first)
+    assert kept[1].dead == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 12), st.integers(2, 12), st.integers(1, 6), st.integers(0, 2**31 - 1), st.floats(0.0, 1.0))
+def test_zeroing_the_next_layers_rows_never_costs_more(n_in, n_hidden, n_out, seed, frac):
+    """However many of the second layer's rows become zero, the design never costs more."""
+    from hcp_fpga.estimator.model import estimate_specs
+
+    rng = np.random.default_rng(seed)
+    first = rng.integers(-2000, 2000, size=(n_in, n_hidden))
+    second = rng.integers(-2000, 2000, size=(n_hidden, n_out))
+    pruned = np.where((rng.random(n_hidden) < frac)[:, None], 0, second)
+    a = estimate_specs(_chain(first, second), "Vivado", 5.0, "xcu250-figd2104-2L-e")
+    b = estimate_specs(_chain(first, pruned), "Vivado", 5.0, "xcu250-figd2104-2L-e")
+    assert b.dsp <= a.dsp and b.lut <= a.lut + 1e-6 and b.ff <= a.ff + 1e-6

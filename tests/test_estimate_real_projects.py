@@ -618,13 +618,15 @@ def test_hgq_inputs_are_as_wide_as_their_top_bit_for_the_dsp_decision():
 @needs_corpus
 def test_hgq_corpus_layers_keep_the_dsps_their_operand_widths_call_for():
     """MinhNguy3n's HGQ MLP (Vitis HLS 2024.2): 2, 0, 0, 0 DSPs per dense module; its second layer's
-    only candidate product has an 8-bit input operand (mul_8ns_7s, in LUTs). Lrozzy's (2024.1): 14
-    and 0 in the second and last dense (38 and 3 products of >= 3 CSD digits; priced at the input
-    type's width they were 33 and 3)."""
+    only candidate product has an 8-bit input operand times a 7-bit constant (mul_8ns_7s, in LUTs).
+    Lrozzy's (2024.1): 35, 14, 1, 0. Its third layer computes 8 of its 32 outputs for the last one
+    to read: 1 DSP product among them, 12 among all (dead-code elimination); its second layer's 14
+    include 8- and 9-bit inputs times 11-12-bit constants (mul_8ns_11ns, mul_9ns_12s)."""
     est = estimate_project(CORPUS / "MinhNguy3n__hls4ml-tutorial__model_3.1")
     assert [l.dsp for l in est.layers if l.kind == "dense"] == [2, 0, 0, 0]
     dense = {l.name: l.dsp for l in estimate_project(CORPUS / "Lrozzy__hls4ml-tutorial__model_3.1").layers}
-    assert dense["h_dense_1"] == pytest.approx(14, abs=2) and dense["h_dense_3"] == 0
+    assert dense["h_dense"] == pytest.approx(35, abs=3) and dense["h_dense_1"] == pytest.approx(14, abs=2)
+    assert dense["h_dense_2"] == 1 and dense["h_dense_3"] == 0
 
 
 def test_keras3_files_give_weightless_shaped_layers_their_class_named_groups():

@@ -17,8 +17,10 @@ class CostConstants:
     # this many nonzero CSD digits (fewer: shifts and adds in LUTs). Triples: within 5 % per layer.
     dsp_min_csd_digits: int = 3
     # ... and only if the other operand is at least this wide: in jet-qkeras6-pruned75 the layers
-    # fed by 6-bit activations use 0 DSP, the layer fed by 16-bit inputs uses them.
-    dsp_min_input_bits: int = 10
+    # fed by 6-bit activations use 0 DSP, the layer fed by 16-bit inputs uses them; Lrozzy's HGQ
+    # layers (Vitis HLS 2024.1) put 8- and 9-bit inputs times 11-12-bit constants on DSPs
+    # (mul_8ns_11ns, mul_9ns_11s, mul_9ns_12s). 7 bits: no report shows it either way.
+    dsp_min_input_bits: int = 8
     # ... and only if the wider of the two operands (input, constant as the tool sizes it) is at
     # least this wide: a 10 x 10-bit product stays in LUTs, 10 x 12 goes to a DSP (Lrozzy's
     # mul_10ns_10ns in LUTs beside mul_10ns_12ns in DSPs; alex_model's 10-bit ReLU outputs times
@@ -208,7 +210,9 @@ class CostConstants:
     avg_pool_divider_cycles: int = 20
     # --- activations (io_parallel) -------------------------------------------------------------
     lut_relu_per_bit: float = 1.75  # jet rf1: ReLU on 64 x 16 bit = 1,792 LUT
-    lut_relu_round_sat_per_input_bit: float = 3.8  # quantized ReLU (round + saturate), jet-qkeras6: 56-65 per element of 16 bits
+    # quantized ReLU (round + saturate): jet-qkeras6-pruned75's three ReLU modules, 72.0 LUT per element
+    # of 16 bits that the next layer reads, in each (56-65 per element counting the dead ones)
+    lut_relu_round_sat_per_input_bit: float = 4.5
     # sigmoid/tanh/ELU tables: index arithmetic per element; median of the six io_parallel sigmoid/ELU
     # CI baselines (Dense(64) + activation, minus the Dense+ReLU design): 57-153 per element
     lut_table_per_element: float = 120.0

@@ -88,7 +88,7 @@ def _parallel_outputs(spec: LayerSpec) -> int:
     activation layers; one pixel's channels where the layer walks over pixels (conv, io_stream)."""
     if spec.io_type == "io_stream" or spec.kind in ("conv1d", "conv2d"):
         return spec.channels
-    return spec.out_size
+    return spec.out_size - spec.dead
 
 
 def _held_output_bits(spec: LayerSpec) -> int:
@@ -1008,6 +1008,51 @@ def _step(spec: LayerSpec, c: CostConstants, t, budget: float) -> int | None:
     return step_cycles(spec, c, t, budget)
 
 
+# layers that compute each output element from the same element of their input alone: an element no
+# one reads makes its whole chain back to the multiplier array dead
+_ELEMENTWISE = ("relu", "linear", "table", "free")
+
+
+def _unrolled_dense(spec: LayerSpec) -> bool:
+    return spec.kind == "dense" and spec.strategy == "Latency" and spec.io_type == "io_parallel" \
+        and spec.mantissas is not None and spec.n_pix <= 1 and not spec.internal and spec.after is None
+
+
+def without_dead_outputs(specs: list[LayerSpec]) -> list[LayerSpec]:
+    """The specs after the HLS tool's dead-code elimination: an unrolled (io_parallel Latency) dense
+    layer whose input element has no nonzero product (a pruned row, an HGQ 0-bit input) does not
+    read it, so the logic that computes only that element goes: the products of the dense layer
+    before (they leave ``mantissas``) and the element-wise layers between (``dead``). The registers
+    between the layers stay, ports being fixed. Works back from the output, so a layer emptied this
+    way empties its own producer. Measured: the pruned jet triples' ReLU modules are priced per live
+    element (jet-dense-pruned75: 1,624 / 812 / 588 LUT for 58 / 29 / 21 of 64 / 32 / 32 elements,
+    as estimated; jet-qkeras6-pruned75: 72.0 LUT per live element in all three), their FF are not;
+    Lrozzy's HGQ layers keep 1 of 12 DSP products in the layer whose 24 of 32 outputs the next one
+    does not read (reported 1)."""
+    specs = list(specs)
+    readers = {name for s in specs if s.after for name in s.after}
+    for k in range(len(specs) - 1, 0, -1):
+        consumer = specs[k]
+        if not _unrolled_dense(consumer):
+            continue
+        read = (consumer.mantissas != 0).any(axis=1)
+        if read.all():
+            continue
+        j = k - 1
+        while j > 0 and specs[j].kind in _ELEMENTWISE and specs[j].out_size == consumer.n_in \
+                and specs[j].after is None and not specs[j].internal and specs[j].name not in readers:
+            j -= 1
+        producer = specs[j]
+        if not _unrolled_dense(producer) or producer.n_out != consumer.n_in or producer.name in readers \
+                or producer.mantissas.shape[1] != read.size:
+            continue
+        dead = int(read.size - read.sum())
+        specs[j] = replace(producer, mantissas=np.where(read[None, :], producer.mantissas, 0))
+        for i in range(j + 1, k):
+            specs[i] = replace(specs[i], dead=dead)
+    return specs
+
+
 def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, part: str | None = None,
                    extra_notes: Iterable[str] = (), uncertainty: float | None = None, tool: str | None = None,
                    mul_impl: str | None = None) -> Estimate:
@@ -1019,7 +1064,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     from hcp_fpga.estimator.backends import tool_builder, tool_versions
 
     c = constants_for(backend, part, tool, mul_impl)
-    specs = list(specs)
+    specs = without_dead_outputs(list(specs))
     _, tool_note = tool_versions(tool)
     extra_notes = list(extra_notes) + ([tool_note] if tool_note else []) + [s.note for s in specs if s.note]
     if tool_builder(backend, tool) != backend:

@@ -106,6 +106,9 @@ class LayerSpec:
     # latency is the longest path through them (``model.longest_path``), not their sum
     after: Optional[tuple[str, ...]] = None
     note: str = ""  # what the estimate should say about this layer (e.g. a part hls4ml writes no code for)
+    # output elements no later layer reads (model.without_dead_outputs): the HLS tool removes the
+    # logic computing them, not the registers holding them
+    dead: int = 0
 
     def input_bits(self) -> np.ndarray:
         """Bits of the multiplier array's inputs, a column to broadcast against ``mantissas``:
