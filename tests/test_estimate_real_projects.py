@@ -1078,3 +1078,30 @@ def test_ten_bit_products_stay_in_luts_on_alex_model():
     dsp = {l.name: l.dsp for l in est.layers}
     assert dsp["dense2"] == 0 and dsp["dense_output"] == 0
     assert est.dsp == pytest.approx(723, rel=0.05)
+
+
+def test_an_hgq_quantizers_accumulator_override_sets_the_layers_adders():
+    """HGQ proxy models carry each layer's types in the next quantizer's ``overrides``; hls4ml 1.0
+    sets accum_t from them (EnforceProxyModelEmbeddedConfig), a user's config setting wins, and a
+    project config that names no accumulator leaves it (Lrozzy's report: 17-24-bit adders for
+    accum_t fixed<24,14>, where the model default is 16 bits wide)."""
+    from hcp_fpga.design import HlsSettings
+    from hcp_fpga.estimator.graph import Node
+    from hcp_fpga.estimator.precision import Fixed
+    from hcp_fpga.estimator.spec import apply_project_precisions, node_specs
+
+    kernel = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    override = {"layers": {"d": {"accum_t": "fixed<24,14>", "result_t": "fixed<16,14,TRN,WRAP>"}}}
+    nodes = [Node("x", "InputLayer", {}, out_shape=(4,)),
+             Node("d", "Dense", {"units": 3}, ["x"], [(4,)], (3,), [kernel, np.zeros(3, np.float32)]),
+             Node("q", "FixedPointQuantizer", {"overrides": override}, ["d"], [(3,)], (3,), [])]
+    dense = {s.name: s for s in node_specs(nodes, HlsSettings())}["d"]
+    assert dense.accum == Fixed(24, 14)
+    specs = node_specs(nodes, HlsSettings())
+    default = Fixed(16, 6)
+    assert {s.name: s for s in apply_project_precisions(specs, {}, default)}["d"].accum == Fixed(24, 14)
+    named = {"HLSConfig": {"LayerName": {"d": {"Precision": {"accum": "ap_fixed<20,10>"}}}}}
+    assert {s.name: s for s in apply_project_precisions(specs, named, default)}["d"].accum == Fixed(20, 10)
+    bad = {"layers": {"d": {"accum_t": "fixed<oops>"}}}
+    nodes[2] = Node("q", "FixedPointQuantizer", {"overrides": bad}, ["d"], [(3,)], (3,), [])
+    assert {s.name: s for s in node_specs(nodes, HlsSettings())}["d"].accum != Fixed(24, 14)  # unparsable: ignored

@@ -106,6 +106,9 @@ class LayerSpec:
     # latency is the longest path through them (``model.longest_path``), not their sum
     after: Optional[tuple[str, ...]] = None
     note: str = ""  # what the estimate should say about this layer (e.g. a part hls4ml writes no code for)
+    # the accumulator type comes from the model itself (an HGQ quantizer's accum_t override), so a
+    # project config that names none does not reset it to the model default
+    model_accum: bool = False
     # output elements no later layer reads (model.without_dead_outputs): the HLS tool removes the
     # logic computing them, not the registers holding them
     dead: int = 0
@@ -596,6 +599,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 # (the reports' module types: HGQ dense and ReLU modules end in the quantizer's type)
                 specs[-1] = replace(specs[-1], result=result)
                 current = result
+            _apply_hgq_accumulators(node, specs)
             specs.append(LayerSpec(node.name, "linear", input=current, result=result, **common))
         elif base == "Embedding" and node.weights:
             vocab, dim = node.weights[0].shape
@@ -801,6 +805,26 @@ def _hgq_result(node, default: Fixed) -> Fixed:
             if 1 <= width <= 1024:
                 return Fixed(width, integer, signed)
     return default
+
+
+def _apply_hgq_accumulators(node, specs: list) -> None:
+    """The accumulator types an HGQ FixedPointQuantizer's ``overrides`` give the multiplier layers it
+    names, as hls4ml 1.0 sets them (``EnforceProxyModelEmbeddedConfig``; a user's config setting
+    wins). hls4ml 1.3 skips the ``_t`` keys there and lets its bit-exact flow derive the types; the
+    override, HGQ's own range of the sum, stands in for that. Lrozzy's report (hls4ml 1.0): 17-24-bit
+    adders where the override says <24,14> and the model default is 16 bits wide."""
+    layers = (node.config.get("overrides") or {}).get("layers")
+    if not isinstance(layers, dict):
+        return
+    mult_kinds = set(MULT_BASES.values())
+    for i, spec in enumerate(specs):
+        entry = layers.get(spec.name)
+        text = entry.get("accum_t") if isinstance(entry, dict) else None
+        if spec.kind in mult_kinds and isinstance(text, str):
+            try:
+                specs[i] = replace(spec, accum=parse_fixed(text), model_accum=True)
+            except ValueError:
+                pass  # not a type hls4ml could parse either: the layer keeps its inferred one
 
 
 def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s) -> Fixed:
@@ -1303,7 +1327,7 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
         if spec.kind in mult_kinds:
             if (accum_type := _fixed_or_none(accum)) is not None:
                 spec = replace(spec, accum=accum_type)
-            elif accum != "auto":
+            elif accum != "auto" and not spec.model_accum:
                 spec = replace(spec, accum=default)  # hls4ml < 1.1: accum_t is the model's default type
         out.append(spec)
     # the input type of each layer is the result type of the one before it
