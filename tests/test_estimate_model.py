@@ -354,3 +354,21 @@ def test_zeroing_the_next_layers_rows_never_costs_more(n_in, n_hidden, n_out, se
     a = estimate_specs(_chain(first, second), "Vivado", 5.0, "xcu250-figd2104-2L-e")
     b = estimate_specs(_chain(first, pruned), "Vivado", 5.0, "xcu250-figd2104-2L-e")
     assert b.dsp <= a.dsp and b.lut <= a.lut + 1e-6 and b.ff <= a.ff + 1e-6
+
+
+def test_dead_products_do_not_lower_hls4mls_multiplier_limit():
+    """At RF 2 hls4ml caps a Latency layer's multipliers at ceil(n / RF) - zeros // RF, counting the
+    zero weights it sees: 16 nonzero weights give 8 multipliers, and the 4 products dead-code
+    elimination removes (the next layer never reads output 0) leave 12 live ones, still over 8."""
+    from dataclasses import replace
+
+    from hcp_fpga.estimator.model import estimate_specs
+
+    rng = np.random.default_rng(3)
+    first = rng.integers(1000, 30000, size=(4, 4)) | 0b10101  # >= 3 CSD digits, all distinct
+    second = rng.integers(300, 2000, size=(4, 2))
+    second[0] = 0
+    specs = _chain(first, second)
+    specs[0] = replace(specs[0], reuse_factor=2)
+    d1 = {l.name: l for l in estimate_specs(specs, "Vitis", 5.0, "xcu250-figd2104-2L-e").layers}["d1"]
+    assert d1.dsp == 8

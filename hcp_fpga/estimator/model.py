@@ -220,8 +220,10 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     acc = _accumulator_bits(spec)
     products = _distinct_products(m, on_dsp)
     rf = max(spec.reuse_factor, 1)
-    if rf > 1:  # hls4ml's ALLOCATION pragma caps the 'mul' instances at this (core_templates.py)
-        products = min(products, max(math.ceil(m.size / rf) - int((~nonzero).sum()) // rf, 0))
+    if rf > 1:  # hls4ml's ALLOCATION pragma caps the 'mul' instances at this (core_templates.py), from
+        # the zero weights it sees (not the products dead-code elimination removes)
+        zeros = int((~nonzero).sum()) - spec.dead_products
+        products = min(products, max(math.ceil(m.size / rf) - zeros // rf, 0))
     dsp = float(products) * dsps_per_product(a, spec.weight.width, c)
     lut = c.lut_per_tree_bit * tree_adders * acc + c.lut_per_shift_add_bit * shift_add_bits + c.lut_per_dsp * dsp
     # A layer is pipelined inside (registers, one cycle) when it multiplies in DSPs and sums enough
@@ -1047,7 +1049,9 @@ def without_dead_outputs(specs: list[LayerSpec]) -> list[LayerSpec]:
                 or producer.mantissas.shape[1] != read.size:
             continue
         dead = int(read.size - read.sum())
-        specs[j] = replace(producer, mantissas=np.where(read[None, :], producer.mantissas, 0))
+        gone = int(np.count_nonzero(producer.mantissas[:, ~read]))
+        specs[j] = replace(producer, mantissas=np.where(read[None, :], producer.mantissas, 0),
+                           dead_products=producer.dead_products + gone)
         for i in range(j + 1, k):
             specs[i] = replace(specs[i], dead=dead)
     return specs

@@ -112,6 +112,9 @@ class LayerSpec:
     # output elements no later layer reads (model.without_dead_outputs): the HLS tool removes the
     # logic computing them, not the registers holding them
     dead: int = 0
+    # nonzero products of ``mantissas`` that dead-code elimination removed (hls4ml still counts them
+    # as weights when it sets the layer's multiplier limit)
+    dead_products: int = 0
 
     def input_bits(self) -> np.ndarray:
         """Bits of the multiplier array's inputs, a column to broadcast against ``mantissas``:
