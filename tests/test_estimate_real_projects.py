@@ -1102,6 +1102,9 @@ def test_an_hgq_quantizers_accumulator_override_sets_the_layers_adders():
     assert {s.name: s for s in apply_project_precisions(specs, {}, default)}["d"].accum == Fixed(24, 14)
     named = {"HLSConfig": {"LayerName": {"d": {"Precision": {"accum": "ap_fixed<20,10>"}}}}}
     assert {s.name: s for s in apply_project_precisions(specs, named, default)}["d"].accum == Fixed(20, 10)
+    auto = {"HLSConfig": {"LayerName": {"d": {"Precision": {"accum": "auto"}}}}}
+    inferred = {s.name: s for s in apply_project_precisions(specs, auto, default)}["d"].accum
+    assert inferred != Fixed(24, 14) and inferred.width == default.width + dense.weight.width + 2 + 1  # 4 terms, a bias
     bad = {"layers": {"d": {"accum_t": "fixed<oops>"}}}
     nodes[2] = Node("q", "FixedPointQuantizer", {"overrides": bad}, ["d"], [(3,)], (3,), [])
     assert {s.name: s for s in node_specs(nodes, HlsSettings())}["d"].accum != Fixed(24, 14)  # unparsable: ignored

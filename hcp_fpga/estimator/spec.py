@@ -1330,6 +1330,10 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
         if spec.kind in mult_kinds:
             if (accum_type := _fixed_or_none(accum)) is not None:
                 spec = replace(spec, accum=accum_type)
+            elif accum == "auto" and spec.model_accum and spec.weight is not None and not spec.depthwise:
+                # a user's setting, even 'auto', wins over the HGQ override: hls4ml infers the type
+                spec = replace(spec, accum=_accumulator(spec.weight, spec.input, spec.n_in, spec.has_bias),
+                               model_accum=False)
             elif accum != "auto" and not spec.model_accum:
                 spec = replace(spec, accum=default)  # hls4ml < 1.1: accum_t is the model's default type
         out.append(spec)
