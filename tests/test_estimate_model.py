@@ -372,3 +372,35 @@ def test_dead_products_do_not_lower_hls4mls_multiplier_limit():
     specs[0] = replace(specs[0], reuse_factor=2)
     d1 = {l.name: l for l in estimate_specs(specs, "Vitis", 5.0, "xcu250-figd2104-2L-e").layers}["d1"]
     assert d1.dsp == 8
+
+
+def test_a_layer_the_model_outputs_is_never_dead():
+    """A functional model that returns its hidden ReLU as well as the next Dense's result: the
+    ReLU's elements leave the design, so no element of it or of the Dense before it is dead, even
+    where the next Dense never reads it. The same model with one output loses them."""
+    from hcp_fpga.design import HlsSettings
+    from hcp_fpga.estimator.graph import nodes_from_json
+    from hcp_fpga.estimator.model import without_dead_outputs
+    from hcp_fpga.estimator.spec import node_specs
+
+    def model(outputs):
+        def layer(cls, name, config, inbound):
+            return {"class_name": cls, "name": name, "config": {"name": name, **config},
+                    "inbound_nodes": [[[inbound, 0, 0, {}]]] if inbound else []}
+        return {"class_name": "Functional", "config": {
+            "layers": [layer("InputLayer", "x", {"batch_input_shape": [None, 6]}, None),
+                       layer("Dense", "d1", {"units": 4}, "x"), layer("ReLU", "r", {}, "d1"),
+                       layer("Dense", "d2", {"units": 3}, "r")],
+            "input_layers": [["x", 0, 0]], "output_layers": [[o, 0, 0] for o in outputs]}}
+
+    rng = np.random.default_rng(4)
+    w2 = rng.normal(size=(4, 3))
+    w2[1] = 0.0  # d2 never reads the ReLU's element 1
+    weights = {"d1": [rng.normal(size=(6, 4)), np.zeros(4)], "d2": [w2, np.zeros(3)]}
+    for outputs, dead in ((["d2"], 1), (["r", "d2"], 0)):
+        nodes = nodes_from_json(model(outputs))
+        for n in nodes:
+            n.weights = [np.asarray(w, np.float32) for w in weights.get(n.name, [])]
+        specs = {s.name: s for s in without_dead_outputs(node_specs(nodes, HlsSettings()))}
+        assert specs["r"].dead == dead
+        assert (specs["d1"].mantissas[:, 1] != 0).any() == (dead == 0)

@@ -47,3 +47,13 @@ def test_missing_weights_are_named_and_priced_as_an_upper_bound(tmp_path):
     bare = estimate_project(project)
     assert any("weights of fc1_relu, fc2_relu, fc3_relu, output_softmax not found" in n for n in bare.notes)
     assert bare.dsp >= full.dsp  # never an optimistic guess
+
+
+@pytest.mark.parametrize("project", sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()))
+def test_the_call_writing_the_top_functions_output_is_the_model_output(project):
+    """Dead-code elimination leaves what the design outputs whole: the spec whose call writes the top
+    function's output array (layer<N>_out among its parameters) is the only model output."""
+    from hcp_fpga.estimator.firmware import firmware_specs
+
+    specs = firmware_specs(FIXTURES / project)
+    assert [s.name for s in specs if s.model_output] == [specs[-1].name]

@@ -509,7 +509,8 @@ def _wired(specs: list[LayerSpec], spans: list[tuple[int, list[str]]], params: s
     each array it is passed (through ``aliases``: a reshape's result is its input's array; a model
     input: none, or ``input_layer``, the spec that stands for it). A call with no spec of its own (a
     time-step copy) passes its input's writer on; one that reads only arrays no call writes follows
-    the call before it."""
+    the call before it. A call that writes one of the top function's output arrays gives its last spec
+    ``model_output``."""
     def array(name: str) -> str:
         for _ in range(len(aliases)):  # an alias of an alias
             if name not in aliases:
@@ -529,6 +530,8 @@ def _wired(specs: list[LayerSpec], spans: list[tuple[int, list[str]]], params: s
             if reads or any(a in inputs for a in names):
                 specs[start] = replace(specs[start], after=reads)
             written.update({a: (specs[end - 1].name,) for a in outs})
+            if any(a in params and a not in inputs for a in names):  # it writes a model output
+                specs[end - 1] = replace(specs[end - 1], model_output=True)
         elif reads:
             written.update({a: reads for a in outs})
     return specs

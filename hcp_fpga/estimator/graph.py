@@ -38,6 +38,7 @@ class Node:
     in_shapes: list[Shape] = field(default_factory=list)
     out_shape: Optional[Shape] = None
     weights: list[np.ndarray] = field(default_factory=list)
+    output: bool = False  # one of the model's outputs (read outside the design)
 
     @property
     def base(self) -> str:
@@ -256,6 +257,10 @@ def nodes_from_json(model_json: dict, weights_source=None) -> list[Node]:
     nodes = _nodes(model_json, _weight_groups(weights_source), set())
     if not nodes:
         raise GraphError("its model JSON lists no layers (each a mapping with a class_name and a config)")
+    cfg = model_json.get("config", model_json)
+    outputs = set(_refs(cfg.get("output_layers", []))) if isinstance(cfg, dict) else set()
+    for node in nodes:
+        node.output = node.name in outputs or node is nodes[-1]
     return nodes
 
 

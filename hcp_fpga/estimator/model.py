@@ -1026,7 +1026,7 @@ def without_dead_outputs(specs: list[LayerSpec]) -> list[LayerSpec]:
     read it, so the logic that computes only that element goes: the products of the dense layer
     before (they leave ``mantissas``) and the element-wise layers between (``dead``). The registers
     between the layers stay, ports being fixed. Works back from the output, so a layer emptied this
-    way empties its own producer. Measured: the pruned jet triples' ReLU modules are priced per live
+    way empties its own producer; a layer another branch or the model's output reads is left whole. Measured: the pruned jet triples' ReLU modules are priced per live
     element (jet-dense-pruned75: 1,624 / 812 / 588 LUT for 58 / 29 / 21 of 64 / 32 / 32 elements,
     as estimated; jet-qkeras6-pruned75: 72.0 LUT per live element in all three), their FF are not;
     Lrozzy's HGQ layers keep 1 of 12 DSP products in the layer whose 24 of 32 outputs the next one
@@ -1041,12 +1041,12 @@ def without_dead_outputs(specs: list[LayerSpec]) -> list[LayerSpec]:
         if read.all():
             continue
         j = k - 1
-        while j > 0 and specs[j].kind in _ELEMENTWISE and specs[j].out_size == consumer.n_in \
-                and specs[j].after is None and not specs[j].internal and specs[j].name not in readers:
+        while j > 0 and specs[j].kind in _ELEMENTWISE and specs[j].out_size == consumer.n_in and specs[j].after is None \
+                and not specs[j].internal and specs[j].name not in readers and not specs[j].model_output:
             j -= 1
         producer = specs[j]
         if not _unrolled_dense(producer) or producer.n_out != consumer.n_in or producer.name in readers \
-                or producer.mantissas.shape[1] != read.size:
+                or producer.model_output or producer.mantissas.shape[1] != read.size:
             continue
         dead = int(read.size - read.sum())
         gone = int(np.count_nonzero(producer.mantissas[:, ~read]))

@@ -115,6 +115,7 @@ class LayerSpec:
     # nonzero products of ``mantissas`` that dead-code elimination removed (hls4ml still counts them
     # as weights when it sets the layer's multiplier limit)
     dead_products: int = 0
+    model_output: bool = False  # the last spec of a model output: read outside the design, never dead
 
     def input_bits(self) -> np.ndarray:
         """Bits of the multiplier array's inputs, a column to broadcast against ``mantissas``:
@@ -642,6 +643,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 and specs[-1].name == node.name and out_size == widths[0].size:
             elements[node.name] = widths  # an element-wise layer (or a reshape) keeps each element's width
         _wire(specs, first, last_spec, node)
+    outputs = {last_spec[n.name] for n in nodes if getattr(n, "output", False) and n.name in last_spec}
+    specs = [replace(sp, model_output=True) if sp.name in outputs else sp for sp in specs]
     return unroll_position_loops(specs)
 
 
