@@ -246,7 +246,7 @@ HELD_OUT_CONSTANTS = {
     # narrowest other word priced 2,171 is yolov3tiny's 864); the shift and mask prices are in four
     # other repositories' rows
     "uw-acme": dict(latency_recurrent_step_cycles=0, step_select_shifts=1, step_select_shift_measured_bits=864),
-    "ArgyKokk": dict(softmax_exp_copies="dual_port"),
+    "ArgyKokk": dict(softmax_exp_copies="dual_port", lut_relu_round_sat_per_output_bit=5.30),
     "calwilee": dict(partition_output_muxes=False),  # Vivado HLS's output-write multiplexers: only its report shows them
     # Vitis HLS's element FIFOs (99 FF, 67 LUT) are read off its report only: its fold prices them by the Vitis
     # FIFO rule of three other designs (a depth-2 FIFO of registers: 2 FF per power-of-two bit + 4)
@@ -254,6 +254,9 @@ HELD_OUT_CONSTANTS = {
     # 8- and 9-bit inputs times >= 11-bit constants on DSPs: only its report shows them (mul_8ns_11ns,
     # mul_9ns_11s); without it the narrowest input seen on a DSP is 10 bits
     "Lrozzy": dict(dsp_min_input_bits=10),
+    # Vitis HLS's rounding ReLU price per output bit without the repository's modules (17 in three)
+    "Alezander9": dict(lut_relu_round_sat_per_output_bit=5.73),
+    "max-cohen54": dict(lut_relu_round_sat_per_output_bit=5.71),
 }
 # Vitis HLS >= 2023.1's adder price (backends.lut_adder_scale) re-derived without the repository's
 # Expression rows (benchmarks/fit_adders.py), for the corpus repositories among its sources

@@ -1108,3 +1108,19 @@ def test_an_hgq_quantizers_accumulator_override_sets_the_layers_adders():
     bad = {"layers": {"d": {"accum_t": "fixed<oops>"}}}
     nodes[2] = Node("q", "FixedPointQuantizer", {"overrides": bad}, ["d"], [(3,)], (3,), [])
     assert {s.name: s for s in node_specs(nodes, HlsSettings())}["d"].accum != Fixed(24, 14)  # unparsable: ignored
+
+
+@needs_corpus
+def test_rounding_relus_are_priced_as_each_tool_builds_them():
+    """A ReLU that rounds and saturates to a narrower type: Vitis HLS's reports price it per output
+    bit (ArgyKokk's mnist MLP, Vitis HLS 2021.1: 43.0 LUT per read element at 8 bits in all three
+    layers), Vivado HLS's per input bit (jet-qkeras6-pruned75, 2019.2: 72.0 per read element from 16
+    bits). Both within 10 % per module."""
+    from hcp_fpga.estimator.compare import match_layers
+    from hcp_fpga.estimator.reports import project_reports
+
+    argy = next(CORPUS.glob("ArgyKokk__hls4ml_MLP_estimator__mnist_LUT_reuse100/**/hls4ml_config.yml")).parent
+    for project in (argy, SHARED / "reports" / "triples" / "jet-qkeras6-pruned75-xcu250-vhls2019"):
+        est, report = estimate_project(project), project_reports(project)["csynth"]
+        relus = [(e.lut, r.lut) for e, r in match_layers(est, report) if e.kind == "relu"]
+        assert len(relus) == 3 and all(abs(e - r) <= 0.10 * r for e, r in relus), (project.name, relus)

@@ -213,6 +213,11 @@ class CostConstants:
     # quantized ReLU (round + saturate): jet-qkeras6-pruned75's three ReLU modules, 72.0 LUT per element
     # of 16 bits that the next layer reads, in each (56-65 per element counting the dead ones)
     lut_relu_round_sat_per_input_bit: float = 4.5
+    # ... priced per output bit instead, where this is > 0 (Vitis HLS, io_parallel): the 17 rounding
+    # ReLU modules of ArgyKokk (2021.1), Alezander9 (2023.1) and max-cohen54 (2024.1), ratio of sums
+    # over the elements the next layer reads; one price per design and width (43.0 per element at 8
+    # bits in every layer of ArgyKokk's fabric designs, 82.0 at 15 bits for inputs of 19 and 14 bits)
+    lut_relu_round_sat_per_output_bit: float = 5.67
     # sigmoid/tanh/ELU tables: index arithmetic per element; median of the six io_parallel sigmoid/ELU
     # CI baselines (Dense(64) + activation, minus the Dense+ReLU design): 57-153 per element
     lut_table_per_element: float = 120.0
@@ -301,7 +306,8 @@ TOOL_VERSIONS: tuple[ToolVersions, ...] = (
                                                     "resource_lut_multipliers": True, "resource_lut_accumulators": True,
                                                     "serialize_all_products": True,
                                                     "avg_pool_divider": True, "lut_adder_scale": 1.0,
-                                                    "partition_output_muxes": True},
+                                                    "partition_output_muxes": True,
+                                                    "lut_relu_round_sat_per_output_bit": 0.0},
                  "corpus Spehic (Vivado HLS 2020.1, Resource, 4-bit weights): 4 x 16-bit products one DSP each (4 of 4 "
                  "multipliers), 4 x 4-bit two per DSP (64 for 128, 256 for 512); Gabriele-bot (2020.1): 5 x 3, 4 x 3 and "
                  "4 x 2 bits on none (both designs: the narrower operand decides); ftag_gru (2019.2): signed 4 x 4 bits "
@@ -316,7 +322,8 @@ TOOL_VERSIONS: tuple[ToolVersions, ...] = (
                  "output's pool_op instance (hls4ml CI baselines, Vivado 2020.1: 89,529 and 112,578 LUT, 21 cycles, "
                  "where valid padding and Vitis 2024.1 take 4-11k and 0 cycles). A Latency io_parallel conv stepping over "
                  "pixel partitions multiplexes each output element's write (calwilee, 2020.1: 504 cores of 128 and 256 "
-                 "inputs, one data and one 1-bit per output element)"),
+                 "inputs, one data and one 1-bit per output element). A rounding, saturating ReLU costs 4.5 LUT per "
+                 "input bit (jet-qkeras6: 72.0 per element from 16 bits, to 6), where Vitis HLS's cost 5.67 per output bit"),
     ToolVersions("Vitis HLS", "2020.2", "2022.2", {"softmax_exp_copies": "per_read", "lut_adder_scale": 1.0},
                  "ArgyKokk's six io_parallel softmaxes (Vitis HLS 2021.1, 2-16 outputs): the exp table takes "
                  "1, 2, 4, 5, 9, 15 BRAM18 for 2, 3, 5, 6, 10, 16 lookups (its memory table; 1,024 x 18 bits each), "

@@ -363,6 +363,8 @@ def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         return LayerEstimate(spec.name, "linear", lut=lut, latency_cycles=c.latency_activation_cycles if lut else 0, ii=1)
     if spec.kind == "relu" and narrows and spec.result.saturating:  # rounds and saturates every input bit
         lut = c.lut_relu_round_sat_per_input_bit * n * spec.input.width
+        if c.lut_relu_round_sat_per_output_bit and spec.io_type == "io_parallel":  # Vitis HLS (backends)
+            lut = c.lut_relu_round_sat_per_output_bit * n * spec.result.width
     else:
         lut = c.lut_relu_per_bit * n * spec.result.width
     # io_parallel Latency designs: the registers between layers are counted once (estimate_specs);
