@@ -1028,11 +1028,11 @@ def without_dead_outputs(specs: list[LayerSpec]) -> list[LayerSpec]:
     read it, so the logic that computes only that element goes: the products of the dense layer
     before (they leave ``mantissas``) and the element-wise layers between (``dead``). The registers
     between the layers stay, ports being fixed. Works back from the output, so a layer emptied this
-    way empties its own producer; a layer another branch or the model's output reads is left whole. Measured: the pruned jet triples' ReLU modules are priced per live
-    element (jet-dense-pruned75: 1,624 / 812 / 588 LUT for 58 / 29 / 21 of 64 / 32 / 32 elements,
-    as estimated; jet-qkeras6-pruned75: 72.0 LUT per live element in all three), their FF are not;
-    Lrozzy's HGQ layers keep 1 of 12 DSP products in the layer whose 24 of 32 outputs the next one
-    does not read (reported 1)."""
+    way empties its own producer; a layer another branch or the model's output reads is left whole.
+    Measured: the pruned jet triples' ReLU modules are priced per live element (jet-dense-pruned75:
+    1,624 / 812 / 588 LUT for 58 / 29 / 21 of 64 / 32 / 32 elements, as estimated; jet-qkeras6-pruned75:
+    72.0 LUT per live element in all three), their FF are not; Lrozzy's HGQ layers keep 1 of 12 DSP
+    products in the layer whose 24 of 32 outputs the next one does not read (reported 1)."""
     specs = list(specs)
     readers = {name for s in specs if s.after for name in s.after}
     for k in range(len(specs) - 1, 0, -1):

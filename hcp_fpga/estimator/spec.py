@@ -643,7 +643,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 and specs[-1].name == node.name and out_size == widths[0].size:
             elements[node.name] = widths  # an element-wise layer (or a reshape) keeps each element's width
         _wire(specs, first, last_spec, node)
-    outputs = {last_spec[n.name] for n in nodes if getattr(n, "output", False) and n.name in last_spec}
+    outputs = {last_spec[n.name] for n in nodes if n.output and n.name in last_spec}
     specs = [replace(sp, model_output=True) if sp.name in outputs else sp for sp in specs]
     return unroll_position_loops(specs)
 
