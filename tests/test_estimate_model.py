@@ -404,3 +404,20 @@ def test_a_layer_the_model_outputs_is_never_dead():
         specs = {s.name: s for s in without_dead_outputs(node_specs(nodes, HlsSettings()))}
         assert specs["r"].dead == dead
         assert (specs["d1"].mantissas[:, 1] != 0).any() == (dead == 0)
+
+
+def test_dead_outputs_do_not_depend_on_how_the_wiring_is_written():
+    """Generated C++ names every layer's predecessor (``after``); a model leaves the spec before it
+    implicit. One design, one estimate: dead-code elimination finds the same dead elements both ways."""
+    from dataclasses import replace
+
+    from hcp_fpga.estimator.model import without_dead_outputs
+
+    rng = np.random.default_rng(5)
+    first, second = rng.integers(300, 2000, size=(6, 8)), rng.integers(300, 2000, size=(8, 4))
+    second[[2, 5]] = 0
+    implicit = _chain(first, second)
+    explicit = [implicit[0]] + [replace(s, after=(implicit[i].name,)) for i, s in enumerate(implicit[1:])]
+    a, b = without_dead_outputs(implicit), without_dead_outputs(explicit)
+    assert [s.dead for s in a] == [s.dead for s in b] == [0, 2, 0]
+    np.testing.assert_array_equal(a[0].mantissas, b[0].mantissas)

@@ -1019,7 +1019,7 @@ _ELEMENTWISE = ("relu", "linear", "table", "free")
 
 def _unrolled_dense(spec: LayerSpec) -> bool:
     return spec.kind == "dense" and spec.strategy == "Latency" and spec.io_type == "io_parallel" \
-        and spec.mantissas is not None and spec.n_pix <= 1 and not spec.internal and spec.after is None
+        and spec.mantissas is not None and spec.n_pix <= 1 and not spec.internal
 
 
 def without_dead_outputs(specs: list[LayerSpec]) -> list[LayerSpec]:
@@ -1029,26 +1029,36 @@ def without_dead_outputs(specs: list[LayerSpec]) -> list[LayerSpec]:
     before (they leave ``mantissas``) and the element-wise layers between (``dead``). The registers
     between the layers stay, ports being fixed. Works back from the output, so a layer emptied this
     way empties its own producer; a layer another branch or the model's output reads is left whole.
+    The wiring comes from ``producers``, so a spec list that names every predecessor (generated
+    C++) and one that leaves them implicit (a model) give the same result.
     Measured: the pruned jet triples' ReLU modules are priced per live element (jet-dense-pruned75:
     1,624 / 812 / 588 LUT for 58 / 29 / 21 of 64 / 32 / 32 elements, as estimated; jet-qkeras6-pruned75:
     72.0 LUT per live element in all three), their FF are not; Lrozzy's HGQ layers keep 1 of 12 DSP
     products in the layer whose 24 of 32 outputs the next one does not read (reported 1)."""
     specs = list(specs)
-    readers = {name for s in specs if s.after for name in s.after}
+    reads = producers(specs)
+    readers: list[list[int]] = [[] for _ in specs]
+    for j, read_from in enumerate(reads):
+        for i in read_from:
+            readers[i].append(j)
+
+    def feeds_only_the_next(i: int) -> bool:
+        return readers[i] == [i + 1] and reads[i + 1] == (i,) and not specs[i].model_output
+
     for k in range(len(specs) - 1, 0, -1):
         consumer = specs[k]
-        if not _unrolled_dense(consumer):
+        if not _unrolled_dense(consumer) or reads[k] != (k - 1,):
             continue
         read = (consumer.mantissas != 0).any(axis=1)
         if read.all():
             continue
         j = k - 1
-        while j > 0 and specs[j].kind in _ELEMENTWISE and specs[j].out_size == consumer.n_in and specs[j].after is None \
-                and not specs[j].internal and specs[j].name not in readers and not specs[j].model_output:
+        while j > 0 and specs[j].kind in _ELEMENTWISE and specs[j].out_size == consumer.n_in \
+                and not specs[j].internal and feeds_only_the_next(j):
             j -= 1
         producer = specs[j]
-        if not _unrolled_dense(producer) or producer.n_out != consumer.n_in or producer.name in readers \
-                or producer.model_output or producer.mantissas.shape[1] != read.size:
+        if not _unrolled_dense(producer) or not feeds_only_the_next(j) or producer.n_out != consumer.n_in \
+                or producer.mantissas.shape[1] != read.size:
             continue
         dead = int(read.size - read.sum())
         gone = int(np.count_nonzero(producer.mantissas[:, ~read]))
