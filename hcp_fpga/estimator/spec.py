@@ -786,6 +786,7 @@ def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set) -> bo
 # QKeras's folded Dense/Conv + BatchNormalization layers are one multiplier layer to hls4ml
 MULT_BASES = {"Dense": "dense", "DenseBatchnorm": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "Conv2DBatchnorm": "conv2d", "SeparableConv1D": "conv1d",
               "SeparableConv2D": "conv2d", "DepthwiseConv1D": "conv1d", "DepthwiseConv2D": "conv2d"}
+MULT_KINDS = frozenset(MULT_BASES.values())  # the multiplier layers' spec kinds
 
 
 def _hgq_result(node, default: Fixed) -> Fixed:
@@ -822,11 +823,10 @@ def _apply_hgq_accumulators(node, specs: list) -> None:
     layers = (node.config.get("overrides") or {}).get("layers")
     if not isinstance(layers, dict):
         return
-    mult_kinds = set(MULT_BASES.values())
     for i, spec in enumerate(specs):
         entry = layers.get(spec.name)
         text = entry.get("accum_t") if isinstance(entry, dict) else None
-        if spec.kind in mult_kinds and isinstance(text, str):
+        if spec.kind in MULT_KINDS and isinstance(text, str):
             try:
                 specs[i] = replace(spec, accum=parse_fixed(text), model_accum=True)
             except ValueError:
@@ -1315,7 +1315,6 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
     kept every result (and accumulator) there."""
     from dataclasses import replace
 
-    mult_kinds = set(MULT_BASES.values())
     layers = (config.get("HLSConfig", {}).get("LayerName", {}) or {})
     out = []
     for spec in specs:
@@ -1326,11 +1325,11 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
         result, accum = prec.get("result"), prec.get("accum")
         if (result_type := _fixed_or_none(result)) is not None:
             spec = replace(spec, result=result_type)
-        elif (spec.kind in mult_kinds and result != "auto" and spec.result == spec.accum) or (spec.kind == "bn" and result != "auto"):
+        elif (spec.kind in MULT_KINDS and result != "auto" and spec.result == spec.accum) or (spec.kind == "bn" and result != "auto"):
             # an inferred (accumulator-wide) result: hls4ml < 1.1 and configs without the layer used
             # the model default. A result the model itself fixes (an HGQ quantizer folded in) stays.
             spec = replace(spec, result=default)
-        if spec.kind in mult_kinds:
+        if spec.kind in MULT_KINDS:
             if (accum_type := _fixed_or_none(accum)) is not None:
                 spec = replace(spec, accum=accum_type)
             elif accum == "auto" and spec.model_accum and spec.weight is not None and not spec.depthwise:
