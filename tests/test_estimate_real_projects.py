@@ -179,6 +179,62 @@ def test_time_steps_follow_from_the_reports_input_port_and_run_one_after_the_oth
     assert latency[30] - latency[20] == latency[20] - latency[10] > 0
 
 
+
+def _module_report(folder, modules: list[str]):
+    """A top-level csynth text report whose utilization detail lists ``modules`` as instances."""
+    report = folder / "myproject_prj" / "solution1" / "syn" / "report"
+    report.mkdir(parents=True)
+    rows = "\n".join(f"    |grp_{m}_fu_{i}  |{m}  |        0|      0|    0|  100|    0|" for i, m in enumerate(modules))
+    (report / "myproject_csynth.rpt").write_text(
+        "== Vivado HLS Report for 'myproject'\n== Utilization Estimates\n* Summary:\n\n+ Detail:\n    * Instance:\n"
+        "    +------+------+---------+-------+---+----+-----+\n"
+        "    |Instance|Module| BRAM_18K| DSP48E| FF| LUT| URAM|\n"
+        f"    +------+------+---------+-------+---+----+-----+\n{rows}\n"
+        "    +------+------+---------+-------+---+----+-----+\n\n")
+    return folder
+
+
+@pytest.mark.parametrize("entry, entry_type, covered", [("relu_a", "ufixed<8,0,RND_CONV,SAT>", True),
+                                                        ("relu_a", "ufixed<6,0,RND_CONV,SAT>", False),
+                                                        ("pool_a", "ufixed<8,0,RND_CONV,SAT>", False)],
+                         ids=["same-function-and-type", "other-type", "other-function"])
+def test_a_weights_only_folder_prices_the_activations_its_report_lists(tmp_path, entry, entry_type, covered):
+    """The report names each activation's function, types and hls4ml index (relu_..._relu_config3):
+    it is priced between the weighted layers, as large as the layer before it. A weightless config
+    entry named for that function with its result type is that layer (no lower bound); one of
+    another type or name is not."""
+    folder = _weights_folder(tmp_path, {"w2": 12 * 10, "b2": 10, "w4": 10 * 3, "b4": 3}, strategy="Latency")
+    config = folder / "hls4ml_config.yml"
+    config.write_text(config.read_text().replace(
+        "HLSConfig: {", f"HLSConfig: {{LayerName: {{{entry}: {{Precision: {{result: '{entry_type}'}}}}, "
+        "dense_a: {Precision: {weight: 'ap_fixed<16,6>'}}, dense_b: {Precision: {weight: 'ap_fixed<16,6>'}}}, "))
+    before = estimate_project(folder)
+    _module_report(folder, ["dense_latency_ap_fixed_16_6_5_3_0_ap_fixed_16_6_5_3_0_config2_s",
+                            "relu_ap_fixed_16_6_5_3_0_ap_ufixed_8_0_4_0_0_relu_config3_s",
+                            "dense_latency_ap_ufixed_8_0_4_0_0_ap_fixed_16_6_5_3_0_config4_s"])
+    specs = project_specs(folder).specs
+    assert [s.name for s in specs if s.kind != "unmodelled"] == ["layer2", "relu3", "layer4"]
+    relu = specs[1]
+    assert (relu.kind, relu.out_size, relu.input, relu.result) == ("relu", 10, Fixed(16, 6), Fixed(8, 0, False, True))
+    est = estimate_project(folder)
+    assert next(l for l in est.layers if l.name == "relu3").lut > 0  # rounds and saturates 16 bits to 8
+    assert before.lower_bound and est.lower_bound != covered
+    assert (entry in est.unpriced) != covered
+
+
+def test_report_activation_modules_read_both_types_only_where_the_name_spells_them(tmp_path):
+    from hcp_fpga.estimator.reports import activation_modules
+
+    _module_report(tmp_path, ["relu_array_ap_fixed_32u_array_ap_ufixed_4_0_4_0_0_32u_relu_config6_s",
+                              "softmax_stable_ap_fixed_ap_fixed_16_6_5_3_0_softmax_config8_s",
+                              "sigmoid_ap_fixed_12_4_5_3_0_ap_fixed_8_2_0_0_0_sigmoid_config5_s",
+                              "normalize_ap_fixed_16_6_5_3_0_ap_fixed_16_6_5_3_0_config4_s"])
+    found = activation_modules(tmp_path / "myproject_prj" / "solution1" / "syn" / "report" / "myproject_csynth.rpt")
+    assert [(a.index, a.function, a.input, a.result) for a in found] == [
+        (5, "sigmoid", Fixed(12, 4), Fixed(8, 2, True, True)),  # AP_RND, AP_SAT
+        (6, "relu", None, None),  # io_stream: an array of an unnamed type
+        (8, "softmax", None, None)]
+
 @settings(max_examples=25, deadline=None)
 @given(st.integers(2, 200), st.integers(1, 40), st.sampled_from([4, 8, 16, 20]))
 def test_selecting_a_steps_input_costs_more_with_a_longer_or_wider_sequence(steps, n_in, bits):

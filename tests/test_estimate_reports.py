@@ -214,11 +214,12 @@ def test_ftag_gru_dsps_are_the_widened_gate_products():
     """ftag_gru (Vivado HLS 2019.2, 4-bit types, 120 units): the report's 123 DSPs are 120 in gru_stack
     plus 3 in the softmax. The only product per unit with a wider operand is (1 - z) x candidate:
     5 x 4 bits make a 9-bit signed product, a DSP under Vivado HLS's rule; r x (recurrent part) and
-    z x h (4 x 4) stay in LUTs. The softmax is not in a weights-only folder (a named lower bound)."""
+    z x h (4 x 4) stay in LUTs. The softmax, which no weight file shows, comes from the report's
+    module list (softmax_stable_..._config8)."""
     from hcp_fpga.estimator.model import estimate_project
 
     gru = estimate_project(REPORTS / "corpus" / "uw-acme__HLS4ML_VS_MANUAL__ftag_gru")
-    assert {l.name: l.dsp for l in gru.layers if l.dsp} == {"layer2_mix": 120}  # report: gru_stack 120
+    assert {l.name: l.dsp for l in gru.layers if l.dsp} == {"layer2_mix": 120, "softmax8": 3}  # report: 120 + 3
 
 
 def test_gru_gate_products_follow_the_tools_dsp_rule():
@@ -251,7 +252,7 @@ def test_ftag_gru_resource_products_are_lut_multipliers():
     from hcp_fpga.estimator.model import estimate_project
 
     gru = estimate_project(REPORTS / "corpus" / "uw-acme__HLS4ML_VS_MANUAL__ftag_gru")
-    assert abs(gru.lut - 122_749) / 122_749 < 0.10 and gru.dsp < 123
+    assert abs(gru.lut - 122_749) / 122_749 < 0.10 and gru.dsp <= 123  # the report's 123 (120 + the softmax's 3)
 
 
 def test_unknown_tool_versions_are_named_never_silently_replaced():

@@ -1387,7 +1387,8 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     nodes = nodes_from_keras(model) if model is not None else project_model_nodes(project_dir)
     if nodes is None:
         settings = settings_from_config(config, None, clock_ns)
-        specs, notes = weights_only_specs(project_dir, config, settings, _report_input_bits(project_dir))
+        specs, notes = weights_only_specs(project_dir, config, settings, _report_input_bits(project_dir),
+                                          _report_activations(project_dir))
         return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, (*notes, *unknown_strategies(config)))
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
     notes = tuple(unknown_strategies(config))  # as the config writes them, before LayerType is spread over layers
@@ -1436,6 +1437,14 @@ def _report_input_bits(project_dir) -> int | None:
 
     found = _find_csynth(project_dir)
     return input_data_bits(found[0]) if found else None
+
+
+def _report_activations(project_dir) -> list:
+    """The activation modules the project's top-level text csynth report lists, if it has one."""
+    from hcp_fpga.estimator.reports import activation_modules
+
+    found = _find_csynth(project_dir)
+    return activation_modules(found[1]) if found and found[1] else []
 
 
 def _find_csynth(project_dir):

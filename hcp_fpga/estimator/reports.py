@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Optional
 
 from hcp_fpga.errors import HcpError
+from hcp_fpga.estimator.precision import Fixed, parse_fixed
+from hcp_fpga.estimator.spec import ELEMENTWISE_ACTIVATIONS, TABLE_ACTIVATIONS
 from hcp_fpga.estimator.types import Estimate, LayerEstimate
 
 
@@ -405,6 +407,63 @@ def merge_modules(rpt_path: Path | str) -> list[str]:
     except OSError:
         return []
     return list(dict.fromkeys(f"{op} ({cfg})" for op, cfg in _MERGE_MODULE.findall(text)))
+
+
+# an hls4ml activation as a module of a top-level csynth report: its nnet:: function, its template
+# types and its config struct, e.g. relu_ap_fixed_32_7_5_3_0_ap_ufixed_15_0_4_0_0_relu_config5_s
+# (input ap_fixed<32,7>, result ap_ufixed<15,0,AP_RND_CONV,AP_SAT>, hls4ml layer 5)
+_ACTIVATION_MODULE = re.compile(
+    r"^(?:grp_|call_ret\d*_)?(" + "|".join(sorted(TABLE_ACTIVATIONS | ELEMENTWISE_ACTIVATIONS | {"softmax", "linear"},
+                                                   key=len, reverse=True))
+    + r")(?:_stable|_latency|_legacy|_argmax)?_(\w*?)_config(\d+)(?:_s)?$")
+# an element type as the tools spell it in a module name: ap_fixed_<W>_<I>_<Q>_<O>_<N>, ap_int_<W>
+_ELEMENT_TYPE = re.compile(r"(?<![a-z])ap_(u?)(?:fixed_(\d+)_(-?\d+)_(\d)_(\d)_(\d+)|int_(\d+))(?![\d_]*u_)")
+_Q_MODES = ("RND", "RND_ZERO", "RND_MIN_INF", "RND_INF", "RND_CONV", "TRN", "TRN_ZERO")  # ap_q_mode, in its order
+_O_MODES = ("SAT", "SAT_ZERO", "SAT_SYM", "WRAP", "WRAP_SM")  # ap_o_mode
+
+
+@dataclass(frozen=True)
+class ActivationModule:
+    """An hls4ml activation a csynth report lists as a module: hls4ml's layer index (its config
+    struct's number), the nnet:: function, and its input and result element types where the
+    module name spells both (io_parallel); None where it does not (io_stream names arrays)."""
+    index: int
+    function: str
+    input: Optional[Fixed]
+    result: Optional[Fixed]
+
+
+def _element_types(text: str) -> list[Fixed]:
+    types = []
+    for unsigned, width, integer, q, o, sat_bits, int_width in _ELEMENT_TYPE.findall(text):
+        try:
+            if int_width:
+                types.append(parse_fixed(f"ap_{unsigned}int<{int_width}>"))
+            elif int(q) < len(_Q_MODES) and int(o) < len(_O_MODES):
+                types.append(parse_fixed(f"ap_{unsigned}fixed<{width},{integer},AP_{_Q_MODES[int(q)]},"
+                                         f"AP_{_O_MODES[int(o)]},{sat_bits}>"))
+        except ValueError:
+            continue
+    return types
+
+
+def activation_modules(rpt_path: Path | str) -> list[ActivationModule]:
+    """The activations a top-level text csynth report lists as modules, one per hls4ml layer index,
+    in index order. The module names are the C++ the tool compiled, not a result."""
+    try:
+        rows = parse_csynth_instances(rpt_path)
+    except OSError:
+        return []
+    found: dict[int, ActivationModule] = {}
+    for row in rows:
+        m = _ACTIVATION_MODULE.match(row.name)
+        if not m:
+            continue
+        types = _element_types(m.group(2))
+        both = len(types) == 2
+        found.setdefault(int(m.group(3)), ActivationModule(int(m.group(3)), m.group(1), types[0] if both else None,
+                                                           types[1] if both else None))
+    return [found[i] for i in sorted(found)]
 
 
 # a Resource kernel's ReuseLoop row in a module's text csynth report ("|- ReuseLoop  | 15| 15| 8| 1| 1| 9| yes|"; nested: "| + ReuseLoop")

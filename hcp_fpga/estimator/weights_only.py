@@ -15,13 +15,15 @@ inputs x bits), and the note says where they came from.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from hcp_fpga.estimator.firmware import read_weights_txt
 from hcp_fpga.estimator.precision import parse_fixed
-from hcp_fpga.estimator.spec import CELL_OPS, LayerSpec, grid_fixed, recurrent_cell
+from hcp_fpga.estimator.reports import ActivationModule
+from hcp_fpga.estimator.spec import CELL_OPS, LayerSpec, activation_kind, grid_fixed, recurrent_cell
 
 _FILE = re.compile(r"^(w|b|s|wr|br)(\d+)\.txt$")
 
@@ -50,11 +52,12 @@ def _recurrent(index: int, files: dict, default, common: dict,
     return cell, steps
 
 
-def weights_only_specs(project_dir: Path, config: dict, settings,
-                       input_bits: int | None = None) -> tuple[list[LayerSpec], list[str]]:
+def weights_only_specs(project_dir: Path, config: dict, settings, input_bits: int | None = None,
+                       activations: Sequence[ActivationModule] = ()) -> tuple[list[LayerSpec], list[str]]:
     """(specs, notes) from ``firmware/weights``. ``input_bits``: the width of the top function's input
-    ports, where a report lists it (gives a recurrent first layer its time steps). Raises
-    ConfigError when there are no weight files."""
+    ports, where a report lists it (gives a recurrent first layer its time steps). ``activations``:
+    the activation modules a report lists (``reports.activation_modules``), priced between the
+    weighted layers by their index. Raises ConfigError when there are no weight files."""
     from hcp_fpga.errors import ConfigError
 
     folder = Path(project_dir) / "firmware" / "weights"
@@ -68,10 +71,11 @@ def weights_only_specs(project_dir: Path, config: dict, settings,
         raise ConfigError(f"'{project_dir}' holds no model file, no generated C++ and no weight files "
                           "(firmware/weights/w<N>.txt); pass the model with --model-file")
     default = parse_fixed(settings.precision)  # without a model, every type is the config's default
-    specs: list[LayerSpec] = []
+    by_index: dict[int, list[LayerSpec]] = {}
     unpriced: list[str] = []
     notes: list[str] = []
     for index in sorted(found):
+        specs = by_index.setdefault(index, [])
         files = found[index]
         common = dict(io_type=settings.io_type, strategy=settings.strategy, reuse_factor=settings.reuse_factor)
         if "wr" in files:
@@ -101,14 +105,56 @@ def weights_only_specs(project_dir: Path, config: dict, settings,
         elif "s" in files:
             n = read_weights_txt(files["s"]).size
             specs.append(LayerSpec(f"bn{index}", "bn", out_size=n, channels=n, input=default, result=default, **common))
+    placed = _place_activations(by_index, activations, default, settings)
+    specs = [sp for index in sorted(by_index) for sp in by_index[index]]
+    if placed:
+        notes.append(f"{', '.join(placed)}: activations read from the csynth report's module list (function, types, "
+                     "position); their sizes are the layer's before them")
     layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
     weighted = {n for n, c in layers.items() if isinstance(c, dict) and isinstance(c.get("Precision"), dict)
                 and set(c["Precision"]) & {"weight", "scale", "bias"}}
+    # a weightless entry is accounted for by a placed activation of its function and result type
+    covered = {(a.function, a.result) for a in activations if f"{a.function}{a.index}" in placed}
     unpriced += sorted(n for n in layers if n not in weighted and not n.endswith("_linear") and n != "inputs"
-                       and not n.startswith("input"))
+                       and not n.startswith("input") and not _covered(n, layers[n], covered))
     if not layers:
         unpriced.append("layers without weights (activations, pooling: no model file to name them)")
     notes.insert(0, "no model file and no generated C++: layers read from the weight files alone (each kernel priced as a "
                  "dense layer of its size, a recurrent layer as its cell; convolution positions unknown, and time steps unless noted)")
     return specs + [LayerSpec(n, "unmodelled", io_type=settings.io_type) for n in unpriced], notes
 
+
+
+def _place_activations(by_index: dict[int, list[LayerSpec]], activations: Sequence[ActivationModule], default,
+                       settings) -> list[str]:
+    """Adds to ``by_index`` each report activation whose index no weight file took, sized as the
+    layer before it (an activation keeps its input's shape); returns their names. One before any
+    weighted layer has no known size and is left out."""
+    placed = []
+    for act in activations:
+        before = [i for i in by_index if i < act.index and by_index[i]]
+        if act.index in by_index or not before:
+            continue
+        prev = by_index[max(before)][-1]
+        kind = activation_kind(act.function)
+        if kind == "linear" and act.input is None:
+            continue  # a cast between unknown types: nothing to price
+        name = f"{act.function}{act.index}"
+        by_index[act.index] = [LayerSpec(name, kind, out_size=prev.out_size, channels=prev.channels,
+                                         input=act.input or prev.result, result=act.result or default,
+                                         io_type=settings.io_type, strategy=settings.strategy,
+                                         reuse_factor=settings.reuse_factor)]
+        placed.append(name)
+    return placed
+
+
+def _covered(name: str, entry, covered: set) -> bool:
+    """Whether a config entry without weights is one of the placed activations: a function whose
+    name it carries, with the result type it sets."""
+    precision = entry.get("Precision") if isinstance(entry, dict) else None
+    text = precision.get("result") if isinstance(precision, dict) else precision
+    try:
+        result = parse_fixed(str(text)) if text is not None else None
+    except ValueError:
+        return False
+    return any(function in name.lower() and result == typ for function, typ in covered)
