@@ -91,6 +91,37 @@ def test_single_weight_savings_equal_re_estimation():
         assert saving[i, o, 2] == pytest.approx(base.ff - after.ff)
 
 
+def test_a_rows_last_weight_also_saves_what_computes_its_input():
+    """Zeroing the last nonzero weight of an input row lets the HLS tool drop the producer's column
+    and the ReLU element between (dead-code elimination): the predicted saving is the whole design's
+    re-estimated difference, and a weight with others left in its row saves only its own products."""
+    from dataclasses import replace
+
+    from hcp_fpga.estimator.model import estimate_specs
+    from hcp_fpga.estimator.precision import Fixed
+    from hcp_fpga.estimator.savings import SAVED, group_savings
+    from hcp_fpga.estimator.spec import LayerSpec
+
+    rng = np.random.default_rng(1)
+    t = Fixed(16, 6)
+    m1, m2 = rng.integers(-300, 300, size=(8, 6)), rng.integers(-300, 300, size=(6, 4))
+    m2[2] = 0
+    m2[2, 1] = 77  # row 2 keeps one weight
+    specs = [LayerSpec("d1", "dense", 8, 6, 1, out_size=6, channels=6, mantissas=m1, weight=t, input=t, result=t),
+             LayerSpec("r1", "relu", out_size=6, channels=6, input=t, result=Fixed(8, 3, False, True)),
+             LayerSpec("d2", "dense", 6, 4, 1, out_size=4, channels=4, mantissas=m2, weight=t, input=Fixed(8, 3, False),
+                       result=t)]
+    part = "xcu250-figd2104-2L-e"
+    saving = group_savings(specs, "d2", np.arange(24).reshape(6, 4), 24, "unstructured", "Vivado", part)
+    base = estimate_specs(specs, "Vivado", 5.0, part)
+    for row, col in ((2, 1), (3, 1)):
+        zeroed = m2.copy()
+        zeroed[row, col] = 0
+        after = estimate_specs([*specs[:2], replace(specs[2], mantissas=zeroed)], "Vivado", 5.0, part)
+        assert saving[row * 4 + col] == pytest.approx([getattr(base, r) - getattr(after, r) for r in SAVED])
+    assert saving[2 * 4 + 1][0] > 0 and saving[3 * 4 + 1][0] == 0  # the producer's column held DSP products
+
+
 @pytest.fixture(scope="module")
 def trained_mlp(digits_mlp_20):
     return digits_mlp_20

@@ -5,6 +5,10 @@ model of its own). An analysis: specs in, an array of savings out, nothing chang
   is re-estimated with the group zeroed. Single weights of a Latency layer are many, so their
   marginal costs come from the same formulas as ``model._dense_latency``, vectorized (a test checks
   they equal re-estimation).
+- The last nonzero weight of an input row of an unrolled (io_parallel Latency) dense layer also frees
+  what computes that input, as the HLS tool's dead-code elimination does (``model.without_dead_outputs``):
+  the product column of the dense layer before it and the element-wise layers between. That saving
+  is added to the weight's own (``dead_row_savings``).
 - Neurons/filters shrink the model: the whole design is re-estimated with the unit removed from its
   layer and its inputs removed from the next multiplier layer.
 """
@@ -17,7 +21,8 @@ import numpy as np
 
 from hcp_fpga.estimator.backends import CostConstants, constants_for
 from hcp_fpga.estimator.model import (
-    _accumulator_bits, _saturating_accumulator, constant_products, dsps_per_product, estimate_layer, estimate_specs,
+    _accumulator_bits, _saturating_accumulator, _unrolled_dense, constant_products, dsps_per_product, estimate_layer,
+    estimate_specs, without_dead_outputs,
 )
 from hcp_fpga.estimator.spec import LayerSpec
 
@@ -109,10 +114,52 @@ def neuron_savings(specs: list[LayerSpec], layer: str, backend: str, part: str |
                      for u in range(specs[k].n_out)])
 
 
+def _dead_marks(spec: LayerSpec) -> tuple:
+    return spec.dead, spec.dead_products
+
+
+def dead_row_savings(specs: list[LayerSpec], layer: str, c: CostConstants) -> dict[int, np.ndarray]:
+    """{input row: (4,) saving} for each row of ``layer`` with one nonzero weight left: what zeroing
+    that weight frees before the layer, by dead-code elimination (``model.without_dead_outputs``):
+    the products of the dense layer that computed the row's input and the element-wise layers in
+    between, and on up the chain where they empty in turn. Empty where the layer is not an unrolled
+    dense layer or nothing before it would go."""
+    k = next(i for i, s in enumerate(specs) if s.name == layer and s.kind in MULT_KINDS)
+    spec = specs[k]
+    if not _unrolled_dense(spec) or spec.mantissas is None:
+        return {}
+    rows = np.flatnonzero(np.count_nonzero(spec.mantissas, axis=1) == 1)
+    if not rows.size:
+        return {}
+    base = without_dead_outputs(specs)
+    base_cost: dict[int, np.ndarray] = {}
+    out: dict[int, np.ndarray] = {}
+    for row in rows:
+        zeroed = spec.mantissas.copy()
+        zeroed[row] = 0
+        trial = without_dead_outputs([*specs[:k], replace(spec, mantissas=zeroed), *specs[k + 1:]])
+        saved = np.zeros(len(SAVED))
+        for j in range(k):
+            if _dead_marks(trial[j]) != _dead_marks(base[j]):
+                if j not in base_cost:
+                    base_cost[j] = _cost(estimate_layer(base[j], c))
+                saved += base_cost[j] - _cost(estimate_layer(trial[j], c))
+        if np.any(saved):
+            out[int(row)] = saved
+    return out
+
+
 def group_savings(specs: list[LayerSpec], layer: str, ids: np.ndarray, n_groups: int, structure: str,
                   backend: str, part: str | None = None) -> np.ndarray:
-    """(n_groups, 4) estimated saving (DSP, LUT, FF, BRAM18) of removing each group of ``layer``."""
+    """(n_groups, 4) estimated saving (DSP, LUT, FF, BRAM18) of removing each group of ``layer``; a
+    group that holds a row's last nonzero weight also saves what computes that row's input
+    (``dead_row_savings``)."""
     if structure == "neuron":
         return neuron_savings(specs, layer, backend, part)
+    c = constants_for(backend, part)
     spec = next(s for s in specs if s.name == layer and s.kind in MULT_KINDS)
-    return zeroing_savings(spec, ids, n_groups, constants_for(backend, part))
+    out = zeroing_savings(spec, ids, n_groups, c)
+    ids = np.asarray(ids).reshape(spec.mantissas.shape)
+    for row, saved in dead_row_savings(specs, layer, c).items():
+        out[ids[row, np.flatnonzero(spec.mantissas[row])[0]]] += saved
+    return out
