@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MULT_KINDS = ("dense", "conv1d", "conv2d")
+from hcp_fpga.estimator.spec import MULT_KINDS
 
 
 def unit_weight_bits(mantissas: np.ndarray, width: int) -> np.ndarray:

@@ -24,10 +24,9 @@ from hcp_fpga.estimator.model import (
     _accumulator_bits, _saturating_accumulator, _unrolled_dense, constant_products, dsps_per_product, estimate_layer,
     estimate_specs, without_dead_outputs,
 )
-from hcp_fpga.estimator.spec import LayerSpec
+from hcp_fpga.estimator.spec import MULT_KINDS, LayerSpec
 
 SAVED = ("dsp", "lut", "ff", "bram18")
-MULT_KINDS = ("dense", "conv1d", "conv2d")
 
 
 def _cost(est) -> np.ndarray:
