@@ -324,6 +324,7 @@ def corpus_loro(t: Tally) -> str:
             vals = [v for (n, p), v in scores.items() if p == point and repo[n] != held]
             return float(np.mean(vals)) if vals else math.inf
         chosen_for[held] = min(grid, key=loss)
+    held_rows: list = []
     for d in corpus_mod.designs():
         if d.project is None or d.truth is None or d.modified:
             continue
@@ -339,6 +340,7 @@ def corpus_loro(t: Tally) -> str:
             est = ests.get((d.name, chosen_for.get(held))) or estimate_project(d.project, part=d.part, clock_ns=d.clock_ns)
         t.add("leave-one-repository-out (diagnostic): reports of another network or build counted", est, d.truth)
         if not est.report_mismatch:
+            held_rows.append((d.name, est, d.truth))
             t.add("corpus, leave-one-repository-out", est, d.truth)
             for g in _design_groups(d):
                 t.add(f"leave-one-repository-out {g}", est, d.truth)
@@ -348,7 +350,23 @@ def corpus_loro(t: Tally) -> str:
                        for p in picks if p != usual)
     return (f"    ADD_LEVEL_NS re-chosen {len(chosen_for)} times (once per held-out repository); picked 7-series {usual[0]:g} / "
             f"US+ {usual[1]:g} ns in {sum(v == usual for v in chosen_for.values())} folds" + (f"; {others}" if others else "")
-            + f" (in use: {saved['7series']:g} / {saved['usplus']:g})")
+            + f" (in use: {saved['7series']:g} / {saved['usplus']:g})\n" + _design_rows(held_rows))
+
+
+def _design_rows(rows: list) -> str:
+    """One line per design of the leave-one-repository-out headline: estimate / report and its SMAPE
+    points per resource, largest LUT share first (which designs carry the mean)."""
+    def points(e, y):
+        return 0.0 if e == y == 0 else 200.0 * abs(e - y) / (abs(e) + abs(y))
+
+    lut_total = sum(points(e.lut, y.lut) for _, e, y in rows)
+    lines = [f"    per design, leave-one-repository-out (estimate/report (SMAPE points); LUT points total {lut_total:.0f} "
+             f"over {len(rows)} designs):"]
+    for name, e, y in sorted(rows, key=lambda r: -points(r[1].lut, r[2].lut)):
+        cells = "  ".join(f"{r[:4]} {getattr(e, r):,.0f}/{getattr(y, r):,.0f} ({points(getattr(e, r), getattr(y, r)):.0f})"
+                          for r in ("dsp", "lut", "ff", "bram18", "latency_cycles") if getattr(y, r) is not None)
+        lines.append(f"      {name[:58]:58s} {cells}")
+    return "\n".join(lines)
 
 
 def speed_10_layers(runs: int = 30) -> tuple[float, float]:
