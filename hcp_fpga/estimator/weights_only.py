@@ -124,7 +124,6 @@ def weights_only_specs(project_dir: Path, config: dict, settings, input_bits: in
     return specs + [LayerSpec(n, "unmodelled", io_type=settings.io_type) for n in unpriced], notes
 
 
-
 def _place_activations(by_index: dict[int, list[LayerSpec]], activations: Sequence[ActivationModule], default,
                        settings) -> list[str]:
     """Adds to ``by_index`` each report activation whose index no weight file took, sized as the
@@ -150,11 +149,11 @@ def _place_activations(by_index: dict[int, list[LayerSpec]], activations: Sequen
 
 def _covered(name: str, entry, covered: set) -> bool:
     """Whether a config entry without weights is one of the placed activations: a function whose
-    name it carries, with the result type it sets."""
+    name it carries, with the result type it sets (both known: an untyped entry or module proves nothing)."""
     precision = entry.get("Precision") if isinstance(entry, dict) else None
     text = precision.get("result") if isinstance(precision, dict) else precision
     try:
         result = parse_fixed(str(text)) if text is not None else None
     except ValueError:
         return False
-    return any(function in name.lower() and result == typ for function, typ in covered)
+    return result is not None and any(function in name.lower() and result == typ for function, typ in covered)
