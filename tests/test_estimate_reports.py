@@ -369,3 +369,43 @@ def test_a_report_with_resource_kernels_for_a_config_without_resource_layers_is_
     why = report_mismatch(top, {8}, reuse=set())
     assert "another build" in why and module[:40] in why and "no Resource layer" in why
     assert report_mismatch(top, {8}, reuse={104}) is None and report_mismatch(top, {8}, reuse=None) is None
+
+
+def test_vivado_hls_prices_an_io_stream_layers_adders_seven_luts_higher():
+    """The same Latency layer, io_stream against io_parallel: under Vivado HLS each adder in LUTs
+    (tree and shift-add) costs 7 more LUT, as every +/- row of its io_stream designs shows; under
+    Vitis HLS the I/O type changes no adder price."""
+    from dataclasses import replace
+
+    from hcp_fpga.estimator.backends import constants_for
+    from hcp_fpga.estimator.model import constant_products, estimate_layer
+    from hcp_fpga.estimator.precision import Fixed
+    from hcp_fpga.estimator.spec import LayerSpec
+
+    rng = np.random.default_rng(3)
+    mant = rng.integers(-40, 40, size=(20, 6))
+    spec = LayerSpec("d", "dense", 20, 6, 1, out_size=6, channels=6, mantissas=mant, weight=Fixed(7, 1),
+                     input=Fixed(6, 2), result=Fixed(16, 6))
+    vivado = constants_for("Vivado", tool="Vivado HLS 2020.1")
+    digits, nonzero, on_dsp = constant_products(spec, vivado)
+    adders = int(np.maximum(nonzero.sum(axis=0) - 1, 0).sum() + np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0).sum())
+    streamed = replace(spec, io_type="io_stream")
+    assert estimate_layer(streamed, vivado).lut - estimate_layer(spec, vivado).lut == pytest.approx(7 * adders)
+    vitis = constants_for("Vitis", tool="Vitis HLS 2024.1")
+    assert estimate_layer(streamed, vitis).lut == pytest.approx(estimate_layer(spec, vitis).lut)
+
+
+@pytest.mark.skipif(not (REPORTS / "corpus").is_dir(), reason="../shared corpus not present")
+def test_gabriele_bots_io_stream_kernels_within_20_percent_of_their_modules():
+    """Gabriele-bot's CNN (Vivado HLS 2020.1, io_stream, 3- to 5-bit LUT products): its Latency conv's
+    937 adders and its Resource dense's accumulators are priced at width + 7 each; the two modules
+    report 17,017 and 85,484 LUT (before the rule: 8,757 and 73,291)."""
+    from hcp_fpga.estimator.compare import match_layers
+    from hcp_fpga.estimator.model import estimate_project
+
+    project = REPORTS / "corpus" / "Gabriele-bot__ALVEO-PYNQ_ML__qk_pruned_cnn_alveo"
+    est = estimate_project(project)
+    pairs = {l.name: (l.lut, m.lut) for l, m in match_layers(est, project_reports(project)["csynth"])}
+    for name in ("q_conv2d_1", "q_dense"):
+        ours, real = pairs[name]
+        assert abs(ours - real) / real < 0.20, (name, ours, real)

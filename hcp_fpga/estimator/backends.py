@@ -69,6 +69,15 @@ class CostConstants:
     # a carry-chain adder: one LUT per bit (the triples' Expression rows, Vivado HLS 2019.2: 1.046 LUT
     # per bit over 17,905 adders; benchmarks/fit_adders.py)
     lut_per_adder_bit: float = 1.0
+    # Vivado HLS prices most adders of an io_stream design at width + 7 LUT, where its io_parallel
+    # designs' are width + 0 (every +/- row of the Expression tables, LUT - operand width: 7 in all
+    # 482 of Gabriele-bot's CNN and in all of the Berk-Bilgin encoders' 5,071 / 2,416 / 2,472 (2020.1),
+    # all 484 of quickdraw_gru_smaller_reuse (2019.1), 80 of 97 and 91 of 181 in ChiRuiChen's (2019.2),
+    # 90 of 177 in yolov3tiny's, 39 of 58 in Spehic's; 0 in the 2019.2 io_parallel triples and
+    # quickdraw_gru). What decides it is not in the rows; empirical. Per adder in LUTs (tree, shift-add,
+    # Resource accumulator) of an io_stream layer; TOOL_VERSIONS sets it for Vivado HLS. Vitis HLS's
+    # (about half its adders, either I/O type) is in its per-bit price (lut_adder_scale)
+    lut_stream_adder_extra: float = 0.0
     # Latency strategy at RF > 1: do all nonzero products take turns on the shared multipliers
     # (Vivado HLS), or only those that stay mul operators, >= 3 CSD digits (Vitis HLS)? model.mul_operators
     serialize_all_products: bool = False
@@ -106,10 +115,11 @@ class CostConstants:
     resource_ff_per_acc_bit: float = 3.436
     # --- saturating/rounding accumulators (hls4ml 1.0 used the model type, e.g. AP_RND_ZERO/AP_SAT, as
     # accum_t): per product (Latency) or multiplier (Resource) x accumulator bit. Ratio of sums over
-    # the 5 multiplier modules of qconv1d-encoder-12bit (Latency; per module 11.8-12.5); the Resource
-    # encoders, not used in the fit, give 11.0-11.5 (LUT). FF differs by strategy: Resource fitted on
+    # the 5 multiplier modules of qconv1d-encoder-12bit (Latency; per module 11.5-12.3, with its adders
+    # at width + 7, lut_stream_adder_extra; 11.8 before that term); the Resource encoders, not used in
+    # the fit, give 11.0-11.5 (LUT). FF differs by strategy: Resource fitted on
     # qconv1d-encoder-8bit-ku15p (3.34; the a200t encoder at 10 ns gives 2.2-3.0).
-    lut_per_saturating_acc_bit: float = 11.8
+    lut_per_saturating_acc_bit: float = 11.55
     ff_per_saturating_acc_bit: float = 0.98
     ff_per_saturating_acc_bit_resource: float = 3.34
     # --- pooling, per comparator (max) or adder (avg) bit: io_parallel from hls4ml's Vitis 2024.1
@@ -307,7 +317,7 @@ TOOL_VERSIONS: tuple[ToolVersions, ...] = (
                                                     "serialize_all_products": True,
                                                     "avg_pool_divider": True, "lut_adder_scale": 1.0,
                                                     "partition_output_muxes": True,
-                                                    "lut_relu_round_sat_per_output_bit": 0.0},
+                                                    "lut_relu_round_sat_per_output_bit": 0.0, "lut_stream_adder_extra": 7.0},
                  "corpus Spehic (Vivado HLS 2020.1, Resource, 4-bit weights): 4 x 16-bit products one DSP each (4 of 4 "
                  "multipliers), 4 x 4-bit two per DSP (64 for 128, 256 for 512); Gabriele-bot (2020.1): 5 x 3, 4 x 3 and "
                  "4 x 2 bits on none (both designs: the narrower operand decides); ftag_gru (2019.2): signed 4 x 4 bits "
@@ -323,7 +333,9 @@ TOOL_VERSIONS: tuple[ToolVersions, ...] = (
                  "where valid padding and Vitis 2024.1 take 4-11k and 0 cycles). A Latency io_parallel conv stepping over "
                  "pixel partitions multiplexes each output element's write (calwilee, 2020.1: 504 cores of 128 and 256 "
                  "inputs, one data and one 1-bit per output element). A rounding, saturating ReLU costs 4.5 LUT per "
-                 "input bit (jet-qkeras6: 72.0 per element from 16 bits, to 6), where Vitis HLS's cost 5.67 per output bit"),
+                 "input bit (jet-qkeras6: 72.0 per element from 16 bits, to 6), where Vitis HLS's cost 5.67 per output bit. "
+                 "An io_stream design's adders cost width + 7 LUT (all of Gabriele-bot's CNN, the encoders and "
+                 "quickdraw_gru_smaller_reuse; most of ChiRuiChen's and Spehic's), its io_parallel ones width + 0"),
     ToolVersions("Vitis HLS", "2020.2", "2022.2", {"softmax_exp_copies": "per_read", "lut_adder_scale": 1.0},
                  "ArgyKokk's six io_parallel softmaxes (Vitis HLS 2021.1, 2-16 outputs): the exp table takes "
                  "1, 2, 4, 5, 9, 15 BRAM18 for 2, 3, 5, 6, 10, 16 lookups (its memory table; 1,024 x 18 bits each), "

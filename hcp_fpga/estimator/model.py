@@ -226,6 +226,9 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         products = min(products, max(math.ceil(m.size / rf) - zeros // rf, 0))
     dsp = float(products) * dsps_per_product(a, spec.weight.width, c)
     lut = c.lut_per_tree_bit * tree_adders * acc + c.lut_per_shift_add_bit * shift_add_bits + c.lut_per_dsp * dsp
+    if spec.io_type == "io_stream" and c.lut_stream_adder_extra:
+        shift_adders = int(np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0).sum())
+        lut += c.lut_stream_adder_extra * (tree_adders + shift_adders)
     # A layer is pipelined inside (registers, one cycle) when it multiplies in DSPs and sums enough
     # products per output; smaller ones finish within the clock (jet triples' module rows).
     widest_sum = int(nonzero.sum(axis=0).max()) if nonzero.size else 0
@@ -327,6 +330,8 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         # every product adds into its accumulator each cycle; a DSP's post-adder takes that add
         # (a multiply-add core), a LUT product or a DSP holding two products leaves it to a carry chain
         lut += c.lut_per_adder_bit * multipliers * acc
+        if spec.io_type == "io_stream":
+            lut += c.lut_stream_adder_extra * multipliers
     ff = c.resource_ff_per_input_bit * spec.n_in * a + c.resource_ff_per_acc_bit * spec.n_out * acc
     if _saturating_accumulator(spec):
         lut += c.lut_per_saturating_acc_bit * multipliers * acc

@@ -50,8 +50,12 @@ def latency_weight_savings(spec: LayerSpec, c: CostConstants) -> np.ndarray:
             sole[i] = on_dsp[i] & np.isin(odd[i], list(single))
     dsp = sole * float(dsps_per_product(a, spec.weight.width, c))
     acc = _accumulator_bits(spec)
-    shift = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0) * c.lut_per_shift_add_bit * (a + 6)
-    tree = np.where(nonzero & (nonzero.sum(axis=0, keepdims=True) > 1), c.lut_per_tree_bit * acc, 0.0)
+    shift_adders = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0)
+    shift = shift_adders * c.lut_per_shift_add_bit * (a + 6)
+    tree_adder = nonzero & (nonzero.sum(axis=0, keepdims=True) > 1)
+    tree = np.where(tree_adder, c.lut_per_tree_bit * acc, 0.0)
+    if spec.io_type == "io_stream":  # the fixed part of each adder (model._dense_latency)
+        tree = tree + (shift_adders + tree_adder) * c.lut_stream_adder_extra
     lut = shift + tree + c.lut_per_dsp * dsp
     # registers of a pipelined layer go with its DSPs (model._dense_latency); io_stream/conv layers
     # register every step, io_parallel dense ones only when pipelined
