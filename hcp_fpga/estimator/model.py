@@ -215,7 +215,8 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     a = spec.input.width
     digits, nonzero, on_dsp = constant_products(spec, c)
     # each shift-add as wide as its input operand as the tool sees it (+6: the shifted constant's bits)
-    shift_add_bits = (np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0) * (spec.operand_bits() + 6)).sum()
+    shift_adders = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0)
+    shift_add_bits = (shift_adders * (spec.operand_bits() + 6)).sum()
     tree_adders = np.maximum(nonzero.sum(axis=0) - 1, 0).sum()
     acc = _accumulator_bits(spec)
     products = _distinct_products(m, on_dsp)
@@ -226,9 +227,8 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         products = min(products, max(math.ceil(m.size / rf) - zeros // rf, 0))
     dsp = float(products) * dsps_per_product(a, spec.weight.width, c)
     lut = c.lut_per_tree_bit * tree_adders * acc + c.lut_per_shift_add_bit * shift_add_bits + c.lut_per_dsp * dsp
-    if spec.io_type == "io_stream" and c.lut_stream_adder_extra:
-        shift_adders = int(np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0).sum())
-        lut += c.lut_stream_adder_extra * (tree_adders + shift_adders)
+    if spec.io_type == "io_stream":
+        lut += c.lut_stream_adder_extra * (tree_adders + int(shift_adders.sum()))
     # A layer is pipelined inside (registers, one cycle) when it multiplies in DSPs and sums enough
     # products per output; smaller ones finish within the clock (jet triples' module rows).
     widest_sum = int(nonzero.sum(axis=0).max()) if nonzero.size else 0
@@ -1392,8 +1392,9 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     nodes = nodes_from_keras(model) if model is not None else project_model_nodes(project_dir)
     if nodes is None:
         settings = settings_from_config(config, None, clock_ns)
-        specs, notes = weights_only_specs(project_dir, config, settings, _report_input_bits(project_dir),
-                                          _report_activations(project_dir))
+        found = _find_csynth(project_dir)
+        specs, notes = weights_only_specs(project_dir, config, settings, _report_input_bits(found),
+                                          _report_activations(found))
         return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, (*notes, *unknown_strategies(config)))
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
     notes = tuple(unknown_strategies(config))  # as the config writes them, before LayerType is spread over layers
@@ -1436,19 +1437,19 @@ def estimate_project(project_dir, model=None, part: str | None = None, clock_ns:
     return replace(est, report_mismatch=mismatch) if mismatch else est
 
 
-def _report_input_bits(project_dir) -> int | None:
-    """Width of the top function's input ports from the project's csynth report, if it has one."""
+def _report_input_bits(found) -> int | None:
+    """Width of the top function's input ports from a project's csynth report (``found``: its
+    ``_find_csynth`` paths), if it has one."""
     from hcp_fpga.estimator.reports import input_data_bits
 
-    found = _find_csynth(project_dir)
     return input_data_bits(found[0]) if found else None
 
 
-def _report_activations(project_dir) -> list:
-    """The activation modules the project's top-level text csynth report lists, if it has one."""
+def _report_activations(found) -> list:
+    """The activation modules a project's top-level text csynth report lists (``found``: its
+    ``_find_csynth`` paths), if it has one."""
     from hcp_fpga.estimator.reports import activation_modules
 
-    found = _find_csynth(project_dir)
     return activation_modules(found[1]) if found and found[1] else []
 
 

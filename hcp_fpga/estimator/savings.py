@@ -129,7 +129,7 @@ def dead_row_savings(specs: list[LayerSpec], layer: str, c: CostConstants) -> di
     dense layer or nothing before it would go."""
     k = next(i for i, s in enumerate(specs) if s.name == layer and s.kind in MULT_KINDS)
     spec = specs[k]
-    if not _unrolled_dense(spec) or spec.mantissas is None:
+    if not _unrolled_dense(spec):
         return {}
     rows = np.flatnonzero(np.count_nonzero(spec.mantissas, axis=1) == 1)
     if not rows.size:
