@@ -23,7 +23,7 @@ import numpy as np
 from hcp_fpga.estimator.firmware import read_weights_txt
 from hcp_fpga.estimator.precision import parse_fixed
 from hcp_fpga.estimator.reports import ActivationModule
-from hcp_fpga.estimator.spec import CELL_OPS, LayerSpec, activation_kind, grid_fixed, recurrent_cell
+from hcp_fpga.estimator.spec import CELL_OPS, LayerSpec, activation_kind, explicit_results, grid_fixed, recurrent_cell
 
 _FILE = re.compile(r"^(w|b|s|wr|br)(\d+)\.txt$")
 
@@ -113,10 +113,13 @@ def weights_only_specs(project_dir: Path, config: dict, settings, input_bits: in
     layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
     weighted = {n for n, c in layers.items() if isinstance(c, dict) and isinstance(c.get("Precision"), dict)
                 and set(c["Precision"]) & {"weight", "scale", "bias"}}
-    # a weightless entry is accounted for by a placed activation of its function and result type
-    covered = {(a.function, a.result) for a in activations if f"{a.function}{a.index}" in placed}
+    # a weightless entry is accounted for by a placed activation whose function its name carries and
+    # whose result type it sets (both known: an untyped entry or module proves nothing)
+    covered = {(a.function, a.result) for a in activations if f"{a.function}{a.index}" in placed and a.result}
+    results = explicit_results(config)
     unpriced += sorted(n for n in layers if n not in weighted and not n.endswith("_linear") and n != "inputs"
-                       and not n.startswith("input") and not _covered(n, layers[n], covered))
+                       and not n.startswith("input")
+                       and not any(f in n.lower() and results.get(n) == t for f, t in covered))
     if not layers:
         unpriced.append("layers without weights (activations, pooling: no model file to name them)")
     notes.insert(0, "no model file and no generated C++: layers read from the weight files alone (each kernel priced as a "
@@ -146,14 +149,3 @@ def _place_activations(by_index: dict[int, list[LayerSpec]], activations: Sequen
         placed.append(name)
     return placed
 
-
-def _covered(name: str, entry, covered: set) -> bool:
-    """Whether a config entry without weights is one of the placed activations: a function whose
-    name it carries, with the result type it sets (both known: an untyped entry or module proves nothing)."""
-    precision = entry.get("Precision") if isinstance(entry, dict) else None
-    text = precision.get("result") if isinstance(precision, dict) else precision
-    try:
-        result = parse_fixed(str(text)) if text is not None else None
-    except ValueError:
-        return False
-    return result is not None and any(function in name.lower() and result == typ for function, typ in covered)
