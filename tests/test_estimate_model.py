@@ -23,7 +23,6 @@ MISSES = {
     # Latency-strategy FF: registers per DSP of pipelined modules are 5.1 (rf1), 4.3 (rf2), 4.6
     # (pruned75), 3.5 (keras3layer); the model uses their ratio of sums, 4.12.
     ("jet-dense-16bit-rf1-xcu250-vhls2019", "ff"): "Latency FF: this project registers 5.1 FF per DSP (others 3.5-4.6)",
-    ("dense16x4-vx690t-vhls2019", "lut"): "single 16x4 layer: fixed I/O logic of tiny designs not modelled",
     ("dense16x4-vx690t-vhls2019", "ff"): "single 16x4 layer: fixed I/O registers of tiny designs not modelled",
     ("qconv1d-encoder-8bit-a200t-resource-vhls2020", "ff"): "saturating-accumulator FF fitted at 5 ns (KU15P); this run is 10 ns",
 }
@@ -104,6 +103,43 @@ def test_more_zeros_never_cost_more(n_in, n_out, seed, frac):
     assert less.dsp <= full.dsp and less.lut <= full.lut + 1e-9
     for e in (full, less):
         assert min(e.dsp, e.lut, e.ff, e.bram18) >= 0
+
+
+def test_adder_tree_sizes_each_adder_by_the_bits_its_operands_carry():
+    """A balanced pairwise tree over the products in input order: each adder as wide as its wider
+    operand, its sum one bit wider, never wider than the accumulator; the low bits the accumulator
+    type drops are not added; a zero weight's place passes its sibling through."""
+    from dataclasses import replace
+
+    from hcp_fpga.estimator.model import tree_adder_bits
+
+    t = Fixed(8, 4)
+    spec = LayerSpec("d", "dense", 4, 1, 1, out_size=1, channels=1, mantissas=np.array([[1], [3], [-2], [5]]),
+                     weight=t, input=t, result=Fixed(24, 12))
+    # signed products of 9, 10, 9, 11 bits: adders of 10 (sum 11) and 11 (sum 12), then 12
+    assert tree_adder_bits(spec) == 10 + 11 + 12
+    # 4 fraction bits in the accumulator drop each product's 4 lowest: 5, 6, 5, 7 -> 6, 7, then 8
+    assert tree_adder_bits(replace(spec, result=Fixed(10, 6))) == 6 + 7 + 8
+    # a 7-bit accumulator caps every sum: 6 (sum 7), 7 (sum 7), then 7
+    assert tree_adder_bits(replace(spec, result=Fixed(7, 3))) == 6 + 7 + 7
+    # the second weight zeroed: 9 passes through, 11 (sum 12), then 12
+    assert tree_adder_bits(replace(spec, mantissas=np.array([[1], [0], [-2], [5]]))) == 11 + 12
+    # an unsigned input is one bit wider signed: 8 + 1 + 2 - 1 = 10-bit products of x * 1
+    assert tree_adder_bits(replace(spec, input=Fixed(8, 4, signed=False), mantissas=np.ones((2, 1), int))) == 10
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, 40), st.integers(1, 8), st.integers(0, 2**31 - 1), st.integers(4, 24), st.integers(2, 12))
+def test_zeroing_weights_never_widens_the_adder_tree(n_in, n_out, seed, acc_bits, acc_frac):
+    from dataclasses import replace
+
+    from hcp_fpga.estimator.model import tree_adder_bits
+
+    rng = np.random.default_rng(seed)
+    mant = rng.integers(-2000, 2000, size=(n_in, n_out)) * (rng.random((n_in, n_out)) < 0.7)
+    spec = replace(_dense_spec(mant), result=Fixed(acc_bits, acc_bits - acc_frac))
+    pruned = np.where(rng.random(mant.shape) < 0.3, 0, mant)
+    assert tree_adder_bits(replace(spec, mantissas=pruned)) <= tree_adder_bits(spec)
 
 
 @settings(max_examples=60, deadline=None)

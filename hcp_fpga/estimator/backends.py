@@ -81,17 +81,24 @@ class CostConstants:
     # Latency strategy at RF > 1: do all nonzero products take turns on the shared multipliers
     # (Vivado HLS), or only those that stay mul operators, >= 3 CSD digits (Vitis HLS)? model.mul_operators
     serialize_all_products: bool = False
-    # --- LUT, Latency dense (least squares over 17 dense layers of 5 triples) ----------------
-    lut_per_tree_bit: float = 0.726  # adder tree: per adder bit (sum over outputs of (nonzero inputs - 1) x acc bits)
-    lut_per_shift_add_bit: float = 1.297  # LUT multipliers: per (CSD digits - 1) adder of (input bits + 6)
-    lut_per_dsp: float = 11.9  # glue per DSP product (0.744 per bit of a 16-bit result)
-    # The two adder terms above were fitted on Vivado HLS 2019.2 reports. Vitis HLS 2023.1 and later
+    # --- LUT, Latency dense: non-negative least squares over the 17 dense modules of 5 Vivado HLS 2019.2
+    # triples (benchmarks/fit_latency_lut.py; fit SMAPE 4.0 %, the held-out jet rf2 and pynq-z2 layers 11.3 %)
+    # adder trees: per bit of each adder, sized by bit growth from its products (model.tree_adder_bits).
+    # About the Expression tables' own price of an adder bit (1.046); adders as wide as the accumulator
+    # fitted at 0.655 (0.726 before the 2026-12-04 refit), i.e. they are narrower than it
+    lut_per_tree_adder_bit: float = 0.973
+    lut_per_shift_add_bit: float = 1.314  # LUT multipliers: per (CSD digits - 1) adder of (input bits + 6)
+    lut_per_dsp: float = 9.33  # glue per DSP product (0.58 per bit of a 16-bit result)
+    # element-wise adders at the result's width (BatchNormalization, LayerNormalization, merges): the
+    # accumulator-width tree price above, kept for them (not refitted on their own modules)
+    lut_per_tree_bit: float = 0.726
+    # The adder terms above were fitted on Vivado HLS 2019.2 reports. Vitis HLS 2023.1 and later
     # price an adder bit higher: every +/- row of the Expression tables, pooled, 1.268 LUT per bit in
     # 5 repositories (Alezander9, Lrozzy, max-cohen54, MinhNguy3n, conv1d-vitis2024; 9,273 adders;
     # 1.217-1.294 with any one left out) against 1.046 in the triples (Vivado HLS 2019.2, 17,905) and
     # 1.047 in ArgyKokk's (Vitis HLS 2021.1, 31,607): 1.21 times. The default is the current tools';
     # TOOL_VERSIONS sets 1.0 for the older ones (benchmarks/fit_adders.py). constants_for multiplies it
-    # into the two adder terms.
+    # into the adder terms.
     lut_adder_scale: float = 1.21
     # --- FF, Latency dense -------------------------------------------------------------------
     # Pipelined layers: FF per DSP, ratio of sums over the 14 registered dense modules of the four
@@ -408,6 +415,7 @@ def constants_for(backend: str, part: str | None = None, tool: str | None = None
         c = replace(c, **entry.changes)
     if c.lut_adder_scale != 1.0:  # the tool's adder price, once, into every adder term (dense, merge, BN, savings)
         c = replace(c, lut_per_tree_bit=c.lut_per_tree_bit * c.lut_adder_scale,
+                    lut_per_tree_adder_bit=c.lut_per_tree_adder_bit * c.lut_adder_scale,
                     lut_per_shift_add_bit=c.lut_per_shift_add_bit * c.lut_adder_scale, lut_adder_scale=1.0)
     if part and part.lower().startswith("xc7"):
         c = replace(c, dsp_a_bits=25)

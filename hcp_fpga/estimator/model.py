@@ -210,6 +210,43 @@ def dsp_products(spec: LayerSpec, c: CostConstants, shared: bool = True) -> int:
     return _distinct_products(spec.mantissas, on_dsp) if shared else int(on_dsp.sum())
 
 
+def product_widths(spec: LayerSpec) -> tuple[np.ndarray, np.ndarray, int]:
+    """(widths, nonzero, cap) of a Latency layer's constant products as they enter its adder tree:
+    each product's signed width (input bits, one more if unsigned, + the constant's signed bits - 1),
+    less the low bits the accumulator type drops, at most the accumulator's width (``cap``)."""
+    m = spec.mantissas.astype(np.int64)
+    nonzero = m != 0
+    operand = np.broadcast_to(spec.operand_bits(), m.shape)
+    signed_constant = constant_bits(m) + (m > 0)
+    width = operand + (not spec.input.signed) + signed_constant - 1
+    acc = spec.accum or spec.result
+    dropped = max(spec.input.frac + (spec.weight.frac if spec.weight is not None else 0) - acc.frac, 0)
+    return np.where(nonzero, np.minimum(width - dropped, acc.width), 0), nonzero, acc.width
+
+
+def pairwise_tree_bits(widths: np.ndarray, present: np.ndarray, cap: int) -> np.ndarray:
+    """Per column of ``widths`` (leaves x trees): the summed operand width of the adders of a balanced
+    pairwise tree over the ``present`` leaves in index order, each sum one bit wider than its wider
+    operand up to ``cap``. HLS tools balance hls4ml's accumulation chain (``acc[j] += mult[i]``) into
+    such a tree and size every adder by the bits its operands can carry."""
+    w, live = widths, present
+    total = np.zeros(w.shape[1], dtype=np.int64)
+    while w.shape[0] > 1:
+        if w.shape[0] % 2:
+            w = np.vstack([w, np.zeros((1, w.shape[1]), dtype=w.dtype)])
+            live = np.vstack([live, np.zeros((1, live.shape[1]), dtype=bool)])
+        both = live[0::2] & live[1::2]
+        wider = np.maximum(w[0::2], w[1::2])
+        total += np.where(both, wider, 0).sum(axis=0)
+        w, live = np.where(both, np.minimum(wider + 1, cap), wider), live[0::2] | live[1::2]
+    return total
+
+
+def tree_adder_bits(spec: LayerSpec) -> int:
+    """Adder bits of a Latency layer's adder trees (one per output column), sized by bit growth."""
+    return int(pairwise_tree_bits(*product_widths(spec)).sum())
+
+
 def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     m = spec.mantissas
     a = spec.input.width
@@ -226,7 +263,7 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         zeros = int((~nonzero).sum()) - spec.dead_products
         products = min(products, max(math.ceil(m.size / rf) - zeros // rf, 0))
     dsp = float(products) * dsps_per_product(a, spec.weight.width, c)
-    lut = c.lut_per_tree_bit * tree_adders * acc + c.lut_per_shift_add_bit * shift_add_bits + c.lut_per_dsp * dsp
+    lut = c.lut_per_tree_adder_bit * tree_adder_bits(spec) + c.lut_per_shift_add_bit * shift_add_bits + c.lut_per_dsp * dsp
     if spec.io_type == "io_stream":
         lut += c.lut_stream_adder_extra * (tree_adders + int(shift_adders.sum()))
     # A layer is pipelined inside (registers, one cycle) when it multiplies in DSPs and sums enough

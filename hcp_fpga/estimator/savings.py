@@ -22,7 +22,7 @@ import numpy as np
 from hcp_fpga.estimator.backends import CostConstants, constants_for
 from hcp_fpga.estimator.model import (
     _accumulator_bits, _saturating_accumulator, _unrolled_dense, constant_products, dsps_per_product, estimate_layer,
-    estimate_specs, without_dead_outputs,
+    estimate_specs, pairwise_tree_bits, product_widths, without_dead_outputs,
 )
 from hcp_fpga.estimator.spec import MULT_KINDS, LayerSpec
 
@@ -31,6 +31,23 @@ SAVED = ("dsp", "lut", "ff", "bram18")
 
 def _cost(est) -> np.ndarray:
     return np.array([getattr(est, r) for r in SAVED], dtype=np.float64)
+
+
+def tree_bit_savings(spec: LayerSpec) -> np.ndarray:
+    """(n_in, n_out) adder-tree bits freed by zeroing each single weight: its column's tree
+    (``model.pairwise_tree_bits``) rebuilt without that leaf."""
+    widths, nonzero, cap = product_widths(spec)
+    full = pairwise_tree_bits(widths, nonzero, cap)
+    out = np.zeros(widths.shape, dtype=np.float64)
+    for j in range(widths.shape[1]):
+        rows = np.flatnonzero(nonzero[:, j])
+        if rows.size < 2:
+            continue  # a lone product has no adder
+        present = np.repeat(nonzero[:, j:j + 1], rows.size, axis=1)
+        present[rows, np.arange(rows.size)] = False  # tree r: every leaf but rows[r]
+        column = np.repeat(widths[:, j:j + 1], rows.size, axis=1)
+        out[rows, j] = full[j] - pairwise_tree_bits(column, present, cap)
+    return out
 
 
 def latency_weight_savings(spec: LayerSpec, c: CostConstants) -> np.ndarray:
@@ -53,7 +70,7 @@ def latency_weight_savings(spec: LayerSpec, c: CostConstants) -> np.ndarray:
     shift_adders = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0)
     shift = shift_adders * c.lut_per_shift_add_bit * (a + 6)
     tree_adder = nonzero & (nonzero.sum(axis=0, keepdims=True) > 1)
-    tree = np.where(tree_adder, c.lut_per_tree_bit * acc, 0.0)
+    tree = c.lut_per_tree_adder_bit * tree_bit_savings(spec)
     if spec.io_type == "io_stream":  # the fixed part of each adder (model._dense_latency)
         tree = tree + (shift_adders + tree_adder) * c.lut_stream_adder_extra
     lut = shift + tree + c.lut_per_dsp * dsp
