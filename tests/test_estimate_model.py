@@ -306,6 +306,19 @@ def test_stand_in_weights_keep_the_declared_width():
     assert estimate_layer(replace(spec, stand_in_weights=True), VIVADO).dsp == 16  # 4 slots x 4 DSPs
 
 
+def test_stand_in_weights_size_the_adder_tree_at_the_declared_width():
+    """Stand-in values (at most 11 + 32 * (n_out - 1)) say nothing about the weights' widths: the
+    adder tree of a layer without its weight file is sized as if every weight used its type's width."""
+    from dataclasses import replace
+
+    from hcp_fpga.estimator.firmware import unknown_weights
+    from hcp_fpga.estimator.model import tree_adder_bits
+
+    spec = replace(_dense_spec(unknown_weights(16, 2), wbits=16, abits=8), result=Fixed(40, 20))
+    real = replace(spec, mantissas=np.full((16, 2), -(2**15)))  # the widest value a 16-bit weight holds
+    assert tree_adder_bits(replace(spec, stand_in_weights=True)) == tree_adder_bits(real) > tree_adder_bits(spec)
+
+
 def test_a_product_goes_to_a_dsp_only_when_its_wider_operand_has_11_bits():
     """Vitis HLS builds a 10 x 10-bit constant product in LUTs and a 10 x 12-bit one in a DSP
     (Lrozzy's mul_10ns_10ns and mul_10ns_12ns; alex_model's 10-bit ReLU outputs times 10-bit

@@ -212,12 +212,15 @@ def dsp_products(spec: LayerSpec, c: CostConstants, shared: bool = True) -> int:
 
 def product_widths(spec: LayerSpec) -> tuple[np.ndarray, np.ndarray, int]:
     """(widths, nonzero, cap) of a Latency layer's constant products as they enter its adder tree:
-    each product's signed width (input bits, one more if unsigned, + the constant's signed bits - 1),
-    less the low bits the accumulator type drops, at most the accumulator's width (``cap``)."""
+    each product's signed width (input bits, one more if unsigned, + the constant's signed bits - 1;
+    the weight type's for stand-in weights), less the low bits the accumulator type drops, at most
+    the accumulator's width (``cap``)."""
     m = spec.mantissas.astype(np.int64)
     nonzero = m != 0
     operand = np.broadcast_to(spec.operand_bits(), m.shape)
     signed_constant = constant_bits(m) + (m > 0)
+    if spec.stand_in_weights and spec.weight is not None:  # unknown values: the declared width bounds them
+        signed_constant = np.full(m.shape, spec.weight.width + (not spec.weight.signed))
     width = operand + (not spec.input.signed) + signed_constant - 1
     acc = spec.accum or spec.result
     dropped = max(spec.input.frac + (spec.weight.frac if spec.weight is not None else 0) - acc.frac, 0)
