@@ -124,6 +124,10 @@ def test_adder_tree_sizes_each_adder_by_the_bits_its_operands_carry():
     assert tree_adder_bits(replace(spec, result=Fixed(7, 3))) == 6 + 7 + 7
     # the second weight zeroed: 9 passes through, 11 (sum 12), then 12
     assert tree_adder_bits(replace(spec, mantissas=np.array([[1], [0], [-2], [5]]))) == 11 + 12
+    # an integer accumulator drops all 8 fraction bits of the products: 1, 2, 1, 3 -> 2, 3, then 4;
+    # one that drops more than a product holds still carries its sign bit
+    assert tree_adder_bits(replace(spec, result=Fixed(12, 12))) == 2 + 3 + 4
+    assert tree_adder_bits(replace(spec, result=Fixed(4, 8))) == 1 + 1 + 2
     # an unsigned input is one bit wider signed: 8 + 1 + 2 - 1 = 10-bit products of x * 1
     assert tree_adder_bits(replace(spec, input=Fixed(8, 4, signed=False), mantissas=np.ones((2, 1), int))) == 10
 

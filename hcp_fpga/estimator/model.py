@@ -224,7 +224,8 @@ def product_widths(spec: LayerSpec) -> tuple[np.ndarray, np.ndarray, int]:
     width = operand + (not spec.input.signed) + signed_constant - 1
     acc = spec.accum or spec.result
     dropped = max(spec.input.frac + (spec.weight.frac if spec.weight is not None else 0) - acc.frac, 0)
-    return np.where(nonzero, np.minimum(width - dropped, acc.width), 0), nonzero, acc.width
+    # a product the accumulator truncates to nothing still leaves its sign (floor of a negative is -1)
+    return np.where(nonzero, np.clip(width - dropped, 1, max(acc.width, 1)), 0), nonzero, acc.width
 
 
 def pairwise_tree_bits(widths: np.ndarray, present: np.ndarray, cap: int) -> np.ndarray:
