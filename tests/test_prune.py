@@ -3,6 +3,7 @@ phases on real training (digits), and zeros that reach the exported hls4ml weigh
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 import tensorflow as tf
 
 from hcp_fpga.board_catalog import load_board
@@ -89,6 +90,29 @@ def test_single_weight_savings_equal_re_estimation():
         assert saving[i, o, 0] == pytest.approx(base.dsp - after.dsp)
         assert saving[i, o, 1] == pytest.approx(base.lut - after.lut)
         assert saving[i, o, 2] == pytest.approx(base.ff - after.ff)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 6), st.integers(0, 2**31 - 1), st.floats(0.0, 0.9), st.integers(6, 24))
+def test_each_weights_adder_tree_saving_equals_rebuilding_its_tree(n_in, n_out, seed, zeros, acc_bits):
+    """The per-weight walk up the tree (savings.tree_bit_savings) against the tree rebuilt without
+    each weight, for every weight, at any sparsity and accumulator width."""
+    from dataclasses import replace
+
+    from hcp_fpga.estimator.model import tree_adder_bits
+    from hcp_fpga.estimator.precision import Fixed
+    from hcp_fpga.estimator.savings import tree_bit_savings
+    from hcp_fpga.estimator.spec import LayerSpec
+
+    rng = np.random.default_rng(seed)
+    mant = rng.integers(-3000, 3000, size=(n_in, n_out)) * (rng.random((n_in, n_out)) >= zeros)
+    spec = LayerSpec("d", "dense", n_in, n_out, 1, out_size=n_out, channels=n_out, mantissas=mant,
+                     weight=Fixed(16, 6), input=Fixed(10, 4), result=Fixed(acc_bits, 6))
+    saving, base = tree_bit_savings(spec), tree_adder_bits(spec)
+    for i, j in np.ndindex(mant.shape):
+        zeroed = mant.copy()
+        zeroed[i, j] = 0
+        assert saving[i, j] == base - tree_adder_bits(replace(spec, mantissas=zeroed))
 
 
 def test_a_rows_last_weight_also_saves_what_computes_its_input():

@@ -228,21 +228,32 @@ def product_widths(spec: LayerSpec) -> tuple[np.ndarray, np.ndarray, int]:
     return np.where(nonzero, np.clip(width - dropped, 1, max(acc.width, 1)), 0), nonzero, acc.width
 
 
-def pairwise_tree_bits(widths: np.ndarray, present: np.ndarray, cap: int) -> np.ndarray:
-    """Per column of ``widths`` (leaves x trees): the summed operand width of the adders of a balanced
-    pairwise tree over the ``present`` leaves in index order, each sum one bit wider than its wider
-    operand up to ``cap``. HLS tools balance hls4ml's accumulation chain (``acc[j] += mult[i]``) into
-    such a tree and size every adder by the bits its operands can carry."""
-    w, live = widths, present
-    total = np.zeros(w.shape[1], dtype=np.int64)
-    while w.shape[0] > 1:
-        if w.shape[0] % 2:
+def tree_levels(widths: np.ndarray, present: np.ndarray, cap: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The nodes of a balanced pairwise tree per column of ``widths`` (leaves x trees), level by
+    level from the leaves: (widths, present) of each level, padded to an even count with absent
+    nodes. HLS tools balance hls4ml's accumulation chain (``acc[j] += mult[i]``) into such a tree
+    and size every adder by the bits its operands carry: a sum is one bit wider than its wider
+    operand, at most ``cap``; an absent leaf (a zero weight) passes its sibling through."""
+    w, live = np.asarray(widths), np.asarray(present, dtype=bool)
+    levels = []
+    while True:
+        if w.shape[0] > 1 and w.shape[0] % 2:
             w = np.vstack([w, np.zeros((1, w.shape[1]), dtype=w.dtype)])
             live = np.vstack([live, np.zeros((1, live.shape[1]), dtype=bool)])
+        levels.append((w, live))
+        if w.shape[0] <= 1:
+            return levels
         both = live[0::2] & live[1::2]
         wider = np.maximum(w[0::2], w[1::2])
-        total += np.where(both, wider, 0).sum(axis=0)
         w, live = np.where(both, np.minimum(wider + 1, cap), wider), live[0::2] | live[1::2]
+
+
+def pairwise_tree_bits(widths: np.ndarray, present: np.ndarray, cap: int) -> np.ndarray:
+    """Per column of ``widths`` (leaves x trees): the summed operand width of the adders of its
+    balanced pairwise tree (``tree_levels``), an adder as wide as its wider operand."""
+    total = np.zeros(np.shape(widths)[1], dtype=np.int64)
+    for w, live in tree_levels(widths, present, cap)[:-1]:
+        total += np.where(live[0::2] & live[1::2], np.maximum(w[0::2], w[1::2]), 0).sum(axis=0)
     return total
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from hcp_fpga.estimator.backends import CostConstants, constants_for
 from hcp_fpga.estimator.model import (
     _accumulator_bits, _saturating_accumulator, _unrolled_dense, constant_products, dsps_per_product, estimate_layer,
-    estimate_specs, pairwise_tree_bits, product_widths, without_dead_outputs,
+    estimate_specs, product_widths, tree_levels, without_dead_outputs,
 )
 from hcp_fpga.estimator.spec import MULT_KINDS, LayerSpec
 
@@ -34,20 +34,26 @@ def _cost(est) -> np.ndarray:
 
 
 def tree_bit_savings(spec: LayerSpec) -> np.ndarray:
-    """(n_in, n_out) adder-tree bits freed by zeroing each single weight: its column's tree
-    (``model.pairwise_tree_bits``) rebuilt without that leaf."""
+    """(n_in, n_out) adder-tree bits freed by zeroing each single weight (``model.tree_levels``):
+    only the nodes on the leaf's path to the root change, so every leaf's path is re-walked at once,
+    its sibling subtrees as they are."""
     widths, nonzero, cap = product_widths(spec)
-    full = pairwise_tree_bits(widths, nonzero, cap)
-    out = np.zeros(widths.shape, dtype=np.float64)
-    for j in range(widths.shape[1]):
-        rows = np.flatnonzero(nonzero[:, j])
-        if rows.size < 2:
-            continue  # a lone product has no adder
-        present = np.repeat(nonzero[:, j:j + 1], rows.size, axis=1)
-        present[rows, np.arange(rows.size)] = False  # tree r: every leaf but rows[r]
-        column = np.repeat(widths[:, j:j + 1], rows.size, axis=1)
-        out[rows, j] = full[j] - pairwise_tree_bits(column, present, cap)
-    return out
+    levels = tree_levels(widths, nonzero, cap)
+    n_in, n_out = widths.shape
+    leaf = np.arange(n_in)[:, None]
+    column = np.arange(n_out)[None, :]
+    value = np.zeros(widths.shape, dtype=np.int64)  # the leaf's node without it: nothing yet
+    alive = np.zeros(widths.shape, dtype=bool)
+    saved = np.zeros(widths.shape, dtype=np.int64)
+    for depth, (w, live) in enumerate(levels[:-1]):
+        own, sibling = leaf >> depth, (leaf >> depth) ^ 1
+        was, sib_w, sib_live = w[own, column], w[sibling, column], live[sibling, column]
+        old = np.where(live[own, column] & sib_live, np.maximum(was, sib_w), 0)
+        both = alive & sib_live
+        saved += old - np.where(both, np.maximum(value, sib_w), 0)
+        value = np.where(both, np.minimum(np.maximum(value, sib_w) + 1, cap), np.where(alive, value, sib_w))
+        alive = alive | sib_live
+    return np.where(nonzero, saved, 0).astype(np.float64)
 
 
 def latency_weight_savings(spec: LayerSpec, c: CostConstants) -> np.ndarray:
