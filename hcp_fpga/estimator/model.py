@@ -225,7 +225,7 @@ def product_widths(spec: LayerSpec) -> tuple[np.ndarray, np.ndarray, int]:
     acc = spec.accum or spec.result
     dropped = max(spec.input.frac + (spec.weight.frac if spec.weight is not None else 0) - acc.frac, 0)
     # a product the accumulator truncates to nothing still leaves its sign (floor of a negative is -1)
-    return np.where(nonzero, np.clip(width - dropped, 1, max(acc.width, 1)), 0), nonzero, acc.width
+    return np.where(nonzero, np.clip(width - dropped, 1, acc.width), 0), nonzero, acc.width
 
 
 def tree_levels(widths: np.ndarray, present: np.ndarray, cap: int) -> list[tuple[np.ndarray, np.ndarray]]:
