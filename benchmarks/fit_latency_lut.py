@@ -25,7 +25,7 @@ from calibration_accuracy import SHARED  # noqa: E402  (../shared/reports)
 from hcp_fpga.estimator.backends import constants_for  # noqa: E402
 from hcp_fpga.estimator.compare import match_layers  # noqa: E402
 from hcp_fpga.estimator.model import (  # noqa: E402
-    _accumulator_bits, constant_products, estimate_project, project_specs, tree_adder_bits,
+    _accumulator_bits, constant_products, estimate_project, project_specs, shift_adds, tree_adder_bits,
 )
 from hcp_fpga.estimator.reports import project_reports  # noqa: E402
 
@@ -54,7 +54,7 @@ def module_rows(names: list[str]) -> list[tuple[str, float, float, float, float,
             if s is None or s.kind != "dense" or s.mantissas is None:
                 continue
             digits, nonzero, on_dsp = constant_products(s, c)
-            shift = float((np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0) * (s.operand_bits() + 6)).sum())
+            shift = float(shift_adds(s, digits, nonzero, on_dsp)[1].sum())
             tree_adders = float(np.maximum(nonzero.sum(axis=0) - 1, 0).sum())
             out.append((f"{name}/{s.name}", float(tree_adder_bits(s)), tree_adders * _accumulator_bits(s), shift,
                         ours.dsp, theirs.lut))

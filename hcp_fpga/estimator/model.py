@@ -210,6 +210,14 @@ def dsp_products(spec: LayerSpec, c: CostConstants, shared: bool = True) -> int:
     return _distinct_products(spec.mantissas, on_dsp) if shared else int(on_dsp.sum())
 
 
+def shift_adds(spec: LayerSpec, digits: np.ndarray, nonzero: np.ndarray, on_dsp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(adders, adder bits) of each constant multiplication built from shifts and adds in LUTs (the
+    arrays ``constant_products`` returns): CSD digits - 1 adders, each as wide as its input operand
+    as the tool sees it + 6 (the shifted constant's bits); none for a zero weight or a DSP product."""
+    adders = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0)
+    return adders, adders * (spec.operand_bits() + 6)
+
+
 def product_widths(spec: LayerSpec) -> tuple[np.ndarray, np.ndarray, int]:
     """(widths, nonzero, cap) of a Latency layer's constant products as they enter its adder tree:
     each product's signed width (input bits, one more if unsigned, + the constant's signed bits - 1;
@@ -266,9 +274,8 @@ def _dense_latency(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     m = spec.mantissas
     a = spec.input.width
     digits, nonzero, on_dsp = constant_products(spec, c)
-    # each shift-add as wide as its input operand as the tool sees it (+6: the shifted constant's bits)
-    shift_adders = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0)
-    shift_add_bits = (shift_adders * (spec.operand_bits() + 6)).sum()
+    shift_adders, shift_bits = shift_adds(spec, digits, nonzero, on_dsp)
+    shift_add_bits = shift_bits.sum()
     tree_adders = np.maximum(nonzero.sum(axis=0) - 1, 0).sum()
     acc = _accumulator_bits(spec)
     products = _distinct_products(m, on_dsp)

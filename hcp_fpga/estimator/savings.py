@@ -22,7 +22,7 @@ import numpy as np
 from hcp_fpga.estimator.backends import CostConstants, constants_for
 from hcp_fpga.estimator.model import (
     _accumulator_bits, _saturating_accumulator, _unrolled_dense, constant_products, dsps_per_product, estimate_layer,
-    estimate_specs, product_widths, tree_levels, without_dead_outputs,
+    estimate_specs, product_widths, shift_adds, tree_levels, without_dead_outputs,
 )
 from hcp_fpga.estimator.spec import MULT_KINDS, LayerSpec
 
@@ -73,7 +73,7 @@ def latency_weight_savings(spec: LayerSpec, c: CostConstants) -> np.ndarray:
             sole[i] = on_dsp[i] & np.isin(odd[i], list(single))
     dsp = sole * float(dsps_per_product(a, spec.weight.width, c))
     acc = _accumulator_bits(spec)
-    shift_adders = np.where(nonzero & ~on_dsp, np.maximum(digits - 1, 0), 0)
+    shift_adders, _ = shift_adds(spec, digits, nonzero, on_dsp)
     shift = shift_adders * c.lut_per_shift_add_bit * (a + 6)
     tree_adder = nonzero & (nonzero.sum(axis=0, keepdims=True) > 1)
     tree = c.lut_per_tree_adder_bit * tree_bit_savings(spec)
