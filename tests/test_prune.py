@@ -73,14 +73,17 @@ def test_pattern_slots_match_hls4mls_unrolled_code_generator():
 # ----------------------------------------------------------------------------- savings from the estimator
 
 
-def test_single_weight_savings_equal_re_estimation():
+@pytest.mark.parametrize("per_row_inputs", [False, True], ids=["uniform", "hgq-per-row"])
+def test_single_weight_savings_equal_re_estimation(per_row_inputs):
     from hcp_fpga.estimator.precision import Fixed
     from hcp_fpga.estimator.spec import LayerSpec
 
     rng = np.random.default_rng(0)
     mant = rng.integers(-3000, 3000, size=(24, 12))
+    # HGQ sets each input's width (row_bits, row_operand_bits); the savings must price those, not the type's
+    rows = dict(row_bits=(b := rng.integers(2, 17, size=24)), row_operand_bits=np.minimum(b + 2, 16)) if per_row_inputs else {}
     spec = LayerSpec("d", "dense", 24, 12, 1, out_size=12, channels=12, mantissas=mant, weight=Fixed(16, 6),
-                     input=Fixed(16, 6), result=Fixed(16, 6))
+                     input=Fixed(16, 6), result=Fixed(16, 6), **rows)
     saving = latency_weight_savings(spec, VIVADO)
     base = estimate_layer(spec, VIVADO)
     for i, o in zip(rng.integers(0, 24, 15), rng.integers(0, 12, 15)):

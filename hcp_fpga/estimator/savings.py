@@ -73,8 +73,8 @@ def latency_weight_savings(spec: LayerSpec, c: CostConstants) -> np.ndarray:
             sole[i] = on_dsp[i] & np.isin(odd[i], list(single))
     dsp = sole * float(dsps_per_product(a, spec.weight.width, c))
     acc = _accumulator_bits(spec)
-    shift_adders, _ = shift_adds(spec, digits, nonzero, on_dsp)
-    shift = shift_adders * c.lut_per_shift_add_bit * (a + 6)
+    shift_adders, shift_bits = shift_adds(spec, digits, nonzero, on_dsp)
+    shift = c.lut_per_shift_add_bit * shift_bits
     tree_adder = nonzero & (nonzero.sum(axis=0, keepdims=True) > 1)
     tree = c.lut_per_tree_adder_bit * tree_bit_savings(spec)
     if spec.io_type == "io_stream":  # the fixed part of each adder (model._dense_latency)
