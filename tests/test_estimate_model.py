@@ -474,3 +474,27 @@ def test_dead_outputs_do_not_depend_on_how_the_wiring_is_written():
     a, b = without_dead_outputs(implicit), without_dead_outputs(explicit)
     assert [s.dead for s in a] == [s.dead for s in b] == [0, 2, 0]
     np.testing.assert_array_equal(a[0].mantissas, b[0].mantissas)
+
+
+@pytest.mark.parametrize("shape, dims, io_type", [((4, 6), (2, 1), "io_parallel"), ((3, 4, 2), (3, 1, 2), "io_parallel"),
+                                                  ((3, 4, 2), (2, 1, 3), "io_parallel"), ((4, 6), (2, 1), "io_stream")])
+def test_a_permute_flattened_into_a_dense_holds_the_kernel_hls4ml_converts(shape, dims, io_type):
+    """hls4ml 1.3 (io_parallel) removes a Permute before a Flatten into a Dense and reorders the
+    Dense's kernel instead, by fixed axes whatever the perm (RemoveTransposeBeforeFlatten); io_stream
+    keeps the Transpose. The spec's weights are the converted model's, row for row."""
+    import hls4ml
+    import tensorflow as tf
+
+    from hcp_fpga.design import HlsSettings
+    from hcp_fpga.estimator.spec import layer_specs
+    from hcp_fpga.vocab import IOType
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([tf.keras.layers.Input(shape), tf.keras.layers.Permute(dims), tf.keras.layers.Flatten(),
+                                 tf.keras.layers.Dense(3, name="d")])
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name")
+    hls = hls4ml.converters.convert_from_keras_model(model, hls_config=config, io_type=io_type, backend="Vivado")
+    theirs = hls.graph["d"].get_attr("weight").data.reshape(-1, 3)
+    spec = next(s for s in layer_specs(model, HlsSettings(io_type=IOType(io_type))) if s.name == "d")
+    assert np.array_equal(spec.mantissas, spec.weight.mantissas(theirs, False))  # hls4ml truncates float weights
+    assert any(layer.class_name == "Transpose" for layer in hls.get_layers()) == (io_type == "io_stream")

@@ -396,6 +396,10 @@ def _layer_zoo(name: str):
         # per step of the sequence: statistics, a 1/sqrt table, scale and bias; after a conv (DATAFLOW) or first (PIPELINE)
         "layernorm": ((6, 8), [L.Dense(8), L.LayerNormalization(), L.Flatten(), L.Dense(3)]),
         "layernorm_first": ((6, 8), [L.LayerNormalization(), L.Flatten(), L.Dense(3)]),
+        # io_parallel: hls4ml removes a Permute flattened into a Dense and reorders the Dense's kernel rows
+        # (RemoveTransposeBeforeFlatten), which pairs other products in its adder trees
+        "permute_flatten": ((4, 6), [L.Permute((2, 1)), L.Flatten(), L.Dense(3)]),
+        "permute_flatten_3d": ((5, 5, 2), [L.Conv2D(3, 3), L.Permute((3, 1, 2)), L.Flatten(), L.Dense(3)]),
     }
     if name == "linear_casts":  # what hls4ml 1.3 keeps of linear activations (spec._linear_kept)
         from qkeras import QActivation, QDense, quantized_bits
@@ -434,7 +438,9 @@ def _second(*case):  # a layer kind's second io_type/strategy: make test-slow (e
     ("upsample_crop", "io_stream", "Latency", 1), ("dense_over_sequence", "io_parallel", "Latency", 1),
     ("dense_over_image", "io_stream", "Latency", 1), ("bidirectional", "io_parallel", "Latency", 1),
     ("time_distributed", "io_parallel", "Latency", 1), _second("time_distributed", "io_parallel", "Resource", 2),
-    ("layernorm", "io_parallel", "Latency", 1), _second("layernorm_first", "io_parallel", "Latency", 1)])
+    ("layernorm", "io_parallel", "Latency", 1), _second("layernorm_first", "io_parallel", "Latency", 1),
+    ("permute_flatten", "io_parallel", "Latency", 1), _second("permute_flatten_3d", "io_parallel", "Latency", 1),
+    _second("permute_flatten", "io_stream", "Latency", 1)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

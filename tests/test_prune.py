@@ -149,6 +149,30 @@ def test_a_rows_last_weight_also_saves_what_computes_its_input():
     assert saving[2 * 4 + 1][0] > 0 and saving[3 * 4 + 1][0] == 0  # the producer's column held DSP products
 
 
+def test_savings_of_a_dense_hls4ml_reorders_name_the_models_weights():
+    """A Permute flattened into a Dense: hls4ml folds it into the kernel's row order
+    (spec.remove_transpose_before_flatten). The savings of the model's weight (i, j) must be those of
+    zeroing that weight in the model and re-estimating, not of the weight the design holds at row i."""
+    from hcp_fpga.estimator.model import estimate_specs
+    from hcp_fpga.estimator.savings import SAVED, group_savings
+
+    tf.keras.utils.set_random_seed(3)
+    model = tf.keras.Sequential([tf.keras.layers.Input((4, 6)), tf.keras.layers.Permute((2, 1)),
+                                 tf.keras.layers.Flatten(), tf.keras.layers.Dense(3, name="d")])
+    hls = HlsSettings()
+    part = "xcu250-figd2104-2L-e"
+    saving = group_savings(layer_specs(model, hls), "d", np.arange(72).reshape(24, 3), 72, "unstructured", "Vivado", part)
+    base = estimate_specs(layer_specs(model, hls), "Vivado", 5.0, part)
+    kernel, bias = model.layers[-1].get_weights()
+    for row, col in ((1, 0), (5, 2), (18, 1), (23, 0)):
+        zeroed = kernel.copy()
+        zeroed[row, col] = 0
+        model.layers[-1].set_weights([zeroed, bias])
+        after = estimate_specs(layer_specs(model, hls), "Vivado", 5.0, part)
+        model.layers[-1].set_weights([kernel, bias])
+        assert saving[row * 3 + col] == pytest.approx([getattr(base, r) - getattr(after, r) for r in SAVED]), (row, col)
+
+
 @pytest.fixture(scope="module")
 def trained_mlp(digits_mlp_20):
     return digits_mlp_20

@@ -39,6 +39,8 @@ class Node:
     out_shape: Optional[Shape] = None
     weights: list[np.ndarray] = field(default_factory=list)
     output: bool = False  # one of the model's outputs (read outside the design)
+    # the model's kernel row each kernel row holds, where hls4ml reordered them (spec.remove_transpose_before_flatten)
+    row_order: Optional[np.ndarray] = None
 
     @property
     def base(self) -> str:

@@ -177,15 +177,18 @@ def dead_row_savings(specs: list[LayerSpec], layer: str, c: CostConstants) -> di
 
 def group_savings(specs: list[LayerSpec], layer: str, ids: np.ndarray, n_groups: int, structure: str,
                   backend: str, part: str | None = None) -> np.ndarray:
-    """(n_groups, 4) estimated saving (DSP, LUT, FF, BRAM18) of removing each group of ``layer``; a
+    """(n_groups, 4) estimated saving (DSP, LUT, FF, BRAM18) of removing each group of ``layer``
+    (``ids``: group per weight of the model's kernel, in its (n_in, n_out) multiplier view); a
     group that holds a row's last nonzero weight also saves what computes that row's input
     (``dead_row_savings``)."""
     if structure == "neuron":
         return neuron_savings(specs, layer, backend, part)
     c = constants_for(backend, part)
     spec = next(s for s in specs if s.name == layer and s.kind in MULT_KINDS)
-    out = zeroing_savings(spec, ids, n_groups, c)
     ids = np.asarray(ids).reshape(spec.mantissas.shape)
+    if spec.kernel_rows is not None:  # the groups of the model's kernel, in the order the design holds its rows
+        ids = ids[spec.kernel_rows]
+    out = zeroing_savings(spec, ids, n_groups, c)
     for row, saved in dead_row_savings(specs, layer, c).items():
         out[ids[row, np.flatnonzero(spec.mantissas[row])[0]]] += saved
     return out

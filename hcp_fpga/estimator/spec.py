@@ -87,6 +87,9 @@ class LayerSpec:
     # not the trailing zeros below its grid: the HGQ corpus reports' multipliers take 8-14-bit
     # operands where the elements have <= 9 bits (Lrozzy's hidden layers: mul_12ns_10s, ...)
     row_operand_bits: Optional[np.ndarray] = None
+    # the model's kernel row each row of ``mantissas`` holds, where hls4ml reordered them (a Permute
+    # folded into the Dense: remove_transpose_before_flatten); None: the model's order
+    kernel_rows: Optional[np.ndarray] = None
     # part of a layer hls4ml builds as one function (a recurrent cell): no FIFO or register array after it
     internal: bool = False
     steps: int = 1  # a recurrent layer's time steps: the cell (its internal specs before this one) runs once per step
@@ -367,6 +370,15 @@ PAD_KINDS = {"ZeroPadding1D", "ZeroPadding2D"}
 RNN_GATES = {"GRU": 3, "LSTM": 4, "SimpleRNN": 1}
 
 
+def _permuted_elements(node) -> Optional[np.ndarray]:
+    """For a Permute node: the input element each output element is (flattened, channels-last)."""
+    dims = node.config.get("dims") if node.base == "Permute" else None
+    if not dims or len(node.in_shape) != len(dims):
+        return None
+    perm = [int(d) - 1 for d in dims]
+    return np.arange(int(np.prod(node.in_shape))).reshape(node.in_shape).transpose(perm).reshape(-1)
+
+
 def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozenset()) -> list:
     """hls4ml 1.3's ``FuseBatchNormalization``: a BatchNormalization right after a Dense/Conv1D/Conv2D
     (no activation between, its only consumer, its result type not set by the config) is folded into
@@ -412,6 +424,60 @@ def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozense
     return out
 
 
+# hls4ml's RemoveTransposeBeforeFlatten reorders the Dense kernel by these axes, whatever the perm was
+TRANSPOSE_FOLD_AXES = {2: (1, 0, 2), 3: (1, 2, 0, 3)}
+
+
+def remove_transpose_before_flatten(nodes: list, io_type: str, folded: frozenset = frozenset()) -> list:
+    """hls4ml 1.3's ``RemoveTransposeBeforeFlatten`` (io_parallel): a Permute (hls4ml's Transpose) of
+    a 2- or 3-axis tensor, flattened (a 1-axis Flatten/Reshape) into a single Dense, is removed and
+    the Dense's kernel rows reordered instead (its weights reshaped to the Permute's output shape and
+    transposed by ``TRANSPOSE_FOLD_AXES``, as hls4ml does for any perm). The Dense then reads the
+    Permute's input in its own order: the same design the exported firmware holds (its adder trees
+    pair the reordered rows). ``folded``: layers whose kernel is already the reordered one (read
+    from a project's weight files)."""
+    from dataclasses import replace as _replace
+
+    if io_type != "io_parallel":
+        return list(nodes)
+    consumers: dict[str, list] = {}
+    for n in nodes:
+        for i in n.inputs:
+            consumers.setdefault(i, []).append(n)
+    by_name = {n.name: n for n in nodes}
+    removed: dict[str, str] = {}  # Permute name -> its input
+    kernels: dict[str, np.ndarray] = {}
+    for flat in nodes:
+        if flat.base not in ("Flatten", "Reshape") or len(flat.inputs) != 1 or len(flat.out_shape or ()) != 1:
+            continue
+        permute, users = by_name.get(flat.inputs[0]), consumers.get(flat.name, [])
+        if permute is None or permute.base != "Permute" or len(permute.inputs) != 1 or len(users) != 1 \
+                or users[0].base != "Dense" or len(consumers.get(permute.name, [])) != 1:
+            continue
+        shape, dense = tuple(permute.out_shape or ()), users[0]
+        if len(shape) not in TRANSPOSE_FOLD_AXES or not dense.weights:
+            continue
+        kernel = np.asarray(dense.weights[0])
+        if dense.name not in folded and kernel.shape[0] == int(np.prod(shape)):
+            fold = lambda a: a.reshape(*shape, -1).transpose(TRANSPOSE_FOLD_AXES[len(shape)]).reshape(a.shape)  # noqa: E731
+            kernels[dense.name] = (fold(kernel), fold(np.arange(kernel.shape[0])[:, None])[:, 0])
+        removed[permute.name] = permute.inputs[0]
+    if not removed:
+        return list(nodes)
+    out = []
+    for n in nodes:
+        if n.name in removed:
+            continue
+        if n.name in kernels:
+            kernel, rows = kernels[n.name]
+            n = _replace(n, weights=[kernel, *n.weights[1:]], row_order=rows)
+        if any(i in removed for i in n.inputs):
+            n = _replace(n, inputs=[removed.get(i, i) for i in n.inputs],
+                         in_shapes=[by_name[removed[i]].out_shape if i in removed else sh for i, sh in zip(n.inputs, n.in_shapes)])
+        out.append(n)
+    return out
+
+
 def _bn_scale(bn) -> Optional[np.ndarray]:
     """gamma / sqrt(moving variance + epsilon) of a Keras BatchNormalization node (weights in Keras
     order: gamma if ``scale``, beta if ``center``, moving mean, moving variance)."""
@@ -446,6 +512,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     fixed = set(fixed_results)
     # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
     nodes = fuse_batchnorm(list(nodes), fixed, frozenset(kernels))
+    nodes = remove_transpose_before_flatten(nodes, s.io_type, frozenset(kernels))
     default = parse_fixed(s.precision)
     weight_types = weight_types or {}
     grid = any(n.cls == "FixedPointQuantizer" for n in nodes)  # an HGQ proxy: weights lie on their own grids
@@ -523,7 +590,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     kind = "conv1d" if len(node.in_shape) == 2 else "conv2d"
                 specs.append(LayerSpec(node.name, kind, n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, has_bias=has_bias,
-                                       row_bits=row_bits, row_operand_bits=row_operand_bits, note=_overridden_weight_note(node, wtype, weight_types),
+                                       row_bits=row_bits, row_operand_bits=row_operand_bits, kernel_rows=node.row_order,
+                                       note=_overridden_weight_note(node, wtype, weight_types),
                                        **_geometry(node), **common))
                 current = acc
             result = current
@@ -641,7 +709,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         types[node.name] = result
         if node.name not in elements and widths is not None and specs and specs[-1].kind in ("free", "relu", "linear") \
                 and specs[-1].name == node.name and out_size == widths[0].size:
-            elements[node.name] = widths  # an element-wise layer (or a reshape) keeps each element's width
+            # an element-wise layer (or a reshape) keeps each element's width; a Permute moves it
+            order = _permuted_elements(node)
+            elements[node.name] = widths if order is None else tuple(w[order] for w in widths)
         _wire(specs, first, last_spec, node)
     outputs = {last_spec[n.name] for n in nodes if n.output and n.name in last_spec}
     specs = [replace(sp, model_output=True) if sp.name in outputs else sp for sp in specs]
