@@ -334,7 +334,26 @@ def unsupported_layers(model, io_type: Optional[str] = None) -> list[tuple[str, 
         why = cls if cls not in ok else _built_otherwise(layer, io_type)
         if why:
             bad.append((layer.name, why))
-    return bad
+    return bad + _misfolded_permutes(model, io_type)
+
+
+def _misfolded_permutes(model, io_type: Optional[str]) -> list[tuple[str, str]]:
+    """(name, why) of each Permute hls4ml 1.3 folds into the Dense after it with the wrong axes
+    (``spec.misfolded_permute``): that design computes something else than the model."""
+    from hcp_fpga.estimator.graph import GraphError, nodes_from_keras
+    from hcp_fpga.estimator.spec import folded_transposes, misfolded_permute
+
+    if not any(type(layer).__name__ == "Permute" for layer in flat_layers(model)):
+        return []
+    try:
+        nodes = nodes_from_keras(model)
+    except GraphError:
+        return []
+    by_name = {n.name: n for n in nodes}
+    return [(name, f"Permute{tuple(by_name[name].config['dims'])} flattened into Dense '{dense.name}': hls4ml 1.3 "
+                   "folds it into the Dense as Permute(3, 1, 2), so the design would compute something else; use "
+                   "io_stream, or permute the Dense's inputs another way")
+            for name, (_, dense) in folded_transposes(nodes, io_type or "io_parallel").items() if misfolded_permute(by_name[name])]
 
 
 def _built_otherwise(layer, io_type: Optional[str]) -> Optional[str]:

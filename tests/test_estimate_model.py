@@ -498,3 +498,17 @@ def test_a_permute_flattened_into_a_dense_holds_the_kernel_hls4ml_converts(shape
     spec = next(s for s in layer_specs(model, HlsSettings(io_type=IOType(io_type))) if s.name == "d")
     assert np.array_equal(spec.mantissas, spec.weight.mantissas(theirs, False))  # hls4ml truncates float weights
     assert any(layer.class_name == "Transpose" for layer in hls.get_layers()) == (io_type == "io_stream")
+
+
+@pytest.mark.parametrize("shape, dims", [((4, 6), (2, 1)), ((3, 4, 2), (3, 1, 2)), ((3, 4, 2), (2, 1, 3)), ((3, 4, 2), (1, 3, 2))])
+def test_a_kept_permute_moves_each_elements_width_as_keras_moves_the_element(shape, dims):
+    """Per-element widths (HGQ) pass a Permute the way Keras moves the values."""
+    import tensorflow as tf
+
+    from hcp_fpga.estimator.graph import Node
+    from hcp_fpga.estimator.spec import _permuted_elements
+
+    n = int(np.prod(shape))
+    moved = tf.keras.layers.Permute(dims)(np.arange(n, dtype=np.float32).reshape(1, *shape)).numpy().reshape(-1)
+    node = Node("p", "Permute", {"dims": list(dims)}, ["x"], [shape], tuple(shape[d - 1] for d in dims))
+    assert np.array_equal(_permuted_elements(node), moved.astype(np.int64))

@@ -512,3 +512,28 @@ def test_vivado_hls_divides_uneven_average_pools_on_both_paths(tmp_path, padding
         assert model_path.latency_cycles >= vitis_path.latency_cycles + 20  # the dividers' pipeline
     else:
         assert pool == vitis and model_path.latency_cycles == vitis_path.latency_cycles
+
+
+@pytest.mark.parametrize("dims, io_type, refused", [((2, 1, 3), "io_parallel", True), ((3, 1, 2), "io_parallel", False),
+                                                    ((2, 1, 3), "io_stream", False)])
+def test_a_permute_hls4ml_would_fold_wrongly_is_refused_before_export(tmp_path, dims, io_type, refused):
+    """hls4ml 1.3 folds a Permute flattened into a Dense (io_parallel) as if it were Permute(3, 1, 2):
+    with Permute(2, 1, 3) its C simulation differs from Keras by up to 5.8 on unit-normal inputs
+    (checked by hand; 0.0014 with (3, 1, 2)). Export refuses that one design in one line."""
+    import tensorflow as tf
+
+    from hcp_fpga.board_catalog import load_board
+    from hcp_fpga.design import Design, HlsSettings
+    from hcp_fpga.errors import UnsupportedLayerError
+    from hcp_fpga.hls import export_project
+    from hcp_fpga.vocab import IOType
+
+    model = tf.keras.Sequential([tf.keras.layers.Input((3, 4, 2)), tf.keras.layers.Permute(dims), tf.keras.layers.Flatten(),
+                                 tf.keras.layers.Dense(3)])
+    design = Design.create(model, load_board("pynq-z2"), HlsSettings(io_type=IOType(io_type)))
+    if refused:
+        with pytest.raises(UnsupportedLayerError, match=r"Permute\(2, 1, 3\).*io_stream"):
+            export_project(design, tmp_path / "prj")
+        assert not (tmp_path / "prj").exists()
+    else:
+        assert (export_project(design, tmp_path / "prj").out_dir / "hls4ml_config.yml").exists()

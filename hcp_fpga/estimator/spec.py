@@ -428,6 +428,130 @@ def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozense
 TRANSPOSE_FOLD_AXES = {2: (1, 0, 2), 3: (1, 2, 0, 3)}
 
 
+def folded_transposes(nodes: list, io_type: str) -> dict[str, tuple]:
+    """{Permute name: (its Flatten/Reshape, its Dense)} for each Permute hls4ml 1.3 removes
+    (``RemoveTransposeBeforeFlatten``, io_parallel only): a Permute of a 2- or 3-axis tensor, its only
+    consumer a 1-axis Flatten/Reshape whose only consumer is a Dense with weights."""
+    if io_type != "io_parallel":
+        return {}
+    consumers: dict[str, list] = {}
+    for n in nodes:
+        for i in n.inputs:
+            consumers.setdefault(i, []).append(n)
+    by_name = {n.name: n for n in nodes}
+    found = {}
+    for flat in nodes:
+        if flat.base not in ("Flatten", "Reshape") or len(flat.inputs) != 1 or len(flat.out_shape or ()) != 1:
+            continue
+        permute, users = by_name.get(flat.inputs[0]), consumers.get(flat.name, [])
+        if permute is None or permute.base != "Permute" or len(permute.inputs) != 1 or len(users) != 1 \
+                or users[0].base != "Dense" or not users[0].weights or len(consumers.get(permute.name, [])) != 1:
+            continue
+        if len(permute.out_shape or ()) in TRANSPOSE_FOLD_AXES:
+            found[permute.name] = (flat, users[0])
+    return found
+
+
+def misfolded_permute(permute) -> bool:
+    """Whether hls4ml's fixed fold axes (``TRANSPOSE_FOLD_AXES``) undo another perm than this
+    Permute's: the folded Dense then reads its inputs in another order than Keras (a Permute((2, 1, 3))
+    is folded as (3, 1, 2); the only 2-axis perm, (2, 1), is folded right)."""
+    dims = tuple(int(d) for d in permute.config.get("dims", ()))
+    return len(dims) == 3 and dims != (3, 1, 2)
+
+
+def remove_transpose_before_flatten(nodes: list, io_type: str, folded: frozenset = frozenset()) -> list:
+    """hls4ml 1.3's ``RemoveTransposeBeforeFlatten`` (``folded_transposes``): the Permute is removed
+    and the Dense's kernel rows reordered instead (its weights reshaped to the Permute's output shape
+    and transposed by ``TRANSPOSE_FOLD_AXES``, as hls4ml does for any perm). The Dense then reads the
+    Permute's input in its own order: the same design the exported firmware holds (its adder trees
+    pair the reordered rows). ``folded``: layers whose kernel is already the reordered one (read
+    from a project's weight files)."""
+    from dataclasses import replace as _replace
+
+    found = folded_transposes(nodes, io_type)
+    if not found:
+        return list(nodes)
+    by_name = {n.name: n for n in nodes}
+    removed = {name: by_name[name].inputs[0] for name in found}  # Permute name -> its input
+    kernels: dict[str, tuple] = {}
+    for name, (_, dense) in found.items():
+        shape, kernel = tuple(by_name[name].out_shape), np.asarray(dense.weights[0])
+        if dense.name not in folded and kernel.shape[0] == int(np.prod(shape)):
+            fold = lambda a: a.reshape(*shape, -1).transpose(TRANSPOSE_FOLD_AXES[len(shape)]).reshape(a.shape)  # noqa: E731
+            kernels[dense.name] = (fold(kernel), fold(np.arange(kernel.shape[0])[:, None])[:, 0])
+    out = []
+    for n in nodes:
+        if n.name in removed:
+            continue
+        if n.name in kernels:
+            kernel, rows = kernels[n.name]
+            n = _replace(n, weights=[kernel, *n.weights[1:]], row_order=rows)
+        if any(i in removed for i in n.inputs):
+            n = _replace(n, inputs=[removed.get(i, i) for i in n.inputs],
+                         in_shapes=[by_name[removed[i]].out_shape if i in removed else sh for i, sh in zip(n.inputs, n.in_shapes)])
+        out.append(n)
+    return out
+
+
+def _permuted_elements(node) -> Optional[np.ndarray]:
+    """For a Permute node: the input element each output element is (flattened, channels-last)."""
+    dims = node.config.get("dims") if node.base == "Permute" else None
+    if not dims or len(node.in_shape) != len(dims):
+        return None
+    perm = [int(d) - 1 for d in dims]
+    return np.arange(int(np.prod(node.in_shape))).reshape(node.in_shape).transpose(perm).reshape(-1)
+
+
+def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozenset()) -> list:
+    """hls4ml 1.3's ``FuseBatchNormalization``: a BatchNormalization right after a Dense/Conv1D/Conv2D
+    (no activation between, its only consumer, its result type not set by the config) is folded into
+    that layer's kernel (kernel x gamma / sqrt(variance + epsilon) per output), unless quantizers
+    forbid it (a QKeras kernel with an unquantized, non-unit BN scale). The returned graph has the
+    BatchNormalization removed and the kernel replaced: the cost of the folded weights, no BN layer.
+    ``folded``: layers whose kernel is already the folded one (read from a project's weight files)."""
+    from dataclasses import replace as _replace
+
+    consumers: dict[str, int] = {}
+    for n in nodes:
+        for i in n.inputs:
+            consumers[i] = consumers.get(i, 0) + 1
+    by_name = {n.name: n for n in nodes}
+    fused: dict[str, str] = {}  # removed BN name -> the layer it was folded into
+    kernels: dict[str, np.ndarray] = {}
+    for bn in nodes:
+        if bn.cls != "BatchNormalization" or len(bn.inputs) != 1 or bn.inputs[0] not in by_name:
+            continue
+        parent = by_name[bn.inputs[0]]
+        if parent.base not in ("Dense", "Conv1D", "Conv2D") or not parent.weights or consumers.get(parent.name, 0) != 1 \
+                or parent.name in fixed_results or quantizer_name(parent.config.get("activation")) not in ("linear", "None"):
+            continue
+        scale = _bn_scale(bn)
+        if scale is None:
+            continue
+        if (parent.config.get("kernel_quantizer") or parent.config.get("bias_quantizer")) and not np.all(scale == 1):
+            continue
+        if parent.name not in folded:
+            kernels[parent.name] = np.asarray(parent.weights[0]) * scale
+        fused[bn.name] = parent.name
+    if not fused:
+        return list(nodes)
+    out = []
+    for n in nodes:
+        if n.name in fused:
+            continue
+        if n.name in kernels:
+            n = _replace(n, weights=[kernels[n.name], *n.weights[1:]])
+        if any(i in fused for i in n.inputs):
+            n = _replace(n, inputs=[fused.get(i, i) for i in n.inputs])
+        out.append(n)
+    return out
+
+
+# hls4ml's RemoveTransposeBeforeFlatten reorders the Dense kernel by these axes, whatever the perm was
+TRANSPOSE_FOLD_AXES = {2: (1, 0, 2), 3: (1, 2, 0, 3)}
+
+
 def remove_transpose_before_flatten(nodes: list, io_type: str, folded: frozenset = frozenset()) -> list:
     """hls4ml 1.3's ``RemoveTransposeBeforeFlatten`` (io_parallel): a Permute (hls4ml's Transpose) of
     a 2- or 3-axis tensor, flattened (a 1-axis Flatten/Reshape) into a single Dense, is removed and
