@@ -512,3 +512,40 @@ def test_a_kept_permute_moves_each_elements_width_as_keras_moves_the_element(sha
     moved = tf.keras.layers.Permute(dims)(np.arange(n, dtype=np.float32).reshape(1, *shape)).numpy().reshape(-1)
     node = Node("p", "Permute", {"dims": list(dims)}, ["x"], [shape], tuple(shape[d - 1] for d in dims))
     assert np.array_equal(_permuted_elements(node), moved.astype(np.int64))
+
+
+@pytest.mark.parametrize("config", [dict(bits=4), dict(bits=5, max_value=1), dict(bits=6, max_value=4.0),
+                                    dict(bits=4, log2_rounding="floor"), dict(bits=5, quadratic_approximation=True)])
+def test_power_of_two_weights_are_quantized_as_qkeras_does(config):
+    """hls4ml stores quantized_po2 weights as QKeras quantizes them; the estimate reads the same values."""
+    import tensorflow as tf
+    from qkeras import quantized_po2
+
+    from hcp_fpga.estimator.precision import po2_fixed, po2_values
+
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=5000) * rng.choice([1e-4, 0.1, 1.0, 30.0], 5000)).astype(np.float32)
+    x[:3] = 0.0
+    ours = po2_values(x, config)
+    assert np.array_equal(ours, quantized_po2(**config)(tf.constant(x)).numpy())
+    exact = po2_fixed(config["bits"])
+    assert np.array_equal(exact.mantissas(ours, True) / 2.0**exact.frac, ours)  # the type holds every value
+
+
+def test_power_of_two_weights_cost_no_multiplier_at_latency_and_are_named_at_resource():
+    """At Latency strategy a power-of-two weight is a constant shift: no DSP, no shift-and-add adder.
+    At Resource strategy it is read from memory (a variable shift, unpriced here): named, no fit."""
+    import tensorflow as tf
+    from qkeras import QDense, quantized_po2
+
+    from hcp_fpga import api
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([tf.keras.layers.Input((32,)), QDense(16, kernel_quantizer=quantized_po2(5), name="p"),
+                                 tf.keras.layers.Dense(2)])
+    latency = api.estimate(model, board="pynq-z2")
+    layer = next(x for x in latency.estimate.layers if x.name == "p")
+    assert layer.dsp == 0 and not latency.estimate.unpriced
+    resource = api.estimate(model, board="pynq-z2", strategy="Resource", reuse=4)
+    assert resource.estimate.unpriced == ("p (power-of-two weights at Resource strategy)",)
+    assert not resource.verdict.fits

@@ -409,6 +409,15 @@ def _layer_zoo(name: str):
                                     QDense(8, kernel_quantizer=q, bias_quantizer=q), QActivation(quantized_bits(6, 2)),  # dropped
                                     L.Dense(8), L.Activation("linear"), L.ReLU(),  # dropped
                                     QActivation(quantized_bits(5, 1)), L.Dense(3)])  # dropped after the ReLU
+    if name == "qkeras_po2_hard_activations":
+        # power-of-two weights (hls4ml writes {sign, exponent} pairs; every product a shift) and the
+        # quantized tanh/sigmoid hls4ml builds as HardActivation (slope x + shift, no table)
+        from qkeras import QActivation, QDense, quantized_bits, quantized_po2, quantized_sigmoid, quantized_tanh
+
+        q = quantized_bits(6, 0, alpha=1)
+        return tf.keras.Sequential([L.Input((16,)), QDense(8, kernel_quantizer=quantized_po2(4), bias_quantizer=q),
+                                    QActivation(quantized_tanh(6)), QDense(8, kernel_quantizer=q, bias_quantizer=q),
+                                    QActivation(quantized_sigmoid(6)), L.Dense(3)])
     if name == "qkeras_conv_bn":  # a QBatchNormalization after a quantized conv: not folded, its result inferred
         from qkeras import QActivation, QBatchNormalization, QConv2D, quantized_bits, quantized_relu
 
@@ -440,7 +449,8 @@ def _second(*case):  # a layer kind's second io_type/strategy: make test-slow (e
     ("time_distributed", "io_parallel", "Latency", 1), _second("time_distributed", "io_parallel", "Resource", 2),
     ("layernorm", "io_parallel", "Latency", 1), _second("layernorm_first", "io_parallel", "Latency", 1),
     ("permute_flatten", "io_parallel", "Latency", 1), _second("permute_flatten_3d", "io_parallel", "Latency", 1),
-    _second("permute_flatten", "io_stream", "Latency", 1)])
+    _second("permute_flatten", "io_stream", "Latency", 1), ("qkeras_po2_hard_activations", "io_parallel", "Latency", 1),
+    _second("qkeras_po2_hard_activations", "io_stream", "Latency", 1)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

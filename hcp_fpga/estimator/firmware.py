@@ -10,6 +10,7 @@ cannot be loaded here (e.g. written by Keras 3).
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from hcp_fpga.estimator.precision import Fixed, parse_fixed
+from hcp_fpga.estimator.precision import Fixed, parse_fixed, po2_fixed
 from hcp_fpga.estimator.spec import (DA_NOT_PRICED, DISTRIBUTED_ARITHMETIC, ELEMENTWISE_ACTIVATIONS, FIRMWARE_STRATEGIES,
                                      HLS4ML_TABLE_SIZE, LAYERNORM_TABLE_SIZE, TABLE_ACTIVATIONS,
                                      LayerSpec, dot_specs, unroll_position_loops)
@@ -33,7 +34,7 @@ def _calls(source: str) -> list[tuple[str, str, str, str, str, str, str]]:
     out = []
     for func, targs, args, name in _CALL_ANY.findall(source):
         t = [a.strip() for a in targs.split(",")]
-        if func.startswith("load_weights"):
+        if func.startswith(("load_weights", "load_exponent_weights")):
             continue
         cfg = t[-1]
         first, second, result = t[0], (t[1] if len(t) == 4 else ""), (t[-2] if len(t) >= 3 else t[0])
@@ -108,8 +109,19 @@ def _configs(parameters: str) -> dict[str, dict]:
     return configs
 
 
+# hls4ml's power-of-two weight type (ExponentType): a sign bit and a signed exponent
+_EXPONENT_STRUCT = re.compile(r"typedef\s+struct\s+\w+\s*\{\s*ap_uint<1>\s+sign\s*;\s*ap_int<(\d+)>\s+weight\s*;\s*\}\s*(\w+)\s*;")
+
+
 def _types(defines: str) -> dict[str, str]:
-    return {alias: target.strip() for target, alias in _TYPEDEF.findall(defines)}
+    exponent = {alias: f"exponent<{bits}>" for bits, alias in _EXPONENT_STRUCT.findall(defines)}
+    return {**{alias: target.strip() for target, alias in _TYPEDEF.findall(_EXPONENT_STRUCT.sub("", defines))}, **exponent}
+
+
+def _exponent_bits(name: str, types: dict[str, str]) -> int:
+    """The exponent bits of a power-of-two weight type (hls4ml's ExponentType struct); 0 for any other."""
+    m = re.fullmatch(r"exponent<(\d+)>", types.get(name, ""))
+    return int(m.group(1)) if m else 0
 
 
 def _fixed(name: str, types: dict[str, str], default: Fixed) -> Fixed:
@@ -118,6 +130,8 @@ def _fixed(name: str, types: dict[str, str], default: Fixed) -> Fixed:
     seen = 0
     while text in types and seen < 10:  # typedef chains
         text, seen = types[text], seen + 1
+    if _exponent_bits(name, types):
+        return po2_fixed(_exponent_bits(name, types))
     m = _FIXED_IN.search(text)
     if not m:
         return default
@@ -145,10 +159,29 @@ def _read(path: Path) -> str:
     return check_regular_file(path, f"'{path}'", "re-export the project", ConfigError).read_text(errors="replace")
 
 
+# a power-of-two weight as hls4ml writes it (ExponentWeightVariable: {sign, exponent}, sign 1 for >= 0)
+_EXPONENT_PAIR = re.compile(r"\{\s*([-+]?[\d.]+)\s*,\s*([-+]?\d+)\s*\}")
+
+
+def _exponent_values(text: str) -> Optional[np.ndarray]:
+    """The values of power-of-two weights (QKeras quantized_po2) written as ``{sign, exponent}``
+    pairs; None when ``text`` holds none. A zero weight is written with the exponent of log2(0) cast
+    to an integer (a huge negative one): 2 to that power is 0."""
+    pairs = _EXPONENT_PAIR.findall(text)
+    if not pairs:
+        return None
+    sign = np.array([1.0 if float(a) >= 0.5 else -1.0 for a, _ in pairs])
+    exponent = np.array([int(b) for _, b in pairs], dtype=np.int64)
+    return np.where(exponent < -1000, 0.0, sign * np.ldexp(1.0, np.maximum(exponent, -1000)))
+
+
 def _header_values(path: Path) -> Optional[np.ndarray]:
     """The initializer of a weights header (``w2.h``: ``... w2[1024] = {0.27, -0.12, ...};``), read
     as numbers only; None when it has none."""
     text = _read(path)
+    pairs = re.search(r"=\s*\{(\s*\{.*\})\s*\}\s*;", text, re.S)
+    if pairs:
+        return _exponent_values(pairs.group(1))
     m = re.search(r"=\s*\{([^}]*)\}\s*;", text)
     if not m:
         return None
@@ -176,7 +209,10 @@ def read_weights_txt(path: Path) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # numpy warns on an empty file: refused below instead
-            values = np.loadtxt(path, delimiter=",", ndmin=1)
+            text = _read(path)
+            values = _exponent_values(text) if "{" in text else None
+            if values is None:
+                values = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=1)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(f"'{path}' is not a comma-separated list of numbers ({str(exc).splitlines()[0][:80]}); "
                           "re-export the project") from None
@@ -401,6 +437,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             pf = out_pix // max(num("n_partitions", out_pix), 1) if kind != "dense" and io_type == "io_parallel" else 1
             specs.append(LayerSpec(layer_name, kind, n_in, n_out, out_pix, out_size=n_out * out_pix, channels=n_out,
                                    mantissas=mant, stand_in_weights=stand_in, weight=wtype, accum=accum, in_pix=in_pix, in_channels=num("n_chan"),
+                                   weight_exponent_bits=_exponent_bits(cfg["types"].get("weight_t", ""), types),
                                    parallelization=max(pf, 1), depthwise=depthwise, filt_height=num("filt_height"),
                                    line_width=num("in_width") if kind == "conv2d" else 0, **common))
             continue

@@ -15,7 +15,7 @@ import numpy as np
 from hcp_fpga.estimator.backends import CostConstants, constants_for
 from hcp_fpga.estimator.precision import Fixed, csd_digits
 from hcp_fpga.estimator.reuse import closest_valid
-from hcp_fpga.estimator.spec import LayerSpec, layer_specs, not_priced, softmax_table_sizes
+from hcp_fpga.estimator.spec import MULT_KINDS, LayerSpec, layer_specs, not_priced, softmax_table_sizes
 from hcp_fpga.estimator.types import Estimate, LayerEstimate
 
 # (depth, width) shapes of one 18 Kb block RAM (UG573): the ladder BRAM mapping chooses from.
@@ -1133,6 +1133,15 @@ def without_dead_outputs(specs: list[LayerSpec]) -> list[LayerSpec]:
     return specs
 
 
+def _unpriced_po2(spec: LayerSpec) -> LayerSpec:
+    """Power-of-two weights outside Latency strategy are read from memory: each product a variable
+    shift (hls4ml's ``weight_exponential``) no report here prices, so the layer is named, not guessed.
+    At Latency strategy they are constants, priced as any constant product (a shift, no adder)."""
+    if spec.weight_exponent_bits and spec.strategy != "Latency" and spec.kind in MULT_KINDS:
+        return replace(spec, kind="unmodelled", name=f"{spec.name} (power-of-two weights at {spec.strategy} strategy)")
+    return spec
+
+
 def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, part: str | None = None,
                    extra_notes: Iterable[str] = (), uncertainty: float | None = None, tool: str | None = None,
                    mul_impl: str | None = None) -> Estimate:
@@ -1144,7 +1153,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     from hcp_fpga.estimator.backends import tool_builder, tool_versions
 
     c = constants_for(backend, part, tool, mul_impl)
-    specs = without_dead_outputs(list(specs))
+    specs = without_dead_outputs([_unpriced_po2(s) for s in specs])
     _, tool_note = tool_versions(tool)
     extra_notes = list(extra_notes) + ([tool_note] if tool_note else []) + [s.note for s in specs if s.note]
     if tool_builder(backend, tool) != backend:

@@ -37,6 +37,37 @@ class Fixed:
         return np.clip(m, lo, hi).astype(np.int64)
 
 
+def po2_fixed(bits: int) -> Fixed:
+    """hls4ml's power-of-two weights (``ExponentPrecisionType(bits)``, from QKeras quantized_po2: a sign
+    and a ``bits``-bit signed exponent) as a fixed-point type that holds every value +-2^e exactly."""
+    half = 2 ** (max(int(bits), 1) - 1)
+    return Fixed(2 * half + 1, half + 1, True)
+
+
+def po2_values(values: np.ndarray, config: dict) -> np.ndarray:
+    """QKeras ``quantized_po2`` of ``values`` (its default deterministic mode): each value's sign
+    (+ for 0) times 2 to its rounded log2 (floored with ``log2_rounding='floor'``), the exponent
+    clipped to what ``bits`` (and ``max_value``) allow; values below 1e-7 take the smallest."""
+    bits = int(config.get("bits", 8))
+    max_value = config.get("max_value")
+    effective = bits - 1 - (1 if max_value is None or float(max_value) > 1 else 0)
+    low, high = -(2**effective), 2**effective - 1
+    quadratic = bool(config.get("quadratic_approximation", False))
+    if quadratic:
+        high = 2 * (high // 2)
+    x = np.asarray(values, dtype=np.float32)
+    magnitude = np.maximum(np.abs(x), np.float32(1e-7))
+    if max_value is not None:
+        magnitude = np.minimum(magnitude, np.float32(max_value))
+    if quadratic:
+        magnitude = np.sqrt(magnitude)
+    log2 = np.log(magnitude) / np.float32(np.log(2.0))
+    exponent = np.floor(log2) if config.get("log2_rounding", "rnd") == "floor" else np.round(log2)
+    exponent = (2.0 if quadratic else 1.0) * np.clip(exponent, low, high)
+    exponent = np.where(np.abs(x) < 1e-7, low, exponent)
+    return np.where(x < 0, -1.0, 1.0) * np.exp2(exponent.astype(np.float64))
+
+
 def parse_fixed(text: str) -> Fixed:
     """``ap_fixed<16,6>``, ``fixed<6,1,RND,SAT>``, ``ap_ufixed<6,0>``, ``ap_int<8>`` -> Fixed.
 

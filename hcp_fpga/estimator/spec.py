@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 import yaml
 
-from hcp_fpga.estimator.precision import Fixed, parse_fixed
+from hcp_fpga.estimator.precision import Fixed, parse_fixed, po2_fixed, po2_values
 from hcp_fpga.vocab import DEVICE_NAME_PATTERN
 
 FREE_KINDS = {"InputLayer", "Flatten", "Reshape", "Dropout", "Permute"}
@@ -90,6 +90,9 @@ class LayerSpec:
     # the model's kernel row each row of ``mantissas`` holds, where hls4ml reordered them (a Permute
     # folded into the Dense: remove_transpose_before_flatten); None: the model's order
     kernel_rows: Optional[np.ndarray] = None
+    # power-of-two weights (QKeras quantized_po2, hls4ml's ExponentType): the exponent's bits (0: none).
+    # Each constant product is a shift (``mantissas`` hold the values, one CSD digit each)
+    weight_exponent_bits: int = 0
     # part of a layer hls4ml builds as one function (a recurrent cell): no FIFO or register array after it
     internal: bool = False
     steps: int = 1  # a recurrent layer's time steps: the cell (its internal specs before this one) runs once per step
@@ -165,11 +168,35 @@ def quantizer_fixed(q, default: Fixed, activation: bool = False) -> Fixed:
     if name == "quantized_bits":
         signed = bool(cfg.get("keep_negative", True))
         return Fixed(bits, integer + (1 if signed else 0), signed, saturating=activation)
-    if name == "quantized_relu":
-        return Fixed(bits, integer, False, saturating=activation)
-    if name == "quantized_po2":
-        return Fixed(bits, bits, True)  # powers of two: every nonzero weight is a shift
+    if name == "quantized_relu":  # a leaky one (negative_slope) is signed (hls4ml's _get_precision_from_quantizer)
+        leaky = float(config_number(cfg, "negative_slope", 0.0, f"quantizer {name}") or 0.0) != 0.0
+        return Fixed(bits, integer + int(leaky), leaky, saturating=activation)
+    if name == "quantized_po2":  # powers of two: every product a shift (hls4ml's ExponentType)
+        return po2_fixed(bits)
+    if name == "quantized_sigmoid":  # hls4ml: ufixed<bits, 0>, whatever the config's integer
+        return Fixed(bits, 0, False, saturating=activation)
+    if name == "quantized_tanh":  # hls4ml: fixed<bits, 1>
+        return Fixed(bits, 1, True, saturating=activation)
     return Fixed(bits, integer + 1, True)
+
+
+def quantizer_kind(act) -> str:
+    """The cost kind hls4ml 1.3 gives a QKeras activation quantizer (converters/keras/qkeras.py
+    ``get_activation_quantizer``): quantized_bits a cast (linear); quantized_relu and binary/ternary
+    tanh compares; quantized_tanh and quantized_sigmoid its HardActivation (slope x + shift, clamped:
+    compares, no table) unless ``use_real_tanh``/``use_real_sigmoid`` asks for the table function."""
+    from hcp_fpga.estimator.graph import quantizer_config
+
+    name = quantizer_name(act)
+    if name == "quantized_bits":
+        return "linear"
+    if "relu" in name or name in ("binary", "ternary", "binary_tanh", "ternary_tanh"):
+        return "relu"
+    if name in ("quantized_tanh", "quantized_sigmoid"):
+        parsed = quantizer_config(act)
+        real = (parsed[1] if parsed else {}).get("use_real_" + name.split("_", 1)[1], False)
+        return "table" if str(real).lower() in ("true", "1") else "relu"
+    return "table"
 
 
 def _is_quantizer(act) -> bool:
@@ -255,6 +282,24 @@ def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[
     if grid and node.weights:
         return grid_fixed(node.weights[0], default), False
     return default, False
+
+
+def _po2_bits(q) -> int:
+    """The exponent bits of a QKeras quantized_po2 weight quantizer (hls4ml's ExponentType); 0 for any other."""
+    from hcp_fpga.estimator.graph import quantizer_config
+
+    parsed = quantizer_config(q) if q else None
+    return int(parsed[1].get("bits", 8)) if parsed and parsed[0] == "quantized_po2" else 0
+
+
+def _quantized_mantissas(q, wtype: Fixed, values: np.ndarray, rounding: bool) -> np.ndarray:
+    """Mantissas in ``wtype`` of weights as hls4ml stores them: a power-of-two quantizer's values
+    (hls4ml applies it: QKerasPO2Quantizer), else the values rounded or truncated into the type."""
+    from hcp_fpga.estimator.graph import quantizer_config
+
+    if _po2_bits(q):
+        return wtype.mantissas(po2_values(values, quantizer_config(q)[1]), True)
+    return wtype.mantissas(values, rounding)
 
 
 def _kernel_quantizer(node):
@@ -672,14 +717,17 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             kernel = kernels.get(node.name, node.weights[0] if node.weights else None)
             wtype, rounding = _weight_type(node, default, weight_types, grid)
             if base.startswith(("Separable", "Depthwise")):
-                mant = wtype.mantissas(_depthwise_matrix(kernel), rounding)
+                mant = _quantized_mantissas(_kernel_quantizer(node), wtype, _depthwise_matrix(kernel), rounding)
                 n_in, n_out = mant.shape
                 n_pix = out_size // channels if channels else 1
-                acc = _accumulator(wtype, current, int(np.prod(kernel.shape[:-2])), True)  # hls4ml splits a separable conv: both parts get a bias
+                exponent = _po2_bits(_kernel_quantizer(node))
+                # hls4ml splits a separable conv: both parts get a bias
+                acc = _accumulator(wtype, current, int(np.prod(kernel.shape[:-2])), True) if not exponent else default
                 kind = "conv2d" if base.endswith("2D") else "conv1d"
                 dname = f"{node.name}_depthwise" if base.startswith("Separable") else node.name
                 specs.append(LayerSpec(dname, kind, n_in, n_out, n_pix, out_size=n_pix * n_out, channels=n_out, mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, depthwise=True, **_geometry(node),
+                                       weight_exponent_bits=exponent,
                                        note=_overridden_weight_note(node, wtype, weight_types),
                                        **{k: v for k, v in common.items() if k not in ("out_size", "channels")}))
                 current = acc
@@ -687,16 +735,18 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     pw = node.weights[1]
                     pq = node.config.get("pointwise_quantizer")
                     ptype = quantizer_fixed(pq, default) if pq else wtype
-                    pmant = ptype.mantissas(pw.reshape(-1, pw.shape[-1]), bool(pq) or rounding)
-                    acc = _accumulator(ptype, current, pmant.shape[0], True)
+                    pmant = _quantized_mantissas(pq, ptype, pw.reshape(-1, pw.shape[-1]), bool(pq) or rounding)
+                    exponent = _po2_bits(pq) if pq else exponent
+                    acc = _accumulator(ptype, current, pmant.shape[0], True) if not exponent else default
                     specs.append(LayerSpec(f"{node.name}_pointwise", kind, pmant.shape[0], pmant.shape[1], n_pix, mantissas=pmant,
                                            weight=ptype, input=current, result=acc, accum=acc, in_pix=n_pix,
+                                           weight_exponent_bits=exponent,
                                            in_channels=pmant.shape[0], **common))
                     current = acc
             else:
                 n_out = int(kernel.shape[-1])
                 n_in = int(np.prod(kernel.shape[:-1]))
-                mant = wtype.mantissas(np.asarray(kernel).reshape(n_in, n_out), rounding)
+                mant = _quantized_mantissas(_kernel_quantizer(node), wtype, np.asarray(kernel).reshape(n_in, n_out), rounding)
                 row_bits = row_operand_bits = None
                 if widths is not None and base == "Dense" and widths[0].size == n_in:
                     # HGQ inputs: a 0-bit (dead) input makes its products constant zeros (the HGQ
@@ -706,7 +756,11 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 # hls4ml gives every Dense/Conv a bias array (zeros without use_bias) and, unless its
                 # infer_no_bias option is set (off by default), widens the accumulator for it
                 has_bias = True
-                acc = _accumulator(wtype, current, n_in, has_bias)
+                exponent = _po2_bits(_kernel_quantizer(node))
+                # power-of-two weights or bias: hls4ml infers no type from them (InferPrecisionTypes takes
+                # fixed and integer types only) and leaves accumulator and result in the model default
+                acc = _accumulator(wtype, current, n_in, has_bias) \
+                    if not exponent and not _po2_bits(node.config.get("bias_quantizer")) else default
                 kind = MULT_BASES[base]
                 if base == "Dense" and len(node.in_shape) > 1:
                     # hls4ml 1.3 replaces a Dense over a sequence or an image by a 1x1 Conv1D/Conv2D
@@ -715,7 +769,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 specs.append(LayerSpec(node.name, kind, n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, has_bias=has_bias,
                                        row_bits=row_bits, row_operand_bits=row_operand_bits, kernel_rows=node.row_order,
-                                       note=_overridden_weight_note(node, wtype, weight_types),
+                                       weight_exponent_bits=exponent, note=_overridden_weight_note(node, wtype, weight_types),
                                        **_geometry(node), **common))
                 current = acc
             result = current
@@ -723,7 +777,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             name = quantizer_name(act)
             if name not in NO_ACTIVATION:
                 if _is_quantizer(act):  # a QKeras activation quantizer fused into the layer
-                    kind = "relu" if "relu" in name else "table"
+                    kind = quantizer_kind(act)
                     result = quantizer_fixed(act, default, activation=True)
                 else:
                     kind = activation_kind(name)
@@ -807,8 +861,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 act = node.config.get("activation")
                 result = quantizer_fixed(act, default, activation=True)
                 name = quantizer_name(act)
-                # quantized_bits is a linear activation to hls4ml: a cast, folded into the layer before
-                kind = "relu" if "relu" in name else ("linear" if name == "quantized_bits" else "table")
+                kind = quantizer_kind(act)  # quantized_bits: a cast, folded into the layer before
             elif cls == "Activation":
                 name = quantizer_name(node.config.get("activation"))
                 kind = activation_kind(name)
@@ -948,13 +1001,14 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
     layer_reuse = getattr(s, "layer_reuse", {}) or {}
     common = {**common, "reuse_factor": layer_reuse.get(inner.name, 1), "strategy": s.strategy_of(inner.name)}
     n_in, n_out = kernel.shape[0], kernel.shape[-1]
-    mant = wtype.mantissas(kernel.reshape(n_in, n_out), rounding)
+    mant = _quantized_mantissas(_kernel_quantizer(inner), wtype, kernel.reshape(n_in, n_out), rounding)
     acc = default  # hls4ml 1.3 infers no types inside the loop: accumulator and result in the model default
     # the loop holds the bare Dense: what it does not compute is said (keras_mismatch)
     mismatch = keras_mismatch("TimeDistributed", node.config)
     note = f"layer '{node.name}' ({mismatch}): the design it builds does not apply it, Keras does" if mismatch else ""
     specs.append(LayerSpec(inner.name, "conv1d", n_in, n_out, steps, mantissas=mant, weight=wtype, input=current, result=acc,
                            accum=acc, has_bias=True, in_pix=steps, in_channels=n_in, position_loop=True, note=note,
+                           weight_exponent_bits=_po2_bits(_kernel_quantizer(inner)),
                            **common))
     return acc
 
