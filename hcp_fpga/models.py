@@ -610,6 +610,30 @@ def softmax_layers_as_activations(model) -> Any:
     return _rebuilt(model, rewritten) if changed else model
 
 
+def explicit_reshapes(model) -> Any:
+    """``model`` with each Reshape's -1 written out as the size Keras infers for it (same math).
+    hls4ml 1.3's Keras converter hands the layer after a Reshape the raw target shape, -1 included:
+    a Conv1D after Reshape((-1, 2)) gets in_width -1 and its config out_width -3 (checked), C++ that
+    cannot build. The same model object when there is nothing to rewrite; otherwise a rebuilt copy
+    with the same weights."""
+    sizes = {layer.name: [int(d) for d in layer.output_shape[1:]] for layer in _all_layers(model)
+             if type(layer).__name__ == "Reshape" and -1 in tuple(layer.get_config().get("target_shape") or ())}
+    if not sizes:
+        return model
+
+    def walk(obj: Any) -> Any:
+        if isinstance(obj, dict):
+            cfg = obj.get("config")
+            if obj.get("class_name") == "Reshape" and isinstance(cfg, dict) and cfg.get("name") in sizes:
+                return {**obj, "config": {**cfg, "target_shape": sizes[cfg["name"]]}}
+            return {k: walk(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [walk(v) for v in obj]
+        return obj
+
+    return _rebuilt(model, walk(json.loads(model.to_json())))
+
+
 def _all_layers(model):
     import tensorflow as tf
 

@@ -145,6 +145,21 @@ def test_bad_settings_are_refused():
         HlsSettings(strategy="Unrolled")  # hls4ml would silently turn it into Latency
 
 
+@pytest.mark.slow  # a g++ build of a whole project: make test-slow
+def test_a_reshape_to_minus_one_builds_and_agrees(workdir):
+    """hls4ml 1.3 hands the layer after Reshape((-1, 2)) the raw -1: the Conv1D's config gets
+    in_width -1, out_width -3, and the C++ cannot build. The export writes the size Keras infers."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((16,)), L.Reshape((-1, 2)), L.Conv1D(3, 3, activation="relu"), L.Flatten(), L.Dense(2)])
+    res = export_project(Design.create(model, load_board("alveo-u250")), workdir / "reshape_minus_one")
+    assert "out_width = 6;" in (res.out_dir / "firmware" / "parameters.h").read_text()
+    result = run_csim(res.out_dir, data="normal", n=200)
+    assert result.argmax_agreement >= 0.98 and result.max_abs_diff < 0.05, result
+
+
 def test_existing_output_dir_is_not_overwritten(tmp_path, capsys):
     j, w = peer("KERAS_conv1d_small")
     out = tmp_path / "prj"
@@ -400,6 +415,8 @@ def _layer_zoo(name: str):
         # (RemoveTransposeBeforeFlatten), which pairs other products in its adder trees
         "permute_flatten": ((4, 6), [L.Permute((2, 1)), L.Flatten(), L.Dense(3)]),
         "permute_flatten_3d": ((5, 5, 2), [L.Conv2D(3, 3), L.Permute((3, 1, 2)), L.Flatten(), L.Dense(3)]),
+        # hls4ml 1.3 hands the layer after it the raw -1 (models.explicit_reshapes writes the size)
+        "reshape_minus_one": ((16,), [L.Reshape((-1, 2)), L.Conv1D(2, 3), L.Flatten(), L.Dense(2)]),
     }
     if name == "linear_casts":  # what hls4ml 1.3 keeps of linear activations (spec._linear_kept)
         from qkeras import QActivation, QDense, quantized_bits
@@ -450,7 +467,7 @@ def _second(*case):  # a layer kind's second io_type/strategy: make test-slow (e
     ("layernorm", "io_parallel", "Latency", 1), _second("layernorm_first", "io_parallel", "Latency", 1),
     ("permute_flatten", "io_parallel", "Latency", 1), _second("permute_flatten_3d", "io_parallel", "Latency", 1),
     _second("permute_flatten", "io_stream", "Latency", 1), ("qkeras_po2_hard_activations", "io_parallel", "Latency", 1),
-    _second("qkeras_po2_hard_activations", "io_stream", "Latency", 1)])
+    _second("qkeras_po2_hard_activations", "io_stream", "Latency", 1), ("reshape_minus_one", "io_parallel", "Latency", 1)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate
