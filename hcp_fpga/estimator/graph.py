@@ -167,11 +167,12 @@ def _batchless(shape) -> Shape:
 # every layer class): whole numbers or lists of them, as (least value, may be null)
 _WHOLE_KEYS = {"units": (1, False), "filters": (1, False), "depth_multiplier": (1, False), "output_dim": (1, False),
                "input_length": (1, True), "kernel_size": (1, False), "strides": (1, True), "pool_size": (1, False),
-               "dilation_rate": (1, False), "size": (1, False), "cropping": (0, False), "target_shape": (0, False),
+               "dilation_rate": (1, False), "size": (1, False), "cropping": (0, False), "target_shape": (-1, False),
                "dims": (0, False), "axis": (None, False), "axes": (None, False)}
 _SCALAR_KEYS = ("units", "filters", "depth_multiplier", "output_dim", "input_length")  # one number, never a list
 _NESTED_KEYS = ("cropping",)  # Cropping2D's ((1, 1), (2, 2)); ZeroPadding's padding below likewise
 _SHAPE_KEYS = ("batch_input_shape", "batch_shape")
+_LIST_KEYS = ("target_shape", "dims")  # always lists, even of one
 _MAPPING_KEYS = ("overrides",)
 
 
@@ -204,6 +205,9 @@ def check_layer_config(name: str, config: dict) -> None:
             least = "" if minimum is None else f" >= {minimum}"
             lists = " (or a list of them)" if levels else ""
             raise GraphError(f"layer '{name}' has {key} {shown(value)}, not a whole number{least}{lists}")
+    for key in _LIST_KEYS:
+        if key in config and not isinstance(config[key], (list, tuple)):
+            raise GraphError(f"layer '{name}' has {key} {shown(config[key])}, not a list of whole numbers")
     padding = config.get("padding")
     if padding is not None and not isinstance(padding, str) and not _whole_numbers(padding, 0, 2):
         raise GraphError(f"layer '{name}' has padding {shown(padding)}, not 'valid'/'same' or whole numbers >= 0")
@@ -312,7 +316,7 @@ def _nodes(model_json: dict, groups: dict, used: set) -> list[Node]:
             if (not node.in_shapes or not node.in_shapes[0]) and build:
                 node.in_shapes = [_batchless(build)]
             node.weights = _match_weights(node, groups, used)
-            node.out_shape = infer_shape(node)
+            node.out_shape = _checked_shape(node)
         nodes.append(node)
         by_name[name] = node
     if not any(n.cls == "InputLayer" for n in nodes) and nodes and nodes[0].in_shapes:
@@ -385,6 +389,24 @@ def _conv_out(spatial: Shape, c: dict, kernel: tuple) -> Shape:
     return tuple(out)
 
 
+def _checked_shape(node: Node) -> Optional[Shape]:
+    """``infer_shape``, with a config that does not fit the layer's input (a damaged or hand-edited
+    model file: a Permute of axes the input lacks, a Reshape to another size, a 2D padding of a
+    vector) refused in one line naming the layer."""
+    try:
+        shape = infer_shape(node)
+    except GraphError:
+        raise
+    except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError) as exc:
+        raise GraphError(f"layer '{node.name}' ({node.cls}): its config does not fit its input shape "
+                         f"{shown(tuple(node.in_shape))} ({type(exc).__name__}: {str(exc)[:80]}); the model file is damaged "
+                         "or hand-edited: re-save it from Keras") from None
+    if shape is not None and any(not isinstance(d, (int, np.integer)) or d < 0 for d in shape):
+        raise GraphError(f"layer '{node.name}' ({node.cls}) would output shape {shown(shape)} from input "
+                         f"{shown(tuple(node.in_shape))}; the model file is damaged or hand-edited: re-save it from Keras")
+    return shape
+
+
 def infer_shape(node: Node) -> Optional[Shape]:
     """Output shape (no batch axis) of a layer from its config and input shape; None when this
     class has no rule here or the input shape is unknown."""
@@ -412,10 +434,16 @@ def infer_shape(node: Node) -> Optional[Shape]:
         if -1 in target:
             known = int(np.prod([d for d in target if d != -1])) or 1
             target[target.index(-1)] = int(np.prod(shape)) // known
+        if target.count(-1) > 1 or int(np.prod(target)) != int(np.prod(shape)):
+            raise GraphError(f"layer '{node.name}' reshapes {int(np.prod(shape))} values {shown(tuple(shape))} to "
+                             f"{shown(c.get('target_shape'))}; the model file is damaged or hand-edited: re-save it from Keras")
         return tuple(target)
     if base == "Permute":
-        dims = c.get("dims", ())
-        return tuple(shape[d - 1] for d in dims) if len(dims) == len(shape) else None
+        dims = [int(d) for d in c.get("dims", ())]
+        if sorted(dims) != list(range(1, len(shape) + 1)):
+            raise GraphError(f"layer '{node.name}' has dims {shown(c.get('dims'))}, not an order of its input's axes "
+                             f"1..{len(shape)}; the model file is damaged or hand-edited: re-save it from Keras")
+        return tuple(shape[d - 1] for d in dims)
     if base in ("ZeroPadding1D", "ZeroPadding2D"):
         pad = c.get("padding", 1)
         n = len(shape) - 1
