@@ -1020,3 +1020,19 @@ def test_a_hand_edited_shape_setting_in_a_project_is_one_line(tmp_path, capsys, 
     layer["config"][key] = value
     (folder / "hcp_model.json").write_text(json.dumps(arch))
     refused(capsys, run_cli("estimate", folder), fragment)
+
+
+def test_a_reshape_to_minus_one_in_a_project_model_file_is_read_as_keras_writes_it(tmp_path, capsys, shaped_project):
+    """Keras writes Reshape((-1, 1)) with its -1: read as the size it stands for, the same estimate."""
+    import shutil
+
+    folder = tmp_path / "prj"
+    shutil.copytree(shaped_project, folder, ignore=shutil.ignore_patterns("firmware", "keras_model.keras", "tb_data"))
+    assert run_cli("estimate", folder, "--json") == 0
+    before = json.loads(capsys.readouterr().out)
+    arch = json.loads((folder / "hcp_model.json").read_text())
+    next(e for e in arch["config"]["layers"] if e["class_name"] == "Reshape")["config"]["target_shape"] = [-1, 1]
+    (folder / "hcp_model.json").write_text(json.dumps(arch))
+    assert run_cli("estimate", folder, "--json") == 0
+    after = json.loads(capsys.readouterr().out)
+    assert after["estimate"] == before["estimate"]
