@@ -130,8 +130,8 @@ def _fixed(name: str, types: dict[str, str], default: Fixed) -> Fixed:
     seen = 0
     while text in types and seen < 10:  # typedef chains
         text, seen = types[text], seen + 1
-    if _exponent_bits(name, types):
-        return po2_fixed(_exponent_bits(name, types))
+    if _exponent_bits(name, types):  # sized by its values (po2_fixed) where the layer reads them
+        return Fixed(_exponent_bits(name, types), _exponent_bits(name, types), True)
     m = _FIXED_IN.search(text)
     if not m:
         return default
@@ -160,7 +160,7 @@ def _read(path: Path) -> str:
 
 
 # a power-of-two weight as hls4ml writes it (ExponentWeightVariable: {sign, exponent}, sign 1 for >= 0)
-_EXPONENT_PAIR = re.compile(r"\{\s*([-+]?[\d.]+)\s*,\s*([-+]?\d+)\s*\}")
+_EXPONENT_PAIR = re.compile(r"\{\s*([01](?:\.0*)?)\s*,\s*([-+]?\d{1,20})\s*\}")
 
 
 def _exponent_values(text: str) -> Optional[np.ndarray]:
@@ -171,7 +171,7 @@ def _exponent_values(text: str) -> Optional[np.ndarray]:
     if not pairs:
         return None
     sign = np.array([1.0 if float(a) >= 0.5 else -1.0 for a, _ in pairs])
-    exponent = np.array([int(b) for _, b in pairs], dtype=np.int64)
+    exponent = np.array([min(max(int(b), -2000), 2000) for _, b in pairs], dtype=np.int64)
     return np.where(exponent < -1000, 0.0, sign * np.ldexp(1.0, np.maximum(exponent, -1000)))
 
 
@@ -423,6 +423,8 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             # the weight array the call passes (a separable conv's pointwise half: config9 with w8);
             # else the one numbered as the config (calls written without it)
             array = args[2] if len(args) > 2 and args[2].isidentifier() else "w" + re.sub(r"\D", "", cfg_name)
+            if _exponent_bits(cfg["types"].get("weight_t", ""), types) and _weight_values(fw, array) is not None:
+                wtype = po2_fixed(_weight_values(fw, array))  # the type that holds its powers of two, as the model path
             if depthwise:
                 mant = _depthwise_weights(fw, array, num("filt_width") * num("filt_height"), num("n_chan"), n_out, wtype)
             else:

@@ -37,17 +37,26 @@ class Fixed:
         return np.clip(m, lo, hi).astype(np.int64)
 
 
-def po2_fixed(bits: int) -> Fixed:
-    """hls4ml's power-of-two weights (``ExponentPrecisionType(bits)``, from QKeras quantized_po2: a sign
-    and a ``bits``-bit signed exponent) as a fixed-point type that holds every value +-2^e exactly."""
-    half = 2 ** (max(int(bits), 1) - 1)
-    return Fixed(2 * half + 1, half + 1, True)
+def po2_fixed(values: np.ndarray) -> Fixed:
+    """A fixed-point type holding each power-of-two value of ``values`` exactly (hls4ml's ExponentType
+    weights, from QKeras quantized_po2: a sign and an exponent), from the largest power present down to
+    the smallest, at most 60 powers below it (int64 mantissas; a weight 2^60 times smaller than the
+    largest is taken as zero). Sized by the values, not by the exponent's declared bits: a default
+    quantized_po2(8) may hold powers 2^-128..2^127, which no weight reaches."""
+    magnitude = np.abs(np.asarray(values, dtype=np.float64))
+    magnitude = magnitude[magnitude > 0]
+    if not magnitude.size:
+        return Fixed(2, 2, True)
+    exponent = np.round(np.log2(magnitude)).astype(np.int64)
+    high = int(exponent.max())
+    low = max(int(exponent.min()), high - 60)
+    return Fixed(high - low + 2, high + 2, True)
 
 
 def po2_values(values: np.ndarray, config: dict) -> np.ndarray:
-    """QKeras ``quantized_po2`` of ``values`` (its default deterministic mode): each value's sign
-    (+ for 0) times 2 to its rounded log2 (floored with ``log2_rounding='floor'``), the exponent
-    clipped to what ``bits`` (and ``max_value``) allow; values below 1e-7 take the smallest."""
+    """QKeras ``quantized_po2`` of ``values`` (its deterministic mode), what hls4ml stores: each
+    value's sign (+ for 0) times 2 to its rounded log2 (floored with ``log2_rounding='floor'``), the
+    exponent clipped to what ``bits`` (and ``max_value``) allow; values below 1e-7 take the smallest."""
     bits = int(config.get("bits", 8))
     max_value = config.get("max_value")
     effective = bits - 1 - (1 if max_value is None or float(max_value) > 1 else 0)
@@ -65,7 +74,13 @@ def po2_values(values: np.ndarray, config: dict) -> np.ndarray:
     exponent = np.floor(log2) if config.get("log2_rounding", "rnd") == "floor" else np.round(log2)
     exponent = (2.0 if quadratic else 1.0) * np.clip(exponent, low, high)
     exponent = np.where(np.abs(x) < 1e-7, low, exponent)
-    return np.where(x < 0, -1.0, 1.0) * np.exp2(exponent.astype(np.float64))
+    powers = (np.where(x < 0, -1.0, 1.0) * np.exp2(exponent.astype(np.float64))).astype(np.float32)
+    # as QKeras returns them, in float32: x + (q - x) with its straight-through estimator (a power far
+    # below its input comes out 0), else (1 - noise) x + noise q (noise: qnoise_factor, 1 by default)
+    noise = np.float32(config.get("qnoise_factor", 1.0) if config.get("qnoise_factor") is not None else 1.0)
+    if config.get("use_ste", True):
+        return (x + noise * (powers - x)).astype(np.float64)
+    return ((np.float32(1.0) - noise) * x + noise * powers).astype(np.float64)
 
 
 def parse_fixed(text: str) -> Fixed:

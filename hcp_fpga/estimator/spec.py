@@ -171,8 +171,8 @@ def quantizer_fixed(q, default: Fixed, activation: bool = False) -> Fixed:
     if name == "quantized_relu":  # a leaky one (negative_slope) is signed (hls4ml's _get_precision_from_quantizer)
         leaky = float(config_number(cfg, "negative_slope", 0.0, f"quantizer {name}") or 0.0) != 0.0
         return Fixed(bits, integer + int(leaky), leaky, saturating=activation)
-    if name == "quantized_po2":  # powers of two: every product a shift (hls4ml's ExponentType)
-        return po2_fixed(bits)
+    if name == "quantized_po2":  # powers of two, every product a shift (hls4ml's ExponentType): the type
+        return Fixed(bits, bits, True)  # comes from the values (_po2_weights); this one stands in until then
     if name == "quantized_sigmoid":  # hls4ml: ufixed<bits, 0>, whatever the config's integer
         return Fixed(bits, 0, False, saturating=activation)
     if name == "quantized_tanh":  # hls4ml: fixed<bits, 1>
@@ -286,20 +286,30 @@ def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[
 
 def _po2_bits(q) -> int:
     """The exponent bits of a QKeras quantized_po2 weight quantizer (hls4ml's ExponentType); 0 for any other."""
-    from hcp_fpga.estimator.graph import quantizer_config
+    from hcp_fpga.estimator.graph import config_number, quantizer_config
 
     parsed = quantizer_config(q) if q else None
-    return int(parsed[1].get("bits", 8)) if parsed and parsed[0] == "quantized_po2" else 0
+    if not parsed or parsed[0] != "quantized_po2":
+        return 0
+    return int(config_number(parsed[1], "bits", 8, "quantizer quantized_po2") or 8)
 
 
-def _quantized_mantissas(q, wtype: Fixed, values: np.ndarray, rounding: bool) -> np.ndarray:
-    """Mantissas in ``wtype`` of weights as hls4ml stores them: a power-of-two quantizer's values
-    (hls4ml applies it: QKerasPO2Quantizer), else the values rounded or truncated into the type."""
-    from hcp_fpga.estimator.graph import quantizer_config
+def _quantized_mantissas(q, wtype: Fixed, values: np.ndarray, rounding: bool) -> tuple[np.ndarray, Fixed]:
+    """(mantissas, type) of weights as hls4ml stores them: a power-of-two quantizer's values (hls4ml
+    applies it: QKerasPO2Quantizer) in the type that holds them (``po2_fixed``), else the values
+    rounded or truncated into ``wtype``."""
+    from hcp_fpga.estimator.graph import GraphError, config_number, quantizer_config
 
-    if _po2_bits(q):
-        return wtype.mantissas(po2_values(values, quantizer_config(q)[1]), True)
-    return wtype.mantissas(values, rounding)
+    bits = _po2_bits(q)
+    if not bits:
+        return wtype.mantissas(values, rounding), wtype
+    cfg = quantizer_config(q)[1]
+    limit = config_number(cfg, "max_value", None, "quantizer quantized_po2") if cfg.get("max_value") is not None else None
+    if limit is not None and limit < 0:
+        raise GraphError(f"quantizer quantized_po2 has max_value {limit}, not >= 0 (QKeras refuses it)")
+    powers = po2_values(values, {**cfg, "bits": min(bits, 32), "max_value": limit})
+    held = po2_fixed(powers)
+    return held.mantissas(powers, True), held
 
 
 def _kernel_quantizer(node):
@@ -609,7 +619,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             kernel = kernels.get(node.name, node.weights[0] if node.weights else None)
             wtype, rounding = _weight_type(node, default, weight_types, grid)
             if base.startswith(("Separable", "Depthwise")):
-                mant = _quantized_mantissas(_kernel_quantizer(node), wtype, _depthwise_matrix(kernel), rounding)
+                mant, wtype = _quantized_mantissas(_kernel_quantizer(node), wtype, _depthwise_matrix(kernel), rounding)
                 n_in, n_out = mant.shape
                 n_pix = out_size // channels if channels else 1
                 exponent = _po2_bits(_kernel_quantizer(node))
@@ -627,7 +637,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     pw = node.weights[1]
                     pq = node.config.get("pointwise_quantizer")
                     ptype = quantizer_fixed(pq, default) if pq else wtype
-                    pmant = _quantized_mantissas(pq, ptype, pw.reshape(-1, pw.shape[-1]), bool(pq) or rounding)
+                    pmant, ptype = _quantized_mantissas(pq, ptype, pw.reshape(-1, pw.shape[-1]), bool(pq) or rounding)
                     exponent = _po2_bits(pq) if pq else exponent
                     acc = _accumulator(ptype, current, pmant.shape[0], True) if not exponent else default
                     specs.append(LayerSpec(f"{node.name}_pointwise", kind, pmant.shape[0], pmant.shape[1], n_pix, mantissas=pmant,
@@ -638,7 +648,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             else:
                 n_out = int(kernel.shape[-1])
                 n_in = int(np.prod(kernel.shape[:-1]))
-                mant = _quantized_mantissas(_kernel_quantizer(node), wtype, np.asarray(kernel).reshape(n_in, n_out), rounding)
+                mant, wtype = _quantized_mantissas(_kernel_quantizer(node), wtype, np.asarray(kernel).reshape(n_in, n_out), rounding)
                 row_bits = row_operand_bits = None
                 if widths is not None and base == "Dense" and widths[0].size == n_in:
                     # HGQ inputs: a 0-bit (dead) input makes its products constant zeros (the HGQ
@@ -893,7 +903,7 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
     layer_reuse = getattr(s, "layer_reuse", {}) or {}
     common = {**common, "reuse_factor": layer_reuse.get(inner.name, 1), "strategy": s.strategy_of(inner.name)}
     n_in, n_out = kernel.shape[0], kernel.shape[-1]
-    mant = _quantized_mantissas(_kernel_quantizer(inner), wtype, kernel.reshape(n_in, n_out), rounding)
+    mant, wtype = _quantized_mantissas(_kernel_quantizer(inner), wtype, kernel.reshape(n_in, n_out), rounding)
     acc = default  # hls4ml 1.3 infers no types inside the loop: accumulator and result in the model default
     # the loop holds the bare Dense: what it does not compute is said (keras_mismatch)
     mismatch = keras_mismatch("TimeDistributed", node.config)
