@@ -918,6 +918,11 @@ def _layer(config: dict, index: int) -> dict:
     (lambda c: _layer(c, 6)["config"].update(units=[]), "layer 'qdense_1' has units [], not a whole number >= 1"),
     (lambda c: _layer(c, 6)["config"].update(units=[32]), "has units [32], not a whole number >= 1"),
     (lambda c: c["config"].update(layers=[None, -5]), "its model JSON lists no layers"),
+    # a power-of-two kernel quantizer with settings QKeras would not write
+    (lambda c: _layer(c, 6)["config"].update(kernel_quantizer={"class_name": "quantized_po2", "config": {"bits": "x"}}),
+     "quantizer quantized_po2 has bits 'x', not a number"),
+    (lambda c: _layer(c, 6)["config"].update(kernel_quantizer={"class_name": "quantized_po2", "config": {"bits": 4, "max_value": -2}}),
+     "quantizer quantized_po2 has max_value -2, not >= 0"),
 ])
 def test_a_damaged_model_file_in_a_project_is_refused_in_one_line(tmp_path, capsys, edit, fragment):
     """A project estimated from its model file (no firmware) reads the file's JSON without Keras: a
