@@ -997,8 +997,9 @@ def shaped_project(tmp_path_factory):
     from hcp_fpga import api
 
     tf.keras.utils.set_random_seed(0)
-    model = tf.keras.Sequential([L.Input((8, 2)), L.ZeroPadding1D(1), L.Conv1D(3, 3), L.Reshape((24, 1)), L.Permute((2, 1)),
-                                 L.Flatten(), L.Dense(2)])
+    model = tf.keras.Sequential([L.Input((8, 2)), L.ZeroPadding1D(1, name="pad"), L.Conv1D(3, 3, name="conv"),
+                                 L.Reshape((24, 1), name="reshape"), L.Permute((2, 1), name="permute"),
+                                 L.Flatten(name="flatten"), L.Dense(2, name="dense")])  # names: Keras' counters run on
     out = tmp_path_factory.mktemp("shaped") / "prj"
     api.export(model, out, board="pynq-z2")
     return out
