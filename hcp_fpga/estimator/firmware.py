@@ -130,8 +130,9 @@ def _fixed(name: str, types: dict[str, str], default: Fixed) -> Fixed:
     seen = 0
     while text in types and seen < 10:  # typedef chains
         text, seen = types[text], seen + 1
-    if _exponent_bits(name, types):  # sized by its values (po2_fixed) where the layer reads them
-        return Fixed(_exponent_bits(name, types), _exponent_bits(name, types), True)
+    exponent = _exponent_bits(name, types)
+    if exponent:  # sized by its values (po2_fixed) where the layer reads them
+        return Fixed(exponent, exponent, True)
     m = _FIXED_IN.search(text)
     if not m:
         return default
@@ -423,8 +424,9 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             # the weight array the call passes (a separable conv's pointwise half: config9 with w8);
             # else the one numbered as the config (calls written without it)
             array = args[2] if len(args) > 2 and args[2].isidentifier() else "w" + re.sub(r"\D", "", cfg_name)
-            if _exponent_bits(cfg["types"].get("weight_t", ""), types) and _weight_values(fw, array) is not None:
-                wtype = po2_fixed(_weight_values(fw, array))  # the type that holds its powers of two, as the model path
+            powers = _weight_values(fw, array) if _exponent_bits(cfg["types"].get("weight_t", ""), types) else None
+            if powers is not None:
+                wtype = po2_fixed(powers)  # the type that holds its powers of two, as the model path
             if depthwise:
                 mant = _depthwise_weights(fw, array, num("filt_width") * num("filt_height"), num("n_chan"), n_out, wtype)
             else:
