@@ -13,7 +13,7 @@ import os
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from hcp_fpga.errors import ModelLoadError, UnsupportedLayerError, check_regular_file, first_line
 from hcp_fpga.model_checks import (check_architecture_shape, check_finite_weights, check_known_classes, check_model_size,
@@ -588,26 +588,16 @@ def softmax_layers_as_activations(model) -> Any:
     when there is nothing to rewrite; otherwise a rebuilt copy with the same weights."""
     if not any(type(layer).__name__ == "Softmax" for layer in _all_layers(model)):
         return model
-    changed = False
 
-    def walk(obj: Any) -> Any:
-        nonlocal changed
-        if isinstance(obj, dict):
-            if obj.get("class_name") == "Softmax" and isinstance(obj.get("config"), dict):
-                cfg = obj["config"]
-                axis = cfg.get("axis", -1)
-                if axis == -1 or axis == [-1]:
-                    changed = True
-                    keep = {k: cfg[k] for k in ("name", "trainable", "dtype") if k in cfg}
-                    return {**{k: v for k, v in obj.items() if k not in ("class_name", "config", "module", "registered_name")},
-                            "class_name": "Activation", "config": {**keep, "activation": "softmax"}}
-            return {k: walk(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [walk(v) for v in obj]
-        return obj
+    def as_activation(entry: dict) -> Optional[dict]:
+        cfg = entry["config"]
+        if entry["class_name"] != "Softmax" or cfg.get("axis", -1) not in (-1, [-1]):
+            return None
+        keep = {k: cfg[k] for k in ("name", "trainable", "dtype") if k in cfg}
+        return {**{k: v for k, v in entry.items() if k not in ("class_name", "config", "module", "registered_name")},
+                "class_name": "Activation", "config": {**keep, "activation": "softmax"}}
 
-    rewritten = walk(json.loads(model.to_json()))
-    return _rebuilt(model, rewritten) if changed else model
+    return _with_layers_rewritten(model, as_activation)
 
 
 def explicit_reshapes(model) -> Any:
@@ -621,17 +611,36 @@ def explicit_reshapes(model) -> Any:
     if not sizes:
         return model
 
+    def sized(entry: dict) -> Optional[dict]:
+        cfg = entry["config"]
+        if entry["class_name"] != "Reshape" or cfg.get("name") not in sizes:
+            return None
+        return {**entry, "config": {**cfg, "target_shape": sizes[cfg["name"]]}}
+
+    return _with_layers_rewritten(model, sized)
+
+
+def _with_layers_rewritten(model, rewrite: Callable[[dict], Optional[dict]]) -> Any:
+    """``model`` with each layer entry of its Keras JSON (a mapping with a class_name and a config
+    mapping, nested models' included) replaced by ``rewrite(entry)`` where that is not None: a
+    rebuilt copy with the same weights, or the same model object when nothing was replaced."""
+    changed = False
+
     def walk(obj: Any) -> Any:
+        nonlocal changed
         if isinstance(obj, dict):
-            cfg = obj.get("config")
-            if obj.get("class_name") == "Reshape" and isinstance(cfg, dict) and cfg.get("name") in sizes:
-                return {**obj, "config": {**cfg, "target_shape": sizes[cfg["name"]]}}
+            if "class_name" in obj and isinstance(obj.get("config"), dict):
+                new = rewrite(obj)
+                if new is not None:
+                    changed = True
+                    return new
             return {k: walk(v) for k, v in obj.items()}
         if isinstance(obj, list):
             return [walk(v) for v in obj]
         return obj
 
-    return _rebuilt(model, walk(json.loads(model.to_json())))
+    rewritten = walk(json.loads(model.to_json()))
+    return _rebuilt(model, rewritten) if changed else model
 
 
 def _all_layers(model):
