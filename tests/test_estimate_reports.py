@@ -180,8 +180,10 @@ def test_fixed_point_parsing_and_csd_digits_by_hand():
     assert parse_fixed("ap_int<8>") == Fixed(8, 8, True)
     # 7 = 8-1 (2 digits), 11 = 16-4-1 (3), 21 = 16+4+1 (3), 23 = 16+8-1 (3), 1712 = 2048-256-64-16 (4)
     assert csd_digits(np.array([0, 1, 2, 3, 7, -7, 11, 21, 23, 1712])).tolist() == [0, 1, 1, 2, 2, 2, 3, 3, 3, 4]
-    # truncation toward -inf, as ap_fixed's default AP_TRN: -0.0005 (-0.512 LSB) becomes -1 LSB, not 0
-    assert Fixed(16, 6).mantissas(np.array([0.5, -0.0005, 1000.0])).tolist() == [512, -1, 32767]
+    # truncation toward -inf, as ap_fixed's default AP_TRN: -0.0005 (-0.512 LSB) becomes -1 LSB, not 0;
+    # beyond the range it wraps (AP_WRAP: 1,024,000 LSB - 16 x 65,536), or saturates where the type says so
+    assert parse_fixed("ap_fixed<16,6>").mantissas(np.array([0.5, -0.0005, 1000.0])).tolist() == [512, -1, -24576]
+    assert parse_fixed("ap_fixed<16,6,AP_TRN,AP_SAT>").mantissas(np.array([1000.0, -1000.0])).tolist() == [32767, -32768]
 
 
 def test_tool_version_axis_resource_dsp_mapping():

@@ -231,3 +231,82 @@ def test_layer_name_keys_match_in_any_case_as_hls4ml_reads_them(tmp_path):
             assert getattr(ours, r) == pytest.approx(getattr(theirs, r), rel=1e-9), (ours.name, r)
     layers = {l.name: l for l in from_config.layers}
     assert layers["fc1"].ii == 4 and layers["fc2"].ii == 8
+
+
+_MODES = ["ap_fixed<4,1>", "ap_fixed<4,1,AP_RND>", "ap_fixed<4,1,AP_RND_CONV,AP_SAT>", "ap_fixed<4,1,AP_TRN_ZERO,AP_SAT_SYM>",
+          "ap_fixed<4,1,AP_RND_ZERO,AP_SAT_ZERO>", "ap_ufixed<4,1>", "ap_fixed<4,1,AP_RND_MIN_INF>",
+          "ap_fixed<4,1,AP_RND_INF>", "ap_fixed<6,-1>", "ap_fixed<5,8,AP_RND>", "ap_int<3>", "ap_uint<3>"]
+
+
+def test_weights_are_the_values_hls4ml_writes_and_the_ap_types_it_ships_convert(tmp_path):
+    """``Fixed.mantissas(as_written(...))`` against the chain itself: hls4ml's own WeightVariable
+    writes the values as text for each type, and g++ compiles that text into the type with the
+    ap_types hls4ml ships, as a weight header does (every quantization mode, wrap/saturate/zero
+    overflow, negative and beyond-width integer bits, integer types). Before, every type floored and
+    clipped the floats: 1.2 in ap_fixed<4,1> was 0.875 where AP_WRAP makes it -0.875, and 0.7 in
+    ap_int<3> was 0 where hls4ml writes 1."""
+    import subprocess
+    from pathlib import Path as P
+
+    import hls4ml
+    import numpy as np
+    from hls4ml.backends.fpga.fpga_backend import FPGABackend
+    from hls4ml.model.types import WeightVariable
+
+    from hcp_fpga.estimator.precision import as_written, parse_fixed
+
+    include = P(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
+    values = np.array([1.2, -1.3, 0.3, -0.3, 0.3125, -0.3125, 0.1875, 3.7, -5.1, 0.9375, 0.0, -1.0, 27.0, -40.5, 0.7,
+                       -0.7, 2.5, -2.5, 0.0625, -0.0626])
+    arrays = []
+    for i, text in enumerate(_MODES):
+        written = list(WeightVariable(f"w{i}", f"w{i}_t", FPGABackend.convert_precision_string(text), values))
+        arrays.append(f"{text} w{i}[] = {{{', '.join(written)}}};\n"
+                      f'for (auto v : w{i}) printf("%.17g ", v.to_double()); printf("\\n");')
+    source = tmp_path / "weights.cpp"
+    source.write_text('#include "ap_fixed.h"\n#include "ap_int.h"\n#include <cstdio>\nint main() {\n'
+                      + "\n".join(arrays) + "\n}\n")
+    subprocess.run(["g++", "-std=c++14", f"-I{include}", str(source), "-o", str(tmp_path / "weights")], check=True)
+    rows = subprocess.run([str(tmp_path / "weights")], check=True, capture_output=True, text=True).stdout.splitlines()
+    for text, row in zip(_MODES, rows, strict=True):
+        t = parse_fixed(text)
+        ours = t.mantissas(as_written(values, t)) * 2.0 ** -t.frac
+        assert ours.tolist() == [float(v) for v in row.split()], text
+
+
+def test_weights_are_priced_as_hls4ml_writes_them_on_both_paths(tmp_path):
+    """hls4ml writes each weight as decimal text with as many digits after the point as its type has
+    fractional bits (none for ap_int), which ap_fixed converts. The firmware path reads that text; the
+    config + model path converted the floats directly, so ap_int<4> weights of 0.7 were 0 (floored)
+    where the firmware holds 1: fc3 here was 1,337 LUT against the firmware's 1,450. Weights beyond their
+    type's range wrap on both paths; a weight type wider than the cost model prices (63 bits) is
+    named on both, not priced (it raised OverflowError)."""
+    import hls4ml
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((16,)), L.Dense(32, activation="relu", name="fc1"),
+                                 L.Dense(16, activation="relu", name="fc2"), L.Dense(8, activation="relu", name="fc3"),
+                                 L.Dense(5, name="out")])
+    rng = np.random.default_rng(0)
+    for name, spread in (("fc2", 2.0), ("fc3", 1.5)):  # fc2's beyond ap_fixed<6,1>; fc3's around ap_int<4>'s steps
+        kernel, bias = model.get_layer(name).get_weights()
+        model.get_layer(name).set_weights([rng.uniform(-spread, spread, kernel.shape).astype("float32"), bias])
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name")
+    for name, weight in (("fc1", "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"), ("fc2", "ap_fixed<6,1>"), ("fc3", "ap_int<4>"),
+                         ("out", "ap_fixed<100,2>")):
+        config["LayerName"][name]["Precision"]["weight"] = weight
+    written = tmp_path / "written"
+    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(written), io_type="io_parallel",
+                                               part="xcu250-figd2104-2L-e").write()
+    assert "typedef ap_int<4> fc3_weight_t;" in (written / "firmware" / "defines.h").read_text()
+    firmware, from_config = estimate_project(written), estimate_project(_config_only(written, tmp_path / "repo"))
+    for ours, theirs in zip(from_config.layers, firmware.layers):
+        for r in RESOURCES:
+            assert getattr(ours, r) == pytest.approx(getattr(theirs, r), rel=1e-9), (ours.name, r)
+    for est in (firmware, from_config):
+        assert [n.split(" (")[0] for n in est.unpriced] == ["out"]
+        assert "ap_fixed<100,2> is wider than the 63 bits" in est.unpriced[0]
+        assert not est.verdict(load_board("alveo-u250")).fits

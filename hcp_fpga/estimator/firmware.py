@@ -18,10 +18,10 @@ from typing import Optional
 
 import numpy as np
 
-from hcp_fpga.estimator.precision import Fixed, parse_fixed, po2_fixed
+from hcp_fpga.estimator.precision import MAX_WEIGHT_WIDTH, Fixed, parse_fixed, po2_fixed
 from hcp_fpga.estimator.spec import (DA_NOT_PRICED, DISTRIBUTED_ARITHMETIC, ELEMENTWISE_ACTIVATIONS, FIRMWARE_STRATEGIES,
                                      HLS4ML_TABLE_SIZE, LAYERNORM_TABLE_SIZE, TABLE_ACTIVATIONS,
-                                     LayerSpec, dot_specs, unroll_position_loops)
+                                     LayerSpec, dot_specs, too_wide, unroll_position_loops)
 
 # a layer call: nnet::<function><types..., config>(arguments); // layer name. Two template arguments
 # (resize_nearest<in, config>), three (dense<in, out, config>) or four (add<in1, in2, out, config>)
@@ -427,6 +427,9 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             powers = _weight_values(fw, array) if _exponent_bits(cfg["types"].get("weight_t", ""), types) else None
             if powers is not None:
                 wtype = po2_fixed(powers)  # the type that holds its powers of two, as the model path
+            if wtype.width > MAX_WEIGHT_WIDTH:
+                specs.append(LayerSpec(f"{layer_name} ({too_wide(wtype)})", "unmodelled", **common))
+                continue
             if depthwise:
                 mant = _depthwise_weights(fw, array, num("filt_width") * num("filt_height"), num("n_chan"), n_out, wtype)
             else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,14 +27,64 @@ class Fixed:
     def frac(self) -> int:
         return self.width - self.integer
 
+    # ap_fixed's quantization and overflow modes (AP_TRN and AP_WRAP unless the type names others;
+    # an ap_int takes a double as C++ does, toward zero): how a constant is converted into the type.
+    # Not part of the type's identity for the cost model
+    quant: str = field(default="TRN", compare=False)
+    overflow: str = field(default="WRAP", compare=False)
+
     def mantissas(self, values: np.ndarray, rounding: bool = False) -> np.ndarray:
-        """Integer mantissas of ``values`` in this type: truncated (ap_fixed's default AP_TRN), or
-        rounded to the nearest step (``rounding``, as QKeras quantizers do); saturated to the range."""
+        """Integer mantissas of ``values`` in this type as ap_fixed converts them: by its quantization
+        mode (AP_TRN, the default, floors) and overflow mode (AP_WRAP, the default, wraps around);
+        or, with ``rounding``, rounded to the nearest step and clipped to the range, as QKeras
+        quantizers do before hls4ml writes their values."""
+        if self.width > MAX_WEIGHT_WIDTH:
+            raise ValueError(f"{self.spelling()} is {self.width} bits wide; constants are priced up to {MAX_WEIGHT_WIDTH} bits")
         scaled = np.asarray(values, dtype=np.float64) * 2.0**self.frac
-        m = np.round(scaled) if rounding else np.floor(scaled)
         lo = -(2 ** (self.width - 1)) if self.signed else 0
         hi = 2 ** (self.width - 1) - 1 if self.signed else 2**self.width - 1
+        if rounding:
+            return np.clip(np.round(scaled), lo, hi).astype(np.int64)
+        m = _QUANTIZE[self.quant](scaled)
+        if self.overflow.startswith("WRAP"):  # two's complement wrap-around (WRAP_SM: taken as WRAP)
+            span = 2.0**self.width
+            m = np.mod(m - lo, span) + lo
+        elif self.overflow == "SAT_ZERO":
+            m = np.where((m < lo) | (m > hi), 0.0, m)
+        elif self.overflow == "SAT_SYM" and self.signed:
+            lo = -hi
         return np.clip(m, lo, hi).astype(np.int64)
+
+    def spelling(self) -> str:
+        """The type as HLS writes it (without its modes)."""
+        return f"ap_{'' if self.signed else 'u'}fixed<{self.width},{self.integer}>"
+
+
+# ap_fixed's quantization modes on values already scaled to the type's last bit
+_QUANTIZE = {
+    "TRN": np.floor,
+    "TRN_ZERO": np.trunc,
+    "RND": lambda x: np.floor(x + 0.5),
+    "RND_ZERO": lambda x: np.where(x >= 0, np.ceil(x - 0.5), np.floor(x + 0.5)),
+    "RND_MIN_INF": lambda x: np.ceil(x - 0.5),
+    "RND_INF": lambda x: np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5)),
+    "RND_CONV": np.rint,
+}
+# the widest constant weight the cost model prices: its int64 mantissas (and their canonical signed
+# digits, one bit above) must not overflow
+MAX_WEIGHT_WIDTH = 63
+
+
+def as_written(values: np.ndarray, wtype: Fixed) -> np.ndarray:
+    """``values`` as hls4ml writes them into the weight headers: decimal text with as many digits
+    after the point as ``wtype`` has fractional bits (none for integer types; hls4ml's
+    ``WeightVariable.precision_fmt``), which ap_fixed then converts (``Fixed.mantissas``). For an
+    integer type this rounds to the nearest (0.7 -> 1) where a direct conversion would floor; the
+    firmware reader reads that text, so the model path goes through it too. Beyond 22 digits the
+    text is exact enough not to matter (and 10**d no longer exact)."""
+    digits = max(0, wtype.frac)
+    values = np.asarray(values, dtype=np.float64)
+    return np.round(values, digits) if digits <= 22 else values
 
 
 def po2_fixed(values: np.ndarray) -> Fixed:
@@ -111,7 +161,7 @@ def parse_fixed(text: str) -> Fixed:
         raise ValueError(f"{text!r}: saturation bits need both modes and at most the width")
     saturating = any(n.startswith(("RND", "SAT")) for n in names)
     return Fixed(width, width if kind == "int" else int(integer if integer is not None else width), signed=not unsigned,
-                 saturating=saturating)
+                 saturating=saturating, quant=names[0] if names else ("TRN_ZERO" if kind == "int" else "TRN"), overflow=names[1] if len(names) > 1 else "WRAP")
 
 
 def csd_digits(mantissas: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 import yaml
 
-from hcp_fpga.estimator.precision import Fixed, parse_fixed, po2_fixed, po2_values
+from hcp_fpga.estimator.precision import MAX_WEIGHT_WIDTH, Fixed, as_written, parse_fixed, po2_fixed, po2_values
 from hcp_fpga.vocab import DEVICE_NAME_PATTERN
 
 FREE_KINDS = {"InputLayer", "Flatten", "Reshape", "Dropout", "Permute"}
@@ -270,6 +270,11 @@ def _geometry(node) -> dict:
     return geo
 
 
+def too_wide(wtype: Fixed) -> str:
+    """Why a layer with weights of ``wtype`` (wider than MAX_WEIGHT_WIDTH) is named, not priced."""
+    return f"weight type {wtype.spelling()} is wider than the {MAX_WEIGHT_WIDTH} bits the cost model prices"
+
+
 def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[Fixed, bool]:
     """(weight type, round?) of a multiplier layer: its QKeras quantizer (weights rounded onto its grid
     as QKeras does), else the project's per-layer setting, else the grid the values already lie on
@@ -301,8 +306,8 @@ def _quantized_mantissas(q, wtype: Fixed, values: np.ndarray, rounding: bool) ->
     from hcp_fpga.estimator.graph import GraphError, config_number, quantizer_config
 
     bits = _po2_bits(q)
-    if not bits:
-        return wtype.mantissas(values, rounding), wtype
+    if not bits:  # QKeras rounds onto its grid (exact in text); other floats go through hls4ml's text
+        return wtype.mantissas(values if rounding else as_written(values, wtype), rounding), wtype
     cfg = quantizer_config(q)[1]
     limit = config_number(cfg, "max_value", None, "quantizer quantized_po2") if cfg.get("max_value") is not None else None
     if limit is not None and limit < 0:
@@ -618,7 +623,10 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         elif base in MULT_BASES and (node.weights or node.name in kernels) and node.in_shape and shape:
             kernel = kernels.get(node.name, node.weights[0] if node.weights else None)
             wtype, rounding = _weight_type(node, default, weight_types, grid)
-            if base.startswith(("Separable", "Depthwise")):
+            if wtype.width > MAX_WEIGHT_WIDTH:
+                specs.append(LayerSpec(f"{node.name} ({too_wide(wtype)})", "unmodelled", input=current, result=default, **common))
+                current = default
+            elif base.startswith(("Separable", "Depthwise")):
                 mant, wtype = _quantized_mantissas(_kernel_quantizer(node), wtype, _depthwise_matrix(kernel), rounding)
                 n_in, n_out = mant.shape
                 n_pix = out_size // channels if channels else 1
@@ -637,14 +645,19 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     pw = node.weights[1]
                     pq = node.config.get("pointwise_quantizer")
                     ptype = quantizer_fixed(pq, default) if pq else wtype
-                    pmant, ptype = _quantized_mantissas(pq, ptype, pw.reshape(-1, pw.shape[-1]), bool(pq) or rounding)
-                    exponent = _po2_bits(pq) if pq else exponent
-                    acc = _accumulator(ptype, current, pmant.shape[0], True) if not exponent else default
-                    specs.append(LayerSpec(f"{node.name}_pointwise", kind, pmant.shape[0], pmant.shape[1], n_pix, mantissas=pmant,
-                                           weight=ptype, input=current, result=acc, accum=acc, in_pix=n_pix,
-                                           weight_exponent_bits=exponent,
-                                           in_channels=pmant.shape[0], **common))
-                    current = acc
+                    if ptype.width > MAX_WEIGHT_WIDTH:
+                        specs.append(LayerSpec(f"{node.name}_pointwise ({too_wide(ptype)})", "unmodelled", input=current,
+                                               result=default, **common))
+                        current = default
+                    else:
+                        pmant, ptype = _quantized_mantissas(pq, ptype, pw.reshape(-1, pw.shape[-1]), bool(pq) or rounding)
+                        exponent = _po2_bits(pq) if pq else exponent
+                        acc = _accumulator(ptype, current, pmant.shape[0], True) if not exponent else default
+                        specs.append(LayerSpec(f"{node.name}_pointwise", kind, pmant.shape[0], pmant.shape[1], n_pix, mantissas=pmant,
+                                               weight=ptype, input=current, result=acc, accum=acc, in_pix=n_pix,
+                                               weight_exponent_bits=exponent,
+                                               in_channels=pmant.shape[0], **common))
+                        current = acc
             else:
                 n_out = int(kernel.shape[-1])
                 n_in = int(np.prod(kernel.shape[:-1]))
@@ -898,6 +911,9 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
     steps, kernel = int(node.in_shape[0]), np.asarray(node.weights[0])
     inner.weights = list(node.weights)
     wtype, rounding = _weight_type(inner, default, weight_types, grid)
+    if wtype.width > MAX_WEIGHT_WIDTH:
+        specs.append(LayerSpec(f"{node.name} ({too_wide(wtype)})", "unmodelled", input=current, result=default, **common))
+        return default
     # hls4ml 1.3 configures the wrapped layer by its own name; without an entry of its own it gets
     # the model's strategy but reuse factor 1, not the model's (checked on its generated configs)
     layer_reuse = getattr(s, "layer_reuse", {}) or {}
@@ -1052,12 +1068,14 @@ def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: 
     ``accum``: the accumulator type where known (else hls4ml 1.3's inferred one). ``packed_input``:
     the cell reads the top function's input port, one packed word in io_parallel (a first layer),
     rather than another layer's partitioned output array."""
+    if wtype.width > MAX_WEIGHT_WIDTH:
+        return [LayerSpec(f"{name} ({too_wide(wtype)})", "unmodelled", input=current, result=default, **common)]
     units = recurrent.shape[0]
     gates = recurrent.shape[1] // max(units, 1)
     n_sigmoid, n_tanh, n_products = CELL_OPS.get(gates, (gates, 0, 0))
     out = []
     for part, k in (("kernel", kernel), ("recurrent", recurrent)):
-        mant = wtype.mantissas(k)
+        mant = wtype.mantissas(as_written(k, wtype))
         acc = accum or _accumulator(wtype, current, mant.shape[0])
         out.append(LayerSpec(f"{name}_{part}", "conv1d", mant.shape[0], mant.shape[1], 1, mantissas=mant, weight=wtype,
                              input=current, result=acc, accum=acc, in_pix=1, in_channels=mant.shape[0], internal=True,
