@@ -210,7 +210,8 @@ class Design:
                 if rf not in valid:
                     raise ConfigError(
                         f"reuse factor {rf} is invalid for layer '{layer.name}' ({size[0]}x{size[1]}, {strategy}); "
-                        f"valid: {','.join(map(str, valid))}"
+                        f"valid: {','.join(map(str, valid))}; pick one, or add 'auto' to the reuse factors "
+                        "(--reuse 4,auto) to take hls4ml's closest valid one"
                     )
 
     def hls_config(self) -> dict:

@@ -117,6 +117,7 @@ def test_invalid_reuse_factor_lists_hls4ml_valid_ones(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "reuse factor 7 is invalid for layer 'fc1_relu' (16x64, Resource); valid: 1,2,4,8,16,32,64,128,256,512,1024" in err
+    assert "(--reuse 4,auto) to take hls4ml's closest valid one" in err
     assert not out.exists()
     # The rule is hls4ml's own: the 32x5 output layer of the facts sheet.
     assert valid_reuse_factors(32, 5, "Resource") == [1, 2, 4, 8, 16, 32, 160]
