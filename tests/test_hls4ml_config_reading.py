@@ -310,3 +310,45 @@ def test_weights_are_priced_as_hls4ml_writes_them_on_both_paths(tmp_path):
         assert [n.split(" (")[0] for n in est.unpriced] == ["out"]
         assert "ap_fixed<100,2> is wider than the 63 bits" in est.unpriced[0]
         assert not est.verdict(load_board("alveo-u250")).fits
+
+
+def _softmaxes(est) -> list:
+    return [l for l in est.layers if l.name.startswith("out_softmax") and not l.name.endswith("_out")]
+
+
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_the_softmax_implementation_hls4ml_builds_is_the_one_priced(tmp_path, io_type):
+    """hls4ml's softmax Implementation (any key case, as hls4ml reads it) and Skip, read from the
+    firmware hls4ml 1.3 writes and from its config + model file alike. 'latency' reads the exp table
+    with the inputs themselves (no maximum, no subtraction): the stable softmax's tables and
+    products, fewer LUT, no more cycles. 'argmax' is compares only: no DSP, no tables. 'legacy' is
+    named, not priced. Skip removes the layer. Before, every one was priced as the stable softmax."""
+    layers = [("fc1", 32, "relu"), ("out", 10, "softmax")]
+
+    def build(tag, entry):
+        def edit(config):
+            config["LayerName"] = {"out_softmax": entry}
+        written = _written(tmp_path / tag, layers, edit, io_type) if (tmp_path / tag).mkdir() is None else None
+        firmware, from_config = estimate_project(written), estimate_project(_config_only(written, tmp_path / tag / "repo"))
+        # (the two paths name an io_stream design's input layer differently: totals, and the softmax)
+        for ours, theirs in [(from_config, firmware), *zip(_softmaxes(from_config), _softmaxes(firmware), strict=True)]:
+            for r in RESOURCES:
+                assert getattr(ours, r) == pytest.approx(getattr(theirs, r), rel=1e-9), (tag, r)
+        assert from_config.unpriced == firmware.unpriced
+        return firmware
+
+    def softmax(est):
+        return _softmaxes(est)[0]
+
+    stable, latency = build("stable", {"Implementation": "stable"}), build("latency", {"implementation": "latency"})
+    argmax, legacy = build("argmax", {"Implementation": "argmax"}), build("legacy", {"Implementation": "legacy"})
+    skipped = build("skip", {"Skip": True})
+    assert (softmax(latency).dsp, softmax(latency).bram18) == (softmax(stable).dsp, softmax(stable).bram18) != (0, 0)
+    assert softmax(latency).lut < softmax(stable).lut and latency.latency_cycles <= stable.latency_cycles
+    assert softmax(argmax).dsp == 0 and softmax(argmax).lut < softmax(stable).lut
+    assert softmax(argmax).bram18 == (1 if io_type == "io_stream" else 0)  # io_stream: its one-hot array is a memory
+    if io_type == "io_parallel":  # (in io_stream the memory is cleared and read out: 2 x ceil(n / 2) cycles more)
+        assert argmax.latency_cycles < stable.latency_cycles
+    assert [n.split(" (")[0] for n in legacy.unpriced] == ["out_softmax"] and "legacy softmax" in legacy.unpriced[0]
+    assert not legacy.verdict(load_board("alveo-u250")).fits
+    assert not _softmaxes(skipped) and skipped.lut < latency.lut

@@ -21,7 +21,8 @@ import numpy as np
 from hcp_fpga.estimator.precision import MAX_WEIGHT_WIDTH, Fixed, parse_fixed, po2_fixed
 from hcp_fpga.estimator.spec import (DA_NOT_PRICED, DISTRIBUTED_ARITHMETIC, ELEMENTWISE_ACTIVATIONS, FIRMWARE_STRATEGIES,
                                      HLS4ML_TABLE_SIZE, LAYERNORM_TABLE_SIZE, TABLE_ACTIVATIONS,
-                                     LayerSpec, dot_specs, too_wide, unroll_position_loops)
+                                     LayerSpec, SOFTMAX_IMPLEMENTATIONS, with_softmax_implementation, dot_specs,
+                                     too_wide, unroll_position_loops)
 
 # a layer call: nnet::<function><types..., config>(arguments); // layer name. Two template arguments
 # (resize_nearest<in, config>), three (dense<in, out, config>) or four (add<in1, in2, out, config>)
@@ -462,8 +463,11 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         if func == "softmax":
             # the table size the config asked for, as hls4ml cut it to the input: the inverse table's
             # (the exp table's can be capped further, at 2^(value bits) of a signed input)
-            specs.append(LayerSpec(layer_name, "softmax", out_size=n, channels=channels,
-                                   table_size=num("inv_table_size", num("exp_table_size", HLS4ML_TABLE_SIZE)), **common))
+            impl = re.search(r"softmax_implementation::(\w+)", cfg["fields"].get("implementation", ""))
+            spec = LayerSpec(layer_name, "softmax", out_size=n, channels=channels,
+                             table_size=num("inv_table_size", num("exp_table_size", HLS4ML_TABLE_SIZE)), **common)
+            specs.append(with_softmax_implementation(spec, impl.group(1)) if impl and impl.group(1) in SOFTMAX_IMPLEMENTATIONS
+                         else spec)
         elif func in TABLE_ACTIVATIONS:
             specs.append(LayerSpec(layer_name, "table", out_size=n, channels=channels,
                                    table_size=num("table_size", HLS4ML_TABLE_SIZE), **common))

@@ -399,8 +399,54 @@ def _dense_resource(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
                          latency_cycles=rf + c.latency_resource_extra_cycles, ii=rf)
 
 
+SOFTMAX_FIT_INPUT_BITS = 16  # the input width of the stable softmax lut/ff_softmax_per_output were fitted on
+
+
+def _argmax(spec: LayerSpec, c: CostConstants, n: int) -> LayerEstimate:
+    """hls4ml's argmax softmax (``softmax_argmax``): a chain of n - 1 compare-and-selects of the
+    running maximum and its index, then a one-hot of the index; no tables, no products. Each
+    compare-and-select priced as max pooling prices one (per operand bit). In io_stream the one-hot
+    output array is indexed at run time and becomes a memory that is cleared and read out, two
+    words per cycle (quickdraw_gru_smaller_reuse, Vivado HLS 2019.1: 1 BRAM18, 5 x 13 bits, 7 cycles)."""
+    w, index = (spec.input.width if spec.input else 16), max(math.ceil(math.log2(n)), 1) if n > 1 else 1
+    stream = spec.io_type == "io_stream"
+    per_bit = c.lut_pool_stream_per_bit if stream else c.lut_pool_max_per_op_bit
+    lut = (n - 1) * (w + index) * per_bit + n * index * c.lut_per_adder_bit
+    ff = (n - 1) * (w + index) * c.ff_pool_stream_per_bit if stream else 0.0
+    cycles = 2 * math.ceil(n / 2) + 1 if stream else 0
+    return LayerEstimate(spec.name, "softmax", bram18=1.0 if stream else 0.0, lut=lut, ff=ff, latency_cycles=cycles, ii=1)
+
+
+def _argmax_levels(spec: LayerSpec, t) -> list:
+    """The argmax's n - 1 compare-and-selects, one after the other (each needs the maximum so far),
+    carrying the inputs not yet compared, the maximum and its index."""
+    from hcp_fpga.estimator.timing import Level
+
+    n = max(spec.out_size, 1)
+    w, index = (spec.input.width if spec.input else 16), max(math.ceil(math.log2(n)), 1) if n > 1 else 1
+    return [Level(t.add_ns + t.act_ns, float((n - 2 - i) * w + w + index)) for i in range(n - 1)]
+
+
+def _softmax_reference_saving(spec: LayerSpec, c: CostConstants) -> tuple[int, float]:
+    """(cycles, register bits) the stable softmax's maximum and subtraction take at the reference
+    schedule the softmax constants were fitted at: what a latency softmax does not have."""
+    from dataclasses import replace as _replace
+
+    from hcp_fpga.estimator.timing import budget_ns, part_timing
+
+    t, budget = part_timing(REFERENCE_PART), budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND)
+
+    def run(s):
+        return _scheduled(_Chain(tuple(map(tuple, _softmax_levels(s, c, t))), 2, 0.0, 0), budget)[0]
+
+    (stable_cycles, stable_bits), (cycles, bits) = run(_replace(spec, softmax_impl="stable")), run(spec)
+    return max(stable_cycles - cycles, 0), max(stable_bits - bits, 0.0)
+
+
 def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
     n = _parallel_outputs(spec)
+    if spec.kind == "softmax" and spec.softmax_impl == "argmax":
+        return _argmax(spec, c, n)
     if spec.kind == "softmax":
         # io_parallel: one pipelined step (II 1), n products. io_stream: hls4ml limits the products to
         # ceil(n / RF) per pixel (ALLOCATION limit, PIPELINE II = n / limit; nnet_activation_stream.h)
@@ -415,8 +461,18 @@ def _activation(spec: LayerSpec, c: CostConstants) -> LayerEstimate:
         dsp, mult_lut = float(m), 0.0
         if c.mul_impl == "fabric":
             dsp, mult_lut = variable_multipliers(m, c.bram_width_bits, c.bram_width_bits, c)
-        return LayerEstimate(spec.name, "softmax", dsp=dsp, bram18=float(bram), lut=c.lut_softmax_per_output * n + mult_lut,
-                             ff=c.ff_softmax_per_output * n, latency_cycles=c.latency_softmax_cycles + ii - 1, ii=ii)
+        lut, ff, cycles = c.lut_softmax_per_output * n + mult_lut, c.ff_softmax_per_output * n, c.latency_softmax_cycles
+        if spec.softmax_impl == "latency":
+            # the constants are the stable softmax's; the latency one reads the exp table with the inputs
+            # themselves: no maximum (a compare-and-select tree) and no x - max, and their stages at the
+            # reference schedule go too. Priced at the width the constants were fitted at (the jet
+            # softmax's 16-bit input), as they do not grow with the input's width either
+            w = SOFTMAX_FIT_INPUT_BITS
+            lut = max(lut - w * ((n - 1) * c.lut_pool_max_per_op_bit + n * c.lut_per_adder_bit), mult_lut)
+            saved_cycles, saved_bits = _softmax_reference_saving(spec, c)
+            ff, cycles = max(ff - c.ff_per_stage_bit_scheduled * saved_bits, 0.0), max(cycles - saved_cycles, 2)
+        return LayerEstimate(spec.name, "softmax", dsp=dsp, bram18=float(bram), lut=lut, ff=ff,
+                             latency_cycles=cycles + ii - 1, ii=ii)
     if spec.kind == "table":  # sigmoid/tanh: one table lookup per element
         bram = math.ceil(n / 2) * bram18_for(spec.table_size, c.bram_width_bits)
         return LayerEstimate(spec.name, "table", bram18=float(bram), lut=c.lut_table_per_element * n,
@@ -927,6 +983,9 @@ def _operator_chain(specs: list[LayerSpec], c: CostConstants, t) -> _Chain:
     segments, current = [], []
     table_cycles, table_bits, shared = 0, 0.0, 0
     for spec in specs:
+        if spec.kind == "softmax" and spec.softmax_impl == "argmax":  # no table reads: operators only
+            current += _argmax_levels(spec, t)
+            continue
         if spec.kind == "softmax":
             before_exp, before_inv, after = _softmax_levels(spec, c, t)
             segments += [tuple(current + before_exp), tuple(before_inv)]
@@ -975,7 +1034,8 @@ def _softmax_levels(spec: LayerSpec, c: CostConstants, t) -> tuple[list, list, l
     depth = math.ceil(math.log2(n)) if n > 1 else 0
     compare = [Level(t.add_ns + t.act_ns, float(n * w + math.ceil(n / 2**d) * w)) for d in range(1, depth + 1)]
     add = [Level(t.add_ns, float(n * table + math.ceil(n / 2**d) * table)) for d in range(1, depth + 1)]
-    return compare + [Level(t.add_ns, float(n * w))], add, [Level(t.mult_ns, 0.0, dsp_internal=True)]
+    before_exp = [] if spec.softmax_impl == "latency" else compare + [Level(t.add_ns, float(n * w))]
+    return before_exp, add, [Level(t.mult_ns, 0.0, dsp_internal=True)]
 
 
 def _scheduled(chain: _Chain, *budgets: float) -> list[tuple[int, float]]:
@@ -1061,6 +1121,8 @@ def _softmax_pipeline(spec: LayerSpec, est: LayerEstimate, c: CostConstants, t, 
     were fitted at (5 ns, Vivado HLS, UltraScale+: 4 cycles; Gabriele-bot's at 2 ns: 12 cycles,
     2,454 FF; Spehic's on an xc7z020 at 5 ns: 38 cycles)."""
     def run(timing, b):
+        if spec.softmax_impl == "argmax":
+            return _scheduled(_Chain((tuple(_argmax_levels(spec, timing)),), 0, 0.0, 0), b)[0]
         return _scheduled(_Chain(tuple(map(tuple, _softmax_levels(spec, c, timing))), 2, 0.0, 0), b)[0]
 
     return _beyond_reference(est, c, run, t, budget, (REFERENCE_CLOCK_NS, REFERENCE_BACKEND, REFERENCE_PART))

@@ -77,6 +77,8 @@ class LayerSpec:
     reuse_factor: int = 1
     io_type: str = "io_parallel"
     table_size: int = HLS4ML_TABLE_SIZE
+    # hls4ml's softmax implementation (SOFTMAX_IMPLEMENTATIONS; 'stable' is hls4ml 1.3's default)
+    softmax_impl: str = "stable"
     parallelization: int = 1  # ParallelizationFactor: output pixels an io_parallel conv computes at once
     # per multiplier-array input (n_in), the bits its value has where an HGQ quantizer gives every
     # element its own type (0: a dead input, whose products are gone from ``mantissas``): what EBOPs
@@ -216,6 +218,29 @@ def quantizer_name(act) -> str:
             if act.get("class_name") == "Activation" else str(act.get("class_name", "linear")).lower()
     parsed = quantizer_config(act)
     return parsed[0] if parsed else getattr(act, "__name__", type(act).__name__)
+
+
+# hls4ml's softmax implementations (nnet_activation.h): 'latency' reads the exp table with the inputs
+# themselves, 'stable' first subtracts their maximum, 'argmax' writes a one-hot of the largest input
+# (no tables, no products), 'legacy' reads n x n differences (not priced: named)
+SOFTMAX_IMPLEMENTATIONS = ("latency", "stable", "argmax", "legacy")
+LEGACY_SOFTMAX_NOT_PRICED = "legacy softmax (an exp table read per pair of inputs): not priced"
+
+
+def softmax_implementation(layer_config) -> Optional[str]:
+    """The softmax implementation a project config's layer entry names (hls4ml reads the key in
+    any case: ``Implementation`` or ``implementation``), lower-cased; None if it names none or one
+    hls4ml does not know (hls4ml refuses those at conversion)."""
+    if not isinstance(layer_config, dict):
+        return None
+    value = next((v for k, v in layer_config.items() if isinstance(k, str) and k.lower() == "implementation"), None)
+    return value.lower() if isinstance(value, str) and value.lower() in SOFTMAX_IMPLEMENTATIONS else None
+
+
+def skips_softmax(layer_config) -> bool:
+    """``Skip: true`` in a softmax's config entry: hls4ml's SkipSoftmax pass removes the layer."""
+    return isinstance(layer_config, dict) and any(
+        isinstance(k, str) and k.lower() == "skip" and v is True for k, v in layer_config.items())
 
 
 def softmax_table_sizes(data: Fixed, table_size: int, table_bits: int = 18) -> tuple[int, int]:
@@ -1477,6 +1502,15 @@ def apply_parallelization(specs: list[LayerSpec], config: dict) -> list[LayerSpe
     return out
 
 
+def with_softmax_implementation(spec: LayerSpec, impl: str) -> LayerSpec:
+    """A softmax spec built as ``impl``; a legacy one is named, not priced."""
+    from dataclasses import replace
+
+    if impl == "legacy":
+        return replace(spec, name=f"{spec.name} ({LEGACY_SOFTMAX_NOT_PRICED})", kind="unmodelled")
+    return replace(spec, softmax_impl=impl)
+
+
 def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixed) -> list[LayerSpec]:
     """Result/accumulator types and table sizes as the project's config names them per layer. A
     layer without a type gets the model default: configs written before hls4ml's ``auto`` types
@@ -1489,6 +1523,10 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
         layer_config = layers.get(spec.name, {}) or {}
         if spec.kind in ("softmax", "table") and isinstance(layer_config.get("TableSize"), int):
             spec = replace(spec, table_size=layer_config["TableSize"])
+        if spec.kind == "softmax" and skips_softmax(layer_config) and not any(spec.name in (o.after or ()) for o in specs):
+            continue  # hls4ml's SkipSoftmax removes it (the last layer: its input is the output)
+        if spec.kind == "softmax" and (impl := softmax_implementation(layer_config)) is not None:
+            spec = with_softmax_implementation(spec, impl)
         prec = precision_entry(layer_config)
         result, accum = prec.get("result"), prec.get("accum")
         if (result_type := _fixed_or_none(result)) is not None:
