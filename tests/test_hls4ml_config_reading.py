@@ -352,3 +352,51 @@ def test_the_softmax_implementation_hls4ml_builds_is_the_one_priced(tmp_path, io
     assert [n.split(" (")[0] for n in legacy.unpriced] == ["out_softmax"] and "legacy softmax" in legacy.unpriced[0]
     assert not legacy.verdict(load_board("alveo-u250")).fits
     assert not _softmaxes(skipped) and skipped.lut < latency.lut
+
+
+def _branching_model():
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    x = tf.keras.Input((16,), name="x")
+    a, b = L.Dense(8, name="a")(x), L.Dense(8, name="b")(x)
+    merged = L.Concatenate(name="cat")([a, L.Add(name="add")([a, b])])
+    return tf.keras.Model(x, L.Dense(3, name="o")(merged))
+
+
+def _conv_model():
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    return tf.keras.Sequential([L.Input((12, 12, 3)), L.Conv2D(8, 3, name="c1"), L.Activation("relu", name="r1"),
+                                L.MaxPooling2D(2, name="p1"), L.Conv2D(4, 3, name="c2"), L.Flatten(name="f"),
+                                L.Dense(8, activation="sigmoid", name="fc"), L.Dense(4, name="d")])
+
+
+@pytest.mark.parametrize("build, types, io_type", [
+    (_branching_model, {}, "io_parallel"),
+    (_branching_model, {"add": "ap_fixed<10,5>", "cat": "ap_fixed<10,5>"}, "io_parallel"),
+    (_branching_model, {}, "io_stream"),
+    (_conv_model, {"p1": "ap_fixed<10,4>", "fc_sigmoid": "ap_ufixed<8,0>"}, "io_parallel"),
+], ids=["branches", "branches-typed", "branches-stream", "pool-and-activation-typed"])
+def test_types_flow_along_the_graph_on_the_config_path_as_in_the_firmware(tmp_path, build, types, io_type):
+    """A config + model folder is estimated as the firmware hls4ml writes for it, where the types
+    take another route than layer after layer: a layer reading a branch (Dense 'b' reads the input,
+    not 'a' before it: it was priced on a's 37-bit result, 222 DSP against the firmware's 111), and
+    result types the config sets on a merge, a concatenation, a pooling layer or a split-off
+    activation (the next layer's accumulator is inferred from them: 'o' was 59 bits, 31 in the
+    firmware)."""
+    import hls4ml
+
+    model = build()
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name")
+    for name, result in types.items():
+        config["LayerName"].setdefault(name, {}).setdefault("Precision", {})["result"] = result
+    written = tmp_path / "written"
+    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(written), io_type=io_type,
+                                               part="xczu7ev-ffvc1156-2-e").write()
+    firmware, from_config = estimate_project(written), estimate_project(_config_only(written, tmp_path / "repo"))
+    for r in RESOURCES:
+        assert getattr(from_config, r) == pytest.approx(getattr(firmware, r), rel=1e-9), r

@@ -721,7 +721,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     result = quantizer_fixed(act, default, activation=True)
                 else:
                     kind = activation_kind(name)
-                    result = default
+                    result = fixed_results.get(f"{node.name}_{name}", default)  # its own entry's type, if any
                 # hls4ml gives the split-off activation layer the model's (or its own) reuse factor; the
                 # io_stream softmax limits its products by it
                 act_name = f"{node.name}_{name}"
@@ -747,22 +747,26 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         elif base in POOL_KINDS and node.in_shape:
             # hls4ml 1.3 passes the input type through a pooling layer; a global pooling's 'auto'
             # result falls back to the model precision (InferPrecisionTypes has no rule for it)
-            result = default if base.startswith("Global") else current
+            result = fixed_results.get(node.name, default if base.startswith("Global") else current)
             specs.append(LayerSpec(node.name, "pool", input=current, result=result, **_geometry(node), **common))
         elif base == "BatchNormalization":  # not folded (fuse_batchnorm): scale and bias in the model type
             result = fixed_results.get(node.name) or bn_result(current, default, default)
             specs.append(LayerSpec(node.name, "bn", input=current, result=result, weight=default, **common))
         elif base in PAD_KINDS:
-            specs.append(LayerSpec(node.name, "pad", input=current, result=current, **common))
+            result = fixed_results.get(node.name, current)
+            specs.append(LayerSpec(node.name, "pad", input=current, result=result, **common))
         elif base in MOVE_KINDS:
             if base == "Concatenate" and len(node.inputs) == 2:
                 result = merged_type("concatenate", current, types.get(node.inputs[1], default))
             elif base.startswith("Cropping"):  # InferPrecisionTypes has no rule for it: the model default
-                result = fixed_results.get(node.name, default)
+                result = default
+            # a type the config sets is the layer's (and what the next layer's types are inferred from)
+            result = fixed_results.get(node.name, result)
             specs.append(LayerSpec(node.name, "move", input=current, result=result, **common))
         elif base in MERGE_ADD or base == "Multiply":
             if len(node.inputs) == 2:
                 result = merged_type(base.lower(), current, types.get(node.inputs[1], default))
+            result = fixed_results.get(node.name, result)
             # the adders / multipliers produce the result type (hls4ml's inferred one is lossless)
             specs.append(LayerSpec(node.name, "merge" if base != "Multiply" else "merge_mul", input=current, result=result,
                                    n_in=max(len(node.inputs), 2), **common))
@@ -1545,7 +1549,12 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
             elif accum != "auto" and not spec.model_accum:
                 spec = replace(spec, accum=default)  # hls4ml < 1.1: accum_t is the model's default type
         out.append(spec)
-    # the input type of each layer is the result type of the one before it
-    for i in range(1, len(out)):
-        out[i] = replace(out[i], input=out[i - 1].result)
+    # the input type of each layer is the result type of its producer: the one its wiring names (a
+    # branch), else the one before it
+    by_name: dict[str, LayerSpec] = {}
+    for i, spec in enumerate(out):
+        producer = by_name.get(spec.after[0]) if spec.after else (out[i - 1] if i else None)
+        if producer is not None:
+            out[i] = spec = replace(spec, input=producer.result)
+        by_name[spec.name] = spec
     return out
