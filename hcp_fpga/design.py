@@ -54,6 +54,9 @@ class HlsSettings:
     # user's hls4ml config)
     layer_types: dict[str, dict[str, str]] = field(default_factory=dict)
     layer_table_size: dict[str, int] = field(default_factory=dict)  # activation/softmax table entries
+    # hls4ml layer options from a user's config (hlsconfig.OPTION_KEYS: a softmax's Implementation or
+    # Skip, a conv's ParallelizationFactor or ConvImplementation), passed to hls4ml and priced
+    layer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     # what the user fixed per layer (hls4ml config): layer -> aspects among reuse, strategy, weight,
     # bias, result, accum. The optimize loop leaves those as given.
     pinned: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -92,6 +95,11 @@ class HlsSettings:
                     raise ConfigError(f"type '{var}' of layer '{name}' is not one of {', '.join(LAYER_TYPE_KEYS)} "
                                       "(result: layer_precision)")
                 check_precision(precision, f" (layer '{name}' {var})")
+        from hcp_fpga.hlsconfig import OPTION_KEYS
+
+        for name, options in self.layer_options.items():
+            if not isinstance(options, dict) or set(options) - set(OPTION_KEYS):
+                raise ConfigError(f"options of layer '{name}' must be a mapping of {', '.join(OPTION_KEYS)}")
         object.__setattr__(self, "pinned", {k: tuple(v) for k, v in self.pinned.items()})  # lists from a JSON checkpoint
         for name, aspects in self.pinned.items():
             bad = set(aspects) - set(PIN_ASPECTS)
@@ -118,7 +126,7 @@ class HlsSettings:
 
         return replace(self, layer_reuse=keyed(self.layer_reuse), layer_strategy=keyed(self.layer_strategy),
                        layer_precision=keyed(self.layer_precision), layer_types=keyed(self.layer_types),
-                       layer_table_size=keyed(self.layer_table_size),
+                       layer_table_size=keyed(self.layer_table_size), layer_options=keyed(self.layer_options),
                        pinned=keyed(self.pinned))
 
     def is_pinned(self, layer_name: str, aspect: str) -> bool:
@@ -174,7 +182,7 @@ class Design:
         for layer in self.model.layers:
             names.append(layer.name)
             activation = getattr(getattr(layer, "activation", None), "__name__", "linear")
-            if hasattr(layer, "kernel") and activation != "linear":
+            if hasattr(layer, "kernel"):  # hls4ml's config also names the '<layer>_linear' it splits off (and drops)
                 names.append(f"{layer.name}_{activation}")
         return names
 
@@ -183,12 +191,13 @@ class Design:
         s = self.settings
         names = set(self.hls_layer_names())
         unknown = sorted((set(s.layer_reuse) | set(s.layer_strategy) | set(s.layer_precision) | set(s.layer_types)
-                          | set(s.layer_table_size) | set(s.pinned)) - names)
+                          | set(s.layer_table_size) | set(s.layer_options) | set(s.pinned)) - names)
         if unknown:
             close = difflib.get_close_matches(unknown[0], sorted(names), n=1, cutoff=0.5)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ConfigError(f"settings name layer(s) not in the model: {', '.join(unknown)}{hint}; "
                               "use names from hcp-fpga inspect")
+        self._check_layer_options()
         for layer in self.model.layers:
             size = mult_size(layer)
             if size is None:
@@ -213,6 +222,25 @@ class Design:
                         f"valid: {','.join(map(str, valid))}; pick one, or add 'auto' to the reuse factors "
                         "(--reuse 4,auto) to take hls4ml's closest valid one"
                     )
+
+    def _check_layer_options(self) -> None:
+        """A softmax option on a softmax, a convolution option on a convolution (or, for
+        ConvImplementation, a pooling layer): hls4ml ignores them elsewhere without a word."""
+        by_name = {layer.name: layer for layer in self.model.layers}
+        for name, options in self.settings.layer_options.items():
+            layer = by_name.get(name)
+            cls = type(layer).__name__ if layer is not None else ""
+            activation = getattr(getattr(layer, "activation", None), "__name__", "")
+            softmax = cls == "Softmax" or (cls == "Activation" and activation == "softmax") or (
+                layer is None and name.endswith("_softmax"))
+            for key in options:
+                if key in ("Implementation", "Skip") and not softmax:
+                    raise ConfigError(f"layer '{name}': {key} applies to a softmax layer, and '{name}' is not one; "
+                                      "set it on the softmax (hcp-fpga inspect names the layers)")
+                if key in ("ParallelizationFactor", "ConvImplementation") and "Conv" not in cls and not (
+                        key == "ConvImplementation" and "Pooling" in cls):
+                    raise ConfigError(f"layer '{name}': {key} applies to a convolution, and '{name}' is "
+                                      f"{cls or 'not a Keras layer'}; remove it or set it on a convolution")
 
     def hls_config(self) -> dict:
         """The hls4ml configuration dict (``HLSConfig``), per layer by name."""
@@ -242,6 +270,7 @@ class Design:
                 layer_cfg.setdefault("Precision", {}).update(s.layer_types[name])
             if name in s.layer_table_size:
                 layer_cfg["TableSize"] = s.layer_table_size[name]
+            layer_cfg.update(s.layer_options.get(name, {}))
         for name, precision in s.layer_precision.items():
             # a fused activation (Dense(activation='relu')) becomes its own hls4ml layer '<name>_relu'
             # carrying the same values: it needs the same range

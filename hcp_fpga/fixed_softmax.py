@@ -87,10 +87,10 @@ def stable_softmax(logits: np.ndarray, t: SoftmaxTypes) -> np.ndarray:
 
 
 def softmax_types(specs, settings) -> Optional[SoftmaxTypes]:
-    """The types of the design's softmax when it is the design's last layer (a classifier's output);
-    None otherwise (no softmax, or not the output)."""
-    if not specs or specs[-1].kind != "softmax":
-        return None
+    """The types of the design's softmax when it is the design's last layer (a classifier's output)
+    and hls4ml's stable one; None otherwise (no softmax, not the output, another implementation)."""
+    if not specs or specs[-1].kind != "softmax" or specs[-1].softmax_impl != "stable":
+        return None  # (another implementation: its numbers are not this emulation's; Keras' argmax stands in)
     sm = specs[-1]
     named = settings.layer_types.get(sm.name, {})
     exp_t = parse_fixed(named.get("exp_table", TABLE_TYPE))

@@ -13,7 +13,12 @@ Schema (the part of hls4ml's that sets how a layer is built)::
                  ReuseFactor: 4, Strategy: Resource}
       softmax:  {Precision: {exp_table: ..., inv_table: ...}, TableSize: 4096}
 
-``Trace`` is accepted and ignored (it only adds debug outputs to the C++). hls4ml 0.x spellings
+      sm:       {Implementation: latency | stable | argmax | legacy, Skip: false}
+      conv1:    {ParallelizationFactor: 4, ConvImplementation: LineBuffer | Encoded}
+
+``Trace`` is accepted and ignored (it only adds debug outputs to the C++). The other keys hls4ml's
+``config_from_keras_model`` writes (DEFAULT_ONLY_KEYS, DEFAULT_ONLY_TYPES) are accepted at hls4ml's
+default only, so a config hls4ml generated reads as it is. hls4ml 0.x spellings
 (``exp_table_t``, ``inv_table_t``, ``table_size`` beside ``Precision``) are read as today's keys.
 
 A full hls4ml config (``HLSConfig:`` around it, plus ``Backend``, ``Part``, ... as hls4ml writes
@@ -36,7 +41,24 @@ MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "BramFactor", "TraceOutput
 _BRAM_FACTOR = 1000000000  # hls4ml's default Model BramFactor: no weight array becomes a port
 # hls4ml < 1.0 wrote a softmax's table types and size beside Precision; read as today's keys
 OLD_TABLE_KEYS = {"exp_table_t": "exp_table", "inv_table_t": "inv_table", "table_t": "table"}
-LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "TableSize", "Trace", "table_size", *OLD_TABLE_KEYS)
+# hls4ml layer options hcp_fpga passes on to hls4ml and prices on both paths (values checked)
+OPTION_KEYS = ("Implementation", "Skip", "ParallelizationFactor", "ConvImplementation")
+SOFTMAX_CHOICES = ("latency", "stable", "argmax", "legacy")  # spec.SOFTMAX_IMPLEMENTATIONS
+CONV_IMPLEMENTATIONS = ("LineBuffer", "Encoded")  # hls4ml 1.3's ConvImplementation choices (io_stream)
+# keys hls4ml's own config_from_keras_model writes for some layers, accepted at hls4ml's default only
+# (a config hls4ml generated reads as it is): RNN, separable and activation options
+DEFAULT_ONLY_KEYS = {"RecurrentReuseFactor": 1, "Static": True, "TableRangePower2": 0, "DepthwiseReuseFactor": 1,
+                     "PointwiseReuseFactor": 1, "ForwardReuseFactor": 1, "BackwardReuseFactor": 1,
+                     "ForwardRecurrentReuseFactor": 1, "BackwardRecurrentReuseFactor": 1}
+LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "TableSize", "Trace", "table_size", *OLD_TABLE_KEYS, *OPTION_KEYS,
+              *DEFAULT_ONLY_KEYS)
+# Precision keys hls4ml writes for some layers (BatchNormalization's scale, a softmax's inv_inp, RNN,
+# separable, PReLU, embedding and hard-activation types), accepted as 'auto' or hls4ml's default only
+DEFAULT_ONLY_TYPES = ("scale", "inv_inp", "param", "recurrent_weight", "recurrent_bias", "depthwise", "pointwise",
+                      "depthwise_accum", "depthwise_result", "pointwise_accum", "embeddings", "slope_t", "shift_t",
+                      "table_t", "forward_weight", "forward_bias", "forward_recurrent_weight", "forward_recurrent_bias",
+                      "backward_weight", "backward_bias", "backward_recurrent_weight", "backward_recurrent_bias")
+_HLS4ML_SOFTMAX_TYPE = "fixed<18,8,RND,SAT,0>"  # hls4ml 1.3's default for a softmax's inv_inp (and tables)
 # keys hls4ml writes around HLSConfig in a project's hls4ml_config.yml; the board/CLI decide them here
 PROJECT_KEYS = ("Backend", "Part", "ClockPeriod", "IOType", "OutputDir", "ProjectName", "KerasModel", "KerasJson",
                 "KerasH5", "InputData", "OutputPredictions", "Stamp", "Version", "XilinxPart", "ClockUncertainty",
@@ -51,6 +73,7 @@ class LayerPin:
     strategy: Optional[str] = None
     types: dict[str, str] = field(default_factory=dict)  # weight/bias/result/accum/tables -> HLS type
     table_size: Optional[int] = None
+    options: dict[str, Any] = field(default_factory=dict)  # OPTION_KEYS -> checked value
 
 
 @dataclass(frozen=True)
@@ -74,6 +97,7 @@ class HlsConfig:
                                    ("strategy", self.strategy)) if v is not None}
         s = replace(s, **{**model, **{k: v for k, v in (explicit or {}).items() if v is not None}})
         reuse, strategy, tables = dict(s.layer_reuse), dict(s.layer_strategy), dict(s.layer_table_size)
+        options = {k: dict(v) for k, v in s.layer_options.items()}
         result, types = dict(s.layer_precision), {k: dict(v) for k, v in s.layer_types.items()}
         for name, pin in self.layers.items():
             if pin.reuse_factor is not None:
@@ -82,6 +106,8 @@ class HlsConfig:
                 strategy[name] = pin.strategy
             if pin.table_size is not None:
                 tables[name] = pin.table_size
+            if pin.options:
+                options[name] = {**options.get(name, {}), **pin.options}
             if "result" in pin.types:
                 result[name] = pin.types["result"]
             other = {k: v for k, v in pin.types.items() if k != "result"}
@@ -93,7 +119,7 @@ class HlsConfig:
                        + [t for t in pin.types if t in TYPE_KEYS])
             pinned[name] = tuple(sorted(set(pinned.get(name, ())) | set(aspects)))
         return replace(s, layer_reuse=reuse, layer_strategy=strategy, layer_precision=result, layer_types=types,
-                       layer_table_size=tables, pinned=pinned)
+                       layer_table_size=tables, layer_options=options, pinned=pinned)
 
 
 def _did_you_mean(key: str, allowed) -> str:
@@ -123,6 +149,57 @@ def _type(value, where: str) -> str:
     if value == "auto":
         raise ConfigError(f"{where}: 'auto' is hls4ml's default already; leave the key out to keep it")
     return check_precision(value, f" ({where})")
+
+
+def _default_type_only(key: str, value, where: str) -> None:
+    """A type hcp_fpga does not set (DEFAULT_ONLY_TYPES): 'auto' or hls4ml's default only."""
+    from hcp_fpga.estimator.precision import parse_fixed
+
+    if value == "auto" or (key == "inv_inp" and _parses(value) and parse_fixed(value) == parse_fixed(_HLS4ML_SOFTMAX_TYPE)):
+        return
+    raise ConfigError(f"{where}: {value!r} is not supported (hcp_fpga keeps hls4ml's default for this type); "
+                      "write 'auto' or leave the key out")
+
+
+def _parses(text) -> bool:
+    from hcp_fpga.estimator.precision import parse_fixed
+
+    try:
+        parse_fixed(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _options(cfg: Mapping, where: str) -> dict[str, Any]:
+    """The layer options (OPTION_KEYS) of a LayerName entry, checked: one ConfigError naming the fix."""
+    options: dict[str, Any] = {}
+    if "Implementation" in cfg:
+        value = cfg["Implementation"]
+        if not isinstance(value, str) or value.lower() not in SOFTMAX_CHOICES:
+            raise ConfigError(f"{where}: Implementation {value!r} is not a softmax implementation hls4ml builds; use one "
+                              f"of {', '.join(SOFTMAX_CHOICES)}")
+        options["Implementation"] = value.lower()
+    if "Skip" in cfg:
+        if not isinstance(cfg["Skip"], bool):
+            raise ConfigError(f"{where}: Skip {cfg['Skip']!r} is invalid; use true or false")
+        if cfg["Skip"]:
+            options["Skip"] = True
+    if "ParallelizationFactor" in cfg:
+        value = cfg["ParallelizationFactor"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{where}: ParallelizationFactor {value!r} is invalid; use a whole number >= 1")
+        if value > 1:
+            options["ParallelizationFactor"] = value
+    if "ConvImplementation" in cfg:
+        value = cfg["ConvImplementation"]
+        choice = {c.lower(): c for c in CONV_IMPLEMENTATIONS}.get(value.lower() if isinstance(value, str) else "")
+        if choice is None:
+            raise ConfigError(f"{where}: ConvImplementation {value!r} is not one hls4ml builds; use "
+                              f"{' or '.join(CONV_IMPLEMENTATIONS)}")
+        if choice != "LineBuffer":
+            options["ConvImplementation"] = choice
+    return options
 
 
 def _check_keys(mapping: Mapping, allowed, where: str) -> None:
@@ -178,9 +255,11 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
         types: dict[str, str] = {}
         prec = cfg.get("Precision")
         if isinstance(prec, Mapping):
-            _check_keys(prec, (*TYPE_KEYS, *TABLE_KEYS, "kernel"), f"{where}.Precision")
+            _check_keys(prec, (*TYPE_KEYS, *TABLE_KEYS, "kernel", *DEFAULT_ONLY_TYPES), f"{where}.Precision")
             for key, value in prec.items():
-                if value != "auto":  # hls4ml's own default: nothing to pin
+                if key in DEFAULT_ONLY_TYPES:
+                    _default_type_only(key, value, f"{where}.Precision.{key}")
+                elif value != "auto":  # hls4ml's own default: nothing to pin
                     types["weight" if key == "kernel" else key] = _type(value, f"{where}.Precision.{key}")
         elif prec is not None:  # one type for the layer: hls4ml uses it for each of its variables
             types = dict.fromkeys(TYPE_KEYS, _type(prec, f"{where}.Precision"))
@@ -190,8 +269,13 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
         size = cfg.get("TableSize", cfg.get("table_size"))
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 1 << 20):
             raise ConfigError(f"{where}: TableSize {size!r} is invalid; use a whole number from 1 to 1,048,576")
+        for key, default in DEFAULT_ONLY_KEYS.items():
+            if key in cfg and (cfg[key] != default or isinstance(cfg[key], bool) != isinstance(default, bool)):
+                raise ConfigError(f"{where}: {key} {cfg[key]!r} is not supported (hcp_fpga builds and prices hls4ml's "
+                                  f"default, {default!r}); leave the key out")
         layers[str(name)] = LayerPin(_reuse(cfg["ReuseFactor"], where) if "ReuseFactor" in cfg else None,
-                                     _strategy(cfg["Strategy"], where) if "Strategy" in cfg else None, types, size)
+                                     _strategy(cfg["Strategy"], where) if "Strategy" in cfg else None, types, size,
+                                     _options(cfg, where))
     return HlsConfig(precision, reuse, strategy, layers, tuple(ignored), source)
 
 

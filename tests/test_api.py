@@ -129,6 +129,12 @@ def test_reuse_auto_snaps_each_layer_and_says_so(capsys):
     (["Model"], "expected a mapping"),
     ({"Model": {"BramFactor": 100}}, "BramFactor 100 is not supported"),  # weights would become ports
     ({"Model": {"BramFactor": "1e9"}}, "leave the key out"),
+    ({"LayerName": {"sm": {"Implementation": "fast"}}}, "not a softmax implementation hls4ml builds"),
+    ({"LayerName": {"sm": {"Skip": "yes"}}}, "use true or false"),
+    ({"LayerName": {"c": {"ParallelizationFactor": 0}}}, ">= 1"),
+    ({"LayerName": {"c": {"ConvImplementation": "Im2col"}}}, "LineBuffer or Encoded"),
+    ({"LayerName": {"g": {"RecurrentReuseFactor": 2}}}, "hls4ml's default, 1"),
+    ({"LayerName": {"bn": {"Precision": {"scale": "ap_fixed<8,2>"}}}}, "write 'auto' or leave the key out"),
 ])
 def test_bad_hls_configs_name_the_key_and_the_fix(config, fragment):
     with pytest.raises(ConfigError, match=re.escape(fragment)):
@@ -142,6 +148,72 @@ def test_a_whole_hls4ml_project_config_is_accepted():
     assert parsed.layers["fc1"].types == {"bias": "ap_fixed<6,1>", "weight": "ap_fixed<6,1>"}
     assert parsed.layers["softmax"].types["exp_table"] == "ap_fixed<18,8>" and parsed.layers["softmax"].table_size == 1024
     assert parsed.layers["relu1"].types == {"result": "ap_fixed<7,1,AP_RND_CONV,AP_SAT>"}
+
+
+def _options_model():
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    return tf.keras.Sequential([L.Input((10, 10, 2), name="x"), L.Conv2D(4, 3, name="c"), L.BatchNormalization(name="bn"),
+                                L.Activation("relu", name="r"), L.MaxPooling2D(name="p"), L.Flatten(name="f"),
+                                L.Dense(8, activation="sigmoid", name="fc"), L.Dense(3, name="o"),
+                                L.Activation("softmax", name="sm")])
+
+
+def test_the_config_hls4ml_itself_generates_is_accepted(tmp_path):
+    """hls4ml 1.3's config_from_keras_model (granularity 'name', both backends) writes keys a config
+    could not hold before (BatchNormalization's 'scale', a conv's ConvImplementation and
+    ParallelizationFactor, a softmax's Implementation, Skip and inv_inp, the '<layer>_linear' entries
+    it splits off): the first one was refused as unknown. Now the whole file is read, and estimates."""
+    import hls4ml
+
+    model = _options_model()
+    for backend in ("Vivado", "Vitis"):
+        generated = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend)
+        path = tmp_path / f"{backend}.yml"
+        path.write_text(yaml.safe_dump(generated))
+        parsed = parse_hls_config(yaml.safe_load(path.read_text()))
+        assert parsed.layers["sm"].options == {"Implementation": "stable"} and parsed.layers["c"].options == {}
+        assert hcp_fpga.estimate(model, board="zcu104", config=path).estimate.dsp > 0
+
+
+@pytest.mark.parametrize("entry, io_type", [
+    ({"sm": {"Implementation": "argmax"}}, "io_parallel"),
+    ({"sm": {"Implementation": "latency"}}, "io_stream"),
+    ({"sm": {"Skip": True}}, "io_stream"),
+    ({"c": {"ParallelizationFactor": 4}}, "io_parallel"),
+], ids=["argmax", "latency-stream", "skip-stream", "parallelization"])
+def test_layer_options_reach_hls4ml_and_give_one_estimate(tmp_path, entry, io_type):
+    """A config's softmax Implementation/Skip and a conv's ParallelizationFactor: the exported
+    project is built that way by hls4ml (its parameters.h), and the estimate of the model with the
+    config equals the estimate of the exported folder, which reads that firmware."""
+    import re as regex
+
+    model, config = _options_model(), {"LayerName": entry}
+    out = tmp_path / "prj"
+    hcp_fpga.export(model, out, board="zcu104", io_type=io_type, config=config)
+    parameters = (out / "firmware" / "parameters.h").read_text()
+    implementation = regex.findall(r"softmax_implementation::(\w+)", parameters)
+    options = entry.get("sm", {})
+    assert implementation == ([] if options.get("Skip") else [options.get("Implementation", "stable")])
+    if "c" in entry:
+        assert "n_partitions = 16;" in parameters  # 64 output pixels / 4
+    from_model = hcp_fpga.estimate(model, board="zcu104", io_type=io_type, config=config).estimate
+    from_folder = hcp_fpga.estimate(out).estimate
+    for r in ("dsp", "lut", "ff", "bram18", "latency_cycles"):
+        assert getattr(from_model, r) == pytest.approx(getattr(from_folder, r), rel=1e-9), r
+    plain = hcp_fpga.estimate(model, board="zcu104", io_type=io_type).estimate
+    assert (from_model.lut, from_model.latency_cycles) != (plain.lut, plain.latency_cycles)
+
+
+@pytest.mark.parametrize("entry, fragment", [
+    ({"c": {"Skip": True}}, "Skip applies to a softmax layer"),
+    ({"sm": {"ParallelizationFactor": 2}}, "ParallelizationFactor applies to a convolution"),
+])
+def test_layer_options_on_the_wrong_layer_are_refused(entry, fragment):
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        hcp_fpga.estimate(_options_model(), board="zcu104", config={"LayerName": entry})
 
 
 def test_hls_config_pins_types_and_reuse_in_the_exported_project(tmp_path, capsys):

@@ -20,7 +20,7 @@ from hcp_fpga.estimator.backends import VIVADO
 from hcp_fpga.estimator.directives import read_directives
 from hcp_fpga.estimator.model import _accumulator_bits, bram18_for, estimate_layer, estimate_project, estimate_specs
 from hcp_fpga.estimator.precision import Fixed
-from hcp_fpga.estimator.spec import LayerSpec, apply_parallelization, closest_parallelization
+from hcp_fpga.estimator.spec import LayerSpec, closest_parallelization, with_layer_options
 
 JET = Path(__file__).parent / "fixtures" / "old_hls4ml" / "hls4ml-0.8.1-io_parallel"  # 16-bit jet tagger, Latency
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "reports" / "corpus"
@@ -196,10 +196,10 @@ def test_calwilees_separable_conv_carries_its_output_write_multiplexers():
     assert depthwise + pointwise == pytest.approx(207860 + 496752, rel=0.3)
 
 def test_parallelization_is_read_from_the_config(tmp_path):
-    cfg = {"HLSConfig": {"LayerName": {"sep": {"ParallelizationFactor": 4}, "conv": {"ParallelizationFactor": 3}}}}
+    layers = {"sep": {"ParallelizationFactor": 4}, "conv": {"ParallelizationFactor": 3}}
     specs = [LayerSpec("sep_depthwise", "conv2d", n_pix=36), LayerSpec("sep_pointwise", "conv2d", n_pix=36),
              LayerSpec("conv", "conv2d", n_pix=36, io_type="io_stream"), LayerSpec("d", "dense")]
-    got = [s.parallelization for s in apply_parallelization(specs, cfg)]
+    got = [s.parallelization for s in with_layer_options(specs, layers)]
     assert got == [4, 4, 1, 1]  # io_stream ignores it, as hls4ml does
 
 

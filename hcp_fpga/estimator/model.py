@@ -15,7 +15,8 @@ import numpy as np
 from hcp_fpga.estimator.backends import CostConstants, constants_for
 from hcp_fpga.estimator.precision import Fixed, csd_digits
 from hcp_fpga.estimator.reuse import closest_valid
-from hcp_fpga.estimator.spec import MULT_KINDS, LayerSpec, layer_specs, not_priced, softmax_table_sizes
+from hcp_fpga.estimator.spec import (MULT_KINDS, LayerSpec, layer_specs, not_priced, softmax_table_sizes,
+                                     with_layer_options)
 from hcp_fpga.estimator.types import Estimate, LayerEstimate
 
 # (depth, width) shapes of one 18 Kb block RAM (UG573): the ladder BRAM mapping chooses from.
@@ -1286,13 +1287,14 @@ def design_specs(design) -> list[LayerSpec]:
     from hcp_fpga.estimator.precision import parse_fixed
 
     s = design.settings
-    specs = with_result_types(layer_specs(design.model, s), s.layer_precision)
+    # the layer options last: the export saturates a softmax's input whatever its implementation (or Skip)
+    specs = with_result_types(layer_specs(design.model, replace(s, layer_options={})), s.layer_precision)
     for i in range(1, len(specs)):
         before, spec = specs[i - 1], specs[i]
         if spec.kind == "softmax" and before.kind in ("dense", "conv1d", "conv2d") and not s.is_pinned(before.name, "result"):
             into = parse_fixed(saturating(s.layer_precision.get(before.name, s.precision)))
             specs[i - 1], specs[i] = replace(before, result=into), replace(spec, input=into)
-    return specs
+    return with_layer_options(specs, s.layer_options)
 
 
 def estimate_design(design, tool: str | None = None) -> Estimate:
@@ -1509,7 +1511,7 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     from hcp_fpga.estimator.firmware import firmware_specs_and_notes, has_firmware
     from hcp_fpga.estimator.graph import GraphError, nodes_from_keras
     from hcp_fpga.estimator.precision import parse_fixed
-    from hcp_fpga.estimator.spec import (DA_NOT_PRICED, apply_parallelization, apply_project_precisions,
+    from hcp_fpga.estimator.spec import (DA_NOT_PRICED, apply_project_precisions,
                                          distributed_arithmetic_layers, explicit_results, hls4ml_layer_classes, node_specs,
                                          settings_from_config, unknown_strategies, weight_types, with_layer_types)
     from hcp_fpga.estimator.weights_only import weights_only_specs
@@ -1539,7 +1541,8 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     da = distributed_arithmetic_layers(config, [n.name for n in nodes])
     specs = [not_priced(sp, DA_NOT_PRICED) if sp.name in da and sp.kind in ("dense", "conv1d", "conv2d") else sp
              for sp in specs]
-    return ProjectSpecs(apply_parallelization(specs, config), settings.backend, settings.clock_ns, part, notes)
+    options = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
+    return ProjectSpecs(with_layer_options(specs, options), settings.backend, settings.clock_ns, part, notes)
 
 
 def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None,

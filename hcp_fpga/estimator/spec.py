@@ -1144,8 +1144,32 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
     accums = {name: parse_fixed(t["accum"]) for name, t in types.items() if "accum" in t}
     specs = [replace(sp, accum=accums[sp.name]) if sp.name in accums and sp.mantissas is not None else sp for sp in specs]
     sizes = getattr(settings, "layer_table_size", {}) or {}
-    return [replace(sp, table_size=sizes[sp.name]) if sp.name in sizes and sp.kind in ("softmax", "table") else sp
-            for sp in specs]
+    specs = [replace(sp, table_size=sizes[sp.name]) if sp.name in sizes and sp.kind in ("softmax", "table") else sp
+             for sp in specs]
+    return with_layer_options(specs, getattr(settings, "layer_options", {}) or {})
+
+
+def with_layer_options(specs: list[LayerSpec], options: dict) -> list[LayerSpec]:
+    """``specs`` with the hls4ml layer options a config names per layer (``Implementation`` and
+    ``Skip`` of a softmax, ``ParallelizationFactor`` of an io_parallel conv), as hls4ml builds them;
+    the one rule for a user's config on the model path and a project's config on the file path."""
+    from dataclasses import replace
+
+    out = []
+    for spec in specs:
+        entry = options.get(spec.name)
+        if spec.kind == "softmax" and skips_softmax(entry) and not any(spec.name in (o.after or ()) for o in specs):
+            continue  # hls4ml's SkipSoftmax removes it (the last layer: its input is the output)
+        if spec.kind == "softmax" and (impl := softmax_implementation(entry)) is not None:
+            spec = with_softmax_implementation(spec, impl)
+        if spec.kind in ("conv1d", "conv2d") and spec.io_type == "io_parallel":  # io_stream ignores it, as hls4ml does
+            for name in (spec.name, re.sub(r"_(depthwise|pointwise)$", "", spec.name)):  # a separable conv's or its part's
+                pf = (options.get(name) or {}).get("ParallelizationFactor") if isinstance(options.get(name), dict) else None
+                if isinstance(pf, int) and not isinstance(pf, bool) and pf > 1:
+                    spec = replace(spec, parallelization=pf)
+                    break
+        out.append(spec)
+    return out
 
 
 # ----------------------------------------------------------------------------- project folders
@@ -1488,24 +1512,6 @@ def weight_types(config: dict) -> dict:
     return out
 
 
-def apply_parallelization(specs: list[LayerSpec], config: dict) -> list[LayerSpec]:
-    """The ``ParallelizationFactor`` a project's config gives its conv layers (a separable conv's
-    setting, or its ``_depthwise``/``_pointwise`` part's). io_stream designs ignore it, as hls4ml does."""
-    from dataclasses import replace
-
-    layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
-    out = []
-    for spec in specs:
-        if spec.kind in ("conv1d", "conv2d") and spec.io_type == "io_parallel":
-            for name in (spec.name, re.sub(r"_(depthwise|pointwise)$", "", spec.name)):
-                pf = (layers.get(name) or {}).get("ParallelizationFactor") if isinstance(layers.get(name), dict) else None
-                if isinstance(pf, int) and not isinstance(pf, bool) and pf > 1:
-                    spec = replace(spec, parallelization=pf)
-                    break
-        out.append(spec)
-    return out
-
-
 def with_softmax_implementation(spec: LayerSpec, impl: str) -> LayerSpec:
     """A softmax spec built as ``impl``; a legacy one is named, not priced."""
     from dataclasses import replace
@@ -1527,10 +1533,6 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
         layer_config = layers.get(spec.name, {}) or {}
         if spec.kind in ("softmax", "table") and isinstance(layer_config.get("TableSize"), int):
             spec = replace(spec, table_size=layer_config["TableSize"])
-        if spec.kind == "softmax" and skips_softmax(layer_config) and not any(spec.name in (o.after or ()) for o in specs):
-            continue  # hls4ml's SkipSoftmax removes it (the last layer: its input is the output)
-        if spec.kind == "softmax" and (impl := softmax_implementation(layer_config)) is not None:
-            spec = with_softmax_implementation(spec, impl)
         prec = precision_entry(layer_config)
         result, accum = prec.get("result"), prec.get("accum")
         if (result_type := _fixed_or_none(result)) is not None:

@@ -421,8 +421,10 @@ class SoftmaxTable(Action):
         low = ctx.config.levers.min_softmax_table
         settings = view.point.settings
         current = settings.softmax_table_size or HLS4ML_TABLE_SIZE
-        if output_softmax(view.model) is None or current // 4 < low:
-            return []
+        if output_softmax(view.model) is None or current // 4 < low or any(
+                options.get("Skip") or options.get("Implementation", "stable") != "stable"
+                for options in settings.layer_options.values()):
+            return []  # (a softmax the user's config builds another way has no stable tables to shrink)
         return [cls(f"softmax table {current} -> {current // 4}", 0.05, False, current // 4)]
 
     def apply(self, model, masks, point, ctx, data) -> Applied:
