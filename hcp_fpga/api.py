@@ -147,14 +147,15 @@ def _settings(options: DesignOptions):
     reuse = parse_reuse(options.reuse)
     explicit = {"backend": options.backend, "strategy": options.strategy, "reuse_factor": reuse.default,
                 "io_type": options.io_type, "precision": options.precision, "clock_ns": options.clock}
-    settings = HlsSettings()
+    settings, notes = HlsSettings(), ()
     if options.config is not None:
-        settings = load_hls_config(options.config).apply(settings, explicit)
+        config = load_hls_config(options.config)
+        settings, notes = config.apply(settings, explicit), config.notes
     else:
         settings = replace(settings, **{k: v for k, v in explicit.items() if v is not None})
     if reuse.layers:
         settings = replace(settings, layer_reuse={**settings.layer_reuse, **reuse.layers})
-    return settings, reuse.snap
+    return settings, reuse.snap, notes
 
 
 def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
@@ -201,11 +202,11 @@ def design_for(model: ModelArg, board: Union[str, Board], options: Optional[Desi
     from hcp_fpga.model_checks import weight_range_warnings
 
     board_record = _board(board, boards_dir)
-    settings, snap = _settings(options or DesignOptions())
+    settings, snap, notes = _settings(options or DesignOptions())
     keras_model = _model(model, weights, allow_unsafe)
-    notes: tuple[str, ...] = ()
     if snap:
-        settings, notes = _snap_reuse(keras_model, settings)
+        settings, snapped = _snap_reuse(keras_model, settings)
+        notes = (*notes, *snapped)
     design = Design.create(keras_model, board_record, settings)
     design.validate()
     warnings = tuple(w.message() for w in weight_range_warnings(keras_model, design.settings))
@@ -227,7 +228,7 @@ def inspect(model: ModelArg, *, weights=None, allow_unsafe: bool = False, precis
     from hcp_fpga.model_checks import weight_range_warnings
     from hcp_fpga.models import inspect_model, unsupported_layers
 
-    settings, _ = _settings(DesignOptions(precision=precision, config=config))
+    settings, _, _ = _settings(DesignOptions(precision=precision, config=config))
     keras_model = _model(model, weights, allow_unsafe)
     bad = unsupported_layers(keras_model, str(settings.io_type))
     warnings = [] if bad else weight_range_warnings(keras_model, settings)

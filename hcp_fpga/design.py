@@ -182,8 +182,8 @@ class Design:
         for layer in self.model.layers:
             names.append(layer.name)
             activation = getattr(getattr(layer, "activation", None), "__name__", "linear")
-            if hasattr(layer, "kernel"):  # hls4ml's config also names the '<layer>_linear' it splits off (and drops)
-                names.append(f"{layer.name}_{activation}")
+            if hasattr(layer, "kernel") or hasattr(layer, "depthwise_kernel"):
+                names.append(f"{layer.name}_{activation}")  # (hls4ml's config also names the '_linear' it drops)
         return names
 
     def validate(self) -> None:

@@ -49,12 +49,15 @@ CONV_IMPLEMENTATIONS = ("LineBuffer", "Encoded")  # hls4ml 1.3's ConvImplementat
 # (a config hls4ml generated reads as it is): RNN, separable and activation options
 DEFAULT_ONLY_KEYS = {"RecurrentReuseFactor": 1, "Static": True, "TableRangePower2": 0, "DepthwiseReuseFactor": 1,
                      "PointwiseReuseFactor": 1, "ForwardReuseFactor": 1, "BackwardReuseFactor": 1,
-                     "ForwardRecurrentReuseFactor": 1, "BackwardRecurrentReuseFactor": 1}
+                     "ForwardRecurrentReuseFactor": 1, "BackwardRecurrentReuseFactor": 1, "Algorithm": "nearest",
+                     "Direction": "forward", "TimeStepLoopParallelism": "Off"}
 LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "TableSize", "Trace", "table_size", *OLD_TABLE_KEYS, *OPTION_KEYS,
               *DEFAULT_ONLY_KEYS)
 # Precision keys hls4ml writes for some layers (BatchNormalization's scale, a softmax's inv_inp, RNN,
-# separable, PReLU, embedding and hard-activation types), accepted as 'auto' or hls4ml's default only
-DEFAULT_ONLY_TYPES = ("scale", "inv_inp", "param", "recurrent_weight", "recurrent_bias", "depthwise", "pointwise",
+# separable, PReLU, embedding and hard-activation types). hls4ml's generator fills them from a QKeras
+# layer's quantizers, whose types hls4ml builds whatever its config says: read, not applied, and said
+# in a note when not 'auto' (the export and the estimate keep the quantizer's type or hls4ml's default)
+DEFAULT_ONLY_TYPES = ("scale", "inv_inp", "slope", "shift", "mean", "variance", "beta", "gamma", "param", "recurrent_weight", "recurrent_bias", "depthwise", "pointwise",
                       "depthwise_accum", "depthwise_result", "pointwise_accum", "embeddings", "slope_t", "shift_t",
                       "table_t", "forward_weight", "forward_bias", "forward_recurrent_weight", "forward_recurrent_bias",
                       "backward_weight", "backward_bias", "backward_recurrent_weight", "backward_recurrent_bias")
@@ -86,6 +89,7 @@ class HlsConfig:
     layers: dict[str, LayerPin] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()  # top-level keys that do not apply (Part, Backend, ...)
     source: str = "hls_config"
+    notes: tuple[str, ...] = ()  # what was read and not applied, one line each
 
     def apply(self, settings, explicit: Optional[Mapping[str, Any]] = None):
         """``settings`` with this config: model-level values, then ``explicit`` model-level values
@@ -151,24 +155,15 @@ def _type(value, where: str) -> str:
     return check_precision(value, f" ({where})")
 
 
-def _default_type_only(key: str, value, where: str) -> None:
-    """A type hcp_fpga does not set (DEFAULT_ONLY_TYPES): 'auto' or hls4ml's default only."""
+def _unapplied_type(key: str, value, where: str) -> bool:
+    """A type hcp_fpga does not set (DEFAULT_ONLY_TYPES), checked (one ConfigError if it is no
+    type): False for 'auto' or hls4ml's default, True when it is read and not applied."""
     from hcp_fpga.estimator.precision import parse_fixed
 
-    if value == "auto" or (key == "inv_inp" and _parses(value) and parse_fixed(value) == parse_fixed(_HLS4ML_SOFTMAX_TYPE)):
-        return
-    raise ConfigError(f"{where}: {value!r} is not supported (hcp_fpga keeps hls4ml's default for this type); "
-                      "write 'auto' or leave the key out")
-
-
-def _parses(text) -> bool:
-    from hcp_fpga.estimator.precision import parse_fixed
-
-    try:
-        parse_fixed(text)
-    except ValueError:
+    if value == "auto":
         return False
-    return True
+    _type(value, where)
+    return not (key == "inv_inp" and parse_fixed(value) == parse_fixed(_HLS4ML_SOFTMAX_TYPE))
 
 
 def _options(cfg: Mapping, where: str) -> dict[str, Any]:
@@ -244,6 +239,8 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
     reuse = _reuse(model["ReuseFactor"], f"{source} Model") if "ReuseFactor" in model else None
     strategy = _strategy(model["Strategy"], f"{source} Model") if "Strategy" in model else None
     layers: dict[str, LayerPin] = {}
+    notes: list[str] = [f"{source}: {', '.join(ignored)} not applied (the board and the options decide them)"] \
+        if ignored else []
     layer_map = data.get("LayerName") or {}
     if not isinstance(layer_map, Mapping):
         raise ConfigError(f"{source}: 'LayerName' must map layer names to their settings")
@@ -256,9 +253,15 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
         prec = cfg.get("Precision")
         if isinstance(prec, Mapping):
             _check_keys(prec, (*TYPE_KEYS, *TABLE_KEYS, "kernel", *DEFAULT_ONLY_TYPES), f"{where}.Precision")
+            unapplied = [key for key, value in prec.items()
+                         if key in DEFAULT_ONLY_TYPES and _unapplied_type(key, value, f"{where}.Precision.{key}")]
+            if unapplied:
+                notes.append(f"{where}.Precision {', '.join(unapplied)}: not applied; the export and the estimate keep "
+                             "the layer's QKeras quantizer types or hls4ml's defaults (hls4ml builds a quantizer's type "
+                             "whatever its config says)")
             for key, value in prec.items():
                 if key in DEFAULT_ONLY_TYPES:
-                    _default_type_only(key, value, f"{where}.Precision.{key}")
+                    continue
                 elif value != "auto":  # hls4ml's own default: nothing to pin
                     types["weight" if key == "kernel" else key] = _type(value, f"{where}.Precision.{key}")
         elif prec is not None:  # one type for the layer: hls4ml uses it for each of its variables
@@ -276,7 +279,7 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
         layers[str(name)] = LayerPin(_reuse(cfg["ReuseFactor"], where) if "ReuseFactor" in cfg else None,
                                      _strategy(cfg["Strategy"], where) if "Strategy" in cfg else None, types, size,
                                      _options(cfg, where))
-    return HlsConfig(precision, reuse, strategy, layers, tuple(ignored), source)
+    return HlsConfig(precision, reuse, strategy, layers, tuple(ignored), source, tuple(notes))
 
 
 def load_hls_config(source: Union[str, Path, Mapping, HlsConfig]) -> HlsConfig:

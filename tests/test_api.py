@@ -134,7 +134,7 @@ def test_reuse_auto_snaps_each_layer_and_says_so(capsys):
     ({"LayerName": {"c": {"ParallelizationFactor": 0}}}, ">= 1"),
     ({"LayerName": {"c": {"ConvImplementation": "Im2col"}}}, "LineBuffer or Encoded"),
     ({"LayerName": {"g": {"RecurrentReuseFactor": 2}}}, "hls4ml's default, 1"),
-    ({"LayerName": {"bn": {"Precision": {"scale": "ap_fixed<8,2>"}}}}, "write 'auto' or leave the key out"),
+    ({"LayerName": {"bn": {"Precision": {"scale": "ap_fixed<8;2>"}}}}, "not a fixed-point type"),
 ])
 def test_bad_hls_configs_name_the_key_and_the_fix(config, fragment):
     with pytest.raises(ConfigError, match=re.escape(fragment)):
@@ -176,6 +176,58 @@ def test_the_config_hls4ml_itself_generates_is_accepted(tmp_path):
         parsed = parse_hls_config(yaml.safe_load(path.read_text()))
         assert parsed.layers["sm"].options == {"Implementation": "stable"} and parsed.layers["c"].options == {}
         assert hcp_fpga.estimate(model, board="zcu104", config=path).estimate.dsp > 0
+
+
+def _generated_config_models():
+    from tensorflow.keras import layers as L
+
+    return {
+        "upsampling-separable": [L.Input((8, 8, 2), name="x"), L.UpSampling2D(2, name="up"),
+                                 L.SeparableConv2D(4, 3, name="sep"), L.DepthwiseConv2D(3, name="dw"),
+                                 L.GlobalAveragePooling2D(name="g"), L.Dense(2, name="d")],
+        "recurrent": [L.Input((5, 4), name="x"), L.LSTM(6, return_sequences=True, name="lstm"), L.GRU(4, name="gru"),
+                      L.Dense(2, activation="hard_sigmoid", name="d")],
+        "time-distributed": [L.Input((5, 4), name="x"), L.TimeDistributed(L.Dense(3), name="td"), L.Flatten(name="f"),
+                             L.Dense(2, name="d")],
+        "prelu": [L.Input((6,), name="x"), L.Dense(8, name="d"), L.PReLU(name="p"), L.Dense(2, name="o")],
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(_generated_config_models()))
+def test_generated_configs_of_other_layer_kinds_are_read(kind):
+    """The keys hls4ml's generator writes for upsampling (Algorithm), separable and depthwise convs
+    (their '_linear' entries), LSTM/GRU (RecurrentReuseFactor, Static, recurrent types), hard sigmoid
+    (slope, shift), TimeDistributed (TimeStepLoopParallelism), a PReLU's type: each was
+    refused as unknown (or as a layer not in the model); now the config estimates."""
+    import hls4ml
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential(_generated_config_models()[kind])
+    config = yaml.safe_load(yaml.safe_dump(hls4ml.utils.config_from_keras_model(model, granularity="name")))
+    assert hcp_fpga.estimate(model, board="zcu104", config=config).estimate.lut > 0
+
+
+def test_a_qkeras_config_from_hls4ml_is_read_and_its_quantizer_types_noted(tmp_path):
+    """For a QKeras layer hls4ml's generator writes the quantizers' types under keys hcp_fpga does
+    not set (a QDepthwiseConv2D's 'depthwise', a QBatchNormalization's beta/gamma/mean/variance);
+    hls4ml builds the quantizers' types whatever the config says, and so do the export and the
+    estimate: the same estimate as without the config, and one note per layer saying so."""
+    import hls4ml
+    import tensorflow as tf
+    from qkeras import QBatchNormalization, QDepthwiseConv2D, quantized_bits
+    from tensorflow.keras import layers as L
+
+    tf.keras.utils.set_random_seed(0)
+    q = quantized_bits(6, 0, alpha=1)
+    model = tf.keras.Sequential([L.Input((8, 8, 3), name="x"), QDepthwiseConv2D(3, depthwise_quantizer=q, bias_quantizer=q,
+                                                                                 name="dw"),
+                                 QBatchNormalization(name="qbn"), L.Flatten(name="f"), L.Dense(2, name="d")])
+    config = yaml.safe_load(yaml.safe_dump(hls4ml.utils.config_from_keras_model(model, granularity="name")))
+    with_config = hcp_fpga.estimate(model, board="zcu104", config=config)
+    assert with_config.estimate.totals() == hcp_fpga.estimate(model, board="zcu104").estimate.totals()
+    assert any("LayerName.dw.Precision depthwise: not applied" in n for n in with_config.notes)
+    assert any("LayerName.qbn.Precision beta, gamma, mean, variance: not applied" in n for n in with_config.notes)
 
 
 @pytest.mark.parametrize("entry, io_type", [
