@@ -57,6 +57,9 @@ class HlsSettings:
     # hls4ml layer options from a user's config (hlsconfig.OPTION_KEYS: a softmax's Implementation or
     # Skip, a conv's ParallelizationFactor or ConvImplementation), passed to hls4ml and priced
     layer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # hls4ml's Model Precision 'maximum' (config_from_keras_model's max_precision): no type it infers
+    # (accumulators, merges, BatchNormalization results) is wider, or has more integer bits
+    max_precision: Optional[str] = None
     # what the user fixed per layer (hls4ml config): layer -> aspects among reuse, strategy, weight,
     # bias, result, accum. The optimize loop leaves those as given.
     pinned: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -89,6 +92,8 @@ class HlsSettings:
                 raise ConfigError(f"reuse factor {rf!r} for {name} is invalid; use a whole number >= 1")
         for name, precision in [(None, self.precision), *self.layer_precision.items()]:
             check_precision(precision, f" (layer '{name}')" if name else "")
+        if self.max_precision is not None:
+            check_precision(self.max_precision, " (Model Precision maximum)")
         for name, types in self.layer_types.items():
             for var, precision in types.items():
                 if var not in LAYER_TYPE_KEYS:
@@ -255,6 +260,8 @@ class Design:
             default_reuse_factor=s.reuse_factor,
         )
         config["Model"]["Strategy"] = s.strategy
+        if s.max_precision is not None:
+            config["Model"]["Precision"]["maximum"] = s.max_precision
         layers = config.get("LayerName", {})
         for layer in self.model.layers:
             # hls4ml 1.3 infers only a Dot's result type and asserts when its own per-backend config

@@ -7,7 +7,7 @@ What a user names per layer is *pinned*: the optimize loop leaves it as given.
 
 Schema (the part of hls4ml's that sets how a layer is built)::
 
-    Model:      {Precision: ap_fixed<16,6> | {default: ...}, ReuseFactor: 1, Strategy: Latency}
+    Model:      {Precision: ap_fixed<16,6> | {default: ..., maximum: ...}, ReuseFactor: 1, Strategy: Latency}
     LayerName:
       fc1:      {Precision: {weight: ..., bias: ..., result: ..., accum: ...} | ap_fixed<..>,
                  ReuseFactor: 4, Strategy: Resource}
@@ -90,6 +90,7 @@ class HlsConfig:
     ignored: tuple[str, ...] = ()  # top-level keys that do not apply (Part, Backend, ...)
     source: str = "hls_config"
     notes: tuple[str, ...] = ()  # what was read and not applied, one line each
+    maximum: Optional[str] = None  # Model Precision 'maximum': the cap on every type hls4ml infers
 
     def apply(self, settings, explicit: Optional[Mapping[str, Any]] = None):
         """``settings`` with this config: model-level values, then ``explicit`` model-level values
@@ -98,7 +99,7 @@ class HlsConfig:
 
         s: HlsSettings = settings
         model = {k: v for k, v in (("precision", self.precision), ("reuse_factor", self.reuse_factor),
-                                   ("strategy", self.strategy)) if v is not None}
+                                   ("strategy", self.strategy), ("max_precision", self.maximum)) if v is not None}
         s = replace(s, **{**model, **{k: v for k, v in (explicit or {}).items() if v is not None}})
         reuse, strategy, tables = dict(s.layer_reuse), dict(s.layer_strategy), dict(s.layer_table_size)
         options = {k: dict(v) for k, v in s.layer_options.items()}
@@ -231,9 +232,11 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
         # export does not build and the estimate does not price
         raise ConfigError(f"{source} Model: BramFactor {bram_factor!r} is not supported; hcp_fpga builds weights as "
                           f"constants (hls4ml's default {_BRAM_FACTOR}); leave the key out")
-    precision = model.get("Precision")
+    precision, maximum = model.get("Precision"), None
     if isinstance(precision, Mapping):
-        _check_keys(precision, ("default",), f"{source} Model.Precision")
+        _check_keys(precision, ("default", "maximum"), f"{source} Model.Precision")
+        if precision.get("maximum") is not None:
+            maximum = _type(precision["maximum"], f"{source} Model.Precision.maximum")
         precision = precision.get("default")
     precision = _type(precision, f"{source} Model.Precision") if precision is not None else None
     reuse = _reuse(model["ReuseFactor"], f"{source} Model") if "ReuseFactor" in model else None
@@ -279,7 +282,7 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
         layers[str(name)] = LayerPin(_reuse(cfg["ReuseFactor"], where) if "ReuseFactor" in cfg else None,
                                      _strategy(cfg["Strategy"], where) if "Strategy" in cfg else None, types, size,
                                      _options(cfg, where))
-    return HlsConfig(precision, reuse, strategy, layers, tuple(ignored), source, tuple(notes))
+    return HlsConfig(precision, reuse, strategy, layers, tuple(ignored), source, tuple(notes), maximum)
 
 
 def load_hls_config(source: Union[str, Path, Mapping, HlsConfig]) -> HlsConfig:

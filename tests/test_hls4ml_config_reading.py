@@ -400,3 +400,39 @@ def test_types_flow_along_the_graph_on_the_config_path_as_in_the_firmware(tmp_pa
     firmware, from_config = estimate_project(written), estimate_project(_config_only(written, tmp_path / "repo"))
     for r in RESOURCES:
         assert getattr(from_config, r) == pytest.approx(getattr(firmware, r), rel=1e-9), r
+
+
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_the_model_precision_maximum_caps_every_inferred_type_on_every_path(tmp_path, io_type):
+    """hls4ml's ``Model: Precision: maximum`` (config_from_keras_model's max_precision) caps the width
+    and the integer bits of every type it infers (accumulators, merges). The config + model path
+    read only 'default' (the branching model's Add at 38 bits where the firmware holds ap_fixed<20,8>),
+    and a user's config refused the key. Now the firmware and the config + model folder agree, as do
+    the model with the user's config and the folder hcp_fpga exports for it (whose config also asks
+    hls4ml to infer the accumulators: capped too), each below its uncapped estimate."""
+    import hcp_fpga
+    import hls4ml
+
+    model = _branching_model()
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name")
+    config["Model"]["Precision"]["maximum"] = "ap_fixed<20,8>"
+    written = tmp_path / "written"
+    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(written), io_type=io_type,
+                                               part="xczu7ev-ffvc1156-2-e").write()
+    assert "ap_fixed<20,8>" in (written / "firmware" / "defines.h").read_text()  # (io_stream: in array types)
+    ours = {"Model": {"Precision": {"default": "ap_fixed<16,6>", "maximum": "ap_fixed<20,8>"}}}
+    hcp_fpga.export(model, tmp_path / "exported", board="zcu104", io_type=io_type, config=ours)
+    assert "ap_fixed<20,8> b_accum_t;" in (tmp_path / "exported" / "firmware" / "defines.h").read_text()
+    uncapped = written.parent / "uncapped"
+    del config["Model"]["Precision"]["maximum"]
+    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(uncapped), io_type=io_type,
+                                               part="xczu7ev-ffvc1156-2-e").write()
+    pairs = [(estimate_project(written), estimate_project(_config_only(written, tmp_path / "repo")),
+              estimate_project(uncapped)),
+             (hcp_fpga.estimate(tmp_path / "exported").estimate,
+              hcp_fpga.estimate(model, board="zcu104", io_type=io_type, config=ours).estimate,
+              hcp_fpga.estimate(model, board="zcu104", io_type=io_type).estimate)]
+    for firmware, other, free in pairs:
+        for r in RESOURCES:
+            assert getattr(other, r) == pytest.approx(getattr(firmware, r), rel=1e-9), r
+        assert firmware.lut < free.lut

@@ -392,6 +392,14 @@ def _accumulator(wtype: Fixed, current: Fixed, n_in: int, has_bias: bool = False
     return Fixed(min(width, 1024), min(integer, 1024), signed)  # ap_fixed allows 1024 bits; hls4ml writes what it infers (calwilee: <78,40>)
 
 
+def capped(t: Fixed, maximum: Optional[Fixed]) -> Fixed:
+    """An inferred type within the model's ``Precision: maximum`` (hls4ml's ``max_precision``): its
+    width and integer bits each at most the maximum's (``InferPrecisionTypes._get_maximum_precision``)."""
+    if maximum is None:
+        return t
+    return replace(t, width=min(t.width, maximum.width), integer=min(t.integer, maximum.integer))
+
+
 def accumulator(wtype: Fixed, current: Fixed, n_in: int, has_bias: bool = False) -> Fixed:
     return _accumulator(wtype, current, n_in, has_bias)
 
@@ -615,6 +623,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     nodes = fuse_batchnorm(list(nodes), fixed, frozenset(kernels))
     nodes = remove_transpose_before_flatten(nodes, s.io_type, frozenset(kernels))
     default = parse_fixed(s.precision)
+    cap = _fixed_or_none(getattr(s, "max_precision", None))  # every type hls4ml infers stays within it
     weight_types = weight_types or {}
     grid = any(n.cls == "FixedPointQuantizer" for n in nodes)  # an HGQ proxy: weights lie on their own grids
     consumers: dict[str, int] = {}
@@ -657,7 +666,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 n_pix = out_size // channels if channels else 1
                 exponent = _po2_bits(_kernel_quantizer(node))
                 # hls4ml splits a separable conv: both parts get a bias
-                acc = _accumulator(wtype, current, int(np.prod(kernel.shape[:-2])), True) if not exponent else default
+                acc = capped(_accumulator(wtype, current, int(np.prod(kernel.shape[:-2])), True), cap) if not exponent else default
                 kind = "conv2d" if base.endswith("2D") else "conv1d"
                 dname = f"{node.name}_depthwise" if base.startswith("Separable") else node.name
                 specs.append(LayerSpec(dname, kind, n_in, n_out, n_pix, out_size=n_pix * n_out, channels=n_out, mantissas=mant,
@@ -677,7 +686,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     else:
                         pmant, ptype = _quantized_mantissas(pq, ptype, pw.reshape(-1, pw.shape[-1]), bool(pq) or rounding)
                         exponent = _po2_bits(pq) if pq else exponent
-                        acc = _accumulator(ptype, current, pmant.shape[0], True) if not exponent else default
+                        acc = capped(_accumulator(ptype, current, pmant.shape[0], True), cap) if not exponent else default
                         specs.append(LayerSpec(f"{node.name}_pointwise", kind, pmant.shape[0], pmant.shape[1], n_pix, mantissas=pmant,
                                                weight=ptype, input=current, result=acc, accum=acc, in_pix=n_pix,
                                                weight_exponent_bits=exponent,
@@ -699,7 +708,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 exponent = _po2_bits(_kernel_quantizer(node))
                 # power-of-two weights or bias: hls4ml infers no type from them (InferPrecisionTypes takes
                 # fixed and integer types only) and leaves accumulator and result in the model default
-                acc = _accumulator(wtype, current, n_in, has_bias) \
+                acc = capped(_accumulator(wtype, current, n_in, has_bias), cap) \
                     if not exponent and not _po2_bits(node.config.get("bias_quantizer")) else default
                 kind = MULT_BASES[base]
                 if base == "Dense" and len(node.in_shape) > 1:
@@ -750,14 +759,14 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             result = fixed_results.get(node.name, default if base.startswith("Global") else current)
             specs.append(LayerSpec(node.name, "pool", input=current, result=result, **_geometry(node), **common))
         elif base == "BatchNormalization":  # not folded (fuse_batchnorm): scale and bias in the model type
-            result = fixed_results.get(node.name) or bn_result(current, default, default)
+            result = fixed_results.get(node.name) or capped(bn_result(current, default, default), cap)
             specs.append(LayerSpec(node.name, "bn", input=current, result=result, weight=default, **common))
         elif base in PAD_KINDS:
             result = fixed_results.get(node.name, current)
             specs.append(LayerSpec(node.name, "pad", input=current, result=result, **common))
         elif base in MOVE_KINDS:
             if base == "Concatenate" and len(node.inputs) == 2:
-                result = merged_type("concatenate", current, types.get(node.inputs[1], default))
+                result = capped(merged_type("concatenate", current, types.get(node.inputs[1], default)), cap)
             elif base.startswith("Cropping"):  # InferPrecisionTypes has no rule for it: the model default
                 result = default
             # a type the config sets is the layer's (and what the next layer's types are inferred from)
@@ -765,7 +774,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             specs.append(LayerSpec(node.name, "move", input=current, result=result, **common))
         elif base in MERGE_ADD or base == "Multiply":
             if len(node.inputs) == 2:
-                result = merged_type(base.lower(), current, types.get(node.inputs[1], default))
+                result = capped(merged_type(base.lower(), current, types.get(node.inputs[1], default)), cap)
             result = fixed_results.get(node.name, result)
             # the adders / multipliers produce the result type (hls4ml's inferred one is lossless)
             specs.append(LayerSpec(node.name, "merge" if base != "Multiply" else "merge_mul", input=current, result=result,
@@ -1291,6 +1300,7 @@ def settings_from_config(config: dict, layer_names: Optional[list[str]], clock_n
     layers = hls.get("LayerName", {}) or {}
     strategy = _strategy(model.get("Strategy", "Latency")) or "Latency"
     precision = model.get("Precision", "ap_fixed<16,6>")
+    maximum = precision.get("maximum") if isinstance(precision, dict) else None
     if isinstance(precision, dict):
         precision = precision.get("default", "ap_fixed<16,6>")
     precision = str(precision).replace(" ", "")
@@ -1304,7 +1314,7 @@ def settings_from_config(config: dict, layer_names: Optional[list[str]], clock_n
         backend=project_backend(config),
         strategy=strategy, reuse_factor=int(model.get("ReuseFactor", 1)), io_type=config.get("IOType", "io_parallel"),
         precision=precision, clock_ns=float(clock_ns or config.get("ClockPeriod", 5)), layer_reuse=reuse, layer_strategy=strategies,
-        softmax_table_size=None,
+        softmax_table_size=None, max_precision=str(maximum) if _fixed_or_none(maximum) is not None else None,
     )
 
 
@@ -1528,6 +1538,8 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
     from dataclasses import replace
 
     layers = (config.get("HLSConfig", {}).get("LayerName", {}) or {})
+    model_precision = (config.get("HLSConfig", {}).get("Model", {}) or {}).get("Precision")
+    cap = _fixed_or_none(model_precision.get("maximum")) if isinstance(model_precision, dict) else None
     out = []
     for spec in specs:
         layer_config = layers.get(spec.name, {}) or {}
@@ -1546,7 +1558,7 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
                 spec = replace(spec, accum=accum_type)
             elif accum == "auto" and spec.model_accum and spec.weight is not None and not spec.depthwise:
                 # a user's setting, even 'auto', wins over the HGQ override: hls4ml infers the type
-                spec = replace(spec, accum=_accumulator(spec.weight, spec.input, spec.n_in, spec.has_bias),
+                spec = replace(spec, accum=capped(_accumulator(spec.weight, spec.input, spec.n_in, spec.has_bias), cap),
                                model_accum=False)
             elif accum != "auto" and not spec.model_accum:
                 spec = replace(spec, accum=default)  # hls4ml < 1.1: accum_t is the model's default type
