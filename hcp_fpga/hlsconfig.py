@@ -16,9 +16,10 @@ Schema (the part of hls4ml's that sets how a layer is built)::
       sm:       {Implementation: latency | stable | argmax | legacy, Skip: false}
       conv1:    {ParallelizationFactor: 4, ConvImplementation: LineBuffer | Encoded}
 
-``Trace`` is accepted and ignored (it only adds debug outputs to the C++). The other keys hls4ml's
-``config_from_keras_model`` writes (DEFAULT_ONLY_KEYS, DEFAULT_ONLY_TYPES) are accepted at hls4ml's
-default only, so a config hls4ml generated reads as it is. hls4ml 0.x spellings
+``Trace`` is accepted and ignored (it only adds debug outputs to the C++). The other options hls4ml's
+``config_from_keras_model`` writes (DEFAULT_ONLY_KEYS) are accepted at hls4ml's default only, and the
+types it fills from QKeras quantizers under other keys (DEFAULT_ONLY_TYPES) are read, not applied,
+and named in a note, so a config hls4ml generated reads as it is. hls4ml 0.x spellings
 (``exp_table_t``, ``inv_table_t``, ``table_size`` beside ``Precision``) are read as today's keys.
 
 A full hls4ml config (``HLSConfig:`` around it, plus ``Backend``, ``Part``, ... as hls4ml writes
@@ -43,7 +44,6 @@ _BRAM_FACTOR = 1000000000  # hls4ml's default Model BramFactor: no weight array 
 OLD_TABLE_KEYS = {"exp_table_t": "exp_table", "inv_table_t": "inv_table", "table_t": "table"}
 # hls4ml layer options hcp_fpga passes on to hls4ml and prices on both paths (values checked)
 OPTION_KEYS = ("Implementation", "Skip", "ParallelizationFactor", "ConvImplementation")
-SOFTMAX_CHOICES = ("latency", "stable", "argmax", "legacy")  # spec.SOFTMAX_IMPLEMENTATIONS
 CONV_IMPLEMENTATIONS = ("LineBuffer", "Encoded")  # hls4ml 1.3's ConvImplementation choices (io_stream)
 # keys hls4ml's own config_from_keras_model writes for some layers, accepted at hls4ml's default only
 # (a config hls4ml generated reads as it is): RNN, separable and activation options
@@ -57,8 +57,8 @@ LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "TableSize", "Trace", "tab
 # separable, PReLU, embedding and hard-activation types). hls4ml's generator fills them from a QKeras
 # layer's quantizers, whose types hls4ml builds whatever its config says: read, not applied, and said
 # in a note when not 'auto' (the export and the estimate keep the quantizer's type or hls4ml's default)
-DEFAULT_ONLY_TYPES = ("scale", "inv_inp", "slope", "shift", "mean", "variance", "beta", "gamma", "param", "recurrent_weight", "recurrent_bias", "depthwise", "pointwise",
-                      "depthwise_accum", "depthwise_result", "pointwise_accum", "embeddings", "slope_t", "shift_t",
+DEFAULT_ONLY_TYPES = ("scale", "inv_inp", "slope", "shift", "mean", "variance", "beta", "gamma", "param",
+                      "recurrent_weight", "recurrent_bias", "depthwise", "pointwise", "depthwise_accum", "depthwise_result", "pointwise_accum", "embeddings", "slope_t", "shift_t",
                       "table_t", "forward_weight", "forward_bias", "forward_recurrent_weight", "forward_recurrent_bias",
                       "backward_weight", "backward_bias", "backward_recurrent_weight", "backward_recurrent_bias")
 _HLS4ML_SOFTMAX_TYPE = "fixed<18,8,RND,SAT,0>"  # hls4ml 1.3's default for a softmax's inv_inp (and tables)
@@ -169,12 +169,14 @@ def _unapplied_type(key: str, value, where: str) -> bool:
 
 def _options(cfg: Mapping, where: str) -> dict[str, Any]:
     """The layer options (OPTION_KEYS) of a LayerName entry, checked: one ConfigError naming the fix."""
+    from hcp_fpga.estimator.spec import SOFTMAX_IMPLEMENTATIONS
+
     options: dict[str, Any] = {}
     if "Implementation" in cfg:
         value = cfg["Implementation"]
-        if not isinstance(value, str) or value.lower() not in SOFTMAX_CHOICES:
+        if not isinstance(value, str) or value.lower() not in SOFTMAX_IMPLEMENTATIONS:
             raise ConfigError(f"{where}: Implementation {value!r} is not a softmax implementation hls4ml builds; use one "
-                              f"of {', '.join(SOFTMAX_CHOICES)}")
+                              f"of {', '.join(SOFTMAX_IMPLEMENTATIONS)}")
         options["Implementation"] = value.lower()
     if "Skip" in cfg:
         if not isinstance(cfg["Skip"], bool):

@@ -409,7 +409,7 @@ def _argmax(spec: LayerSpec, c: CostConstants, n: int) -> LayerEstimate:
     compare-and-select priced as max pooling prices one (per operand bit). In io_stream the one-hot
     output array is indexed at run time and becomes a memory that is cleared and read out, two
     words per cycle (quickdraw_gru_smaller_reuse, Vivado HLS 2019.1: 1 BRAM18, 5 x 13 bits, 7 cycles)."""
-    w, index = (spec.input.width if spec.input else 16), max(math.ceil(math.log2(n)), 1) if n > 1 else 1
+    w, index = _argmax_operand_bits(spec, n)
     stream = spec.io_type == "io_stream"
     per_bit = c.lut_pool_stream_per_bit if stream else c.lut_pool_max_per_op_bit
     lut = (n - 1) * (w + index) * per_bit + n * index * c.lut_per_adder_bit
@@ -418,21 +418,24 @@ def _argmax(spec: LayerSpec, c: CostConstants, n: int) -> LayerEstimate:
     return LayerEstimate(spec.name, "softmax", bram18=1.0 if stream else 0.0, lut=lut, ff=ff, latency_cycles=cycles, ii=1)
 
 
+def _argmax_operand_bits(spec: LayerSpec, n: int) -> tuple[int, int]:
+    """(value bits, index bits) each of an argmax's compare-and-selects carries."""
+    return (spec.input.width if spec.input else 16), max(math.ceil(math.log2(n)), 1) if n > 1 else 1
+
+
 def _argmax_levels(spec: LayerSpec, t) -> list:
     """The argmax's n - 1 compare-and-selects, one after the other (each needs the maximum so far),
     carrying the inputs not yet compared, the maximum and its index."""
     from hcp_fpga.estimator.timing import Level
 
     n = max(spec.out_size, 1)
-    w, index = (spec.input.width if spec.input else 16), max(math.ceil(math.log2(n)), 1) if n > 1 else 1
+    w, index = _argmax_operand_bits(spec, n)
     return [Level(t.add_ns + t.act_ns, float((n - 2 - i) * w + w + index)) for i in range(n - 1)]
 
 
 def _softmax_reference_saving(spec: LayerSpec, c: CostConstants) -> tuple[int, float]:
     """(cycles, register bits) the stable softmax's maximum and subtraction take at the reference
     schedule the softmax constants were fitted at: what a latency softmax does not have."""
-    from dataclasses import replace as _replace
-
     from hcp_fpga.estimator.timing import budget_ns, part_timing
 
     t, budget = part_timing(REFERENCE_PART), budget_ns(REFERENCE_CLOCK_NS, REFERENCE_BACKEND)
@@ -440,7 +443,7 @@ def _softmax_reference_saving(spec: LayerSpec, c: CostConstants) -> tuple[int, f
     def run(s):
         return _scheduled(_Chain(tuple(map(tuple, _softmax_levels(s, c, t))), 2, 0.0, 0), budget)[0]
 
-    (stable_cycles, stable_bits), (cycles, bits) = run(_replace(spec, softmax_impl="stable")), run(spec)
+    (stable_cycles, stable_bits), (cycles, bits) = run(replace(spec, softmax_impl="stable")), run(spec)
     return max(stable_cycles - cycles, 0), max(stable_bits - bits, 0.0)
 
 

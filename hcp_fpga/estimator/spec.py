@@ -1162,8 +1162,6 @@ def with_layer_options(specs: list[LayerSpec], options: dict) -> list[LayerSpec]
     """``specs`` with the hls4ml layer options a config names per layer (``Implementation`` and
     ``Skip`` of a softmax, ``ParallelizationFactor`` of an io_parallel conv), as hls4ml builds them;
     the one rule for a user's config on the model path and a project's config on the file path."""
-    from dataclasses import replace
-
     out = []
     for spec in specs:
         entry = options.get(spec.name)
