@@ -203,7 +203,10 @@ def _options(cfg: Mapping, where: str) -> dict[str, Any]:
 def _check_keys(mapping: Mapping, allowed, where: str) -> None:
     for key in mapping:
         if key not in allowed:
-            raise ConfigError(f"{where}: unknown key '{key}'{_did_you_mean(str(key), allowed)}; "
+            # 'ap_fixed<16,6>' unquoted inside a YAML {...} mapping splits at its comma: a key '6>'
+            split = " (a type with a comma inside a YAML {...} mapping must be quoted: \"ap_fixed<16,6>\")" \
+                if ">" in str(key) or str(key).strip().isdigit() else ""
+            raise ConfigError(f"{where}: unknown key '{key}'{split or _did_you_mean(str(key), allowed)}; "
                               f"allowed: {', '.join(allowed)}")
 
 

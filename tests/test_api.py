@@ -130,6 +130,7 @@ def test_reuse_auto_snaps_each_layer_and_says_so(capsys):
     ({"Model": {"BramFactor": 100}}, "BramFactor 100 is not supported"),  # weights would become ports
     ({"Model": {"BramFactor": "1e9"}}, "leave the key out"),
     ({"LayerName": {"sm": {"Implementation": "fast"}}}, "not a softmax implementation hls4ml builds"),
+    (yaml.safe_load("Model: {Precision: {default: ap_fixed<16,6>}}"), "must be quoted: \"ap_fixed<16,6>\""),
     ({"LayerName": {"sm": {"Skip": "yes"}}}, "use true or false"),
     ({"LayerName": {"c": {"ParallelizationFactor": 0}}}, ">= 1"),
     ({"LayerName": {"c": {"ConvImplementation": "Im2col"}}}, "LineBuffer or Encoded"),
