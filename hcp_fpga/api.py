@@ -138,9 +138,10 @@ class DesignOptions:
         return [flag for key, flag in names.items() if getattr(self, key) is not None]
 
 
-def _settings(options: DesignOptions):
+def _settings(options: DesignOptions, model=None):
     """HlsSettings from the options: hls4ml's defaults, then the user's config file, then the
-    explicit model-wide options, then the config's per-layer values, then per-layer --reuse."""
+    explicit model-wide options, then the config's per-layer values, then per-layer --reuse. With
+    ``model``, the config's LayerType entries and Model variable types apply to its layers."""
     from hcp_fpga.design import HlsSettings
     from hcp_fpga.hlsconfig import load_hls_config, parse_reuse
 
@@ -150,6 +151,7 @@ def _settings(options: DesignOptions):
     settings, notes = HlsSettings(), ()
     if options.config is not None:
         config = load_hls_config(options.config)
+        config = config.for_model(model) if model is not None else config
         settings, notes = config.apply(settings, explicit), config.notes
     else:
         settings = replace(settings, **{k: v for k, v in explicit.items() if v is not None})
@@ -202,8 +204,10 @@ def design_for(model: ModelArg, board: Union[str, Board], options: Optional[Desi
     from hcp_fpga.model_checks import weight_range_warnings
 
     board_record = _board(board, boards_dir)
-    settings, snap, notes = _settings(options or DesignOptions())
+    settings, snap, notes = _settings(options or DesignOptions())  # checked before the (slow) model load
     keras_model = _model(model, weights, allow_unsafe)
+    if options is not None and options.config is not None:  # its LayerType and Model variable types, per layer
+        settings, snap, notes = _settings(options, keras_model)
     if snap:
         settings, snapped = _snap_reuse(keras_model, settings)
         notes = (*notes, *snapped)

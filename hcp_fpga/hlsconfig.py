@@ -15,6 +15,11 @@ Schema (the part of hls4ml's that sets how a layer is built)::
 
       sm:       {Implementation: latency | stable | argmax | legacy, Skip: false}
       conv1:    {ParallelizationFactor: 4, ConvImplementation: LineBuffer | Encoded}
+    LayerType:  {Dense: {...as a LayerName entry}}   # by hls4ml class, under the layer's own entry
+
+``LayerType`` entries and Model variable types (``Precision: {weight: ...}``) are checked at once and
+written into each layer once the model is known (``HlsConfig.for_model``; ``spec.with_layer_types``,
+the rule the project path reads configs with).
 
 ``Trace`` is accepted and ignored (it only adds debug outputs to the C++). The other options hls4ml's
 ``config_from_keras_model`` writes (DEFAULT_ONLY_KEYS) are accepted at hls4ml's default only, and the
@@ -91,6 +96,37 @@ class HlsConfig:
     source: str = "hls_config"
     notes: tuple[str, ...] = ()  # what was read and not applied, one line each
     maximum: Optional[str] = None  # Model Precision 'maximum': the cap on every type hls4ml infers
+    raw: Mapping = field(default_factory=dict, compare=False)  # the checked mapping, for for_model
+
+    @property
+    def needs_model(self) -> bool:
+        """Does it set layers by their hls4ml class (LayerType) or every layer's variables (Model
+        Precision weight/bias/result/accum)? Those apply once the model's layers are known."""
+        precision = (self.raw.get("Model") or {}).get("Precision")
+        return bool(self.raw.get("LayerType")) or (
+            isinstance(precision, Mapping) and any(k not in ("default", "maximum") for k in precision))
+
+    def for_model(self, model) -> "HlsConfig":
+        """This config with its LayerType entries and Model variable types written into each of
+        ``model``'s layers (hls4ml's order: the layer's own entry, then its class's, then the
+        model's; ``spec.with_layer_types``, the rule the project path reads configs with)."""
+        if not self.needs_model:
+            return self
+        from hcp_fpga.estimator.graph import nodes_from_keras
+        from hcp_fpga.estimator.spec import hls4ml_layer_classes, with_layer_types
+
+        nodes = nodes_from_keras(model)
+        expanded = with_layer_types({"HLSConfig": dict(self.raw)}, nodes)["HLSConfig"]
+        model_section = dict(expanded.get("Model") or {})
+        if isinstance(model_section.get("Precision"), Mapping):
+            model_section["Precision"] = {k: v for k, v in model_section["Precision"].items() if k in ("default", "maximum")}
+        parsed = parse_hls_config({"Model": model_section, "LayerName": expanded.get("LayerName") or {}}, self.source)
+        classes = {cls for node in nodes for _, cls in hls4ml_layer_classes(node)}
+        unused = [str(c) for c in (self.raw.get("LayerType") or {}) if str(c) not in classes]
+        notes = [f"{self.source} LayerType.{c}: no layer of this model is an hls4ml '{c}' (hls4ml's classes here: "
+                 f"{', '.join(sorted(classes))})" for c in unused]
+        return replace(parsed, ignored=self.ignored, notes=tuple(dict.fromkeys((*self.notes, *parsed.notes, *notes))),
+                       raw=self.raw)
 
     def apply(self, settings, explicit: Optional[Mapping[str, Any]] = None):
         """``settings`` with this config: model-level values, then ``explicit`` model-level values
@@ -210,6 +246,42 @@ def _check_keys(mapping: Mapping, allowed, where: str) -> None:
                               f"allowed: {', '.join(allowed)}")
 
 
+def _layer_pin(cfg, where: str, notes: list[str]) -> LayerPin:
+    """One LayerName (or LayerType) entry, checked; what it reads and does not apply goes to ``notes``."""
+    if not isinstance(cfg, Mapping):
+        raise ConfigError(f"{where}: expected a mapping (Precision, ReuseFactor, Strategy)")
+    _check_keys(cfg, LAYER_KEYS, where)
+    types: dict[str, str] = {}
+    prec = cfg.get("Precision")
+    if isinstance(prec, Mapping):
+        _check_keys(prec, (*TYPE_KEYS, *TABLE_KEYS, "kernel", *DEFAULT_ONLY_TYPES), f"{where}.Precision")
+        unapplied = [key for key, value in prec.items()
+                     if key in DEFAULT_ONLY_TYPES and _unapplied_type(key, value, f"{where}.Precision.{key}")]
+        if unapplied:
+            notes.append(f"{where}.Precision {', '.join(unapplied)}: not applied; the export and the estimate keep "
+                         "the layer's QKeras quantizer types or hls4ml's defaults (hls4ml builds a quantizer's type "
+                         "whatever its config says)")
+        for key, value in prec.items():
+            if key in DEFAULT_ONLY_TYPES:
+                continue
+            elif value != "auto":  # hls4ml's own default: nothing to pin
+                types["weight" if key == "kernel" else key] = _type(value, f"{where}.Precision.{key}")
+    elif prec is not None:  # one type for the layer: hls4ml uses it for each of its variables
+        types = dict.fromkeys(TYPE_KEYS, _type(prec, f"{where}.Precision"))
+    for old, key in OLD_TABLE_KEYS.items():
+        if old in cfg:
+            types[key] = _type(cfg[old], f"{where}.{old}")
+    size = cfg.get("TableSize", cfg.get("table_size"))
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 1 << 20):
+        raise ConfigError(f"{where}: TableSize {size!r} is invalid; use a whole number from 1 to 1,048,576")
+    for key, default in DEFAULT_ONLY_KEYS.items():
+        if key in cfg and (cfg[key] != default or isinstance(cfg[key], bool) != isinstance(default, bool)):
+            raise ConfigError(f"{where}: {key} {cfg[key]!r} is not supported (hcp_fpga builds and prices hls4ml's "
+                              f"default, {default!r}); leave the key out")
+    return LayerPin(_reuse(cfg["ReuseFactor"], where) if "ReuseFactor" in cfg else None,
+                    _strategy(cfg["Strategy"], where) if "Strategy" in cfg else None, types, size, _options(cfg, where))
+
+
 def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
     """Check a config mapping (hls4ml's schema) and return it typed; one clear error otherwise."""
     if not isinstance(data, Mapping):
@@ -225,8 +297,6 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
         if not isinstance(data, Mapping):
             raise ConfigError(f"{source}: HLSConfig must be a mapping with 'Model' and/or 'LayerName'")
     _check_keys(data, ("Model", "LayerName", "LayerType", "Flows", "Optimizers", "SkipOptimizers"), source)
-    if "LayerType" in data:
-        raise ConfigError(f"{source}: 'LayerType' settings are not supported; give them per layer under 'LayerName'")
     model = data.get("Model") or {}
     if not isinstance(model, Mapping):
         raise ConfigError(f"{source}: 'Model' must be a mapping (Precision, ReuseFactor, Strategy)")
@@ -239,7 +309,10 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
                           f"constants (hls4ml's default {_BRAM_FACTOR}); leave the key out")
     precision, maximum = model.get("Precision"), None
     if isinstance(precision, Mapping):
-        _check_keys(precision, ("default", "maximum"), f"{source} Model.Precision")
+        _check_keys(precision, ("default", "maximum", *TYPE_KEYS, *TABLE_KEYS), f"{source} Model.Precision")
+        for key, value in precision.items():  # each variable's type for every layer: applied by for_model
+            if key not in ("default", "maximum") and value != "auto":
+                _type(value, f"{source} Model.Precision.{key}")
         if precision.get("maximum") is not None:
             maximum = _type(precision["maximum"], f"{source} Model.Precision.maximum")
         precision = precision.get("default")
@@ -253,41 +326,13 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
     if not isinstance(layer_map, Mapping):
         raise ConfigError(f"{source}: 'LayerName' must map layer names to their settings")
     for name, cfg in layer_map.items():
-        where = f"{source} LayerName.{name}"
-        if not isinstance(cfg, Mapping):
-            raise ConfigError(f"{where}: expected a mapping (Precision, ReuseFactor, Strategy)")
-        _check_keys(cfg, LAYER_KEYS, where)
-        types: dict[str, str] = {}
-        prec = cfg.get("Precision")
-        if isinstance(prec, Mapping):
-            _check_keys(prec, (*TYPE_KEYS, *TABLE_KEYS, "kernel", *DEFAULT_ONLY_TYPES), f"{where}.Precision")
-            unapplied = [key for key, value in prec.items()
-                         if key in DEFAULT_ONLY_TYPES and _unapplied_type(key, value, f"{where}.Precision.{key}")]
-            if unapplied:
-                notes.append(f"{where}.Precision {', '.join(unapplied)}: not applied; the export and the estimate keep "
-                             "the layer's QKeras quantizer types or hls4ml's defaults (hls4ml builds a quantizer's type "
-                             "whatever its config says)")
-            for key, value in prec.items():
-                if key in DEFAULT_ONLY_TYPES:
-                    continue
-                elif value != "auto":  # hls4ml's own default: nothing to pin
-                    types["weight" if key == "kernel" else key] = _type(value, f"{where}.Precision.{key}")
-        elif prec is not None:  # one type for the layer: hls4ml uses it for each of its variables
-            types = dict.fromkeys(TYPE_KEYS, _type(prec, f"{where}.Precision"))
-        for old, key in OLD_TABLE_KEYS.items():
-            if old in cfg:
-                types[key] = _type(cfg[old], f"{where}.{old}")
-        size = cfg.get("TableSize", cfg.get("table_size"))
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 1 << 20):
-            raise ConfigError(f"{where}: TableSize {size!r} is invalid; use a whole number from 1 to 1,048,576")
-        for key, default in DEFAULT_ONLY_KEYS.items():
-            if key in cfg and (cfg[key] != default or isinstance(cfg[key], bool) != isinstance(default, bool)):
-                raise ConfigError(f"{where}: {key} {cfg[key]!r} is not supported (hcp_fpga builds and prices hls4ml's "
-                                  f"default, {default!r}); leave the key out")
-        layers[str(name)] = LayerPin(_reuse(cfg["ReuseFactor"], where) if "ReuseFactor" in cfg else None,
-                                     _strategy(cfg["Strategy"], where) if "Strategy" in cfg else None, types, size,
-                                     _options(cfg, where))
-    return HlsConfig(precision, reuse, strategy, layers, tuple(ignored), source, tuple(notes), maximum)
+        layers[str(name)] = _layer_pin(cfg, f"{source} LayerName.{name}", notes)
+    layer_types = data.get("LayerType") or {}
+    if not isinstance(layer_types, Mapping):
+        raise ConfigError(f"{source}: 'LayerType' must map hls4ml layer classes (Dense, Conv2D, ...) to their settings")
+    for cls, cfg in layer_types.items():
+        _layer_pin(cfg, f"{source} LayerType.{cls}", notes)  # checked now; applied per layer by for_model
+    return HlsConfig(precision, reuse, strategy, layers, tuple(ignored), source, tuple(notes), maximum, dict(data))
 
 
 def load_hls_config(source: Union[str, Path, Mapping, HlsConfig]) -> HlsConfig:

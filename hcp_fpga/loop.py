@@ -359,6 +359,10 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         design_class = read_json(out_dir / RUN_FILE, "optimize run record", "start over with --force").get("design_class")
     else:
         model, data = _baseline_model(config, data, log, show_progress)
+        if config.hls_config is not None and config.parsed_hls_config().needs_model:  # LayerType: per layer now
+            base_settings = config.hls_settings(HlsSettings(backend=config.backend, io_type=config.io_type,
+                                                            clock_ns=config.clock_ns, precision=config.precision)
+                                                .resolved(board), model)
         Design.create(model, board, base_settings).validate()  # pinned layers exist, their RFs are valid
         check_convertible(model, str(base_settings.io_type))  # what the export at the end would refuse
         baseline_estimate = estimate_design(Design.create(model, board, base_settings))

@@ -260,6 +260,28 @@ def test_layer_options_reach_hls4ml_and_give_one_estimate(tmp_path, entry, io_ty
     assert (from_model.lut, from_model.latency_cycles) != (plain.lut, plain.latency_cycles)
 
 
+def test_layer_type_and_model_variable_types_apply_per_layer(tmp_path):
+    """A config's LayerType entries (by hls4ml class, under a layer's own LayerName entry) and Model
+    Precision variable types (every layer's weight/accum): refused before ('LayerType settings are
+    not supported'; 'unknown key weight'). Now written into each layer as hls4ml does
+    (spec.with_layer_types, the project path's rule): the exported firmware has them, the model's
+    estimate equals the exported folder's, and a class no layer has is named in a note."""
+    model = _options_model()
+    config = {"Model": {"Precision": {"default": "ap_fixed<16,6>", "weight": "ap_fixed<10,4>"}},
+              "LayerType": {"Dense": {"ReuseFactor": 4, "Strategy": "Resource"}, "Dens": {"ReuseFactor": 2}},
+              "LayerName": {"o": {"ReuseFactor": 8}}}
+    out = tmp_path / "prj"
+    hcp_fpga.export(model, out, board="zcu104", config=config)
+    applied = {layer["name"]: layer for layer in json.loads((out / "hcp_fpga.json").read_text())["layers"]}
+    assert applied["fc"]["reuse_factor"] == 4 and applied["o"]["reuse_factor"] == 8  # the name's entry wins
+    assert "typedef ap_fixed<10,4> fc_weight_t;" in (out / "firmware" / "defines.h").read_text()
+    from_model = hcp_fpga.estimate(model, board="zcu104", config=config)
+    from_folder = hcp_fpga.estimate(out).estimate
+    for r in ("dsp", "lut", "ff", "bram18", "latency_cycles"):
+        assert getattr(from_model.estimate, r) == pytest.approx(getattr(from_folder, r), rel=1e-9), r
+    assert any("LayerType.Dens: no layer of this model is an hls4ml 'Dens'" in n for n in from_model.notes)
+
+
 @pytest.mark.parametrize("entry, fragment", [
     ({"c": {"Skip": True}}, "Skip applies to a softmax layer"),
     ({"sm": {"ParallelizationFactor": 2}}, "ParallelizationFactor applies to a convolution"),

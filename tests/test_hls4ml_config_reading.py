@@ -316,7 +316,8 @@ def _softmaxes(est) -> list:
     return [l for l in est.layers if l.name.startswith("out_softmax") and not l.name.endswith("_out")]
 
 
-@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+# (io_stream in make test-slow: each case writes 5-10 hls4ml projects)
+@pytest.mark.parametrize("io_type", ["io_parallel", pytest.param("io_stream", marks=pytest.mark.slow)])
 def test_the_softmax_implementation_hls4ml_builds_is_the_one_priced(tmp_path, io_type):
     """hls4ml's softmax Implementation (any key case, as hls4ml reads it) and Skip, read from the
     firmware hls4ml 1.3 writes and from its config + model file alike. 'latency' reads the exp table
@@ -402,7 +403,7 @@ def test_types_flow_along_the_graph_on_the_config_path_as_in_the_firmware(tmp_pa
         assert getattr(from_config, r) == pytest.approx(getattr(firmware, r), rel=1e-9), r
 
 
-@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("io_type", ["io_parallel", pytest.param("io_stream", marks=pytest.mark.slow)])
 def test_the_model_precision_maximum_caps_every_inferred_type_on_every_path(tmp_path, io_type):
     """hls4ml's ``Model: Precision: maximum`` (config_from_keras_model's max_precision) caps the width
     and the integer bits of every type it infers (accumulators, merges). The config + model path

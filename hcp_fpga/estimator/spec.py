@@ -1413,7 +1413,7 @@ def with_layer_types(config: dict, nodes) -> dict:
     # Model: Precision as a mapping sets each variable it names for every layer, below the layer's
     # type and name entries (hls4ml's get_precision: name, type, then model); 'default' is the model type
     model_prec = (hls.get("Model") or {}).get("Precision")
-    model_vars = {k: v for k, v in model_prec.items() if k != "default"} if isinstance(model_prec, dict) else {}
+    model_vars = {k: v for k, v in model_prec.items() if k not in ("default", "maximum")} if isinstance(model_prec, dict) else {}
     written = hls.get("LayerName") or {}
     names = dict(written)
     for node in nodes:
