@@ -340,10 +340,11 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
     # data, the calibration, the vendor tool, the checkpoint or the model, the output path. Only
     # then is an old folder replaced.
     board = load_board(config.board)
-    base_settings = HlsSettings(backend=config.backend, io_type=config.io_type, clock_ns=config.clock_ns,
-                                precision=config.precision).resolved(board)
+    plain_settings = HlsSettings(backend=config.backend, io_type=config.io_type, clock_ns=config.clock_ns,
+                                 precision=config.precision).resolved(board)
+    base_settings = plain_settings
     if config.hls_config is not None:  # the user's hls4ml config: a starting point, its layers pinned
-        base_settings = config.hls_settings(base_settings)
+        base_settings = config.hls_settings(plain_settings)
     calibration = config.loaded_calibration()
     synthesis = _synthesis_step(config, base_settings, tool_settings, log)
     out_dir = check_output_dir(out_dir or config.out_dir(), force=force and not resume, resume=resume,
@@ -360,9 +361,7 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
     else:
         model, data = _baseline_model(config, data, log, show_progress)
         if config.hls_config is not None and config.parsed_hls_config().needs_model:  # LayerType: per layer now
-            base_settings = config.hls_settings(HlsSettings(backend=config.backend, io_type=config.io_type,
-                                                            clock_ns=config.clock_ns, precision=config.precision)
-                                                .resolved(board), model)
+            base_settings = config.hls_settings(plain_settings, model)
         Design.create(model, board, base_settings).validate()  # pinned layers exist, their RFs are valid
         check_convertible(model, str(base_settings.io_type))  # what the export at the end would refuse
         baseline_estimate = estimate_design(Design.create(model, board, base_settings))
