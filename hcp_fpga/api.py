@@ -232,8 +232,11 @@ def inspect(model: ModelArg, *, weights=None, allow_unsafe: bool = False, precis
     from hcp_fpga.model_checks import weight_range_warnings
     from hcp_fpga.models import inspect_model, unsupported_layers
 
-    settings, _, _ = _settings(DesignOptions(precision=precision, config=config))
+    options = DesignOptions(precision=precision, config=config)
+    settings, _, _ = _settings(options)  # checked before the (slow) model load
     keras_model = _model(model, weights, allow_unsafe)
+    if config is not None:  # its LayerType and Model variable types (weight types), per layer
+        settings, _, _ = _settings(options, keras_model)
     bad = unsupported_layers(keras_model, str(settings.io_type))
     warnings = [] if bad else weight_range_warnings(keras_model, settings)
     return InspectResult(inspect_model(keras_model), bad, warnings)

@@ -360,8 +360,11 @@ def run_loop(config: ProjectConfig, out_dir: Optional[Path] = None, resume: bool
         design_class = read_json(out_dir / RUN_FILE, "optimize run record", "start over with --force").get("design_class")
     else:
         model, data = _baseline_model(config, data, log, show_progress)
-        if config.hls_config is not None and config.parsed_hls_config().needs_model:  # LayerType: per layer now
-            base_settings = config.hls_settings(plain_settings, model)
+        if config.hls_config is not None:  # its LayerType and Model variable types apply per layer now
+            parsed = config.parsed_hls_config().for_model(model)
+            base_settings = parsed.apply(plain_settings)
+            for note in parsed.notes:  # what it reads and does not apply
+                log(f"note: {note}")
         Design.create(model, board, base_settings).validate()  # pinned layers exist, their RFs are valid
         check_convertible(model, str(base_settings.io_type))  # what the export at the end would refuse
         baseline_estimate = estimate_design(Design.create(model, board, base_settings))

@@ -214,12 +214,10 @@ class ProjectConfig(_Strict):
 
         return load(self.path(self.calibration))
 
-    def hls_settings(self, base, model=None):
-        """``base`` settings with the user's hls4ml config applied (its layers pinned); with
-        ``model``, its LayerType entries and Model variable types too."""
+    def hls_settings(self, base):
+        """``base`` settings with the user's hls4ml config applied (its layers pinned; its LayerType
+        entries and Model variable types need the model: ``HlsConfig.for_model``)."""
         parsed = self.parsed_hls_config()
-        if parsed is not None and model is not None:
-            parsed = parsed.for_model(model)
         return parsed.apply(base) if parsed else base
 
     def out_dir(self, override: Optional[str | Path] = None) -> Path:

@@ -282,6 +282,16 @@ def test_layer_type_and_model_variable_types_apply_per_layer(tmp_path):
     assert any("LayerType.Dens: no layer of this model is an hls4ml 'Dens'" in n for n in from_model.notes)
 
 
+def test_inspect_checks_weights_against_layer_type_weight_types():
+    """inspect's weight checks use the types the config gives each layer, LayerType entries too
+    (they applied to no layer before the model was known)."""
+    model = _options_model()
+    model.get_layer("o").set_weights([np.full((8, 3), 20.0, np.float32), np.zeros(3, np.float32)])
+    typed = hcp_fpga.inspect(model, config={"LayerType": {"Dense": {"Precision": {"weight": "ap_fixed<6,3>"}}}})
+    assert [(w.layer, w.weight_type, w.overflow) for w in typed.warnings if w.overflow] == [("o", "ap_fixed<6,3>", 24)]
+    assert not any(w.overflow for w in hcp_fpga.inspect(model).warnings)  # 20 fits the default ap_fixed<16,6>
+
+
 @pytest.mark.parametrize("entry, fragment", [
     ({"c": {"Skip": True}}, "Skip applies to a softmax layer"),
     ({"sm": {"ParallelizationFactor": 2}}, "ParallelizationFactor applies to a convolution"),

@@ -179,6 +179,26 @@ def test_latency_bound_keeps_slow_designs_out(tmp_path):
     assert not any("-> 8" in r["action"] for r in history)
 
 
+@pytest.mark.slow  # an optimize run
+def test_optimize_applies_layer_type_entries_and_says_what_it_does_not_apply(tmp_path):
+    """A project's hls_config with LayerType entries: the loop starts from them per layer (the
+    exported project has the Dense layers at Resource RF 4), and logs its notes (a class no layer
+    has) before the search."""
+    import hcp_fpga
+    from hcp_fpga.loop import CannotFit
+
+    hls = {"LayerType": {"Dense": {"Strategy": "Resource", "ReuseFactor": 4}, "Dens": {"ReuseFactor": 2}}}
+    path = _project(tmp_path, name="typed", hls_config=hls, training={"epochs": 3, "finetune_epochs": 1}, max_iterations=1)
+    lines: list[str] = []
+    try:
+        hcp_fpga.optimize(path, out=tmp_path / "out", log=lines.append)
+    except CannotFit:  # not in one round: the outputs are written all the same
+        pass
+    assert any(line.startswith("note: ") and "LayerType.Dens: no layer of this model" in line for line in lines), lines
+    applied = {layer["name"]: layer for layer in json.loads((tmp_path / "out" / "hls_project" / "hcp_fpga.json").read_text())["layers"]}
+    assert applied["fc1"]["strategy"] == "resource" and applied["fc1"]["reuse_factor"] == 4
+
+
 @pytest.mark.slow  # a whole optimize run
 def test_optimize_keeps_what_a_user_hls4ml_config_pins(tmp_path, capsys):
     """hls_config pins fc1's reuse factor, strategy, weight and result types: the loop works on the
