@@ -35,6 +35,7 @@ class InspectResult:
     layers: list  # models.LayerInfo
     unsupported: list[tuple[str, str]]
     warnings: list  # model_checks.WeightRangeWarning
+    notes: tuple[str, ...] = ()  # what a user's hls4ml config reads and does not apply
 
     @property
     def total_weights(self) -> int:
@@ -47,7 +48,7 @@ class InspectResult:
     def as_dict(self) -> dict:
         return {"layers": [layer.as_dict() for layer in self.layers],
                 "unsupported_by_hls4ml": [{"name": n, "class": c} for n, c in self.unsupported],
-                "warnings": [w.message() for w in self.warnings]}
+                "warnings": [w.message() for w in self.warnings], "notes": list(self.notes)}
 
 
 @dataclass(frozen=True)
@@ -233,13 +234,13 @@ def inspect(model: ModelArg, *, weights=None, allow_unsafe: bool = False, precis
     from hcp_fpga.models import inspect_model, unsupported_layers
 
     options = DesignOptions(precision=precision, config=config)
-    settings, _, _ = _settings(options)  # checked before the (slow) model load
+    settings, _, notes = _settings(options)  # checked before the (slow) model load
     keras_model = _model(model, weights, allow_unsafe)
     if config is not None:  # its LayerType and Model variable types (weight types), per layer
-        settings, _, _ = _settings(options, keras_model)
+        settings, _, notes = _settings(options, keras_model)
     bad = unsupported_layers(keras_model, str(settings.io_type))
     warnings = [] if bad else weight_range_warnings(keras_model, settings)
-    return InspectResult(inspect_model(keras_model), bad, warnings)
+    return InspectResult(inspect_model(keras_model), bad, warnings, tuple(notes))
 
 
 def estimate(model: ModelArg, *, board: Union[str, Board, None] = None, weights=None, boards_dir=None,

@@ -129,6 +129,7 @@ def cmd_inspect(args) -> int:
     r = api.inspect(args.model, weights=args.weights, allow_unsafe=args.allow_unsafe, precision=args.precision,
                     config=args.config)
     _warn(w.message() for w in r.warnings)
+    _note(r.notes)
     if args.json:
         _emit_json(r.as_dict())
         return 0

@@ -290,6 +290,9 @@ def test_inspect_checks_weights_against_layer_type_weight_types():
     typed = hcp_fpga.inspect(model, config={"LayerType": {"Dense": {"Precision": {"weight": "ap_fixed<6,3>"}}}})
     assert [(w.layer, w.weight_type, w.overflow) for w in typed.warnings if w.overflow] == [("o", "ap_fixed<6,3>", 24)]
     assert not any(w.overflow for w in hcp_fpga.inspect(model).warnings)  # 20 fits the default ap_fixed<16,6>
+    # and it says what the config reads and does not apply, as estimate and export do
+    noted = hcp_fpga.inspect(model, config={"LayerType": {"Dens": {"ReuseFactor": 2}}})
+    assert any("LayerType.Dens: no layer of this model" in n for n in noted.notes) and "notes" in noted.as_dict()
 
 
 @pytest.mark.parametrize("entry, fragment", [
