@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from hcp_fpga.estimator.precision import MAX_WEIGHT_WIDTH, Fixed, parse_fixed, po2_fixed
+from hcp_fpga.estimator.precision import Fixed, parse_fixed, po2_fixed
 from hcp_fpga.estimator.spec import (DA_NOT_PRICED, DISTRIBUTED_ARITHMETIC, ELEMENTWISE_ACTIVATIONS, FIRMWARE_STRATEGIES,
                                      HLS4ML_TABLE_SIZE, LAYERNORM_TABLE_SIZE, TABLE_ACTIVATIONS,
                                      LayerSpec, SOFTMAX_IMPLEMENTATIONS, with_softmax_implementation, dot_specs,
@@ -428,8 +428,8 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             powers = _weight_values(fw, array) if _exponent_bits(cfg["types"].get("weight_t", ""), types) else None
             if powers is not None:
                 wtype = po2_fixed(powers)  # the type that holds its powers of two, as the model path
-            if wtype.width > MAX_WEIGHT_WIDTH:
-                specs.append(LayerSpec(f"{layer_name} ({too_wide(wtype)})", "unmodelled", **common))
+            if (wide := too_wide(wtype)) is not None:
+                specs.append(LayerSpec(f"{layer_name} ({wide})", "unmodelled", **common))
                 continue
             if depthwise:
                 mant = _depthwise_weights(fw, array, num("filt_width") * num("filt_height"), num("n_chan"), n_out, wtype)

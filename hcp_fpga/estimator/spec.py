@@ -295,8 +295,11 @@ def _geometry(node) -> dict:
     return geo
 
 
-def too_wide(wtype: Fixed) -> str:
-    """Why a layer with weights of ``wtype`` (wider than MAX_WEIGHT_WIDTH) is named, not priced."""
+def too_wide(wtype: Fixed) -> Optional[str]:
+    """Why a layer with weights of ``wtype`` is named, not priced, when it is wider than the cost model
+    prices (MAX_WEIGHT_WIDTH); None when it is priced."""
+    if wtype.width <= MAX_WEIGHT_WIDTH:
+        return None
     return f"weight type {wtype.spelling()} is wider than the {MAX_WEIGHT_WIDTH} bits the cost model prices"
 
 
@@ -657,8 +660,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         elif base in MULT_BASES and (node.weights or node.name in kernels) and node.in_shape and shape:
             kernel = kernels.get(node.name, node.weights[0] if node.weights else None)
             wtype, rounding = _weight_type(node, default, weight_types, grid)
-            if wtype.width > MAX_WEIGHT_WIDTH:
-                specs.append(LayerSpec(f"{node.name} ({too_wide(wtype)})", "unmodelled", input=current, result=default, **common))
+            if (wide := too_wide(wtype)) is not None:
+                specs.append(LayerSpec(f"{node.name} ({wide})", "unmodelled", input=current, result=default, **common))
                 current = default
             elif base.startswith(("Separable", "Depthwise")):
                 mant, wtype = _quantized_mantissas(_kernel_quantizer(node), wtype, _depthwise_matrix(kernel), rounding)
@@ -679,8 +682,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     pw = node.weights[1]
                     pq = node.config.get("pointwise_quantizer")
                     ptype = quantizer_fixed(pq, default) if pq else wtype
-                    if ptype.width > MAX_WEIGHT_WIDTH:
-                        specs.append(LayerSpec(f"{node.name}_pointwise ({too_wide(ptype)})", "unmodelled", input=current,
+                    if (wide := too_wide(ptype)) is not None:
+                        specs.append(LayerSpec(f"{node.name}_pointwise ({wide})", "unmodelled", input=current,
                                                result=default, **common))
                         current = default
                     else:
@@ -949,8 +952,8 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
     steps, kernel = int(node.in_shape[0]), np.asarray(node.weights[0])
     inner.weights = list(node.weights)
     wtype, rounding = _weight_type(inner, default, weight_types, grid)
-    if wtype.width > MAX_WEIGHT_WIDTH:
-        specs.append(LayerSpec(f"{node.name} ({too_wide(wtype)})", "unmodelled", input=current, result=default, **common))
+    if (wide := too_wide(wtype)) is not None:
+        specs.append(LayerSpec(f"{node.name} ({wide})", "unmodelled", input=current, result=default, **common))
         return default
     # hls4ml 1.3 configures the wrapped layer by its own name; without an entry of its own it gets
     # the model's strategy but reuse factor 1, not the model's (checked on its generated configs)
@@ -1106,8 +1109,8 @@ def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: 
     ``accum``: the accumulator type where known (else hls4ml 1.3's inferred one). ``packed_input``:
     the cell reads the top function's input port, one packed word in io_parallel (a first layer),
     rather than another layer's partitioned output array."""
-    if wtype.width > MAX_WEIGHT_WIDTH:
-        return [LayerSpec(f"{name} ({too_wide(wtype)})", "unmodelled", input=current, result=default, **common)]
+    if (wide := too_wide(wtype)) is not None:
+        return [LayerSpec(f"{name} ({wide})", "unmodelled", input=current, result=default, **common)]
     units = recurrent.shape[0]
     gates = recurrent.shape[1] // max(units, 1)
     n_sigmoid, n_tanh, n_products = CELL_OPS.get(gates, (gates, 0, 0))

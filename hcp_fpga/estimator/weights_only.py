@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from hcp_fpga.estimator.firmware import read_weights_txt
-from hcp_fpga.estimator.precision import MAX_WEIGHT_WIDTH, parse_fixed
+from hcp_fpga.estimator.precision import parse_fixed
 from hcp_fpga.estimator.reports import ActivationModule
 from hcp_fpga.estimator.spec import (CELL_OPS, LayerSpec, activation_kind, explicit_results, grid_fixed, recurrent_cell,
                                      too_wide)
@@ -100,8 +100,8 @@ def weights_only_specs(project_dir: Path, config: dict, settings, input_bits: in
                 continue
             n_in = kernel.size // n_out
             wtype = grid_fixed(kernel, default)
-            if wtype.width > MAX_WEIGHT_WIDTH:
-                unpriced.append(f"layer {index} ({too_wide(wtype)})")
+            if (wide := too_wide(wtype)) is not None:
+                unpriced.append(f"layer {index} ({wide})")
                 continue
             specs.append(LayerSpec(f"layer{index}", "dense", n_in, n_out, 1, out_size=n_out, channels=n_out,
                                    mantissas=wtype.mantissas(kernel.reshape(n_in, n_out)), weight=wtype, input=default,
