@@ -358,15 +358,15 @@ def _misfolded_permutes(model, io_type: Optional[str]) -> list[tuple[str, str]]:
 
 def _built_otherwise(layer, io_type: Optional[str]) -> Optional[str]:
     """Why hls4ml 1.3 would build ``layer`` otherwise than Keras computes it, or not at all; None if not."""
-    from hcp_fpga.estimator.graph import WRAPPERS
-    from hcp_fpga.estimator.spec import NO_STREAM_CODE, keras_mismatch
+    from hcp_fpga.estimator.spec import NO_STREAM_CODE, keras_mismatch, unbuilt_layer_activation
 
     cls = type(layer).__name__
-    if cls in WRAPPERS and (mismatch := keras_mismatch(cls, layer.get_config())) is not None:
+    config = layer.get_config()
+    if (mismatch := keras_mismatch(cls, config)) is not None:
         return mismatch
     if io_type == "io_stream" and cls in NO_STREAM_CODE:
         return f"{cls}: hls4ml 1.3 writes no io_stream code for it; use io_parallel"
-    return None
+    return unbuilt_layer_activation(cls, config, io_type or "io_parallel")
 
 
 def check_convertible(model, io_type: Optional[str] = None) -> None:

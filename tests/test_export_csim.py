@@ -383,9 +383,9 @@ def _layer_zoo(name: str):
         "conv1d_same_pools": ((32, 2), [L.Conv1D(4, 3, padding="same", activation="relu"), L.MaxPooling1D(2), L.Conv1D(4, 3),
                                         L.AveragePooling1D(2), L.Flatten(), L.Dense(3)]),
         "reshape_crop": ((64,), [L.Reshape((8, 8, 1)), L.Cropping2D(1), L.Conv2D(2, 3), L.Flatten(), L.Dense(3)]),
-        # hard_sigmoid (slope x + shift, no table: its config struct has no nnet:: base), exponential (a table)
+        # hard_sigmoid (slope x + shift, no table: its config struct has no nnet:: base), softplus (a table)
         "activations": ((16,), [L.Dense(8, activation="selu"), L.Dense(8, activation="hard_sigmoid"), L.Dense(4),
-                                L.Activation("exponential"), L.Dense(2, activation="softsign")]),
+                                L.Activation("softplus"), L.Dense(2, activation="softsign")]),
         "embedding_lstm": ((10,), [L.Embedding(50, 8, input_length=10), L.LSTM(6), L.Dense(3, activation="softmax")]),
         # the pointwise half's config is numbered one past its weights (config9 with w8)
         "separable1d": ((16, 3), [L.SeparableConv1D(4, 3), L.Flatten(), L.Dense(2)]),

@@ -272,6 +272,21 @@ def test_unconvertible_layer_is_named_before_export(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("activation, extra", [("swish", []), ("mish", []), ("relu6", ["--io-type", "io_stream"])])
+def test_an_activation_hls4ml_writes_no_code_for_is_named_before_export(tmp_path, capsys, tiny, activation, extra):
+    """hls4ml 1.3 would write a call its templates lack (the C++ does not compile): refused up front,
+    the estimate a lower bound that names it."""
+    arch = json.loads(json.dumps(tiny[2]))
+    arch["config"]["layers"][1]["config"]["activation"] = activation
+    path = write_arch(tmp_path, arch)
+    code = run_cli("export", path, "--weights", tiny[1], "--board", "pynq-z2", "-o", tmp_path / "o", *extra)
+    refused(capsys, code, f"fc1 (activation '{activation}'")
+    assert not (tmp_path / "o").exists()
+    assert run_cli("estimate", path, "--weights", tiny[1], "--board", "pynq-z2", "--json", *extra) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["fits"] is None and any(f"activation '{activation}'" in n for n in result["estimate"]["unpriced"])
+
+
 def test_unpriced_layer_blocks_fits(tmp_path, capsys):
     import tensorflow as tf
 

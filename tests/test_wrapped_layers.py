@@ -122,6 +122,16 @@ def test_a_layer_normalization_hls4ml_does_not_build_is_named(shape, kwargs, set
      "bi (Bidirectional merge_mode 'sum': hls4ml 1.3 concatenates"),
     (lambda L: [L.LayerNormalization(name="ln"), L.Flatten()], (6, 3), "io_stream",
      "ln (LayerNormalization: hls4ml 1.3 writes no io_stream code for it"),
+    (lambda L: [L.Dense(4, activation="swish", name="fc")], (6,), "io_parallel",
+     "fc (activation 'swish': hls4ml 1.3 writes no Vivado/Vitis code for it"),
+    (lambda L: [L.Dense(4, name="fc"), L.Activation("relu6", name="act")], (6,), "io_stream",
+     "act (activation 'relu6': hls4ml 1.3 writes no io_stream code for it"),
+    (lambda L: [L.LSTM(4, recurrent_activation="hard_sigmoid", name="rnn")], (6, 3), "io_parallel",
+     "rnn (activation 'hard_sigmoid': hls4ml 1.3's recurrent cells call relu, sigmoid, tanh only"),
+    (lambda L: [L.Bidirectional(L.GRU(4, activation="softsign"), name="bi")], (6, 3), "io_parallel",
+     "bi (activation 'softsign': hls4ml 1.3's recurrent cells call"),
+    (lambda L: [L.Dense(4, name="fc"), L.ReLU(max_value=6.0, name="r6")], (6,), "io_parallel",
+     "r6 (ReLU(max_value=6): hls4ml 1.3 builds a plain relu without it; use Activation('relu6')"),
 ])
 def test_export_refuses_what_hls4ml_would_build_otherwise_or_not_at_all(tmp_path, layers, shape, io_type, says):
     """A TimeDistributed(Dense(relu)) exported as hls4ml 1.3 writes it computes no relu (C simulation
@@ -138,3 +148,66 @@ def test_export_refuses_what_hls4ml_would_build_otherwise_or_not_at_all(tmp_path
     with pytest.raises(UnsupportedLayerError, match=re.escape(says)):
         export_project(design, tmp_path / "prj")
     assert not (tmp_path / "prj").exists()
+
+
+@pytest.mark.parametrize("layers, shape, io_type, says", [
+    (lambda L: [L.Dense(4, activation="gelu", name="fc")], (6,), "io_parallel", "fc_gelu (activation 'gelu'"),
+    (lambda L: [L.Dense(4), L.Activation("exponential", name="act")], (6,), "io_parallel", "act (activation 'exponential'"),
+    (lambda L: [L.Dense(4), L.Activation("relu6", name="act")], (6,), "io_stream", "act (activation 'relu6'"),
+    (lambda L: [L.GRU(4, activation="softsign", name="rnn")], (6, 3), "io_parallel", "rnn (activation 'softsign'"),
+    (lambda L: [L.Bidirectional(L.LSTM(4, recurrent_activation="hard_sigmoid"), name="bi")], (6, 3), "io_parallel",
+     "bi (activation 'hard_sigmoid'"),
+])
+def test_an_activation_hls4ml_writes_no_code_for_is_named_not_priced(layers, shape, io_type, says):
+    """hls4ml 1.3 writes any Keras activation name into a call; for one its templates lack the C++
+    does not compile (checked: swish, gelu, exponential; relu6 in io_stream; hard_sigmoid and softsign
+    in a recurrent cell). The estimate names the layer: a lower bound that cannot say 'fits'."""
+    from tensorflow.keras import layers as L
+
+    est, _ = _estimate(layers(L), shape, io_type=IOType(io_type))
+    assert est.lower_bound and any(n.startswith(says) for n in est.unpriced), est.unpriced
+
+
+@pytest.mark.parametrize("layers, shape, io_type", [
+    (lambda L: [L.Dense(4, activation="relu6"), L.Activation("softplus"), L.Activation("hard_sigmoid")], (6,), "io_parallel"),
+    (lambda L: [L.Dense(4, activation="elu"), L.Activation("selu"), L.LeakyReLU(0.2), L.Softmax()], (6,), "io_stream"),
+    (lambda L: [L.LSTM(4, activation="relu", return_sequences=True), L.GRU(3, recurrent_activation="tanh")], (6, 3),
+     "io_parallel"),
+])
+def test_the_activations_hls4ml_builds_are_priced(layers, shape, io_type):
+    from tensorflow.keras import layers as L
+
+    est, _ = _estimate(layers(L), shape, io_type=IOType(io_type))
+    assert not est.unpriced and not est.lower_bound
+
+
+def test_a_relu_with_options_is_priced_as_the_plain_relu_hls4ml_builds_and_said():
+    from tensorflow.keras import layers as L
+
+    capped, _ = _estimate([L.Dense(4), L.ReLU(max_value=1.0, negative_slope=0.1, name="r")], (6,))
+    plain, _ = _estimate([L.Dense(4), L.ReLU(name="r")], (6,))
+    assert capped.lut == plain.lut and not capped.unpriced
+    assert any("'r' (ReLU(max_value=1, negative_slope=0.1): hls4ml 1.3 builds a plain relu" in n for n in capped.notes)
+    assert not any("ReLU(" in n for n in plain.notes)
+
+
+def test_the_activations_we_call_built_are_those_the_installed_hls4ml_templates_define():
+    """HLS4ML_ACTIVATIONS and RECURRENT_ACTIVATIONS against the function and class names of hls4ml's
+    own headers: a name added or dropped by another hls4ml release fails here."""
+    from pathlib import Path
+
+    import hls4ml
+
+    from hcp_fpga.estimator.spec import HLS4ML_ACTIVATIONS, RECURRENT_ACTIVATIONS
+
+    nnet = Path(hls4ml.__file__).parent / "templates" / "vivado" / "nnet_utils"
+    helpers = {"relu_max", "unary_lut", "softmax_multidim"}  # called by hls4ml for other layers, no Keras name
+
+    def functions(header: str) -> set[str]:
+        names = set(re.findall(r"\bvoid\s+(\w+)\s*\(", (nnet / header).read_text()))
+        return {n for n in names if not n.startswith(("init_", "softmax_"))} - helpers
+
+    assert set(HLS4ML_ACTIVATIONS["io_parallel"]) == functions("nnet_activation.h")
+    assert set(HLS4ML_ACTIVATIONS["io_stream"]) == functions("nnet_activation_stream.h")
+    recurrent = set(re.findall(r"class\s+(\w+)\s*:\s*public\s+Activation", (nnet / "nnet_recr_activations.h").read_text()))
+    assert set(RECURRENT_ACTIVATIONS) == recurrent

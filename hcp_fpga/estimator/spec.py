@@ -25,9 +25,39 @@ POOL_KINDS = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePoolin
 # or compares with at most a constant multiply and an add per element (hard_sigmoid/hard_tanh:
 # slope * x + shift, clamped; leaky/parametric ReLU). One vocabulary for the model-file and the
 # firmware readers.
-TABLE_ACTIVATIONS = {"sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "exponential", "swish", "gelu"}
+TABLE_ACTIVATIONS = {"sigmoid", "tanh", "elu", "selu", "softplus", "softsign"}
 ELEMENTWISE_ACTIVATIONS = {"relu", "leaky_relu", "prelu", "thresholded_relu", "relu6", "relu1", "hard_sigmoid", "hard_tanh",
                            "binary_tanh", "ternary_tanh"}
+# The activation functions hls4ml 1.3's Vivado/Vitis templates write code for, by I/O type
+# (nnet_activation.h, nnet_activation_stream.h: a test reads the installed headers), and the three a
+# recurrent cell can call (nnet_recr_activations.h). hls4ml passes any other Keras name through as a
+# call the C++ compiler rejects (checked with hls4ml 1.3: swish, silu, gelu, mish, exponential and
+# log_softmax in io_parallel; relu6 in io_stream; hard_sigmoid and softsign in an LSTM).
+HLS4ML_ACTIVATIONS = {"io_parallel": frozenset(TABLE_ACTIVATIONS | ELEMENTWISE_ACTIVATIONS | {"linear", "softmax"})}
+HLS4ML_ACTIVATIONS["io_stream"] = HLS4ML_ACTIVATIONS["io_parallel"] - {"relu6", "relu1"}
+RECURRENT_ACTIVATIONS = frozenset({"relu", "sigmoid", "tanh"})
+# the names a Keras model can ask for among them (the rest are hls4ml's own: QKeras quantizers, layers)
+_KERAS_ACTIVATIONS = frozenset({"linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "softplus", "softsign", "elu",
+                                "selu", "hard_sigmoid", "leaky_relu"})
+# QKeras activation quantizers (hls4ml's QKeras reader checks those itself)
+_QKERAS_ACTIVATIONS = ("quantized", "binary", "ternary", "stochastic", "bernoulli")
+
+
+def unbuilt_activation(act, io_type: str, recurrent: bool = False) -> Optional[str]:
+    """Why hls4ml 1.3 writes no Vivado/Vitis code for the Keras activation ``act`` (a layer's
+    ``activation`` setting, or a recurrent cell's ``recurrent_activation`` with ``recurrent``) in
+    ``io_type``, with the fix; None where it does (or where ``act`` is a QKeras quantizer)."""
+    if not isinstance(act, str) or "(" in act or act in NO_ACTIVATION or act.startswith(_QKERAS_ACTIVATIONS):
+        return None
+    known = RECURRENT_ACTIVATIONS if recurrent else HLS4ML_ACTIVATIONS.get(io_type, HLS4ML_ACTIVATIONS["io_parallel"])
+    if act in known:
+        return None
+    if not recurrent and act in HLS4ML_ACTIVATIONS["io_parallel"]:
+        return f"activation {act!r}: hls4ml 1.3 writes no io_stream code for it, so its C++ would not compile; use io_parallel"
+    options = ", ".join(sorted(known & _KERAS_ACTIVATIONS))
+    if recurrent:
+        return f"activation {act!r}: hls4ml 1.3's recurrent cells call {options} only, so its C++ would not compile; use one of them"
+    return f"activation {act!r}: hls4ml 1.3 writes no Vivado/Vitis code for it, so its C++ would not compile; use one of {options}"
 
 # activation layer classes -> the cost kind hls4ml's implementation has (ELU: exp table; leaky/parametric
 # ReLU: a compare and a constant multiply per element)
@@ -737,11 +767,16 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 # hls4ml gives the split-off activation layer the model's (or its own) reuse factor; the
                 # io_stream softmax limits its products by it
                 act_name = f"{node.name}_{name}"
+                if (why := unbuilt_activation(act, s.io_type)) is not None:
+                    act_name, kind = f"{act_name} ({why})", "unmodelled"
                 specs.append(LayerSpec(act_name, kind, input=current, result=result, table_size=_table_size(kind, s),
                                        **{**common, "strategy": "Latency", "reuse_factor": s.reuse_of(act_name)}))
         elif base == "SimpleRNN":  # hls4ml 1.3 converts it but its Vivado/Vitis backends write no code (models.NO_CODE_ON_XILINX)
             specs.append(LayerSpec(f"{node.name} (SimpleRNN: hls4ml 1.3 writes no Vivado/Vitis code for it)", "unmodelled",
                                    input=current, result=current, **common))
+        elif base in RNN_GATES and (why := unbuilt_layer_activation(base, node.config, s.io_type)) is not None:
+            specs.append(LayerSpec(f"{node.name} ({why})", "unmodelled", input=current, result=default, **common))
+            result = default
         elif base in RNN_GATES and node.weights and len(node.weights) >= 2 and node.in_shape:
             result = _rnn_specs(node, specs, current, default, common, s)
         elif base in NO_STREAM_CODE and s.io_type == "io_stream":
@@ -824,7 +859,11 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 result = fixed_results.get(node.name, default)
             else:
                 kind, result = ACTIVATION_KINDS[cls], default
-            own_process = False
+            own_process, label = False, node.name
+            if (why := unbuilt_activation(node.config.get("activation"), s.io_type)) is not None:
+                kind, label = "unmodelled", f"{node.name} ({why})"
+            mismatch = keras_mismatch(cls, node.config)
+            note = f"layer '{node.name}' ({mismatch}): the design it builds does not apply it, Keras does" if mismatch else ""
             if kind == "linear":
                 parent = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
                 # the types as the config sets them (before inference), where it does
@@ -834,8 +873,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     kind, result = "free", current
                 else:  # a cast layer of its own: in io_stream a dataflow process with an output FIFO
                     own_process, result = s.io_type == "io_stream", own or default
-            specs.append(LayerSpec(node.name, kind, input=current, result=result, table_size=_table_size(kind, s),
-                                   own_process=own_process, **common))
+            specs.append(LayerSpec(label, kind, input=current, result=result, table_size=_table_size(kind, s),
+                                   own_process=own_process, note=note, **common))
         else:  # no cost rule (or no shape) for it: named in the estimate's notes, the totals a lower bound
             result = default
             specs.append(LayerSpec(node.name, "unmodelled", input=current, result=default, **common))
@@ -923,7 +962,44 @@ def keras_mismatch(cls: str, config: dict) -> Optional[str]:
         mode = config.get("merge_mode", "concat")
         if mode != "concat":
             return f"Bidirectional merge_mode {mode!r}: hls4ml 1.3 concatenates the two directions; use merge_mode='concat'"
+    if cls == "ReLU":
+        return _relu_mismatch(config)
     return None
+
+
+def _relu_mismatch(config: dict) -> Optional[str]:
+    """hls4ml 1.3 reads a Keras ReLU layer as a plain relu: its max_value, negative_slope and threshold
+    are dropped (checked by C simulation: ReLU(max_value=6) gave outputs up to 30.5)."""
+    max_value = config.get("max_value")
+    slope, threshold = float(config.get("negative_slope") or 0.0), float(config.get("threshold") or 0.0)
+    dropped = ([f"max_value={float(max_value):g}"] if max_value is not None else []) + \
+        ([f"negative_slope={slope:g}"] if slope else []) + ([f"threshold={threshold:g}"] if threshold else [])
+    if not dropped:
+        return None
+    if dropped == ["max_value=6"]:
+        fix = "use Activation('relu6') (io_parallel)"
+    elif len(dropped) == 1 and slope:
+        fix = f"use LeakyReLU(alpha={slope:g})"
+    elif len(dropped) == 1 and threshold:
+        fix = f"use ThresholdedReLU(theta={threshold:g})"
+    else:
+        fix = "use a plain ReLU (or a QKeras quantized_relu, which saturates at its range) and retrain"
+    return f"ReLU({', '.join(dropped)}): hls4ml 1.3 builds a plain relu without it; {fix}"
+
+
+def unbuilt_layer_activation(cls: str, config: dict, io_type: str) -> Optional[str]:
+    """Why hls4ml 1.3 writes no code for a Keras layer's activation (``unbuilt_activation``: its
+    ``activation``, a recurrent layer's ``recurrent_activation`` too, a Bidirectional's wrapped
+    layer's), with the fix; None where it does. A TimeDistributed's activation is dropped instead
+    (``keras_mismatch``)."""
+    if cls == "TimeDistributed":
+        return None
+    if cls == "Bidirectional" and isinstance(config.get("layer"), dict):
+        cls, config = config["layer"].get("class_name", ""), config["layer"].get("config") or {}
+    if cls.removeprefix("Q") in RNN_GATES:
+        return next((why for key in ("activation", "recurrent_activation")
+                     if (why := unbuilt_activation(config.get(key), io_type, recurrent=True))), None)
+    return unbuilt_activation(config.get("activation"), io_type)
 
 
 # hls4ml 1.3's LayerNormalization defaults (vivado_backend attributes): the 1/sqrt table's size, and
@@ -1068,6 +1144,8 @@ def _bidirectional_specs(node, specs: list, current: Fixed, default: Fixed, comm
         reason = f"Bidirectional {forward.cls if forward is not None else '?'}: not priced"
     elif (mismatch := keras_mismatch("Bidirectional", node.config)) is not None:
         reason = mismatch
+    elif (why := unbuilt_layer_activation("Bidirectional", node.config, s.io_type)) is not None:
+        reason = why
     elif len(node.weights) < 4 or len(node.weights) % 2 or not node.in_shape or len(node.in_shape) != 2:
         reason = "Bidirectional: its weights or input shape are not readable"
     if reason:
