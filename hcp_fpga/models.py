@@ -358,15 +358,26 @@ def _misfolded_permutes(model, io_type: Optional[str]) -> list[tuple[str, str]]:
 
 def _built_otherwise(layer, io_type: Optional[str]) -> Optional[str]:
     """Why hls4ml 1.3 would build ``layer`` otherwise than Keras computes it, or not at all; None if not."""
-    from hcp_fpga.estimator.spec import NO_STREAM_CODE, keras_mismatch, unbuilt_layer_activation
+    from hcp_fpga.estimator.spec import NO_STREAM_CODE, keras_mismatch, unbuilt_layer, unbuilt_layer_activation
 
     cls = type(layer).__name__
     config = layer.get_config()
-    if (mismatch := keras_mismatch(cls, config)) is not None:
-        return mismatch
+    in_shape = _input_shape(layer)
+    if (why := unbuilt_layer(cls, config, in_shape) or keras_mismatch(cls, config)) is not None:
+        return why
     if io_type == "io_stream" and cls in NO_STREAM_CODE:
         return f"{cls}: hls4ml 1.3 writes no io_stream code for it; use io_parallel"
     return unbuilt_layer_activation(cls, config, io_type or "io_parallel")
+
+
+def _input_shape(layer) -> tuple:
+    """A layer's (first) input shape without the batch axis; () where Keras does not know it."""
+    try:
+        shape = layer.input_shape
+    except (AttributeError, RuntimeError):
+        return ()
+    shape = shape[0] if isinstance(shape, list) and shape else shape
+    return tuple(shape[1:]) if isinstance(shape, tuple) else ()
 
 
 def check_convertible(model, io_type: Optional[str] = None) -> None:

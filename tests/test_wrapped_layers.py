@@ -211,3 +211,57 @@ def test_the_activations_we_call_built_are_those_the_installed_hls4ml_templates_
     assert set(HLS4ML_ACTIVATIONS["io_stream"]) == functions("nnet_activation_stream.h")
     recurrent = set(re.findall(r"class\s+(\w+)\s*:\s*public\s+Activation", (nnet / "nnet_recr_activations.h").read_text()))
     assert set(RECURRENT_ACTIVATIONS) == recurrent
+
+
+# what hls4ml 1.3's Keras reader ignores (checked by C simulation against Keras, 50 normal inputs)
+_NOT_BUILT = [
+    (lambda L: [L.Conv1D(4, 3, dilation_rate=2, name="c"), L.Flatten()], (16, 3), "c (Conv1D dilation_rate (2,)"),
+    (lambda L: [L.Conv2D(4, 3, groups=2, name="c"), L.Flatten()], (6, 6, 4), "c (Conv2D groups=2"),
+    (lambda L: [L.DepthwiseConv2D(3, depth_multiplier=2, name="c"), L.Flatten()], (6, 6, 2),
+     "c (DepthwiseConv2D depth_multiplier=2"),
+    (lambda L: [L.SeparableConv1D(2, 3, depth_multiplier=3, name="c"), L.Flatten()], (8, 2), "c (SeparableConv1D depth_multiplier=3"),
+    (lambda L: [L.Softmax(axis=1, name="s"), L.Flatten()], (4, 3), "s (Softmax over axis 1"),
+]
+_BUILT_OTHERWISE = [
+    (lambda L: [L.GRU(4, reset_after=False, name="r")], (5, 3), "'r' (GRU reset_after=False"),
+    (lambda L: [L.LSTM(4, go_backwards=True, name="r")], (5, 3), "'r' (LSTM go_backwards=True"),
+    (lambda L: [L.UpSampling2D(interpolation="bilinear", name="u"), L.Flatten()], (4, 4, 2), "'u' (UpSampling2D interpolation 'bilinear'"),
+]
+
+
+@pytest.mark.parametrize("layers, shape, says", _NOT_BUILT)
+def test_a_layer_option_hls4ml_cannot_build_is_named_not_priced_and_refused_on_export(tmp_path, layers, shape, says):
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.errors import UnsupportedLayerError
+    from hcp_fpga.hls import export_project
+
+    est, model = _estimate(layers(L), shape)
+    assert est.lower_bound and any(n.startswith(says) for n in est.unpriced), est.unpriced
+    with pytest.raises(UnsupportedLayerError, match=re.escape(says)):
+        export_project(Design.create(model, load_board("alveo-u250"), HlsSettings()), tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+
+
+@pytest.mark.parametrize("layers, shape, says", _BUILT_OTHERWISE)
+def test_a_layer_option_hls4ml_builds_otherwise_is_priced_as_built_said_and_refused_on_export(tmp_path, layers, shape, says):
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.errors import UnsupportedLayerError
+    from hcp_fpga.hls import export_project
+
+    est, model = _estimate(layers(L), shape)
+    assert not est.unpriced and any(says in n and "computes otherwise than the Keras model" in n for n in est.notes), est.notes
+    with pytest.raises(UnsupportedLayerError, match=re.escape(says.strip("'").replace("' (", " ("))):
+        export_project(Design.create(model, load_board("alveo-u250"), HlsSettings()), tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+
+
+def test_the_default_layer_options_are_built():
+    from tensorflow.keras import layers as L
+
+    est, _ = _estimate([L.Conv2D(4, 3, dilation_rate=1, groups=1), L.DepthwiseConv2D(3, depth_multiplier=1),
+                        L.UpSampling2D(interpolation="nearest"), L.Softmax(axis=-1)], (9, 9, 2))
+    rnn, _ = _estimate([L.GRU(4, reset_after=True, return_sequences=True), L.Softmax(axis=2)], (5, 3))
+    assert not est.unpriced and not rnn.unpriced
+    assert not any("computes otherwise" in n for n in est.notes + rnn.notes)

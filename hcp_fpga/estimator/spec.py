@@ -683,6 +683,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         if cls == "InputLayer":
             current = result = fixed_results.get(node.name, current)  # inference starts from the input's type
             specs.append(LayerSpec(node.name, "free", input=current, result=current, **common))
+        elif (why := unbuilt_layer(cls, node.config, node.in_shape)) is not None:
+            specs.append(LayerSpec(f"{node.name} ({why})", "unmodelled", input=current, result=default, **common))
+            result = default
         elif base == "Dense" and len(node.in_shape) > 3:  # ReplaceMultidimensionalDenseWithConv raises
             specs.append(LayerSpec(f"{node.name} (hls4ml 1.3 converts a Dense over 1-3 axes only)", "unmodelled",
                                    input=current, result=default, **common))
@@ -862,8 +865,6 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             own_process, label = False, node.name
             if (why := unbuilt_activation(node.config.get("activation"), s.io_type)) is not None:
                 kind, label = "unmodelled", f"{node.name} ({why})"
-            mismatch = keras_mismatch(cls, node.config)
-            note = f"layer '{node.name}' ({mismatch}): the design it builds does not apply it, Keras does" if mismatch else ""
             if kind == "linear":
                 parent = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
                 # the types as the config sets them (before inference), where it does
@@ -874,11 +875,15 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 else:  # a cast layer of its own: in io_stream a dataflow process with an output FIFO
                     own_process, result = s.io_type == "io_stream", own or default
             specs.append(LayerSpec(label, kind, input=current, result=result, table_size=_table_size(kind, s),
-                                   own_process=own_process, note=note, **common))
+                                   own_process=own_process, **common))
         else:  # no cost rule (or no shape) for it: named in the estimate's notes, the totals a lower bound
             result = default
             specs.append(LayerSpec(node.name, "unmodelled", input=current, result=default, **common))
         types[node.name] = result
+        mismatch = keras_mismatch(cls, node.config)
+        if mismatch and len(specs) > first and specs[first].kind != "unmodelled":
+            said = f"layer '{node.name}' ({mismatch}): priced as hls4ml builds it, which computes otherwise than the Keras model"
+            specs[first] = replace(specs[first], note="; ".join(n for n in (specs[first].note, said) if n))
         if node.name not in elements and widths is not None and specs and specs[-1].kind in ("free", "relu", "linear") \
                 and specs[-1].name == node.name and out_size == widths[0].size:
             # an element-wise layer (or a reshape) keeps each element's width; a Permute moves it
@@ -948,9 +953,10 @@ NO_ACTIVATION = ("linear", "quantized_bits", "None")
 NO_STREAM_CODE = ("Bidirectional", "TimeDistributed", "LayerNormalization")
 
 def keras_mismatch(cls: str, config: dict) -> Optional[str]:
-    """What hls4ml 1.3 builds otherwise than Keras computes for a wrapper layer of this class and Keras
-    config, with the fix; None where it builds the same. The estimate says it (a note, or the layer
-    named as not priced); export and optimize refuse it (models.unsupported_layers)."""
+    """What hls4ml 1.3 builds otherwise than Keras computes for a layer of this class and Keras config,
+    with the fix; None where it builds the same. The estimate prices what hls4ml builds and says it
+    in a note (or names the layer as not priced where it is not built); export and optimize refuse
+    it (models.unsupported_layers)."""
     if cls == "TimeDistributed":
         inner = config.get("layer")
         act = quantizer_name((inner.get("config") or {}).get("activation")) if isinstance(inner, dict) else "linear"
@@ -964,6 +970,44 @@ def keras_mismatch(cls: str, config: dict) -> Optional[str]:
             return f"Bidirectional merge_mode {mode!r}: hls4ml 1.3 concatenates the two directions; use merge_mode='concat'"
     if cls == "ReLU":
         return _relu_mismatch(config)
+    base = cls.removeprefix("Q")
+    # the rest checked by C simulation against Keras (hls4ml 1.3, 50 normal inputs: wrong values)
+    if base in ("GRU", "LSTM") and config.get("go_backwards"):
+        return (f"{cls} go_backwards=True: hls4ml 1.3 runs it over the steps forwards; reverse the sequence before "
+                "the model instead, or use a Bidirectional layer")
+    if base == "GRU" and config.get("reset_after", True) is False:
+        return "GRU reset_after=False: hls4ml 1.3 computes the reset_after=True form; use reset_after=True and retrain"
+    if cls.startswith("UpSampling") and config.get("interpolation", "nearest") != "nearest":
+        return (f"{cls} interpolation {config['interpolation']!r}: hls4ml 1.3 repeats the nearest value; "
+                "use interpolation='nearest'")
+    if cls == "Dot" and config.get("normalize"):
+        return "Dot normalize=True: hls4ml 1.3 computes the plain dot product, not the cosine; use normalize=False"
+    return None
+
+
+def unbuilt_layer(cls: str, config: dict, in_shape) -> Optional[str]:
+    """Why hls4ml 1.3 cannot build this Keras layer at all, with the fix; None where it can. Its Keras
+    reader ignores a conv's dilation_rate and groups (it builds an undilated, ungrouped conv, of
+    another output size or reading the kernel wrongly) and a depthwise depth_multiplier (its C++
+    asserts 1 and the C simulation aborts), and its softmax normalizes the last axis only (another
+    axis does not compile): each checked with hls4ml 1.3 by C simulation."""
+    base = cls.removeprefix("Q")
+    if base.startswith(("Conv", "SeparableConv", "DepthwiseConv")):
+        dilation = config.get("dilation_rate", 1)
+        dilation = tuple(dilation) if isinstance(dilation, (list, tuple)) else (dilation,)
+        if any(int(d) != 1 for d in dilation):
+            return f"{cls} dilation_rate {dilation}: hls4ml 1.3 builds an undilated conv; use dilation_rate 1"
+        if int(config.get("groups") or 1) != 1:
+            return (f"{cls} groups={config['groups']}: hls4ml 1.3 builds an ungrouped conv; use one conv per group "
+                    "and a Concatenate, or groups=1")
+        if base.startswith(("Separable", "Depthwise")) and int(config.get("depth_multiplier") or 1) != 1:
+            return (f"{cls} depth_multiplier={config['depth_multiplier']}: hls4ml 1.3 builds a multiplier of 1 only, "
+                    "and its C simulation aborts; use depth_multiplier=1")
+    if cls == "Softmax" and in_shape:
+        axis = config.get("axis", -1)
+        axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+        if any(a not in (-1, len(in_shape)) for a in axes):
+            return f"Softmax over axis {axis}: hls4ml 1.3 normalizes the last axis only, so its C++ would not compile; use axis=-1"
     return None
 
 
@@ -1038,11 +1082,9 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
     n_in, n_out = kernel.shape[0], kernel.shape[-1]
     mant, wtype = _quantized_mantissas(_kernel_quantizer(inner), wtype, kernel.reshape(n_in, n_out), rounding)
     acc = default  # hls4ml 1.3 infers no types inside the loop: accumulator and result in the model default
-    # the loop holds the bare Dense: what it does not compute is said (keras_mismatch)
-    mismatch = keras_mismatch("TimeDistributed", node.config)
-    note = f"layer '{node.name}' ({mismatch}): the design it builds does not apply it, Keras does" if mismatch else ""
+    # the loop holds the bare Dense: what it does not compute is said (keras_mismatch, after the node)
     specs.append(LayerSpec(inner.name, "conv1d", n_in, n_out, steps, mantissas=mant, weight=wtype, input=current, result=acc,
-                           accum=acc, has_bias=True, in_pix=steps, in_channels=n_in, position_loop=True, note=note,
+                           accum=acc, has_bias=True, in_pix=steps, in_channels=n_in, position_loop=True,
                            weight_exponent_bits=_po2_bits(_kernel_quantizer(inner)),
                            **common))
     return acc
