@@ -362,18 +362,19 @@ def _built_otherwise(layer, io_type: Optional[str]) -> Optional[str]:
 
     cls = type(layer).__name__
     config = layer.get_config()
-    in_shape = _input_shape(layer)
-    if (why := unbuilt_layer(cls, config, in_shape) or keras_mismatch(cls, config)) is not None:
+    in_shape, out_shape = _shape(layer, "input_shape"), _shape(layer, "output_shape")
+    n_inputs = len(layer.input) if isinstance(layer.input, (list, tuple)) else 1
+    if (why := unbuilt_layer(cls, config, in_shape, n_inputs) or keras_mismatch(cls, config, out_shape)) is not None:
         return why
     if io_type == "io_stream" and cls in NO_STREAM_CODE:
         return f"{cls}: hls4ml 1.3 writes no io_stream code for it; use io_parallel"
     return unbuilt_layer_activation(cls, config, io_type or "io_parallel")
 
 
-def _input_shape(layer) -> tuple:
-    """A layer's (first) input shape without the batch axis; () where Keras does not know it."""
+def _shape(layer, which: str) -> tuple:
+    """A layer's (first) input or output shape without the batch axis; () where Keras does not know it."""
     try:
-        shape = layer.input_shape
+        shape = getattr(layer, which)
     except (AttributeError, RuntimeError):
         return ()
     shape = shape[0] if isinstance(shape, list) and shape else shape

@@ -220,12 +220,18 @@ _NOT_BUILT = [
     (lambda L: [L.DepthwiseConv2D(3, depth_multiplier=2, name="c"), L.Flatten()], (6, 6, 2),
      "c (DepthwiseConv2D depth_multiplier=2"),
     (lambda L: [L.SeparableConv1D(2, 3, depth_multiplier=3, name="c"), L.Flatten()], (8, 2), "c (SeparableConv1D depth_multiplier=3"),
-    (lambda L: [L.Softmax(axis=1, name="s"), L.Flatten()], (4, 3), "s (Softmax over axis 1"),
+    (lambda L: [L.Softmax(axis=1, name="s"), L.Flatten()], (4, 3), "s (Softmax over axis (1,)"),
+    (lambda L: [L.Dense(5), L.Softmax(name="s"), L.Flatten()], (3, 4), "s (Softmax over each of 3 rows"),
+    (lambda L: [L.PReLU(shared_axes=[1], name="p"), L.Flatten()], (4, 3), "p (PReLU shared_axes (1,)"),
+    (lambda L: [L.BatchNormalization(axis=1, name="b"), L.Flatten()], (4, 3), "b (BatchNormalization over axis"),
 ]
 _BUILT_OTHERWISE = [
     (lambda L: [L.GRU(4, reset_after=False, name="r")], (5, 3), "'r' (GRU reset_after=False"),
     (lambda L: [L.LSTM(4, go_backwards=True, name="r")], (5, 3), "'r' (LSTM go_backwards=True"),
     (lambda L: [L.UpSampling2D(interpolation="bilinear", name="u"), L.Flatten()], (4, 4, 2), "'u' (UpSampling2D interpolation 'bilinear'"),
+    (lambda L: [L.Flatten(data_format="channels_first", name="f"), L.Dense(2)], (3, 4), "'f' (Flatten data_format 'channels_first'"),
+    (lambda L: [L.Dense(5, activation="softmax", name="d"), L.Flatten()], (3, 4), "'d' (softmax over each of 3 rows"),
+    (lambda L: [L.Dense(5), L.Activation("softmax", name="a"), L.Flatten()], (3, 4), "'a' (softmax over each of 3 rows"),
 ]
 
 
@@ -261,7 +267,30 @@ def test_the_default_layer_options_are_built():
     from tensorflow.keras import layers as L
 
     est, _ = _estimate([L.Conv2D(4, 3, dilation_rate=1, groups=1), L.DepthwiseConv2D(3, depth_multiplier=1),
-                        L.UpSampling2D(interpolation="nearest"), L.Softmax(axis=-1)], (9, 9, 2))
-    rnn, _ = _estimate([L.GRU(4, reset_after=True, return_sequences=True), L.Softmax(axis=2)], (5, 3))
+                        L.UpSampling2D(interpolation="nearest"), L.Flatten(), L.Softmax(axis=-1)], (9, 9, 2))
+    rnn, _ = _estimate([L.GRU(4, reset_after=True, return_sequences=True), L.Flatten(), L.Softmax(axis=1)], (5, 3))
     assert not est.unpriced and not rnn.unpriced
     assert not any("computes otherwise" in n for n in est.notes + rnn.notes)
+
+
+@pytest.mark.parametrize("build, says", [
+    (lambda L, i: L.Add(name="m")([L.Dense(4)(i), L.Dense(4)(i), L.Dense(4)(i)]), "m (Add of 3 tensors"),
+    (lambda L, i: L.Concatenate(name="m")([L.Dense(4)(i), L.Dense(3)(i), L.Dense(2)(i)]), "m (Concatenate of 3 tensors"),
+    (lambda L, i: L.LSTM(4, return_state=True, name="m")(L.Reshape((2, 3))(i))[1], "m (LSTM return_state=True"),
+])
+def test_what_hls4ml_refuses_to_convert_is_named_not_priced_and_refused_on_export(tmp_path, build, says):
+    """hls4ml 1.3's Keras reader raises on these (checked): the estimate named them 'fits' before."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.errors import UnsupportedLayerError
+    from hcp_fpga.hls import export_project
+
+    i = L.Input((6,))
+    model = tf.keras.Model(i, build(L, i))
+    design = Design.create(model, load_board("alveo-u250"), HlsSettings())
+    est = estimate_design(design)
+    assert est.lower_bound and any(n.startswith(says) for n in est.unpriced), est.unpriced
+    with pytest.raises(UnsupportedLayerError, match=re.escape(says)):
+        export_project(design, tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()

@@ -683,7 +683,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         if cls == "InputLayer":
             current = result = fixed_results.get(node.name, current)  # inference starts from the input's type
             specs.append(LayerSpec(node.name, "free", input=current, result=current, **common))
-        elif (why := unbuilt_layer(cls, node.config, node.in_shape)) is not None:
+        elif (why := unbuilt_layer(cls, node.config, node.in_shape, len(node.inputs))) is not None:
             specs.append(LayerSpec(f"{node.name} ({why})", "unmodelled", input=current, result=default, **common))
             result = default
         elif base == "Dense" and len(node.in_shape) > 3:  # ReplaceMultidimensionalDenseWithConv raises
@@ -880,7 +880,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             result = default
             specs.append(LayerSpec(node.name, "unmodelled", input=current, result=default, **common))
         types[node.name] = result
-        mismatch = keras_mismatch(cls, node.config)
+        mismatch = keras_mismatch(cls, node.config, shape)
         if mismatch and len(specs) > first and specs[first].kind != "unmodelled":
             said = f"layer '{node.name}' ({mismatch}): priced as hls4ml builds it, which computes otherwise than the Keras model"
             specs[first] = replace(specs[first], note="; ".join(n for n in (specs[first].note, said) if n))
@@ -952,7 +952,7 @@ NO_ACTIVATION = ("linear", "quantized_bits", "None")
 # nnet_time_distributed.h, nnet_layernorm.h): an io_stream project of them does not compile
 NO_STREAM_CODE = ("Bidirectional", "TimeDistributed", "LayerNormalization")
 
-def keras_mismatch(cls: str, config: dict) -> Optional[str]:
+def keras_mismatch(cls: str, config: dict, out_shape=()) -> Optional[str]:
     """What hls4ml 1.3 builds otherwise than Keras computes for a layer of this class and Keras config,
     with the fix; None where it builds the same. The estimate prices what hls4ml builds and says it
     in a note (or names the layer as not priced where it is not built); export and optimize refuse
@@ -982,41 +982,79 @@ def keras_mismatch(cls: str, config: dict) -> Optional[str]:
                 "use interpolation='nearest'")
     if cls == "Dot" and config.get("normalize"):
         return "Dot normalize=True: hls4ml 1.3 computes the plain dot product, not the cosine; use normalize=False"
+    if cls == "Flatten" and config.get("data_format") == "channels_first":
+        return "Flatten data_format 'channels_first': hls4ml 1.3 flattens in channels-last order; use channels_last"
+    if quantizer_name(config.get("activation")) == "softmax" and (rows := _softmax_rows(out_shape)) > 1:
+        return (f"softmax over each of {rows} rows: hls4ml 1.3 normalizes all {int(np.prod(out_shape))} elements together; "
+                "Flatten before a softmax")
     return None
 
 
-def unbuilt_layer(cls: str, config: dict, in_shape) -> Optional[str]:
+def unbuilt_layer(cls: str, config: dict, in_shape, n_inputs: int = 1) -> Optional[str]:
     """Why hls4ml 1.3 cannot build this Keras layer at all, with the fix; None where it can. Its Keras
-    reader ignores a conv's dilation_rate and groups (it builds an undilated, ungrouped conv, of
-    another output size or reading the kernel wrongly) and a depthwise depth_multiplier (its C++
-    asserts 1 and the C simulation aborts), and its softmax normalizes the last axis only (another
-    axis does not compile): each checked with hls4ml 1.3 by C simulation."""
+    reader refuses a merge of more than two tensors, a recurrent layer's return_state and a PReLU's
+    shared_axes; it ignores a conv's dilation_rate and groups (it builds an undilated, ungrouped
+    conv, of another output size or reading the kernel wrongly), a depthwise depth_multiplier (its
+    C++ asserts 1 and the C simulation aborts) and a BatchNormalization's axis (it scales the last);
+    its softmax layer takes the last axis of a flat vector only (else it does not compile): each
+    checked with hls4ml 1.3, by conversion or by C simulation."""
     base = cls.removeprefix("Q")
+    if (cls in MERGE_ADD or cls in ("Multiply", "Concatenate", "Dot")) and n_inputs > 2:
+        return f"{cls} of {n_inputs} tensors: hls4ml 1.3 merges two only; chain two-input {cls} layers"
+    if base in RNN_GATES and config.get("return_state"):
+        return f"{cls} return_state=True: hls4ml 1.3 does not build it; use return_state=False"
+    if cls == "PReLU" and config.get("shared_axes"):
+        return (f"PReLU shared_axes {_axes(config['shared_axes'])}: hls4ml 1.3 takes one slope per element only; "
+                "use shared_axes=None")
+    if base.startswith("BatchNormalization") and in_shape:
+        axes = _axes(config.get("axis", -1))
+        if any(a not in (-1, len(in_shape)) for a in axes):
+            return f"{cls} over axis {axes}: hls4ml 1.3 scales the last axis; use axis=-1 (put the channels last)"
     if base.startswith(("Conv", "SeparableConv", "DepthwiseConv")):
-        dilation = config.get("dilation_rate", 1)
-        dilation = tuple(dilation) if isinstance(dilation, (list, tuple)) else (dilation,)
-        if any(int(d) != 1 for d in dilation):
+        dilation = _axes(config.get("dilation_rate", 1))
+        if any(d != 1 for d in dilation):
             return f"{cls} dilation_rate {dilation}: hls4ml 1.3 builds an undilated conv; use dilation_rate 1"
-        if int(config.get("groups") or 1) != 1:
+        if _axes(config.get("groups") or 1) not in ((1,), ()):
             return (f"{cls} groups={config['groups']}: hls4ml 1.3 builds an ungrouped conv; use one conv per group "
                     "and a Concatenate, or groups=1")
-        if base.startswith(("Separable", "Depthwise")) and int(config.get("depth_multiplier") or 1) != 1:
+        if base.startswith(("Separable", "Depthwise")) and _axes(config.get("depth_multiplier") or 1) not in ((1,), ()):
             return (f"{cls} depth_multiplier={config['depth_multiplier']}: hls4ml 1.3 builds a multiplier of 1 only, "
                     "and its C simulation aborts; use depth_multiplier=1")
     if cls == "Softmax" and in_shape:
-        axis = config.get("axis", -1)
-        axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+        axes = _axes(config.get("axis", -1))
         if any(a not in (-1, len(in_shape)) for a in axes):
-            return f"Softmax over axis {axis}: hls4ml 1.3 normalizes the last axis only, so its C++ would not compile; use axis=-1"
+            return f"Softmax over axis {axes}: hls4ml 1.3 normalizes the last axis only, so its C++ would not compile; use axis=-1"
+        if (rows := _softmax_rows(in_shape)) > 1:
+            return (f"Softmax over each of {rows} rows: hls4ml 1.3's softmax layer takes a flat vector only, so its C++ "
+                    "would not compile; Flatten before it (one softmax over all elements)")
     return None
+
+
+def _axes(value) -> tuple[int, ...]:
+    """An axis or size setting as Keras holds it (an int, a list, Keras's ListWrapper) as a tuple; ()
+    for anything else (a hostile model file's: read as no setting, never a crash)."""
+    values = value if isinstance(value, (list, tuple)) or type(value).__name__ == "ListWrapper" else [value]
+    try:
+        return tuple(int(v) for v in values)
+    except (TypeError, ValueError, OverflowError):
+        return ()
+
+
+def _softmax_rows(shape) -> int:
+    """How many softmaxes Keras computes over a tensor of ``shape`` (its last axis each): 1 for a vector."""
+    sizes = _axes(tuple(shape)[:-1]) if shape else ()
+    return int(np.prod(sizes)) if shape and len(sizes) == len(shape) - 1 else 1
 
 
 def _relu_mismatch(config: dict) -> Optional[str]:
     """hls4ml 1.3 reads a Keras ReLU layer as a plain relu: its max_value, negative_slope and threshold
     are dropped (checked by C simulation: ReLU(max_value=6) gave outputs up to 30.5)."""
-    max_value = config.get("max_value")
-    slope, threshold = float(config.get("negative_slope") or 0.0), float(config.get("threshold") or 0.0)
-    dropped = ([f"max_value={float(max_value):g}"] if max_value is not None else []) + \
+    try:
+        max_value = None if config.get("max_value") is None else float(config["max_value"])
+        slope, threshold = float(config.get("negative_slope") or 0.0), float(config.get("threshold") or 0.0)
+    except (TypeError, ValueError):
+        return "ReLU with options that are not numbers: hls4ml 1.3 builds a plain relu; use ReLU()"
+    dropped = ([f"max_value={max_value:g}"] if max_value is not None else []) + \
         ([f"negative_slope={slope:g}"] if slope else []) + ([f"threshold={threshold:g}"] if threshold else [])
     if not dropped:
         return None
