@@ -294,3 +294,21 @@ def test_what_hls4ml_refuses_to_convert_is_named_not_priced_and_refused_on_expor
     with pytest.raises(UnsupportedLayerError, match=re.escape(says)):
         export_project(design, tmp_path / "prj")
     assert not (tmp_path / "prj").exists()
+
+
+def test_a_dot_in_io_stream_is_named_not_priced_and_refused_on_export(tmp_path):
+    """hls4ml 1.3 has dot1d in nnet_merge.h only: an io_stream project with a Dot does not compile (checked)."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.errors import UnsupportedLayerError
+    from hcp_fpga.hls import export_project
+
+    a, b = L.Input((6,)), L.Input((6,))
+    model = tf.keras.Model([a, b], L.Dot(axes=1, name="d")([L.Dense(4)(a), L.Dense(4)(b)]))
+    stream = Design.create(model, load_board("alveo-u250"), HlsSettings(io_type=IOType("io_stream")))
+    assert any(n.startswith("d (Dot: hls4ml 1.3 writes no io_stream code") for n in estimate_design(stream).unpriced)
+    assert not estimate_design(Design.create(model, load_board("alveo-u250"), HlsSettings())).unpriced
+    with pytest.raises(UnsupportedLayerError, match=re.escape("d (Dot: hls4ml 1.3 writes no io_stream code")):
+        export_project(stream, tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()

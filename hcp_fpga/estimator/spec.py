@@ -949,8 +949,9 @@ def _layernorm_spec(node, specs: list, current: Fixed, default: Fixed, common: d
 # a layer's activation setting that is no activation layer to hls4ml (quantized_bits: a cast it folds)
 NO_ACTIVATION = ("linear", "quantized_bits", "None")
 # layers hls4ml 1.3 writes as array loops only (nnet_recurrent.h bidirectional_stack,
-# nnet_time_distributed.h, nnet_layernorm.h): an io_stream project of them does not compile
-NO_STREAM_CODE = ("Bidirectional", "TimeDistributed", "LayerNormalization")
+# nnet_time_distributed.h, nnet_layernorm.h; nnet_merge.h dot1d, which nnet_merge_stream.h lacks):
+# an io_stream project of them does not compile (checked for Dot with hls4ml 1.3)
+NO_STREAM_CODE = ("Bidirectional", "TimeDistributed", "LayerNormalization", "Dot")
 
 def keras_mismatch(cls: str, config: dict, out_shape=()) -> Optional[str]:
     """What hls4ml 1.3 builds otherwise than Keras computes for a layer of this class and Keras config,
