@@ -1291,7 +1291,9 @@ def design_specs(design) -> list[LayerSpec]:
 
     s = design.settings
     # the layer options last: the export saturates a softmax's input whatever its implementation (or Skip)
-    specs = with_result_types(layer_specs(design.model, replace(s, layer_options={})), s.layer_precision)
+    # the QKeras quantized_bits activations the export makes hls4ml apply (Design.quantizer_casts)
+    specs = with_result_types(layer_specs(design.model, replace(s, layer_options={})),
+                              {**design.quantizer_casts(), **s.layer_precision})
     for i in range(1, len(specs)):
         before, spec = specs[i - 1], specs[i]
         if spec.kind == "softmax" and before.kind in ("dense", "conv1d", "conv2d") and not s.is_pinned(before.name, "result"):
