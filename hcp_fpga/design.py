@@ -289,7 +289,8 @@ class Design:
         for name, precision in self.quantizer_casts().items():
             if name in layers:
                 layers[name].setdefault("Precision", {})["result"] = precision
-        for name in self._softmax_inputs(layers):
+        softmaxes = self._softmax_inputs(layers)
+        for name, _ in softmaxes:
             # hls4ml's stable softmax indexes its exp table with the top bits of (max - x) in the
             # input's type; the lossless 'auto' result type of a Dense (e.g. ap_fixed<36,16>) makes
             # that index so coarse that every output becomes 1/n (seen on KERAS_conv1d_small). The
@@ -307,6 +308,11 @@ class Design:
         for name, layer_cfg in layers.items():
             if "exp_table" in layer_cfg.get("Precision", {}) and s.softmax_table_size and name not in s.layer_table_size:
                 layer_cfg["TableSize"] = s.softmax_table_size
+        for name, softmax in softmaxes:
+            result = layers[name].get("Precision", {}).get("result", "auto")
+            if softmax in layers and result != "auto" and "inp_norm_t" not in layers[softmax]:
+                if (norm := softmax_norm_type(result, layers[softmax])) is not None:
+                    layers[softmax]["inp_norm_t"] = norm
         return config
 
     def quantizer_casts(self) -> dict[str, str]:
@@ -350,16 +356,46 @@ class Design:
                 casts.update({t: precision for t in targets})
         return casts
 
-    def _softmax_inputs(self, layers: dict) -> list[str]:
-        """Names (in the hls4ml config) of the layers whose output feeds a softmax."""
-        names = []
+    def _softmax_inputs(self, layers: dict) -> list[tuple[str, str]]:
+        """(input, softmax) names (in the hls4ml config) of each softmax and the layer feeding it."""
+        pairs = []
         for layer in self.model.layers:
             activation = getattr(getattr(layer, "activation", None), "__name__", "")
             if type(layer).__name__ == "Softmax" or (type(layer).__name__ == "Activation" and activation == "softmax"):
                 inbound = layer.inbound_nodes[0].inbound_layers
                 inbound = inbound[0] if isinstance(inbound, list) else inbound
-                names.append(inbound.name)
+                pairs.append((inbound.name, layer.name))
             elif activation == "softmax":  # Dense(activation='softmax'): hls4ml splits off '<name>_softmax'
-                names.append(layer.name)
-        return [n for n in names if n in layers]
+                pairs.append((layer.name, f"{layer.name}_softmax"))
+        return [(n, sm) for n, sm in pairs if n in layers]
+
+
+# the range a stable softmax's (max - x) is read over: e^-8 = 0.00034 is below the last bit of hls4ml's
+# exp table type (ap_fixed<18,8>: 2^-10), so a larger difference reads the same 0
+SOFTMAX_NORM_INTEGER_BITS = 3
+
+
+def softmax_norm_type(input_type: str, layer_cfg: dict) -> Optional[str]:
+    """The type the export gives a stable softmax's (max - x) (hls4ml's ``inp_norm_t``), or None to
+    keep hls4ml's. hls4ml reads the exp table at the top bits of that difference and, unless told,
+    types it ap_ufixed<W-1, I-1> of the input: a wide input makes the index coarse and a difference
+    beyond the range wraps. Measured by C simulation (a Dense -> BN -> sigmoid -> Dense(5, softmax)
+    model, 400 normal inputs, table 4,096, one run each), argmax agreement with Keras: input
+    ap_fixed<16,6> 0.98 -> 1.0, <24,10> 0.80 -> 0.99, <32,12> 0.19 -> 0.995. The difference is
+    saturated over [0, 8) at the input's fraction bits, at least the table index wide. Not for an
+    input too narrow for the table (hls4ml then cuts the exp table to it: kept as built), nor for
+    the other implementations."""
+    from hcp_fpga.estimator.precision import parse_fixed
+    from hcp_fpga.estimator.spec import HLS4ML_TABLE_SIZE, skips_softmax, softmax_implementation, softmax_table_sizes
+
+    if skips_softmax(layer_cfg) or (softmax_implementation(layer_cfg) or "stable") != "stable":
+        return None
+    data = parse_fixed(input_type)
+    table = int(layer_cfg.get("TableSize") or HLS4ML_TABLE_SIZE)
+    exp_size, size = softmax_table_sizes(data, table)
+    if exp_size != size:  # hls4ml would cut the exp table to the input's value bits: keep its build
+        return None
+    index_bits = max(size - 1, 1).bit_length()
+    width = max(SOFTMAX_NORM_INTEGER_BITS + data.width - data.integer, index_bits)
+    return f"ap_ufixed<{width},{SOFTMAX_NORM_INTEGER_BITS},AP_TRN,AP_SAT>"
 

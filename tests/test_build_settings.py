@@ -393,3 +393,17 @@ def test_latency_rf_sharing_serializes_what_each_tool_keeps_as_multipliers():
     # 8 shared multipliers: 256 nonzero products take 32 turns, the 32 three-digit ones 4
     assert cycles["Vivado HLS 2019.2"] - cycles["Vitis HLS 2023.1"] == 32 - 4
     assert fabric - cycles["Vitis HLS 2023.1"] >= 32 - 4  # every product takes its turn (its fabric chain may add a stage)
+
+
+@pytest.mark.parametrize("input_type, cfg, expected", [
+    ("ap_fixed<16,6,AP_RND,AP_SAT>", {"TableSize": 4096}, "ap_ufixed<13,3,AP_TRN,AP_SAT>"),
+    ("ap_fixed<32,12>", {"TableSize": 4096}, "ap_ufixed<23,3,AP_TRN,AP_SAT>"),
+    ("ap_fixed<14,10>", {"TableSize": 4096}, "ap_ufixed<12,3,AP_TRN,AP_SAT>"),  # at least the table index wide
+    ("ap_fixed<10,4>", {"TableSize": 4096}, None),  # hls4ml cuts the exp table to the input: kept as built
+    ("ap_fixed<16,6>", {"TableSize": 4096, "Implementation": "latency"}, None),
+    ("ap_fixed<16,6>", {"Skip": True}, None),
+])
+def test_the_softmax_difference_type_the_export_sets(input_type, cfg, expected):
+    from hcp_fpga.design import softmax_norm_type
+
+    assert softmax_norm_type(input_type, cfg) == expected
