@@ -239,7 +239,7 @@ class Design:
             softmax = cls == "Softmax" or (cls == "Activation" and activation == "softmax") or (
                 layer is None and name.endswith("_softmax"))
             for key in options:
-                if key in ("Implementation", "Skip") and not softmax:
+                if key in ("Implementation", "Skip", "inp_norm_t") and not softmax:
                     raise ConfigError(f"layer '{name}': {key} applies to a softmax layer, and '{name}' is not one; "
                                       "set it on the softmax (hcp-fpga inspect names the layers)")
                 if key in ("ParallelizationFactor", "ConvImplementation") and "Conv" not in cls and not (

@@ -7,6 +7,8 @@ with code 2. Bugs stay ordinary exceptions with tracebacks.
 
 from __future__ import annotations
 
+import yaml
+
 
 class HcpError(Exception):
     """Base class for errors the user can fix."""
@@ -72,6 +74,14 @@ def check_regular_file(path, label: str, fix: str, error: type = HcpError):
 
 
 MAX_YAML_BYTES = 4 * 2**20  # a board, project or hls4ml config is a few kB; anything this large is not one
+
+
+class Hls4mlYamlLoader(yaml.SafeLoader):
+    """hls4ml writes ``!keras_model path`` tags into the configs it saves; read them as plain strings,
+    run nothing."""
+
+
+Hls4mlYamlLoader.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node))
 
 
 def read_yaml_mapping(path, label: str, fix: str, error: type = HcpError, loader=None) -> dict:

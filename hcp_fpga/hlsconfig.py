@@ -39,16 +39,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
-from hcp_fpga.errors import ConfigError, read_yaml_mapping
+from hcp_fpga.errors import ConfigError, Hls4mlYamlLoader, read_yaml_mapping
 
 TYPE_KEYS = ("weight", "bias", "result", "accum")
 TABLE_KEYS = ("table", "exp_table", "inv_table")  # activation/softmax lookup tables
-MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "BramFactor", "TraceOutput")
+MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "BramFactor", "TraceOutput", "BitExact")
 _BRAM_FACTOR = 1000000000  # hls4ml's default Model BramFactor: no weight array becomes a port
 # hls4ml < 1.0 wrote a softmax's table types and size beside Precision; read as today's keys
 OLD_TABLE_KEYS = {"exp_table_t": "exp_table", "inv_table_t": "inv_table", "table_t": "table"}
 # hls4ml layer options hcp_fpga passes on to hls4ml and prices on both paths (values checked)
-OPTION_KEYS = ("Implementation", "Skip", "ParallelizationFactor", "ConvImplementation")
+OPTION_KEYS = ("Implementation", "Skip", "ParallelizationFactor", "ConvImplementation", "inp_norm_t")
 CONV_IMPLEMENTATIONS = ("LineBuffer", "Encoded")  # hls4ml 1.3's ConvImplementation choices (io_stream)
 # keys hls4ml's own config_from_keras_model writes for some layers, accepted at hls4ml's default only
 # (a config hls4ml generated reads as it is): RNN, separable and activation options
@@ -70,7 +70,7 @@ _HLS4ML_SOFTMAX_TYPE = "fixed<18,8,RND,SAT,0>"  # hls4ml 1.3's default for a sof
 # keys hls4ml writes around HLSConfig in a project's hls4ml_config.yml; the board/CLI decide them here
 PROJECT_KEYS = ("Backend", "Part", "ClockPeriod", "IOType", "OutputDir", "ProjectName", "KerasModel", "KerasJson",
                 "KerasH5", "InputData", "OutputPredictions", "Stamp", "Version", "XilinxPart", "ClockUncertainty",
-                "WriterConfig", "ModelType", "Board")
+                "WriterConfig", "ModelType", "Board", "InputShapes", "OutputShapes")
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,8 @@ def _options(cfg: Mapping, where: str) -> dict[str, Any]:
                               f"{' or '.join(CONV_IMPLEMENTATIONS)}")
         if choice != "LineBuffer":
             options["ConvImplementation"] = choice
+    if "inp_norm_t" in cfg:  # a stable softmax's (max - x) type, as our export writes it (design.softmax_norm_type)
+        options["inp_norm_t"] = _type(cfg["inp_norm_t"], f"{where}.inp_norm_t")
     return options
 
 
@@ -301,6 +303,9 @@ def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:
     if not isinstance(model, Mapping):
         raise ConfigError(f"{source}: 'Model' must be a mapping (Precision, ReuseFactor, Strategy)")
     _check_keys(model, MODEL_KEYS, f"{source} Model")
+    if model.get("BitExact") not in (None, False):  # hls4ml 1.3 writes null; true re-derives every type
+        raise ConfigError(f"{source} Model: BitExact {model['BitExact']!r} is not supported (hcp_fpga builds and prices "
+                          "the config's types); leave the key out")
     bram_factor = model.get("BramFactor", _BRAM_FACTOR)
     if isinstance(bram_factor, bool) or not isinstance(bram_factor, (int, float)) or not bram_factor >= _BRAM_FACTOR:
         # below it, hls4ml makes larger weight arrays top-level ports (run-time weights), which the
@@ -344,7 +349,8 @@ def load_hls_config(source: Union[str, Path, Mapping, HlsConfig]) -> HlsConfig:
     path = Path(source)
     if not path.is_file():
         raise ConfigError(f"hls4ml config '{path}' not found; pass a YAML file with Model/LayerName (docs/api.md)")
-    data = read_yaml_mapping(path, f"hls4ml config '{path}'", "see docs/api.md for the schema", ConfigError)
+    data = read_yaml_mapping(path, f"hls4ml config '{path}'", "see docs/api.md for the schema", ConfigError,
+                             loader=Hls4mlYamlLoader)  # a config hls4ml saved (a project's) carries its tags
     return parse_hls_config(data, f"hls4ml config '{path}'")
 
 

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from hcp_fpga.board_catalog import load_board
+from hcp_fpga.errors import Hls4mlYamlLoader
 from hcp_fpga.estimator.model import estimate_project
 from hcp_fpga.estimator.spec import DA_NOT_PRICED, hls4ml_strategy
 
@@ -437,3 +438,38 @@ def test_the_model_precision_maximum_caps_every_inferred_type_on_every_path(tmp_
         for r in RESOURCES:
             assert getattr(other, r) == pytest.approx(getattr(firmware, r), rel=1e-9), r
         assert firmware.lut < free.lut
+
+
+@pytest.mark.parametrize("io_type", ["io_parallel", pytest.param("io_stream", marks=pytest.mark.slow)])
+def test_an_exported_projects_own_config_is_a_config_we_read_and_it_gives_the_same_design(tmp_path, io_type):
+    """The hls4ml_config.yml hls4ml saves in a project (its !keras_model tag, InputShapes, BitExact,
+    our softmax's inp_norm_t) passed back as --config: read, and the estimate is the project's own;
+    the re-export writes the same softmax type. Before, it was 'malformed YAML'."""
+    import tensorflow as tf
+
+    import hcp_fpga
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((16,)), L.Dense(32), L.BatchNormalization(), L.Activation("sigmoid"),
+                                 L.Dense(5, activation="softmax")])
+    out = tmp_path / "prj"
+    hcp_fpga.export(model, out, board="vcu118", io_type=io_type)
+    saved = out / "hls4ml_config.yml"
+    assert "!keras_model" in saved.read_text() and "inp_norm_t" in saved.read_text()
+    again = hcp_fpga.estimate(model, board="vcu118", io_type=io_type, config=saved).estimate
+    project = hcp_fpga.estimate(out).estimate
+    for r in ("dsp", "lut", "ff", "bram18", "latency_cycles"):
+        assert getattr(again, r) == pytest.approx(getattr(project, r), rel=1e-9), r
+    hcp_fpga.export(model, tmp_path / "again", board="vcu118", io_type=io_type, config=saved)
+    norm = lambda p: {n: c.get("inp_norm_t") for n, c in yaml.load(p.read_text(), Loader=Hls4mlYamlLoader)["HLSConfig"]["LayerName"].items()}  # noqa: E731
+    assert norm(tmp_path / "again" / "hls4ml_config.yml") == norm(saved)
+
+
+def test_bit_exact_is_read_at_hls4ml_s_default_and_refused_otherwise():
+    from hcp_fpga.errors import ConfigError
+    from hcp_fpga.hlsconfig import parse_hls_config
+
+    parse_hls_config({"HLSConfig": {"Model": {"BitExact": None, "Precision": "ap_fixed<16,6>"}}})
+    with pytest.raises(ConfigError, match="BitExact True is not supported"):
+        parse_hls_config({"HLSConfig": {"Model": {"BitExact": True, "Precision": "ap_fixed<16,6>"}}})

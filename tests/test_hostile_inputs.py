@@ -894,7 +894,7 @@ def test_a_damaged_project_config_is_refused_in_one_line(tmp_path, capsys, edit,
 
     import yaml
 
-    from hcp_fpga.estimator.spec import _IgnoreTags
+    from hcp_fpga.errors import Hls4mlYamlLoader
     from tests.conftest import SHARED
 
     src = SHARED / _CORPUS_MLP  # (conftest skips a test naming SHARED when ../shared is missing)
@@ -903,7 +903,7 @@ def test_a_damaged_project_config_is_refused_in_one_line(tmp_path, capsys, edit,
     assert run_cli("estimate", prj, "--json") == 0
     capsys.readouterr()
     config_file = prj / "hls4ml_config.yml"
-    config = yaml.load(config_file.read_text(), Loader=_IgnoreTags)  # hls4ml's !keras_model tag as text
+    config = yaml.load(config_file.read_text(), Loader=Hls4mlYamlLoader)  # hls4ml's !keras_model tag as text
     edit(config)
     config_file.write_text(yaml.safe_dump(config))
     before = snapshot(prj)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
-import yaml
 
 from hcp_fpga.estimator.precision import MAX_WEIGHT_WIDTH, Fixed, as_written, parse_fixed, po2_fixed, po2_values
 from hcp_fpga.vocab import DEVICE_NAME_PATTERN
@@ -1344,20 +1343,13 @@ def with_layer_options(specs: list[LayerSpec], options: dict) -> list[LayerSpec]
 # ----------------------------------------------------------------------------- project folders
 
 
-class _IgnoreTags(yaml.SafeLoader):
-    """hls4ml writes ``!keras_model path`` tags; read them as plain strings, run nothing."""
-
-
-_IgnoreTags.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node))
-
-
 def read_hls4ml_config(project_dir) -> dict:
     from pathlib import Path
 
-    from hcp_fpga.errors import ConfigError, read_yaml_mapping
+    from hcp_fpga.errors import ConfigError, Hls4mlYamlLoader, read_yaml_mapping
 
     path = Path(project_dir) / "hls4ml_config.yml"
-    config = read_yaml_mapping(path, f"'{path}'", "fix or re-export the project", ConfigError, loader=_IgnoreTags)
+    config = read_yaml_mapping(path, f"'{path}'", "fix or re-export the project", ConfigError, loader=Hls4mlYamlLoader)
     return check_project_config(config, f"'{path}'")
 
 
