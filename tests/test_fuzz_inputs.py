@@ -127,3 +127,41 @@ def test_raw_bytes_as_a_board_file(raw):
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
             code = run_cli("boards", "--boards-dir", tmp, "--json")
         _check(code, err.getvalue())
+
+
+LAYER_CLASSES = ["Conv1D", "Conv2D", "QConv2D", "SeparableConv2D", "DepthwiseConv1D", "Softmax", "BatchNormalization",
+                 "PReLU", "ReLU", "GRU", "QLSTM", "LSTM", "Bidirectional", "TimeDistributed", "UpSampling2D", "Dot",
+                 "Flatten", "Add", "Concatenate", "Activation", "Dense"]
+LAYER_KEYS = ["dilation_rate", "groups", "depth_multiplier", "axis", "shared_axes", "return_state", "max_value",
+              "negative_slope", "threshold", "go_backwards", "reset_after", "interpolation", "normalize", "data_format",
+              "activation", "recurrent_activation", "layer"]
+
+
+# a wrapper's inner layer: a class and a config of those keys, or junk in their place
+inner_layers = st.fixed_dictionaries({"class_name": st.one_of(st.sampled_from(LAYER_CLASSES), scalars),
+                                      "config": st.one_of(st.dictionaries(st.sampled_from(LAYER_KEYS), values, max_size=4),
+                                                          scalars)})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cls=st.sampled_from(LAYER_CLASSES),
+       config=st.dictionaries(st.sampled_from(LAYER_KEYS), st.one_of(values, inner_layers), max_size=5),
+       shape=st.lists(st.one_of(st.none(), st.integers(-3, 50)), max_size=4), n_inputs=st.integers(0, 5),
+       io_type=st.sampled_from(["io_parallel", "io_stream", "bogus"]))
+def test_what_hls4ml_would_not_build_is_read_from_any_layer_config_without_a_crash(cls, config, shape, n_inputs, io_type):
+    """A model file's layer settings (a hostile file's included): each check answers None or one
+    reason, never an exception."""
+    from hcp_fpga.estimator.spec import keras_mismatch, unbuilt_layer, unbuilt_layer_activation
+
+    for answer in (unbuilt_layer(cls, config, tuple(shape), n_inputs), keras_mismatch(cls, config, tuple(shape)),
+                   unbuilt_layer_activation(cls, config, io_type)):
+        assert answer is None or isinstance(answer, str)
+
+
+@pytest.mark.parametrize("config", [{"layer": {"class_name": "LSTM", "config": [1]}}, {"layer": {"class_name": 3, "config": {}}},
+                                    {"layer": [1, 2]}, {"layer": {"config": None}}])
+@pytest.mark.parametrize("cls", ["Bidirectional", "TimeDistributed"])
+def test_a_wrapper_holding_no_readable_layer_is_read_without_a_crash(cls, config):
+    from hcp_fpga.estimator.spec import keras_mismatch, unbuilt_layer_activation
+
+    assert unbuilt_layer_activation(cls, config, "io_parallel") is None and keras_mismatch(cls, config) is None

@@ -959,7 +959,8 @@ def keras_mismatch(cls: str, config: dict, out_shape=()) -> Optional[str]:
     it (models.unsupported_layers)."""
     if cls == "TimeDistributed":
         inner = config.get("layer")
-        act = quantizer_name((inner.get("config") or {}).get("activation")) if isinstance(inner, dict) else "linear"
+        inner = inner.get("config") if isinstance(inner, dict) else None
+        act = quantizer_name(inner.get("activation")) if isinstance(inner, dict) else "linear"
         if act not in NO_ACTIVATION:
             # hls4ml's Keras reader splits activations off top-level layers only; checked by C simulation:
             # TimeDistributed(Dense(4, 'relu')) gave negative outputs
@@ -1077,7 +1078,9 @@ def unbuilt_layer_activation(cls: str, config: dict, io_type: str) -> Optional[s
     if cls == "TimeDistributed":
         return None
     if cls == "Bidirectional" and isinstance(config.get("layer"), dict):
-        cls, config = config["layer"].get("class_name", ""), config["layer"].get("config") or {}
+        cls, config = config["layer"].get("class_name"), config["layer"].get("config")
+        if not isinstance(cls, str) or not isinstance(config, dict):
+            return None
     if cls.removeprefix("Q") in RNN_GATES:
         return next((why for key in ("activation", "recurrent_activation")
                      if (why := unbuilt_activation(config.get(key), io_type, recurrent=True))), None)
