@@ -325,6 +325,7 @@ class Design:
         its quantizer's type and, where it is the only reader of such a layer, so does that layer
         (hls4ml then drops the activation as a cast of nothing, and the layer writes the quantized
         values). Types the settings set are left alone."""
+        from hcp_fpga.estimator.graph import base_class
         from hcp_fpga.estimator.precision import parse_fixed
         from hcp_fpga.estimator.spec import MULT_BASES, _is_quantizer, quantizer_fixed, quantizer_name
         from hcp_fpga.models import flat_layers
@@ -342,7 +343,7 @@ class Design:
             if not inbound or isinstance(inbound, list) or len(getattr(inbound, "_outbound_nodes", ())) != 1:
                 continue
             cls = type(inbound).__name__
-            base = cls[1:] if cls.startswith("Q") and cls[1:2].isupper() else cls
+            base = base_class(cls)
             act = inbound.get_config().get("activation", "linear") if base in MULT_BASES else None
             if base in MULT_BASES and not _is_quantizer(act):
                 act = quantizer_name(act)

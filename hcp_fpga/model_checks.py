@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
 from hcp_fpga.errors import ModelLoadError
-from hcp_fpga.estimator.graph import SAME_SHAPE
+from hcp_fpga.estimator.graph import SAME_SHAPE, base_class
 from hcp_fpga.estimator.spec import POOL_KINDS
 
 # Bytes of memory one parameter costs across loading, estimating and exporting: float32 weights,
@@ -94,7 +94,7 @@ def _positive(v: Any) -> int:
 def _params(cls: str, cfg: dict, last: int) -> int:
     """Parameters of one layer given the size of its input's last axis (1 if unknown); a lower
     bound: optional parts (biases, BN scale/offset) count only where the config says they exist."""
-    base = cls[1:] if cls.startswith("Q") and cls[1:2].isupper() else cls
+    base = base_class(cls)
     units = _positive(cfg.get("units"))
     bias = cfg.get("use_bias", True) is True
     if base in ("Dense", "DenseBatchnorm"):
@@ -122,7 +122,7 @@ def _params(cls: str, cfg: dict, last: int) -> int:
 
 def _out_last(cls: str, cfg: dict, last: int) -> int:
     """Size of the output's last axis (for the next layer's parameter count)."""
-    base = cls[1:] if cls.startswith("Q") and cls[1:2].isupper() else cls
+    base = base_class(cls)
     if base in ("Dense", "DenseBatchnorm", "LSTM", "GRU", "SimpleRNN"):
         return _positive(cfg.get("units"))
     if base.startswith(("Conv", "SeparableConv")):

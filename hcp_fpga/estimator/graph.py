@@ -45,11 +45,16 @@ class Node:
     @property
     def base(self) -> str:
         """Class without the QKeras prefix (QDense -> Dense)."""
-        return self.cls[1:] if self.cls.startswith("Q") and self.cls[1:2].isupper() else self.cls
+        return base_class(self.cls)
 
     @property
     def in_shape(self) -> Shape:
         return self.in_shapes[0] if self.in_shapes else ()
+
+
+def base_class(cls: str) -> str:
+    """A Keras layer class without the QKeras prefix (QDense -> Dense; Quantizer stays)."""
+    return cls[1:] if cls.startswith("Q") and cls[1:2].isupper() else cls
 
 
 class GraphError(ValueError):
