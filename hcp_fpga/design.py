@@ -371,32 +371,16 @@ class Design:
         return [(n, sm) for n, sm in pairs if n in layers]
 
 
-# the range a stable softmax's (max - x) is read over: e^-8 = 0.00034 is below the last bit of hls4ml's
-# exp table type (ap_fixed<18,8>: 2^-10), so a larger difference reads the same 0
-SOFTMAX_NORM_INTEGER_BITS = 3
-
-
 def softmax_norm_type(input_type: str, layer_cfg: dict) -> Optional[str]:
-    """The type the export gives a stable softmax's (max - x) (hls4ml's ``inp_norm_t``), or None to
-    keep hls4ml's. hls4ml reads the exp table at the top bits of that difference and, unless told,
-    types it ap_ufixed<W-1, I-1> of the input: a wide input makes the index coarse and a difference
-    beyond the range wraps. Measured by C simulation (a Dense -> BN -> sigmoid -> Dense(5, softmax)
-    model, 400 normal inputs, table 4,096, one run each), argmax agreement with Keras: input
-    ap_fixed<16,6> 0.98 -> 1.0, <24,10> 0.80 -> 0.99, <32,12> 0.19 -> 0.995. The difference is
-    saturated over [0, 8) at the input's fraction bits, at least the table index wide. Not for an
-    input too narrow for the table (hls4ml then cuts the exp table to it: kept as built), nor for
-    the other implementations."""
+    """The type the export gives a stable softmax's (max - x) (hls4ml's ``inp_norm_t``) after an input
+    of ``input_type``, or None to keep hls4ml's (``fixed_softmax.export_norm_type``, which the search's
+    emulation of the softmax follows too); None as well for the other implementations and Skip."""
     from hcp_fpga.estimator.precision import parse_fixed
-    from hcp_fpga.estimator.spec import HLS4ML_TABLE_SIZE, skips_softmax, softmax_implementation, softmax_table_sizes
+    from hcp_fpga.estimator.spec import HLS4ML_TABLE_SIZE, skips_softmax, softmax_implementation
+    from hcp_fpga.fixed_softmax import export_norm_type
 
     if skips_softmax(layer_cfg) or (softmax_implementation(layer_cfg) or "stable") != "stable":
         return None
-    data = parse_fixed(input_type)
-    table = int(layer_cfg.get("TableSize") or HLS4ML_TABLE_SIZE)
-    exp_size, size = softmax_table_sizes(data, table)
-    if exp_size != size:  # hls4ml would cut the exp table to the input's value bits: keep its build
-        return None
-    index_bits = max(size - 1, 1).bit_length()
-    width = max(SOFTMAX_NORM_INTEGER_BITS + data.width - data.integer, index_bits)
-    return f"ap_ufixed<{width},{SOFTMAX_NORM_INTEGER_BITS},AP_TRN,AP_SAT>"
+    norm = export_norm_type(parse_fixed(input_type), int(layer_cfg.get("TableSize") or HLS4ML_TABLE_SIZE))
+    return None if norm is None else f"ap_ufixed<{norm.width},{norm.integer},AP_TRN,AP_SAT>"
 

@@ -243,7 +243,8 @@ def quantizer_name(act) -> str:
     if isinstance(act, str) and not act.startswith("quantized"):
         return act
     if isinstance(act, dict) and not str(act.get("class_name", "")).startswith("quantized"):
-        return str(act.get("config", {}).get("name", act.get("class_name", "linear"))).lower() \
+        inner = act.get("config") if isinstance(act.get("config"), dict) else {}  # (a hostile file's: anything)
+        return str(inner.get("name", act.get("class_name", "linear"))).lower() \
             if act.get("class_name") == "Activation" else str(act.get("class_name", "linear")).lower()
     parsed = quantizer_config(act)
     return parsed[0] if parsed else getattr(act, "__name__", type(act).__name__)
