@@ -338,7 +338,7 @@ class Design:
             if quantizer_name(q) != "quantized_bits" or layer.name in set_by_settings:
                 continue
             fx = quantizer_fixed(q, parse_fixed(s.precision), activation=True)
-            casts[layer.name] = precision = f"ap_{'' if fx.signed else 'u'}fixed<{fx.width},{fx.integer},AP_RND_CONV,AP_SAT>"
+            casts[layer.name] = precision = fx.spelling("RND_CONV", "SAT")
             inbound = layer.inbound_nodes[0].inbound_layers if layer.inbound_nodes else None
             if not inbound or isinstance(inbound, list) or len(getattr(inbound, "_outbound_nodes", ())) != 1:
                 continue
@@ -382,5 +382,5 @@ def softmax_norm_type(input_type: str, layer_cfg: dict) -> Optional[str]:
     if skips_softmax(layer_cfg) or (softmax_implementation(layer_cfg) or "stable") != "stable":
         return None
     norm = export_norm_type(parse_fixed(input_type), int(layer_cfg.get("TableSize") or HLS4ML_TABLE_SIZE))
-    return None if norm is None else f"ap_ufixed<{norm.width},{norm.integer},AP_TRN,AP_SAT>"
+    return None if norm is None else norm.spelling("TRN", "SAT")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from typing import Optional
+
 import numpy as np
 
 _FIXED = re.compile(r"^(?:ap_)?(u?)(fixed|int)<(\d+)(?:,([-+]?\d+))?((?:,[A-Za-z_]+){0,2})(?:,(\d+))?>$")
@@ -55,9 +57,10 @@ class Fixed:
             lo = -hi
         return np.clip(m, lo, hi).astype(np.int64)
 
-    def spelling(self) -> str:
-        """The type as HLS writes it (without its modes)."""
-        return f"ap_{'' if self.signed else 'u'}fixed<{self.width},{self.integer}>"
+    def spelling(self, quant: Optional[str] = None, overflow: Optional[str] = None) -> str:
+        """The type as HLS writes it: without its modes, or with the ones given ('RND_CONV', 'SAT')."""
+        modes = f",AP_{quant},AP_{overflow}" if quant and overflow else ""
+        return f"ap_{'' if self.signed else 'u'}fixed<{self.width},{self.integer}{modes}>"
 
 
 # ap_fixed's quantization modes on values already scaled to the type's last bit

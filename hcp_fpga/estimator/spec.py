@@ -953,11 +953,14 @@ NO_ACTIVATION = ("linear", "quantized_bits", "None")
 # an io_stream project of them does not compile (checked for Dot with hls4ml 1.3)
 NO_STREAM_CODE = ("Bidirectional", "TimeDistributed", "LayerNormalization", "Dot")
 
+
 def keras_mismatch(cls: str, config: dict, out_shape=()) -> Optional[str]:
     """What hls4ml 1.3 builds otherwise than Keras computes for a layer of this class and Keras config,
     with the fix; None where it builds the same. The estimate prices what hls4ml builds and says it
     in a note (or names the layer as not priced where it is not built); export and optimize refuse
     it (models.unsupported_layers)."""
+    from hcp_fpga.estimator.graph import base_class
+
     if cls == "TimeDistributed":
         inner = config.get("layer")
         inner = inner.get("config") if isinstance(inner, dict) else None
@@ -972,7 +975,7 @@ def keras_mismatch(cls: str, config: dict, out_shape=()) -> Optional[str]:
             return f"Bidirectional merge_mode {mode!r}: hls4ml 1.3 concatenates the two directions; use merge_mode='concat'"
     if cls == "ReLU":
         return _relu_mismatch(config)
-    base = cls.removeprefix("Q")
+    base = base_class(cls)
     # the rest checked by C simulation against Keras (hls4ml 1.3, 50 normal inputs: wrong values)
     if base in ("GRU", "LSTM") and config.get("go_backwards"):
         return (f"{cls} go_backwards=True: hls4ml 1.3 runs it over the steps forwards; reverse the sequence before "
@@ -1000,7 +1003,9 @@ def unbuilt_layer(cls: str, config: dict, in_shape, n_inputs: int = 1) -> Option
     C++ asserts 1 and the C simulation aborts) and a BatchNormalization's axis (it scales the last);
     its softmax layer takes the last axis of a flat vector only (else it does not compile): each
     checked with hls4ml 1.3, by conversion or by C simulation."""
-    base = cls.removeprefix("Q")
+    from hcp_fpga.estimator.graph import base_class
+
+    base = base_class(cls)
     if (cls in MERGE_ADD or cls in ("Multiply", "Concatenate", "Dot")) and n_inputs > 2:
         return f"{cls} of {n_inputs} tensors: hls4ml 1.3 merges two only; chain two-input {cls} layers"
     if base in RNN_GATES and config.get("return_state"):
@@ -1076,13 +1081,15 @@ def unbuilt_layer_activation(cls: str, config: dict, io_type: str) -> Optional[s
     ``activation``, a recurrent layer's ``recurrent_activation`` too, a Bidirectional's wrapped
     layer's), with the fix; None where it does. A TimeDistributed's activation is dropped instead
     (``keras_mismatch``)."""
+    from hcp_fpga.estimator.graph import base_class
+
     if cls == "TimeDistributed":
         return None
     if cls == "Bidirectional" and isinstance(config.get("layer"), dict):
         cls, config = config["layer"].get("class_name"), config["layer"].get("config")
         if not isinstance(cls, str) or not isinstance(config, dict):
             return None
-    if cls.removeprefix("Q") in RNN_GATES:
+    if base_class(cls) in RNN_GATES:
         return next((why for key in ("activation", "recurrent_activation")
                      if (why := unbuilt_activation(config.get(key), io_type, recurrent=True))), None)
     return unbuilt_activation(config.get("activation"), io_type)
