@@ -317,17 +317,18 @@ class Design:
 
     def quantizer_casts(self) -> dict[str, str]:
         """{hls4ml layer name: result type} that make hls4ml 1.3 apply each QKeras ``quantized_bits``
-        activation as Keras does. hls4ml's config gives it a signed type whatever its keep_negative,
-        and its MergeLinearActivation drops it, cast and all, after a Dense, conv, BatchNormalization
-        or activation whose result type is 'auto' (checked by C simulation: a QDense ->
-        quantized_bits(4, 1) -> QDense export kept the first Dense's full-width result; argmax
-        agreement with Keras 0.945 on 200 normal inputs, max difference 2.0). So the activation gets
-        its quantizer's type and, where it is the only reader of such a layer, so does that layer
-        (hls4ml then drops the activation as a cast of nothing, and the layer writes the quantized
-        values). Types the settings set are left alone."""
-        from hcp_fpga.estimator.graph import base_class
+        activation as Keras does, where it can. hls4ml's config gives it a signed type whatever its
+        keep_negative, and its MergeLinearActivation drops it, cast and all, after a layer it deems
+        safe (``spec.merges_linear_after``) whose result type is 'auto' (checked by C simulation: a
+        QDense -> quantized_bits(4, 1) -> QDense export kept the first Dense's full-width result;
+        argmax agreement with Keras 0.945 on 200 normal inputs, max difference 2.0). So the
+        activation gets its quantizer's type and, where it is the only reader of such a layer, so
+        does that layer (hls4ml then drops the activation as a cast of nothing, and the layer writes
+        the quantized values). Where that layer has other readers, hls4ml drops the cast and the
+        activation is left out here too (the estimate prices what is built). Types the settings
+        set are left alone."""
         from hcp_fpga.estimator.precision import parse_fixed
-        from hcp_fpga.estimator.spec import MULT_BASES, _is_quantizer, quantizer_fixed, quantizer_name
+        from hcp_fpga.estimator.spec import quantizer_fixed, quantizer_name
         from hcp_fpga.models import flat_layers
 
         s = self.settings
@@ -337,25 +338,34 @@ class Design:
             q = layer.get_config().get("activation") if type(layer).__name__ == "QActivation" else None
             if quantizer_name(q) != "quantized_bits" or layer.name in set_by_settings:
                 continue
-            fx = quantizer_fixed(q, parse_fixed(s.precision), activation=True)
-            casts[layer.name] = precision = fx.spelling("RND_CONV", "SAT")
+            precision = quantizer_fixed(q, parse_fixed(s.precision), activation=True).spelling("RND_CONV", "SAT")
             inbound = layer.inbound_nodes[0].inbound_layers if layer.inbound_nodes else None
-            if not inbound or isinstance(inbound, list) or len(getattr(inbound, "_outbound_nodes", ())) != 1:
-                continue
-            cls = type(inbound).__name__
-            base = base_class(cls)
-            act = inbound.get_config().get("activation", "linear") if base in MULT_BASES else None
-            if base in MULT_BASES and not _is_quantizer(act):
-                act = quantizer_name(act)
-                # hls4ml splits a Dense's activation off as '<name>_<activation>': that is the parent then
-                targets = [inbound.name, f"{inbound.name}_linear"] if act in ("linear", "None") else [f"{inbound.name}_{act}"]
-            elif base in ("BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "ThresholdedReLU"):
-                targets = [inbound.name]
-            else:  # an input, a QKeras activation (their types are set) or a layer hls4ml keeps it after
-                continue
-            if not set_by_settings & set(targets) and inbound.name not in set_by_settings:
-                casts.update({t: precision for t in targets})
+            parent = self._merging_parent(inbound, set_by_settings) if inbound and not isinstance(inbound, list) else None
+            if parent is None:  # hls4ml keeps the activation as a cast layer of its own
+                casts[layer.name] = precision
+            elif len(getattr(inbound, "_outbound_nodes", ())) == 1:
+                casts.update({name: precision for name in (layer.name, *parent)})
         return casts
+
+    @staticmethod
+    def _merging_parent(inbound, set_by_settings: set[str]) -> Optional[tuple[str, ...]]:
+        """The hls4ml layer names of ``inbound`` (a Keras layer) where hls4ml 1.3 drops a linear
+        activation after it (a safe layer, its result type 'auto'); None where the activation stays."""
+        from hcp_fpga.estimator.graph import base_class
+        from hcp_fpga.estimator.spec import MULT_BASES, _is_quantizer, merges_linear_after, quantizer_name
+
+        cls = type(inbound).__name__
+        if cls == "QActivation" or not merges_linear_after(cls):
+            return None  # a QKeras activation's type is set; after the other layers hls4ml keeps the cast
+        names: tuple[str, ...] = (inbound.name,)
+        if base_class(cls) in MULT_BASES:
+            act = inbound.get_config().get("activation", "linear")
+            if _is_quantizer(act):
+                return None  # hls4ml splits it off with its quantizer's (set) type
+            act = quantizer_name(act)
+            # hls4ml splits a Dense's activation off as '<name>_<activation>': that is the parent then
+            names = (inbound.name, f"{inbound.name}_linear") if act in ("linear", "None") else (f"{inbound.name}_{act}",)
+        return None if set_by_settings & {inbound.name, *names} else names
 
     def _softmax_inputs(self, layers: dict) -> list[tuple[str, str]]:
         """(input, softmax) names (in the hls4ml config) of each softmax and the layer feeding it."""

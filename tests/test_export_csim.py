@@ -475,6 +475,19 @@ def _layer_zoo(name: str):
                                     QDense(8, kernel_quantizer=q, bias_quantizer=q), QActivation(quantized_bits(6, 2)),  # dropped
                                     L.Dense(8), L.Activation("linear"), L.ReLU(),  # dropped
                                     QActivation(quantized_bits(5, 1)), L.Dense(3)])  # dropped after the ReLU
+    if name == "shared_quantizer":
+        # hls4ml 1.3 drops a quantized_bits activation after an 'auto' QBatchNormalization or Softmax
+        # (MergeLinearActivation, spec.merges_linear_after): the export moves the cast into the
+        # softmax; the batch normalization has a second reader, so its cast is lost, as priced. The
+        # batch normalization after the ReLU is not folded: its parameters.h says n_filt = -1
+        from qkeras import QActivation, QBatchNormalization, QDense, quantized_bits
+
+        q = quantized_bits(6, 0, alpha=1)
+        x = L.Input((16,))
+        h = QBatchNormalization()(L.ReLU()(QDense(8, kernel_quantizer=q, bias_quantizer=q)(x)))
+        h = L.Add()([L.Dense(4)(QActivation(quantized_bits(5, 1))(h)), L.Dense(4)(h)])
+        h = QActivation(quantized_bits(4, 0, keep_negative=False))(L.Softmax()(L.Dense(5)(h)))
+        return tf.keras.Model(x, L.Dense(3)(h))
     if name == "qkeras_po2_hard_activations":
         # power-of-two weights (hls4ml writes {sign, exponent} pairs; every product a shift) and the
         # quantized tanh/sigmoid hls4ml builds as HardActivation (slope x + shift, no table)
@@ -509,6 +522,7 @@ def _second(*case):  # a layer kind's second io_type/strategy: make test-slow (e
     ("upsample1d_first", "io_parallel", "Latency", 1), ("dot", "io_parallel", "Latency", 1),
     _second("depthwise", "io_stream", "Latency", 1), ("conv_same_pointwise", "io_stream", "Latency", 1),
     ("linear_casts", "io_parallel", "Latency", 1), _second("linear_casts", "io_stream", "Latency", 1),
+    ("shared_quantizer", "io_parallel", "Latency", 1), _second("shared_quantizer", "io_stream", "Latency", 1),
     ("activation_layers", "io_parallel", "Latency", 1), _second("activation_layers", "io_stream", "Resource", 2),
     ("upsample_crop", "io_stream", "Latency", 1), ("dense_over_sequence", "io_parallel", "Latency", 1),
     ("dense_over_image", "io_stream", "Latency", 1), ("bidirectional", "io_parallel", "Latency", 1),

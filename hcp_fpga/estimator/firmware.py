@@ -397,7 +397,9 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
 
         def num(key: str, fallback: int = 1) -> int:
             v = _value(f[key], f) if key in f else None
-            return fallback if v is None else _size(v, cfg_name, key, fw)
+            # hls4ml writes a BatchNormalization's n_filt = -1 for "not given" (one scale per element)
+            unset = v is None or (key == "n_filt" and v == -1 and "batchnorm" in cfg["base"])
+            return fallback if unset else _size(v, cfg_name, key, fw)
 
         stream = "io_stream" in f.get("io_type", "") or "nnet::array" in types.get(in_t, "")
         io_type = "io_stream" if stream else "io_parallel"

@@ -1150,11 +1150,20 @@ def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set) -> bo
     specified = parent is None or parent.cls in ("InputLayer", "QActivation") or parent.name in fixed
     if own is None:  # 'auto': equal to an 'auto' input; after a set type hls4ml keeps it (at the model default)
         return specified
-    safe = parent is not None and (parent.base in MULT_BASES or parent.cls in ACTIVATION_KINDS
-                                   or parent.cls in ("Activation", "QActivation", "BatchNormalization"))
-    if safe and not specified:
+    if parent is not None and merges_linear_after(parent.cls) and not specified:
         return False
     return own != current
+
+
+def merges_linear_after(cls: str) -> bool:
+    """Whether hls4ml 1.3's ``MergeLinearActivation`` drops a linear activation after a layer of Keras
+    class ``cls`` whose type is 'auto': its safe parents are Dense, Conv1D/2D, BatchNormalization and
+    Activation, with their subclasses (the QKeras layers, depthwise convolutions, Softmax, the
+    advanced activations), and a separable convolution is split into two convolutions before it runs."""
+    from hcp_fpga.estimator.graph import base_class
+
+    base = base_class(cls)
+    return base in MULT_BASES or base in ACTIVATION_KINDS or base == "BatchNormalization"
 
 
 # QKeras's folded Dense/Conv + BatchNormalization layers are one multiplier layer to hls4ml
