@@ -289,17 +289,11 @@ class Design:
         for name, precision in self.quantizer_casts().items():
             if name in layers:
                 layers[name].setdefault("Precision", {})["result"] = precision
-        softmaxes = self._softmax_inputs(layers)
+        softmaxes = [(name, softmax) for name, _, softmax in self._softmax_feeds() if name in layers]
+        saturated = self.softmax_input_types()
         for name, _ in softmaxes:
-            # hls4ml's stable softmax indexes its exp table with the top bits of (max - x) in the
-            # input's type; the lossless 'auto' result type of a Dense (e.g. ap_fixed<36,16>) makes
-            # that index so coarse that every output becomes 1/n (seen on KERAS_conv1d_small). The
-            # narrower type saturates: a wrapped logit would flip the argmax, a clipped one cannot.
             precision = layers[name].setdefault("Precision", {})
-            if precision.get("result", "auto") == "auto":
-                precision["result"] = saturating(s.precision)
-            elif name in s.layer_precision and not s.is_pinned(name, "result"):  # a chosen width still saturates into the softmax
-                precision["result"] = saturating(s.layer_precision[name])
+            precision["result"] = saturated.get(name, precision.get("result", "auto"))
             if f"{name}_linear" in layers:
                 # the linear activation hls4ml splits off a Dense/Conv: with the same type it casts
                 # nothing and is removed; left 'auto' after a set type it would stay, a wrapping cast
@@ -334,18 +328,33 @@ class Design:
         s = self.settings
         set_by_settings = set(s.layer_precision) | {n for n, t in s.layer_types.items() if "result" in t}
         casts: dict[str, str] = {}
+        folded: Optional[frozenset[str]] = None
         for layer in flat_layers(self.model):
             q = layer.get_config().get("activation") if type(layer).__name__ == "QActivation" else None
             if quantizer_name(q) != "quantized_bits" or layer.name in set_by_settings:
                 continue
             precision = quantizer_fixed(q, parse_fixed(s.precision), activation=True).spelling("RND_CONV", "SAT")
             inbound = layer.inbound_nodes[0].inbound_layers if layer.inbound_nodes else None
+            while type(inbound).__name__ == "Dropout" and len(getattr(inbound, "_outbound_nodes", ())) == 1:
+                inbound = inbound.inbound_nodes[0].inbound_layers  # hls4ml's reader skips a Dropout
             parent = self._merging_parent(inbound, set_by_settings) if inbound and not isinstance(inbound, list) else None
             if parent is None:  # hls4ml keeps the activation as a cast layer of its own
                 casts[layer.name] = precision
             elif len(getattr(inbound, "_outbound_nodes", ())) == 1:
-                casts.update({name: precision for name in (layer.name, *parent)})
+                folded = self._folded_batchnorms() if folded is None else folded
+                if inbound.name not in folded:
+                    casts.update({name: precision for name in (layer.name, *parent)})
         return casts
+
+    def _folded_batchnorms(self) -> frozenset[str]:
+        """BatchNormalizations hls4ml 1.3 folds into the layer before (``spec.fuse_batchnorm``): the
+        result type set on one is lost with it, and a cast after it then follows that 'auto' layer."""
+        from hcp_fpga.estimator.graph import nodes_from_keras
+        from hcp_fpga.estimator.spec import fuse_batchnorm
+
+        nodes = nodes_from_keras(self.model)
+        kept = {n.name for n in fuse_batchnorm(nodes, set(self.settings.layer_precision))}
+        return frozenset(n.name for n in nodes if n.base == "BatchNormalization" and n.name not in kept)
 
     @staticmethod
     def _merging_parent(inbound, set_by_settings: set[str]) -> Optional[tuple[str, ...]]:
@@ -367,18 +376,53 @@ class Design:
             names = (inbound.name, f"{inbound.name}_linear") if act in ("linear", "None") else (f"{inbound.name}_{act}",)
         return None if set_by_settings & {inbound.name, *names} else names
 
-    def _softmax_inputs(self, layers: dict) -> list[tuple[str, str]]:
-        """(input, softmax) names (in the hls4ml config) of each softmax and the layer feeding it."""
-        pairs = []
+    def softmax_input_types(self) -> dict[str, str]:
+        """{hls4ml layer name: result type} the export gives each layer feeding a softmax (and the
+        estimate prices there). hls4ml's stable softmax indexes its exp table with the top bits of
+        (max - x) in the input's type; the lossless 'auto' result type of a Dense (e.g.
+        ap_fixed<36,16>) makes that index so coarse that every output becomes 1/n (seen on
+        KERAS_conv1d_small). So an 'auto' input takes the model type and a chosen width stays, both
+        saturating: a wrapped logit would flip the argmax, a clipped one cannot. A type the user's
+        config pins, a QKeras quantizer's and the export's quantizer casts are left as they are."""
+        from hcp_fpga.estimator.spec import _is_quantizer
+
+        s = self.settings
+        casts = self.quantizer_casts()
+        types: dict[str, str] = {}
+        for name, layer, _ in self._softmax_feeds():
+            split = name != layer.name  # the activation hls4ml splits off a Dense/conv: its types follow the layer's
+            own = s.layer_precision.get(name) or (s.layer_precision.get(layer.name) if split else None)
+            if name in s.layer_precision:
+                if not s.is_pinned(name, "result"):
+                    types[name] = saturating(s.layer_precision[name])
+            elif own or name in casts or "result" in s.layer_types.get(name, {}) or type(layer).__name__ == "QActivation" \
+                    or (split and _is_quantizer(layer.get_config().get("activation"))):
+                continue  # set by the user's config, by a quantizer or by the export's cast
+            else:
+                types[name] = saturating(s.precision)
+        return types
+
+    def _softmax_feeds(self) -> list[tuple[str, Any, str]]:
+        """(input name in the hls4ml config, its Keras layer, softmax name) of each softmax. After a
+        Dense(activation='sigmoid') the softmax reads the activation hls4ml splits off; a Dropout
+        before it is no hls4ml layer (its reader skips it)."""
+        from hcp_fpga.estimator.graph import base_class
+        from hcp_fpga.estimator.spec import MULT_BASES, quantizer_name
+
+        feeds = []
         for layer in self.model.layers:
             activation = getattr(getattr(layer, "activation", None), "__name__", "")
             if type(layer).__name__ == "Softmax" or (type(layer).__name__ == "Activation" and activation == "softmax"):
                 inbound = layer.inbound_nodes[0].inbound_layers
                 inbound = inbound[0] if isinstance(inbound, list) else inbound
-                pairs.append((inbound.name, layer.name))
+                if type(inbound).__name__ == "Dropout":
+                    continue
+                act = quantizer_name(inbound.get_config().get("activation")) \
+                    if base_class(type(inbound).__name__) in MULT_BASES else "linear"
+                feeds.append((inbound.name if act in ("linear", "None") else f"{inbound.name}_{act}", inbound, layer.name))
             elif activation == "softmax":  # Dense(activation='softmax'): hls4ml splits off '<name>_softmax'
-                pairs.append((layer.name, f"{layer.name}_softmax"))
-        return [(n, sm) for n, sm in pairs if n in layers]
+                feeds.append((layer.name, layer, f"{layer.name}_softmax"))
+        return feeds
 
 
 def softmax_norm_type(input_type: str, layer_cfg: dict) -> Optional[str]:

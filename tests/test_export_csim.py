@@ -488,6 +488,43 @@ def _layer_zoo(name: str):
         h = L.Add()([L.Dense(4)(QActivation(quantized_bits(5, 1))(h)), L.Dense(4)(h)])
         h = QActivation(quantized_bits(4, 0, keep_negative=False))(L.Softmax()(L.Dense(5)(h)))
         return tf.keras.Model(x, L.Dense(3)(h))
+    if name == "bn_chains":
+        # hls4ml 1.3 merges two BatchNormalizations in a row and folds a QBatchNormalization into the
+        # Dense before it (both as a BatchNormalization); not after a Dense with a quantized bias and
+        # a nonzero BN bias. A linear activation after a quantized_relu split off a QDense is kept (a
+        # cast to the model type); a softmax after a Dense's sigmoid reads that sigmoid
+        from qkeras import QActivation, QBatchNormalization, QDense, quantized_bits, quantized_relu
+
+        q = quantized_bits(6, 0, alpha=1)
+        model = tf.keras.Sequential([
+            L.Input((16,)), L.Dense(8), L.BatchNormalization(), QBatchNormalization(), L.Dense(8), QBatchNormalization(),
+            QDense(8, bias_quantizer=q), L.BatchNormalization(), QDense(8, kernel_quantizer=q, bias_quantizer=q, activation=quantized_relu(6)),
+            L.Dropout(0.1), L.Activation("linear"), QBatchNormalization(), L.Dense(6, activation="sigmoid"), L.Activation("softmax"),
+            QActivation(quantized_bits(6, 2)), L.Dense(3)])
+        rng = np.random.default_rng(0)
+        for layer in model.layers:
+            if "BatchNormalization" in type(layer).__name__:  # gamma, beta, mean, positive variance
+                layer.set_weights([rng.uniform(0.5, 1.5, w.shape) if i in (0, 3) else rng.normal(0, 0.5, w.shape)
+                                   for i, w in enumerate(layer.get_weights())])
+        return model
+    if name == "quantizer_pass_through":
+        # a pooling after a quantized_bits cast moved into the tanh before it; a cast after a
+        # BatchNormalization hls4ml folds into the conv before it is lost with it
+        from qkeras import QActivation, quantized_bits
+
+        return tf.keras.Sequential([L.Input((12, 3)), L.Conv1D(4, 3), L.Activation("tanh"), QActivation(quantized_bits(6, 2)),
+                                    L.MaxPooling1D(2), L.Conv1D(2, 3), L.BatchNormalization(), QActivation(quantized_bits(6, 2)),
+                                    L.Flatten(), L.Dense(3)])
+    if name == "casts_into_layers":
+        # the export's quantizer casts set a ReLU's and a conv's result type: the average poolings
+        # after them infer theirs from it; a softmax after a Dense's relu reads the relu, saturated
+        from qkeras import QActivation, QConv1D, quantized_bits
+
+        q = quantized_bits(4, 0, alpha=1)
+        return tf.keras.Sequential([L.Input((12, 3)), L.Conv1D(4, 3), L.ReLU(), QActivation(quantized_bits(6, 2)),
+                                    L.AveragePooling1D(2), QConv1D(3, 3, kernel_quantizer=q, bias_quantizer=q),
+                                    QActivation(quantized_bits(6, 2)), L.AveragePooling1D(2), L.Flatten(),
+                                    L.Dense(8, activation="relu"), L.Softmax()])
     if name == "qkeras_po2_hard_activations":
         # power-of-two weights (hls4ml writes {sign, exponent} pairs; every product a shift) and the
         # quantized tanh/sigmoid hls4ml builds as HardActivation (slope x + shift, no table)
@@ -523,6 +560,9 @@ def _second(*case):  # a layer kind's second io_type/strategy: make test-slow (e
     _second("depthwise", "io_stream", "Latency", 1), ("conv_same_pointwise", "io_stream", "Latency", 1),
     ("linear_casts", "io_parallel", "Latency", 1), _second("linear_casts", "io_stream", "Latency", 1),
     ("shared_quantizer", "io_parallel", "Latency", 1), _second("shared_quantizer", "io_stream", "Latency", 1),
+    ("bn_chains", "io_stream", "Latency", 1), _second("bn_chains", "io_parallel", "Resource", 2),
+    ("quantizer_pass_through", "io_parallel", "Latency", 1), _second("quantizer_pass_through", "io_stream", "Latency", 1),
+    ("casts_into_layers", "io_parallel", "Latency", 1), _second("casts_into_layers", "io_stream", "Resource", 3),
     ("activation_layers", "io_parallel", "Latency", 1), _second("activation_layers", "io_stream", "Resource", 2),
     ("upsample_crop", "io_stream", "Latency", 1), ("dense_over_sequence", "io_parallel", "Latency", 1),
     ("dense_over_image", "io_stream", "Latency", 1), ("bidirectional", "io_parallel", "Latency", 1),

@@ -1286,18 +1286,19 @@ def design_specs(design) -> list[LayerSpec]:
     """The layer specs of a ``Design``: its model with its settings and result types, as its hls4ml
     config will have them (``Design.hls_config``): the layer feeding a softmax saturates into the
     model type (or into its chosen width) instead of hls4ml's lossless 'auto' width."""
-    from hcp_fpga.design import saturating
     from hcp_fpga.estimator.precision import parse_fixed
 
     s = design.settings
     # the layer options last: the export saturates a softmax's input whatever its implementation (or Skip)
     # the QKeras quantized_bits activations the export makes hls4ml apply (Design.quantizer_casts)
-    specs = with_result_types(layer_specs(design.model, replace(s, layer_options={})),
-                              {**design.quantizer_casts(), **s.layer_precision})
+    # (given to the inference too: a pooling or merge after a cast infers its type from the cast's)
+    precisions = {**design.quantizer_casts(), **s.layer_precision}
+    specs = with_result_types(layer_specs(design.model, replace(s, layer_options={}, layer_precision=precisions)), precisions)
+    saturated = design.softmax_input_types()
     for i in range(1, len(specs)):
         before, spec = specs[i - 1], specs[i]
-        if spec.kind == "softmax" and before.kind in ("dense", "conv1d", "conv2d") and not s.is_pinned(before.name, "result"):
-            into = parse_fixed(saturating(s.layer_precision.get(before.name, s.precision)))
+        if spec.kind == "softmax" and before.name in saturated:
+            into = parse_fixed(saturated[before.name])
             specs[i - 1], specs[i] = replace(before, result=into), replace(spec, input=into)
     return with_layer_options(specs, s.layer_options)
 

@@ -514,6 +514,7 @@ def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozense
     ``folded``: layers whose kernel is already the folded one (read from a project's weight files)."""
     from dataclasses import replace as _replace
 
+    nodes = _merge_consecutive_batchnorms(nodes, fixed_results)
     consumers: dict[str, int] = {}
     for n in nodes:
         for i in n.inputs:
@@ -522,7 +523,7 @@ def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozense
     fused: dict[str, str] = {}  # removed BN name -> the layer it was folded into
     kernels: dict[str, np.ndarray] = {}
     for bn in nodes:
-        if bn.cls != "BatchNormalization" or len(bn.inputs) != 1 or bn.inputs[0] not in by_name:
+        if bn.base != "BatchNormalization" or len(bn.inputs) != 1 or bn.inputs[0] not in by_name:
             continue
         parent = by_name[bn.inputs[0]]
         if parent.base not in ("Dense", "Conv1D", "Conv2D") or not parent.weights or consumers.get(parent.name, 0) != 1 \
@@ -531,7 +532,10 @@ def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozense
         scale = _bn_scale(bn)
         if scale is None:
             continue
-        if (parent.config.get("kernel_quantizer") or parent.config.get("bias_quantizer")) and not np.all(scale == 1):
+        # hls4ml keeps a quantized kernel (bias) apart from a BN scale (bias) that would change it; a
+        # QBatchNormalization's quantizers do not count (hls4ml's reader gives it no scale/bias quantizer)
+        if (parent.config.get("kernel_quantizer") and not np.all(scale == 1)) \
+                or (parent.config.get("bias_quantizer") and not np.all(_bn_bias(bn, scale) == 0)):
             continue
         if parent.name not in folded:
             kernels[parent.name] = np.asarray(parent.weights[0]) * scale
@@ -632,6 +636,42 @@ def _bn_scale(bn) -> Optional[np.ndarray]:
     from hcp_fpga.estimator.graph import config_number
 
     return gamma / np.sqrt(var + config_number(bn.config, "epsilon", 1e-3, f"BatchNormalization '{bn.name}'"))
+
+
+def _merge_consecutive_batchnorms(nodes: list, fixed_results: set) -> list:
+    """hls4ml 1.3's ``FuseConsecutiveBatchNormalization``: a BatchNormalization reading another one
+    (its only reader, its result type not set) takes the product of both, scale s0 x s1 and bias
+    s1 x b0 + b1, under the second's name (Keras layers have no BN scale/bias quantizers to stop it).
+    The merged node carries them as gamma and beta over a zero mean and unit variance."""
+    from dataclasses import replace as _replace
+
+    consumers: dict[str, int] = {}
+    for n in nodes:
+        for i in n.inputs:
+            consumers[i] = consumers.get(i, 0) + 1
+    out: list = []
+    merged: dict[str, object] = {}  # a BN node's name -> its node, as merged so far
+    for n in nodes:
+        prev = merged.get(n.inputs[0]) if n.base == "BatchNormalization" and len(n.inputs) == 1 else None
+        s1 = _bn_scale(n) if prev is not None else None
+        s0 = _bn_scale(prev) if s1 is not None else None
+        if s0 is not None and consumers.get(prev.name, 0) == 1 and prev.name not in fixed_results:
+            b0, b1 = _bn_bias(prev, s0), _bn_bias(n, s1)
+            scale, bias = np.broadcast_arrays(s0 * s1, s1 * b0 + b1)
+            n = _replace(n, inputs=list(prev.inputs), config={**n.config, "scale": True, "center": True, "epsilon": 0.0},
+                         weights=[scale, bias, np.zeros_like(scale), np.ones_like(scale)])
+            del out[next(i for i, o in enumerate(out) if o is prev)]
+        if n.base == "BatchNormalization":
+            merged[n.name] = n
+        out.append(n)
+    return out
+
+
+def _bn_bias(bn, scale: np.ndarray) -> np.ndarray:
+    """beta - moving mean x scale of a Keras BatchNormalization node (``_bn_scale``'s weight order)."""
+    w = [np.asarray(x, dtype=np.float64) for x in bn.weights]
+    beta = w[1 if bn.config.get("scale", True) else 0] if bn.config.get("center", True) else 0.0
+    return beta - w[-2] * scale
 
 
 def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Optional[dict] = None,
@@ -757,6 +797,10 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                        weight_exponent_bits=exponent, note=_overridden_weight_note(node, wtype, weight_types),
                                        **_geometry(node), **common))
                 current = acc
+            if node.name in fixed_results and specs[-1].name == node.name:
+                # a result type the config sets is the layer's: the layers after it infer from it
+                current = fixed_results[node.name]
+                specs[-1] = replace(specs[-1], result=current)
             result = current
             act = node.config.get("activation")
             name = quantizer_name(act)
@@ -861,12 +905,14 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 kind = activation_kind(name)
                 result = fixed_results.get(node.name, default)
             else:
-                kind, result = ACTIVATION_KINDS[cls], default
+                kind, result = ACTIVATION_KINDS[cls], fixed_results.get(node.name, default)
             own_process, label = False, node.name
             if (why := unbuilt_activation(node.config.get("activation"), s.io_type)) is not None:
                 kind, label = "unmodelled", f"{node.name} ({why})"
             if kind == "linear":
                 parent = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
+                while parent is not None and parent.base == "Dropout" and len(parent.inputs) == 1:
+                    parent = by_name.get(parent.inputs[0])  # hls4ml's reader skips a Dropout
                 # the types as the config sets them (before inference), where it does
                 own = fixed_results.get(node.name, result if cls == "QActivation" else None)
                 before = fixed_results.get(parent.name, current) if parent is not None else current
@@ -1146,8 +1192,10 @@ def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set) -> bo
     ``MergeLinearActivation`` drops it after a Dense, Conv, BatchNormalization or activation whose
     type the config leaves 'auto' (it has no quantizer attribute for a QKeras activation, so the
     cast goes with it: checked with hls4ml 1.3, a Dense -> quantized_bits(6,2) -> Dense keeps the
-    first Dense's full-width result). An input layer's or a QKeras activation's type is always set."""
-    specified = parent is None or parent.cls in ("InputLayer", "QActivation") or parent.name in fixed
+    first Dense's full-width result). An input layer's or a QKeras activation's type is always set,
+    as is that of the activation hls4ml splits off a layer whose activation is a QKeras quantizer."""
+    specified = parent is None or parent.cls in ("InputLayer", "QActivation") or parent.name in fixed \
+        or (parent.base in MULT_BASES and _is_quantizer(parent.config.get("activation")))
     if own is None:  # 'auto': equal to an 'auto' input; after a set type hls4ml keeps it (at the model default)
         return specified
     if parent is not None and merges_linear_after(parent.cls) and not specified:
