@@ -168,7 +168,18 @@ def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
     from hcp_fpga.estimator.reuse import closest_valid
     from hcp_fpga.models import mult_layers, mult_size
 
+    from hcp_fpga.models import flat_layers, split_conv_sizes
+
     reuse, notes = dict(settings.layer_reuse), []
+    for layer in flat_layers(model):  # depthwise/separable convolutions: the closest RF valid for all their parts
+        strategy, rf, sizes = settings.strategy_of(layer.name), settings.reuse_of(layer.name), split_conv_sizes(layer)
+        if strategy not in RF_CHECKED_STRATEGIES or not sizes:
+            continue
+        valid = sorted(set.intersection(*(set(valid_reuse_factors(*size, strategy)) for size in sizes.values())))
+        if rf not in valid:
+            new = min(valid, key=lambda r: (abs(r - rf), r))
+            reuse[layer.name] = new
+            notes.append(f"layer '{layer.name}': reuse factor {rf} -> {new} (closest valid for its multiplier arrays)")
     for layer in mult_layers(model):
         strategy, rf = settings.strategy_of(layer.name), settings.reuse_of(layer.name)
         if strategy not in RF_CHECKED_STRATEGIES:

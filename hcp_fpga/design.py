@@ -204,6 +204,7 @@ class Design:
                               "use names from hcp-fpga inspect")
         self._check_layer_options()
         for layer in self.model.layers:
+            self._check_split_conv_reuse(layer)
             size = mult_size(layer)
             if size is None:
                 continue
@@ -227,6 +228,26 @@ class Design:
                         f"valid: {','.join(map(str, valid))}; pick one, or add 'auto' to the reuse factors "
                         "(--reuse 4,auto) to take hls4ml's closest valid one"
                     )
+
+    def _check_split_conv_reuse(self, layer) -> None:
+        """A depthwise/separable convolution's reuse factor, valid for each multiplier array hls4ml
+        builds of it (``models.split_conv_sizes``): hls4ml would take another one without a word."""
+        from hcp_fpga.models import split_conv_sizes
+
+        s = self.settings
+        strategy, rf = s.strategy_of(layer.name), s.reuse_of(layer.name)
+        if strategy not in RF_CHECKED_STRATEGIES:
+            return
+        for part, size in (split_conv_sizes(layer) or {}).items():
+            valid = valid_reuse_factors(*size, strategy)
+            if rf not in valid:
+                common = sorted(set.intersection(*(set(valid_reuse_factors(*sz, strategy))
+                                                   for sz in split_conv_sizes(layer).values())))
+                raise ConfigError(
+                    f"reuse factor {rf} is invalid for layer '{layer.name}' (hls4ml's '{part}', {size[0]}x{size[1]}, "
+                    f"{strategy}); valid for all of it: {','.join(map(str, common))}; pick one, or add 'auto' to the "
+                    "reuse factors (--reuse 4,auto) to take the closest valid one"
+                )
 
     def _check_layer_options(self) -> None:
         """A softmax option on a softmax, a convolution option on a convolution (or, for
@@ -286,7 +307,7 @@ class Design:
             for target in (name, f"{name}_{activation}"):
                 if target in layers:
                     layers[target].setdefault("Precision", {})["result"] = precision
-        for name, precision in self.quantizer_casts().items():
+        for name, precision in self.export_result_types().items():
             if name in layers:
                 layers[name].setdefault("Precision", {})["result"] = precision
         softmaxes = [(name, softmax) for name, _, softmax in self._softmax_feeds() if name in layers]
@@ -308,6 +329,33 @@ class Design:
                 if (norm := softmax_norm_type(result, layers[softmax])) is not None:
                     layers[softmax]["inp_norm_t"] = norm
         return config
+
+    def export_result_types(self) -> dict[str, str]:
+        """{hls4ml layer name: result type} the export sets beyond the settings' own, so that hls4ml
+        1.3 builds what the Keras model computes: the QKeras quantized_bits casts
+        (``quantizer_casts``) and, before a BatchNormalization hls4ml would fold into a depthwise
+        convolution wrongly (``spec.broken_depthwise_folds``), that convolution's own inferred type,
+        which stops the fold (the BN stays a layer of its own)."""
+        casts = self.quantizer_casts()
+        return {**self._unfolded_depthwise_types(casts), **casts}
+
+    def _unfolded_depthwise_types(self, casts: dict[str, str]) -> dict[str, str]:
+        from dataclasses import replace as _replace
+
+        from hcp_fpga.estimator.graph import nodes_from_keras
+        from hcp_fpga.estimator.spec import broken_depthwise_folds, layer_specs, skip_dropout
+
+        s = self.settings
+        from hcp_fpga.models import flat_layers
+
+        if not any(type(layer).__name__.removeprefix("Q").startswith("DepthwiseConv") for layer in flat_layers(self.model)):
+            return {}  # (the common case, without building the graph)
+        names = set(broken_depthwise_folds(skip_dropout(nodes_from_keras(self.model)), set(s.layer_precision)))
+        if not names:
+            return {}
+        specs = layer_specs(self.model, _replace(s, layer_options={}, layer_precision={**casts, **s.layer_precision}))
+        # its linear activation hls4ml splits off takes the same type (else it casts to the model type)
+        return {name: sp.result.spelling() for sp in specs if sp.name in names for name in (sp.name, f"{sp.name}_linear")}
 
     def quantizer_casts(self) -> dict[str, str]:
         """{hls4ml layer name: result type} that make hls4ml 1.3 apply each QKeras ``quantized_bits``
@@ -350,10 +398,10 @@ class Design:
         """BatchNormalizations hls4ml 1.3 folds into the layer before (``spec.fuse_batchnorm``): the
         result type set on one is lost with it, and a cast after it then follows that 'auto' layer."""
         from hcp_fpga.estimator.graph import nodes_from_keras
-        from hcp_fpga.estimator.spec import fuse_batchnorm
+        from hcp_fpga.estimator.spec import fuse_batchnorm, skip_dropout
 
         nodes = nodes_from_keras(self.model)
-        kept = {n.name for n in fuse_batchnorm(nodes, set(self.settings.layer_precision))}
+        kept = {n.name for n in fuse_batchnorm(skip_dropout(nodes), set(self.settings.layer_precision))}
         return frozenset(n.name for n in nodes if n.base == "BatchNormalization" and n.name not in kept)
 
     @staticmethod
@@ -387,9 +435,10 @@ class Design:
         from hcp_fpga.estimator.spec import _is_quantizer
 
         s = self.settings
-        casts = self.quantizer_casts()
+        feeds = self._softmax_feeds()
+        casts = self.quantizer_casts() if feeds else {}
         types: dict[str, str] = {}
-        for name, layer, _ in self._softmax_feeds():
+        for name, layer, _ in feeds:
             split = name != layer.name  # the activation hls4ml splits off a Dense/conv: its types follow the layer's
             own = s.layer_precision.get(name) or (s.layer_precision.get(layer.name) if split else None)
             if name in s.layer_precision:

@@ -416,6 +416,25 @@ def mult_size(layer) -> Optional[tuple[int, int]]:
     return n_in, shape[-1]
 
 
+def split_conv_sizes(layer) -> Optional[dict[str, tuple[int, int]]]:
+    """{hls4ml layer name: (n_in, n_out)} of a depthwise or separable convolution's multiplier arrays
+    as hls4ml 1.3 builds them (a separable one split into '<name>_depthwise' and '<name>_pointwise',
+    each checking the layer's reuse factor against its own size and silently taking the closest
+    valid one); None for other layers."""
+    cls = type(layer).__name__.removeprefix("Q")
+    if not cls.startswith(("DepthwiseConv", "SeparableConv")) or not hasattr(layer, "depthwise_kernel"):
+        return None
+    shape = tuple(int(d) for d in layer.depthwise_kernel.shape)  # (kernel..., channels, multiplier)
+    kernel = 1
+    for d in shape[:-2]:
+        kernel *= d
+    channels = shape[-2] * shape[-1]
+    depthwise = (kernel * shape[-2], channels)
+    if cls.startswith("DepthwiseConv"):
+        return {layer.name: depthwise}
+    return {f"{layer.name}_depthwise": depthwise, f"{layer.name}_pointwise": (channels, int(layer.pointwise_kernel.shape[-1]))}
+
+
 # ----------------------------------------------------------------------------- inspection
 
 

@@ -1290,9 +1290,10 @@ def design_specs(design) -> list[LayerSpec]:
 
     s = design.settings
     # the layer options last: the export saturates a softmax's input whatever its implementation (or Skip)
-    # the QKeras quantized_bits activations the export makes hls4ml apply (Design.quantizer_casts)
+    # the QKeras quantized_bits activations the export makes hls4ml apply and the depthwise convolutions
+    # it keeps apart from a BatchNormalization (Design.export_result_types)
     # (given to the inference too: a pooling or merge after a cast infers its type from the cast's)
-    precisions = {**design.quantizer_casts(), **s.layer_precision}
+    precisions = {**design.export_result_types(), **s.layer_precision}
     specs = with_result_types(layer_specs(design.model, replace(s, layer_options={}, layer_precision=precisions)), precisions)
     saturated = design.softmax_input_types()
     for i in range(1, len(specs)):
@@ -1320,6 +1321,8 @@ def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> lis
     carried = None  # a changed type flowing on to the next layer
     for spec in specs:
         incoming, carried = carried, None
+        if spec.after is not None and not (out and out[-1].name in spec.after):
+            incoming = None  # a branch's first layer reads another layer than the one before it in the list
         if incoming is not None:
             if spec.kind == "free":
                 spec = replace(spec, input=incoming, result=incoming)

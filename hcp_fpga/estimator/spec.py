@@ -505,40 +505,46 @@ def _permuted_elements(node) -> Optional[np.ndarray]:
     return np.arange(int(np.prod(node.in_shape))).reshape(node.in_shape).transpose(perm).reshape(-1)
 
 
+def skip_dropout(nodes) -> list:
+    """The graph as hls4ml 1.3's Keras reader builds it: without its Dropout layers (their readers read
+    the layer before; a Dropout output makes that layer the output). The BatchNormalization folds
+    and linear-activation merges then see the layer hls4ml sees."""
+    from dataclasses import replace as _replace
+
+    nodes = list(nodes)
+    dropped = {n.name: n for n in nodes if n.base == "Dropout" and len(n.inputs) == 1}
+    if not dropped:
+        return nodes
+
+    def source(name: str) -> str:
+        while name in dropped:
+            name = dropped[name].inputs[0]
+        return name
+
+    outputs = {source(n.name) for n in dropped.values() if n.output}
+    return [_replace(n, inputs=[source(i) for i in n.inputs], output=n.output or n.name in outputs)
+            for n in nodes if n.name not in dropped]
+
+
 def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozenset()) -> list:
     """hls4ml 1.3's ``FuseBatchNormalization``: a BatchNormalization right after a Dense/Conv1D/Conv2D
-    (no activation between, its only consumer, its result type not set by the config) is folded into
-    that layer's kernel (kernel x gamma / sqrt(variance + epsilon) per output), unless quantizers
-    forbid it (a QKeras kernel with an unquantized, non-unit BN scale). The returned graph has the
+    or a separable convolution's pointwise half (``batchnorm_folds``) is folded into that layer's
+    kernel (kernel x gamma / sqrt(variance + epsilon) per output). The returned graph has the
     BatchNormalization removed and the kernel replaced: the cost of the folded weights, no BN layer.
-    ``folded``: layers whose kernel is already the folded one (read from a project's weight files)."""
+    ``folded``: layers whose kernel is already the folded one (read from a project's weight files).
+    A depthwise convolution hls4ml would fold into wrongly is left apart (``broken_depthwise_folds``:
+    the export sets its type, which stops the fold)."""
     from dataclasses import replace as _replace
 
     nodes = _merge_consecutive_batchnorms(nodes, fixed_results)
-    consumers: dict[str, int] = {}
-    for n in nodes:
-        for i in n.inputs:
-            consumers[i] = consumers.get(i, 0) + 1
-    by_name = {n.name: n for n in nodes}
     fused: dict[str, str] = {}  # removed BN name -> the layer it was folded into
-    kernels: dict[str, np.ndarray] = {}
-    for bn in nodes:
-        if bn.base != "BatchNormalization" or len(bn.inputs) != 1 or bn.inputs[0] not in by_name:
-            continue
-        parent = by_name[bn.inputs[0]]
-        if parent.base not in ("Dense", "Conv1D", "Conv2D") or not parent.weights or consumers.get(parent.name, 0) != 1 \
-                or parent.name in fixed_results or quantizer_name(parent.config.get("activation")) not in ("linear", "None"):
-            continue
-        scale = _bn_scale(bn)
-        if scale is None:
-            continue
-        # hls4ml keeps a quantized kernel (bias) apart from a BN scale (bias) that would change it; a
-        # QBatchNormalization's quantizers do not count (hls4ml's reader gives it no scale/bias quantizer)
-        if (parent.config.get("kernel_quantizer") and not np.all(scale == 1)) \
-                or (parent.config.get("bias_quantizer") and not np.all(_bn_bias(bn, scale) == 0)):
+    weights: dict[str, list] = {}
+    for bn, parent, scale in batchnorm_folds(nodes, fixed_results):
+        if parent.base.startswith("Depthwise"):
             continue
         if parent.name not in folded:
-            kernels[parent.name] = np.asarray(parent.weights[0]) * scale
+            k = 1 if parent.base.startswith("Separable") else 0  # a separable conv's pointwise kernel
+            weights[parent.name] = [*parent.weights[:k], np.asarray(parent.weights[k]) * scale, *parent.weights[k + 1:]]
         fused[bn.name] = parent.name
     if not fused:
         return list(nodes)
@@ -546,12 +552,57 @@ def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozense
     for n in nodes:
         if n.name in fused:
             continue
-        if n.name in kernels:
-            n = _replace(n, weights=[kernels[n.name], *n.weights[1:]])
+        if n.name in weights:
+            n = _replace(n, weights=weights[n.name])
         if any(i in fused for i in n.inputs):
             n = _replace(n, inputs=[fused.get(i, i) for i in n.inputs])
         out.append(n)
     return out
+
+
+def batchnorm_folds(nodes: list, fixed_results: set) -> list[tuple]:
+    """(BatchNormalization, the layer before it, BN scale) for each BatchNormalization hls4ml 1.3's
+    ``FuseBatchNormalization`` folds: right after a Dense or a convolution (a depthwise one too, a
+    separable one's pointwise half: hls4ml splits it first), no activation between, its only
+    consumer, that layer's result type not set by the config; unless quantizers forbid it (a
+    quantized kernel with a non-unit BN scale, a quantized bias with a nonzero BN bias; a
+    QBatchNormalization's quantizers do not count: hls4ml's reader gives it no scale/bias quantizer)."""
+    consumers: dict[str, int] = {}
+    for n in nodes:
+        for i in n.inputs:
+            consumers[i] = consumers.get(i, 0) + 1
+    by_name = {n.name: n for n in nodes}
+    folds = []
+    for bn in nodes:
+        if bn.base != "BatchNormalization" or len(bn.inputs) != 1 or bn.inputs[0] not in by_name:
+            continue
+        parent = by_name[bn.inputs[0]]
+        if parent.base not in FOLD_PARENTS or not parent.weights or consumers.get(parent.name, 0) != 1 \
+                or parent.name in fixed_results or quantizer_name(parent.config.get("activation")) not in ("linear", "None"):
+            continue
+        scale = _bn_scale(bn)
+        if scale is None:
+            continue
+        kernel_quantizer = parent.config.get("kernel_quantizer") or parent.config.get("pointwise_quantizer") \
+            or parent.config.get("depthwise_quantizer")
+        if (kernel_quantizer and not np.all(scale == 1)) \
+                or (parent.config.get("bias_quantizer") and not np.all(_bn_bias(bn, scale) == 0)):
+            continue
+        folds.append((bn, parent, scale))
+    return folds
+
+
+# the layers hls4ml 1.3 folds a BatchNormalization after into (its Dense, Conv1D, Conv2D and subclasses)
+FOLD_PARENTS = ("Dense", "Conv1D", "Conv2D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D")
+
+
+def broken_depthwise_folds(nodes: list, fixed_results: set) -> list[str]:
+    """Depthwise convolutions hls4ml 1.3 would fold the BatchNormalization after them into wrongly: it
+    multiplies the (k, channels, 1) kernel by the per-channel scale along its last axis (checked by C
+    simulation: DepthwiseConv2D -> BatchNormalization, argmax agreement with Keras 0.41 on 100
+    normal inputs; DepthwiseConv1D 0.72). The export sets their result type, which stops the fold."""
+    return [parent.name for _, parent, _ in batchnorm_folds(_merge_consecutive_batchnorms(list(nodes), fixed_results),
+                                                             fixed_results) if parent.base.startswith("Depthwise")]
 
 
 # hls4ml's RemoveTransposeBeforeFlatten reorders the Dense kernel by these axes, whatever the perm was
@@ -693,7 +744,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 continue
     fixed = set(fixed_results)
     # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
-    nodes = fuse_batchnorm(list(nodes), fixed, frozenset(kernels))
+    nodes = fuse_batchnorm(skip_dropout(nodes), fixed, frozenset(kernels))
     nodes = remove_transpose_before_flatten(nodes, s.io_type, frozenset(kernels))
     default = parse_fixed(s.precision)
     cap = _fixed_or_none(getattr(s, "max_precision", None))  # every type hls4ml infers stays within it
@@ -797,7 +848,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                        weight_exponent_bits=exponent, note=_overridden_weight_note(node, wtype, weight_types),
                                        **_geometry(node), **common))
                 current = acc
-            if node.name in fixed_results and specs[-1].name == node.name:
+            if node.name in fixed_results and specs[-1].name in (node.name, f"{node.name}_pointwise"):
                 # a result type the config sets is the layer's: the layers after it infer from it
                 current = fixed_results[node.name]
                 specs[-1] = replace(specs[-1], result=current)
@@ -852,8 +903,11 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         elif base in MOVE_KINDS:
             if base == "Concatenate" and len(node.inputs) == 2:
                 result = capped(merged_type("concatenate", current, types.get(node.inputs[1], default)), cap)
-            elif base.startswith("Cropping"):  # InferPrecisionTypes has no rule for it: the model default
-                result = default
+            elif base.startswith("Cropping"):
+                # hls4ml 1.3 gives it its input's type when building the graph: a type the config sets
+                # stays; an 'auto' one, for which InferPrecisionTypes has no rule, becomes the model default
+                parent = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
+                result = current if parent is not None and _type_set(parent, fixed) else default
             # a type the config sets is the layer's (and what the next layer's types are inferred from)
             result = fixed_results.get(node.name, result)
             specs.append(LayerSpec(node.name, "move", input=current, result=result, **common))
@@ -911,8 +965,6 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 kind, label = "unmodelled", f"{node.name} ({why})"
             if kind == "linear":
                 parent = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
-                while parent is not None and parent.base == "Dropout" and len(parent.inputs) == 1:
-                    parent = by_name.get(parent.inputs[0])  # hls4ml's reader skips a Dropout
                 # the types as the config sets them (before inference), where it does
                 own = fixed_results.get(node.name, result if cls == "QActivation" else None)
                 before = fixed_results.get(parent.name, current) if parent is not None else current
@@ -1194,13 +1246,20 @@ def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set) -> bo
     cast goes with it: checked with hls4ml 1.3, a Dense -> quantized_bits(6,2) -> Dense keeps the
     first Dense's full-width result). An input layer's or a QKeras activation's type is always set,
     as is that of the activation hls4ml splits off a layer whose activation is a QKeras quantizer."""
-    specified = parent is None or parent.cls in ("InputLayer", "QActivation") or parent.name in fixed \
-        or (parent.base in MULT_BASES and _is_quantizer(parent.config.get("activation")))
+    specified = parent is None or parent.cls == "InputLayer" or _type_set(parent, fixed)
     if own is None:  # 'auto': equal to an 'auto' input; after a set type hls4ml keeps it (at the model default)
         return specified
     if parent is not None and merges_linear_after(parent.cls) and not specified:
         return False
     return own != current
+
+
+def _type_set(node, fixed: set) -> bool:
+    """Whether hls4ml's config sets the result type of (the last hls4ml layer of) ``node``: the
+    config names it, or a QKeras quantizer gives it (a QKeras activation, the activation hls4ml
+    splits off a layer whose activation is a quantizer)."""
+    return node.cls == "QActivation" or node.name in fixed \
+        or (node.base in MULT_BASES and _is_quantizer(node.config.get("activation")))
 
 
 def merges_linear_after(cls: str) -> bool:
