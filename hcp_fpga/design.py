@@ -350,7 +350,7 @@ class Design:
 
         if not any(type(layer).__name__.removeprefix("Q").startswith("DepthwiseConv") for layer in flat_layers(self.model)):
             return {}  # (the common case, without building the graph)
-        names = set(broken_depthwise_folds(skip_dropout(nodes_from_keras(self.model)), set(s.layer_precision)))
+        names = set(broken_depthwise_folds(skip_dropout(nodes_from_keras(self.model)), set(s.layer_precision) | set(casts)))
         if not names:
             return {}
         specs = layer_specs(self.model, _replace(s, layer_options={}, layer_precision={**casts, **s.layer_precision}))
@@ -382,26 +382,31 @@ class Design:
             if quantizer_name(q) != "quantized_bits" or layer.name in set_by_settings:
                 continue
             precision = quantizer_fixed(q, parse_fixed(s.precision), activation=True).spelling("RND_CONV", "SAT")
-            inbound = layer.inbound_nodes[0].inbound_layers if layer.inbound_nodes else None
-            while type(inbound).__name__ == "Dropout" and len(getattr(inbound, "_outbound_nodes", ())) == 1:
-                inbound = inbound.inbound_nodes[0].inbound_layers  # hls4ml's reader skips a Dropout
-            parent = self._merging_parent(inbound, set_by_settings) if inbound and not isinstance(inbound, list) else None
+            inbound, chain = _reads(layer), [layer.name]
+            # a linear Activation between merges away after a safe 'auto' layer too: look through it
+            while _is_linear_activation(inbound) and inbound.name not in set_by_settings \
+                    and self._merging_parent(_reads(inbound), set_by_settings) is not None:
+                if len(inbound._outbound_nodes) != 1:
+                    break  # merged away with other readers: the cast cannot land anywhere (lost, as priced)
+                chain.append(inbound.name)
+                inbound = _reads(inbound)
+            parent = self._merging_parent(inbound, set_by_settings)
             if parent is None:  # hls4ml keeps the activation as a cast layer of its own
                 casts[layer.name] = precision
             elif len(getattr(inbound, "_outbound_nodes", ())) == 1:
                 folded = self._folded_batchnorms() if folded is None else folded
                 if inbound.name not in folded:
-                    casts.update({name: precision for name in (layer.name, *parent)})
+                    casts.update({name: precision for name in (*chain, *parent)})
         return casts
 
     def _folded_batchnorms(self) -> frozenset[str]:
         """BatchNormalizations hls4ml 1.3 folds into the layer before (``spec.fuse_batchnorm``): the
         result type set on one is lost with it, and a cast after it then follows that 'auto' layer."""
         from hcp_fpga.estimator.graph import nodes_from_keras
-        from hcp_fpga.estimator.spec import fuse_batchnorm, skip_dropout
+        from hcp_fpga.estimator.spec import fuse_batchnorm, skip_dropout, skip_merged_linear
 
-        nodes = nodes_from_keras(self.model)
-        kept = {n.name for n in fuse_batchnorm(skip_dropout(nodes), set(self.settings.layer_precision))}
+        nodes, fixed = nodes_from_keras(self.model), set(self.settings.layer_precision)
+        kept = {n.name for n in fuse_batchnorm(skip_merged_linear(skip_dropout(nodes), fixed), fixed)}
         return frozenset(n.name for n in nodes if n.base == "BatchNormalization" and n.name not in kept)
 
     @staticmethod
@@ -411,6 +416,8 @@ class Design:
         from hcp_fpga.estimator.graph import base_class
         from hcp_fpga.estimator.spec import MULT_BASES, _is_quantizer, merges_linear_after, quantizer_name
 
+        if inbound is None:
+            return None
         cls = type(inbound).__name__
         if cls == "QActivation" or not merges_linear_after(cls):
             return None  # a QKeras activation's type is set; after the other layers hls4ml keeps the cast
@@ -472,6 +479,19 @@ class Design:
             elif activation == "softmax":  # Dense(activation='softmax'): hls4ml splits off '<name>_softmax'
                 feeds.append((layer.name, layer, f"{layer.name}_softmax"))
         return feeds
+
+
+def _reads(layer):
+    """The single Keras layer ``layer`` reads, as hls4ml's reader sees it (a Dropout skipped); None
+    for a model input or several inputs."""
+    inbound = layer.inbound_nodes[0].inbound_layers if layer.inbound_nodes else None
+    while type(inbound).__name__ == "Dropout" and len(getattr(inbound, "_outbound_nodes", ())) == 1:
+        inbound = inbound.inbound_nodes[0].inbound_layers
+    return None if isinstance(inbound, list) else inbound
+
+
+def _is_linear_activation(layer) -> bool:
+    return type(layer).__name__ == "Activation" and getattr(getattr(layer, "activation", None), "__name__", "") == "linear"
 
 
 def softmax_norm_type(input_type: str, layer_cfg: dict) -> Optional[str]:

@@ -526,6 +526,34 @@ def skip_dropout(nodes) -> list:
             for n in nodes if n.name not in dropped]
 
 
+def skip_merged_linear(nodes: list, fixed: set) -> list:
+    """The graph without the linear activations hls4ml 1.3's ``MergeLinearActivation`` drops (after a
+    layer it deems safe whose type is 'auto': ``merges_linear_after``; a QKeras ``quantized_bits``
+    activation is one too, its cast going with it). Its optimizer re-runs every pass after each
+    change, so a BatchNormalization behind such an activation then folds into the layer before it."""
+    from dataclasses import replace as _replace
+
+    by_name = {n.name: n for n in nodes}
+    dropped: dict[str, str] = {}  # a dropped activation -> the layer its readers read instead
+
+    def source(name: str) -> str:
+        while name in dropped:
+            name = dropped[name]
+        return name
+
+    for n in nodes:
+        linear = (n.cls == "Activation" and quantizer_name(n.config.get("activation")) == "linear") or \
+            (n.cls == "QActivation" and quantizer_name(n.config.get("activation")) == "quantized_bits")
+        parent = by_name.get(source(n.inputs[0])) if linear and len(n.inputs) == 1 else None
+        if parent is not None and merges_linear_after(parent.cls) and not _type_set(parent, fixed):
+            dropped[n.name] = parent.name
+    if not dropped:
+        return list(nodes)
+    outputs = {source(name) for name in dropped if by_name[name].output}
+    return [_replace(n, inputs=[source(i) for i in n.inputs], output=n.output or n.name in outputs)
+            for n in nodes if n.name not in dropped]
+
+
 def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozenset()) -> list:
     """hls4ml 1.3's ``FuseBatchNormalization``: a BatchNormalization right after a Dense/Conv1D/Conv2D
     or a separable convolution's pointwise half (``batchnorm_folds``) is folded into that layer's
@@ -601,8 +629,8 @@ def broken_depthwise_folds(nodes: list, fixed_results: set) -> list[str]:
     multiplies the (k, channels, 1) kernel by the per-channel scale along its last axis (checked by C
     simulation: DepthwiseConv2D -> BatchNormalization, argmax agreement with Keras 0.41 on 100
     normal inputs; DepthwiseConv1D 0.72). The export sets their result type, which stops the fold."""
-    return [parent.name for _, parent, _ in batchnorm_folds(_merge_consecutive_batchnorms(list(nodes), fixed_results),
-                                                             fixed_results) if parent.base.startswith("Depthwise")]
+    nodes = _merge_consecutive_batchnorms(skip_merged_linear(list(nodes), fixed_results), fixed_results)
+    return [parent.name for _, parent, _ in batchnorm_folds(nodes, fixed_results) if parent.base.startswith("Depthwise")]
 
 
 # hls4ml's RemoveTransposeBeforeFlatten reorders the Dense kernel by these axes, whatever the perm was
@@ -744,7 +772,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 continue
     fixed = set(fixed_results)
     # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
-    nodes = fuse_batchnorm(skip_dropout(nodes), fixed, frozenset(kernels))
+    nodes = fuse_batchnorm(skip_merged_linear(skip_dropout(nodes), fixed), fixed, frozenset(kernels))
     nodes = remove_transpose_before_flatten(nodes, s.io_type, frozenset(kernels))
     default = parse_fixed(s.precision)
     cap = _fixed_or_none(getattr(s, "max_precision", None))  # every type hls4ml infers stays within it
@@ -1258,8 +1286,12 @@ def _type_set(node, fixed: set) -> bool:
     """Whether hls4ml's config sets the result type of (the last hls4ml layer of) ``node``: the
     config names it, or a QKeras quantizer gives it (a QKeras activation, the activation hls4ml
     splits off a layer whose activation is a quantizer)."""
-    return node.cls == "QActivation" or node.name in fixed \
-        or (node.base in MULT_BASES and _is_quantizer(node.config.get("activation")))
+    if node.cls == "QActivation" or node.name in fixed:
+        return True
+    act = node.config.get("activation") if node.base in MULT_BASES else None
+    name = quantizer_name(act)
+    # a fused activation is hls4ml's last layer of the node: '<node>_<activation>'
+    return _is_quantizer(act) or (name not in ("linear", "None") and act is not None and f"{node.name}_{name}" in fixed)
 
 
 def merges_linear_after(cls: str) -> bool:
