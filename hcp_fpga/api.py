@@ -168,11 +168,11 @@ def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
     from hcp_fpga.estimator.reuse import closest_valid
     from hcp_fpga.models import mult_layers, mult_size
 
-    from hcp_fpga.models import flat_layers, split_conv_sizes
+    from hcp_fpga.models import flat_layers, array_sizes
 
     reuse, notes = dict(settings.layer_reuse), []
     for layer in flat_layers(model):  # depthwise/separable convolutions: the closest RF valid for all their parts
-        strategy, rf, sizes = settings.strategy_of(layer.name), settings.reuse_of(layer.name), split_conv_sizes(layer)
+        strategy, rf, sizes = settings.strategy_of(layer.name), settings.reuse_of(layer.name), array_sizes(layer)
         if strategy not in RF_CHECKED_STRATEGIES or not sizes:
             continue
         valid = sorted(set.intersection(*(set(valid_reuse_factors(*size, strategy)) for size in sizes.values())))

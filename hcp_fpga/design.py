@@ -204,7 +204,7 @@ class Design:
                               "use names from hcp-fpga inspect")
         self._check_layer_options()
         for layer in self.model.layers:
-            self._check_split_conv_reuse(layer)
+            self._check_array_reuse(layer)
             size = mult_size(layer)
             if size is None:
                 continue
@@ -229,22 +229,23 @@ class Design:
                         "(--reuse 4,auto) to take hls4ml's closest valid one"
                     )
 
-    def _check_split_conv_reuse(self, layer) -> None:
-        """A depthwise/separable convolution's reuse factor, valid for each multiplier array hls4ml
-        builds of it (``models.split_conv_sizes``): hls4ml would take another one without a word."""
-        from hcp_fpga.models import split_conv_sizes
+    def _check_array_reuse(self, layer) -> None:
+        """A depthwise/separable convolution's or LSTM/GRU's reuse factor, valid for each multiplier
+        array hls4ml builds of it (``models.array_sizes``): hls4ml would take another one without a
+        word."""
+        from hcp_fpga.models import array_sizes
 
         s = self.settings
         strategy, rf = s.strategy_of(layer.name), s.reuse_of(layer.name)
         if strategy not in RF_CHECKED_STRATEGIES:
             return
-        for part, size in (split_conv_sizes(layer) or {}).items():
+        for part, size in (array_sizes(layer) or {}).items():
             valid = valid_reuse_factors(*size, strategy)
             if rf not in valid:
                 common = sorted(set.intersection(*(set(valid_reuse_factors(*sz, strategy))
-                                                   for sz in split_conv_sizes(layer).values())))
+                                                   for sz in array_sizes(layer).values())))
                 raise ConfigError(
-                    f"reuse factor {rf} is invalid for layer '{layer.name}' (hls4ml's '{part}', {size[0]}x{size[1]}, "
+                    f"reuse factor {rf} is invalid for layer '{layer.name}' (its array '{part}', {size[0]}x{size[1]}, "
                     f"{strategy}); valid for all of it: {','.join(map(str, common))}; pick one, or add 'auto' to the "
                     "reuse factors (--reuse 4,auto) to take the closest valid one"
                 )

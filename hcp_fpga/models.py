@@ -416,12 +416,16 @@ def mult_size(layer) -> Optional[tuple[int, int]]:
     return n_in, shape[-1]
 
 
-def split_conv_sizes(layer) -> Optional[dict[str, tuple[int, int]]]:
-    """{hls4ml layer name: (n_in, n_out)} of a depthwise or separable convolution's multiplier arrays
-    as hls4ml 1.3 builds them (a separable one split into '<name>_depthwise' and '<name>_pointwise',
-    each checking the layer's reuse factor against its own size and silently taking the closest
-    valid one); None for other layers."""
+def array_sizes(layer) -> Optional[dict[str, tuple[int, int]]]:
+    """{name: (n_in, n_out)} of the multiplier arrays hls4ml 1.3 builds of a depthwise or separable
+    convolution or an LSTM/GRU, each checking the layer's reuse factor against its own size and
+    silently taking the closest valid one: a separable conv split into '<name>_depthwise' and
+    '<name>_pointwise', a recurrent layer's kernel and recurrent kernel ('<name> recurrent'); None
+    for other layers (``mult_size`` covers Dense and Conv)."""
     cls = type(layer).__name__.removeprefix("Q")
+    if cls in ("LSTM", "GRU") and hasattr(layer, "cell"):
+        kernel = tuple(int(d) for d in layer.cell.kernel.shape)  # (n_in, units x gates)
+        return {layer.name: kernel, f"{layer.name} recurrent": tuple(int(d) for d in layer.cell.recurrent_kernel.shape)}
     if not cls.startswith(("DepthwiseConv", "SeparableConv")) or not hasattr(layer, "depthwise_kernel"):
         return None
     shape = tuple(int(d) for d in layer.depthwise_kernel.shape)  # (kernel..., channels, multiplier)

@@ -378,22 +378,24 @@ def test_a_separable_conv_reuse_factor_must_suit_both_arrays_hls4ml_splits_it_in
     array (a depthwise conv's too), and 'auto' takes the closest one valid for all of them."""
     import tensorflow as tf
 
-    from hcp_fpga.models import split_conv_sizes
+    from hcp_fpga.models import array_sizes
 
     L = tf.keras.layers
     model = tf.keras.Sequential([L.Input((8, 8, 3)), L.SeparableConv2D(4, 3, name="sep"), L.DepthwiseConv2D(3, name="dw"),
                                  L.Flatten(), L.Dense(3, name="out")])
-    assert split_conv_sizes(model.layers[0]) == {"sep_depthwise": (27, 3), "sep_pointwise": (3, 4)}
-    assert split_conv_sizes(model.layers[1]) == {"dw": (36, 4)}
-    assert split_conv_sizes(model.layers[3]) is None
+    assert array_sizes(model.layers[0]) == {"sep_depthwise": (27, 3), "sep_pointwise": (3, 4)}
+    assert array_sizes(model.layers[1]) == {"dw": (36, 4)}
+    assert array_sizes(model.layers[3]) is None
+    lstm = tf.keras.Sequential([L.Input((5, 4)), L.LSTM(6, name="cell")]).layers[0]
+    assert array_sizes(lstm) == {"cell": (4, 24), "cell recurrent": (6, 24)}  # hls4ml 1.3 checks both
     path = tmp_path / "m.h5"
     model.save(path)
     args = ("estimate", path, "--board", "vcu118", "--strategy", "Resource")
     assert run_cli(*args, "--reuse", "2,out=1") == 2
     err = capsys.readouterr().err
-    assert "reuse factor 2 is invalid for layer 'sep' (hls4ml's 'sep_depthwise', 27x3, Resource); valid for all of it: 1,3" in err
+    assert "reuse factor 2 is invalid for layer 'sep' (its array 'sep_depthwise', 27x3, Resource); valid for all of it: 1,3" in err
     assert run_cli(*args, "--reuse", "3,dw=5,out=1", "--quiet") == 2  # dw's 36x4 array takes 1,2,3,4,6,9,...
-    assert "reuse factor 5 is invalid for layer 'dw' (hls4ml's 'dw', 36x4, Resource)" in capsys.readouterr().err
+    assert "reuse factor 5 is invalid for layer 'dw' (its array 'dw', 36x4, Resource)" in capsys.readouterr().err
     assert run_cli(*args, "--reuse", "2,out=1,auto", "--quiet") == 0
     err = capsys.readouterr().err
     assert "layer 'sep': reuse factor 2 -> 1 (closest valid for its multiplier arrays)" in err

@@ -310,7 +310,11 @@ def _recurrent(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, t
     out_size = num("n_sequence_out", 1) * units
     cell_common = {**{k: v for k, v in common.items() if k not in ("input", "result")}, "strategy": strategy,
                    "reuse_factor": rf, "out_size": out_size, "channels": units}
-    specs = recurrent_cell(name, kernel.reshape(n_in, width), recurrent.reshape(units, width), steps, wtype,
+    if strategy == "Latency":
+        kernel, recurrent = kernel.reshape(n_in, width), recurrent.reshape(units, width)
+    else:  # hls4ml's ApplyResourceStrategy writes both kernels transposed, as a Dense's
+        kernel, recurrent = kernel.reshape(width, n_in).T, recurrent.reshape(width, units).T
+    specs = recurrent_cell(name, kernel, recurrent, steps, wtype,
                            common["input"], common["result"], cell_common, accum=accum, packed_input=packed_input)
     return [replace(sp, result=common["result"]) if sp.name == name else sp for sp in specs]
 
