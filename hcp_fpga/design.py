@@ -239,11 +239,10 @@ class Design:
         strategy, rf = s.strategy_of(layer.name), s.reuse_of(layer.name)
         if strategy not in RF_CHECKED_STRATEGIES:
             return
-        for part, size in (array_sizes(layer) or {}).items():
-            valid = valid_reuse_factors(*size, strategy)
-            if rf not in valid:
-                common = sorted(set.intersection(*(set(valid_reuse_factors(*sz, strategy))
-                                                   for sz in array_sizes(layer).values())))
+        sizes = array_sizes(layer) or {}
+        for part, size in sizes.items():
+            if rf not in valid_reuse_factors(*size, strategy):
+                common = sorted(set.intersection(*(set(valid_reuse_factors(*sz, strategy)) for sz in sizes.values())))
                 raise ConfigError(
                     f"reuse factor {rf} is invalid for layer '{layer.name}' (its array '{part}', {size[0]}x{size[1]}, "
                     f"{strategy}); valid for all of it: {','.join(map(str, common))}; pick one, or add 'auto' to the "
@@ -345,10 +344,9 @@ class Design:
 
         from hcp_fpga.estimator.graph import nodes_from_keras
         from hcp_fpga.estimator.spec import broken_depthwise_folds, layer_specs, skip_dropout
-
-        s = self.settings
         from hcp_fpga.models import flat_layers
 
+        s = self.settings
         if not any(type(layer).__name__.removeprefix("Q").startswith("DepthwiseConv") for layer in flat_layers(self.model)):
             return {}  # (the common case, without building the graph)
         names = set(broken_depthwise_folds(skip_dropout(nodes_from_keras(self.model)), set(s.layer_precision) | set(casts)))
@@ -462,7 +460,7 @@ class Design:
     def _softmax_feeds(self) -> list[tuple[str, Any, str]]:
         """(input name in the hls4ml config, its Keras layer, softmax name) of each softmax. After a
         Dense(activation='sigmoid') the softmax reads the activation hls4ml splits off; a Dropout
-        before it is no hls4ml layer (its reader skips it)."""
+        before it is no hls4ml layer (its reader skips it: the softmax reads the layer before)."""
         from hcp_fpga.estimator.graph import base_class
         from hcp_fpga.estimator.spec import MULT_BASES, quantizer_name
 
@@ -470,9 +468,8 @@ class Design:
         for layer in self.model.layers:
             activation = getattr(getattr(layer, "activation", None), "__name__", "")
             if type(layer).__name__ == "Softmax" or (type(layer).__name__ == "Activation" and activation == "softmax"):
-                inbound = layer.inbound_nodes[0].inbound_layers
-                inbound = inbound[0] if isinstance(inbound, list) else inbound
-                if type(inbound).__name__ == "Dropout":
+                inbound = _reads(layer)
+                if inbound is None:
                     continue
                 act = quantizer_name(inbound.get_config().get("activation")) \
                     if base_class(type(inbound).__name__) in MULT_BASES else "linear"

@@ -334,7 +334,22 @@ def unsupported_layers(model, io_type: Optional[str] = None) -> list[tuple[str, 
         why = cls if cls not in ok else _built_otherwise(layer, io_type)
         if why:
             bad.append((layer.name, why))
-    return bad + _misfolded_permutes(model, io_type)
+    return bad + _misfolded_permutes(model, io_type) + _shared_padded_convs(model, io_type)
+
+
+def _shared_padded_convs(model, io_type: Optional[str]) -> list[tuple[str, str]]:
+    """(name, why) of each 'same' 1D convolution hls4ml 1.3 pads wrongly in io_stream
+    (``spec.shared_padded_conv1d``: two of them reading one tensor)."""
+    from hcp_fpga.estimator.graph import GraphError, nodes_from_keras
+    from hcp_fpga.estimator.spec import shared_padded_conv1d, skip_dropout
+
+    if io_type != "io_stream" or sum(type(layer).__name__.removeprefix("Q").endswith("Conv1D")
+                                     for layer in flat_layers(model)) < 2:
+        return []
+    try:
+        return list(shared_padded_conv1d(skip_dropout(nodes_from_keras(model)), io_type).items())
+    except GraphError:
+        return []
 
 
 def _misfolded_permutes(model, io_type: Optional[str]) -> list[tuple[str, str]]:

@@ -312,3 +312,41 @@ def test_a_dot_in_io_stream_is_named_not_priced_and_refused_on_export(tmp_path):
     with pytest.raises(UnsupportedLayerError, match=re.escape("d (Dot: hls4ml 1.3 writes no io_stream code")):
         export_project(stream, tmp_path / "prj")
     assert not (tmp_path / "prj").exists()
+
+
+def _two_readers(first: str, padding: str = "same"):
+    """x -> Conv1D -> [first reader, a second Conv1D] -> Add -> Dense: hls4ml 1.3 inserts a 'same'
+    Conv1D's zero padding (io_stream) before the first reader of its input."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((12, 4))
+    h = L.Conv1D(4, 3, padding="same", name="c0")(x)
+    a = {"conv": lambda: L.Conv1D(4, 3, padding="same", name="c1")(h), "dense": lambda: L.Dense(4, name="d")(h),
+         "explicit": lambda: L.Conv1D(4, 3, name="c1")(L.ZeroPadding1D(1)(h))}[first]()
+    b = L.ZeroPadding1D(1)(h) if padding == "explicit" else h
+    b = L.Conv1D(4, 3, padding="valid" if padding == "explicit" else "same", name="c2")(b)
+    return tf.keras.Model(x, L.Dense(3)(L.Flatten()(L.Add()([a, b]))))
+
+
+@pytest.mark.parametrize("first", ["conv", "dense"])
+def test_a_same_conv1d_that_is_not_the_first_reader_of_its_input_is_named_in_io_stream(tmp_path, first):
+    """hls4ml 1.3 pads the first reader of the tensor instead (C simulation against Keras: argmax
+    agreement 0.27 with two 'same' convs, 0.26 with a Dense first): priced as built, said, refused
+    on export in io_stream; io_parallel and the conv as the only padded first reader are built right."""
+    from hcp_fpga.errors import UnsupportedLayerError
+    from hcp_fpga.estimator.model import estimate_design
+    from hcp_fpga.hls import export_project
+    from hcp_fpga.models import unsupported_layers
+
+    model = _two_readers(first)
+    stream = Design.create(model, load_board("alveo-u250"), HlsSettings(io_type="io_stream"))
+    est = estimate_design(stream)
+    assert not est.unpriced and any("'c2' (a 'same' Conv1D sharing its input in io_stream" in n for n in est.notes), est.notes
+    assert [name for name, _ in unsupported_layers(model, "io_stream")] == ["c2"]  # c1 is the first reader: right
+    with pytest.raises(UnsupportedLayerError, match="c2 .a 'same' Conv1D sharing its input in io_stream.*pad explicitly"):
+        export_project(stream, tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+    assert unsupported_layers(model, "io_parallel") == []
+    assert unsupported_layers(_two_readers("explicit", padding="explicit"), "io_stream") == []  # the fix the message names
