@@ -334,7 +334,30 @@ def unsupported_layers(model, io_type: Optional[str] = None) -> list[tuple[str, 
         why = cls if cls not in ok else _built_otherwise(layer, io_type)
         if why:
             bad.append((layer.name, why))
-    return bad + _misfolded_permutes(model, io_type) + _shared_padded_convs(model, io_type)
+    return bad + _misfolded_permutes(model, io_type) + _shared_padded_convs(model, io_type) + _miswired_nested_models(model)
+
+
+def _miswired_nested_models(model) -> list[tuple[str, str]]:
+    """(name, why) of each nested model hls4ml 1.3 wires wrongly: its ExpandLayerGroup inserts the
+    nested layers before the first reader of the nested model's input (``insert_node`` without
+    'before'), so a nested model that is not that first reader reads, and is read, in the wrong
+    place (C simulation against Keras: argmax agreement 0.35 on 100 normal inputs, both io types)."""
+    import tensorflow as tf
+
+    order = {id(layer): i for i, layer in enumerate(model.layers)}
+    bad = []
+    for layer in model.layers:
+        if not isinstance(layer, tf.keras.Model) or not layer.inbound_nodes:
+            continue
+        sources = layer.inbound_nodes[0].inbound_layers
+        for source in sources if isinstance(sources, list) else [sources]:
+            readers = sorted({order[id(n.outbound_layer)] for n in source._outbound_nodes if id(n.outbound_layer) in order})
+            if readers and readers[0] != order[id(layer)]:
+                bad.append((layer.name, f"a nested model reading '{source.name}' after another layer does: hls4ml 1.3 "
+                                        "wires its layers before that first reader; flatten the nested model into the "
+                                        "outer one (call its layers directly)"))
+                break
+    return bad
 
 
 def _shared_padded_convs(model, io_type: Optional[str]) -> list[tuple[str, str]]:
