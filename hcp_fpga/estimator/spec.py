@@ -509,19 +509,24 @@ def skip_dropout(nodes) -> list:
     """The graph as hls4ml 1.3's Keras reader builds it: without its Dropout layers (their readers read
     the layer before; a Dropout output makes that layer the output). The BatchNormalization folds
     and linear-activation merges then see the layer hls4ml sees."""
+    nodes = list(nodes)
+    return _bypassed(nodes, {n.name: n.inputs[0] for n in nodes if n.base == "Dropout" and len(n.inputs) == 1})
+
+
+def _bypassed(nodes: list, dropped: dict[str, str]) -> list:
+    """``nodes`` without the ``dropped`` ones (name -> the node they read): their readers read
+    through them, and a dropped model output makes the node it read an output."""
     from dataclasses import replace as _replace
 
-    nodes = list(nodes)
-    dropped = {n.name: n for n in nodes if n.base == "Dropout" and len(n.inputs) == 1}
     if not dropped:
-        return nodes
+        return list(nodes)
 
     def source(name: str) -> str:
         while name in dropped:
-            name = dropped[name].inputs[0]
+            name = dropped[name]
         return name
 
-    outputs = {source(n.name) for n in dropped.values() if n.output}
+    outputs = {source(n.name) for n in nodes if n.name in dropped and n.output}
     return [_replace(n, inputs=[source(i) for i in n.inputs], output=n.output or n.name in outputs)
             for n in nodes if n.name not in dropped]
 
@@ -531,27 +536,15 @@ def skip_merged_linear(nodes: list, fixed: set) -> list:
     layer it deems safe whose type is 'auto': ``merges_linear_after``; a QKeras ``quantized_bits``
     activation is one too, its cast going with it). Its optimizer re-runs every pass after each
     change, so a BatchNormalization behind such an activation then folds into the layer before it."""
-    from dataclasses import replace as _replace
-
     by_name = {n.name: n for n in nodes}
     dropped: dict[str, str] = {}  # a dropped activation -> the layer its readers read instead
-
-    def source(name: str) -> str:
-        while name in dropped:
-            name = dropped[name]
-        return name
-
     for n in nodes:
         linear = (n.cls == "Activation" and quantizer_name(n.config.get("activation")) == "linear") or \
             (n.cls == "QActivation" and quantizer_name(n.config.get("activation")) == "quantized_bits")
-        parent = by_name.get(source(n.inputs[0])) if linear and len(n.inputs) == 1 else None
+        parent = by_name.get(dropped.get(n.inputs[0], n.inputs[0])) if linear and len(n.inputs) == 1 else None
         if parent is not None and merges_linear_after(parent.cls) and not _type_set(parent, fixed):
             dropped[n.name] = parent.name
-    if not dropped:
-        return list(nodes)
-    outputs = {source(name) for name in dropped if by_name[name].output}
-    return [_replace(n, inputs=[source(i) for i in n.inputs], output=n.output or n.name in outputs)
-            for n in nodes if n.name not in dropped]
+    return _bypassed(nodes, dropped)
 
 
 def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozenset()) -> list:
@@ -595,10 +588,7 @@ def batchnorm_folds(nodes: list, fixed_results: set) -> list[tuple]:
     consumer, that layer's result type not set by the config; unless quantizers forbid it (a
     quantized kernel with a non-unit BN scale, a quantized bias with a nonzero BN bias; a
     QBatchNormalization's quantizers do not count: hls4ml's reader gives it no scale/bias quantizer)."""
-    consumers: dict[str, int] = {}
-    for n in nodes:
-        for i in n.inputs:
-            consumers[i] = consumers.get(i, 0) + 1
+    consumers = {name: len(users) for name, users in readers_of(nodes).items()}
     by_name = {n.name: n for n in nodes}
     folds = []
     for bn in nodes:
@@ -643,10 +633,7 @@ def folded_transposes(nodes: list, io_type: str) -> dict[str, tuple]:
     consumer a 1-axis Flatten/Reshape whose only consumer is a Dense with weights."""
     if io_type != "io_parallel":
         return {}
-    consumers: dict[str, list] = {}
-    for n in nodes:
-        for i in n.inputs:
-            consumers.setdefault(i, []).append(n)
+    consumers = readers_of(nodes)
     by_name = {n.name: n for n in nodes}
     found = {}
     for flat in nodes:
@@ -661,6 +648,15 @@ def folded_transposes(nodes: list, io_type: str) -> dict[str, tuple]:
     return found
 
 
+def readers_of(nodes) -> dict[str, list]:
+    """{node name: the nodes reading its output, in graph order}."""
+    readers: dict[str, list] = {}
+    for n in nodes:
+        for i in n.inputs:
+            readers.setdefault(i, []).append(n)
+    return readers
+
+
 def shared_padded_conv1d(nodes: list, io_type: str) -> dict[str, str]:
     """{name: why} of the 1D convolutions hls4ml 1.3 pads wrongly in io_stream. Its
     InsertZeroPaddingBeforeConv1D puts the padding it adds for a 'same' Conv1D before the first
@@ -670,10 +666,7 @@ def shared_padded_conv1d(nodes: list, io_type: str) -> dict[str, str]:
     argmax agreement 0.27-0.34; 2D convolutions are padded right."""
     if io_type != "io_stream":
         return {}
-    readers: dict[str, list] = {}
-    for n in nodes:
-        for i in n.inputs:
-            readers.setdefault(i, []).append(n)
+    readers = readers_of(nodes)
     why = ("a 'same' Conv1D sharing its input in io_stream, not its first reader: hls4ml 1.3 pads the first reader "
            "instead; use io_parallel, or pad explicitly (ZeroPadding1D, then padding='valid') on each such conv")
     return {n.name: why for tensor, users in readers.items() if len(users) > 1
@@ -760,10 +753,7 @@ def _merge_consecutive_batchnorms(nodes: list, fixed_results: set) -> list:
     The merged node carries them as gamma and beta over a zero mean and unit variance."""
     from dataclasses import replace as _replace
 
-    consumers: dict[str, int] = {}
-    for n in nodes:
-        for i in n.inputs:
-            consumers[i] = consumers.get(i, 0) + 1
+    consumers = {name: len(users) for name, users in readers_of(nodes).items()}
     out: list = []
     merged: dict[str, object] = {}  # a BN node's name -> its node, as merged so far
     for n in nodes:
