@@ -334,10 +334,10 @@ def unsupported_layers(model, io_type: Optional[str] = None) -> list[tuple[str, 
         why = cls if cls not in ok else _built_otherwise(layer, io_type)
         if why:
             bad.append((layer.name, why))
-    return bad + _misfolded_permutes(model, io_type) + _shared_padded_convs(model, io_type) + _miswired_nested_models(model)
+    return bad + _misfolded_permutes(model, io_type) + _shared_padded_convs(model, io_type) + miswired_nested_models(model)
 
 
-def _miswired_nested_models(model) -> list[tuple[str, str]]:
+def miswired_nested_models(model) -> list[tuple[str, str]]:
     """(name, why) of each nested model hls4ml 1.3 wires wrongly: its ExpandLayerGroup inserts the
     nested layers before the first reader of the nested model's input (``insert_node`` without
     'before'), so a nested model that is not that first reader reads, and is read, in the wrong

@@ -370,3 +370,9 @@ def test_a_nested_model_that_is_not_the_first_reader_of_its_input_is_refused(oth
     model = tf.keras.Model(x, L.Dense(3)(L.Flatten()(L.Add()([a, b]))))
     for io_type in ("io_parallel", "io_stream"):
         assert [name for name, _ in unsupported_layers(model, io_type)] == flagged
+    from hcp_fpga.estimator.model import estimate_design
+
+    notes = estimate_design(Design.create(model, load_board("alveo-u250"), HlsSettings())).notes
+    said = [f"layer '{name}' ({why}): priced as the Keras model wires it, which hls4ml builds otherwise"
+            for name, why in unsupported_layers(model, "io_parallel")]
+    assert [n for n in notes if "a nested model reading" in n] == said and len(said) == len(flagged)

@@ -1301,7 +1301,21 @@ def design_specs(design) -> list[LayerSpec]:
         if spec.kind == "softmax" and before.name in saturated:
             into = parse_fixed(saturated[before.name])
             specs[i - 1], specs[i] = replace(before, result=into), replace(spec, input=into)
-    return with_layer_options(specs, s.layer_options)
+    return with_layer_options(_noted_nested_models(specs, design.model), s.layer_options)
+
+
+def _noted_nested_models(specs: list[LayerSpec], model) -> list[LayerSpec]:
+    """``specs`` with a note on the first layer of each nested model hls4ml 1.3 wires otherwise
+    (``models.miswired_nested_models``; export refuses them): priced as the Keras model wires it."""
+    from hcp_fpga.models import flat_layers, miswired_nested_models
+
+    for name, why in miswired_nested_models(model):
+        inner = {layer.name for layer in flat_layers(model.get_layer(name))}
+        i = next((i for i, sp in enumerate(specs) if sp.name.split(" (")[0] in inner), None)
+        if i is not None:
+            said = f"layer '{name}' ({why}): priced as the Keras model wires it, which hls4ml builds otherwise"
+            specs[i] = replace(specs[i], note="; ".join(n for n in (specs[i].note, said) if n))
+    return specs
 
 
 def estimate_design(design, tool: str | None = None) -> Estimate:
