@@ -168,14 +168,15 @@ def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
     from hcp_fpga.estimator.reuse import closest_valid
     from hcp_fpga.models import mult_layers, mult_size
 
-    from hcp_fpga.models import flat_layers, array_sizes
+    from hcp_fpga.design import reuse_factors_valid_for_all
+    from hcp_fpga.models import array_sizes, flat_layers
 
     reuse, notes = dict(settings.layer_reuse), []
-    for layer in flat_layers(model):  # depthwise/separable convolutions: the closest RF valid for all their parts
+    for layer in flat_layers(model):  # depthwise/separable convs, LSTM/GRU: the closest RF valid for all their arrays
         strategy, rf, sizes = settings.strategy_of(layer.name), settings.reuse_of(layer.name), array_sizes(layer)
         if strategy not in RF_CHECKED_STRATEGIES or not sizes:
             continue
-        valid = sorted(set.intersection(*(set(valid_reuse_factors(*size, strategy)) for size in sizes.values())))
+        valid = reuse_factors_valid_for_all(sizes.values(), strategy)
         if rf not in valid:
             new = min(valid, key=lambda r: (abs(r - rf), r))
             reuse[layer.name] = new

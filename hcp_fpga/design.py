@@ -164,6 +164,12 @@ def valid_reuse_factors(n_in: int, n_out: int, strategy: str) -> list[int]:
     return rule(n_in, n_out, unrolled=strategy == "ResourceUnrolled")
 
 
+def reuse_factors_valid_for_all(sizes, strategy: str) -> list[int]:
+    """Reuse factors valid for every (n_in, n_out) array in ``sizes`` (``models.array_sizes``: hls4ml
+    checks the layer's one reuse factor against each), in increasing order."""
+    return sorted(set.intersection(*(set(valid_reuse_factors(*size, strategy)) for size in sizes)))
+
+
 @dataclass(frozen=True)
 class Design:
     """A model to be built for ``board`` with ``settings`` (defaults already resolved)."""
@@ -242,7 +248,7 @@ class Design:
         sizes = array_sizes(layer) or {}
         for part, size in sizes.items():
             if rf not in valid_reuse_factors(*size, strategy):
-                common = sorted(set.intersection(*(set(valid_reuse_factors(*sz, strategy)) for sz in sizes.values())))
+                common = reuse_factors_valid_for_all(sizes.values(), strategy)
                 raise ConfigError(
                     f"reuse factor {rf} is invalid for layer '{layer.name}' (its array '{part}', {size[0]}x{size[1]}, "
                     f"{strategy}); valid for all of it: {','.join(map(str, common))}; pick one, or add 'auto' to the "
@@ -307,11 +313,12 @@ class Design:
             for target in (name, f"{name}_{activation}"):
                 if target in layers:
                     layers[target].setdefault("Precision", {})["result"] = precision
-        for name, precision in self.export_result_types().items():
+        casts = self.quantizer_casts()  # computed once: the export types and the softmax types both read them
+        for name, precision in self.export_result_types(casts).items():
             if name in layers:
                 layers[name].setdefault("Precision", {})["result"] = precision
         softmaxes = [(name, softmax) for name, _, softmax in self._softmax_feeds() if name in layers]
-        saturated = self.softmax_input_types()
+        saturated = self.softmax_input_types(casts)
         for name, _ in softmaxes:
             precision = layers[name].setdefault("Precision", {})
             precision["result"] = saturated.get(name, precision.get("result", "auto"))
@@ -330,13 +337,14 @@ class Design:
                     layers[softmax]["inp_norm_t"] = norm
         return config
 
-    def export_result_types(self) -> dict[str, str]:
+    def export_result_types(self, casts: Optional[dict[str, str]] = None) -> dict[str, str]:
         """{hls4ml layer name: result type} the export sets beyond the settings' own, so that hls4ml
         1.3 builds what the Keras model computes: the QKeras quantized_bits casts
         (``quantizer_casts``) and, before a BatchNormalization hls4ml would fold into a depthwise
         convolution wrongly (``spec.broken_depthwise_folds``), that convolution's own inferred type,
-        which stops the fold (the BN stays a layer of its own)."""
-        casts = self.quantizer_casts()
+        which stops the fold (the BN stays a layer of its own). ``casts``: ``quantizer_casts()``, where
+        the caller has it."""
+        casts = self.quantizer_casts() if casts is None else casts
         return {**self._unfolded_depthwise_types(casts), **casts}
 
     def _unfolded_depthwise_types(self, casts: dict[str, str]) -> dict[str, str]:
@@ -430,7 +438,7 @@ class Design:
             names = (inbound.name, f"{inbound.name}_linear") if act in ("linear", "None") else (f"{inbound.name}_{act}",)
         return None if set_by_settings & {inbound.name, *names} else names
 
-    def softmax_input_types(self) -> dict[str, str]:
+    def softmax_input_types(self, casts: Optional[dict[str, str]] = None) -> dict[str, str]:
         """{hls4ml layer name: result type} the export gives each layer feeding a softmax (and the
         estimate prices there). hls4ml's stable softmax indexes its exp table with the top bits of
         (max - x) in the input's type; the lossless 'auto' result type of a Dense (e.g.
@@ -442,7 +450,7 @@ class Design:
 
         s = self.settings
         feeds = self._softmax_feeds()
-        casts = self.quantizer_casts() if feeds else {}
+        casts = (self.quantizer_casts() if feeds else {}) if casts is None else casts
         types: dict[str, str] = {}
         for name, layer, _ in feeds:
             split = name != layer.name  # the activation hls4ml splits off a Dense/conv: its types follow the layer's

@@ -1293,9 +1293,10 @@ def design_specs(design) -> list[LayerSpec]:
     # the QKeras quantized_bits activations the export makes hls4ml apply and the depthwise convolutions
     # it keeps apart from a BatchNormalization (Design.export_result_types)
     # (given to the inference too: a pooling or merge after a cast infers its type from the cast's)
-    precisions = {**design.export_result_types(), **s.layer_precision}
+    casts = design.quantizer_casts()
+    precisions = {**design.export_result_types(casts), **s.layer_precision}
     specs = with_result_types(layer_specs(design.model, replace(s, layer_options={}, layer_precision=precisions)), precisions)
-    saturated = design.softmax_input_types()
+    saturated = design.softmax_input_types(casts)
     for i in range(1, len(specs)):
         before, spec = specs[i - 1], specs[i]
         if spec.kind == "softmax" and before.name in saturated:
