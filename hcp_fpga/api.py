@@ -164,17 +164,15 @@ def _settings(options: DesignOptions, model=None):
 def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
     """Each Resource/ResourceUnrolled layer's reuse factor moved to hls4ml's closest valid value
     (``--reuse ...,auto``); returns the settings and one note per change."""
-    from hcp_fpga.design import RF_CHECKED_STRATEGIES, valid_reuse_factors
+    from hcp_fpga.design import RF_CHECKED_STRATEGIES, checked_array_sizes, reuse_factors_valid_for_all, valid_reuse_factors
     from hcp_fpga.estimator.reuse import closest_valid
-    from hcp_fpga.models import mult_layers, mult_size
-
-    from hcp_fpga.design import reuse_factors_valid_for_all
-    from hcp_fpga.models import array_sizes, flat_layers
+    from hcp_fpga.models import flat_layers, mult_layers, mult_size
 
     reuse, notes = dict(settings.layer_reuse), []
     for layer in flat_layers(model):  # depthwise/separable convs, LSTM/GRU: the closest RF valid for all their arrays
-        strategy, rf, sizes = settings.strategy_of(layer.name), settings.reuse_of(layer.name), array_sizes(layer)
-        if strategy not in RF_CHECKED_STRATEGIES or not sizes:
+        strategy, rf = settings.strategy_of(layer.name), settings.reuse_of(layer.name)
+        sizes = checked_array_sizes(layer, strategy)
+        if not sizes:
             continue
         valid = reuse_factors_valid_for_all(sizes.values(), strategy)
         if rf not in valid:

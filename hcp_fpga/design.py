@@ -170,6 +170,20 @@ def reuse_factors_valid_for_all(sizes, strategy: str) -> list[int]:
     return sorted(set.intersection(*(set(valid_reuse_factors(*size, strategy)) for size in sizes)))
 
 
+def checked_array_sizes(layer, strategy: str) -> dict[str, tuple[int, int]]:
+    """The multiplier arrays of a depthwise/separable conv or LSTM/GRU (``models.array_sizes``) whose
+    reuse factor hls4ml 1.3 checks under ``strategy``: none at Latency; under ResourceUnrolled not the
+    depthwise ones, which its init_depconv builds at Latency."""
+    from hcp_fpga.models import array_sizes, is_depthwise_array
+
+    if strategy not in RF_CHECKED_STRATEGIES:
+        return {}
+    sizes = array_sizes(layer) or {}
+    if strategy == "ResourceUnrolled":
+        sizes = {part: size for part, size in sizes.items() if not is_depthwise_array(layer, part)}
+    return sizes
+
+
 @dataclass(frozen=True)
 class Design:
     """A model to be built for ``board`` with ``settings`` (defaults already resolved)."""
@@ -210,22 +224,12 @@ class Design:
                               "use names from hcp-fpga inspect")
         self._check_layer_options()
         for layer in self.model.layers:
+            self._check_unrolled(layer)
             self._check_array_reuse(layer)
             size = mult_size(layer)
             if size is None:
                 continue
             strategy, rf = s.strategy_of(layer.name), s.reuse_of(layer.name)
-            is_conv = "Conv" in type(layer).__name__
-            if strategy == "ResourceUnrolled" and rf == 1:
-                raise ConfigError(
-                    f"layer '{layer.name}': ResourceUnrolled needs reuse factor > 1 (hls4ml would silently use Resource); "
-                    "raise --reuse or use --strategy Latency"
-                )
-            if strategy == "ResourceUnrolled" and is_conv and s.io_type == "io_parallel":
-                raise ConfigError(
-                    f"layer '{layer.name}': ResourceUnrolled convolutions need io_stream (hls4ml would silently use "
-                    "Resource); pass --io-type io_stream"
-                )
             if strategy in RF_CHECKED_STRATEGIES:
                 valid = valid_reuse_factors(*size, strategy)
                 if rf not in valid:
@@ -235,17 +239,32 @@ class Design:
                         "(--reuse 4,auto) to take hls4ml's closest valid one"
                     )
 
+    def _check_unrolled(self, layer) -> None:
+        """ResourceUnrolled where hls4ml 1.3 builds it: a Dense/Conv, or a separable conv's pointwise
+        half, at reuse factor > 1, the convolutions in io_stream; elsewhere it silently takes Resource.
+        (A depthwise conv, or half, it builds at Latency: priced so, ``spec.node_specs``.)"""
+        s = self.settings
+        cls = type(layer).__name__.removeprefix("Q")
+        if s.strategy_of(layer.name) != "ResourceUnrolled" or not (mult_size(layer) or cls.startswith("SeparableConv")):
+            return
+        if s.reuse_of(layer.name) == 1:
+            raise ConfigError(
+                f"layer '{layer.name}': ResourceUnrolled needs reuse factor > 1 (hls4ml would silently use Resource); "
+                "raise --reuse or use --strategy Latency"
+            )
+        if "Conv" in cls and s.io_type == "io_parallel":
+            raise ConfigError(
+                f"layer '{layer.name}': ResourceUnrolled convolutions need io_stream (hls4ml would silently use "
+                "Resource); pass --io-type io_stream"
+            )
+
     def _check_array_reuse(self, layer) -> None:
         """A depthwise/separable convolution's or LSTM/GRU's reuse factor, valid for each multiplier
         array hls4ml builds of it (``models.array_sizes``): hls4ml would take another one without a
         word."""
-        from hcp_fpga.models import array_sizes
-
         s = self.settings
         strategy, rf = s.strategy_of(layer.name), s.reuse_of(layer.name)
-        if strategy not in RF_CHECKED_STRATEGIES:
-            return
-        sizes = array_sizes(layer) or {}
+        sizes = checked_array_sizes(layer, strategy)
         for part, size in sizes.items():
             if rf not in valid_reuse_factors(*size, strategy):
                 common = reuse_factors_valid_for_all(sizes.values(), strategy)

@@ -477,6 +477,13 @@ def array_sizes(layer) -> Optional[dict[str, tuple[int, int]]]:
     return {f"{layer.name}_depthwise": depthwise, f"{layer.name}_pointwise": (channels, int(layer.pointwise_kernel.shape[-1]))}
 
 
+def is_depthwise_array(layer, part: str) -> bool:
+    """Whether ``part`` of ``array_sizes(layer)`` is depthwise: a depthwise conv's array or a separable
+    conv's depthwise half (hls4ml 1.3's init_depconv builds those at Latency unless asked for Resource)."""
+    cls = type(layer).__name__.removeprefix("Q")
+    return part == f"{layer.name}_depthwise" or (cls.startswith("DepthwiseConv") and part == layer.name)
+
+
 # ----------------------------------------------------------------------------- inspection
 
 

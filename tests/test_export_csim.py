@@ -195,6 +195,31 @@ def test_unrolled_needs_rf_above_1():
         Design.create(model, load_board("zcu104"), HlsSettings(strategy="ResourceUnrolled")).validate()
 
 
+def test_unrolled_separable_and_depthwise_convs_are_checked_as_hls4ml_builds_them():
+    """A separable conv's pointwise half is a Conv hls4ml 1.3 unrolls in io_stream at RF > 1 only (else it
+    silently takes Resource); a depthwise conv it builds at Latency, where the RF is not checked."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    separable = tf.keras.Sequential([L.Input((12, 3)), L.SeparableConv1D(6, 3, name="sep")])
+    depthwise = tf.keras.Sequential([L.Input((12, 3)), L.DepthwiseConv1D(3, name="dw")])
+    board = load_board("zcu104")
+
+    def validate(model, io_type, rf):
+        Design.create(model, board, HlsSettings(strategy="ResourceUnrolled", io_type=io_type, reuse_factor=rf)).validate()
+
+    with pytest.raises(ConfigError, match="layer 'sep': ResourceUnrolled convolutions need io_stream"):
+        validate(separable, "io_parallel", 3)
+    with pytest.raises(ConfigError, match="layer 'sep': ResourceUnrolled needs reuse factor > 1"):
+        validate(separable, "io_stream", 1)
+    validate(separable, "io_stream", 3)
+    with pytest.raises(ConfigError, match="its array 'sep_pointwise'"):
+        validate(separable, "io_stream", 4)
+    validate(depthwise, "io_stream", 4)  # a 9x3 array: 4 is no valid RF for it under Resource
+    with pytest.raises(ConfigError, match="reuse factor 4 is invalid for layer 'dw'"):
+        Design.create(depthwise, board, HlsSettings(strategy="Resource", io_type="io_stream", reuse_factor=4)).validate()
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(ConfigError, match="precision 'fixed16' is invalid .not a fixed-point type"):
         HlsSettings(precision="fixed16")
@@ -454,6 +479,9 @@ def _layer_zoo(name: str):
         "embedding_lstm": ((10,), [L.Embedding(50, 8, input_length=10), L.LSTM(6), L.Dense(3, activation="softmax")]),
         # the pointwise half's config is numbered one past its weights (config9 with w8)
         "separable1d": ((16, 3), [L.SeparableConv1D(4, 3), L.Flatten(), L.Dense(2)]),
+        # hls4ml 1.3 builds a depthwise conv, and a separable conv's depthwise half, at Latency when
+        # asked for ResourceUnrolled (init_depconv1d knows 'resource' only); the pointwise half is unrolled
+        "depthwise_separable_1d": ((12, 3), [L.DepthwiseConv1D(3), L.ReLU(), L.SeparableConv1D(6, 3), L.Flatten(), L.Dense(3)]),
         # the input array (48 values) is not the first layer's output (96): the input registers
         "upsample1d_first": ((16, 3), [L.UpSampling1D(2), L.ZeroPadding1D(2), L.Conv1D(2, 3), L.Flatten(), L.Dense(2)]),
         # a crop of a conv's full-width result: hls4ml types it in the model default
@@ -604,7 +632,8 @@ def _second(*case):  # a layer kind's second io_type/strategy: make test-slow (e
     ("layernorm", "io_parallel", "Latency", 1), _second("layernorm_first", "io_parallel", "Latency", 1),
     ("permute_flatten", "io_parallel", "Latency", 1), _second("permute_flatten_3d", "io_parallel", "Latency", 1),
     _second("permute_flatten", "io_stream", "Latency", 1), ("qkeras_po2_hard_activations", "io_parallel", "Latency", 1),
-    _second("qkeras_po2_hard_activations", "io_stream", "Latency", 1), ("reshape_minus_one", "io_parallel", "Latency", 1)])
+    _second("qkeras_po2_hard_activations", "io_stream", "Latency", 1), ("reshape_minus_one", "io_parallel", "Latency", 1),
+    ("depthwise_separable_1d", "io_stream", "ResourceUnrolled", 3)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

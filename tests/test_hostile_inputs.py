@@ -302,7 +302,8 @@ def test_unpriced_layer_blocks_fits(tmp_path, capsys):
     assert run_cli("estimate", tmp_path / "m.json", "--weights", tmp_path / "w.h5", "--board", "vu13p", "--json") == 0
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"]["fits"] is False and data["verdict"]["unpriced"] == [
-        "norm (LayerNormalization: hls4ml 1.3 converts it on a (steps, features) input only)"]
+        "norm (LayerNormalization over a 1-axis tensor: hls4ml 1.3 converts it on a (steps, features) input only; "
+        "Reshape to (steps, features) before it)"]
     assert run_cli("estimate", tmp_path / "m.json", "--weights", tmp_path / "w.h5", "--board", "vu13p") == 0
     text = capsys.readouterr().out
     assert "cannot say it fits" in text and "lower bound" in text and "[green]fits" not in text

@@ -224,6 +224,12 @@ _NOT_BUILT = [
     (lambda L: [L.Dense(5), L.Softmax(name="s"), L.Flatten()], (3, 4), "s (Softmax over each of 3 rows"),
     (lambda L: [L.PReLU(shared_axes=[1], name="p"), L.Flatten()], (4, 3), "p (PReLU shared_axes (1,)"),
     (lambda L: [L.BatchNormalization(axis=1, name="b"), L.Flatten()], (4, 3), "b (BatchNormalization over axis"),
+    # hls4ml 1.3's LayerNormalization reader raises on these (checked by conversion)
+    (lambda L: [L.Dense(6), L.LayerNormalization(name="ln")], (12,), "ln (LayerNormalization over a 1-axis tensor"),
+    (lambda L: [L.LayerNormalization(name="ln"), L.Flatten()], (3, 3, 2), "ln (LayerNormalization over a 3-axis tensor"),
+    (lambda L: [L.LayerNormalization(epsilon=0.5, name="ln"), L.Flatten()], (4, 3), "ln (LayerNormalization epsilon 0.5"),
+    # nnet_recr_activations.h has relu, sigmoid and tanh only: a linear cell does not compile (checked)
+    (lambda L: [L.LSTM(4, activation="linear", name="r")], (5, 3), "r (activation 'linear'"),
 ]
 _BUILT_OTHERWISE = [
     (lambda L: [L.GRU(4, reset_after=False, name="r")], (5, 3), "'r' (GRU reset_after=False"),
@@ -261,6 +267,49 @@ def test_a_layer_option_hls4ml_builds_otherwise_is_priced_as_built_said_and_refu
     with pytest.raises(UnsupportedLayerError, match=re.escape(says.strip("'").replace("' (", " ("))):
         export_project(Design.create(model, load_board("alveo-u250"), HlsSettings()), tmp_path / "prj")
     assert not (tmp_path / "prj").exists()
+
+
+@pytest.mark.parametrize("activation, recurrent_activation, says", [
+    ("quantized_tanh(6)", "sigmoid", "a QKeras quantizer as a recurrent layer's activation"),
+    ("quantized_relu(4)", "sigmoid", "a QKeras quantizer as a recurrent layer's activation"),
+    ("tanh", "quantized_sigmoid(6)", "activation quantized_sigmoid: hls4ml 1.3's QKeras reader refuses its hard sigmoid"),
+    ("tanh", "quantized_bits(6)", "activation quantized_bits: hls4ml 1.3's recurrent cells call relu, sigmoid, tanh only"),
+])
+def test_a_qkeras_recurrent_activation_hls4ml_cannot_build_is_named_and_refused(tmp_path, activation, recurrent_activation,
+                                                                               says):
+    """hls4ml 1.3 asserts on a QLSTM's hard (quantized_) sigmoid/tanh ('Hard activation not supported'),
+    and a quantizer as the cell's activation gives the layer its type, so the cell's C++ does not compile
+    (checked for quantized_relu and quantized_tanh(use_real_tanh=True)); each was a ToolError on export."""
+    import qkeras as Q
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.errors import UnsupportedLayerError
+    from hcp_fpga.hls import export_project
+
+    def quantizer(spec: str):
+        return spec if "(" not in spec else getattr(Q, spec.split("(")[0])(int(spec.split("(")[1].rstrip(")")))
+
+    q = Q.quantized_bits(6, 0, alpha=1)
+    cell = Q.QLSTM(4, activation=quantizer(activation), recurrent_activation=quantizer(recurrent_activation),
+                   kernel_quantizer=q, recurrent_quantizer=q, bias_quantizer=q, name="r")
+    est, model = _estimate([cell, L.Dense(2)], (5, 3))
+    assert est.lower_bound and any(n.startswith(f"r ({says}") for n in est.unpriced), est.unpriced
+    with pytest.raises(UnsupportedLayerError, match=re.escape(says)):
+        export_project(Design.create(model, load_board("alveo-u250"), HlsSettings()), tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+
+
+def test_a_qkeras_recurrent_activation_hls4ml_builds_is_priced():
+    """use_real_sigmoid / quantized_relu as the recurrent activation: hls4ml 1.3 builds a sigmoid / relu
+    (the first checked by C simulation)."""
+    import qkeras as Q
+
+    q = Q.quantized_bits(6, 0, alpha=1)
+    for recurrent in (Q.quantized_sigmoid(6, use_real_sigmoid=True), Q.quantized_relu(4)):
+        cell = Q.QLSTM(4, activation="tanh", recurrent_activation=recurrent, kernel_quantizer=q, recurrent_quantizer=q,
+                       bias_quantizer=q)
+        est, _ = _estimate([cell], (5, 3))
+        assert not est.unpriced and est.dsp > 0
 
 
 def test_the_default_layer_options_are_built():

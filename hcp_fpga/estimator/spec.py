@@ -46,6 +46,11 @@ def unbuilt_activation(act, io_type: str, recurrent: bool = False) -> Optional[s
     """Why hls4ml 1.3 writes no Vivado/Vitis code for the Keras activation ``act`` (a layer's
     ``activation`` setting, or a recurrent cell's ``recurrent_activation`` with ``recurrent``) in
     ``io_type``, with the fix; None where it does (or where ``act`` is a QKeras quantizer)."""
+    if recurrent and isinstance(act, dict):
+        return _unbuilt_recurrent_quantizer(act)
+    if recurrent and act == "linear":  # nnet_recr_activations.h has no linear (checked: does not compile)
+        return ("activation 'linear': hls4ml 1.3's recurrent cells call relu, sigmoid, tanh only, so its C++ would not "
+                "compile; use one of them")
     if not isinstance(act, str) or "(" in act or act in NO_ACTIVATION or act.startswith(_QKERAS_ACTIVATIONS):
         return None
     known = RECURRENT_ACTIVATIONS if recurrent else HLS4ML_ACTIVATIONS.get(io_type, HLS4ML_ACTIVATIONS["io_parallel"])
@@ -57,6 +62,24 @@ def unbuilt_activation(act, io_type: str, recurrent: bool = False) -> Optional[s
     if recurrent:
         return f"activation {act!r}: hls4ml 1.3's recurrent cells call {options} only, so its C++ would not compile; use one of them"
     return f"activation {act!r}: hls4ml 1.3 writes no Vivado/Vitis code for it, so its C++ would not compile; use one of {options}"
+
+
+def _unbuilt_recurrent_quantizer(act: dict) -> Optional[str]:
+    """Why hls4ml 1.3 cannot build a QKeras quantizer as a recurrent cell's recurrent_activation: its
+    QKeras reader (``parse_qrnn_layer``) asserts on the hard tanh/sigmoid it makes of quantized_tanh/
+    quantized_sigmoid, and the cells call relu, sigmoid and tanh only; None where it can."""
+    name, config = act.get("class_name"), act.get("config") if isinstance(act.get("config"), dict) else {}
+    function = name.removeprefix("quantized_") if isinstance(name, str) else None
+    if function in ("tanh", "sigmoid"):
+        if config.get(f"use_real_{function}"):
+            return None
+        return (f"activation {name}: hls4ml 1.3's QKeras reader refuses its hard {function} in a recurrent layer; use "
+                f"{name}(..., use_real_{function}=True) or '{function}'")
+    if function == "relu" and not config.get("negative_slope"):
+        return None
+    return (f"activation {name}: hls4ml 1.3's recurrent cells call relu, sigmoid, tanh only; use quantized_relu, or "
+            "quantized_tanh/quantized_sigmoid with use_real_tanh/use_real_sigmoid=True")
+
 
 # activation layer classes -> the cost kind hls4ml's implementation has (ELU: exp table; leaky/parametric
 # ReLU: a compare and a constant multiply per element)
@@ -851,11 +874,15 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 acc = capped(_accumulator(wtype, current, int(np.prod(kernel.shape[:-2])), True), cap) if not exponent else default
                 kind = "conv2d" if base.endswith("2D") else "conv1d"
                 dname = f"{node.name}_depthwise" if base.startswith("Separable") else node.name
+                # hls4ml 1.3's init_depconv1d/2d know 'resource' and build anything else at Latency
+                # (a ResourceUnrolled separable conv: its pointwise half only is unrolled)
+                strategy = "Latency" if common["strategy"] == "ResourceUnrolled" else common["strategy"]
                 specs.append(LayerSpec(dname, kind, n_in, n_out, n_pix, out_size=n_pix * n_out, channels=n_out, mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, depthwise=True, **_geometry(node),
                                        weight_exponent_bits=exponent,
                                        note=_overridden_weight_note(node, wtype, weight_types),
-                                       **{k: v for k, v in common.items() if k not in ("out_size", "channels")}))
+                                       **{**{k: v for k, v in common.items() if k not in ("out_size", "channels")},
+                                          "strategy": strategy}))
                 current = acc
                 if base.startswith("Separable") and len(node.weights) > 1:
                     pw = node.weights[1]
@@ -1080,16 +1107,11 @@ def unroll_position_loops(specs: list[LayerSpec]) -> list[LayerSpec]:
 def _layernorm_spec(node, specs: list, current: Fixed, default: Fixed, common: dict, s, fixed_results: dict) -> Fixed:
     """A Keras LayerNormalization as hls4ml 1.3 converts it (``layernormalize``): io_parallel, over a
     (steps, features) input, normalizing each step's features; its result type inferred as a
-    BatchNormalization's. Anything else hls4ml refuses: named, not priced (io_stream: NO_STREAM_CODE)."""
-    axis = node.config.get("axis", -1)
-    axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
-    reason = None
-    if not node.in_shape or len(node.in_shape) != 2:
-        reason = "LayerNormalization: hls4ml 1.3 converts it on a (steps, features) input only"
-    elif axis not in (2, -1):
-        reason = f"LayerNormalization over axis {axis}: hls4ml 1.3 normalizes the last axis only"
-    if reason:
-        specs.append(LayerSpec(f"{node.name} ({reason})", "unmodelled", input=current, result=default, **common))
+    BatchNormalization's. What hls4ml refuses is named and not priced (``unbuilt_layer``; io_stream:
+    NO_STREAM_CODE)."""
+    if not node.in_shape or len(node.in_shape) != 2:  # (unbuilt_layer names that; a shape it could not read)
+        specs.append(LayerSpec(f"{node.name} (LayerNormalization: its input shape is not readable)", "unmodelled",
+                               input=current, result=default, **common))
         return default
     steps, features = (int(d) for d in node.in_shape)
     result = fixed_results.get(node.name) or bn_result(current, default, default)
@@ -1180,6 +1202,8 @@ def unbuilt_layer(cls: str, config: dict, in_shape, n_inputs: int = 1) -> Option
         if base.startswith(("Separable", "Depthwise")) and _axes(config.get("depth_multiplier") or 1) not in ((1,), ()):
             return (f"{cls} depth_multiplier={config['depth_multiplier']}: hls4ml 1.3 builds a multiplier of 1 only, "
                     "and its C simulation aborts; use depth_multiplier=1")
+    if base == "LayerNormalization" and (why := _unbuilt_layernorm(config, in_shape)) is not None:
+        return why
     if cls == "Softmax" and in_shape:
         axes = _axes(config.get("axis", -1))
         if any(a not in (-1, len(in_shape)) for a in axes):
@@ -1187,6 +1211,22 @@ def unbuilt_layer(cls: str, config: dict, in_shape, n_inputs: int = 1) -> Option
         if (rows := _softmax_rows(in_shape)) > 1:
             return (f"Softmax over each of {rows} rows: hls4ml 1.3's softmax layer takes a flat vector only, so its C++ "
                     "would not compile; Flatten before it (one softmax over all elements)")
+    return None
+
+
+def _unbuilt_layernorm(config: dict, in_shape) -> Optional[str]:
+    """hls4ml 1.3's LayerNormalization reader (``parse_layernorm_layer``) raises unless the input is
+    (steps, features), the axis the last one, and epsilon a power of ten it rounds to 10^-k, k >= 1."""
+    if in_shape and len(in_shape) != 2:
+        return (f"LayerNormalization over a {len(in_shape)}-axis tensor: hls4ml 1.3 converts it on a (steps, features) "
+                "input only; Reshape to (steps, features) before it")
+    axes = _axes(config.get("axis", -1))
+    if len(axes) != 1 or axes[0] not in (-1, 2):
+        return (f"LayerNormalization over axis {', '.join(map(str, axes))}: hls4ml 1.3 normalizes the last axis only; "
+                "use axis=-1")
+    epsilon = config.get("epsilon", 1e-3)
+    if not isinstance(epsilon, (int, float)) or not 0 < epsilon < 10 ** -0.5:
+        return f"LayerNormalization epsilon {epsilon}: hls4ml 1.3 takes 10^-k with k >= 1; use epsilon=1e-3"
     return None
 
 
@@ -1243,6 +1283,9 @@ def unbuilt_layer_activation(cls: str, config: dict, io_type: str) -> Optional[s
         if not isinstance(cls, str) or not isinstance(config, dict):
             return None
     if base_class(cls) in RNN_GATES:
+        if isinstance(config.get("activation"), dict):  # a QKeras quantizer (checked: relu, real tanh)
+            return ("a QKeras quantizer as a recurrent layer's activation: hls4ml 1.3 gives the layer its type and "
+                    "the cell's C++ does not compile; use activation='tanh' and a QActivation after the layer")
         return next((why for key in ("activation", "recurrent_activation")
                      if (why := unbuilt_activation(config.get(key), io_type, recurrent=True))), None)
     return unbuilt_activation(config.get("activation"), io_type)
