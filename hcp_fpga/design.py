@@ -240,12 +240,13 @@ class Design:
                     )
 
     def _check_unrolled(self, layer) -> None:
-        """ResourceUnrolled where hls4ml 1.3 builds it: a Dense/Conv, or a separable conv's pointwise
-        half, at reuse factor > 1, the convolutions in io_stream; elsewhere it silently takes Resource.
-        (A depthwise conv, or half, it builds at Latency: priced so, ``spec.node_specs``.)"""
+        """ResourceUnrolled where hls4ml 1.3 builds it: a Dense/Conv, an LSTM/GRU, or a separable conv's
+        pointwise half, at reuse factor > 1, the convolutions in io_stream; elsewhere it silently takes
+        Resource. (A depthwise conv, or half, it builds at Latency: priced so, ``spec.node_specs``.)"""
         s = self.settings
         cls = type(layer).__name__.removeprefix("Q")
-        if s.strategy_of(layer.name) != "ResourceUnrolled" or not (mult_size(layer) or cls.startswith("SeparableConv")):
+        if s.strategy_of(layer.name) != "ResourceUnrolled" or not (
+                mult_size(layer) or cls.startswith(("SeparableConv", "LSTM", "GRU"))):
             return
         if s.reuse_of(layer.name) == 1:
             raise ConfigError(

@@ -540,6 +540,35 @@ def test_a_model_file_and_the_live_model_give_the_same_specs(tmp_path, suffix):
             np.testing.assert_array_equal(a.mantissas, b.mantissas)
 
 
+@pytest.mark.parametrize("suffix", [".h5", ".keras"])
+def test_a_qconv2d_batchnorm_file_reads_its_kernel_folded_as_hls4ml_builds_it(tmp_path, suffix):
+    """hls4ml 1.3 folds a QConv2DBatchnorm's moving statistics into its kernel, then quantizes it:
+    the file reader does too (a .keras file keeps the batch normalization's weights in a group of
+    their own), so both paths give the live model's mantissas, not the unfolded kernel's."""
+    import tensorflow as tf
+    from qkeras import QConv2DBatchnorm, quantized_bits
+
+    from hcp_fpga.design import HlsSettings
+    from hcp_fpga.estimator.graph import read_model_file
+    from hcp_fpga.estimator.spec import layer_specs, node_specs
+
+    tf.keras.utils.set_random_seed(2)
+    q = quantized_bits(6, 0, alpha=1)
+    model = tf.keras.Sequential([tf.keras.Input((6, 6, 2)), QConv2DBatchnorm(4, 3, kernel_quantizer=q, bias_quantizer=q, name="c")])
+    kernel, bias, _, _, iteration, _, _ = model.layers[0].get_weights()
+    rng = np.random.default_rng(0)
+    model.layers[0].set_weights([kernel, bias, rng.uniform(0.5, 1.5, 4), rng.normal(0, 0.3, 4), iteration,
+                                 rng.normal(0, 0.3, 4), rng.uniform(0.2, 2.0, 4)])
+    path = tmp_path / f"m{suffix}"
+    model.save(path) if suffix == ".h5" else model.save(path, save_format="keras")
+    settings = HlsSettings(backend="Vivado")
+    live = next(s for s in layer_specs(model, settings) if s.name == "c")
+    from_file = next(s for s in node_specs(read_model_file(path), settings) if s.name == "c")
+    unfolded = q(kernel).numpy().reshape(-1, 4) * 32
+    assert not np.array_equal(live.mantissas, unfolded)
+    np.testing.assert_array_equal(live.mantissas, from_file.mantissas)
+
+
 def _old_firmware(tmp_path):
     """A project as hls4ml 0.5 wrote it: sizes as #define macros, the '_large' Resource kernel name,
     no '// name' comments, weights in .txt."""

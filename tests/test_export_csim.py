@@ -599,6 +599,20 @@ def _layer_zoo(name: str):
         q = quantized_bits(4, 0, alpha=1)
         return tf.keras.Sequential([L.Input((8, 8, 1)), QConv2D(4, 3, kernel_quantizer=q, bias_quantizer=q), QBatchNormalization(),
                                     QActivation(quantized_relu(4)), L.MaxPooling2D(), L.Flatten(), L.Dense(5, activation="softmax")])
+    if name == "qconv_batchnorm":
+        # hls4ml 1.3 folds a QConv2DBatchnorm's moving statistics into its kernel before quantizing it
+        # (Conv2DBatchnorm._get_folded_weights): trained-looking statistics move weights across the grid
+        import numpy as np
+        from qkeras import QActivation, QConv2DBatchnorm, QDense, quantized_bits, quantized_relu
+
+        q = quantized_bits(6, 0, alpha=1)
+        model = tf.keras.Sequential([L.Input((8, 8, 2)), QConv2DBatchnorm(4, 3, kernel_quantizer=q, bias_quantizer=q),
+                                     QActivation(quantized_relu(6)), L.Flatten(), QDense(3, kernel_quantizer=q, bias_quantizer=q)])
+        conv, rng = model.layers[0], np.random.default_rng(3)
+        kernel, bias, gamma, beta, iteration, mean, variance = conv.get_weights()
+        conv.set_weights([kernel, bias, rng.uniform(0.5, 1.5, 4), rng.normal(0, 0.3, 4), iteration, rng.normal(0, 0.3, 4),
+                          rng.uniform(0.3, 2.0, 4)])
+        return model
     layers = layers[name]
     return tf.keras.Sequential([L.Input(layers[0]), *layers[1]])
 
@@ -633,7 +647,8 @@ def _second(*case):  # a layer kind's second io_type/strategy: make test-slow (e
     ("permute_flatten", "io_parallel", "Latency", 1), _second("permute_flatten_3d", "io_parallel", "Latency", 1),
     _second("permute_flatten", "io_stream", "Latency", 1), ("qkeras_po2_hard_activations", "io_parallel", "Latency", 1),
     _second("qkeras_po2_hard_activations", "io_stream", "Latency", 1), ("reshape_minus_one", "io_parallel", "Latency", 1),
-    ("depthwise_separable_1d", "io_stream", "ResourceUnrolled", 3)])
+    ("depthwise_separable_1d", "io_stream", "ResourceUnrolled", 3), ("qconv_batchnorm", "io_parallel", "Latency", 1),
+    _second("qconv_batchnorm", "io_stream", "Resource", 2)])
 def test_every_layer_kind_gives_one_estimate_from_model_and_from_the_exported_firmware(tmp_path, name, io_type, strategy, rf):
     """What hls4ml does between the model and the firmware, done the same way on the model path: a
     BatchNormalization folded into the Dense/Conv before it, hls4ml's inferred merge/concatenate

@@ -135,10 +135,24 @@ def _weight_groups(source) -> dict[str, list[np.ndarray]]:
             arrays = [np.asarray(obj[k][()]) for k in keys if isinstance(obj[k], h5py.Dataset)]
             if arrays:
                 parts = [p for p in name.split("/")[:-1] if p != "cell"]  # an RNN's weights sit in its 'cell'
+                if len(parts) > 1 and parts[-1] == "batchnorm":  # a QConv2DBatchnorm's own batch normalization
+                    parts = [f"{parts[-2]}/batchnorm"]
                 groups.setdefault(parts[-1] if parts else name, arrays)
 
     source.visititems(visit)
+    for key in [k for k in groups if k.endswith("/batchnorm")]:
+        _qkeras_order(groups, key.removesuffix("/batchnorm"), groups.pop(key))
     return groups
+
+
+def _qkeras_order(groups: dict, owner: str, batchnorm: list) -> None:
+    """A .keras file keeps a QConv2DBatchnorm's batch normalization (gamma, beta, moving mean and
+    variance) apart from its kernel, bias and iteration count: put them back in the layer's own
+    order (kernel, [bias], gamma, beta, iteration, mean, variance)."""
+    conv = groups.get(owner)
+    if conv is None or len(conv) not in (2, 3) or len(batchnorm) != 4 or np.ndim(conv[-1]) != 0:
+        return
+    groups[owner] = [*conv[:-1], *batchnorm[:2], conv[-1], *batchnorm[2:]]
 
 
 # ----------------------------------------------------------------------------- the layer list
@@ -321,6 +335,8 @@ def _nodes(model_json: dict, groups: dict, used: set) -> list[Node]:
             if (not node.in_shapes or not node.in_shapes[0]) and build:
                 node.in_shapes = [_batchless(build)]
             node.weights = _match_weights(node, groups, used)
+            if node.base == "Conv2DBatchnorm":
+                node.weights = folded_conv_batchnorm(node.weights, node.config.get("epsilon", 1e-3))
             node.out_shape = _checked_shape(node)
         nodes.append(node)
         by_name[name] = node
@@ -538,6 +554,23 @@ def quantizer_config(q) -> Optional[tuple[str, dict]]:
     return None
 
 
+def folded_conv_batchnorm(weights: list, epsilon) -> list:
+    """A QKeras QConv2DBatchnorm's weights as hls4ml 1.3 builds the layer (``Conv2DBatchnorm.
+    _get_folded_weights``; its kernel quantizer then applies to the folded kernel): kernel x inv and
+    (bias - mean) x inv + beta, inv = gamma / sqrt(moving variance + epsilon) per filter. ``weights``
+    in QKeras order: kernel, [bias], gamma, beta, iteration, moving mean, moving variance; others (a
+    .keras file's, which keeps the batch normalization's weights apart) are returned as they are."""
+    if len(weights) not in (6, 7) or not isinstance(epsilon, (int, float)):
+        return weights
+    kernel = np.asarray(weights[0], dtype=np.float64)
+    gamma, beta, _, mean, variance = (np.asarray(w, dtype=np.float64) for w in weights[-5:])
+    if kernel.ndim < 1 or any(w.shape != kernel.shape[-1:] for w in (gamma, beta, mean, variance)):
+        return weights
+    inv = gamma / np.sqrt(variance + epsilon)
+    bias = np.asarray(weights[1], dtype=np.float64) if len(weights) == 7 else 0.0
+    return [kernel * inv, inv * (bias - mean) + beta]
+
+
 def read_model_file(path: Path | str) -> list[Node]:
     """Nodes of a model file (``.h5``, ``.keras``, ``.json`` + sibling weights are not guessed)."""
     config, weights = read_model_json(Path(path))
@@ -564,7 +597,12 @@ def nodes_from_keras(model) -> list[Node]:
         except (AttributeError, RuntimeError):  # a layer never called: keep the inferred shapes
             pass
         weights = [np.asarray(w) for w in layer.get_weights()]
-        if weights and getattr(layer, "kernel", None) is not None and getattr(layer, "kernel_quantizer_internal", None) is not None:
+        quantizer = getattr(layer, "kernel_quantizer_internal", None)
+        if node.base == "Conv2DBatchnorm":
+            weights = folded_conv_batchnorm(weights, node.config.get("epsilon", 1e-3))
+            if quantizer is not None:
+                weights[0] = np.asarray(quantizer(weights[0].astype(np.float32)))
+        elif weights and getattr(layer, "kernel", None) is not None and quantizer is not None:
             weights[0] = np.asarray(quantized_kernel(layer))
         node.weights = weights
     # a Sequential model lists no InputLayer among its layers, but its config (and hls4ml) has one:

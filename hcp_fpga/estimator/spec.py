@@ -1321,9 +1321,12 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
         specs.append(LayerSpec(f"{node.name} ({wide})", "unmodelled", input=current, result=default, **common))
         return default
     # hls4ml 1.3 configures the wrapped layer by its own name; without an entry of its own it gets
-    # the model's strategy but reuse factor 1, not the model's (checked on its generated configs)
+    # the model's strategy but reuse factor 1, not the model's (checked on its generated configs),
+    # and ResourceUnrolled at reuse factor 1 is Resource to its init_dense
     layer_reuse = getattr(s, "layer_reuse", {}) or {}
-    common = {**common, "reuse_factor": layer_reuse.get(inner.name, 1), "strategy": s.strategy_of(inner.name)}
+    rf, strategy = layer_reuse.get(inner.name, 1), s.strategy_of(inner.name)
+    strategy = "Resource" if strategy == "ResourceUnrolled" and rf == 1 else strategy
+    common = {**common, "reuse_factor": rf, "strategy": strategy}
     n_in, n_out = kernel.shape[0], kernel.shape[-1]
     mant, wtype = _quantized_mantissas(_kernel_quantizer(inner), wtype, kernel.reshape(n_in, n_out), rounding)
     acc = default  # hls4ml 1.3 infers no types inside the loop: accumulator and result in the model default
