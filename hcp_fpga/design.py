@@ -325,14 +325,9 @@ class Design:
             if name in s.layer_table_size:
                 layer_cfg["TableSize"] = s.layer_table_size[name]
             layer_cfg.update(s.layer_options.get(name, {}))
-        for name, precision in s.layer_precision.items():
-            # a fused activation (Dense(activation='relu')) becomes its own hls4ml layer '<name>_relu'
-            # carrying the same values: it needs the same range
-            keras_layer = next((layer for layer in self.model.layers if layer.name == name), None)  # not an input layer
-            activation = getattr(getattr(keras_layer, "activation", None), "__name__", "linear")
-            for target in (name, f"{name}_{activation}"):
-                if target in layers:
-                    layers[target].setdefault("Precision", {})["result"] = precision
+        for name, precision in self.result_types().items():
+            if name in layers:
+                layers[name].setdefault("Precision", {})["result"] = precision
         casts = self.quantizer_casts()  # computed once: the export types and the softmax types both read them
         for name, precision in self.export_result_types(casts).items():
             if name in layers:
@@ -457,6 +452,19 @@ class Design:
             # hls4ml splits a Dense's activation off as '<name>_<activation>': that is the parent then
             names = (inbound.name, f"{inbound.name}_linear") if act in ("linear", "None") else (f"{inbound.name}_{act}",)
         return None if set_by_settings & {inbound.name, *names} else names
+
+    def result_types(self) -> dict[str, str]:
+        """{hls4ml layer name: result type} of ``settings.layer_precision`` as the export writes it: a
+        fused activation (Dense(activation='relu')) becomes its own hls4ml layer '<name>_relu' carrying
+        the same values, so it gets its layer's type unless the settings name one for it (a QKeras
+        quantizer activation keeps its quantizer's: its split name is not '<name>_<function name>')."""
+        s = self.settings
+        types = dict(s.layer_precision)
+        by_name = {layer.name: layer for layer in self.model.layers}
+        for name, precision in s.layer_precision.items():
+            activation = getattr(getattr(by_name.get(name), "activation", None), "__name__", "linear")
+            types.setdefault(f"{name}_{activation}", precision)
+        return types
 
     def softmax_input_types(self, casts: Optional[dict[str, str]] = None) -> dict[str, str]:
         """{hls4ml layer name: result type} the export gives each layer feeding a softmax (and the

@@ -216,6 +216,9 @@ def test_unrolled_separable_and_depthwise_convs_are_checked_as_hls4ml_builds_the
     with pytest.raises(ConfigError, match="its array 'sep_pointwise'"):
         validate(separable, "io_stream", 4)
     validate(depthwise, "io_stream", 4)  # a 9x3 array: 4 is no valid RF for it under Resource
+    recurrent = tf.keras.Sequential([L.Input((5, 3)), L.LSTM(4, name="rnn")])
+    with pytest.raises(ConfigError, match="layer 'rnn': ResourceUnrolled needs reuse factor > 1"):
+        validate(recurrent, "io_parallel", 1)
     with pytest.raises(ConfigError, match="reuse factor 4 is invalid for layer 'dw'"):
         Design.create(depthwise, board, HlsSettings(strategy="Resource", io_type="io_stream", reuse_factor=4)).validate()
 
@@ -689,6 +692,37 @@ def test_chosen_widths_give_one_estimate_from_model_and_firmware(tmp_path, io_ty
     model_path, firmware_path = estimate_design(design), estimate_project(out)
     for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+
+
+@pytest.mark.parametrize("io_type", ["io_parallel", pytest.param("io_stream", marks=pytest.mark.slow)])
+def test_types_a_config_names_where_hls4ml_builds_otherwise_give_one_estimate(tmp_path, io_type):
+    """Types a user's config names, as hls4ml 1.3 builds them (random models with random per-layer
+    types: 4 of the first 30 differed between the two paths): a Dense's accumulator takes its bias
+    type's fraction bits (ap_int inputs and weights, the bias in the model type); a padding,
+    upsampling or cropping keeps its input's type whatever the config says; a QActivation takes
+    the named type over its quantizer's; a Flatten is an alias of its input array, and its named
+    type only feeds the next layer's type inference."""
+    import tensorflow as tf
+    from qkeras import QActivation, quantized_relu
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.estimator.model import estimate_design, estimate_project
+    from hcp_fpga.vocab import IOType
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((6, 6, 2), name="x"), L.Conv2D(3, 3, name="c1"), QActivation(quantized_relu(4), name="q"),
+                                 L.ZeroPadding2D(1, name="pad"), L.Conv2D(2, 3, name="c2"), L.UpSampling2D(2, name="up"),
+                                 L.Cropping2D(1, name="crop"), L.Flatten(name="flat"), L.Dense(3, name="d")])
+    settings = HlsSettings(io_type=IOType(io_type), layer_precision={
+        "x": "ap_int<8>", "q": "ap_fixed<8,3>", "pad": "ap_fixed<12,5>", "up": "ap_fixed<9,4>", "crop": "ap_fixed<7,3>",
+        "flat": "ap_int<6>"}, layer_types={"c1": {"weight": "ap_int<8>"}})
+    design = Design.create(model, load_board("alveo-u250"), settings)
+    out = export_project(design, tmp_path / "prj").out_dir
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+    dense = next(l for l in model_path.layers if l.name == "d")
+    assert dense == next(l for l in firmware_path.layers if l.name == "d")
 
 
 @pytest.mark.parametrize("padding", ["same", "valid"])

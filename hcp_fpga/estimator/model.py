@@ -1294,7 +1294,7 @@ def design_specs(design) -> list[LayerSpec]:
     # it keeps apart from a BatchNormalization (Design.export_result_types)
     # (given to the inference too: a pooling or merge after a cast infers its type from the cast's)
     casts = design.quantizer_casts()
-    precisions = {**design.export_result_types(casts), **s.layer_precision}
+    precisions = {**design.export_result_types(casts), **design.result_types()}
     specs = with_result_types(layer_specs(design.model, replace(s, layer_options={}, layer_precision=precisions)), precisions)
     saturated = design.softmax_input_types(casts)
     for i in range(1, len(specs)):
@@ -1330,7 +1330,7 @@ def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> lis
     if not precisions:
         return specs
     from hcp_fpga.estimator.precision import parse_fixed
-    from hcp_fpga.estimator.spec import accumulator
+    from hcp_fpga.estimator.spec import QKERAS_ACTIVATIONS, accumulator
 
     out: list[LayerSpec] = []
     carried = None  # a changed type flowing on to the next layer
@@ -1347,17 +1347,19 @@ def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> lis
                 # the inferred accumulator (and result, where it is the inferred type) follows the new
                 # input, and so does the input of the layer after it (its fused activation); an
                 # accumulator the config names (not the inferred one) stays
-                was = accumulator(spec.weight, spec.input, spec.n_in, spec.has_bias)
-                acc = accumulator(spec.weight, incoming, spec.n_in, spec.has_bias)
+                was = accumulator(spec.weight, spec.input, spec.n_in, spec.has_bias, spec.bias)
+                acc = accumulator(spec.weight, incoming, spec.n_in, spec.has_bias, spec.bias)
                 inferred = spec.result == was
                 spec = replace(spec, input=incoming, accum=acc if spec.accum == was else spec.accum,
                                result=acc if inferred else spec.result)
                 carried = acc if inferred else None
             else:
                 spec = replace(spec, input=incoming)
-        # a fused activation split off as '<layer>_<activation>' carries its layer's type (design.py)
-        fused = out and spec.name.startswith(f"{out[-1].name}_") and out[-1].name in precisions
-        if spec.name in precisions or fused:
+        # a fused activation split off as '<layer>_<activation>' carries its layer's type (Design.hls_config),
+        # unless it is a QKeras quantizer's: that keeps the quantizer's type
+        fused = out and spec.name.startswith(f"{out[-1].name}_") and out[-1].name in precisions \
+            and not spec.name[len(out[-1].name) + 1:].startswith(QKERAS_ACTIVATIONS)
+        if (spec.name in precisions or fused) and not spec.input_typed:
             new = parse_fixed(precisions.get(spec.name) or precisions[out[-1].name])
             # an input layer holds its values in that type: its registers are that wide too
             spec = replace(spec, input=new, result=new) if spec.kind == "free" else replace(spec, result=new)
@@ -1558,7 +1560,8 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
         config = with_layer_types(config, nodes)
         # the split-off activations too: hls4ml gives them their own entry's reuse factor (an io_stream softmax's)
         settings = settings_from_config(config, [name for n in nodes for name, _ in hls4ml_layer_classes(n)], clock_ns)
-        specs = node_specs(nodes, settings, kernels, weight_types(config), explicit_results(config))
+        specs = node_specs(nodes, settings, kernels, weight_types(config), explicit_results(config),
+                           weight_types(config, "bias"))
     except GraphError as exc:  # a value in the model file Keras/QKeras would not write
         raise ModelLoadError(f"the model in '{project_dir}': {exc}; re-save it from Keras or pass another with --model-file") from None
     specs = apply_project_precisions(specs, config, parse_fixed(settings.precision))

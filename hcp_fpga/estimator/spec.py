@@ -18,6 +18,10 @@ from hcp_fpga.estimator.precision import MAX_WEIGHT_WIDTH, Fixed, as_written, pa
 from hcp_fpga.vocab import DEVICE_NAME_PATTERN
 
 FREE_KINDS = {"InputLayer", "Flatten", "Reshape", "Dropout", "Permute"}
+# layers hls4ml 1.3 builds with their input's type (``add_output_variable(precision=inp.type.precision)``:
+# ZeroPadding, Cropping, Resize, Transpose), whatever result type the config names for them (and a
+# Flatten/Reshape it writes as an alias of its input: node_specs)
+INPUT_TYPED = ("ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D", "Permute")
 POOL_KINDS = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
               "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D"}
 # hls4ml 1.3's activation functions (nnet_activation.h) by what they cost: a table lookup per element,
@@ -39,7 +43,7 @@ RECURRENT_ACTIVATIONS = frozenset({"relu", "sigmoid", "tanh"})
 _KERAS_ACTIVATIONS = frozenset({"linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "softplus", "softsign", "elu",
                                 "selu", "hard_sigmoid", "leaky_relu"})
 # QKeras activation quantizers (hls4ml's QKeras reader checks those itself)
-_QKERAS_ACTIVATIONS = ("quantized", "binary", "ternary", "stochastic", "bernoulli")
+QKERAS_ACTIVATIONS = ("quantized", "binary", "ternary", "stochastic", "bernoulli")
 
 
 def unbuilt_activation(act, io_type: str, recurrent: bool = False) -> Optional[str]:
@@ -51,7 +55,7 @@ def unbuilt_activation(act, io_type: str, recurrent: bool = False) -> Optional[s
     if recurrent and act == "linear":  # nnet_recr_activations.h has no linear (checked: does not compile)
         return ("activation 'linear': hls4ml 1.3's recurrent cells call relu, sigmoid, tanh only, so its C++ would not "
                 "compile; use one of them")
-    if not isinstance(act, str) or "(" in act or act in NO_ACTIVATION or act.startswith(_QKERAS_ACTIVATIONS):
+    if not isinstance(act, str) or "(" in act or act in NO_ACTIVATION or act.startswith(QKERAS_ACTIVATIONS):
         return None
     known = RECURRENT_ACTIVATIONS if recurrent else HLS4ML_ACTIVATIONS.get(io_type, HLS4ML_ACTIVATIONS["io_parallel"])
     if act in known:
@@ -116,6 +120,9 @@ class LayerSpec:
     result: Fixed = Fixed(16, 6)
     accum: Optional[Fixed] = None  # accumulator type (None: as wide as the products need, not saturating)
     has_bias: bool = False  # hls4ml adds the bias to the accumulator: one more integer bit (every Keras Dense/Conv)
+    bias: Optional[Fixed] = None  # the bias type (its fraction bits reach the accumulator); None: the weight type
+    # hls4ml 1.3 builds the layer with its input's type (``INPUT_TYPED``): a result type a config names has no effect
+    input_typed: bool = False
     in_pix: int = 1  # input positions (io_stream reads one per step)
     padded_pix: int = 0  # input positions after 'same' zero padding (io_stream adds a padding layer + FIFO)
     in_channels: int = 1
@@ -370,6 +377,19 @@ def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[
     return default, False
 
 
+def _bias_type(node, default: Fixed, bias_types: dict, wtype: Fixed, grid: bool) -> Fixed:
+    """A multiplier layer's bias type as hls4ml 1.3 sets it: its QKeras bias quantizer, else the
+    config's per-layer bias type, else the model default (not the weight type: a QKeras kernel
+    quantizer or a configured weight type leaves the bias alone); an HGQ proxy's bias is taken on
+    its weights' grid."""
+    q = node.config.get("bias_quantizer")
+    if q:
+        return quantizer_fixed(q, default)
+    if node.name in bias_types:
+        return bias_types[node.name]
+    return wtype if grid else default
+
+
 def _po2_bits(q) -> int:
     """The exponent bits of a QKeras quantized_po2 weight quantizer (hls4ml's ExponentType); 0 for any other."""
     from hcp_fpga.estimator.graph import config_number, quantizer_config
@@ -432,19 +452,21 @@ def grid_fixed(values: np.ndarray, default: Fixed, max_frac: int = 24) -> Fixed:
     return default
 
 
-def _accumulator(wtype: Fixed, current: Fixed, n_in: int, has_bias: bool = False) -> Fixed:
+def _accumulator(wtype: Fixed, current: Fixed, n_in: int, has_bias: bool = False, btype: Optional[Fixed] = None) -> Fixed:
     """hls4ml 1.3's inferred accumulator (``InferPrecisionTypes._infer_common_precision``): product
-    bits plus ceil(log2(terms)); the bias adds an integer bit (and its own fraction bits, where finer;
-    the bias is taken in the weight type here). hls4ml skips that bit only for an all-zero bias with
-    its ``infer_no_bias`` option on, which is off by default."""
+    bits plus ceil(log2(terms)); the bias (type ``btype``, else the weight type) adds an integer bit
+    and its own fraction bits, where finer. hls4ml skips that only for an all-zero bias with its
+    ``infer_no_bias`` option on, which is off by default."""
     grow = int(np.ceil(np.log2(max(n_in, 1))))
     width = wtype.width + current.width + grow
     integer = wtype.integer + current.integer + grow
     signed = wtype.signed or current.signed
     if has_bias:
+        btype = btype or wtype
         frac = width - integer
-        integer = max(integer + int(wtype.signed and not signed), wtype.integer + int(signed and not wtype.signed)) + 1
-        width = integer + max(frac, wtype.width - wtype.integer)
+        integer = max(integer + int(btype.signed and not signed), btype.integer + int(signed and not btype.signed)) + 1
+        width = integer + max(frac, btype.width - btype.integer)
+        signed = signed or btype.signed
     return Fixed(min(width, 1024), min(integer, 1024), signed)  # ap_fixed allows 1024 bits; hls4ml writes what it infers (calwilee: <78,40>)
 
 
@@ -456,8 +478,8 @@ def capped(t: Fixed, maximum: Optional[Fixed]) -> Fixed:
     return replace(t, width=min(t.width, maximum.width), integer=min(t.integer, maximum.integer))
 
 
-def accumulator(wtype: Fixed, current: Fixed, n_in: int, has_bias: bool = False) -> Fixed:
-    return _accumulator(wtype, current, n_in, has_bias)
+def accumulator(wtype: Fixed, current: Fixed, n_in: int, has_bias: bool = False, btype: Optional[Fixed] = None) -> Fixed:
+    return _accumulator(wtype, current, n_in, has_bias, btype)
 
 
 def _depthwise_matrix(kernel: np.ndarray) -> np.ndarray:
@@ -803,13 +825,13 @@ def _bn_bias(bn, scale: np.ndarray) -> np.ndarray:
 
 
 def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Optional[dict] = None,
-               fixed_results: Optional[dict] = None) -> list[LayerSpec]:
+               fixed_results: Optional[dict] = None, bias_types: Optional[dict] = None) -> list[LayerSpec]:
     """Per-layer specs of a model given as ``graph.Node``s (from a file or a live Keras model), with
     ``settings`` (resolved ``HlsSettings``), in graph order; fused activations split off and
     BatchNormalizations folded (``fuse_batchnorm``) as hls4ml does. ``kernels`` (layer name -> array)
-    replaces a layer's kernel (e.g. the values a project synthesized); ``weight_types`` (layer name ->
-    Fixed) its weight type; ``fixed_results`` (layer name -> Fixed): the result types the config
-    sets (default: ``settings.layer_precision``'s)."""
+    replaces a layer's kernel (e.g. the values a project synthesized); ``weight_types`` and
+    ``bias_types`` (layer name -> Fixed) its weight and bias types; ``fixed_results`` (layer name ->
+    Fixed): the result types the config sets (default: ``settings.layer_precision``'s)."""
     s = settings
     kernels = kernels or {}
     if fixed_results is None:
@@ -819,6 +841,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 fixed_results[name] = parse_fixed(text)
             except ValueError:
                 continue
+    # hls4ml builds these with their input's type: a type the config names for them is no type set
+    fixed_results = {name: t for name, t in fixed_results.items()
+                     if not any(n.name == name and n.base in INPUT_TYPED for n in nodes)}
     fixed = set(fixed_results)
     # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
     nodes = fuse_batchnorm(skip_merged_linear(skip_dropout(nodes), fixed), fixed, frozenset(kernels))
@@ -826,7 +851,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     nodes = remove_transpose_before_flatten(nodes, s.io_type, frozenset(kernels))
     default = parse_fixed(s.precision)
     cap = _fixed_or_none(getattr(s, "max_precision", None))  # every type hls4ml infers stays within it
-    weight_types = weight_types or {}
+    weight_types, bias_types = weight_types or {}, bias_types or {}
     grid = any(n.cls == "FixedPointQuantizer" for n in nodes)  # an HGQ proxy: weights lie on their own grids
     consumers: dict[str, int] = {}
     for n in nodes:
@@ -835,6 +860,12 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     by_name = {n.name: n for n in nodes}
     specs: list[LayerSpec] = []
     types: dict[str, Fixed] = {}  # result type of each node, for the next
+    # a Flatten/Reshape alias whose config names a type: hls4ml infers the next layer's types from that
+    # type (``types``) while the data keep its input's (this): alias name -> the data's type
+    aliased: dict[str, Fixed] = {}
+    # the type each node's output has when hls4ml builds the graph, before its optimizers run; None
+    # where the config leaves it 'auto'. A padding, upsampling, cropping or transpose copies it
+    built: dict[str, Optional[Fixed]] = {}
     # per-element (bits, operand widths) of a node's output, where HGQ sets them (LayerSpec.row_bits, row_operand_bits)
     elements: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     last_spec: dict[str, str] = {}  # node name -> its last spec's name: what the node's consumers read
@@ -842,6 +873,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         first = len(specs)
         cls, base = node.cls, node.base
         current = types.get(node.inputs[0], default) if node.inputs else default
+        data_in = aliased.get(node.inputs[0]) if len(node.inputs) == 1 else None
+        built_in = built.get(node.inputs[0]) if len(node.inputs) == 1 else None
         widths = elements.get(node.inputs[0]) if len(node.inputs) == 1 else None
         shape = node.out_shape or ()
         out_size = int(np.prod(shape)) if shape else 0
@@ -917,7 +950,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 exponent = _po2_bits(_kernel_quantizer(node))
                 # power-of-two weights or bias: hls4ml infers no type from them (InferPrecisionTypes takes
                 # fixed and integer types only) and leaves accumulator and result in the model default
-                acc = capped(_accumulator(wtype, current, n_in, has_bias), cap) \
+                btype = _bias_type(node, default, bias_types, wtype, grid)
+                acc = capped(_accumulator(wtype, current, n_in, has_bias, btype), cap) \
                     if not exponent and not _po2_bits(node.config.get("bias_quantizer")) else default
                 kind = MULT_BASES[base]
                 if base == "Dense" and len(node.in_shape) > 1:
@@ -925,7 +959,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     # (ReplaceMultidimensionalDenseWithConv): a pointwise conv stepping over the positions
                     kind = "conv1d" if len(node.in_shape) == 2 else "conv2d"
                 specs.append(LayerSpec(node.name, kind, n_in, n_out, max(out_size // max(n_out, 1), 1), mantissas=mant,
-                                       weight=wtype, input=current, result=acc, accum=acc, has_bias=has_bias,
+                                       weight=wtype, input=current, result=acc, accum=acc, has_bias=has_bias, bias=btype,
                                        row_bits=row_bits, row_operand_bits=row_operand_bits, kernel_rows=node.row_order,
                                        weight_exponent_bits=exponent, note=_overridden_weight_note(node, wtype, weight_types),
                                        **_geometry(node), **common))
@@ -937,6 +971,13 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             result = current
             act = node.config.get("activation")
             name = quantizer_name(act)
+            cast = fixed_results.get(f"{node.name}_linear") if name == "linear" else None
+            if cast is not None and node.name in fixed and cast != current and specs[-1].kind != "unmodelled":
+                # the split-off linear activation's own type: after a layer whose type the config sets
+                # too, hls4ml keeps it as a cast (Eliminate/MergeLinearActivation drop it otherwise)
+                specs.append(LayerSpec(f"{node.name}_linear", "linear", input=current, result=cast,
+                                       own_process=s.io_type == "io_stream", **common))
+                result = current = cast
             if name not in NO_ACTIVATION:
                 if _is_quantizer(act):  # a QKeras activation quantizer fused into the layer
                     kind = quantizer_kind(act)
@@ -958,7 +999,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             specs.append(LayerSpec(f"{node.name} ({why})", "unmodelled", input=current, result=default, **common))
             result = default
         elif base in RNN_GATES and node.weights and len(node.weights) >= 2 and node.in_shape:
-            result = _rnn_specs(node, specs, current, default, common, s)
+            result = _rnn_specs(node, specs, current, default, common, s, fixed_results.get(node.name, default))
         elif base in NO_STREAM_CODE and s.io_type == "io_stream":
             specs.append(LayerSpec(f"{node.name} ({base}: hls4ml 1.3 writes no io_stream code for it)", "unmodelled",
                                    input=current, result=default, **common))
@@ -970,7 +1011,17 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         elif base == "TimeDistributed":
             result = _time_distributed_specs(node, specs, current, default, common, s, weight_types, grid)
         elif cls in FREE_KINDS or base in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise"):
-            specs.append(LayerSpec(node.name, "free", input=current, result=current, **common))
+            # a Flatten/Reshape is an alias of its input (its type too), but in io_stream one with a
+            # multi-axis output, or the model's output, is a repack_stream into its own type (ReshapeStream)
+            repacked = s.io_type == "io_stream" and (len(shape) > 1 or node.output)
+            alias = base in ("Flatten", "Reshape") and not repacked
+            data = (data_in or current) if alias else current
+            if alias:  # C++ aliases the input array; its own type feeds only the next layer's inference
+                result = fixed_results.get(node.name, current)
+                if result != data:
+                    aliased[node.name] = data
+            specs.append(LayerSpec(node.name, "free", input=data, result=data, input_typed=base in INPUT_TYPED or alias,
+                                   **common))
         elif base in POOL_KINDS and node.in_shape:
             # hls4ml 1.3 passes the input type through a pooling layer; a global pooling's 'auto'
             # result falls back to the model precision (InferPrecisionTypes has no rule for it)
@@ -980,19 +1031,21 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             result = fixed_results.get(node.name) or capped(bn_result(current, default, default), cap)
             specs.append(LayerSpec(node.name, "bn", input=current, result=result, weight=default, **common))
         elif base in PAD_KINDS:
-            result = fixed_results.get(node.name, current)
-            specs.append(LayerSpec(node.name, "pad", input=current, result=result, **common))
+            result = built_in or current  # an 'auto' one is inferred: its input's type
+            specs.append(LayerSpec(node.name, "pad", input=current, result=result, input_typed=True, **common))
         elif base in MOVE_KINDS:
             if base == "Concatenate" and len(node.inputs) == 2:
                 result = capped(merged_type("concatenate", current, types.get(node.inputs[1], default)), cap)
             elif base.startswith("Cropping"):
-                # hls4ml 1.3 gives it its input's type when building the graph: a type the config sets
-                # stays; an 'auto' one, for which InferPrecisionTypes has no rule, becomes the model default
-                parent = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
-                result = current if parent is not None and _type_set(parent, fixed) else default
-            # a type the config sets is the layer's (and what the next layer's types are inferred from)
-            result = fixed_results.get(node.name, result)
-            specs.append(LayerSpec(node.name, "move", input=current, result=result, **common))
+                # hls4ml 1.3 gives it its input's type when building the graph: a type set then stays
+                # (even one a linear activation it later removes had); an 'auto' one, for which
+                # InferPrecisionTypes has no rule, becomes the model default
+                result = built_in or default
+            elif base.startswith("UpSampling"):
+                result = built_in or current
+            if base == "Concatenate":  # a type the config sets is the layer's (the next layer infers from it)
+                result = fixed_results.get(node.name, result)
+            specs.append(LayerSpec(node.name, "move", input=current, result=result, input_typed=base in INPUT_TYPED, **common))
         elif base in MERGE_ADD or base == "Multiply":
             if len(node.inputs) == 2:
                 result = capped(merged_type(base.lower(), current, types.get(node.inputs[1], default)), cap)
@@ -1033,7 +1086,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         elif cls in ACTIVATION_KINDS or cls == "QActivation":
             if cls == "QActivation":
                 act = node.config.get("activation")
-                result = quantizer_fixed(act, default, activation=True)
+                # its quantizer's type, unless the config names one (hls4ml builds that one)
+                result = fixed_results.get(node.name) or quantizer_fixed(act, default, activation=True)
                 name = quantizer_name(act)
                 kind = quantizer_kind(act)  # quantized_bits: a cast, folded into the layer before
             elif cls == "Activation":
@@ -1060,6 +1114,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             result = default
             specs.append(LayerSpec(node.name, "unmodelled", input=current, result=default, **common))
         types[node.name] = result
+        built[node.name] = _built_type(node, fixed_results, built_in, default)
+        if data_in is not None and node.name not in aliased and len(specs) > first:
+            specs[first] = replace(specs[first], input=data_in)  # the data its aliased input holds
         mismatch = keras_mismatch(cls, node.config, shape) or padded_apart.get(node.name)
         if mismatch and len(specs) > first and specs[first].kind != "unmodelled":
             said = f"layer '{node.name}' ({mismatch}): priced as hls4ml builds it, which computes otherwise than the Keras model"
@@ -1073,6 +1130,30 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     outputs = {last_spec[n.name] for n in nodes if n.output and n.name in last_spec}
     specs = [replace(sp, model_output=True) if sp.name in outputs else sp for sp in specs]
     return unroll_position_loops(specs)
+
+
+def _built_type(node, fixed_results: dict, built_in: Optional[Fixed], default: Fixed) -> Optional[Fixed]:
+    """The type ``node``'s output has when hls4ml 1.3 builds its graph (before any optimizer pass),
+    None where it is 'auto' then: an input's (set or the model's), a type the config names for the
+    node or for the activation hls4ml splits off it (a linear one too, which may later be removed),
+    a QKeras quantizer's; a padding, upsampling, cropping or transpose passes on its input's."""
+    if node.cls == "InputLayer":
+        return fixed_results.get(node.name, default)
+    if node.base in INPUT_TYPED:
+        return built_in
+    act = node.config.get("activation") if node.base in MULT_BASES else None
+    if act is not None and (name := quantizer_name(act)) != "None":
+        if f"{node.name}_{name}" in fixed_results:
+            return fixed_results[f"{node.name}_{name}"]
+        if _is_quantizer(act):
+            return quantizer_fixed(act, default, activation=True)
+        if name != "linear":
+            return None
+    if node.name in fixed_results:
+        return fixed_results[node.name]
+    if node.cls == "QActivation":
+        return quantizer_fixed(node.config.get("activation"), default, activation=True)
+    return None
 
 
 def _wire(specs: list[LayerSpec], first: int, last_spec: dict[str, str], node) -> None:
@@ -1428,9 +1509,10 @@ def _apply_hgq_accumulators(node, specs: list) -> None:
                 pass  # not a type hls4ml could parse either: the layer keeps its inferred one
 
 
-def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s) -> Fixed:
-    """A Keras GRU/LSTM/SimpleRNN node as hls4ml computes it (``recurrent_cell``). Only inputs and
-    wiring before it (all 'free'): it reads the top function's packed input port."""
+def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s, result: Fixed) -> Fixed:
+    """A Keras GRU/LSTM/SimpleRNN node as hls4ml computes it (``recurrent_cell``), its output in
+    ``result`` (the model default unless the config names a type). Only inputs and wiring before it
+    (all 'free'): it reads the top function's packed input port."""
     kernel, recurrent = node.weights[0], node.weights[1]
     steps = int(node.in_shape[0]) if len(node.in_shape) > 1 else 1
     wtype = quantizer_fixed(node.config.get("kernel_quantizer"), default) if node.config.get("kernel_quantizer") else default
@@ -1438,7 +1520,8 @@ def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, 
     specs.extend(recurrent_cell(node.name, np.asarray(kernel).reshape(-1, kernel.shape[-1]),
                                 np.asarray(recurrent).reshape(-1, recurrent.shape[-1]), steps, wtype, current, default, common,
                                 accum=default, packed_input=all(sp.kind == "free" for sp in specs)))
-    return default
+    specs[-1] = replace(specs[-1], result=result)
+    return result
 
 
 def _bidirectional_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s) -> Fixed:
@@ -1542,13 +1625,29 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
 
     types = getattr(settings, "layer_types", {}) or {}
     weights = {name: parse_fixed(t["weight"]) for name, t in types.items() if "weight" in t}
-    specs = node_specs(nodes_from_keras(model), settings, kernels, weights)
+    biases = {name: parse_fixed(t["bias"]) for name, t in types.items() if "bias" in t}
+    specs = node_specs(nodes_from_keras(model), settings, kernels, weights, bias_types=biases)
     accums = {name: parse_fixed(t["accum"]) for name, t in types.items() if "accum" in t}
-    specs = [replace(sp, accum=accums[sp.name]) if sp.name in accums and sp.mantissas is not None else sp for sp in specs]
+    specs = [_with_accum(sp, accums[_accum_owner(sp)]) if _accum_owner(sp) in accums and sp.mantissas is not None else sp
+             for sp in specs]
     sizes = getattr(settings, "layer_table_size", {}) or {}
     specs = [replace(sp, table_size=sizes[sp.name]) if sp.name in sizes and sp.kind in ("softmax", "table") else sp
              for sp in specs]
     return with_layer_options(specs, getattr(settings, "layer_options", {}) or {})
+
+
+def _accum_owner(spec: LayerSpec) -> str:
+    """The layer whose accumulator type ``spec`` uses: its own, or for a recurrent cell's kernel and
+    recurrent products (``recurrent_cell``) the recurrent layer's (hls4ml's one accum_t for both)."""
+    if spec.internal and spec.name.endswith(("_kernel", "_recurrent")):
+        return spec.name.rsplit("_", 1)[0]
+    return spec.name
+
+
+def _with_accum(spec: LayerSpec, accum: Fixed) -> LayerSpec:
+    """``spec`` with the accumulator type a config names (a recurrent cell's products hold their sums
+    in it too: ``recurrent_cell``)."""
+    return replace(spec, accum=accum, result=accum) if spec.internal else replace(spec, accum=accum)
 
 
 def with_layer_options(specs: list[LayerSpec], options: dict) -> list[LayerSpec]:
@@ -1894,13 +1993,14 @@ def explicit_results(config: dict) -> dict[str, Fixed]:
     return out
 
 
-def weight_types(config: dict) -> dict:
-    """Per-layer weight types an hls4ml config sets (``LayerName.<layer>.Precision.weight``)."""
+def weight_types(config: dict, kind: str = "weight") -> dict:
+    """Per-layer weight (or, ``kind='bias'``, bias) types an hls4ml config sets
+    (``LayerName.<layer>.Precision.weight``, ``.bias``)."""
     layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
     out = {}
     for name, cfg in layers.items():
         prec = precision_entry(cfg)
-        t = _fixed_or_none(prec.get("weight") or prec.get("kernel"))
+        t = _fixed_or_none(prec.get(kind) or (prec.get("kernel") if kind == "weight" else None))
         if t is not None:
             out[name] = t
     return out
@@ -1927,11 +2027,15 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
     out = []
     for spec in specs:
         layer_config = layers.get(spec.name, {}) or {}
+        if spec.internal and _accum_owner(spec) != spec.name:  # a recurrent cell's products: its layer's accumulator
+            accum_type = _fixed_or_none(precision_entry(layers.get(_accum_owner(spec), {}) or {}).get("accum"))
+            out.append(_with_accum(spec, accum_type) if accum_type is not None else spec)
+            continue
         if spec.kind in ("softmax", "table") and isinstance(layer_config.get("TableSize"), int):
             spec = replace(spec, table_size=layer_config["TableSize"])
         prec = precision_entry(layer_config)
         result, accum = prec.get("result"), prec.get("accum")
-        if (result_type := _fixed_or_none(result)) is not None:
+        if (result_type := _fixed_or_none(result)) is not None and not spec.input_typed:
             spec = replace(spec, result=result_type)
         elif (spec.kind in MULT_KINDS and result != "auto" and spec.result == spec.accum) or (spec.kind == "bn" and result != "auto"):
             # an inferred (accumulator-wide) result: hls4ml < 1.1 and configs without the layer used
@@ -1942,7 +2046,7 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
                 spec = replace(spec, accum=accum_type)
             elif accum == "auto" and spec.model_accum and spec.weight is not None and not spec.depthwise:
                 # a user's setting, even 'auto', wins over the HGQ override: hls4ml infers the type
-                spec = replace(spec, accum=capped(_accumulator(spec.weight, spec.input, spec.n_in, spec.has_bias), cap),
+                spec = replace(spec, accum=capped(_accumulator(spec.weight, spec.input, spec.n_in, spec.has_bias, spec.bias), cap),
                                model_accum=False)
             elif accum != "auto" and not spec.model_accum:
                 spec = replace(spec, accum=default)  # hls4ml < 1.1: accum_t is the model's default type
