@@ -306,6 +306,7 @@ def _recurrent(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, t
     strategy = FIRMWARE_STRATEGIES.get(mf.get("strategy", "nnet::latency").strip(), "Latency")  # hls4ml: RNNs have no DA
     rf = _value(mf.get("reuse_factor", "1"), mf) or 1
     wtype = _fixed(cfg["types"].get("weight_t", ""), types, default)
+    rtype = _fixed(cfg["types"].get("recurrent_weight_t", ""), types, wtype)
     accum = _fixed(cfg["types"].get("accum_t", ""), types, common["result"])
     out_size = num("n_sequence_out", 1) * units
     cell_common = {**{k: v for k, v in common.items() if k not in ("input", "result")}, "strategy": strategy,
@@ -315,7 +316,8 @@ def _recurrent(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, t
     else:  # hls4ml's ApplyResourceStrategy writes both kernels transposed, as a Dense's
         kernel, recurrent = kernel.reshape(width, n_in).T, recurrent.reshape(width, units).T
     specs = recurrent_cell(name, kernel, recurrent, steps, wtype,
-                           common["input"], common["result"], cell_common, accum=accum, packed_input=packed_input)
+                           common["input"], common["result"], cell_common, accum=accum, packed_input=packed_input,
+                           recurrent_wtype=rtype)
     return [replace(sp, result=common["result"]) if sp.name == name else sp for sp in specs]
 
 

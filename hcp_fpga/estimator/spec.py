@@ -370,7 +370,9 @@ def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[
     q = _kernel_quantizer(node)
     if q:  # hls4ml's add_weights_variable: a quantizer's type wins over any config precision
         return quantizer_fixed(q, default), True
-    if node.name in weight_types:
+    if node.name in weight_types and not node.base.startswith("Separable"):
+        # (a separable conv's halves take its 'depthwise'/'pointwise' types, hls4ml's
+        # SeparableToDepthwiseAndConv overwriting its 'weight' with them: checked, 16 vs 8 bits)
         return weight_types[node.name], False
     if grid and node.weights:
         return grid_fixed(node.weights[0], default), False
@@ -599,7 +601,17 @@ def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozense
     BatchNormalization removed and the kernel replaced: the cost of the folded weights, no BN layer.
     ``folded``: layers whose kernel is already the folded one (read from a project's weight files).
     A depthwise convolution hls4ml would fold into wrongly is left apart (``broken_depthwise_folds``:
-    the export sets its type, which stops the fold)."""
+    the export sets its type, which stops the fold). hls4ml runs its passes again after each change, so
+    a BatchNormalization after a folded one (whose set type kept the two apart) folds next."""
+    while True:
+        folded_nodes = _fuse_batchnorm_once(nodes, fixed_results, folded)
+        if len(folded_nodes) == len(nodes):
+            return folded_nodes
+        nodes = folded_nodes
+
+
+def _fuse_batchnorm_once(nodes: list, fixed_results: set, folded: frozenset) -> list:
+    """One round of ``fuse_batchnorm``: the consecutive BatchNormalizations merged, then each fold."""
     from dataclasses import replace as _replace
 
     nodes = _merge_consecutive_batchnorms(nodes, fixed_results)
@@ -999,7 +1011,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             specs.append(LayerSpec(f"{node.name} ({why})", "unmodelled", input=current, result=default, **common))
             result = default
         elif base in RNN_GATES and node.weights and len(node.weights) >= 2 and node.in_shape:
-            result = _rnn_specs(node, specs, current, default, common, s, fixed_results.get(node.name, default))
+            result = _rnn_specs(node, specs, current, default, common, s, fixed_results.get(node.name, default), weight_types)
         elif base in NO_STREAM_CODE and s.io_type == "io_stream":
             specs.append(LayerSpec(f"{node.name} ({base}: hls4ml 1.3 writes no io_stream code for it)", "unmodelled",
                                    input=current, result=default, **common))
@@ -1509,18 +1521,23 @@ def _apply_hgq_accumulators(node, specs: list) -> None:
                 pass  # not a type hls4ml could parse either: the layer keeps its inferred one
 
 
-def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s, result: Fixed) -> Fixed:
+def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s, result: Fixed,
+               weight_types: dict) -> Fixed:
     """A Keras GRU/LSTM/SimpleRNN node as hls4ml computes it (``recurrent_cell``), its output in
     ``result`` (the model default unless the config names a type). Only inputs and wiring before it
     (all 'free'): it reads the top function's packed input port."""
     kernel, recurrent = node.weights[0], node.weights[1]
     steps = int(node.in_shape[0]) if len(node.in_shape) > 1 else 1
-    wtype = quantizer_fixed(node.config.get("kernel_quantizer"), default) if node.config.get("kernel_quantizer") else default
-    # hls4ml 1.3 gives a recurrent layer's accumulator the model precision (it infers no 'auto' type for it)
+    # the kernel's type: its quantizer's, else the config's weight type; the recurrent kernel's: its
+    # quantizer's, else the model default (hls4ml's recurrent_weight_t, which hcp_fpga does not set)
+    q, rq = node.config.get("kernel_quantizer"), node.config.get("recurrent_quantizer")
+    wtype = quantizer_fixed(q, default) if q else weight_types.get(node.name, default)
+    rtype = quantizer_fixed(rq, default) if rq else default
+    # hls4ml 1.3 gives a recurrent layer's accumulator the model precision (it infers no 'auto' type for
+    # it); the cell's states are in its result type
     specs.extend(recurrent_cell(node.name, np.asarray(kernel).reshape(-1, kernel.shape[-1]),
-                                np.asarray(recurrent).reshape(-1, recurrent.shape[-1]), steps, wtype, current, default, common,
-                                accum=default, packed_input=all(sp.kind == "free" for sp in specs)))
-    specs[-1] = replace(specs[-1], result=result)
+                                np.asarray(recurrent).reshape(-1, recurrent.shape[-1]), steps, wtype, current, result, common,
+                                accum=default, packed_input=all(sp.kind == "free" for sp in specs), recurrent_wtype=rtype))
     return result
 
 
@@ -1572,7 +1589,8 @@ WIDENED_PRODUCTS = {3: 1}
 
 
 def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: int, wtype: Fixed, current: Fixed,
-                   default: Fixed, common: dict, accum: Optional[Fixed] = None, packed_input: bool = True) -> list[LayerSpec]:
+                   default: Fixed, common: dict, accum: Optional[Fixed] = None, packed_input: bool = True,
+                   recurrent_wtype: Optional[Fixed] = None) -> list[LayerSpec]:
     """Specs of one recurrent layer (``kernel`` n_in x gates*units, ``recurrent`` units x gates*units):
     per time step the input and recurrent matrix-vector products, the gate tables and the elementwise
     products of the cell, priced as one cell the ``steps`` time steps take turns on, one step after
@@ -1581,17 +1599,18 @@ def recurrent_cell(name: str, kernel: np.ndarray, recurrent: np.ndarray, steps: 
     layer carries its output and the step count (``recurrence_latency`` in model.py times them).
     ``accum``: the accumulator type where known (else hls4ml 1.3's inferred one). ``packed_input``:
     the cell reads the top function's input port, one packed word in io_parallel (a first layer),
-    rather than another layer's partitioned output array."""
+    rather than another layer's partitioned output array. ``recurrent_wtype``: the recurrent kernel's
+    type where it differs from ``wtype``."""
     if (wide := too_wide(wtype)) is not None:
         return [LayerSpec(f"{name} ({wide})", "unmodelled", input=current, result=default, **common)]
     units = recurrent.shape[0]
     gates = recurrent.shape[1] // max(units, 1)
     n_sigmoid, n_tanh, n_products = CELL_OPS.get(gates, (gates, 0, 0))
     out = []
-    for part, k in (("kernel", kernel), ("recurrent", recurrent)):
-        mant = wtype.mantissas(as_written(k, wtype))
-        acc = accum or _accumulator(wtype, current, mant.shape[0])
-        out.append(LayerSpec(f"{name}_{part}", "conv1d", mant.shape[0], mant.shape[1], 1, mantissas=mant, weight=wtype,
+    for part, k, t in (("kernel", kernel, wtype), ("recurrent", recurrent, recurrent_wtype or wtype)):
+        mant = t.mantissas(as_written(k, t))
+        acc = accum or _accumulator(t, current, mant.shape[0])
+        out.append(LayerSpec(f"{name}_{part}", "conv1d", mant.shape[0], mant.shape[1], 1, mantissas=mant, weight=t,
                              input=current, result=acc, accum=acc, in_pix=1, in_channels=mant.shape[0], internal=True,
                              **{**common, "out_size": mant.shape[1], "channels": mant.shape[1]}))
     cell = {**common, "strategy": "Latency", "reuse_factor": 1}
