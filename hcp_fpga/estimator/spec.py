@@ -854,8 +854,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             except ValueError:
                 continue
     # hls4ml builds these with their input's type: a type the config names for them is no type set
-    fixed_results = {name: t for name, t in fixed_results.items()
-                     if not any(n.name == name and n.base in INPUT_TYPED for n in nodes)}
+    typed_by_input = {n.name for n in nodes if n.base in INPUT_TYPED}
+    fixed_results = {name: t for name, t in fixed_results.items() if name not in typed_by_input}
     fixed = set(fixed_results)
     # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
     nodes = fuse_batchnorm(skip_merged_linear(skip_dropout(nodes), fixed), fixed, frozenset(kernels))
