@@ -725,6 +725,25 @@ def test_types_a_config_names_where_hls4ml_builds_otherwise_give_one_estimate(tm
     assert dense == next(l for l in firmware_path.layers if l.name == "d")
 
 
+def test_a_type_named_for_a_layer_stays_off_a_layer_whose_name_starts_like_it(tmp_path):
+    """'gru' and 'gru_1': a type named for the first is not the second's (a random-model sweep priced
+    gru_1's kernel products in it, as if they were an activation split off 'gru')."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.estimator.model import estimate_design, estimate_project
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((5, 3)), L.GRU(4, return_sequences=True, name="gru"), L.GRU(3, name="gru_1"),
+                                 L.Dense(2, name="d")])
+    settings = HlsSettings(precision="ap_fixed<10,4>", layer_precision={"gru": "ap_fixed<12,5>"})
+    design = Design.create(model, load_board("zcu104"), settings)
+    out = export_project(design, tmp_path / "prj").out_dir
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+
+
 @pytest.mark.parametrize("padding", ["same", "valid"])
 def test_vivado_hls_divides_uneven_average_pools_on_both_paths(tmp_path, padding):
     """AveragePooling2D(2) on 9 x 9: 'same' pads one row and column, so the last windows hold fewer

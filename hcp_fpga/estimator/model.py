@@ -1355,9 +1355,10 @@ def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> lis
                 carried = acc if inferred else None
             else:
                 spec = replace(spec, input=incoming)
-        # a fused activation split off as '<layer>_<activation>' carries its layer's type (Design.hls_config),
-        # unless it is a QKeras quantizer's: that keeps the quantizer's type
-        fused = out and spec.name.startswith(f"{out[-1].name}_") and out[-1].name in precisions \
+        # a fused activation split off a Dense/conv as '<layer>_<activation>' carries its layer's type
+        # (Design.result_types), unless it is a QKeras quantizer's: that keeps the quantizer's type
+        fused = out and out[-1].kind in ("dense", "conv1d", "conv2d") and spec.kind in ("relu", "table", "softmax", "linear") \
+            and spec.name.startswith(f"{out[-1].name}_") and out[-1].name in precisions \
             and not spec.name[len(out[-1].name) + 1:].startswith(QKERAS_ACTIVATIONS)
         if (spec.name in precisions or fused) and not spec.input_typed:
             new = parse_fixed(precisions.get(spec.name) or precisions[out[-1].name])
