@@ -164,8 +164,7 @@ def _settings(options: DesignOptions, model=None):
 def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
     """Each Resource/ResourceUnrolled layer's reuse factor moved to hls4ml's closest valid value
     (``--reuse ...,auto``); returns the settings and one note per change."""
-    from hcp_fpga.design import RF_CHECKED_STRATEGIES, checked_array_sizes, reuse_factors_valid_for_all, valid_reuse_factors
-    from hcp_fpga.estimator.reuse import closest_valid
+    from hcp_fpga.design import RF_CHECKED_STRATEGIES, checked_array_sizes, layer_reuse_factors, reuse_factors_valid_for_all
     from hcp_fpga.models import flat_layers, mult_layers, mult_size
 
     reuse, notes = dict(settings.layer_reuse), []
@@ -184,8 +183,9 @@ def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
         if strategy not in RF_CHECKED_STRATEGIES:
             continue
         n_in, n_out = mult_size(layer)
-        if rf not in valid_reuse_factors(n_in, n_out, strategy):
-            new = closest_valid(n_in, n_out, rf, unrolled=strategy == "ResourceUnrolled")
+        valid = layer_reuse_factors(layer, strategy, settings.io_type)
+        if rf not in valid:
+            new = min(valid, key=lambda r: (abs(r - rf), r))
             reuse[layer.name] = new
             notes.append(f"layer '{layer.name}' ({n_in}x{n_out}): reuse factor {rf} -> {new} (closest valid)")
     return replace(settings, layer_reuse=reuse), tuple(notes)

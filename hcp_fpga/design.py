@@ -170,6 +170,20 @@ def reuse_factors_valid_for_all(sizes, strategy: str) -> list[int]:
     return sorted(set.intersection(*(set(valid_reuse_factors(*size, strategy)) for size in sizes)))
 
 
+def layer_reuse_factors(layer, strategy: str, io_type: str) -> list[int]:
+    """Reuse factors hls4ml 1.3 builds right for a Dense/Conv ``layer`` (``models.mult_size``): the
+    valid ones, and for an io_parallel Resource convolution (a Dense over a sequence or an image is
+    one) at most its kernel x channels: conv_1d/2d_resource_cl assert that, or compute otherwise
+    (C simulation: argmax agreement 0.45 at RF 18 on a 3x3x1 kernel; the Conv1D aborts)."""
+    n_in, n_out = mult_size(layer)
+    valid = valid_reuse_factors(n_in, n_out, strategy)
+    shape = getattr(layer, "input_shape", None)
+    conv = "Conv" in type(layer).__name__ or (isinstance(shape, tuple) and len(shape) > 2)
+    if io_type == "io_parallel" and strategy in RF_CHECKED_STRATEGIES and conv:
+        valid = [r for r in valid if r <= n_in]
+    return valid
+
+
 def checked_array_sizes(layer, strategy: str) -> dict[str, tuple[int, int]]:
     """The multiplier arrays of a depthwise/separable conv or LSTM/GRU (``models.array_sizes``) whose
     reuse factor hls4ml 1.3 checks under ``strategy``: none at Latency; under ResourceUnrolled not the
@@ -225,19 +239,36 @@ class Design:
         self._check_layer_options()
         for layer in self.model.layers:
             self._check_unrolled(layer)
+            self._check_depthwise_resource(layer)
             self._check_array_reuse(layer)
             size = mult_size(layer)
             if size is None:
                 continue
             strategy, rf = s.strategy_of(layer.name), s.reuse_of(layer.name)
             if strategy in RF_CHECKED_STRATEGIES:
-                valid = valid_reuse_factors(*size, strategy)
+                valid = layer_reuse_factors(layer, strategy, s.io_type)
                 if rf not in valid:
+                    why = ""
+                    if rf in valid_reuse_factors(*size, strategy):
+                        why = (f": hls4ml 1.3's io_parallel Resource convolution computes reuse factors up to its kernel x "
+                               f"channels ({size[0]}) only")
                     raise ConfigError(
-                        f"reuse factor {rf} is invalid for layer '{layer.name}' ({size[0]}x{size[1]}, {strategy}); "
+                        f"reuse factor {rf} is invalid for layer '{layer.name}' ({size[0]}x{size[1]}, {strategy}){why}; "
                         f"valid: {','.join(map(str, valid))}; pick one, or add 'auto' to the reuse factors "
                         "(--reuse 4,auto) to take hls4ml's closest valid one"
                     )
+
+    def _check_depthwise_resource(self, layer) -> None:
+        """hls4ml 1.3 has no io_parallel Resource depthwise convolution: depthwise_conv_1d/2d_cl assert
+        (a separable conv's depthwise half too), and the C simulation aborts (checked)."""
+        s = self.settings
+        cls = type(layer).__name__.removeprefix("Q")
+        if s.io_type == "io_parallel" and s.strategy_of(layer.name) == "Resource" \
+                and cls.startswith(("DepthwiseConv", "SeparableConv")):
+            raise ConfigError(
+                f"layer '{layer.name}' ({cls}): hls4ml 1.3 has no io_parallel Resource depthwise convolution (its C++ "
+                "asserts, and the C simulation aborts); give it Strategy: Latency in --config's LayerName, or use "
+                "--io-type io_stream")
 
     def _check_unrolled(self, layer) -> None:
         """ResourceUnrolled where hls4ml 1.3 builds it: a Dense/Conv, an LSTM/GRU, or a separable conv's

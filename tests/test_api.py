@@ -390,7 +390,10 @@ def test_a_separable_conv_reuse_factor_must_suit_both_arrays_hls4ml_splits_it_in
     assert array_sizes(lstm) == {"cell": (4, 24), "cell recurrent": (6, 24)}  # hls4ml 1.3 checks both
     path = tmp_path / "m.h5"
     model.save(path)
-    args = ("estimate", path, "--board", "vcu118", "--strategy", "Resource")
+    # (io_stream: hls4ml 1.3 has no io_parallel Resource depthwise conv, which is refused first)
+    assert run_cli("estimate", path, "--board", "vcu118", "--strategy", "Resource", "--reuse", "3,out=1") == 2
+    assert "layer 'sep' (SeparableConv2D): hls4ml 1.3 has no io_parallel Resource depthwise" in capsys.readouterr().err
+    args = ("estimate", path, "--board", "vcu118", "--strategy", "Resource", "--io-type", "io_stream")
     assert run_cli(*args, "--reuse", "2,out=1") == 2
     err = capsys.readouterr().err
     assert "reuse factor 2 is invalid for layer 'sep' (its array 'sep_depthwise', 27x3, Resource); valid for all of it: 1,3" in err

@@ -2,6 +2,7 @@
 
 import json
 import os
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -221,6 +222,32 @@ def test_unrolled_separable_and_depthwise_convs_are_checked_as_hls4ml_builds_the
         validate(recurrent, "io_parallel", 1)
     with pytest.raises(ConfigError, match="reuse factor 4 is invalid for layer 'dw'"):
         Design.create(depthwise, board, HlsSettings(strategy="Resource", io_type="io_stream", reuse_factor=4)).validate()
+
+
+def test_io_parallel_resource_convs_hls4ml_builds_wrong_are_refused():
+    """hls4ml 1.3's io_parallel Resource conv computes reuse factors up to kernel x channels only (C
+    simulation: argmax agreement 0.45 at RF 18 on a 3x3x1 kernel; a Conv1D's assert aborts it), and it
+    has no io_parallel Resource depthwise conv (depthwise_conv_1d/2d_cl assert). Both are refused;
+    'auto' takes the closest RF it builds right; io_stream builds them."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.api import _snap_reuse
+
+    conv = tf.keras.Sequential([L.Input((8, 8, 1)), L.Conv2D(4, 3, name="c"), L.Flatten(), L.Dense(2, name="d")])
+    depthwise = tf.keras.Sequential([L.Input((8, 8, 2)), L.DepthwiseConv2D(3, name="dw"), L.Flatten(), L.Dense(2)])
+    board = load_board("zcu104")
+    resource = HlsSettings(strategy="Resource", layer_reuse={"c": 18})
+    with pytest.raises(ConfigError, match=r"reuse factor 18 is invalid for layer 'c' \(9x4, Resource\): hls4ml 1.3's "
+                                          r"io_parallel Resource convolution computes reuse factors up to .* \(9\) only"):
+        Design.create(conv, board, resource).validate()
+    Design.create(conv, board, replace(resource, io_type="io_stream")).validate()
+    snapped, notes = _snap_reuse(conv, replace(resource, io_type="io_parallel"))
+    assert snapped.layer_reuse["c"] == 9 and "reuse factor 18 -> 9" in notes[0]
+    with pytest.raises(ConfigError, match="layer 'dw' .DepthwiseConv2D.: hls4ml 1.3 has no io_parallel Resource depthwise"):
+        Design.create(depthwise, board, HlsSettings(strategy="Resource")).validate()
+    Design.create(depthwise, board, HlsSettings(strategy="Resource", io_type="io_stream")).validate()
+    Design.create(depthwise, board, HlsSettings(strategy="Resource", layer_strategy={"dw": "Latency"})).validate()
 
 
 def test_bad_settings_are_refused():
