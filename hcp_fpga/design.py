@@ -368,10 +368,11 @@ class Design:
         for name, _ in softmaxes:
             precision = layers[name].setdefault("Precision", {})
             precision["result"] = saturated.get(name, precision.get("result", "auto"))
-            if f"{name}_linear" in layers:
+            if f"{name}_linear" in layers and f"{name}_linear" not in s.layer_precision:
                 # the linear activation hls4ml splits off a Dense/Conv: with the same type it casts
                 # nothing and is removed; left 'auto' after a set type it would stay, a wrapping cast
-                # to the model default between the saturated logits and the softmax
+                # to the model default between the saturated logits and the softmax (a type the
+                # settings name for it stays: a cast the user asked for)
                 layers[f"{name}_linear"].setdefault("Precision", {})["result"] = precision["result"]
         for name, layer_cfg in layers.items():
             if "exp_table" in layer_cfg.get("Precision", {}) and s.softmax_table_size and name not in s.layer_table_size:

@@ -726,7 +726,8 @@ def test_types_a_config_names_where_hls4ml_builds_otherwise_give_one_estimate(tm
     """Types a user's config names, as hls4ml 1.3 builds them (random models with random per-layer
     types: 4 of the first 30 differed between the two paths): a Dense's accumulator takes its bias
     type's fraction bits (ap_int inputs and weights, the bias in the model type); a padding,
-    upsampling or cropping keeps its input's type whatever the config says; a QActivation takes
+    upsampling or cropping keeps the type its input had when hls4ml built the graph, whatever the
+    config says (here the type of a BatchNormalization it then folds into the conv); a QActivation takes
     the named type over its quantizer's; a Flatten is an alias of its input array, and its named
     type only feeds the next layer's type inference."""
     import tensorflow as tf
@@ -738,10 +739,12 @@ def test_types_a_config_names_where_hls4ml_builds_otherwise_give_one_estimate(tm
 
     tf.keras.utils.set_random_seed(0)
     model = tf.keras.Sequential([L.Input((6, 6, 2), name="x"), L.Conv2D(3, 3, name="c1"), QActivation(quantized_relu(4), name="q"),
-                                 L.ZeroPadding2D(1, name="pad"), L.Conv2D(2, 3, name="c2"), L.UpSampling2D(2, name="up"),
+                                 L.ZeroPadding2D(1, name="pad"), L.Conv2D(2, 3, name="c2"), L.BatchNormalization(name="bn"),
+                                 L.UpSampling2D(2, name="up"),
                                  L.Cropping2D(1, name="crop"), L.Flatten(name="flat"), L.Dense(3, name="d")])
     settings = HlsSettings(io_type=IOType(io_type), layer_precision={
-        "x": "ap_int<8>", "q": "ap_fixed<8,3>", "pad": "ap_fixed<12,5>", "up": "ap_fixed<9,4>", "crop": "ap_fixed<7,3>",
+        "x": "ap_int<8>", "q": "ap_fixed<8,3>", "pad": "ap_fixed<12,5>", "bn": "ap_fixed<11,4>", "up": "ap_fixed<9,4>",
+        "crop": "ap_fixed<7,3>",
         "flat": "ap_int<6>"}, layer_types={"c1": {"weight": "ap_int<8>"}})
     design = Design.create(model, load_board("alveo-u250"), settings)
     out = export_project(design, tmp_path / "prj").out_dir

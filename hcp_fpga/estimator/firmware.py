@@ -43,6 +43,15 @@ def _calls(source: str) -> list[tuple[str, str, str, str, str, str, str]]:
     return out
 
 
+# an array or stream the top function declares: 'layer9_t layer9_out[8*8*2];', 'hls::stream<layer9_t> layer9_out("...")'
+_DECLARATION = re.compile(r"^\s*(?:hls::stream<\s*(\w+)\s*>|(\w+))\s+(\w+)\s*[\[(]", re.M)
+
+
+def _declared_types(source: str) -> dict[str, str]:
+    """{variable: its type name} of the arrays and streams the top function declares."""
+    return {var: stream or plain for stream, plain, var in _DECLARATION.findall(source) if (stream or plain) != "return"}
+
+
 # hls4ml < 0.6 named kernels by strategy (dense_large, conv_2d_large_cl, dense_latency): the same layers
 _OLD_SUFFIX = re.compile(r"_(?:large|latency|resource)(?=_|$)")
 # a config struct, with or without an nnet:: base (hard_sigmoid/hard_tanh configs have none)
@@ -383,9 +392,14 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     specs: list[LayerSpec] = []
     loop_start, loop_steps = None, 1  # a TimeDistributed loop: the calls between read_ and write_time_step
     spans: list[tuple[int, list[str]]] = []  # (index of the call's first spec, its arguments) per call
+    declared = _declared_types(source)
     for func, in_t, second_in, out_t, cfg_name, call_args, layer_name in _calls(source):
         func = _OLD_SUFFIX.sub("", func)
         args = [a.strip() for a in call_args.split(",")]
+        if out_t == in_t and len(args) > 1 and declared.get(args[1], out_t) != out_t:
+            # a call with no output type among its template arguments (resize_nearest<in, config>):
+            # its output array's declared type is the layer's
+            out_t = declared[args[1]]
         spans.append((len(specs), args))
         if func.startswith(("read_time_step", "write_time_step")):
             f = configs.get(cfg_name, {"fields": {}})["fields"]

@@ -857,6 +857,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     typed_by_input = {n.name for n in nodes if n.base in INPUT_TYPED}
     fixed_results = {name: t for name, t in fixed_results.items() if name not in typed_by_input}
     fixed = set(fixed_results)
+    # the type each node's input has when hls4ml builds the graph, before its optimizers fold or merge
+    # anything: a padding, upsampling, cropping or transpose copies it (``_built_type``)
+    built_inputs = _built_input_types(skip_dropout(nodes), fixed_results, parse_fixed(s.precision))
     # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
     nodes = fuse_batchnorm(skip_merged_linear(skip_dropout(nodes), fixed), fixed, frozenset(kernels))
     padded_apart = shared_padded_conv1d(nodes, s.io_type)  # built otherwise: said after the node
@@ -875,9 +878,6 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     # a Flatten/Reshape alias whose config names a type: hls4ml infers the next layer's types from that
     # type (``types``) while the data keep its input's (this): alias name -> the data's type
     aliased: dict[str, Fixed] = {}
-    # the type each node's output has when hls4ml builds the graph, before its optimizers run; None
-    # where the config leaves it 'auto'. A padding, upsampling, cropping or transpose copies it
-    built: dict[str, Optional[Fixed]] = {}
     # per-element (bits, operand widths) of a node's output, where HGQ sets them (LayerSpec.row_bits, row_operand_bits)
     elements: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     last_spec: dict[str, str] = {}  # node name -> its last spec's name: what the node's consumers read
@@ -886,7 +886,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         cls, base = node.cls, node.base
         current = types.get(node.inputs[0], default) if node.inputs else default
         data_in = aliased.get(node.inputs[0]) if len(node.inputs) == 1 else None
-        built_in = built.get(node.inputs[0]) if len(node.inputs) == 1 else None
+        built_in = built_inputs.get(node.name)
         widths = elements.get(node.inputs[0]) if len(node.inputs) == 1 else None
         shape = node.out_shape or ()
         out_size = int(np.prod(shape)) if shape else 0
@@ -1126,7 +1126,6 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             result = default
             specs.append(LayerSpec(node.name, "unmodelled", input=current, result=default, **common))
         types[node.name] = result
-        built[node.name] = _built_type(node, fixed_results, built_in, default)
         if data_in is not None and node.name not in aliased and len(specs) > first:
             specs[first] = replace(specs[first], input=data_in)  # the data its aliased input holds
         mismatch = keras_mismatch(cls, node.config, shape) or padded_apart.get(node.name)
@@ -1142,6 +1141,18 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     outputs = {last_spec[n.name] for n in nodes if n.output and n.name in last_spec}
     specs = [replace(sp, model_output=True) if sp.name in outputs else sp for sp in specs]
     return unroll_position_loops(specs)
+
+
+def _built_input_types(nodes: list, fixed_results: dict, default: Fixed) -> dict[str, Optional[Fixed]]:
+    """{node name: the type its (only) input has when hls4ml 1.3 builds the graph} (``_built_type``),
+    on the graph before any fold or merge: an upsampling after a BatchNormalization that is later
+    folded away keeps the type the BatchNormalization had (checked)."""
+    built: dict[str, Optional[Fixed]] = {}
+    inputs: dict[str, Optional[Fixed]] = {}
+    for node in nodes:
+        inputs[node.name] = built.get(node.inputs[0]) if len(node.inputs) == 1 else None
+        built[node.name] = _built_type(node, fixed_results, inputs[node.name], default)
+    return inputs
 
 
 def _built_type(node, fixed_results: dict, built_in: Optional[Fixed], default: Fixed) -> Optional[Fixed]:
