@@ -170,6 +170,19 @@ def reuse_factors_valid_for_all(sizes, strategy: str) -> list[int]:
     return sorted(set.intersection(*(set(valid_reuse_factors(*size, strategy)) for size in sizes)))
 
 
+def written_result_types(model, layer_precision: dict[str, str]) -> dict[str, str]:
+    """{hls4ml layer name: result type} of ``layer_precision`` as the export writes it: a fused
+    activation (Dense(activation='relu')) becomes its own hls4ml layer '<name>_relu' carrying the same
+    values, so it gets its layer's type unless the settings name one for it (a QKeras quantizer
+    activation keeps its quantizer's: its split name is not '<name>_<function name>')."""
+    types = dict(layer_precision)
+    by_name = {layer.name: layer for layer in model.layers}
+    for name, precision in layer_precision.items():
+        activation = getattr(getattr(by_name.get(name), "activation", None), "__name__", "linear")
+        types.setdefault(f"{name}_{activation}", precision)
+    return types
+
+
 def layer_reuse_factors(layer, strategy: str, io_type: str) -> list[int]:
     """Reuse factors hls4ml 1.3 builds right for a Dense/Conv ``layer`` (``models.mult_size``): the
     valid ones, and for an io_parallel Resource convolution (a Dense over a sequence or an image is
@@ -356,23 +369,22 @@ class Design:
             if name in s.layer_table_size:
                 layer_cfg["TableSize"] = s.layer_table_size[name]
             layer_cfg.update(s.layer_options.get(name, {}))
-        for name, precision in self.result_types().items():
+        for name, precision in written_result_types(self.model, s.layer_precision).items():
             if name in layers:
                 layers[name].setdefault("Precision", {})["result"] = precision
         casts = self.quantizer_casts()  # computed once: the export types and the softmax types both read them
         for name, precision in self.export_result_types(casts).items():
             if name in layers:
                 layers[name].setdefault("Precision", {})["result"] = precision
-        softmaxes = [(name, softmax) for name, _, softmax in self._softmax_feeds() if name in layers]
+        softmaxes = [(name, softmax) for name, _, softmax in self.softmax_feeds() if name in layers]
         saturated = self.softmax_input_types(casts)
         for name, _ in softmaxes:
             precision = layers[name].setdefault("Precision", {})
             precision["result"] = saturated.get(name, precision.get("result", "auto"))
-            if f"{name}_linear" in layers and f"{name}_linear" not in s.layer_precision:
+            if f"{name}_linear" in layers:
                 # the linear activation hls4ml splits off a Dense/Conv: with the same type it casts
-                # nothing and is removed; left 'auto' after a set type it would stay, a wrapping cast
-                # to the model default between the saturated logits and the softmax (a type the
-                # settings name for it stays: a cast the user asked for)
+                # nothing and is removed; left 'auto' (or at a type the settings name) after a set type
+                # it would stay, a wrapping cast between the saturated logits and the softmax
                 layers[f"{name}_linear"].setdefault("Precision", {})["result"] = precision["result"]
         for name, layer_cfg in layers.items():
             if "exp_table" in layer_cfg.get("Precision", {}) and s.softmax_table_size and name not in s.layer_table_size:
@@ -485,19 +497,6 @@ class Design:
             names = (inbound.name, f"{inbound.name}_linear") if act in ("linear", "None") else (f"{inbound.name}_{act}",)
         return None if set_by_settings & {inbound.name, *names} else names
 
-    def result_types(self) -> dict[str, str]:
-        """{hls4ml layer name: result type} of ``settings.layer_precision`` as the export writes it: a
-        fused activation (Dense(activation='relu')) becomes its own hls4ml layer '<name>_relu' carrying
-        the same values, so it gets its layer's type unless the settings name one for it (a QKeras
-        quantizer activation keeps its quantizer's: its split name is not '<name>_<function name>')."""
-        s = self.settings
-        types = dict(s.layer_precision)
-        by_name = {layer.name: layer for layer in self.model.layers}
-        for name, precision in s.layer_precision.items():
-            activation = getattr(getattr(by_name.get(name), "activation", None), "__name__", "linear")
-            types.setdefault(f"{name}_{activation}", precision)
-        return types
-
     def softmax_input_types(self, casts: Optional[dict[str, str]] = None) -> dict[str, str]:
         """{hls4ml layer name: result type} the export gives each layer feeding a softmax (and the
         estimate prices there). hls4ml's stable softmax indexes its exp table with the top bits of
@@ -509,7 +508,7 @@ class Design:
         from hcp_fpga.estimator.spec import _is_quantizer
 
         s = self.settings
-        feeds = self._softmax_feeds()
+        feeds = self.softmax_feeds()
         casts = (self.quantizer_casts() if feeds else {}) if casts is None else casts
         types: dict[str, str] = {}
         for name, layer, _ in feeds:
@@ -525,7 +524,7 @@ class Design:
                 types[name] = saturating(s.precision)
         return types
 
-    def _softmax_feeds(self) -> list[tuple[str, Any, str]]:
+    def softmax_feeds(self) -> list[tuple[str, Any, str]]:
         """(input name in the hls4ml config, its Keras layer, softmax name) of each softmax. After a
         Dense(activation='sigmoid') the softmax reads the activation hls4ml splits off; a Dropout
         before it is no hls4ml layer (its reader skips it: the softmax reads the layer before)."""

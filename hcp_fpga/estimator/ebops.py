@@ -39,7 +39,6 @@ def ebops_of_specs(specs) -> float:
 def ebops(model, settings) -> float:
     """EBOPs of a live Keras/QKeras model built with ``settings`` (resolved ``HlsSettings``; its
     per-layer types, e.g. a narrowed input, included)."""
-    from hcp_fpga.estimator.model import with_result_types
-    from hcp_fpga.estimator.spec import layer_specs
+    from hcp_fpga.estimator.model import typed_specs
 
-    return ebops_of_specs(with_result_types(layer_specs(model, settings), settings.layer_precision))
+    return ebops_of_specs(typed_specs(model, settings))

@@ -1294,8 +1294,11 @@ def design_specs(design) -> list[LayerSpec]:
     # it keeps apart from a BatchNormalization (Design.export_result_types)
     # (given to the inference too: a pooling or merge after a cast infers its type from the cast's)
     casts = design.quantizer_casts()
-    precisions = {**design.export_result_types(casts), **design.result_types()}
-    specs = with_result_types(layer_specs(design.model, replace(s, layer_options={}, layer_precision=precisions)), precisions)
+    # the linear activation split off a softmax's input: the export gives it that input's (saturated)
+    # type, whatever the settings say, so hls4ml removes it (Design.hls_config)
+    feeds = {f"{name}_linear" for name, _, _ in design.softmax_feeds()}
+    precisions = {name: t for name, t in s.layer_precision.items() if name not in feeds}
+    specs = typed_specs(design.model, replace(s, layer_options={}, layer_precision=precisions), design.export_result_types(casts))
     saturated = design.softmax_input_types(casts)
     for i in range(1, len(specs)):
         before, spec = specs[i - 1], specs[i]
@@ -1325,12 +1328,22 @@ def estimate_design(design, tool: str | None = None) -> Estimate:
     return estimate_specs(design_specs(design), s.backend, s.clock_ns, design.board.part, tool=tool)
 
 
+def typed_specs(model, settings, extra: Optional[dict[str, str]] = None) -> list[LayerSpec]:
+    """Per-layer specs of a live ``model`` with the result types ``settings`` name, as the export writes
+    them (``design.written_result_types``), and ``extra`` ones (the export's casts): given to hls4ml's
+    type inference and set on the layers they name."""
+    from hcp_fpga.design import written_result_types
+
+    precisions = {**(extra or {}), **written_result_types(model, settings.layer_precision)}
+    return with_result_types(layer_specs(model, replace(settings, layer_precision=precisions)), precisions)
+
+
 def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> list[LayerSpec]:
     """Specs with the named layers' result types set (and the next layer's input following)."""
     if not precisions:
         return specs
     from hcp_fpga.estimator.precision import parse_fixed
-    from hcp_fpga.estimator.spec import QKERAS_ACTIVATIONS, accumulator
+    from hcp_fpga.estimator.spec import accumulator
 
     out: list[LayerSpec] = []
     carried = None  # a changed type flowing on to the next layer
@@ -1355,13 +1368,8 @@ def with_result_types(specs: list[LayerSpec], precisions: dict[str, str]) -> lis
                 carried = acc if inferred else None
             else:
                 spec = replace(spec, input=incoming)
-        # a fused activation split off a Dense/conv as '<layer>_<activation>' carries its layer's type
-        # (Design.result_types), unless it is a QKeras quantizer's: that keeps the quantizer's type
-        fused = out and out[-1].kind in ("dense", "conv1d", "conv2d") and spec.kind in ("relu", "table", "softmax", "linear") \
-            and spec.name.startswith(f"{out[-1].name}_") and out[-1].name in precisions \
-            and not spec.name[len(out[-1].name) + 1:].startswith(QKERAS_ACTIVATIONS)
-        if (spec.name in precisions or fused) and not spec.input_typed:
-            new = parse_fixed(precisions.get(spec.name) or precisions[out[-1].name])
+        if spec.name in precisions and not spec.input_typed:
+            new = parse_fixed(precisions[spec.name])
             # an input layer holds its values in that type: its registers are that wide too
             spec = replace(spec, input=new, result=new) if spec.kind == "free" else replace(spec, result=new)
             carried = spec.result

@@ -14,8 +14,7 @@ import numpy as np
 
 from hcp_fpga.errors import ConfigError
 from hcp_fpga.estimator.savings import SAVED, group_savings
-from hcp_fpga.estimator.model import with_result_types
-from hcp_fpga.estimator.spec import layer_specs
+from hcp_fpga.estimator.model import typed_specs
 from hcp_fpga.models import mult_layers
 from hcp_fpga.prune.scores import group_scores
 from hcp_fpga.prune.structures import LayerGroups, layer_groups, mult_view_shape, structure_for
@@ -67,7 +66,7 @@ def candidates(model, settings, scores: dict[str, np.ndarray], structure: Option
     False: ranking by score alone). The output layer's units are never candidates for neuron pruning
     (they are the classes). Groups already all zero are left out."""
     # the design's own types (an input narrowed by layer_precision): savings and EBOPs per weight
-    specs = with_result_types(layer_specs(model, settings), settings.layer_precision) if with_savings else []
+    specs = typed_specs(model, settings) if with_savings else []
     mults = mult_layers(model)
     names, ids, sc, sav, groups = [], [], [], [], {}
     for pos, layer in enumerate(mults):
