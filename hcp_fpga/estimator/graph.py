@@ -473,6 +473,19 @@ def infer_shape(node: Node) -> Optional[Shape]:
         if n == 1 and isinstance(pad, (list, tuple)):
             pads = [tuple(int(p) for p in pad)]
         return (*(s + a + b for s, (a, b) in zip(shape[:-1], pads)), shape[-1])
+    if base in ("Cropping1D", "Cropping2D"):  # Keras writes (a, b) and ((top, bottom), (left, right))
+        crop = c.get("cropping", 1)
+        n = len(shape) - 1
+        if n == 1:
+            crops = [_tuple(crop, 2) if isinstance(crop, (list, tuple)) else (int(crop), int(crop))]
+        else:
+            parts = crop if isinstance(crop, (list, tuple)) and len(crop) == n else [crop] * n
+            crops = [_tuple(p, 2) if isinstance(p, (list, tuple)) else (int(p), int(p)) for p in parts]
+        out = tuple(s - a - b for s, (a, b) in zip(shape[:-1], crops))
+        if any(d < 1 for d in out):
+            raise GraphError(f"layer '{node.name}' crops {shown(c.get('cropping'))} off a {shown(tuple(shape))} input, "
+                             "leaving nothing; the model file is damaged or hand-edited: re-save it from Keras")
+        return (*out, shape[-1])
     if base in ("UpSampling1D", "UpSampling2D"):
         size = _tuple(c.get("size", 2), len(shape) - 1)
         return (*(s * k for s, k in zip(shape[:-1], size)), shape[-1])

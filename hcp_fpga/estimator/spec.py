@@ -2082,11 +2082,11 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
                 spec = replace(spec, accum=default)  # hls4ml < 1.1: accum_t is the model's default type
         out.append(spec)
     # the input type of each layer is the result type of its producer: the one its wiring names (a
-    # branch), else the one before it
+    # branch), else the one before it (a recurrent cell's parts keep theirs: recurrent_cell wires them)
     by_name: dict[str, LayerSpec] = {}
     for i, spec in enumerate(out):
         producer = by_name.get(spec.after[0]) if spec.after else (out[i - 1] if i else None)
-        if producer is not None:
+        if producer is not None and not spec.internal:
             out[i] = spec = replace(spec, input=producer.result)
         by_name[spec.name] = spec
     return out
