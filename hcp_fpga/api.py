@@ -165,6 +165,7 @@ def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
     """Each Resource/ResourceUnrolled layer's reuse factor moved to hls4ml's closest valid value
     (``--reuse ...,auto``); returns the settings and one note per change."""
     from hcp_fpga.design import RF_CHECKED_STRATEGIES, checked_array_sizes, layer_reuse_factors, reuse_factors_valid_for_all
+    from hcp_fpga.estimator.reuse import closest_of
     from hcp_fpga.models import flat_layers, mult_layers, mult_size
 
     reuse, notes = dict(settings.layer_reuse), []
@@ -175,7 +176,7 @@ def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
             continue
         valid = reuse_factors_valid_for_all(sizes.values(), strategy)
         if rf not in valid:
-            new = min(valid, key=lambda r: (abs(r - rf), r))
+            new = closest_of(valid, rf)
             reuse[layer.name] = new
             notes.append(f"layer '{layer.name}': reuse factor {rf} -> {new} (closest valid for its multiplier arrays)")
     for layer in mult_layers(model):
@@ -185,7 +186,7 @@ def _snap_reuse(model, settings) -> tuple[Any, tuple[str, ...]]:
         n_in, n_out = mult_size(layer)
         valid = layer_reuse_factors(layer, strategy, settings.io_type)
         if rf not in valid:
-            new = min(valid, key=lambda r: (abs(r - rf), r))
+            new = closest_of(valid, rf)
             reuse[layer.name] = new
             notes.append(f"layer '{layer.name}' ({n_in}x{n_out}): reuse factor {rf} -> {new} (closest valid)")
     return replace(settings, layer_reuse=reuse), tuple(notes)

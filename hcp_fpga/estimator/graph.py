@@ -397,6 +397,15 @@ def _tuple(value, n: int) -> tuple:
     return (int(value),) * n
 
 
+def _axis_pairs(value, n: int) -> list[tuple]:
+    """A padding's or cropping's (before, after) per spatial axis as Keras writes it: one number for
+    every side, (a, b) for a 1D layer, or one number or pair per axis."""
+    if n == 1:
+        return [_tuple(value, 2) if isinstance(value, (list, tuple)) else (int(value), int(value))]
+    parts = value if isinstance(value, (list, tuple)) and len(value) == n else [value] * n
+    return [_tuple(p, 2) if isinstance(p, (list, tuple)) else (int(p), int(p)) for p in parts]
+
+
 def _conv_out(spatial: Shape, c: dict, kernel: tuple) -> Shape:
     n = len(spatial)
     strides = _tuple(c.get("strides", 1), n)
@@ -466,22 +475,10 @@ def infer_shape(node: Node) -> Optional[Shape]:
                              f"1..{len(shape)}; the model file is damaged or hand-edited: re-save it from Keras")
         return tuple(shape[d - 1] for d in dims)
     if base in ("ZeroPadding1D", "ZeroPadding2D"):
-        pad = c.get("padding", 1)
-        n = len(shape) - 1
-        pads = [(_tuple(p, 2) if isinstance(p, (list, tuple)) else (int(p), int(p))) for p in
-                (pad if isinstance(pad, (list, tuple)) and len(pad) == n and n > 1 else ([pad] * n if n > 1 else [pad]))]
-        if n == 1 and isinstance(pad, (list, tuple)):
-            pads = [tuple(int(p) for p in pad)]
+        pads = _axis_pairs(c.get("padding", 1), len(shape) - 1)
         return (*(s + a + b for s, (a, b) in zip(shape[:-1], pads)), shape[-1])
     if base in ("Cropping1D", "Cropping2D"):  # Keras writes (a, b) and ((top, bottom), (left, right))
-        crop = c.get("cropping", 1)
-        n = len(shape) - 1
-        if n == 1:
-            crops = [_tuple(crop, 2) if isinstance(crop, (list, tuple)) else (int(crop), int(crop))]
-        else:
-            parts = crop if isinstance(crop, (list, tuple)) and len(crop) == n else [crop] * n
-            crops = [_tuple(p, 2) if isinstance(p, (list, tuple)) else (int(p), int(p)) for p in parts]
-        out = tuple(s - a - b for s, (a, b) in zip(shape[:-1], crops))
+        out = tuple(s - a - b for s, (a, b) in zip(shape[:-1], _axis_pairs(c.get("cropping", 1), len(shape) - 1)))
         if any(d < 1 for d in out):
             raise GraphError(f"layer '{node.name}' crops {shown(c.get('cropping'))} off a {shown(tuple(shape))} input, "
                              "leaving nothing; the model file is damaged or hand-edited: re-save it from Keras")

@@ -28,7 +28,11 @@ def valid_reuse_factors(n_in: int, n_out: int, unrolled: bool = False) -> list[i
 
 def closest_valid(n_in: int, n_out: int, rf: int, unrolled: bool = False) -> int:
     """The RF hls4ml would substitute for ``rf`` (the closest valid one, the smaller on a tie)."""
-    valid = valid_reuse_factors(n_in, n_out, unrolled)
+    return closest_of(valid_reuse_factors(n_in, n_out, unrolled), rf)
+
+
+def closest_of(valid: list[int], rf: int) -> int:
+    """The one of the increasing reuse factors ``valid`` closest to ``rf``, the smaller on a tie."""
     pos = bisect_left(valid, rf)
     if pos == 0:
         return valid[0]

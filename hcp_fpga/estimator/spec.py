@@ -52,10 +52,9 @@ def unbuilt_activation(act, io_type: str, recurrent: bool = False) -> Optional[s
     ``io_type``, with the fix; None where it does (or where ``act`` is a QKeras quantizer)."""
     if recurrent and isinstance(act, dict):
         return _unbuilt_recurrent_quantizer(act)
-    if recurrent and act == "linear":  # nnet_recr_activations.h has no linear (checked: does not compile)
-        return ("activation 'linear': hls4ml 1.3's recurrent cells call relu, sigmoid, tanh only, so its C++ would not "
-                "compile; use one of them")
-    if not isinstance(act, str) or "(" in act or act in NO_ACTIVATION or act.startswith(QKERAS_ACTIVATIONS):
+    # (a recurrent cell's 'linear' is no exception: nnet_recr_activations.h has none; checked, does not compile)
+    if not isinstance(act, str) or "(" in act or (act in NO_ACTIVATION and not recurrent) \
+            or act.startswith(QKERAS_ACTIVATIONS):
         return None
     known = RECURRENT_ACTIVATIONS if recurrent else HLS4ML_ACTIVATIONS.get(io_type, HLS4ML_ACTIVATIONS["io_parallel"])
     if act in known:
