@@ -753,6 +753,32 @@ def test_keras3_files_give_weightless_shaped_layers_their_class_named_groups():
     assert [w.shape for w in nodes["h_dense_3_quantizer"].weights] == [(1, 5)] * 3
 
 
+def test_a_keras_file_gives_each_layer_its_own_weights_whatever_its_name(tmp_path):
+    """A .keras file stores a layer's weights under its class name in snake case, numbered per class
+    in model order (dense, dense_1, ...; a nested model's layers below its own), not under the
+    layer's name: layers a user named, a nested model's, and those of a model built after others
+    in one session (dense_5, dense_6: before, the first read the second's weights and the second
+    none) each read back their own."""
+    import tensorflow as tf
+
+    from hcp_fpga.estimator.graph import nodes_from_json, read_model_json
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    tf.keras.Sequential([L.Input((4,)), L.Dense(3), L.Dense(3)])  # takes the names 'dense', 'dense_1'
+    x = tf.keras.Input((6,))
+    inner = tf.keras.Sequential([L.Input((5,)), L.Dense(7, name="inner_a"), L.Dense(2)], name="sub")
+    h = inner(L.Dense(5, name="fc1")(x))
+    model = tf.keras.Model(x, L.Dense(3)(L.Dense(4)(h)))
+    model.save(tmp_path / "m.keras")
+    read = {n.name: n.weights for n in nodes_from_json(*read_model_json(tmp_path / "m.keras"))}
+    layers = [l for l in model.layers if l.name != "sub"] + list(inner.layers)
+    assert len(layers) == 6 and all(l.name in read for l in layers)
+    for layer in layers:
+        assert len(read[layer.name]) == len(layer.get_weights())
+        assert all(np.array_equal(a, b) for a, b in zip(read[layer.name], layer.get_weights())), layer.name
+
+
 def test_a_simple_rnn_model_is_a_named_lower_bound(tmp_path, capsys):
     """hls4ml 1.3 writes no Vivado/Vitis code for SimpleRNN: the estimate of such a model names it
     and cannot say it fits (the export refuses it: tests/test_export_csim.py)."""

@@ -107,14 +107,56 @@ def read_model_json(path: Path) -> tuple[dict, Optional[Any]]:
     return config, (h5["model_weights"] if "model_weights" in h5 else h5)
 
 
-def _weight_groups(source) -> dict[str, list[np.ndarray]]:
+# the groups a .keras weights store keeps a model's layers in (Keras 2.13-2.15, Keras 3)
+_STORE_CONTAINERS = ("_layer_checkpoint_dependencies", "layers")
+
+
+def _snake_case(name: str) -> str:
+    """A class name as Keras spells it in a .keras weights store (``to_snake_case``)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _store_names(model_json) -> dict[tuple[str, ...], str]:
+    """{path of a layer in a .keras weights store: the layer's name}. Keras stores each layer under
+    its class name in snake case, numbered per class in model order (``dense``, ``dense_1``; a nested
+    model's layers below its own path: saving_lib._save_container_state), not under its own name:
+    a layer the user named, or a model built after others in one session, is stored under
+    another layer's name."""
+    out: dict[tuple[str, ...], str] = {}
+
+    def walk(entry, prefix: tuple[str, ...]) -> None:
+        try:
+            entries, _ = _layers(entry)
+        except GraphError:
+            return
+        counts: dict[str, int] = {}
+        for e in entries:
+            if not isinstance(e, dict) or not isinstance(e.get("config", {}), dict):
+                continue
+            cls = str(e.get("class_name", "")).split(">")[-1]
+            snake = _snake_case(cls)
+            counts[snake] = counts.get(snake, -1) + 1
+            key = (*prefix, snake if counts[snake] == 0 else f"{snake}_{counts[snake]}")
+            out[key] = str(e.get("config", {}).get("name") or e.get("name") or "")
+            if cls in ("Sequential", "Functional", "Model"):
+                walk(e, key)
+
+    walk(model_json, ())
+    return out
+
+
+def _weight_groups(source, model_json=None) -> dict[str, list[np.ndarray]]:
     """Weights per layer-like group: Keras-2 HDF5 (``weight_names`` attributes), Keras 2.13+/3
-    (``.../<layer>/vars/<i>``). Names are the last group name before the weights."""
+    (``.../<layer>/vars/<i>``, the layer's path read as its name with ``_store_names`` when
+    ``model_json`` is given). Names are the last group name before the weights."""
     import h5py
 
     groups: dict[str, list[np.ndarray]] = {}
     if source is None:
         return groups
+    names = _store_names(model_json) if model_json is not None else {}
 
     def visit(name, obj):
         if isinstance(obj, h5py.Group) and "weight_names" in obj.attrs:
@@ -135,6 +177,11 @@ def _weight_groups(source) -> dict[str, list[np.ndarray]]:
             arrays = [np.asarray(obj[k][()]) for k in keys if isinstance(obj[k], h5py.Dataset)]
             if arrays:
                 parts = [p for p in name.split("/")[:-1] if p != "cell"]  # an RNN's weights sit in its 'cell'
+                layer = [p for p in parts if p not in _STORE_CONTAINERS]
+                for k in range(len(layer), 0, -1):
+                    if tuple(layer[:k]) in names:
+                        parts = [names[tuple(layer[:k])], *layer[k:]]
+                        break
                 if len(parts) > 1 and parts[-1] == "batchnorm":  # a QConv2DBatchnorm's own batch normalization
                     parts = [f"{parts[-2]}/batchnorm"]
                 groups.setdefault(parts[-1] if parts else name, arrays)
@@ -279,7 +326,7 @@ def _layers(model_json: dict) -> tuple[list[dict], bool]:
 
 def nodes_from_json(model_json: dict, weights_source=None) -> list[Node]:
     """Layers of a model JSON in graph order, with shapes inferred and weights attached."""
-    nodes = _nodes(model_json, _weight_groups(weights_source), set())
+    nodes = _nodes(model_json, _weight_groups(weights_source, model_json), set())
     if not nodes:
         raise GraphError("its model JSON lists no layers (each a mapping with a class_name and a config)")
     cfg = model_json.get("config", model_json)
