@@ -18,7 +18,10 @@ from hcp_fpga.models import mult_size
 from hcp_fpga.vocab import BACKENDS, IO_TYPES, RF_CHECKED_STRATEGIES, STRATEGIES  # noqa: F401 (re-exported)
 
 PIN_ASPECTS = ("reuse", "strategy", "weight", "bias", "result", "accum")
-LAYER_TYPE_KEYS = ("weight", "bias", "accum", "table", "exp_table", "inv_table")
+# (a separable conv's halves: 'depthwise', 'pointwise', their '_accum' and '_result' types; spec.SEPARABLE_PARTS;
+# a BatchNormalization's 'scale')
+LAYER_TYPE_KEYS = ("weight", "bias", "accum", "table", "exp_table", "inv_table", "depthwise", "pointwise",
+                   "depthwise_accum", "pointwise_accum", "depthwise_result", "pointwise_result", "scale")
 
 
 
@@ -250,6 +253,7 @@ class Design:
             raise ConfigError(f"settings name layer(s) not in the model: {', '.join(unknown)}{hint}; "
                               "use names from hcp-fpga inspect")
         self._check_layer_options()
+        self._check_class_types()
         for layer in self.model.layers:
             self._check_unrolled(layer)
             self._check_depthwise_resource(layer)
@@ -319,6 +323,22 @@ class Design:
                     "reuse factors (--reuse 4,auto) to take the closest valid one"
                 )
 
+    def _check_class_types(self) -> None:
+        """A separable conv's half types ('depthwise', 'pointwise_accum', ...) on a separable conv, a
+        'scale' on a BatchNormalization (``spec.CLASS_TYPE_KEYS``): hls4ml ignores them elsewhere
+        without a word."""
+        from hcp_fpga.estimator.spec import CLASS_TYPE_KEYS, type_key_applies
+
+        classes = {layer.name: type(layer).__name__ for layer in self.model.layers}
+        for name, types in self.settings.layer_types.items():
+            cls = classes.get(name, "")
+            for key in types:
+                if not type_key_applies(key, cls):
+                    family = next(f for f, keys in CLASS_TYPE_KEYS.items() if key in keys)
+                    raise ConfigError(f"layer '{name}': type '{key}' applies to a {family} layer, and '{name}' is "
+                                      f"{cls or 'not a Keras layer'}; remove it (a Dense or Conv takes 'weight' and "
+                                      "'accum')")
+
     def _check_layer_options(self) -> None:
         """A softmax option on a softmax, a convolution option on a convolution (or, for
         ConvImplementation, a pooling layer): hls4ml ignores them elsewhere without a word."""
@@ -342,6 +362,8 @@ class Design:
         """The hls4ml configuration dict (``HLSConfig``), per layer by name."""
         import hls4ml
 
+        from hcp_fpga.estimator.spec import separable_types
+
         s = self.settings
         config = hls4ml.utils.config_from_keras_model(
             self.model,
@@ -354,6 +376,7 @@ class Design:
         if s.max_precision is not None:
             config["Model"]["Precision"]["maximum"] = s.max_precision
         layers = config.get("LayerName", {})
+        separable = {layer.name for layer in self.model.layers if "SeparableConv" in type(layer).__name__}
         for layer in self.model.layers:
             # hls4ml 1.3 infers only a Dot's result type and asserts when its own per-backend config
             # also asks for an 'auto' accumulator (an AssertionError with no message)
@@ -365,7 +388,8 @@ class Design:
             if name in s.layer_strategy:
                 layer_cfg["Strategy"] = s.layer_strategy[name]
             if name in s.layer_types:
-                layer_cfg.setdefault("Precision", {}).update(s.layer_types[name])
+                types = s.layer_types[name]
+                layer_cfg.setdefault("Precision", {}).update(separable_types(types) if name in separable else types)
             if name in s.layer_table_size:
                 layer_cfg["TableSize"] = s.layer_table_size[name]
             layer_cfg.update(s.layer_options.get(name, {}))

@@ -40,6 +40,9 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
 from hcp_fpga.errors import ConfigError, Hls4mlYamlLoader, read_yaml_mapping
+from hcp_fpga.estimator.spec import CLASS_TYPE_KEYS
+
+CLASS_TYPES = tuple(key for keys in CLASS_TYPE_KEYS.values() for key in keys)
 
 TYPE_KEYS = ("weight", "bias", "result", "accum")
 TABLE_KEYS = ("table", "exp_table", "inv_table")  # activation/softmax lookup tables
@@ -59,13 +62,16 @@ DEFAULT_ONLY_KEYS = {"RecurrentReuseFactor": 1, "Static": True, "TableRangePower
 LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "TableSize", "Trace", "table_size", *OLD_TABLE_KEYS, *OPTION_KEYS,
               *DEFAULT_ONLY_KEYS)
 # Precision keys hls4ml writes for some layers (BatchNormalization's scale, a softmax's inv_inp, RNN,
-# separable, PReLU, embedding and hard-activation types). hls4ml's generator fills them from a QKeras
+# PReLU, embedding and hard-activation types; a separable conv's half types and a BatchNormalization's
+# scale are applied: spec.CLASS_TYPE_KEYS). hls4ml's generator fills them from a QKeras
 # layer's quantizers, whose types hls4ml builds whatever its config says: read, not applied, and said
 # in a note when not 'auto' (the export and the estimate keep the quantizer's type or hls4ml's default)
-DEFAULT_ONLY_TYPES = ("scale", "inv_inp", "slope", "shift", "mean", "variance", "beta", "gamma", "param",
-                      "recurrent_weight", "recurrent_bias", "depthwise", "pointwise", "depthwise_accum", "depthwise_result", "pointwise_accum", "embeddings", "slope_t", "shift_t",
+DEFAULT_ONLY_TYPES = ("inv_inp", "slope", "shift", "mean", "variance", "beta", "gamma", "param",
+                      "recurrent_weight", "recurrent_bias", "embeddings", "slope_t", "shift_t",
                       "table_t", "forward_weight", "forward_bias", "forward_recurrent_weight", "forward_recurrent_bias",
                       "backward_weight", "backward_bias", "backward_recurrent_weight", "backward_recurrent_bias")
+UNAPPLIED = ("not applied; the export and the estimate keep the layer's QKeras quantizer types or hls4ml's defaults "
+             "(hls4ml builds a quantizer's type whatever its config says)")
 _HLS4ML_SOFTMAX_TYPE = "fixed<18,8,RND,SAT,0>"  # hls4ml 1.3's default for a softmax's inv_inp (and tables)
 # keys hls4ml writes around HLSConfig in a project's hls4ml_config.yml; the board/CLI decide them here
 PROJECT_KEYS = ("Backend", "Part", "ClockPeriod", "IOType", "OutputDir", "ProjectName", "KerasModel", "KerasJson",
@@ -109,9 +115,28 @@ class HlsConfig:
     def for_model(self, model) -> "HlsConfig":
         """This config with its LayerType entries and Model variable types written into each of
         ``model``'s layers (hls4ml's order: the layer's own entry, then its class's, then the
-        model's; ``spec.with_layer_types``, the rule the project path reads configs with)."""
-        if not self.needs_model:
-            return self
+        model's; ``spec.with_layer_types``, the rule the project path reads configs with), and a
+        separable conv's half types ('depthwise', ...) named on another layer dropped with a note."""
+        return (self._spread_over(model) if self.needs_model else self)._class_types_on_their_layers(model)
+
+    def _class_types_on_their_layers(self, model) -> "HlsConfig":
+        """hls4ml applies the types of a separable conv's halves to a separable conv only, a 'scale' to
+        a BatchNormalization only (``spec.CLASS_TYPE_KEYS``); its generator writes 'depthwise' for a
+        depthwise conv too, which it builds from 'weight' (or the QKeras quantizer): read, not
+        applied, and said in a note."""
+        from hcp_fpga.estimator.spec import type_key_applies
+        from hcp_fpga.models import flat_layers
+
+        classes = {layer.name: type(layer).__name__ for layer in flat_layers(model)}
+        layers, notes = dict(self.layers), list(self.notes)
+        for name, pin in self.layers.items():
+            dropped = [k for k in pin.types if not type_key_applies(k, classes.get(name, ""))]
+            if dropped:
+                layers[name] = replace(pin, types={k: v for k, v in pin.types.items() if k not in dropped})
+                notes.append(f"{self.source} LayerName.{name}.Precision {', '.join(dropped)}: {UNAPPLIED}")
+        return replace(self, layers=layers, notes=tuple(dict.fromkeys(notes))) if layers != self.layers else self
+
+    def _spread_over(self, model) -> "HlsConfig":
         from hcp_fpga.estimator.graph import nodes_from_keras
         from hcp_fpga.estimator.spec import hls4ml_layer_classes, with_layer_types
 
@@ -256,13 +281,11 @@ def _layer_pin(cfg, where: str, notes: list[str]) -> LayerPin:
     types: dict[str, str] = {}
     prec = cfg.get("Precision")
     if isinstance(prec, Mapping):
-        _check_keys(prec, (*TYPE_KEYS, *TABLE_KEYS, "kernel", *DEFAULT_ONLY_TYPES), f"{where}.Precision")
+        _check_keys(prec, (*TYPE_KEYS, *TABLE_KEYS, "kernel", *CLASS_TYPES, *DEFAULT_ONLY_TYPES), f"{where}.Precision")
         unapplied = [key for key, value in prec.items()
                      if key in DEFAULT_ONLY_TYPES and _unapplied_type(key, value, f"{where}.Precision.{key}")]
         if unapplied:
-            notes.append(f"{where}.Precision {', '.join(unapplied)}: not applied; the export and the estimate keep "
-                         "the layer's QKeras quantizer types or hls4ml's defaults (hls4ml builds a quantizer's type "
-                         "whatever its config says)")
+            notes.append(f"{where}.Precision {', '.join(unapplied)}: {UNAPPLIED}")
         for key, value in prec.items():
             if key in DEFAULT_ONLY_TYPES:
                 continue

@@ -362,6 +362,18 @@ def too_wide(wtype: Fixed) -> Optional[str]:
     return f"weight type {wtype.spelling()} is wider than the {MAX_WEIGHT_WIDTH} bits the cost model prices"
 
 
+def _weight_key(node) -> str:
+    """The config name of a multiplier layer's (first) kernel: a separable conv's depthwise half is
+    '<layer>_depthwise' (``separable_part_precisions``), any other layer its own name."""
+    return f"{node.name}_depthwise" if node.base.startswith("Separable") else node.name
+
+
+def _result_key(node) -> str:
+    """The config name whose result type is the layer's output type: a separable conv's pointwise
+    half's (``separable_part_precisions``), any other layer's own."""
+    return f"{node.name}_pointwise" if node.base.startswith("Separable") else node.name
+
+
 def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[Fixed, bool]:
     """(weight type, round?) of a multiplier layer: its QKeras quantizer (weights rounded onto its grid
     as QKeras does), else the project's per-layer setting, else the grid the values already lie on
@@ -369,25 +381,23 @@ def _weight_type(node, default: Fixed, weight_types: dict, grid: bool) -> tuple[
     q = _kernel_quantizer(node)
     if q:  # hls4ml's add_weights_variable: a quantizer's type wins over any config precision
         return quantizer_fixed(q, default), True
-    if node.name in weight_types and not node.base.startswith("Separable"):
-        # (a separable conv's halves take its 'depthwise'/'pointwise' types, hls4ml's
-        # SeparableToDepthwiseAndConv overwriting its 'weight' with them: checked, 16 vs 8 bits)
-        return weight_types[node.name], False
+    if _weight_key(node) in weight_types:
+        return weight_types[_weight_key(node)], False
     if grid and node.weights:
         return grid_fixed(node.weights[0], default), False
     return default, False
 
 
-def _bias_type(node, default: Fixed, bias_types: dict, wtype: Fixed, grid: bool) -> Fixed:
+def _bias_type(node, default: Fixed, bias_types: dict, wtype: Fixed, grid: bool, name: Optional[str] = None) -> Fixed:
     """A multiplier layer's bias type as hls4ml 1.3 sets it: its QKeras bias quantizer, else the
-    config's per-layer bias type, else the model default (not the weight type: a QKeras kernel
-    quantizer or a configured weight type leaves the bias alone); an HGQ proxy's bias is taken on
-    its weights' grid."""
+    config's per-layer bias type (of ``name``: a separable conv's pointwise half), else the model
+    default (not the weight type: a QKeras kernel quantizer or a configured weight type leaves the
+    bias alone); an HGQ proxy's bias is taken on its weights' grid."""
     q = node.config.get("bias_quantizer")
     if q:
         return quantizer_fixed(q, default)
-    if node.name in bias_types:
-        return bias_types[node.name]
+    if (name or node.name) in bias_types:
+        return bias_types[name or node.name]
     return wtype if grid else default
 
 
@@ -427,7 +437,7 @@ def _kernel_quantizer(node):
 def _overridden_weight_note(node, wtype: Fixed, weight_types: dict) -> str:
     """What to say where the config names a weight type the layer's QKeras quantizer overrides
     (hls4ml keeps the quantizer's: a pinned type has no effect there); '' otherwise."""
-    named = weight_types.get(node.name)
+    named = weight_types.get(_weight_key(node))
     quantized = _kernel_quantizer(node)
     if named is None or not quantized or (named.width, named.integer, named.signed) == (wtype.width, wtype.integer, wtype.signed):
         return ""
@@ -835,30 +845,41 @@ def _bn_bias(bn, scale: np.ndarray) -> np.ndarray:
     return beta - w[-2] * scale
 
 
+def _parsed_results(layer_precision: dict) -> dict[str, Fixed]:
+    """{layer: Fixed} of the result types settings name (text a type parser refuses is no setting)."""
+    out = {}
+    for name, text in layer_precision.items():
+        try:
+            out[name] = parse_fixed(text)
+        except ValueError:
+            continue
+    return out
+
+
 def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Optional[dict] = None,
-               fixed_results: Optional[dict] = None, bias_types: Optional[dict] = None) -> list[LayerSpec]:
+               fixed_results: Optional[dict] = None, bias_types: Optional[dict] = None,
+               auto_activations: frozenset = frozenset(), scale_types: Optional[dict] = None) -> list[LayerSpec]:
     """Per-layer specs of a model given as ``graph.Node``s (from a file or a live Keras model), with
     ``settings`` (resolved ``HlsSettings``), in graph order; fused activations split off and
     BatchNormalizations folded (``fuse_batchnorm``) as hls4ml does. ``kernels`` (layer name -> array)
     replaces a layer's kernel (e.g. the values a project synthesized); ``weight_types`` and
     ``bias_types`` (layer name -> Fixed) its weight and bias types; ``fixed_results`` (layer name ->
-    Fixed): the result types the config sets (default: ``settings.layer_precision``'s)."""
+    Fixed): the result types the config sets (default: ``settings.layer_precision``'s);
+    ``auto_activations``: activation layers whose config type is 'auto' (``auto_activations``);
+    ``scale_types``: a BatchNormalization's scale type (its bias's is in ``bias_types``)."""
     s = settings
     kernels = kernels or {}
     if fixed_results is None:
-        fixed_results = {}
-        for name, text in (getattr(s, "layer_precision", {}) or {}).items():
-            try:
-                fixed_results[name] = parse_fixed(text)
-            except ValueError:
-                continue
+        fixed_results = _parsed_results(getattr(s, "layer_precision", {}) or {})
     # hls4ml builds these with their input's type: a type the config names for them is no type set
     typed_by_input = {n.name for n in nodes if n.base in INPUT_TYPED}
     fixed_results = {name: t for name, t in fixed_results.items() if name not in typed_by_input}
-    fixed = set(fixed_results)
+    # a layer whose result the config sets (hls4ml folds nothing into it); a separable conv's is its
+    # pointwise half's (``_result_key``)
+    fixed = {n.name for n in nodes if _result_key(n) in fixed_results} | (set(fixed_results) - {n.name for n in nodes})
     # the type each node's input has when hls4ml builds the graph, before its optimizers fold or merge
     # anything: a padding, upsampling, cropping or transpose copies it (``_built_type``)
-    built_inputs = _built_input_types(skip_dropout(nodes), fixed_results, parse_fixed(s.precision))
+    built_inputs = _built_input_types(skip_dropout(nodes), fixed_results, parse_fixed(s.precision), auto_activations)
     # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
     nodes = fuse_batchnorm(skip_merged_linear(skip_dropout(nodes), fixed), fixed, frozenset(kernels))
     padded_apart = shared_padded_conv1d(nodes, s.io_type)  # built otherwise: said after the node
@@ -928,20 +949,25 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                        **{**{k: v for k, v in common.items() if k not in ("out_size", "channels")},
                                           "strategy": strategy}))
                 current = acc
+                if dname != node.name and (own := fixed_results.get(dname)) is not None:
+                    current = own  # the depthwise half's own result type ('depthwise_result')
+                    specs[-1] = replace(specs[-1], result=own)
                 if base.startswith("Separable") and len(node.weights) > 1:
                     pw = node.weights[1]
                     pq = node.config.get("pointwise_quantizer")
-                    ptype = quantizer_fixed(pq, default) if pq else wtype
+                    pname = f"{node.name}_pointwise"
+                    ptype = quantizer_fixed(pq, default) if pq else weight_types.get(pname, default)
                     if (wide := too_wide(ptype)) is not None:
                         specs.append(LayerSpec(f"{node.name}_pointwise ({wide})", "unmodelled", input=current,
                                                result=default, **common))
                         current = default
                     else:
-                        pmant, ptype = _quantized_mantissas(pq, ptype, pw.reshape(-1, pw.shape[-1]), bool(pq) or rounding)
-                        exponent = _po2_bits(pq) if pq else exponent
-                        acc = capped(_accumulator(ptype, current, pmant.shape[0], True), cap) if not exponent else default
-                        specs.append(LayerSpec(f"{node.name}_pointwise", kind, pmant.shape[0], pmant.shape[1], n_pix, mantissas=pmant,
-                                               weight=ptype, input=current, result=acc, accum=acc, in_pix=n_pix,
+                        pmant, ptype = _quantized_mantissas(pq, ptype, pw.reshape(-1, pw.shape[-1]), bool(pq))
+                        exponent = _po2_bits(pq)
+                        btype = _bias_type(node, default, bias_types, ptype, grid, pname)
+                        acc = capped(_accumulator(ptype, current, pmant.shape[0], True, btype), cap) if not exponent else default
+                        specs.append(LayerSpec(pname, kind, pmant.shape[0], pmant.shape[1], n_pix, mantissas=pmant,
+                                               weight=ptype, input=current, result=acc, accum=acc, in_pix=n_pix, bias=btype,
                                                weight_exponent_bits=exponent,
                                                in_channels=pmant.shape[0], **common))
                         current = acc
@@ -975,24 +1001,32 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                        weight_exponent_bits=exponent, note=_overridden_weight_note(node, wtype, weight_types),
                                        **_geometry(node), **common))
                 current = acc
-            if node.name in fixed_results and specs[-1].name in (node.name, f"{node.name}_pointwise"):
+            own = _result_key(node)
+            if own in fixed_results and specs[-1].name in (node.name, f"{node.name}_pointwise"):
                 # a result type the config sets is the layer's: the layers after it infer from it
-                current = fixed_results[node.name]
+                current = fixed_results[own]
                 specs[-1] = replace(specs[-1], result=current)
             result = current
             act = node.config.get("activation")
             name = quantizer_name(act)
-            cast = fixed_results.get(f"{node.name}_linear") if name == "linear" else None
+            # the split-off linear activation's type: its own, or for 'auto' (or none) the model default
+            # (hls4ml's _infer_default_type for an Activation)
+            cast = fixed_results.get(f"{node.name}_linear", default) if name == "linear" else None
             if cast is not None and node.name in fixed and cast != current and specs[-1].kind != "unmodelled":
-                # the split-off linear activation's own type: after a layer whose type the config sets
-                # too, hls4ml keeps it as a cast (Eliminate/MergeLinearActivation drop it otherwise)
+                # after a layer whose type the config sets, hls4ml keeps it as a cast where the two types
+                # differ (MergeLinearActivation takes only an unset parent type; EliminateLinearActivation
+                # only an equal one)
                 specs.append(LayerSpec(f"{node.name}_linear", "linear", input=current, result=cast,
                                        own_process=s.io_type == "io_stream", **common))
                 result = current = cast
             if name not in NO_ACTIVATION:
                 if _is_quantizer(act):  # a QKeras activation quantizer fused into the layer
                     kind = quantizer_kind(act)
-                    result = quantizer_fixed(act, default, activation=True)
+                    # its type: the config's, else its quantizer's (the model default where the config says 'auto');
+                    # the quantizer is read either way (a damaged one is refused)
+                    own = quantizer_fixed(act, default, activation=True)
+                    result = fixed_results.get(f"{node.name}_{name}") or (
+                        default if f"{node.name}_{name}" in auto_activations else own)
                 else:
                     kind = activation_kind(name)
                     result = fixed_results.get(f"{node.name}_{name}", default)  # its own entry's type, if any
@@ -1038,9 +1072,12 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             # result falls back to the model precision (InferPrecisionTypes has no rule for it)
             result = fixed_results.get(node.name, default if base.startswith("Global") else current)
             specs.append(LayerSpec(node.name, "pool", input=current, result=result, **_geometry(node), **common))
-        elif base == "BatchNormalization":  # not folded (fuse_batchnorm): scale and bias in the model type
-            result = fixed_results.get(node.name) or capped(bn_result(current, default, default), cap)
-            specs.append(LayerSpec(node.name, "bn", input=current, result=result, weight=default, **common))
+        elif base == "BatchNormalization":  # not folded (fuse_batchnorm): scale and bias in their types
+            # (the config's 'scale' and 'bias', else the model type: hls4ml's 'auto' for them is its default,
+            # and it builds them from the config even for a QBatchNormalization)
+            scale, bias = (scale_types or {}).get(node.name, default), bias_types.get(node.name, default)
+            result = fixed_results.get(node.name) or capped(bn_result(current, scale, bias), cap)
+            specs.append(LayerSpec(node.name, "bn", input=current, result=result, weight=scale, **common))
         elif base in PAD_KINDS:
             result = built_in or current  # an 'auto' one is inferred: its input's type
             specs.append(LayerSpec(node.name, "pad", input=current, result=result, input_typed=True, **common))
@@ -1098,7 +1135,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             if cls == "QActivation":
                 act = node.config.get("activation")
                 # its quantizer's type, unless the config names one (hls4ml builds that one)
-                result = fixed_results.get(node.name) or quantizer_fixed(act, default, activation=True)
+                own = quantizer_fixed(act, default, activation=True)  # read either way: a damaged one is refused
+                result = fixed_results.get(node.name) or (default if node.name in auto_activations else own)
                 name = quantizer_name(act)
                 kind = quantizer_kind(act)  # quantized_bits: a cast, folded into the layer before
             elif cls == "Activation":
@@ -1113,9 +1151,10 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             if kind == "linear":
                 parent = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
                 # the types as the config sets them (before inference), where it does
-                own = fixed_results.get(node.name, result if cls == "QActivation" else None)
+                own = fixed_results.get(node.name, result if cls == "QActivation" and node.name not in auto_activations
+                                        else None)
                 before = fixed_results.get(parent.name, current) if parent is not None else current
-                if not _linear_kept(parent, own, before, fixed):
+                if not _linear_kept(parent, own, before, fixed, default):
                     kind, result = "free", current
                 else:  # a cast layer of its own: in io_stream a dataflow process with an output FIFO
                     own_process, result = s.io_type == "io_stream", own or default
@@ -1142,7 +1181,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     return unroll_position_loops(specs)
 
 
-def _built_input_types(nodes: list, fixed_results: dict, default: Fixed) -> dict[str, Optional[Fixed]]:
+def _built_input_types(nodes: list, fixed_results: dict, default: Fixed,
+                       auto_activations: frozenset = frozenset()) -> dict[str, Optional[Fixed]]:
     """{node name: the type its (only) input has when hls4ml 1.3 builds the graph} (``_built_type``),
     on the graph before any fold or merge: an upsampling after a BatchNormalization that is later
     folded away keeps the type the BatchNormalization had (checked)."""
@@ -1150,15 +1190,17 @@ def _built_input_types(nodes: list, fixed_results: dict, default: Fixed) -> dict
     inputs: dict[str, Optional[Fixed]] = {}
     for node in nodes:
         inputs[node.name] = built.get(node.inputs[0]) if len(node.inputs) == 1 else None
-        built[node.name] = _built_type(node, fixed_results, inputs[node.name], default)
+        built[node.name] = _built_type(node, fixed_results, inputs[node.name], default, auto_activations)
     return inputs
 
 
-def _built_type(node, fixed_results: dict, built_in: Optional[Fixed], default: Fixed) -> Optional[Fixed]:
+def _built_type(node, fixed_results: dict, built_in: Optional[Fixed], default: Fixed,
+                auto_activations: frozenset = frozenset()) -> Optional[Fixed]:
     """The type ``node``'s output has when hls4ml 1.3 builds its graph (before any optimizer pass),
     None where it is 'auto' then: an input's (set or the model's), a type the config names for the
     node or for the activation hls4ml splits off it (a linear one too, which may later be removed),
-    a QKeras quantizer's; a padding, upsampling, cropping or transpose passes on its input's."""
+    a QKeras quantizer's (not where the config says 'auto'); a padding, upsampling, cropping or
+    transpose passes on its input's."""
     if node.cls == "InputLayer":
         return fixed_results.get(node.name, default)
     if node.base in INPUT_TYPED:
@@ -1168,12 +1210,12 @@ def _built_type(node, fixed_results: dict, built_in: Optional[Fixed], default: F
         if f"{node.name}_{name}" in fixed_results:
             return fixed_results[f"{node.name}_{name}"]
         if _is_quantizer(act):
-            return quantizer_fixed(act, default, activation=True)
+            return None if f"{node.name}_{name}" in auto_activations else quantizer_fixed(act, default, activation=True)
         if name != "linear":
             return None
     if node.name in fixed_results:
         return fixed_results[node.name]
-    if node.cls == "QActivation":
+    if node.cls == "QActivation" and node.name not in auto_activations:
         return quantizer_fixed(node.config.get("activation"), default, activation=True)
     return None
 
@@ -1441,7 +1483,7 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
     return acc
 
 
-def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set) -> bool:
+def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set, default: Fixed) -> bool:
     """Whether hls4ml 1.3 keeps a linear activation (Keras ``Activation('linear')``, a QKeras
     ``quantized_bits`` activation) as a cast layer of its own. ``EliminateLinearActivation`` drops it
     when it casts nothing (its type, ``own``, None for 'auto', equals its input's); then
@@ -1451,8 +1493,8 @@ def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set) -> bo
     first Dense's full-width result). An input layer's or a QKeras activation's type is always set,
     as is that of the activation hls4ml splits off a layer whose activation is a QKeras quantizer."""
     specified = parent is None or parent.cls == "InputLayer" or _type_set(parent, fixed)
-    if own is None:  # 'auto': equal to an 'auto' input; after a set type hls4ml keeps it (at the model default)
-        return specified
+    if own is None:  # 'auto': equal to an 'auto' input; after a set type it is the model default, kept where
+        return specified and default != current  # that differs from the set type (hls4ml's _infer_default_type)
     if parent is not None and merges_linear_after(parent.cls) and not specified:
         return False
     return own != current
@@ -1652,10 +1694,22 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
 
     from hcp_fpga.estimator.graph import nodes_from_keras
 
-    types = getattr(settings, "layer_types", {}) or {}
+    nodes = nodes_from_keras(model)
+    types = dict(getattr(settings, "layer_types", {}) or {})
+    results = dict(getattr(settings, "layer_precision", {}) or {})
+    for node in nodes:  # a separable conv's halves, as the export writes them for hls4ml
+        if node.base.startswith("Separable"):
+            precision = {**EXPORTED_SEPARABLE_PRECISION, **separable_types(types.get(node.name, {})),
+                         **({"result": results[node.name]} if node.name in results else {})}
+            for part, part_types in separable_part_precisions(precision).items():
+                part_types = {k: v for k, v in part_types.items() if v != "auto"}
+                types[f"{node.name}_{part}"] = part_types
+                if "result" in part_types:
+                    results[f"{node.name}_{part}"] = part_types["result"]
     weights = {name: parse_fixed(t["weight"]) for name, t in types.items() if "weight" in t}
     biases = {name: parse_fixed(t["bias"]) for name, t in types.items() if "bias" in t}
-    specs = node_specs(nodes_from_keras(model), settings, kernels, weights, bias_types=biases)
+    scales = {name: parse_fixed(t["scale"]) for name, t in types.items() if "scale" in t}
+    specs = node_specs(nodes, settings, kernels, weights, _parsed_results(results), biases, scale_types=scales)
     accums = {name: parse_fixed(t["accum"]) for name, t in types.items() if "accum" in t}
     specs = [_with_accum(sp, accums[_accum_owner(sp)]) if _accum_owner(sp) in accums and sp.mantissas is not None else sp
              for sp in specs]
@@ -2020,6 +2074,109 @@ def explicit_results(config: dict) -> dict[str, Fixed]:
         if t is not None:
             out[name] = t
     return out
+
+
+# hls4ml 1.3 splits a separable conv into '<layer>_depthwise' and '<layer>_pointwise'
+# (SeparableToDepthwiseAndConv), each with a copy of the layer's config entry whose Precision takes
+# the half's own key as its weight, accumulator or result type and drops the other half's keys; a
+# variable without its own key keeps the layer's (its 'weight', 'accum', 'result')
+SEPARABLE_PARTS = {"depthwise": {"depthwise": "weight", "depthwise_accum": "accum", "depthwise_result": "result"},
+                   "pointwise": {"pointwise": "weight", "pointwise_accum": "accum", "pointwise_result": "result"}}
+SEPARABLE_TYPE_KEYS = tuple(key for keys in SEPARABLE_PARTS.values() for key in keys)
+# types hls4ml applies to one family of layers only (by Keras class name), and ignores on any other:
+# a separable conv's halves', a BatchNormalization's scale (its generator writes 'depthwise' for a
+# depthwise conv too, which it builds from 'weight')
+CLASS_TYPE_KEYS = {"SeparableConv": SEPARABLE_TYPE_KEYS, "BatchNormalization": ("scale",)}
+
+
+def type_key_applies(key: str, keras_class: str) -> bool:
+    """Does hls4ml apply a Precision ``key`` to a layer of ``keras_class`` (``CLASS_TYPE_KEYS``)?"""
+    return all(family in keras_class for family, keys in CLASS_TYPE_KEYS.items() if key in keys)
+
+
+# the Precision hls4ml's config_from_keras_model writes for a separable conv (our export starts from it)
+EXPORTED_SEPARABLE_PRECISION = {"result": "auto", "bias": "auto", "depthwise": "auto", "pointwise": "auto",
+                                "depthwise_accum": "auto", "pointwise_accum": "auto", "depthwise_result": "auto"}
+
+
+def separable_part_precisions(precision) -> dict:
+    """{'depthwise': Precision, 'pointwise': Precision} of the two convolutions hls4ml 1.3 splits a
+    separable conv with config Precision ``precision`` into (``SEPARABLE_PARTS``); a plain type
+    string, or no mapping, is each half's as it is."""
+    if not isinstance(precision, dict):
+        return dict.fromkeys(SEPARABLE_PARTS, precision)
+    out = {}
+    for part, keys in SEPARABLE_PARTS.items():
+        own = {k: v for k, v in precision.items() if k not in SEPARABLE_TYPE_KEYS}
+        out[part] = {**own, **{var: precision[key] for key, var in keys.items() if key in precision}}
+    return out
+
+
+def separable_types(types: dict) -> dict:
+    """A separable conv's types as our export writes them into its config entry: a 'weight' or
+    'accum' the settings name for the layer is each half's ('depthwise'/'pointwise',
+    '<half>_accum') unless the half's own key is named. hls4ml's own config names those keys
+    ('auto'), which would otherwise leave the layer's 'weight' and 'accum' without effect."""
+    out = {k: v for k, v in types.items() if k not in ("weight", "accum")}
+    for var in ("weight", "accum"):
+        if var in types:
+            for part, keys in SEPARABLE_PARTS.items():
+                out.setdefault(next(key for key, v in keys.items() if v == var), types[var])
+    return out
+
+
+def with_separable_parts(config: dict, nodes) -> dict:
+    """The config with the LayerName entries hls4ml 1.3 writes for the halves of each separable conv
+    among ``nodes`` (``separable_part_precisions``; they replace entries of those names, as
+    hls4ml's do). Every reader of per-layer types then sees the halves' own."""
+    hls = config.get("HLSConfig") or {}
+    layers = hls.get("LayerName") or {}
+    names = dict(layers)
+    for node in nodes:
+        entry = layers.get(node.name)
+        if node.base.startswith("Separable") and isinstance(entry, dict) and entry:
+            for part, precision in separable_part_precisions(entry.get("Precision", {})).items():
+                names[f"{node.name}_{part}"] = {**entry, "Precision": precision}
+    return config if names == layers else {**config, "HLSConfig": {**hls, "LayerName": names}}
+
+
+def resolved_results(config: dict, nodes) -> dict[str, Fixed]:
+    """The result type hls4ml 1.3 gives each layer of ``nodes`` (and the layers it splits off them)
+    from a project's ``config`` (after ``with_layer_types`` and ``with_separable_parts``), as its
+    ``get_precision`` resolves it: the type the layer's entry names, else the model default (a
+    layer without an entry, or an entry without 'result', as hls4ml's granularity='model' and 'type'
+    configs leave every layer); 'auto' is inferred, so it is no entry here."""
+    out = explicit_results(config)
+    hls = config.get("HLSConfig", {}) or {}
+    layers = hls.get("LayerName", {}) or {}
+    model_precision = (hls.get("Model", {}) or {}).get("Precision")
+    default = _fixed_or_none(model_precision.get("default") if isinstance(model_precision, dict) else model_precision)
+    if default is None:
+        return out
+    for node in nodes:
+        names = [name for name, _ in hls4ml_layer_classes(node)]
+        if node.base.startswith("Separable"):
+            names += [f"{node.name}_{part}" for part in SEPARABLE_PARTS]
+        if node.base in MULT_BASES and quantizer_name(node.config.get("activation")) == "linear":
+            # the linear activation hls4ml splits off it: removed later, but a padding or upsampling
+            # built after it keeps its type (``_built_type``), and it stays where the layer's is set
+            names.append(f"{node.name}_linear")
+        for name in names:
+            if name not in out and precision_entry(layers.get(name)).get("result") != "auto":
+                out[name] = default
+    return out
+
+
+def auto_activations(config: dict, nodes) -> frozenset:
+    """The activation layers among ``nodes`` (and those hls4ml splits off them) whose ``config``
+    type is 'auto' (as hls4ml's granularity='type' config writes for every Activation): hls4ml infers
+    no activation's type, so such a layer has the model default (InferPrecisionTypes'
+    _infer_default_type), a QKeras one too: it takes its quantizer's type only where the config
+    names it, as hls4ml's granularity='name' config does. (At build time and for hls4ml's linear
+    merges its type is unset, so it is no entry of ``resolved_results``.)"""
+    layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
+    return frozenset(name for node in nodes for name, cls in hls4ml_layer_classes(node)
+                     if cls == "Activation" and precision_entry(layers.get(name)).get("result") == "auto")
 
 
 def weight_types(config: dict, kind: str = "weight") -> dict:
