@@ -779,6 +779,24 @@ def test_a_keras_file_gives_each_layer_its_own_weights_whatever_its_name(tmp_pat
         assert all(np.array_equal(a, b) for a, b in zip(read[layer.name], layer.get_weights())), layer.name
 
 
+def test_a_firmware_calling_a_config_it_does_not_define_is_a_named_lower_bound(tmp_path):
+    """hls4ml 1.3 writes a Keras Softmax layer's config struct as 'Softmax_config<N>' and calls
+    'softmax_config<N>': that project does not compile, and its firmware says nothing of the layer's
+    size (it was priced at zero elements, silently). It is named, with the fix, and cannot fit."""
+    import hls4ml
+    import tensorflow as tf
+
+    from hcp_fpga.estimator.model import estimate_project
+
+    model = tf.keras.Sequential([tf.keras.layers.Input((8,)), tf.keras.layers.Dense(4), tf.keras.layers.Softmax()])
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name")
+    hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(tmp_path / "prj"),
+                                               backend="Vivado").write()
+    est = estimate_project(tmp_path / "prj")
+    assert len(est.unpriced) == 1 and "is not in parameters.h, so the project does not compile" in est.unpriced[0]
+    assert "use Activation('softmax')" in est.unpriced[0] and next(l for l in est.layers if l.kind == "dense").dsp > 0
+
+
 def test_a_simple_rnn_model_is_a_named_lower_bound(tmp_path, capsys):
     """hls4ml 1.3 writes no Vivado/Vitis code for SimpleRNN: the estimate of such a model names it
     and cannot say it fits (the export refuses it: tests/test_export_csim.py)."""

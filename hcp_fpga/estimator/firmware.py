@@ -412,6 +412,16 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             continue
         if not layer_name:  # no '// name' comment (older writers): the output variable names the layer
             layer_name = args[1] if len(args) > 1 and args[1].isidentifier() else cfg_name
+        if cfg_name.isidentifier() and "config" in cfg_name.lower() and cfg_name not in configs and configs:
+            # hls4ml wrote the call but no config struct of that name: the project does not compile, and
+            # nothing says the layer's size (hls4ml 1.3 writes a Keras Softmax layer's as 'Softmax_config<N>')
+            other = next((c for c in configs if c.lower() == cfg_name.lower()), None)
+            why = (f"hls4ml wrote its config as {other}, a known hls4ml 1.3 bug for a Keras Softmax layer; use "
+                   "Activation('softmax')" if other else "re-export it")
+            specs.append(LayerSpec(f"{layer_name} (its {cfg_name} is not in parameters.h, so the project does not "
+                                   f"compile: {why})", "unmodelled", input=_fixed(in_t, types, default),
+                                   result=_fixed(out_t, types, default)))
+            continue
         cfg = configs.get(cfg_name, {"base": "", "fields": {}, "types": {}})
         f = cfg["fields"]
 

@@ -1154,6 +1154,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 own = fixed_results.get(node.name, result if cls == "QActivation" and node.name not in auto_activations
                                         else None)
                 before = fixed_results.get(parent.name, current) if parent is not None else current
+                if parent is not None and last_spec.get(parent.name) == f"{parent.name}_linear":
+                    before = current  # after the parent's own kept cast (its split linear activation): that cast's type
                 if not _linear_kept(parent, own, before, fixed, default):
                     kind, result = "free", current
                 else:  # a cast layer of its own: in io_stream a dataflow process with an output FIFO
@@ -1211,8 +1213,7 @@ def _built_type(node, fixed_results: dict, built_in: Optional[Fixed], default: F
             return fixed_results[f"{node.name}_{name}"]
         if _is_quantizer(act):
             return None if f"{node.name}_{name}" in auto_activations else quantizer_fixed(act, default, activation=True)
-        if name != "linear":
-            return None
+        return None  # its split activation's type is 'auto' (a linear one's too): unset when the graph is built
     if node.name in fixed_results:
         return fixed_results[node.name]
     if node.cls == "QActivation" and node.name not in auto_activations:
@@ -1958,16 +1959,37 @@ _HLS4ML_CLASS = {
 _ANY_CASE_KEYS = ("Precision", "ReuseFactor", "Strategy")
 
 
-def hls4ml_layer_classes(node) -> list[tuple[str, str]]:
-    """(layer name, hls4ml class) of a graph node and of the activation layer hls4ml splits off it."""
-    act = quantizer_name(node.config.get("activation")) if isinstance(node.config, dict) else "linear"
+def hls4ml_layer_classes(node, linear: bool = False) -> list[tuple[str, str]]:
+    """(layer name, hls4ml class) of a graph node and of the activation layer hls4ml splits off it
+    (with ``linear``, a linear one too: hls4ml builds it, and removes it later)."""
+    config = node.config.get("activation") if isinstance(node.config, dict) else None
+    act = quantizer_name(config) if isinstance(node.config, dict) else "linear"
     cls = _HLS4ML_CLASS.get(node.cls, node.cls)
     if node.cls == "Activation" and act == "softmax":
         cls = "Softmax"
+    elif node.cls == "QActivation":
+        cls = _quantizer_class(config)
     out = [(node.name, cls)]
-    if node.base in MULT_BASES and act not in NO_ACTIVATION:  # as node_specs splits them
-        out.append((f"{node.name}_{act}", "Softmax" if act == "softmax" else "Activation"))
+    if node.base in MULT_BASES and (act not in NO_ACTIVATION or (linear and act == "linear")):  # as node_specs splits them
+        out.append((f"{node.name}_{act}", "Softmax" if act == "softmax" else _quantizer_class(config)))
     return out
+
+
+def _quantizer_class(act) -> str:
+    """The hls4ml class of a (QKeras) activation layer (hls4ml's get_activation_quantizer): a hard
+    tanh/sigmoid is a HardActivation, a quantized_relu with a negative slope a LeakyReLU, a
+    ternary_tanh a TernaryTanh; any other an Activation."""
+    from hcp_fpga.estimator.graph import quantizer_config
+
+    parsed = quantizer_config(act) if _is_quantizer(act) or isinstance(act, dict) else None
+    name, cfg = parsed if parsed else ("", {})
+    if name in ("quantized_tanh", "quantized_sigmoid") and not cfg.get(f"use_real_{name.split('_')[1]}", False):
+        return "HardActivation"
+    if name == "quantized_relu" and cfg.get("negative_slope", 0) not in (0, None):
+        return "LeakyReLU"
+    if name in ("ternary_tanh", "ternary"):
+        return "TernaryTanh"
+    return "Activation"
 
 
 def with_layer_types(config: dict, nodes) -> dict:
@@ -1991,7 +2013,7 @@ def with_layer_types(config: dict, nodes) -> dict:
     if not types and not model_vars and names == written:
         return config
     for node in nodes:
-        for name, cls in hls4ml_layer_classes(node):
+        for name, cls in hls4ml_layer_classes(node, linear=True):
             entry: dict = {"Precision": dict(model_vars)} if model_vars else {}
             for key, settings in types.items():
                 if key == cls:
@@ -2154,13 +2176,11 @@ def resolved_results(config: dict, nodes) -> dict[str, Fixed]:
     if default is None:
         return out
     for node in nodes:
-        names = [name for name, _ in hls4ml_layer_classes(node)]
+        # (the linear activation hls4ml splits off a layer is removed later, but a padding or upsampling
+        # built after it keeps its type (``_built_type``), and it stays where the layer's is set)
+        names = [name for name, _ in hls4ml_layer_classes(node, linear=True)]
         if node.base.startswith("Separable"):
             names += [f"{node.name}_{part}" for part in SEPARABLE_PARTS]
-        if node.base in MULT_BASES and quantizer_name(node.config.get("activation")) == "linear":
-            # the linear activation hls4ml splits off it: removed later, but a padding or upsampling
-            # built after it keeps its type (``_built_type``), and it stays where the layer's is set
-            names.append(f"{node.name}_linear")
         for name in names:
             if name not in out and precision_entry(layers.get(name)).get("result") != "auto":
                 out[name] = default
@@ -2176,7 +2196,8 @@ def auto_activations(config: dict, nodes) -> frozenset:
     merges its type is unset, so it is no entry of ``resolved_results``.)"""
     layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
     return frozenset(name for node in nodes for name, cls in hls4ml_layer_classes(node)
-                     if cls == "Activation" and precision_entry(layers.get(name)).get("result") == "auto")
+                     if cls in ("Activation", "HardActivation", "LeakyReLU", "TernaryTanh")
+                     and precision_entry(layers.get(name)).get("result") == "auto")
 
 
 def weight_types(config: dict, kind: str = "weight") -> dict:
