@@ -19,9 +19,10 @@ from hcp_fpga.vocab import BACKENDS, IO_TYPES, RF_CHECKED_STRATEGIES, STRATEGIES
 
 PIN_ASPECTS = ("reuse", "strategy", "weight", "bias", "result", "accum")
 # (a separable conv's halves: 'depthwise', 'pointwise', their '_accum' and '_result' types; spec.SEPARABLE_PARTS;
-# a BatchNormalization's 'scale')
+# a BatchNormalization's 'scale', an LSTM's or GRU's 'recurrent_weight')
 LAYER_TYPE_KEYS = ("weight", "bias", "accum", "table", "exp_table", "inv_table", "depthwise", "pointwise",
-                   "depthwise_accum", "pointwise_accum", "depthwise_result", "pointwise_result", "scale")
+                   "depthwise_accum", "pointwise_accum", "depthwise_result", "pointwise_result", "scale",
+                   "recurrent_weight")
 
 
 
@@ -334,7 +335,7 @@ class Design:
             cls = classes.get(name, "")
             for key in types:
                 if not type_key_applies(key, cls):
-                    family = next(f for f, keys in CLASS_TYPE_KEYS.items() if key in keys)
+                    family = " or ".join(CLASS_TYPE_KEYS[key])
                     raise ConfigError(f"layer '{name}': type '{key}' applies to a {family} layer, and '{name}' is "
                                       f"{cls or 'not a Keras layer'}; remove it (a Dense or Conv takes 'weight' and "
                                       "'accum')")

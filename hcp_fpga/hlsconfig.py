@@ -42,7 +42,7 @@ from typing import Any, Mapping, Optional, Union
 from hcp_fpga.errors import ConfigError, Hls4mlYamlLoader, read_yaml_mapping
 from hcp_fpga.estimator.spec import CLASS_TYPE_KEYS
 
-CLASS_TYPES = tuple(key for keys in CLASS_TYPE_KEYS.values() for key in keys)
+CLASS_TYPES = tuple(CLASS_TYPE_KEYS)
 
 TYPE_KEYS = ("weight", "bias", "result", "accum")
 TABLE_KEYS = ("table", "exp_table", "inv_table")  # activation/softmax lookup tables
@@ -62,12 +62,12 @@ DEFAULT_ONLY_KEYS = {"RecurrentReuseFactor": 1, "Static": True, "TableRangePower
 LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "TableSize", "Trace", "table_size", *OLD_TABLE_KEYS, *OPTION_KEYS,
               *DEFAULT_ONLY_KEYS)
 # Precision keys hls4ml writes for some layers (BatchNormalization's scale, a softmax's inv_inp, RNN,
-# PReLU, embedding and hard-activation types; a separable conv's half types and a BatchNormalization's
-# scale are applied: spec.CLASS_TYPE_KEYS). hls4ml's generator fills them from a QKeras
+# PReLU, embedding and hard-activation types; a separable conv's half types, a BatchNormalization's
+# scale and a recurrent kernel's type are applied: spec.CLASS_TYPE_KEYS). hls4ml's generator fills them from a QKeras
 # layer's quantizers, whose types hls4ml builds whatever its config says: read, not applied, and said
 # in a note when not 'auto' (the export and the estimate keep the quantizer's type or hls4ml's default)
 DEFAULT_ONLY_TYPES = ("inv_inp", "slope", "shift", "mean", "variance", "beta", "gamma", "param",
-                      "recurrent_weight", "recurrent_bias", "embeddings", "slope_t", "shift_t",
+                      "recurrent_bias", "embeddings", "slope_t", "shift_t",
                       "table_t", "forward_weight", "forward_bias", "forward_recurrent_weight", "forward_recurrent_bias",
                       "backward_weight", "backward_bias", "backward_recurrent_weight", "backward_recurrent_bias")
 UNAPPLIED = ("not applied; the export and the estimate keep the layer's QKeras quantizer types or hls4ml's defaults "

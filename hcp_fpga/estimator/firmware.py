@@ -282,6 +282,10 @@ def _depthwise_weights(fw: Path, array: str, taps: int, channels: int, n_out: in
     from hcp_fpga.estimator.spec import _depthwise_matrix
 
     values = _weight_values(fw, array)
+    if values is not None and values.size > taps * n_out and values.size % (taps * n_out) == 0:
+        # hls4ml 1.3 writes a depthwise kernel it folded a BatchNormalization into along the wrong axis
+        # channels times too large; its C++ reads the first taps x outputs values
+        values = values[:taps * n_out]
     if values is None or values.size != taps * n_out or n_out % max(channels, 1):
         return None
     return wtype.mantissas(_depthwise_matrix(values.reshape(taps, channels, n_out // channels)))

@@ -393,6 +393,8 @@ def _bias_type(node, default: Fixed, bias_types: dict, wtype: Fixed, grid: bool,
     config's per-layer bias type (of ``name``: a separable conv's pointwise half), else the model
     default (not the weight type: a QKeras kernel quantizer or a configured weight type leaves the
     bias alone); an HGQ proxy's bias is taken on its weights' grid."""
+    if node.config.get("use_bias") is False:
+        return Fixed(1, 1, False)  # hls4ml's add_bias: zeros in ap_uint<1>, whatever the config says
     q = node.config.get("bias_quantizer")
     if q:
         return quantizer_fixed(q, default)
@@ -609,8 +611,8 @@ def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozense
     kernel (kernel x gamma / sqrt(variance + epsilon) per output). The returned graph has the
     BatchNormalization removed and the kernel replaced: the cost of the folded weights, no BN layer.
     ``folded``: layers whose kernel is already the folded one (read from a project's weight files).
-    A depthwise convolution hls4ml would fold into wrongly is left apart (``broken_depthwise_folds``:
-    the export sets its type, which stops the fold). hls4ml runs its passes again after each change, so
+    A depthwise convolution is folded into as hls4ml 1.3 does it, wrongly (``broken_depthwise_folds``;
+    our export sets its type, which stops the fold). hls4ml runs its passes again after each change, so
     a BatchNormalization after a folded one (whose set type kept the two apart) folds next."""
     while True:
         folded_nodes = _fuse_batchnorm_once(nodes, fixed_results, folded)
@@ -627,11 +629,16 @@ def _fuse_batchnorm_once(nodes: list, fixed_results: set, folded: frozenset) -> 
     fused: dict[str, str] = {}  # removed BN name -> the layer it was folded into
     weights: dict[str, list] = {}
     for bn, parent, scale in batchnorm_folds(nodes, fixed_results):
-        if parent.base.startswith("Depthwise"):
-            continue
         if parent.name not in folded:
             k = 1 if parent.base.startswith("Separable") else 0  # a separable conv's pointwise kernel
-            weights[parent.name] = [*parent.weights[:k], np.asarray(parent.weights[k]) * scale, *parent.weights[k + 1:]]
+            kernel = np.asarray(parent.weights[k])
+            scaled = kernel * scale
+            if parent.base.startswith("Depthwise"):
+                # hls4ml's fold broadcasts the per-channel scale over the (taps, channels, 1) kernel's last
+                # axis (a kernel channels times as large) and its C++ reads the first kernel-size values
+                # (``broken_depthwise_folds``: the design computes otherwise than the model)
+                scaled = scaled.reshape(-1)[:kernel.size].reshape(kernel.shape)
+            weights[parent.name] = [*parent.weights[:k], scaled, *parent.weights[k + 1:]]
         fused[bn.name] = parent.name
     if not fused:
         return list(nodes)
@@ -881,8 +888,10 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     # anything: a padding, upsampling, cropping or transpose copies it (``_built_type``)
     built_inputs = _built_input_types(skip_dropout(nodes), fixed_results, parse_fixed(s.precision), auto_activations)
     # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
+    wrong_folds = dict.fromkeys(broken_depthwise_folds(skip_dropout(nodes), fixed),
+                                "hls4ml 1.3 folds the BatchNormalization after it along the wrong axis")
     nodes = fuse_batchnorm(skip_merged_linear(skip_dropout(nodes), fixed), fixed, frozenset(kernels))
-    padded_apart = shared_padded_conv1d(nodes, s.io_type)  # built otherwise: said after the node
+    padded_apart = {**wrong_folds, **shared_padded_conv1d(nodes, s.io_type)}  # built otherwise: said after the node
     nodes = remove_transpose_before_flatten(nodes, s.io_type, frozenset(kernels))
     default = parse_fixed(s.precision)
     cap = _fixed_or_none(getattr(s, "max_precision", None))  # every type hls4ml infers stays within it
@@ -1582,10 +1591,10 @@ def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, 
     kernel, recurrent = node.weights[0], node.weights[1]
     steps = int(node.in_shape[0]) if len(node.in_shape) > 1 else 1
     # the kernel's type: its quantizer's, else the config's weight type; the recurrent kernel's: its
-    # quantizer's, else the model default (hls4ml's recurrent_weight_t, which hcp_fpga does not set)
+    # quantizer's, else the config's 'recurrent_weight' (weight_types' '<layer>_recurrent'), else the default
     q, rq = node.config.get("kernel_quantizer"), node.config.get("recurrent_quantizer")
     wtype = quantizer_fixed(q, default) if q else weight_types.get(node.name, default)
-    rtype = quantizer_fixed(rq, default) if rq else default
+    rtype = quantizer_fixed(rq, default) if rq else weight_types.get(f"{node.name}_recurrent", default)
     # hls4ml 1.3 gives a recurrent layer's accumulator the model precision (it infers no 'auto' type for
     # it); the cell's states are in its result type
     specs.extend(recurrent_cell(node.name, np.asarray(kernel).reshape(-1, kernel.shape[-1]),
@@ -1708,6 +1717,8 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
                 if "result" in part_types:
                     results[f"{node.name}_{part}"] = part_types["result"]
     weights = {name: parse_fixed(t["weight"]) for name, t in types.items() if "weight" in t}
+    weights.update({f"{name}_recurrent": parse_fixed(t["recurrent_weight"]) for name, t in types.items()
+                    if "recurrent_weight" in t})
     biases = {name: parse_fixed(t["bias"]) for name, t in types.items() if "bias" in t}
     scales = {name: parse_fixed(t["scale"]) for name, t in types.items() if "scale" in t}
     specs = node_specs(nodes, settings, kernels, weights, _parsed_results(results), biases, scale_types=scales)
@@ -2105,15 +2116,16 @@ def explicit_results(config: dict) -> dict[str, Fixed]:
 SEPARABLE_PARTS = {"depthwise": {"depthwise": "weight", "depthwise_accum": "accum", "depthwise_result": "result"},
                    "pointwise": {"pointwise": "weight", "pointwise_accum": "accum", "pointwise_result": "result"}}
 SEPARABLE_TYPE_KEYS = tuple(key for keys in SEPARABLE_PARTS.values() for key in keys)
-# types hls4ml applies to one family of layers only (by Keras class name), and ignores on any other:
-# a separable conv's halves', a BatchNormalization's scale (its generator writes 'depthwise' for a
-# depthwise conv too, which it builds from 'weight')
-CLASS_TYPE_KEYS = {"SeparableConv": SEPARABLE_TYPE_KEYS, "BatchNormalization": ("scale",)}
+# types hls4ml applies to some families of layers only (by Keras class name), and ignores on any other:
+# a separable conv's halves', a BatchNormalization's scale, an LSTM's or GRU's recurrent kernel's (its
+# generator writes 'depthwise' for a depthwise conv too, which it builds from 'weight')
+CLASS_TYPE_KEYS = {**dict.fromkeys(SEPARABLE_TYPE_KEYS, ("SeparableConv",)), "scale": ("BatchNormalization",),
+                   "recurrent_weight": ("LSTM", "GRU")}
 
 
 def type_key_applies(key: str, keras_class: str) -> bool:
     """Does hls4ml apply a Precision ``key`` to a layer of ``keras_class`` (``CLASS_TYPE_KEYS``)?"""
-    return all(family in keras_class for family, keys in CLASS_TYPE_KEYS.items() if key in keys)
+    return key not in CLASS_TYPE_KEYS or any(family in keras_class for family in CLASS_TYPE_KEYS[key])
 
 
 # the Precision hls4ml's config_from_keras_model writes for a separable conv (our export starts from it)
@@ -2198,6 +2210,12 @@ def auto_activations(config: dict, nodes) -> frozenset:
     return frozenset(name for node in nodes for name, cls in hls4ml_layer_classes(node)
                      if cls in ("Activation", "HardActivation", "LeakyReLU", "TernaryTanh")
                      and precision_entry(layers.get(name)).get("result") == "auto")
+
+
+def kernel_types(config: dict) -> dict:
+    """The kernel types an hls4ml config sets per layer (``weight_types``), with a recurrent layer's
+    recurrent kernel's ('recurrent_weight') as '<layer>_recurrent' (``_rnn_specs``)."""
+    return {**weight_types(config), **{f"{name}_recurrent": t for name, t in weight_types(config, "recurrent_weight").items()}}
 
 
 def weight_types(config: dict, kind: str = "weight") -> dict:
