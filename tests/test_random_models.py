@@ -376,3 +376,27 @@ def test_a_type_for_one_family_of_layers_gives_one_estimate(tmp_path, family, ty
     _compare(tmp_path, model, design)
     base = estimate_design(Design.create(model, board, HlsSettings(precision="ap_fixed<8,3>", layer_types={"x": without})))
     assert (estimate_design(design).totals() != base.totals()) == changes
+
+
+def test_a_model_with_two_inputs_registers_both(tmp_path):
+    """The input registers of an io_parallel Latency design hold every input array: the model path
+    counted the first input layer's, the firmware path the top function's first array (FF 1,455 vs
+    1,519 on one random two-input model; 2 of 360 such models differed)."""
+    import tensorflow as tf
+
+    from hcp_fpga.board_catalog import load_board
+    from hcp_fpga.design import Design, HlsSettings
+    from hcp_fpga.estimator.model import estimate_design
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    a, b = L.Input((12,), name="a"), L.Input((8,), name="b")
+    h = L.Concatenate()([L.Dense(4)(b), L.Dense(4, activation="relu")(a)])
+    model = tf.keras.Model([a, b], L.Dense(3)(h))
+    one = tf.keras.Model(a, L.Dense(3)(L.Dense(4, activation="relu")(a)))
+    board = load_board("alveo-u250")
+    design = Design.create(model, board, HlsSettings())
+    _compare(tmp_path, model, design)
+    registers = {m: next(l.ff for l in estimate_design(Design.create(m, board, HlsSettings())).layers
+                         if l.name == "input_registers") for m in (model, one)}
+    assert registers[model] == pytest.approx(registers[one] * 20 / 12)  # 20 input elements against 12

@@ -571,9 +571,13 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     specs = unroll_position_loops(_wired(specs, spans, _top_params(source), top_input[0] if as_layer else None,
                                          dict(_ALIAS.findall(source))))
     if as_layer:
-        name, elements, in_type = top_input
-        specs.insert(0, LayerSpec(name, "free", out_size=elements, channels=elements, input=in_type, result=in_type,
-                                  io_type="io_parallel", strategy=specs[0].strategy, reuse_factor=specs[0].reuse_factor))
+        # the input arrays, as InputLayers reading nothing (after=()): the first, then any other one
+        written = {args[1] for _, args in spans if len(args) > 1}
+        for name, elements, in_type in reversed([top_input] + [t for t in _top_arrays(source, macros, types, default)
+                                                               if t[0] != top_input[0] and t[0] not in written]):
+            specs.insert(0, LayerSpec(name, "free", out_size=elements, channels=elements, input=in_type, result=in_type,
+                                      io_type="io_parallel", strategy=specs[0].strategy,
+                                      reuse_factor=specs[0].reuse_factor, after=()))
     notes = [f"weights of {', '.join(missing)} not found in firmware/weights (w<N>.txt or .h): every product is "
              "counted as its own multiplication (an upper bound on DSPs and LUT multipliers)"] if missing else []
     orphans = _unused_weights(source, parameters)
@@ -651,6 +655,19 @@ def _top_input(source: str, macros: dict, types: dict, default: Fixed) -> Option
         return None
     elements = _value(m.group(3), macros)
     return (m.group(2), elements, _fixed(m.group(1), types, default)) if elements else None
+
+
+_TOP_ARRAY = re.compile(r"(\w+)\s+(\w+)\s*\[([^\]]+)\]")
+
+
+def _top_arrays(source: str, macros: dict, types: dict, default: Fixed) -> list[tuple[str, int, Fixed]]:
+    """(name, elements, type) of each array parameter of the top function of known size."""
+    m = _SIGNATURE.search(source)
+    out = []
+    for t, name, size in _TOP_ARRAY.findall(m.group(1) if m else ""):
+        if (elements := _value(size, macros)):
+            out.append((name, elements, _fixed(t, types, default)))
+    return out
 
 
 def _unused_weights(source: str, parameters: str) -> list[str]:

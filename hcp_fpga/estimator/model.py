@@ -743,6 +743,13 @@ def graph_paths(specs: list[LayerSpec], most: int = 64) -> Optional[list[list[in
     return paths
 
 
+def _all_input_bits(specs: list[LayerSpec]) -> int:
+    """Bits of the model's input arrays: of each input layer (a spec reading nothing, ``after=()``)
+    where it has more than one, else from its first layer."""
+    inputs = [s for s in specs if s.kind == "free" and s.after == ()]
+    return sum(_input_bits(s) for s in inputs) if len(inputs) > 1 else _input_bits(specs[0])
+
+
 def _input_bits(first: LayerSpec) -> int:
     """Bits of the model's input array, from its first layer."""
     if first.kind in ("conv1d", "conv2d", "pool") or first.in_pix > 1:  # (a cropping reads more than it writes)
@@ -1254,7 +1261,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     extra: list[LayerEstimate] = []  # rows of no one layer: registers between layers, FIFOs
     # Resource-strategy FF constants were fitted on whole designs, input registers included
     if specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs):
-        front = [LayerEstimate("input_registers", "io", ff=c.ff_per_input_bit * _input_bits(specs[0]),
+        front = [LayerEstimate("input_registers", "io", ff=c.ff_per_input_bit * _all_input_bits(specs),
                                latency_cycles=0, ii=1)]
         pipe = _pipeline_registers(specs, layers, c)
         if schedulable(specs):
