@@ -22,9 +22,11 @@ written into each layer once the model is known (``HlsConfig.for_model``; ``spec
 the rule the project path reads configs with).
 
 ``Trace`` is accepted and ignored (it only adds debug outputs to the C++). The other options hls4ml's
-``config_from_keras_model`` writes (DEFAULT_ONLY_KEYS) are accepted at hls4ml's default only, and the
-types it fills from QKeras quantizers under other keys (DEFAULT_ONLY_TYPES) are read, not applied,
-and named in a note, so a config hls4ml generated reads as it is. hls4ml 0.x spellings
+``config_from_keras_model`` writes (DEFAULT_ONLY_KEYS) are accepted at hls4ml's default only, the
+types hls4ml applies to one family of layers (``spec.CLASS_TYPE_KEYS``: a separable conv's halves', a
+BatchNormalization's scale, a recurrent kernel's) apply there and are noted elsewhere, and the types
+it fills from QKeras quantizers under other keys (DEFAULT_ONLY_TYPES) are read, not applied, and
+named in a note, so a config hls4ml generated reads as it is. hls4ml 0.x spellings
 (``exp_table_t``, ``inv_table_t``, ``table_size`` beside ``Precision``) are read as today's keys.
 
 A full hls4ml config (``HLSConfig:`` around it, plus ``Backend``, ``Part``, ... as hls4ml writes
