@@ -13,16 +13,15 @@ from typing import Any, Optional
 
 from hcp_fpga.board_catalog import Board
 from hcp_fpga.errors import ConfigError
+from hcp_fpga.estimator.spec import CLASS_TYPE_KEYS
 from hcp_fpga.models import mult_size
 
 from hcp_fpga.vocab import BACKENDS, IO_TYPES, RF_CHECKED_STRATEGIES, STRATEGIES  # noqa: F401 (re-exported)
 
 PIN_ASPECTS = ("reuse", "strategy", "weight", "bias", "result", "accum")
-# (a separable conv's halves: 'depthwise', 'pointwise', their '_accum' and '_result' types; spec.SEPARABLE_PARTS;
-# a BatchNormalization's 'scale', an LSTM's or GRU's 'recurrent_weight')
-LAYER_TYPE_KEYS = ("weight", "bias", "accum", "table", "exp_table", "inv_table", "depthwise", "pointwise",
-                   "depthwise_accum", "pointwise_accum", "depthwise_result", "pointwise_result", "scale",
-                   "recurrent_weight")
+# (and the types of one family of layers: a separable conv's halves', a BatchNormalization's 'scale', an
+# LSTM's or GRU's 'recurrent_weight': spec.CLASS_TYPE_KEYS)
+LAYER_TYPE_KEYS = ("weight", "bias", "accum", "table", "exp_table", "inv_table", *CLASS_TYPE_KEYS)
 
 
 
@@ -326,9 +325,9 @@ class Design:
 
     def _check_class_types(self) -> None:
         """A separable conv's half types ('depthwise', 'pointwise_accum', ...) on a separable conv, a
-        'scale' on a BatchNormalization (``spec.CLASS_TYPE_KEYS``): hls4ml ignores them elsewhere
-        without a word."""
-        from hcp_fpga.estimator.spec import CLASS_TYPE_KEYS, type_key_applies
+        'scale' on a BatchNormalization, a 'recurrent_weight' on an LSTM/GRU (``spec.CLASS_TYPE_KEYS``):
+        hls4ml ignores them elsewhere without a word."""
+        from hcp_fpga.estimator.spec import type_key_applies
 
         classes = {layer.name: type(layer).__name__ for layer in self.model.layers}
         for name, types in self.settings.layer_types.items():

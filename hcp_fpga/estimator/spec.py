@@ -1591,10 +1591,10 @@ def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, 
     kernel, recurrent = node.weights[0], node.weights[1]
     steps = int(node.in_shape[0]) if len(node.in_shape) > 1 else 1
     # the kernel's type: its quantizer's, else the config's weight type; the recurrent kernel's: its
-    # quantizer's, else the config's 'recurrent_weight' (weight_types' '<layer>_recurrent'), else the default
+    # quantizer's, else the config's 'recurrent_weight' (``recurrent_kernel``), else the default
     q, rq = node.config.get("kernel_quantizer"), node.config.get("recurrent_quantizer")
     wtype = quantizer_fixed(q, default) if q else weight_types.get(node.name, default)
-    rtype = quantizer_fixed(rq, default) if rq else weight_types.get(f"{node.name}_recurrent", default)
+    rtype = quantizer_fixed(rq, default) if rq else weight_types.get(recurrent_kernel(node.name), default)
     # hls4ml 1.3 gives a recurrent layer's accumulator the model precision (it infers no 'auto' type for
     # it); the cell's states are in its result type
     specs.extend(recurrent_cell(node.name, np.asarray(kernel).reshape(-1, kernel.shape[-1]),
@@ -1717,7 +1717,7 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
                 if "result" in part_types:
                     results[f"{node.name}_{part}"] = part_types["result"]
     weights = {name: parse_fixed(t["weight"]) for name, t in types.items() if "weight" in t}
-    weights.update({f"{name}_recurrent": parse_fixed(t["recurrent_weight"]) for name, t in types.items()
+    weights.update({recurrent_kernel(name): parse_fixed(t["recurrent_weight"]) for name, t in types.items()
                     if "recurrent_weight" in t})
     biases = {name: parse_fixed(t["bias"]) for name, t in types.items() if "bias" in t}
     scales = {name: parse_fixed(t["scale"]) for name, t in types.items() if "scale" in t}
@@ -2212,10 +2212,15 @@ def auto_activations(config: dict, nodes) -> frozenset:
                      and precision_entry(layers.get(name)).get("result") == "auto")
 
 
+def recurrent_kernel(layer: str) -> str:
+    """The ``weight_types`` key of a recurrent layer's recurrent kernel type (its 'recurrent_weight')."""
+    return f"{layer}_recurrent"
+
+
 def kernel_types(config: dict) -> dict:
     """The kernel types an hls4ml config sets per layer (``weight_types``), with a recurrent layer's
-    recurrent kernel's ('recurrent_weight') as '<layer>_recurrent' (``_rnn_specs``)."""
-    return {**weight_types(config), **{f"{name}_recurrent": t for name, t in weight_types(config, "recurrent_weight").items()}}
+    recurrent kernel's (``recurrent_kernel``)."""
+    return {**weight_types(config), **{recurrent_kernel(name): t for name, t in weight_types(config, "recurrent_weight").items()}}
 
 
 def weight_types(config: dict, kind: str = "weight") -> dict:
