@@ -589,7 +589,7 @@ def _bypassed(nodes: list, dropped: dict[str, str]) -> list:
             for n in nodes if n.name not in dropped]
 
 
-def skip_merged_linear(nodes: list, fixed: set) -> list:
+def skip_merged_linear(nodes: list, fixed: set, auto: frozenset = frozenset()) -> list:
     """The graph without the linear activations hls4ml 1.3's ``MergeLinearActivation`` drops (after a
     layer it deems safe whose type is 'auto': ``merges_linear_after``; a QKeras ``quantized_bits``
     activation is one too, its cast going with it). Its optimizer re-runs every pass after each
@@ -600,7 +600,7 @@ def skip_merged_linear(nodes: list, fixed: set) -> list:
         linear = (n.cls == "Activation" and quantizer_name(n.config.get("activation")) == "linear") or \
             (n.cls == "QActivation" and quantizer_name(n.config.get("activation")) == "quantized_bits")
         parent = by_name.get(dropped.get(n.inputs[0], n.inputs[0])) if linear and len(n.inputs) == 1 else None
-        if parent is not None and merges_linear_after(parent.cls) and not _type_set(parent, fixed):
+        if parent is not None and merges_linear_after(parent.cls) and not _type_set(parent, fixed, auto):
             dropped[n.name] = parent.name
     return _bypassed(nodes, dropped)
 
@@ -890,7 +890,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
     wrong_folds = dict.fromkeys(broken_depthwise_folds(skip_dropout(nodes), fixed),
                                 "hls4ml 1.3 folds the BatchNormalization after it along the wrong axis")
-    nodes = fuse_batchnorm(skip_merged_linear(skip_dropout(nodes), fixed), fixed, frozenset(kernels))
+    nodes = fuse_batchnorm(skip_merged_linear(skip_dropout(nodes), fixed, auto_activations), fixed, frozenset(kernels))
     padded_apart = {**wrong_folds, **shared_padded_conv1d(nodes, s.io_type)}  # built otherwise: said after the node
     nodes = remove_transpose_before_flatten(nodes, s.io_type, frozenset(kernels))
     default = parse_fixed(s.precision)
@@ -1163,9 +1163,12 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 own = fixed_results.get(node.name, result if cls == "QActivation" and node.name not in auto_activations
                                         else None)
                 before = fixed_results.get(parent.name, current) if parent is not None else current
+                parent_set = None
                 if parent is not None and last_spec.get(parent.name) == f"{parent.name}_linear":
-                    before = current  # after the parent's own kept cast (its split linear activation): that cast's type
-                if not _linear_kept(parent, own, before, fixed, default):
+                    # after the parent's own kept cast (its split linear activation): that cast is the layer
+                    # before it, with that cast's type, set or 'auto' as the config says
+                    before, parent_set = current, f"{parent.name}_linear" in fixed
+                if not _linear_kept(parent, own, before, fixed, default, parent_set, auto_activations):
                     kind, result = "free", current
                 else:  # a cast layer of its own: in io_stream a dataflow process with an output FIFO
                     own_process, result = s.io_type == "io_stream", own or default
@@ -1493,7 +1496,8 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
     return acc
 
 
-def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set, default: Fixed) -> bool:
+def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set, default: Fixed,
+                 parent_set: Optional[bool] = None, auto: frozenset = frozenset()) -> bool:
     """Whether hls4ml 1.3 keeps a linear activation (Keras ``Activation('linear')``, a QKeras
     ``quantized_bits`` activation) as a cast layer of its own. ``EliminateLinearActivation`` drops it
     when it casts nothing (its type, ``own``, None for 'auto', equals its input's); then
@@ -1501,8 +1505,11 @@ def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set, defau
     type the config leaves 'auto' (it has no quantizer attribute for a QKeras activation, so the
     cast goes with it: checked with hls4ml 1.3, a Dense -> quantized_bits(6,2) -> Dense keeps the
     first Dense's full-width result). An input layer's or a QKeras activation's type is always set,
-    as is that of the activation hls4ml splits off a layer whose activation is a QKeras quantizer."""
-    specified = parent is None or parent.cls == "InputLayer" or _type_set(parent, fixed)
+    as is that of the activation hls4ml splits off a layer whose activation is a QKeras quantizer.
+    ``parent_set``: whether the layer right before it has a set type, where that is not ``parent``
+    itself but the cast split off it."""
+    specified = parent_set if parent_set is not None else (
+        parent is None or parent.cls == "InputLayer" or _type_set(parent, fixed, auto))
     if own is None:  # 'auto': equal to an 'auto' input; after a set type it is the model default, kept where
         return specified and default != current  # that differs from the set type (hls4ml's _infer_default_type)
     if parent is not None and merges_linear_after(parent.cls) and not specified:
@@ -1510,16 +1517,18 @@ def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set, defau
     return own != current
 
 
-def _type_set(node, fixed: set) -> bool:
+def _type_set(node, fixed: set, auto: frozenset = frozenset()) -> bool:
     """Whether hls4ml's config sets the result type of (the last hls4ml layer of) ``node``: the
     config names it, or a QKeras quantizer gives it (a QKeras activation, the activation hls4ml
-    splits off a layer whose activation is a quantizer)."""
-    if node.cls == "QActivation" or node.name in fixed:
-        return True
+    splits off a layer whose activation is a quantizer), unless the config leaves that 'auto'
+    (``auto``: ``auto_activations``)."""
     act = node.config.get("activation") if node.base in MULT_BASES else None
     name = quantizer_name(act)
-    # a fused activation is hls4ml's last layer of the node: '<node>_<activation>'
-    return _is_quantizer(act) or (name not in ("linear", "None") and act is not None and f"{node.name}_{name}" in fixed)
+    if act is not None and (name not in NO_ACTIVATION or _is_quantizer(act)):
+        # a fused activation is hls4ml's last layer of the node: '<node>_<activation>', set or not itself
+        split = f"{node.name}_{name}"
+        return split in fixed or (_is_quantizer(act) and split not in auto)
+    return (node.cls == "QActivation" and node.name not in auto) or node.name in fixed
 
 
 def merges_linear_after(cls: str) -> bool:
@@ -2265,7 +2274,9 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
             spec = replace(spec, table_size=layer_config["TableSize"])
         prec = precision_entry(layer_config)
         result, accum = prec.get("result"), prec.get("accum")
-        if (result_type := _fixed_or_none(result)) is not None and not spec.input_typed:
+        if (result_type := _fixed_or_none(result)) is not None and not spec.input_typed and spec.kind != "free":
+            # (a 'free' spec is a layer hls4ml removes or aliases, a linear activation it merged: its type
+            # the config names was given to node_specs, which applies it where hls4ml does)
             spec = replace(spec, result=result_type)
         elif (spec.kind in MULT_KINDS and result != "auto" and spec.result == spec.accum) or (spec.kind == "bn" and result != "auto"):
             # an inferred (accumulator-wide) result: hls4ml < 1.1 and configs without the layer used
