@@ -254,6 +254,7 @@ class Design:
                               "use names from hcp-fpga inspect")
         self._check_layer_options()
         self._check_class_types()
+        self._check_time_distributed()
         for layer in self.model.layers:
             self._check_unrolled(layer)
             self._check_depthwise_resource(layer)
@@ -322,6 +323,25 @@ class Design:
                     f"{strategy}); valid for all of it: {','.join(map(str, common))}; pick one, or add 'auto' to the "
                     "reuse factors (--reuse 4,auto) to take the closest valid one"
                 )
+
+    def _check_time_distributed(self) -> None:
+        """A reuse factor, strategy or weight/bias/accumulator type named for a TimeDistributed:
+        hls4ml 1.3 builds the wrapped layer from that layer's own config entry (its own name, which
+        its config does not list), at reuse factor 1 and the model's strategy, and the TimeDistributed's
+        settings have no effect (checked on its generated layers)."""
+        s = self.settings
+        for layer in self.model.layers:
+            if type(layer).__name__ != "TimeDistributed":
+                continue
+            named = [what for what, given in (("reuse factor", layer.name in s.layer_reuse),
+                                              ("strategy", layer.name in s.layer_strategy),
+                                              ("types", bool(s.layer_types.get(layer.name)))) if given]
+            if named:
+                inner = getattr(getattr(layer, "layer", None), "name", "?")
+                raise ConfigError(f"layer '{layer.name}' (TimeDistributed): its {', '.join(named)} would have no "
+                                  f"effect: hls4ml 1.3 builds the wrapped layer '{inner}' from that layer's own "
+                                  "settings, at reuse factor 1 and the model's strategy; remove them from "
+                                  f"'{layer.name}' (the model-wide strategy and precision apply)")
 
     def _check_class_types(self) -> None:
         """A separable conv's half types ('depthwise', 'pointwise_accum', ...) on a separable conv, a

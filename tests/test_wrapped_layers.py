@@ -425,3 +425,26 @@ def test_a_nested_model_that_is_not_the_first_reader_of_its_input_is_refused(oth
     said = [f"layer '{name}' ({why}): priced as the Keras model wires it, which hls4ml builds otherwise"
             for name, why in unsupported_layers(model, "io_parallel")]
     assert [n for n in notes if "a nested model reading" in n] == said and len(said) == len(flagged)
+
+
+@pytest.mark.parametrize("settings, says", [
+    ({"layer_reuse": {"td": 2}}, "its reuse factor would have no effect"),
+    ({"layer_strategy": {"td": "Resource"}, "layer_reuse": {"td": 4}}, "its reuse factor, strategy would have no effect"),
+    ({"layer_types": {"td": {"weight": "ap_fixed<8,3>"}}}, "its types would have no effect"),
+], ids=["reuse", "strategy", "types"])
+def test_settings_named_for_a_time_distributed_are_refused(settings, says):
+    """hls4ml 1.3 builds a TimeDistributed's wrapped Dense from that Dense's own config entry (at
+    reuse factor 1 and the model's strategy), so a reuse factor, strategy or type set on the
+    TimeDistributed changed nothing on either path, silently (checked on hls4ml's generated layers:
+    'td' RF 2 Resource, 'inner' RF 1 latency). Now one line names it; the TimeDistributed alone is valid."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.errors import ConfigError
+
+    model = tf.keras.Sequential([L.Input((5, 4)), L.TimeDistributed(L.Dense(6, name="inner"), name="td"), L.Flatten(),
+                                L.Dense(2)])
+    board = load_board("alveo-u250")
+    Design.create(model, board, HlsSettings()).validate()
+    with pytest.raises(ConfigError, match=re.escape(says) + r".*wrapped layer 'inner'.*remove them from 'td'"):
+        Design.create(model, board, HlsSettings(**settings)).validate()
