@@ -886,11 +886,12 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     fixed = {n.name for n in nodes if _result_key(n) in fixed_results} | (set(fixed_results) - {n.name for n in nodes})
     # the type each node's input has when hls4ml builds the graph, before its optimizers fold or merge
     # anything: a padding, upsampling, cropping or transpose copies it (``_built_type``)
-    built_inputs = _built_input_types(skip_dropout(nodes), fixed_results, parse_fixed(s.precision), auto_activations)
+    nodes = skip_dropout(nodes)  # (hls4ml drops them; every step below reads the graph without them)
+    built_inputs = _built_input_types(nodes, fixed_results, parse_fixed(s.precision), auto_activations)
     # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
-    wrong_folds = dict.fromkeys(broken_depthwise_folds(skip_dropout(nodes), fixed),
+    wrong_folds = dict.fromkeys(broken_depthwise_folds(nodes, fixed),
                                 "hls4ml 1.3 folds the BatchNormalization after it along the wrong axis")
-    nodes = fuse_batchnorm(skip_merged_linear(skip_dropout(nodes), fixed, auto_activations), fixed, frozenset(kernels))
+    nodes = fuse_batchnorm(skip_merged_linear(nodes, fixed, auto_activations), fixed, frozenset(kernels))
     padded_apart = {**wrong_folds, **shared_padded_conv1d(nodes, s.io_type)}  # built otherwise: said after the node
     nodes = remove_transpose_before_flatten(nodes, s.io_type, frozenset(kernels))
     default = parse_fixed(s.precision)
