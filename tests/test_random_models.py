@@ -310,9 +310,11 @@ def test_a_separable_conv_with_the_types_its_hls4ml_config_names_gets_one_estima
 # folders, and 5 of the next 147, were estimated otherwise than their firmware before)
 # (seeds 101 and 171: a BatchNormalization hls4ml folds into a depthwise conv, wrongly, as it is built;
 # 65, 135, 147, 221: a linear activation after a layer whose last hls4ml layer, a cast or an activation
-# split off it, is left 'auto', merged away with its type)
+# split off it, is left 'auto', merged away with its type; 211, 333, 387, 395: the same after the linear
+# activation split off a layer whose own type is set, which hls4ml removes only after the merge; 521: a
+# linear activation after an activation split off a layer, a cast from that activation's type)
 @pytest.mark.parametrize("seed", [1, 4, 7, 8, 9, 12, 14, 16, 17, 19, 20, 25, 27, 28, 29, 30, 31, 35, 37, 38, 39, 58, 65,
-                                  101, 102, 104, 124, 135, 147, 170, 171, 221])
+                                  101, 102, 104, 124, 135, 147, 170, 171, 211, 221, 333, 387, 395, 521])
 def test_a_random_model_with_a_config_hls4ml_wrote_gets_one_estimate_from_its_folder(tmp_path, seed):
     import hls4ml
 
@@ -334,6 +336,73 @@ def test_a_random_model_with_a_config_hls4ml_wrote_gets_one_estimate_from_its_fo
             elif x < 0.2 and key != "table":
                 del precision[key]
     _folder_and_firmware_agree(tmp_path, model, config, io_type)
+
+
+# hls4ml splits a linear activation off every Dense/Conv ('<layer>_linear') and removes it where its
+# type equals the layer's before inference (EliminateLinearActivation: both set and equal, or both
+# 'auto'); a set layer type and an 'auto' split cast leave it in the graph when MergeLinearActivation
+# looks at the next layer. A QKeras quantized_bits activation (a set type) after it then merges into
+# that 'auto' split cast and its cast is lost. Before: the folder path kept the cast whenever the
+# layer's own type was set (seeds 211, 333, 387, 395 of the configs hls4ml wrote: LUT up to 11 % apart).
+@pytest.mark.parametrize("layer_result, split_result, kept", [
+    ("ap_fixed<16,6>", "auto", False),     # the layer's type set (the model default), the split cast's 'auto'
+    (None, "auto", False),                 # the layer's type left out (the model default): the same
+    ("ap_fixed<16,6>", "ap_fixed<12,4>", True),  # both set: the split cast stays a cast, the QKeras one after it
+    ("ap_fixed<16,6>", "ap_fixed<16,6>", True),  # equal set types: the split cast goes first, the layer's type is set
+    ("auto", "ap_fixed<12,4>", False),     # the layer's 'auto': the split cast merges into it, then the QKeras one
+], ids=["set-auto", "absent-auto", "set-other", "set-set", "auto-set"])
+@pytest.mark.parametrize("between", [False, True], ids=["direct", "after-a-linear-activation"])
+def test_a_quantized_bits_activation_after_a_split_linear_cast_is_merged_as_hls4ml_does(
+        tmp_path, layer_result, split_result, kept, between):
+    import hls4ml
+    import tensorflow as tf
+    from qkeras import QActivation
+
+    from hcp_fpga.estimator.model import estimate_project
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((10,), name="x")
+    h = L.Dense(8, name="d")(x)
+    if between:
+        h = L.Activation("linear", name="lin")(h)
+    model = tf.keras.Model(x, L.Dense(3, name="out")(QActivation("quantized_bits(6,2,alpha=1)", name="q")(h)))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    layers = config["LayerName"]
+    if layer_result is None:
+        layers["d"]["Precision"].pop("result", None)
+    else:
+        layers["d"]["Precision"]["result"] = layer_result
+    layers["d_linear"] = {"Precision": {"result": split_result}}
+    if between:
+        layers["lin"]["Precision"]["result"] = "ap_fixed<14,6>"
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+    names = [layer.name for layer in estimate_project(tmp_path / "prj").layers]
+    assert ("q" in names) == kept, names
+
+
+# a linear activation after a layer with an activation split off it (a QDense with a quantized_relu)
+# compares its own type with that activation's, the layer's last: with the layer's own type (the model
+# default, its result key left out) the folder path took the cast for a no-op and dropped it (seed 521
+# of the configs hls4ml wrote: LUT 9,591 vs 11,063)
+def test_a_linear_activation_after_a_split_activation_casts_from_that_activation_type(tmp_path):
+    import hls4ml
+    import tensorflow as tf
+    from qkeras import QDense
+
+    from hcp_fpga.estimator.model import estimate_project
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((10,), name="x")
+    h = QDense(8, kernel_quantizer="quantized_bits(4,0,alpha=1)", activation="quantized_relu(8,2)", name="d")(x)
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.Activation("linear", name="lin")(h)))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    config["LayerName"]["d"]["Precision"].pop("result", None)
+    config["LayerName"]["d_quantized_relu"]["Precision"]["result"] = "ap_fixed<20,8>"
+    config["LayerName"]["lin"]["Precision"].pop("result", None)
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+    assert "lin" in [layer.name for layer in estimate_project(tmp_path / "prj").layers]
 
 
 def _family_model(family: str):

@@ -911,6 +911,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     # per-element (bits, operand widths) of a node's output, where HGQ sets them (LayerSpec.row_bits, row_operand_bits)
     elements: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     last_spec: dict[str, str] = {}  # node name -> its last spec's name: what the node's consumers read
+    # a linear activation hls4ml removes -> the layer before it: what the next linear one sees in its place
+    removed_linear: dict[str, str] = {}
     for node in nodes:
         first = len(specs)
         cls, base = node.cls, node.base
@@ -1159,18 +1161,23 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             if (why := unbuilt_activation(node.config.get("activation"), s.io_type)) is not None:
                 kind, label = "unmodelled", f"{node.name} ({why})"
             if kind == "linear":
-                parent = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
+                parent = by_name.get(removed_linear.get(node.inputs[0], node.inputs[0])) if len(node.inputs) == 1 else None
                 # the types as the config sets them (before inference), where it does
                 own = fixed_results.get(node.name, result if cls == "QActivation" and node.name not in auto_activations
                                         else None)
-                before = fixed_results.get(parent.name, current) if parent is not None else current
+                # (the parent's last hls4ml layer: the activation split off it, where it has one)
+                before = fixed_results.get(hls4ml_layer_classes(parent)[-1][0], current) if parent is not None else current
                 parent_set = None
                 if parent is not None and last_spec.get(parent.name) == f"{parent.name}_linear":
                     # after the parent's own kept cast (its split linear activation): that cast is the layer
                     # before it, with that cast's type, set or 'auto' as the config says
                     before, parent_set = current, f"{parent.name}_linear" in fixed
+                elif parent is not None and _split_linear_at_merge(parent, fixed, auto_activations):
+                    parent_set = False
                 if not _linear_kept(parent, own, before, fixed, default, parent_set, auto_activations):
                     kind, result = "free", current
+                    if parent is not None:
+                        removed_linear[node.name] = parent.name
                 else:  # a cast layer of its own: in io_stream a dataflow process with an output FIFO
                     own_process, result = s.io_type == "io_stream", own or default
             specs.append(LayerSpec(label, kind, input=current, result=result, table_size=_table_size(kind, s),
@@ -1516,6 +1523,21 @@ def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set, defau
     if parent is not None and merges_linear_after(parent.cls) and not specified:
         return False
     return own != current
+
+
+def _split_linear_at_merge(parent, fixed: set, auto: frozenset = frozenset()) -> bool:
+    """Whether the linear activation hls4ml 1.3 splits off ``parent`` (a Dense or Conv without an
+    activation: '<parent>_linear') is still in its graph, with its type 'auto', when
+    ``MergeLinearActivation`` looks at the layer after it; that layer then merges into it (its cast
+    lost) though the parent's type is set. ``EliminateLinearActivation`` runs first and drops the split
+    cast only where its type equals the parent's before inference (two unset types compare equal
+    there), so a set parent type and an 'auto' split cast leave it. (With the parent's type 'auto' the
+    split cast merges into the parent, in graph order before the layer after it, which then sees the
+    parent; a set split cast after a set parent type is either dropped or kept as a cast in the built
+    design, the caller's other case.)"""
+    if parent.base not in MULT_BASES or quantizer_name(parent.config.get("activation")) != "linear":
+        return False
+    return _type_set(parent, fixed, auto) and f"{parent.name}_linear" not in fixed
 
 
 def _type_set(node, fixed: set, auto: frozenset = frozenset()) -> bool:
