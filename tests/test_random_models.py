@@ -311,10 +311,12 @@ def test_a_separable_conv_with_the_types_its_hls4ml_config_names_gets_one_estima
 # (seeds 101 and 171: a BatchNormalization hls4ml folds into a depthwise conv, wrongly, as it is built;
 # 65, 135, 147, 221: a linear activation after a layer whose last hls4ml layer, a cast or an activation
 # split off it, is left 'auto', merged away with its type; 211, 333, 387, 395: the same after the linear
-# activation split off a layer whose own type is set, which hls4ml removes only after the merge; 521: a
-# linear activation after an activation split off a layer, a cast from that activation's type)
+# activation split off a layer whose own type is set, which hls4ml removes only after the merge;
+# 157, 313: a type-granularity config's separable conv, whose halves take the types it leaves out from
+# the DepthwiseConv/Conv LayerType entries; 521: a linear activation after an activation split off a
+# layer, a cast from that activation's type)
 @pytest.mark.parametrize("seed", [1, 4, 7, 8, 9, 12, 14, 16, 17, 19, 20, 25, 27, 28, 29, 30, 31, 35, 37, 38, 39, 58, 65,
-                                  101, 102, 104, 124, 135, 147, 170, 171, 211, 221, 333, 387, 395, 521])
+                                  101, 102, 104, 124, 135, 147, 157, 170, 171, 211, 221, 313, 333, 387, 395, 521])
 def test_a_random_model_with_a_config_hls4ml_wrote_gets_one_estimate_from_its_folder(tmp_path, seed):
     import hls4ml
 
@@ -403,6 +405,37 @@ def test_a_linear_activation_after_a_split_activation_casts_from_that_activation
     config["LayerName"]["lin"]["Precision"].pop("result", None)
     _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
     assert "lin" in [layer.name for layer in estimate_project(tmp_path / "prj").layers]
+
+
+# a type-granularity config (hls4ml's config_from_keras_model(granularity='type')) leaves a separable
+# conv's half types out: hls4ml's SeparableToDepthwiseAndConv copies the layer's entry to each half, and
+# what that leaves unnamed comes from the LayerType entry of the half's own class, DepthwiseConv1D/2D or
+# Conv1D/2D (not the model default). Before, all 16 such folders of a probe (4 key sets x 1D/2D x
+# io_parallel/io_stream) were estimated otherwise than their firmware (DSP 10 vs 22 on one).
+@pytest.mark.parametrize("two, io_type, left_out", [
+    (False, "io_parallel", ("depthwise", "pointwise", "depthwise_accum", "pointwise_accum", "depthwise_result", "result", "bias")),
+    (True, "io_stream", ("pointwise",)),
+    (True, "io_parallel", ("depthwise_accum",)),
+], ids=["1d-all", "2d-stream-pointwise", "2d-depthwise-accum"])
+def test_a_separable_conv_half_takes_the_layer_type_entry_of_its_own_class(tmp_path, two, io_type, left_out):
+    import hls4ml
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    d = "2D" if two else "1D"
+    x = L.Input((6, 6, 3) if two else (8, 3))
+    h = getattr(L, f"SeparableConv{d}")(4, 3)(x)
+    h = getattr(L, f"DepthwiseConv{d}")(2)(getattr(L, f"Conv{d}")(2, 2)(h))
+    model = tf.keras.Model(x, h)
+    config = hls4ml.utils.config_from_keras_model(model, granularity="type", backend="Vivado")
+    types = config["LayerType"]
+    for key in left_out:
+        types[f"SeparableConv{d}"]["Precision"].pop(key, None)
+    types[f"Conv{d}"]["Precision"].update(weight="ap_fixed<7,2>", accum="ap_fixed<22,9>", result="ap_fixed<13,5>",
+                                          bias="ap_fixed<9,3>")
+    types[f"DepthwiseConv{d}"]["Precision"].update(weight="ap_fixed<9,2>", accum="ap_fixed<23,9>", result="ap_fixed<15,5>")
+    _folder_and_firmware_agree(tmp_path, model, config, io_type)
 
 
 def _family_model(family: str):

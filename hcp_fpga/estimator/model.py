@@ -1574,7 +1574,7 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
     notes = tuple(unknown_strategies(config))  # as the config writes them, before LayerType is spread over layers
     try:
-        config = with_separable_parts(with_layer_types(config, nodes), nodes)
+        config = with_separable_parts(with_layer_types(config, nodes), nodes, raw=config)
         # the split-off activations too: hls4ml gives them their own entry's reuse factor (an io_stream softmax's)
         settings = settings_from_config(config, [name for n in nodes for name, _ in hls4ml_layer_classes(n)], clock_ns)
         specs = node_specs(nodes, settings, kernels, kernel_types(config), resolved_results(config, nodes),

@@ -2191,17 +2191,33 @@ def separable_types(types: dict) -> dict:
     return out
 
 
-def with_separable_parts(config: dict, nodes) -> dict:
+def with_separable_parts(config: dict, nodes, raw: Optional[dict] = None) -> dict:
     """The config with the LayerName entries hls4ml 1.3 writes for the halves of each separable conv
-    among ``nodes`` (``separable_part_precisions``; they replace entries of those names, as
-    hls4ml's do). Every reader of per-layer types then sees the halves' own."""
+    among ``nodes`` (they replace entries of those names, as hls4ml's do). Every reader of per-layer
+    types then sees the halves' own. As ``SeparableToDepthwiseAndConv`` builds them: the layer's
+    entry as ``get_layer_config`` returns it from ``raw`` (the config as written, before
+    ``with_layer_types``: its LayerType entry updated by its LayerName entry, key by key, a Precision
+    mapping replaced whole) with the halves' keys renamed (``separable_part_precisions``); a variable
+    that leaves unnamed comes from the LayerType entry of the half's own class (``DepthwiseConv1D/2D``,
+    ``Conv1D/2D``: checked with hls4ml 1.3, type-granularity configs), then from the Model's."""
+    raw_hls = (raw if raw is not None else config).get("HLSConfig") or {}
     hls = config.get("HLSConfig") or {}
     layers = hls.get("LayerName") or {}
+    types = {k: v for k, v in (raw_hls.get("LayerType") or {}).items() if isinstance(v, dict)}
+    model_prec = (raw_hls.get("Model") or {}).get("Precision")
+    model_vars = {k: v for k, v in model_prec.items() if k not in ("default", "maximum")} if isinstance(model_prec, dict) else {}
     names = dict(layers)
     for node in nodes:
-        entry = layers.get(node.name)
-        if node.base.startswith("Separable") and isinstance(entry, dict) and entry:
-            for part, precision in separable_part_precisions(entry.get("Precision", {})).items():
+        if not node.base.startswith("Separable"):
+            continue
+        named = (raw_hls.get("LayerName") or {}).get(node.name)
+        entry = {**types.get(_HLS4ML_CLASS.get(node.cls, node.cls), {}), **(named if isinstance(named, dict) else {})}
+        dim = node.base[-2:]
+        for part, precision in separable_part_precisions(entry.get("Precision", {})).items():
+            if isinstance(precision, dict) and "default" not in precision:
+                own_class = precision_entry(types.get(f"DepthwiseConv{dim}" if part == "depthwise" else f"Conv{dim}"))
+                precision = {**model_vars, **own_class, **precision}
+            if entry or precision:
                 names[f"{node.name}_{part}"] = {**entry, "Precision": precision}
     return config if names == layers else {**config, "HLSConfig": {**hls, "LayerName": names}}
 
