@@ -313,10 +313,10 @@ def test_a_separable_conv_with_the_types_its_hls4ml_config_names_gets_one_estima
 # split off it, is left 'auto', merged away with its type; 211, 333, 387, 395: the same after the linear
 # activation split off a layer whose own type is set, which hls4ml removes only after the merge;
 # 157, 313: a type-granularity config's separable conv, whose halves take the types it leaves out from
-# the DepthwiseConv/Conv LayerType entries; 521: a linear activation after an activation split off a
-# layer, a cast from that activation's type)
+# the DepthwiseConv/Conv LayerType entries; 458: a HardActivation's LayerType entry; 521: a linear
+# activation after an activation split off a layer, a cast from that activation's type)
 @pytest.mark.parametrize("seed", [1, 4, 7, 8, 9, 12, 14, 16, 17, 19, 20, 25, 27, 28, 29, 30, 31, 35, 37, 38, 39, 58, 65,
-                                  101, 102, 104, 124, 135, 147, 157, 170, 171, 211, 221, 313, 333, 387, 395, 521])
+                                  101, 102, 104, 124, 135, 147, 157, 170, 171, 211, 221, 313, 333, 387, 395, 458, 521])
 def test_a_random_model_with_a_config_hls4ml_wrote_gets_one_estimate_from_its_folder(tmp_path, seed):
     import hls4ml
 
@@ -405,6 +405,31 @@ def test_a_linear_activation_after_a_split_activation_casts_from_that_activation
     config["LayerName"]["lin"]["Precision"].pop("result", None)
     _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
     assert "lin" in [layer.name for layer in estimate_project(tmp_path / "prj").layers]
+
+
+# the hls4ml class a LayerType entry must name to reach an activation (hls4ml 1.3's parser and layer map):
+# Activation('hard_sigmoid') and a split hard_sigmoid are HardActivations; elu and leaky_relu (a layer, an
+# Activation or split off a Dense) and a quantized_relu with a negative slope are ParametrizedActivations,
+# which the 'ELU' and 'LeakyReLU' keys hls4ml's own type-granularity config writes do not reach. Before,
+# the folder path read these activations as 'Activation' (and the QKeras one as 'LeakyReLU'): seed 458
+# of the configs hls4ml wrote, LUT 18,103 vs 17,169
+@pytest.mark.parametrize("key", ["HardActivation", "ParametrizedActivation", "ELU", "LeakyReLU", "Activation"])
+def test_an_activation_takes_the_layer_type_entry_of_its_hls4ml_class(tmp_path, key):
+    import hls4ml
+    import tensorflow as tf
+    from qkeras import QActivation
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((10,), name="x")
+    h = L.Dense(8, activation="hard_sigmoid", name="d")(x)
+    h = L.Activation("elu", name="el")(L.Activation("hard_sigmoid", name="hs")(h))
+    h = L.Dense(6, activation="leaky_relu", name="d2")(L.Activation("leaky_relu", name="lr")(h))
+    h = L.LeakyReLU(name="lk")(QActivation("quantized_relu(6,2,negative_slope=0.25)", name="qlr")(h))
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.Activation("tanh", name="th")(h)))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="type", backend="Vivado")
+    config["LayerType"].setdefault(key, {}).setdefault("Precision", {})["result"] = "ap_fixed<10,3>"
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
 
 
 # a type-granularity config (hls4ml's config_from_keras_model(granularity='type')) leaves a separable

@@ -2008,28 +2008,32 @@ def hls4ml_layer_classes(node, linear: bool = False) -> list[tuple[str, str]]:
     config = node.config.get("activation") if isinstance(node.config, dict) else None
     act = quantizer_name(config) if isinstance(node.config, dict) else "linear"
     cls = _HLS4ML_CLASS.get(node.cls, node.cls)
-    if node.cls == "Activation" and act == "softmax":
-        cls = "Softmax"
-    elif node.cls == "QActivation":
-        cls = _quantizer_class(config)
+    if node.cls in ("Activation", "QActivation"):
+        cls = _activation_class(config)
     out = [(node.name, cls)]
     if node.base in MULT_BASES and (act not in NO_ACTIVATION or (linear and act == "linear")):  # as node_specs splits them
-        out.append((f"{node.name}_{act}", "Softmax" if act == "softmax" else _quantizer_class(config)))
+        out.append((f"{node.name}_{act}", _activation_class(config)))
     return out
 
 
-def _quantizer_class(act) -> str:
-    """The hls4ml class of a (QKeras) activation layer (hls4ml's get_activation_quantizer): a hard
-    tanh/sigmoid is a HardActivation, a quantized_relu with a negative slope a LeakyReLU, a
-    ternary_tanh a TernaryTanh; any other an Activation."""
+def _activation_class(act) -> str:
+    """The hls4ml class of an activation layer, a Keras ``Activation`` or a QKeras one, or of one
+    hls4ml splits off a layer (its ``parse_activation_layer``, ``get_activation_quantizer`` and
+    layer map; checked with hls4ml 1.3, type-granularity configs): softmax is a Softmax; hard_sigmoid
+    and a QKeras hard tanh/sigmoid a HardActivation; elu, leaky_relu and a quantized_relu with a negative
+    slope a ParametrizedActivation (the 'ELU' and 'LeakyReLU' keys hls4ml's own config writes for them
+    reach no layer); a ternary_tanh a TernaryTanh; any other an Activation."""
     from hcp_fpga.estimator.graph import quantizer_config
 
+    if isinstance(act, str) and "(" not in act and not _is_quantizer(act):  # a Keras activation's name
+        return {"softmax": "Softmax", "hard_sigmoid": "HardActivation", "elu": "ParametrizedActivation",
+                "leaky_relu": "ParametrizedActivation"}.get(act, "Activation")
     parsed = quantizer_config(act) if _is_quantizer(act) or isinstance(act, dict) else None
     name, cfg = parsed if parsed else ("", {})
     if name in ("quantized_tanh", "quantized_sigmoid") and not cfg.get(f"use_real_{name.split('_')[1]}", False):
         return "HardActivation"
     if name == "quantized_relu" and cfg.get("negative_slope", 0) not in (0, None):
-        return "LeakyReLU"
+        return "ParametrizedActivation"
     if name in ("ternary_tanh", "ternary"):
         return "TernaryTanh"
     return "Activation"
@@ -2256,7 +2260,7 @@ def auto_activations(config: dict, nodes) -> frozenset:
     merges its type is unset, so it is no entry of ``resolved_results``.)"""
     layers = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
     return frozenset(name for node in nodes for name, cls in hls4ml_layer_classes(node)
-                     if cls in ("Activation", "HardActivation", "LeakyReLU", "TernaryTanh")
+                     if cls in ("Activation", "HardActivation", "ParametrizedActivation", "TernaryTanh")
                      and precision_entry(layers.get(name)).get("result") == "auto")
 
 
