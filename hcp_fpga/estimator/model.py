@@ -1553,7 +1553,7 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     from hcp_fpga.estimator.firmware import firmware_specs_and_notes, has_firmware
     from hcp_fpga.estimator.graph import GraphError, nodes_from_keras
     from hcp_fpga.estimator.precision import parse_fixed
-    from hcp_fpga.estimator.spec import (DA_NOT_PRICED, apply_project_precisions, auto_activations, kernel_types,
+    from hcp_fpga.estimator.spec import (DA_NOT_PRICED, SEPARABLE_PARTS, apply_project_precisions, auto_activations, kernel_types,
                                          distributed_arithmetic_layers, hls4ml_layer_classes, node_specs, resolved_results,
                                          settings_from_config, unknown_strategies, weight_types, with_layer_types,
                                          with_separable_parts)
@@ -1576,7 +1576,10 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     try:
         config = with_separable_parts(with_layer_types(config, nodes), nodes, raw=config)
         # the split-off activations too: hls4ml gives them their own entry's reuse factor (an io_stream softmax's)
-        settings = settings_from_config(config, [name for n in nodes for name, _ in hls4ml_layer_classes(n)], clock_ns)
+        # (and a separable conv's halves: their entries may set their own, ``with_separable_parts``)
+        settings = settings_from_config(config, [name for n in nodes for name, _ in hls4ml_layer_classes(n, linear=True)]
+                                        + [f"{n.name}_{part}" for n in nodes if n.base.startswith("Separable")
+                                           for part in SEPARABLE_PARTS], clock_ns)
         specs = node_specs(nodes, settings, kernels, kernel_types(config), resolved_results(config, nodes),
                            weight_types(config, "bias"), auto_activations(config, nodes), weight_types(config, "scale"))
     except GraphError as exc:  # a value in the model file Keras/QKeras would not write

@@ -953,13 +953,14 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 dname = f"{node.name}_depthwise" if base.startswith("Separable") else node.name
                 # hls4ml 1.3's init_depconv1d/2d know 'resource' and build anything else at Latency
                 # (a ResourceUnrolled separable conv: its pointwise half only is unrolled)
-                strategy = "Latency" if common["strategy"] == "ResourceUnrolled" else common["strategy"]
+                half = _half_settings(s, dname, common)
+                strategy = "Latency" if half["strategy"] == "ResourceUnrolled" else half["strategy"]
                 specs.append(LayerSpec(dname, kind, n_in, n_out, n_pix, out_size=n_pix * n_out, channels=n_out, mantissas=mant,
                                        weight=wtype, input=current, result=acc, accum=acc, depthwise=True, **_geometry(node),
                                        weight_exponent_bits=exponent,
                                        note=_overridden_weight_note(node, wtype, weight_types),
                                        **{**{k: v for k, v in common.items() if k not in ("out_size", "channels")},
-                                          "strategy": strategy}))
+                                          "reuse_factor": half["reuse_factor"], "strategy": strategy}))
                 current = acc
                 if dname != node.name and (own := fixed_results.get(dname)) is not None:
                     current = own  # the depthwise half's own result type ('depthwise_result')
@@ -981,7 +982,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                         specs.append(LayerSpec(pname, kind, pmant.shape[0], pmant.shape[1], n_pix, mantissas=pmant,
                                                weight=ptype, input=current, result=acc, accum=acc, in_pix=n_pix, bias=btype,
                                                weight_exponent_bits=exponent,
-                                               in_channels=pmant.shape[0], **common))
+                                               in_channels=pmant.shape[0], **_half_settings(s, pname, common)))
                         current = acc
             else:
                 n_out = int(kernel.shape[-1])
@@ -1502,6 +1503,13 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
                            weight_exponent_bits=_po2_bits(_kernel_quantizer(inner)),
                            **common))
     return acc
+
+
+def _half_settings(s, half: str, common: dict) -> dict:
+    """``common`` (a separable conv's settings) with the reuse factor and strategy its depthwise or
+    pointwise half ``half`` is given by name (a project's config: ``with_separable_parts``)."""
+    return {**common, "reuse_factor": s.layer_reuse.get(half, common["reuse_factor"]),
+            "strategy": s.layer_strategy.get(half, common["strategy"])}
 
 
 def _linear_kept(parent, own: Optional[Fixed], current: Fixed, fixed: set, default: Fixed,
@@ -2203,7 +2211,9 @@ def with_separable_parts(config: dict, nodes, raw: Optional[dict] = None) -> dic
     ``with_layer_types``: its LayerType entry updated by its LayerName entry, key by key, a Precision
     mapping replaced whole) with the halves' keys renamed (``separable_part_precisions``); a variable
     that leaves unnamed comes from the LayerType entry of the half's own class (``DepthwiseConv1D/2D``,
-    ``Conv1D/2D``: checked with hls4ml 1.3, type-granularity configs), then from the Model's."""
+    ``Conv1D/2D``: checked with hls4ml 1.3, type-granularity configs), then from the Model's; so do
+    its ReuseFactor and Strategy (the entry's DepthwiseReuseFactor/PointwiseReuseFactor are read by no
+    hls4ml 1.3 pass)."""
     raw_hls = (raw if raw is not None else config).get("HLSConfig") or {}
     hls = config.get("HLSConfig") or {}
     layers = hls.get("LayerName") or {}
@@ -2218,11 +2228,13 @@ def with_separable_parts(config: dict, nodes, raw: Optional[dict] = None) -> dic
         entry = {**types.get(_HLS4ML_CLASS.get(node.cls, node.cls), {}), **(named if isinstance(named, dict) else {})}
         dim = node.base[-2:]
         for part, precision in separable_part_precisions(entry.get("Precision", {})).items():
+            own_class = types.get(f"DepthwiseConv{dim}" if part == "depthwise" else f"Conv{dim}", {})
             if isinstance(precision, dict) and "default" not in precision:
-                own_class = precision_entry(types.get(f"DepthwiseConv{dim}" if part == "depthwise" else f"Conv{dim}"))
-                precision = {**model_vars, **own_class, **precision}
-            if entry or precision:
-                names[f"{node.name}_{part}"] = {**entry, "Precision": precision}
+                precision = {**model_vars, **precision_entry(own_class), **precision}
+            # its reuse factor and strategy likewise (hls4ml's get_reuse_factor/get_strategy: name, type, model)
+            half = {**{k: own_class[k] for k in ("ReuseFactor", "Strategy") if k in own_class}, **entry}
+            if half or precision:
+                names[f"{node.name}_{part}"] = {**half, "Precision": precision}
     return config if names == layers else {**config, "HLSConfig": {**hls, "LayerName": names}}
 
 
