@@ -383,6 +383,29 @@ def test_a_quantized_bits_activation_after_a_split_linear_cast_is_merged_as_hls4
     assert ("q" in names) == kept, names
 
 
+# hls4ml moves a Resource layer's invalid reuse factor to the closest valid one for each kernel's
+# sizes, a recurrent layer's kernel and recurrent kernel apart: an LSTM(6) on 4 inputs at RF 3 runs its
+# kernel (4 x 24) at RF 2 and its recurrent kernel (6 x 24) at RF 3. Before, the folder path ran both at
+# 3 and the firmware path both at 2 (DSP 144 vs 120 on seed 134 of the configs with build settings)
+def test_a_recurrent_layers_two_kernels_run_at_the_reuse_factors_hls4ml_moves_them_to(tmp_path):
+    import hls4ml
+    import tensorflow as tf
+
+    from hcp_fpga.estimator.model import project_specs
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((5, 4), name="x")
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.LSTM(6, name="l")(x)))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    config["Model"]["Strategy"] = "Resource"
+    config["LayerName"]["l"]["ReuseFactor"] = 3
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+    for folder in ("prj", "no_firmware"):
+        rf = {sp.name: sp.reuse_factor for sp in project_specs(tmp_path / folder).specs}
+        assert (rf["l_kernel"], rf["l_recurrent"]) == (2, 3), folder
+
+
 # a linear activation after a layer with an activation split off it (a QDense with a quantized_relu)
 # compares its own type with that activation's, the layer's last: with the layer's own type (the model
 # default, its result key left out) the folder path took the cast for a no-op and dropped it (seed 521

@@ -331,7 +331,13 @@ def _recurrent(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, t
     specs = recurrent_cell(name, kernel, recurrent, steps, wtype,
                            common["input"], common["result"], cell_common, accum=accum, packed_input=packed_input,
                            recurrent_wtype=rtype)
-    return [replace(sp, result=common["result"]) if sp.name == name else sp for sp in specs]
+    # the recurrent kernel runs at its own reuse factor (mult_config2): hls4ml moves the layer's RF to the
+    # closest valid one for each kernel's sizes apart (init_lstm/init_gru), so the two can differ
+    mult2 = configs.get(cfg["types"].get("mult_config2", ""), {"fields": {}, "types": {}})
+    rf2 = _value({**cfg["fields"], **mult2["fields"]}.get("reuse_factor", "1"), {**cfg["fields"], **mult2["fields"]}) \
+        if mult2["fields"] else rf
+    return [replace(sp, result=common["result"]) if sp.name == name
+            else replace(sp, reuse_factor=rf2 or rf) if sp.name == f"{name}_recurrent" else sp for sp in specs]
 
 
 def _every_time_step(spec: LayerSpec, steps: int) -> LayerSpec:

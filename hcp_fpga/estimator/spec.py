@@ -1201,7 +1201,7 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         _wire(specs, first, last_spec, node)
     outputs = {last_spec[n.name] for n in nodes if n.output and n.name in last_spec}
     specs = [replace(sp, model_output=True) if sp.name in outputs else sp for sp in specs]
-    return unroll_position_loops(specs)
+    return unroll_position_loops(built_reuse_factors(specs))
 
 
 def _built_input_types(nodes: list, fixed_results: dict, default: Fixed,
@@ -1255,6 +1255,21 @@ def _wire(specs: list[LayerSpec], first: int, last_spec: dict[str, str], node) -
         last_spec[node.name] = specs[-1].name
     elif len(node.inputs) == 1 and node.inputs[0] in last_spec:
         last_spec[node.name] = last_spec[node.inputs[0]]
+
+
+def built_reuse_factors(specs: list[LayerSpec]) -> list[LayerSpec]:
+    """The specs with the reuse factor hls4ml 1.3 builds each Resource multiplier layer at: a config's
+    RF that is not valid for the layer's (inputs, outputs) it moves to the closest valid one, the
+    smaller on a tie, with a warning (``set_closest_reuse_factor``; a depthwise conv's sizes are its
+    channels x taps and its filters, as our block-diagonal matrix; a recurrent layer's kernel and
+    recurrent kernel each by its own, so the two can differ). The firmware holds the moved values, so
+    both paths price one design (an RF 2 moved to 1 was priced as an RF-2 kernel: DSP 27 vs 8)."""
+    from hcp_fpga.estimator.reuse import closest_valid
+
+    return [replace(sp, reuse_factor=closest_valid(sp.n_in, sp.n_out, sp.reuse_factor,
+                                                   unrolled=sp.strategy == "ResourceUnrolled"))
+            if sp.kind in MULT_KINDS and sp.strategy in ("Resource", "ResourceUnrolled") and sp.n_in and sp.n_out
+            else sp for sp in specs]
 
 
 def unroll_position_loops(specs: list[LayerSpec]) -> list[LayerSpec]:
