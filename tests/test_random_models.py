@@ -383,6 +383,30 @@ def test_a_quantized_bits_activation_after_a_split_linear_cast_is_merged_as_hls4
     assert ("q" in names) == kept, names
 
 
+# hls4ml 1.3 builds an io_parallel design as DATAFLOW when any layer's strategy says Resource, a layer
+# whose C++ has no strategy too (SetPipelineStyle reads every layer's); that layer's C++ is the same
+# either way. Both paths now read it so: the firmware from its pragma, the folder from the config.
+@pytest.mark.parametrize("case", ["model-resource-dense-latency", "pooling-resource"])
+def test_a_strategy_on_a_layer_without_one_sets_the_pipeline_style_as_hls4ml_does(tmp_path, case):
+    import hls4ml
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((8, 8, 2), name="x")
+    h = L.MaxPooling2D(2, name="pool")(L.Conv2D(4, 3, activation="relu", name="c")(x))
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.Flatten(name="f")(h)))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    if case == "pooling-resource":
+        config["LayerName"]["pool"]["Strategy"] = "Resource"
+    else:
+        config["Model"]["Strategy"] = "Resource"
+        for name in ("c", "out"):
+            config["LayerName"][name]["Strategy"] = "Latency"
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+    assert "#pragma HLS DATAFLOW" in (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
+
+
 # hls4ml moves a Resource layer's invalid reuse factor to the closest valid one for each kernel's
 # sizes, a recurrent layer's kernel and recurrent kernel apart: an LSTM(6) on 4 inputs at RF 3 runs its
 # kernel (4 x 24) at RF 2 and its recurrent kernel (6 x 24) at RF 3. Before, the folder path ran both at

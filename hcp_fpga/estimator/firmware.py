@@ -21,7 +21,7 @@ import numpy as np
 from hcp_fpga.estimator.precision import Fixed, parse_fixed, po2_fixed
 from hcp_fpga.estimator.spec import (DA_NOT_PRICED, DISTRIBUTED_ARITHMETIC, ELEMENTWISE_ACTIVATIONS, FIRMWARE_STRATEGIES,
                                      HLS4ML_TABLE_SIZE, LAYERNORM_TABLE_SIZE, TABLE_ACTIVATIONS,
-                                     LayerSpec, SOFTMAX_IMPLEMENTATIONS, with_softmax_implementation, dot_specs,
+                                     MULT_KINDS, LayerSpec, SOFTMAX_IMPLEMENTATIONS, with_softmax_implementation, dot_specs,
                                      too_wide, unroll_position_loops)
 
 # a layer call: nnet::<function><types..., config>(arguments); // layer name. Two template arguments
@@ -572,6 +572,11 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
             specs.append(LayerSpec(layer_name, "unmodelled", out_size=n, channels=channels, **common))
     if not specs:
         raise ConfigError(f"no hls4ml layer calls found in '{fw}'; re-export the project")
+    # a layer whose C++ has no strategy (not a multiplier layer; LayerSpec.strategy) takes the one the top
+    # function's pipeline style implies: hls4ml's SetPipelineStyle builds an io_parallel design as DATAFLOW
+    # where some layer's config says Resource (or a conv steps over pixel partitions), else PIPELINE
+    style = "Resource" if specs[0].io_type == "io_parallel" and _DATAFLOW.search(source) else "Latency"
+    specs = [sp if sp.kind in MULT_KINDS else replace(sp, strategy=style) for sp in specs]
     top_input = _top_input(source, macros, types, default)
     as_layer = top_input is not None and specs[0].io_type == "io_parallel"  # the input array, as an InputLayer
     specs = unroll_position_loops(_wired(specs, spans, _top_params(source), top_input[0] if as_layer else None,
@@ -582,7 +587,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
         for name, elements, in_type in reversed([top_input] + [t for t in _top_arrays(source, macros, types, default)
                                                                if t[0] != top_input[0] and t[0] not in written]):
             specs.insert(0, LayerSpec(name, "free", out_size=elements, channels=elements, input=in_type, result=in_type,
-                                      io_type="io_parallel", strategy=specs[0].strategy,
+                                      io_type="io_parallel", strategy=style,
                                       reuse_factor=specs[0].reuse_factor, after=()))
     notes = [f"weights of {', '.join(missing)} not found in firmware/weights (w<N>.txt or .h): every product is "
              "counted as its own multiplication (an upper bound on DSPs and LUT multipliers)"] if missing else []
@@ -593,6 +598,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     return specs, notes
 
 
+_DATAFLOW = re.compile(r"#\s*pragma\s+HLS\s+DATAFLOW\b", re.IGNORECASE)
 # a reshape or flatten in io_parallel is no call: its result names the same array (``auto& layer6_out = layer4_out;``)
 _ALIAS = re.compile(r"auto\s*&\s*(\w+)\s*=\s*(\w+)\s*;")
 

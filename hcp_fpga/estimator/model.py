@@ -842,12 +842,25 @@ def _stream_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimat
     return fifos
 
 
+def latency_io_parallel(specs: list[LayerSpec]) -> bool:
+    """Is this an io_parallel design whose multiplier layers all run hls4ml's Latency strategy? (A
+    layer of another kind has no strategy in hls4ml's C++; its configured one sets the pipeline style
+    only: ``dataflow_io_parallel``.)"""
+    return bool(specs) and specs[0].io_type == "io_parallel" \
+        and all(s.strategy == "Latency" for s in specs if s.kind in MULT_KINDS)
+
+
 def dataflow_io_parallel(specs: list[LayerSpec]) -> bool:
-    """Does hls4ml 1.3 build this io_parallel design as DATAFLOW because a conv steps over pixel
-    partitions (``SetPipelineStyle._maybe_set_dataflow_conv_layers``)? (Its other trigger, any
-    Resource layer, is inside the Resource constants, which were fitted on whole dataflow designs.)"""
-    return any(s.kind in ("conv1d", "conv2d") and s.io_type == "io_parallel" and s.partitions > 1 and not s.internal
-               for s in specs)
+    """Does hls4ml 1.3 build this io_parallel design as DATAFLOW (``SetPipelineStyle``) with element
+    channels between its layers: because a conv steps over pixel partitions, or because some layer
+    without a strategy of its own (an activation, a pooling, the input) is configured Resource while no
+    multiplier layer is (hls4ml's rule reads every layer's strategy)? (A Resource multiplier layer
+    makes it DATAFLOW too; that case is inside the Resource constants, fitted on whole dataflow designs.)"""
+    if not specs or specs[0].io_type != "io_parallel":
+        return False
+    by_strategy = any(s.strategy == "Resource" for s in specs if s.kind not in MULT_KINDS) \
+        and not any(s.strategy == "Resource" for s in specs if s.kind in MULT_KINDS)
+    return by_strategy or any(s.kind in ("conv1d", "conv2d") and s.partitions > 1 and not s.internal for s in specs)
 
 
 def _element_fifos(specs: list[LayerSpec], c: CostConstants) -> list[LayerEstimate]:
@@ -1249,8 +1262,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     timing, budget = part_timing(part), budget_ns(clock_ns or 5.0, backend, uncertainty)
     layers = [estimate_layer(s, c, _step(s, c, timing, budget)) for s in specs]
     layers = [_resource_pipeline(s, l, c, timing, budget) if _resource_kernel(s) else l for s, l in zip(specs, layers)]
-    scheduled_whole = specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs) \
-        and schedulable(specs)
+    scheduled_whole = latency_io_parallel(specs) and schedulable(specs)
     if not scheduled_whole:  # (a scheduled design's softmax and kernels are part of its operator chain)
         layers = [_softmax_pipeline(s, l, c, timing, budget) if s.kind == "softmax"
                   else _kernel_pipeline(s, l, c, timing, budget) if _latency_kernel(s) else l
@@ -1260,7 +1272,7 @@ def estimate_specs(specs: Iterable[LayerSpec], backend: str, clock_ns: float, pa
     front: list[LayerEstimate] = []
     extra: list[LayerEstimate] = []  # rows of no one layer: registers between layers, FIFOs
     # Resource-strategy FF constants were fitted on whole designs, input registers included
-    if specs and specs[0].io_type == "io_parallel" and all(s.strategy == "Latency" for s in specs):
+    if latency_io_parallel(specs):
         front = [LayerEstimate("input_registers", "io", ff=c.ff_per_input_bit * _all_input_bits(specs),
                                latency_cycles=0, ii=1)]
         pipe = _pipeline_registers(specs, layers, c)

@@ -131,6 +131,8 @@ class LayerSpec:
     # an average pool whose windows cover different numbers of image positions ('same' padding that
     # pads, padding not counted): hls4ml divides each window's sum by its own count
     uneven_windows: bool = False
+    # hls4ml's strategy for a multiplier layer (MULT_KINDS: its C++ kernel); any other layer's C++ has none,
+    # and its configured strategy only sets the design's pipeline style (any Resource layer: DATAFLOW)
     strategy: str = "Latency"
     reuse_factor: int = 1
     io_type: str = "io_parallel"
@@ -1030,7 +1032,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 # differ (MergeLinearActivation takes only an unset parent type; EliminateLinearActivation
                 # only an equal one)
                 specs.append(LayerSpec(f"{node.name}_linear", "linear", input=current, result=cast,
-                                       own_process=s.io_type == "io_stream", **common))
+                                       own_process=s.io_type == "io_stream",
+                                       **{**common, "strategy": s.strategy_of(f"{node.name}_linear")}))
                 result = current = cast
             if name not in NO_ACTIVATION:
                 if _is_quantizer(act):  # a QKeras activation quantizer fused into the layer
@@ -1048,8 +1051,10 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 act_name = f"{node.name}_{name}"
                 if (why := unbuilt_activation(act, s.io_type)) is not None:
                     act_name, kind = f"{act_name} ({why})", "unmodelled"
+                # (and its own strategy, which sets the pipeline style only: LayerSpec.strategy)
                 specs.append(LayerSpec(act_name, kind, input=current, result=result, table_size=_table_size(kind, s),
-                                       **{**common, "strategy": "Latency", "reuse_factor": s.reuse_of(act_name)}))
+                                       **{**common, "strategy": s.strategy_of(f"{node.name}_{name}"),
+                                          "reuse_factor": s.reuse_of(act_name)}))
         elif base == "SimpleRNN":  # hls4ml 1.3 converts it but its Vivado/Vitis backends write no code (models.NO_CODE_ON_XILINX)
             specs.append(LayerSpec(f"{node.name} (SimpleRNN: hls4ml 1.3 writes no Vivado/Vitis code for it)", "unmodelled",
                                    input=current, result=current, **common))
@@ -1176,7 +1181,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 elif parent is not None and _split_linear_at_merge(parent, fixed, auto_activations):
                     parent_set = False
                 if not _linear_kept(parent, own, before, fixed, default, parent_set, auto_activations):
-                    kind, result = "free", current
+                    # removed before hls4ml sets the pipeline style: its strategy has no say there
+                    kind, result, common = "free", current, {**common, "strategy": "Latency"}
                     if parent is not None:
                         removed_linear[node.name] = parent.name
                 else:  # a cast layer of its own: in io_stream a dataflow process with an output FIFO
