@@ -607,7 +607,8 @@ def skip_merged_linear(nodes: list, fixed: set, auto: frozenset = frozenset()) -
     return _bypassed(nodes, dropped)
 
 
-def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozenset()) -> list:
+def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozenset(),
+                   transposed: frozenset = frozenset()) -> list:
     """hls4ml 1.3's ``FuseBatchNormalization``: a BatchNormalization right after a Dense/Conv1D/Conv2D
     or a separable convolution's pointwise half (``batchnorm_folds``) is folded into that layer's
     kernel (kernel x gamma / sqrt(variance + epsilon) per output). The returned graph has the
@@ -615,15 +616,16 @@ def fuse_batchnorm(nodes: list, fixed_results: set, folded: frozenset = frozense
     ``folded``: layers whose kernel is already the folded one (read from a project's weight files).
     A depthwise convolution is folded into as hls4ml 1.3 does it, wrongly (``broken_depthwise_folds``;
     our export sets its type, which stops the fold). hls4ml runs its passes again after each change, so
-    a BatchNormalization after a folded one (whose set type kept the two apart) folds next."""
+    a BatchNormalization after a folded one (whose set type kept the two apart) folds next.
+    ``transposed``: layers whose kernels hls4ml stores filters-first (Resource strategy)."""
     while True:
-        folded_nodes = _fuse_batchnorm_once(nodes, fixed_results, folded)
+        folded_nodes = _fuse_batchnorm_once(nodes, fixed_results, folded, transposed)
         if len(folded_nodes) == len(nodes):
             return folded_nodes
         nodes = folded_nodes
 
 
-def _fuse_batchnorm_once(nodes: list, fixed_results: set, folded: frozenset) -> list:
+def _fuse_batchnorm_once(nodes: list, fixed_results: set, folded: frozenset, transposed: frozenset) -> list:
     """One round of ``fuse_batchnorm``: the consecutive BatchNormalizations merged, then each fold."""
     from dataclasses import replace as _replace
 
@@ -638,8 +640,14 @@ def _fuse_batchnorm_once(nodes: list, fixed_results: set, folded: frozenset) -> 
             if parent.base.startswith("Depthwise"):
                 # hls4ml's fold broadcasts the per-channel scale over the (taps, channels, 1) kernel's last
                 # axis (a kernel channels times as large) and its C++ reads the first kernel-size values
-                # (``broken_depthwise_folds``: the design computes otherwise than the model)
-                scaled = scaled.reshape(-1)[:kernel.size].reshape(kernel.shape)
+                # (``broken_depthwise_folds``: the design computes otherwise than the model). At Resource
+                # strategy hls4ml stores that array filters-first (ApplyResourceStrategy: a depthwise conv
+                # is a Conv there), so those values are the first filter's
+                if parent.name in transposed:
+                    first = np.moveaxis(scaled, -1, 0).reshape(-1)[:kernel.size]
+                    scaled = np.moveaxis(first.reshape((kernel.shape[-1], *kernel.shape[:-1])), 0, -1)
+                else:
+                    scaled = scaled.reshape(-1)[:kernel.size].reshape(kernel.shape)
             weights[parent.name] = [*parent.weights[:k], scaled, *parent.weights[k + 1:]]
         fused[bn.name] = parent.name
     if not fused:
@@ -893,7 +901,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
     # a synthesized kernel (``kernels``: the project's weight files) is already the folded one
     wrong_folds = dict.fromkeys(broken_depthwise_folds(nodes, fixed),
                                 "hls4ml 1.3 folds the BatchNormalization after it along the wrong axis")
-    nodes = fuse_batchnorm(skip_merged_linear(nodes, fixed, auto_activations), fixed, frozenset(kernels))
+    resource = frozenset(n.name for n in nodes if s.strategy_of(n.name) in ("Resource", "ResourceUnrolled"))
+    nodes = fuse_batchnorm(skip_merged_linear(nodes, fixed, auto_activations), fixed, frozenset(kernels), resource)
     padded_apart = {**wrong_folds, **shared_padded_conv1d(nodes, s.io_type)}  # built otherwise: said after the node
     nodes = remove_transpose_before_flatten(nodes, s.io_type, frozenset(kernels))
     default = parse_fixed(s.precision)
@@ -2149,7 +2158,9 @@ def _fixed_or_none(text) -> Optional[Fixed]:
         return None
 
 
-_PRECISION_VARIABLES = ("result", "accum", "weight", "bias")
+# the variables a plain Precision string sets (hls4ml's ``<layer>_default``; checked with hls4ml 1.3: a
+# recurrent layer's recurrent kernel and bias, a BatchNormalization's scale too; no activation table)
+_PRECISION_VARIABLES = ("result", "accum", "weight", "bias", "recurrent_weight", "recurrent_bias", "scale")
 
 
 def precision_entry(entry) -> dict:
