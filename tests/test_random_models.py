@@ -558,6 +558,22 @@ def test_a_separable_conv_half_takes_the_layer_type_entry_of_its_own_class(tmp_p
     _folder_and_firmware_agree(tmp_path, model, config, io_type)
 
 
+# the same for the halves' other settings: a pointwise half builds with the ParallelizationFactor of the
+# Conv1D/2D LayerType entry (hls4ml's layer reads its class's entry updated by its own name's). Before,
+# the folder path built it at the separable conv's (DSP 22 vs 132 on one io_parallel model at PF 8 -> 6)
+def test_a_separable_conv_half_takes_the_parallelization_factor_of_its_own_class(tmp_path):
+    import hls4ml
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((12, 3))
+    model = tf.keras.Model(x, L.Dense(3)(L.Flatten()(L.Conv1D(2, 3)(L.SeparableConv1D(4, 3, padding="same")(x)))))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="type", backend="Vivado")
+    config["LayerType"]["Conv1D"]["ParallelizationFactor"] = 4
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+
+
 def _family_model(family: str):
     import tensorflow as tf
 

@@ -2244,8 +2244,8 @@ def with_separable_parts(config: dict, nodes, raw: Optional[dict] = None) -> dic
     mapping replaced whole) with the halves' keys renamed (``separable_part_precisions``); a variable
     that leaves unnamed comes from the LayerType entry of the half's own class (``DepthwiseConv1D/2D``,
     ``Conv1D/2D``: checked with hls4ml 1.3, type-granularity configs), then from the Model's; so do
-    its ReuseFactor and Strategy (the entry's DepthwiseReuseFactor/PointwiseReuseFactor are read by no
-    hls4ml 1.3 pass)."""
+    its other settings, ReuseFactor, Strategy, ParallelizationFactor (the entry's
+    DepthwiseReuseFactor/PointwiseReuseFactor are read by no hls4ml 1.3 pass)."""
     raw_hls = (raw if raw is not None else config).get("HLSConfig") or {}
     hls = config.get("HLSConfig") or {}
     layers = hls.get("LayerName") or {}
@@ -2263,8 +2263,9 @@ def with_separable_parts(config: dict, nodes, raw: Optional[dict] = None) -> dic
             own_class = types.get(f"DepthwiseConv{dim}" if part == "depthwise" else f"Conv{dim}", {})
             if isinstance(precision, dict) and "default" not in precision:
                 precision = {**model_vars, **precision_entry(own_class), **precision}
-            # its reuse factor and strategy likewise (hls4ml's get_reuse_factor/get_strategy: name, type, model)
-            half = {**{k: own_class[k] for k in ("ReuseFactor", "Strategy") if k in own_class}, **entry}
+            # its other settings likewise: the half's layer reads its class's LayerType entry updated by its
+            # own (hls4ml's get_layer_config; its reuse factor and strategy: name, type, model)
+            half = {**{k: v for k, v in own_class.items() if k != "Precision"}, **entry}
             if half or precision:
                 names[f"{node.name}_{part}"] = {**half, "Precision": precision}
     return config if names == layers else {**config, "HLSConfig": {**hls, "LayerName": names}}
