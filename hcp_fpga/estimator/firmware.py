@@ -334,8 +334,8 @@ def _recurrent(fw: Path, name: str, args: list[str], cfg: dict, configs: dict, t
     # the recurrent kernel runs at its own reuse factor (mult_config2): hls4ml moves the layer's RF to the
     # closest valid one for each kernel's sizes apart (init_lstm/init_gru), so the two can differ
     mult2 = configs.get(cfg["types"].get("mult_config2", ""), {"fields": {}, "types": {}})
-    rf2 = _value({**cfg["fields"], **mult2["fields"]}.get("reuse_factor", "1"), {**cfg["fields"], **mult2["fields"]}) \
-        if mult2["fields"] else rf
+    mf2 = {**cfg["fields"], **mult2["fields"]}
+    rf2 = _value(mf2.get("reuse_factor", "1"), mf2) if mult2["fields"] else rf
     return [replace(sp, result=common["result"]) if sp.name == name
             else replace(sp, reuse_factor=rf2 or rf) if sp.name == f"{name}_recurrent" else sp for sp in specs]
 
