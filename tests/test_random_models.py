@@ -455,6 +455,25 @@ def test_a_strategy_on_a_layer_without_one_sets_the_pipeline_style_as_hls4ml_doe
     assert "#pragma HLS DATAFLOW" in (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
 
 
+# a config's Model PipelineStyle forces hls4ml's choice ('pipeline' or 'dataflow', as written): the folder
+# path reads it as the firmware path reads the pragma it gives
+@pytest.mark.parametrize("style, pragma", [("dataflow", "DATAFLOW"), ("pipeline", "PIPELINE")])
+def test_a_configs_pipeline_style_is_the_designs(tmp_path, style, pragma):
+    import hls4ml
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((12,), name="x")
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.Dense(8, activation="relu", name="d")(x)))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    config["Model"]["PipelineStyle"] = style
+    if style == "pipeline":  # against hls4ml's own choice: DATAFLOW for a Resource layer, PIPELINE without
+        config["LayerName"]["d_relu"]["Strategy"] = "Resource"
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+    assert f"#pragma HLS {pragma}" in (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
+
+
 # hls4ml moves a Resource layer's invalid reuse factor to the closest valid one for each kernel's
 # sizes, a recurrent layer's kernel and recurrent kernel apart: an LSTM(6) on 4 inputs at RF 3 runs its
 # kernel (4 x 24) at RF 2 and its recurrent kernel (6 x 24) at RF 3. Before, the folder path ran both at

@@ -1601,7 +1601,20 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     specs = [not_priced(sp, DA_NOT_PRICED) if sp.name in da and sp.kind in ("dense", "conv1d", "conv2d") else sp
              for sp in specs]
     options = (config.get("HLSConfig", {}) or {}).get("LayerName", {}) or {}
-    return ProjectSpecs(with_layer_options(specs, options), settings.backend, settings.clock_ns, part, notes)
+    return ProjectSpecs(with_pipeline_style(with_layer_options(specs, options), config), settings.backend,
+                        settings.clock_ns, part, notes)
+
+
+def with_pipeline_style(specs: list[LayerSpec], config: dict) -> list[LayerSpec]:
+    """``specs`` with the pipeline style a config's ``Model: PipelineStyle`` forces on an io_parallel
+    design ('pipeline' or 'dataflow'; hls4ml 1.3 reads it as written, 'auto' or anything else leaves its
+    own choice, ``SetPipelineStyle``), carried as the strategy of the layers without one of their own
+    (``LayerSpec.strategy``; the firmware path reads the pragma it gives)."""
+    style = ((config.get("HLSConfig") or {}).get("Model") or {}).get("PipelineStyle")
+    if style not in ("pipeline", "dataflow") or not specs or specs[0].io_type != "io_parallel":
+        return specs
+    strategy = "Resource" if style == "dataflow" else "Latency"
+    return [sp if sp.kind in MULT_KINDS else replace(sp, strategy=strategy) for sp in specs]
 
 
 def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None,
