@@ -779,6 +779,29 @@ def test_a_keras_file_gives_each_layer_its_own_weights_whatever_its_name(tmp_pat
         assert all(np.array_equal(a, b) for a, b in zip(read[layer.name], layer.get_weights())), layer.name
 
 
+def test_a_keras_file_gives_a_wrapper_the_weights_of_the_layer_it_wraps(tmp_path):
+    """A .keras file keeps a TimeDistributed's Dense below the wrapper's path ('<wrapper>/layer/vars')
+    and a Bidirectional's two layers as 'forward_layer' and 'backward_layer' (their cells' vars
+    below): the wrapper's weights, in its own order (forward, then backward). Before, they were read
+    as groups named 'layer', 'forward_layer', 'backward_layer', so the wrapper had none and was named
+    not priced (hls4ml 1.3 writes its own keras_model.keras so: 14 of 157 hls4ml-written folders)."""
+    import tensorflow as tf
+
+    from hcp_fpga.estimator.graph import nodes_from_json, read_model_json
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = tf.keras.Input((5, 4))
+    h = L.Bidirectional(L.LSTM(3, return_sequences=True), name="bi")(L.TimeDistributed(L.Dense(6), name="td")(x))
+    model = tf.keras.Model(x, L.Dense(2, name="out")(L.Flatten()(h)))
+    model.save(tmp_path / "m.keras")
+    read = {n.name: n.weights for n in nodes_from_json(*read_model_json(tmp_path / "m.keras"))}
+    for name in ("td", "bi", "out"):
+        weights = model.get_layer(name).get_weights()
+        assert len(read[name]) == len(weights) > 0, name
+        assert all(np.array_equal(a, b) for a, b in zip(read[name], weights)), name
+
+
 def test_a_firmware_calling_a_config_it_does_not_define_is_a_named_lower_bound(tmp_path):
     """hls4ml 1.3 writes a Keras Softmax layer's config struct as 'Softmax_config<N>' and calls
     'softmax_config<N>': that project does not compile, and its firmware says nothing of the layer's

@@ -109,6 +109,8 @@ def read_model_json(path: Path) -> tuple[dict, Optional[Any]]:
 
 # the groups a .keras weights store keeps a model's layers in (Keras 2.13-2.15, Keras 3)
 _STORE_CONTAINERS = ("_layer_checkpoint_dependencies", "layers")
+# where a .keras file keeps the layers a TimeDistributed or Bidirectional wraps, below the wrapper's own path
+_WRAPPED_PARTS = ("layer", "forward_layer", "backward_layer")
 
 
 def _snake_case(name: str) -> str:
@@ -184,9 +186,15 @@ def _weight_groups(source, model_json=None) -> dict[str, list[np.ndarray]]:
                         break
                 if len(parts) > 1 and parts[-1] == "batchnorm":  # a QConv2DBatchnorm's own batch normalization
                     parts = [f"{parts[-2]}/batchnorm"]
+                if len(parts) > 1 and parts[-1] in _WRAPPED_PARTS:  # a wrapper's layer: the wrapper's weights
+                    wrapped.setdefault(parts[-2], {})[parts[-1]] = arrays
+                    return
                 groups.setdefault(parts[-1] if parts else name, arrays)
 
+    wrapped: dict[str, dict[str, list[np.ndarray]]] = {}
     source.visititems(visit)
+    for owner, parts in wrapped.items():  # in the wrapper's own order (a Bidirectional: forward, then backward)
+        groups.setdefault(owner, [a for part in _WRAPPED_PARTS for a in parts.get(part, [])])
     for key in [k for k in groups if k.endswith("/batchnorm")]:
         _qkeras_order(groups, key.removesuffix("/batchnorm"), groups.pop(key))
     return groups
