@@ -21,7 +21,7 @@ import numpy as np
 from hcp_fpga.estimator.precision import Fixed, parse_fixed, po2_fixed
 from hcp_fpga.estimator.spec import (DA_NOT_PRICED, DISTRIBUTED_ARITHMETIC, ELEMENTWISE_ACTIVATIONS, FIRMWARE_STRATEGIES,
                                      HLS4ML_TABLE_SIZE, LAYERNORM_TABLE_SIZE, TABLE_ACTIVATIONS,
-                                     MULT_KINDS, LayerSpec, SOFTMAX_IMPLEMENTATIONS, with_softmax_implementation, dot_specs,
+                                     LayerSpec, SOFTMAX_IMPLEMENTATIONS, with_pipeline_strategy, with_softmax_implementation, dot_specs,
                                      too_wide, unroll_position_loops)
 
 # a layer call: nnet::<function><types..., config>(arguments); // layer name. Two template arguments
@@ -576,7 +576,7 @@ def firmware_specs_and_notes(project_dir: Path | str, default_precision: str = "
     # function's pipeline style implies: hls4ml's SetPipelineStyle builds an io_parallel design as DATAFLOW
     # where some layer's config says Resource (or a conv steps over pixel partitions), else PIPELINE
     style = "Resource" if specs[0].io_type == "io_parallel" and _DATAFLOW.search(source) else "Latency"
-    specs = [sp if sp.kind in MULT_KINDS else replace(sp, strategy=style) for sp in specs]
+    specs = with_pipeline_strategy(specs, style)
     top_input = _top_input(source, macros, types, default)
     as_layer = top_input is not None and specs[0].io_type == "io_parallel"  # the input array, as an InputLayer
     specs = unroll_position_loops(_wired(specs, spans, _top_params(source), top_input[0] if as_layer else None,

@@ -16,7 +16,7 @@ from hcp_fpga.estimator.backends import CostConstants, constants_for
 from hcp_fpga.estimator.precision import Fixed, csd_digits
 from hcp_fpga.estimator.reuse import closest_valid
 from hcp_fpga.estimator.spec import (MULT_KINDS, LayerSpec, layer_specs, not_priced, softmax_table_sizes,
-                                     with_layer_options)
+                                     with_layer_options, with_pipeline_strategy)
 from hcp_fpga.estimator.types import Estimate, LayerEstimate
 
 # (depth, width) shapes of one 18 Kb block RAM (UG573): the ladder BRAM mapping chooses from.
@@ -1613,8 +1613,7 @@ def with_pipeline_style(specs: list[LayerSpec], config: dict) -> list[LayerSpec]
     style = ((config.get("HLSConfig") or {}).get("Model") or {}).get("PipelineStyle")
     if style not in ("pipeline", "dataflow") or not specs or specs[0].io_type != "io_parallel":
         return specs
-    strategy = "Resource" if style == "dataflow" else "Latency"
-    return [sp if sp.kind in MULT_KINDS else replace(sp, strategy=strategy) for sp in specs]
+    return with_pipeline_strategy(specs, "Resource" if style == "dataflow" else "Latency")
 
 
 def estimate_project(project_dir, model=None, part: str | None = None, clock_ns: float | None = None,

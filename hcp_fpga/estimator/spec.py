@@ -1272,6 +1272,12 @@ def _wire(specs: list[LayerSpec], first: int, last_spec: dict[str, str], node) -
         last_spec[node.name] = last_spec[node.inputs[0]]
 
 
+def with_pipeline_strategy(specs: list[LayerSpec], strategy: str) -> list[LayerSpec]:
+    """``specs`` with ``strategy`` on every layer whose C++ has none of its own (not a multiplier
+    layer): how a design's pipeline style is carried (``LayerSpec.strategy``; Resource: DATAFLOW)."""
+    return [sp if sp.kind in MULT_KINDS else replace(sp, strategy=strategy) for sp in specs]
+
+
 def built_reuse_factors(specs: list[LayerSpec]) -> list[LayerSpec]:
     """The specs with the reuse factor hls4ml 1.3 builds each Resource multiplier layer at: a config's
     RF that is not valid for the layer's (inputs, outputs) it moves to the closest valid one, the
