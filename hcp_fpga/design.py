@@ -186,6 +186,14 @@ def written_result_types(model, layer_precision: dict[str, str]) -> dict[str, st
     return types
 
 
+def time_distributed_parts(model) -> list[tuple[Any, Any]]:
+    """(TimeDistributed, the layer it wraps) of each TimeDistributed in ``model``: hls4ml 1.3 builds the
+    wrapped layer as one of its own, configured by its own name, and an end marker '<name>_end'
+    (ExpandTimeDistributed), so a config may name both."""
+    return [(layer, layer.layer) for layer in model.layers
+            if type(layer).__name__ == "TimeDistributed" and getattr(layer, "layer", None) is not None]
+
+
 def layer_reuse_factors(layer, strategy: str, io_type: str) -> list[int]:
     """Reuse factors hls4ml 1.3 builds right for a Dense/Conv ``layer`` (``models.mult_size``): the
     valid ones, and for an io_parallel Resource convolution (a Dense over a sequence or an image is
@@ -232,13 +240,18 @@ class Design:
     def hls_layer_names(self) -> list[str]:
         """The names hls4ml gives the layers (what an hls4ml config's LayerName refers to): the Keras
         layers, the input layer of a Sequential model (``<first>_input``), and activations fused
-        into a layer, which hls4ml splits off as ``<layer>_<activation>``."""
+        into a layer, which hls4ml splits off as ``<layer>_<activation>``; a TimeDistributed's wrapped
+        layer and its end marker (``time_distributed_parts``)."""
+        from hcp_fpga.estimator.spec import time_distributed_end
+
         names = list(getattr(self.model, "input_names", []) or [])
         for layer in self.model.layers:
             names.append(layer.name)
             activation = getattr(getattr(layer, "activation", None), "__name__", "linear")
             if hasattr(layer, "kernel") or hasattr(layer, "depthwise_kernel"):
                 names.append(f"{layer.name}_{activation}")  # (hls4ml's config also names the '_linear' it drops)
+        for wrapper, inner in time_distributed_parts(self.model):
+            names += [inner.name, time_distributed_end(wrapper.name)]
         return names
 
     def validate(self) -> None:
@@ -259,22 +272,33 @@ class Design:
             self._check_unrolled(layer)
             self._check_depthwise_resource(layer)
             self._check_array_reuse(layer)
-            size = mult_size(layer)
-            if size is None:
-                continue
-            strategy, rf = s.strategy_of(layer.name), s.reuse_of(layer.name)
-            if strategy in RF_CHECKED_STRATEGIES:
-                valid = layer_reuse_factors(layer, strategy, s.io_type)
-                if rf not in valid:
-                    why = ""
-                    if rf in valid_reuse_factors(*size, strategy):
-                        why = (f": hls4ml 1.3's io_parallel Resource convolution computes reuse factors up to its kernel x "
-                               f"channels ({size[0]}) only")
-                    raise ConfigError(
-                        f"reuse factor {rf} is invalid for layer '{layer.name}' ({size[0]}x{size[1]}, {strategy}){why}; "
-                        f"valid: {','.join(map(str, valid))}; pick one, or add 'auto' to the reuse factors "
-                        "(--reuse 4,auto) to take hls4ml's closest valid one"
-                    )
+            self._check_reuse(layer)
+        for _, inner in time_distributed_parts(self.model):
+            # a wrapped layer the settings name (a config's LayerName or LayerType entry): checked as any
+            # layer; at the model's reuse factor hls4ml moves an invalid one as it does (priced so)
+            if inner.name in s.layer_reuse or inner.name in s.layer_strategy:
+                self._check_unrolled(inner)
+                self._check_reuse(inner)
+
+    def _check_reuse(self, layer) -> None:
+        """A Dense/Conv's reuse factor, valid for its strategy (``layer_reuse_factors``)."""
+        s = self.settings
+        size = mult_size(layer)
+        if size is None:
+            return
+        strategy, rf = s.strategy_of(layer.name), s.reuse_of(layer.name)
+        if strategy in RF_CHECKED_STRATEGIES:
+            valid = layer_reuse_factors(layer, strategy, s.io_type)
+            if rf not in valid:
+                why = ""
+                if rf in valid_reuse_factors(*size, strategy):
+                    why = (f": hls4ml 1.3's io_parallel Resource convolution computes reuse factors up to its kernel x "
+                           f"channels ({size[0]}) only")
+                raise ConfigError(
+                    f"reuse factor {rf} is invalid for layer '{layer.name}' ({size[0]}x{size[1]}, {strategy}){why}; "
+                    f"valid: {','.join(map(str, valid))}; pick one, or add 'auto' to the reuse factors "
+                    "(--reuse 4,auto) to take hls4ml's closest valid one"
+                )
 
     def _check_depthwise_resource(self, layer) -> None:
         """hls4ml 1.3 has no io_parallel Resource depthwise convolution: depthwise_conv_1d/2d_cl assert
@@ -327,7 +351,7 @@ class Design:
     def _check_time_distributed(self) -> None:
         """A reuse factor, strategy or weight/bias/accumulator type named for a TimeDistributed:
         hls4ml 1.3 builds the wrapped layer from that layer's own config entry (its own name, which
-        its config does not list), at reuse factor 1 and the model's strategy, and the TimeDistributed's
+        its config does not list), else at the model's reuse factor and strategy, and the TimeDistributed's
         settings have no effect (checked on its generated layers)."""
         s = self.settings
         for layer in self.model.layers:
@@ -340,8 +364,8 @@ class Design:
                 inner = getattr(getattr(layer, "layer", None), "name", "?")
                 raise ConfigError(f"layer '{layer.name}' (TimeDistributed): its {', '.join(named)} would have no "
                                   f"effect: hls4ml 1.3 builds the wrapped layer '{inner}' from that layer's own "
-                                  "settings, at reuse factor 1 and the model's strategy; remove them from "
-                                  f"'{layer.name}' (the model-wide strategy and precision apply)")
+                                  "settings, else at the model's reuse factor and strategy; remove them from "
+                                  f"'{layer.name}' (the model-wide strategy and precision apply), or name '{inner}'")
 
     def _check_class_types(self) -> None:
         """A separable conv's half types ('depthwise', 'pointwise_accum', ...) on a separable conv, a
@@ -350,6 +374,7 @@ class Design:
         from hcp_fpga.estimator.spec import type_key_applies
 
         classes = {layer.name: type(layer).__name__ for layer in self.model.layers}
+        classes.update({inner.name: type(inner).__name__ for _, inner in time_distributed_parts(self.model)})
         for name, types in self.settings.layer_types.items():
             cls = classes.get(name, "")
             for key in types:
@@ -363,6 +388,7 @@ class Design:
         """A softmax option on a softmax, a convolution option on a convolution (or, for
         ConvImplementation, a pooling layer): hls4ml ignores them elsewhere without a word."""
         by_name = {layer.name: layer for layer in self.model.layers}
+        by_name.update({inner.name: inner for _, inner in time_distributed_parts(self.model)})
         for name, options in self.settings.layer_options.items():
             layer = by_name.get(name)
             cls = type(layer).__name__ if layer is not None else ""
@@ -382,7 +408,7 @@ class Design:
         """The hls4ml configuration dict (``HLSConfig``), per layer by name."""
         import hls4ml
 
-        from hcp_fpga.estimator.spec import separable_types
+        from hcp_fpga.estimator.spec import separable_types, time_distributed_end
 
         s = self.settings
         config = hls4ml.utils.config_from_keras_model(
@@ -396,6 +422,13 @@ class Design:
         if s.max_precision is not None:
             config["Model"]["Precision"]["maximum"] = s.max_precision
         layers = config.get("LayerName", {})
+        named = (set(s.layer_reuse) | set(s.layer_strategy) | set(s.layer_types) | set(s.layer_precision)
+                 | set(s.layer_table_size) | set(s.layer_options))
+        for wrapper, inner in time_distributed_parts(self.model):
+            # hls4ml's config lists neither the wrapped layer nor the end marker; it reads their own entries
+            for name in (inner.name, time_distributed_end(wrapper.name)):
+                if name in named:
+                    layers.setdefault(name, {})
         separable = {layer.name for layer in self.model.layers if "SeparableConv" in type(layer).__name__}
         for layer in self.model.layers:
             # hls4ml 1.3 infers only a Dot's result type and asserts when its own per-backend config

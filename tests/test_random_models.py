@@ -593,6 +593,37 @@ def test_a_separable_conv_half_takes_the_parallelization_factor_of_its_own_class
     _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
 
 
+# hls4ml 1.3 expands a TimeDistributed into three layers of their own (ExpandTimeDistributed): the
+# TimeDistributed, which casts each step into its type; the wrapped Dense, configured by its own name,
+# then LayerType 'Dense', then the model (its 'auto' types inferred, its reuse factor the model's); and
+# '<name>_end', which casts the Dense's result into its type. Before, the folder path gave the Dense
+# the model default types and reuse factor 1, from its input's type (rarer-layer configs, seed 25: LUT
+# 6,877 vs 5,652; seed 98, model RF 4: DSP 123 vs 283)
+@pytest.mark.parametrize("case", ["type-granularity", "own-entries", "model-reuse-factor"])
+def test_a_time_distributed_dense_is_configured_as_the_layer_hls4ml_makes_of_it(tmp_path, case):
+    import hls4ml
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((5, 6), name="x")
+    h = L.TimeDistributed(L.Dense(4, name="inner"), name="td")(x)
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.Flatten(name="f")(h)))
+    if case == "type-granularity":  # LayerType Dense: 'auto' accumulator and result, inferred
+        config = hls4ml.utils.config_from_keras_model(model, granularity="type", backend="Vivado")
+    elif case == "own-entries":
+        config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+        config["LayerName"]["x"]["Precision"]["result"] = "ap_fixed<10,4>"
+        config["LayerName"]["td"]["Precision"]["result"] = "ap_fixed<12,3>"
+        config["LayerName"]["td_end"] = {"Precision": {"result": "ap_fixed<9,4>"}}
+        config["LayerName"]["inner"] = {"Precision": {"weight": "ap_fixed<7,2>", "accum": "auto", "result": "auto"},
+                                        "ReuseFactor": 2}
+    else:
+        config = hls4ml.utils.config_from_keras_model(model, granularity="model", backend="Vivado")
+        config["Model"]["ReuseFactor"] = 4
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+
+
 def _family_model(family: str):
     import tensorflow as tf
 

@@ -434,7 +434,7 @@ def test_a_nested_model_that_is_not_the_first_reader_of_its_input_is_refused(oth
 ], ids=["reuse", "strategy", "types"])
 def test_settings_named_for_a_time_distributed_are_refused(settings, says):
     """hls4ml 1.3 builds a TimeDistributed's wrapped Dense from that Dense's own config entry (at
-    reuse factor 1 and the model's strategy), so a reuse factor, strategy or type set on the
+    the model's reuse factor and strategy), so a reuse factor, strategy or type set on the
     TimeDistributed changed nothing on either path, silently (checked on hls4ml's generated layers:
     'td' RF 2 Resource, 'inner' RF 1 latency). Now one line names it; the TimeDistributed alone is valid."""
     import tensorflow as tf
@@ -448,3 +448,35 @@ def test_settings_named_for_a_time_distributed_are_refused(settings, says):
     Design.create(model, board, HlsSettings()).validate()
     with pytest.raises(ConfigError, match=re.escape(says) + r".*wrapped layer 'inner'.*remove them from 'td'"):
         Design.create(model, board, HlsSettings(**settings)).validate()
+
+
+# hls4ml 1.3 builds a TimeDistributed's wrapped Dense as a layer of its own, by its own name, and an end
+# marker '<name>_end' casting the loop's output into its type: a config may name both, and its LayerType
+# 'Dense' reaches the wrapped Dense. Before, naming them was refused as "not in the model", and a
+# LayerType 'Dense' did not reach the wrapped Dense in the estimate or the export.
+def test_a_config_may_name_a_time_distributeds_wrapped_layer_and_end_marker(tmp_path):
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.errors import ConfigError
+    from hcp_fpga.estimator.model import estimate_project
+    from hcp_fpga.hls import export_project
+    from hcp_fpga.hlsconfig import load_hls_config
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((5, 6)), L.TimeDistributed(L.Dense(4, name="inner"), name="td"), L.Flatten(),
+                                L.Dense(3, name="out")])
+    config = load_hls_config({"LayerType": {"Dense": {"ReuseFactor": 2, "Precision": {"accum": "ap_fixed<20,8>"}}},
+                              "LayerName": {"td_end": {"Precision": {"result": "ap_fixed<9,4>"}}}})
+    design = Design.create(model, load_board("alveo-u250"), config.for_model(model).apply(HlsSettings()))
+    design.validate()
+    out = export_project(design, tmp_path / "prj").out_dir
+    parameters = (out / "firmware" / "parameters.h").read_text()
+    inner = parameters[parameters.index("// inner"):parameters.index("// td_end")]
+    assert "reuse_factor = 2;" in inner and "typedef inner_accum_t accum_t;" in inner
+    assert "typedef ap_fixed<9,4> layer" in (out / "firmware" / "defines.h").read_text()
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+    with pytest.raises(ConfigError, match=r"reuse factor 5 is invalid for layer 'inner'"):
+        Design.create(model, load_board("alveo-u250"), HlsSettings(strategy=Strategy.RESOURCE, layer_reuse={"inner": 5})).validate()

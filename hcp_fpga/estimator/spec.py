@@ -1081,7 +1081,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
         elif base == "LayerNormalization":
             result = _layernorm_spec(node, specs, current, default, common, s, fixed_results)
         elif base == "TimeDistributed":
-            result = _time_distributed_specs(node, specs, current, default, common, s, weight_types, grid)
+            result = _time_distributed_specs(node, specs, current, default, common, s, weight_types, grid,
+                                             fixed_results, bias_types, cap)
         elif cls in FREE_KINDS or base in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise"):
             # a Flatten/Reshape is an alias of its input (its type too), but in io_stream one with a
             # multi-axis output, or the model's output, is a repack_stream into its own type (ReshapeStream)
@@ -1501,11 +1502,18 @@ LAYERNORM_ACCUM = Fixed(14, 4, True, saturating=True)
 
 
 def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s, weight_types: dict,
-                            grid: bool) -> Fixed:
+                            grid: bool, fixed_results: dict, bias_types: dict, cap: Optional[Fixed]) -> Fixed:
     """A Keras TimeDistributed(Dense) as hls4ml 1.3 writes it: a loop over the time steps around the
     bare Dense (``read_time_step``, the Dense, ``write_time_step``; its activation dropped); priced as a 1x1
     Conv1D over the steps, unrolled or not as ``unroll_position_loops`` decides. Other wrapped layers
-    are named as not priced (io_stream: NO_STREAM_CODE)."""
+    are named as not priced (io_stream: NO_STREAM_CODE).
+
+    hls4ml's ExpandTimeDistributed makes the wrapped Dense a layer of its own, configured by its own
+    name, then its class's LayerType entry, then the model (as any layer: 'auto' types inferred, none
+    the model default), between the TimeDistributed, which casts each step into its type, and the end
+    marker '<name>_end', which casts the Dense's result into its own (checked with hls4ml 1.3: an
+    'auto' type on either is the model default, not its input's). Both casts are free specs here,
+    as the firmware path, which reads the casts' types only, does not price them either."""
     from hcp_fpga.estimator.graph import wrapped_layer
 
     inner = wrapped_layer(node)
@@ -1523,22 +1531,32 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
     if (wide := too_wide(wtype)) is not None:
         specs.append(LayerSpec(f"{node.name} ({wide})", "unmodelled", input=current, result=default, **common))
         return default
-    # hls4ml 1.3 configures the wrapped layer by its own name; without an entry of its own it gets
-    # the model's strategy but reuse factor 1, not the model's (checked on its generated configs),
-    # and ResourceUnrolled at reuse factor 1 is Resource to its init_dense
-    layer_reuse = getattr(s, "layer_reuse", {}) or {}
-    rf, strategy = layer_reuse.get(inner.name, 1), s.strategy_of(inner.name)
+    start, end = fixed_results.get(node.name, default), fixed_results.get(time_distributed_end(node.name), default)
+    specs.append(LayerSpec(node.name, "free", input=current, result=start, **common))
+    # hls4ml 1.3 configures the wrapped layer by its own name, else the model's reuse factor and strategy
+    # (checked with hls4ml 1.3 at RF 2 and 4, all three strategies), not the TimeDistributed's; and
+    # ResourceUnrolled at reuse factor 1 is Resource to its init_dense
+    rf, strategy = s.reuse_of(inner.name), s.strategy_of(inner.name)
     strategy = "Resource" if strategy == "ResourceUnrolled" and rf == 1 else strategy
-    common = {**common, "reuse_factor": rf, "strategy": strategy}
+    inner_common = {**common, "reuse_factor": rf, "strategy": strategy}
     n_in, n_out = kernel.shape[0], kernel.shape[-1]
     mant, wtype = _quantized_mantissas(_kernel_quantizer(inner), wtype, kernel.reshape(n_in, n_out), rounding)
-    acc = default  # hls4ml 1.3 infers no types inside the loop: accumulator and result in the model default
+    exponent = _po2_bits(_kernel_quantizer(inner))
+    btype = _bias_type(inner, default, bias_types, wtype, grid)
+    acc = capped(_accumulator(wtype, start, n_in, True, btype), cap) \
+        if not exponent and not _po2_bits(inner.config.get("bias_quantizer")) else default
     # the loop holds the bare Dense: what it does not compute is said (keras_mismatch, after the node)
-    specs.append(LayerSpec(inner.name, "conv1d", n_in, n_out, steps, mantissas=mant, weight=wtype, input=current, result=acc,
-                           accum=acc, has_bias=True, in_pix=steps, in_channels=n_in, position_loop=True,
-                           weight_exponent_bits=_po2_bits(_kernel_quantizer(inner)),
-                           **common))
-    return acc
+    specs.append(LayerSpec(inner.name, "conv1d", n_in, n_out, steps, mantissas=mant, weight=wtype, input=start,
+                           result=fixed_results.get(inner.name, acc), accum=acc, has_bias=True, bias=btype, in_pix=steps,
+                           in_channels=n_in, position_loop=True, weight_exponent_bits=exponent, **inner_common))
+    specs.append(LayerSpec(time_distributed_end(node.name), "free", input=specs[-1].result, result=end, **common))
+    return end
+
+
+def time_distributed_end(name: str) -> str:
+    """The name of the end marker hls4ml 1.3's ExpandTimeDistributed adds after TimeDistributed ``name``'s
+    wrapped layer (it writes the loop's output array, in its own type)."""
+    return f"{name}_end"
 
 
 def _half_settings(s, half: str, common: dict) -> dict:
@@ -1778,7 +1796,7 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
     with the weight and accumulator types ``settings.layer_types`` names (a user's hls4ml config)."""
     from dataclasses import replace
 
-    from hcp_fpga.estimator.graph import nodes_from_keras
+    from hcp_fpga.estimator.graph import nodes_from_keras, wrapped_layer
 
     nodes = nodes_from_keras(model)
     types = dict(getattr(settings, "layer_types", {}) or {})
@@ -1792,6 +1810,11 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
                 types[f"{node.name}_{part}"] = part_types
                 if "result" in part_types:
                     results[f"{node.name}_{part}"] = part_types["result"]
+        elif node.base == "TimeDistributed" and (inner := wrapped_layer(node)) is not None:
+            # the export (hls4ml's config_from_keras_model) writes no entry for the wrapped layer, which
+            # hls4ml 1.3 builds as a layer of its own: result and accumulator in the model default
+            results.setdefault(inner.name, settings.precision)
+            types[inner.name] = {"accum": settings.precision, **types.get(inner.name, {})}
     weights = {name: parse_fixed(t["weight"]) for name, t in types.items() if "weight" in t}
     weights.update({recurrent_kernel(name): parse_fixed(t["recurrent_weight"]) for name, t in types.items()
                     if "recurrent_weight" in t})
@@ -2055,6 +2078,11 @@ def hls4ml_layer_classes(node, linear: bool = False) -> list[tuple[str, str]]:
     if node.cls in ("Activation", "QActivation"):
         cls = _activation_class(config)
     out = [(node.name, cls)]
+    if node.base == "TimeDistributed":  # hls4ml makes the wrapped layer and an end marker layers of their own
+        from hcp_fpga.estimator.graph import wrapped_layer
+
+        if (inner := wrapped_layer(node)) is not None:
+            out += [(inner.name, _HLS4ML_CLASS.get(inner.cls, inner.cls)), (time_distributed_end(node.name), cls)]
     if node.base in MULT_BASES and (act not in NO_ACTIVATION or (linear and act == "linear")):  # as node_specs splits them
         out.append((f"{node.name}_{act}", _activation_class(config)))
     return out
