@@ -624,6 +624,32 @@ def test_a_time_distributed_dense_is_configured_as_the_layer_hls4ml_makes_of_it(
     _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
 
 
+# hls4ml 1.3's Bidirectional has its own types per direction ('forward_weight', 'backward_recurrent_weight',
+# ... each 'auto' the model default), an accumulator for both cells, and its result type the cells'
+# states are in; a plain Precision string sets them all. Before, the folder path gave it the model
+# default throughout (rarer-layer configs, seed 194: DSP 331 vs 42; seed 69: DSP 162 vs 123)
+@pytest.mark.parametrize("case", ["per-direction-types", "plain-precision", "accumulator"])
+def test_a_bidirectional_layer_takes_the_types_its_config_names(tmp_path, case):
+    import hls4ml
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((5, 4), name="x")
+    h = L.Bidirectional(L.LSTM(3, return_sequences=True), name="bi")(x)
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.Flatten(name="f")(h)))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    precision = config["LayerName"]["bi"]["Precision"]
+    if case == "per-direction-types":
+        precision.update({"forward_weight": "ap_fixed<8,3>", "backward_recurrent_weight": "ap_fixed<6,2>",
+                          "result": "ap_fixed<12,5>"})
+    elif case == "plain-precision":
+        config["LayerName"]["bi"]["Precision"] = "ap_fixed<8,3>"
+    else:
+        precision.update({"accum": "ap_fixed<14,5>", "backward_weight": "ap_fixed<10,4>"})
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+
+
 def _family_model(family: str):
     import tensorflow as tf
 

@@ -480,3 +480,26 @@ def test_a_config_may_name_a_time_distributeds_wrapped_layer_and_end_marker(tmp_
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
     with pytest.raises(ConfigError, match=r"reuse factor 5 is invalid for layer 'inner'"):
         Design.create(model, load_board("alveo-u250"), HlsSettings(strategy=Strategy.RESOURCE, layer_reuse={"inner": 5})).validate()
+
+
+# a Bidirectional's accumulator type (the settings' 'accum', which the export writes) is both cells':
+# before, the model path looked it up under each cell's name and kept the model default (LUT 22,350
+# vs 22,141 from the firmware)
+def test_a_bidirectional_layers_accumulator_type_is_both_cells(tmp_path):
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.estimator.model import estimate_project
+    from hcp_fpga.hls import export_project
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((5, 4)), L.Bidirectional(L.LSTM(3, return_sequences=True), name="bi"),
+                                L.Flatten(), L.Dense(3)])
+    design = Design.create(model, load_board("alveo-u250"), HlsSettings(layer_types={"bi": {"accum": "ap_fixed<14,5>"}},
+                                                                       layer_precision={"bi": "ap_fixed<12,5>"}))
+    out = export_project(design, tmp_path / "prj").out_dir
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+    default = estimate_design(Design.create(model, load_board("alveo-u250"), HlsSettings()))
+    assert model_path.lut != default.lut

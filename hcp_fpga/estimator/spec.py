@@ -1077,7 +1077,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                    input=current, result=default, **common))
             result = default
         elif base == "Bidirectional":
-            result = _bidirectional_specs(node, specs, current, default, common, s)
+            result = _bidirectional_specs(node, specs, current, default, common, s, fixed_results.get(node.name, default),
+                                          weight_types)
         elif base == "LayerNormalization":
             result = _layernorm_spec(node, specs, current, default, common, s, fixed_results)
         elif base == "TimeDistributed":
@@ -1697,12 +1698,15 @@ def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, 
     return result
 
 
-def _bidirectional_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s) -> Fixed:
+def _bidirectional_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, s, result: Fixed,
+                         weight_types: dict) -> Fixed:
     """A Keras Bidirectional GRU/LSTM as hls4ml 1.3 computes it (``bidirectional_stack``): each time
     step runs the forward cell on step t and the backward cell on step T-1-t side by side (neither
     reads the other), so two cells' hardware and one cell's step latency; the two outputs
     concatenated. Named as not priced where hls4ml computes something else (a merge_mode other than
-    concat); in io_stream (no hls4ml code) it never gets here (NO_STREAM_CODE)."""
+    concat); in io_stream (no hls4ml code) it never gets here (NO_STREAM_CODE). Its output and the
+    cells' states are in ``result``, as a GRU/LSTM's; each direction's kernels take the types a config
+    names for them ('forward_weight', 'backward_recurrent_weight', ...: ``kernel_types``)."""
     from hcp_fpga.estimator.graph import wrapped_layer
 
     forward = wrapped_layer(node)
@@ -1722,14 +1726,22 @@ def _bidirectional_specs(node, specs: list, current: Fixed, default: Fixed, comm
     steps, half = int(node.in_shape[0]), len(node.weights) // 2
     packed = all(sp.kind == "free" for sp in specs)
     for direction, cell, weights in (("forward", forward, node.weights[:half]), ("backward", backward, node.weights[half:])):
-        q = cell.config.get("kernel_quantizer")
-        wtype = quantizer_fixed(q, default) if q else default
+        q, cell_name = cell.config.get("kernel_quantizer"), bidirectional_cell(node.name, direction)
+        wtype = quantizer_fixed(q, default) if q else weight_types.get(cell_name, default)
         kernel, recurrent = np.asarray(weights[0]), np.asarray(weights[1])
-        specs.extend(recurrent_cell(f"{node.name}_{direction}", kernel.reshape(-1, kernel.shape[-1]),
-                                    recurrent.reshape(-1, recurrent.shape[-1]), steps, wtype, current, default, common,
-                                    accum=default, packed_input=packed)[:-1])  # (one step counter for both: below)
-    specs.append(LayerSpec(node.name, "move", input=default, result=default, steps=max(steps, 1), **common))
-    return default
+        specs.extend(recurrent_cell(cell_name, kernel.reshape(-1, kernel.shape[-1]),
+                                    recurrent.reshape(-1, recurrent.shape[-1]), steps, wtype, current, result, common,
+                                    accum=default, packed_input=packed,
+                                    recurrent_wtype=weight_types.get(recurrent_kernel(cell_name), None if q else default))[:-1])
+    # (one step counter for both)
+    specs.append(LayerSpec(node.name, "move", input=result, result=result, steps=max(steps, 1), **common))
+    return result
+
+
+def bidirectional_cell(layer: str, direction: str) -> str:
+    """The name of a Bidirectional ``layer``'s forward or backward cell (its specs' prefix, and its
+    kernel's ``weight_types`` key)."""
+    return f"{layer}_{direction}"
 
 
 # per unit of a recurrent cell: (sigmoid lookups, tanh lookups, variable x variable products) in
@@ -1822,19 +1834,25 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
     scales = {name: parse_fixed(t["scale"]) for name, t in types.items() if "scale" in t}
     specs = node_specs(nodes, settings, kernels, weights, _parsed_results(results), biases, scale_types=scales)
     accums = {name: parse_fixed(t["accum"]) for name, t in types.items() if "accum" in t}
-    specs = [_with_accum(sp, accums[_accum_owner(sp)]) if _accum_owner(sp) in accums and sp.mantissas is not None else sp
-             for sp in specs]
+    specs = [_with_accum(sp, accums[_accum_owner(sp, accums)]) if _accum_owner(sp, accums) in accums
+             and sp.mantissas is not None else sp for sp in specs]
     sizes = getattr(settings, "layer_table_size", {}) or {}
     specs = [replace(sp, table_size=sizes[sp.name]) if sp.name in sizes and sp.kind in ("softmax", "table") else sp
              for sp in specs]
     return with_layer_options(specs, getattr(settings, "layer_options", {}) or {})
 
 
-def _accum_owner(spec: LayerSpec) -> str:
+def _accum_owner(spec: LayerSpec, named=()) -> str:
     """The layer whose accumulator type ``spec`` uses: its own, or for a recurrent cell's kernel and
-    recurrent products (``recurrent_cell``) the recurrent layer's (hls4ml's one accum_t for both)."""
+    recurrent products (``recurrent_cell``) the recurrent layer's (hls4ml's one accum_t for both), a
+    Bidirectional's for its cells (``bidirectional_cell``): the cell's name where ``named`` (the layers
+    a config or the settings name) holds it, else the Bidirectional's, where it holds that."""
     if spec.internal and spec.name.endswith(("_kernel", "_recurrent")):
-        return spec.name.rsplit("_", 1)[0]
+        owner = spec.name.rsplit("_", 1)[0]
+        layer, _, direction = owner.rpartition("_")
+        if owner not in named and direction in ("forward", "backward") and layer in named:
+            return layer
+        return owner
     return spec.name
 
 
@@ -2350,8 +2368,14 @@ def recurrent_kernel(layer: str) -> str:
 
 def kernel_types(config: dict) -> dict:
     """The kernel types an hls4ml config sets per layer (``weight_types``), with a recurrent layer's
-    recurrent kernel's (``recurrent_kernel``)."""
-    return {**weight_types(config), **{recurrent_kernel(name): t for name, t in weight_types(config, "recurrent_weight").items()}}
+    recurrent kernel's (``recurrent_kernel``) and a Bidirectional's per direction ('forward_weight',
+    'backward_recurrent_weight', ...: keyed by ``bidirectional_cell``)."""
+    out = {**weight_types(config), **{recurrent_kernel(name): t for name, t in weight_types(config, "recurrent_weight").items()}}
+    for direction in ("forward", "backward"):
+        out.update({bidirectional_cell(name, direction): t for name, t in weight_types(config, f"{direction}_weight").items()})
+        out.update({recurrent_kernel(bidirectional_cell(name, direction)): t
+                    for name, t in weight_types(config, f"{direction}_recurrent_weight").items()})
+    return out
 
 
 def weight_types(config: dict, kind: str = "weight") -> dict:
@@ -2361,6 +2385,8 @@ def weight_types(config: dict, kind: str = "weight") -> dict:
     out = {}
     for name, cfg in layers.items():
         prec = precision_entry(cfg)
+        if isinstance(cfg, dict) and isinstance(cfg.get("Precision"), str):  # a plain type sets every variable
+            prec = {kind: cfg["Precision"]}
         t = _fixed_or_none(prec.get(kind) or (prec.get("kernel") if kind == "weight" else None))
         if t is not None:
             out[name] = t
@@ -2388,8 +2414,8 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
     out = []
     for spec in specs:
         layer_config = layers.get(spec.name, {}) or {}
-        if spec.internal and _accum_owner(spec) != spec.name:  # a recurrent cell's products: its layer's accumulator
-            accum_type = _fixed_or_none(precision_entry(layers.get(_accum_owner(spec), {}) or {}).get("accum"))
+        if spec.internal and (owner := _accum_owner(spec, layers)) != spec.name:  # a recurrent cell's products: its layer's
+            accum_type = _fixed_or_none(precision_entry(layers.get(owner, {}) or {}).get("accum"))
             out.append(_with_accum(spec, accum_type) if accum_type is not None else spec)
             continue
         if spec.kind in ("softmax", "table") and isinstance(layer_config.get("TableSize"), int):
