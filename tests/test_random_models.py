@@ -650,6 +650,28 @@ def test_a_bidirectional_layer_takes_the_types_its_config_names(tmp_path, case):
     _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
 
 
+# hls4ml 1.3's LSTM/GRU take no type from a QKeras quantizer (their add_weights passes none): a QLSTM's
+# kernels are in the types its config names, which hls4ml's granularity='name' config takes from the
+# quantizers, and the 'model' and 'type' ones leave at the model default. Before, the folder path took
+# the quantizers' types whatever the config said (rarer-layer configs, seed 23: DSP 29 vs 88)
+@pytest.mark.parametrize("granularity", ["model", "type", "name"])
+def test_a_qlstms_kernels_are_in_the_types_its_config_names(tmp_path, granularity):
+    import hls4ml
+    import tensorflow as tf
+    from qkeras import QLSTM
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((5, 4), name="x")
+    q = "quantized_bits(4,0,alpha=1)"
+    h = QLSTM(4, activation="tanh", recurrent_activation="sigmoid", kernel_quantizer=q, recurrent_quantizer=q,
+              bias_quantizer=q, name="ql")(x)
+    model = tf.keras.Model(x, L.Dense(3, name="out")(h))
+    config = hls4ml.utils.config_from_keras_model(model, granularity=granularity, backend="Vivado",
+                                                  default_precision="ap_fixed<12,4>")
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+
+
 def _family_model(family: str):
     import tensorflow as tf
 

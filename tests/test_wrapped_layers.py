@@ -503,3 +503,26 @@ def test_a_bidirectional_layers_accumulator_type_is_both_cells(tmp_path):
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
     default = estimate_design(Design.create(model, load_board("alveo-u250"), HlsSettings()))
     assert model_path.lut != default.lut
+
+
+# a weight type the settings name for a QLSTM is the one hls4ml 1.3 builds its kernel in (the export
+# writes it over the quantizer's, and the LSTM takes no type from a quantizer): before, the model path
+# kept the quantizer's (DSP 22 vs 48 from the firmware)
+@pytest.mark.parametrize("types", [{"weight": "ap_fixed<10,3>"}, {"recurrent_weight": "ap_fixed<9,3>"}])
+def test_a_qlstm_takes_the_kernel_types_its_settings_name(tmp_path, types):
+    import tensorflow as tf
+    from qkeras import QLSTM
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.estimator.model import estimate_project
+    from hcp_fpga.hls import export_project
+
+    tf.keras.utils.set_random_seed(0)
+    q = "quantized_bits(4,0,alpha=1)"
+    model = tf.keras.Sequential([L.Input((5, 4)), QLSTM(4, activation="tanh", recurrent_activation="sigmoid", kernel_quantizer=q,
+                                                        recurrent_quantizer=q, bias_quantizer=q, name="ql"), L.Dense(3)])
+    design = Design.create(model, load_board("alveo-u250"), HlsSettings(layer_types={"ql": types}))
+    out = export_project(design, tmp_path / "prj").out_dir
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r

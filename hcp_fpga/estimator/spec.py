@@ -1685,11 +1685,14 @@ def _rnn_specs(node, specs: list, current: Fixed, default: Fixed, common: dict, 
     (all 'free'): it reads the top function's packed input port."""
     kernel, recurrent = node.weights[0], node.weights[1]
     steps = int(node.in_shape[0]) if len(node.in_shape) > 1 else 1
-    # the kernel's type: its quantizer's, else the config's weight type; the recurrent kernel's: its
-    # quantizer's, else the config's 'recurrent_weight' (``recurrent_kernel``), else the default
+    # the kernel's type: the config's weight type, else its quantizer's, else the default; the recurrent
+    # kernel's: the config's 'recurrent_weight' (``recurrent_kernel``), else its quantizer's, else the
+    # default. hls4ml 1.3's LSTM/GRU take no type from a quantizer (their add_weights passes none): it
+    # arrives through the config only, where hls4ml's granularity='name' config (and the export) writes
+    # it, and the values are the float ones, truncated into that type
     q, rq = node.config.get("kernel_quantizer"), node.config.get("recurrent_quantizer")
-    wtype = quantizer_fixed(q, default) if q else weight_types.get(node.name, default)
-    rtype = quantizer_fixed(rq, default) if rq else weight_types.get(recurrent_kernel(node.name), default)
+    wtype = weight_types.get(node.name) or (quantizer_fixed(q, default) if q else default)
+    rtype = weight_types.get(recurrent_kernel(node.name)) or (quantizer_fixed(rq, default) if rq else default)
     # hls4ml 1.3 gives a recurrent layer's accumulator the model precision (it infers no 'auto' type for
     # it); the cell's states are in its result type
     specs.extend(recurrent_cell(node.name, np.asarray(kernel).reshape(-1, kernel.shape[-1]),
@@ -2375,6 +2378,21 @@ def kernel_types(config: dict) -> dict:
         out.update({bidirectional_cell(name, direction): t for name, t in weight_types(config, f"{direction}_weight").items()})
         out.update({recurrent_kernel(bidirectional_cell(name, direction)): t
                     for name, t in weight_types(config, f"{direction}_recurrent_weight").items()})
+    return out
+
+
+def project_kernel_types(config: dict, nodes, default: Fixed) -> dict:
+    """``kernel_types`` of a project's ``config`` over its ``nodes``, with the model default for a
+    recurrent layer's two kernels where the config names none: hls4ml 1.3 builds a QLSTM's/QGRU's
+    kernels in the config's types, not its quantizers' (LSTM/GRU add_weights pass no quantizer), so a
+    config that does not write them (hls4ml's granularity 'model' or 'type') leaves the model default
+    (seed 23 of the rarer-layer probe: a QLSTM's kernels at 12 bits in its firmware, DSP 88, where the
+    folder path took the quantizers' 4 bits, DSP 29)."""
+    out = kernel_types(config)
+    for node in nodes:
+        if node.base in RNN_GATES:
+            out.setdefault(node.name, default)
+            out.setdefault(recurrent_kernel(node.name), default)
     return out
 
 
