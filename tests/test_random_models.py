@@ -672,6 +672,49 @@ def test_a_qlstms_kernels_are_in_the_types_its_config_names(tmp_path, granularit
     _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
 
 
+# hls4ml 1.3's Dot sums its products in its own accumulator type (a plain Precision string sets it) and
+# the layers after it infer their types from its result as the config names it. Before, the folder path
+# summed in the model default and let the next Dense infer from the Dot's inferred result (rarer-layer
+# configs, seeds 55, 123, 167: DSP 151 vs 147, FF 1,117 vs 1,025)
+@pytest.mark.parametrize("precision", ["ap_fixed<12,5>", {"accum": "ap_fixed<14,6>", "result": "ap_fixed<10,4>"}],
+                         ids=["plain", "accum-and-result"])
+def test_a_dot_sums_in_its_accumulator_and_passes_its_configured_result_on(tmp_path, precision):
+    import hls4ml
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((6,), name="x")
+    d = L.Dot(axes=1, name="dot")([L.Dense(4, name="a")(x), L.Dense(4, name="b")(x)])
+    model = tf.keras.Model(x, L.Dense(3, name="out")(d))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    config["LayerName"]["dot"]["Precision"] = precision
+    config["LayerName"]["out"]["Precision"].pop("accum", None)
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+
+
+# the accumulator type the settings name for a Dot (the export writes it) is the one its sum runs in:
+# before, the model path kept the model default (LUT 2,064 vs 2,059 from the firmware)
+def test_a_dots_accumulator_type_in_the_settings_is_its_sums(tmp_path):
+    import tensorflow as tf
+
+    from hcp_fpga.board_catalog import load_board
+    from hcp_fpga.design import Design, HlsSettings
+    from hcp_fpga.estimator.model import estimate_design, estimate_project
+    from hcp_fpga.hls import export_project
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((6,), name="x")
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.Dot(axes=1, name="dot")([L.Dense(4, name="a")(x),
+                                                                                L.Dense(4, name="b")(x)])))
+    design = Design.create(model, load_board("alveo-u250"), HlsSettings(layer_types={"dot": {"accum": "ap_fixed<14,6>"}}))
+    out = export_project(design, tmp_path / "prj").out_dir
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    for resource in ("dsp", "lut", "ff", "bram18", "latency_cycles"):
+        assert getattr(model_path, resource) == pytest.approx(getattr(firmware_path, resource), rel=1e-9), resource
+
+
 def _family_model(family: str):
     import tensorflow as tf
 

@@ -1132,9 +1132,10 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                                    n_in=max(len(node.inputs), 2), **common))
         elif base == "Dot" and len(node.in_shapes) == 2 and node.in_shape and len(node.in_shape) == 1:
             # hls4ml's dot1d: the n products, then their sum in the model's type (the accumulator
-            # hls4ml 1.3 leaves it: design.hls_config), its result inferred
-            specs += dot_specs(node.name, int(node.in_shape[0]), current, types.get(node.inputs[1], default), default, None,
-                               common)
+            # hls4ml 1.3 leaves it: design.hls_config; one a config names: apply_project_precisions), its
+            # result the config's, else inferred (the layers after it infer from that)
+            specs += dot_specs(node.name, int(node.in_shape[0]), current, types.get(node.inputs[1], default), default,
+                               fixed_results.get(node.name), common)
             result = specs[-1].result
         elif cls == "FixedPointQuantizer":
             result = _hgq_result(node, default)
@@ -1838,7 +1839,7 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
     specs = node_specs(nodes, settings, kernels, weights, _parsed_results(results), biases, scale_types=scales)
     accums = {name: parse_fixed(t["accum"]) for name, t in types.items() if "accum" in t}
     specs = [_with_accum(sp, accums[_accum_owner(sp, accums)]) if _accum_owner(sp, accums) in accums
-             and sp.mantissas is not None else sp for sp in specs]
+             and (sp.mantissas is not None or _sums_in_accum(sp)) else sp for sp in specs]
     sizes = getattr(settings, "layer_table_size", {}) or {}
     specs = [replace(sp, table_size=sizes[sp.name]) if sp.name in sizes and sp.kind in ("softmax", "table") else sp
              for sp in specs]
@@ -1857,6 +1858,11 @@ def _accum_owner(spec: LayerSpec, named=()) -> str:
             return layer
         return owner
     return spec.name
+
+
+def _sums_in_accum(spec: LayerSpec) -> bool:
+    """A layer without weights whose sum runs in its accumulator type: a Dot's (``dot_specs``)."""
+    return spec.kind == "merge" and spec.accum is not None
 
 
 def _with_accum(spec: LayerSpec, accum: Fixed) -> LayerSpec:
@@ -2448,6 +2454,8 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
             # an inferred (accumulator-wide) result: hls4ml < 1.1 and configs without the layer used
             # the model default. A result the model itself fixes (an HGQ quantizer folded in) stays.
             spec = replace(spec, result=default)
+        if _sums_in_accum(spec) and (accum_type := _fixed_or_none(accum)) is not None:
+            spec = replace(spec, accum=accum_type)
         if spec.kind in MULT_KINDS:
             if (accum_type := _fixed_or_none(accum)) is not None:
                 spec = replace(spec, accum=accum_type)
