@@ -715,6 +715,58 @@ def test_a_dots_accumulator_type_in_the_settings_is_its_sums(tmp_path):
         assert getattr(model_path, resource) == pytest.approx(getattr(firmware_path, resource), rel=1e-9), resource
 
 
+# a LayerNormalization's statistics run in its accumulator type: the one its config names (hls4ml's
+# backend-aware config writes ap_fixed<14,4,RND_CONV,SAT>), else, 'auto' or none, the model default.
+# Before, the folder path took 14,4 whatever the config said (rarer-layer configs, seed 157: FF 17,130
+# vs 17,072)
+@pytest.mark.parametrize("granularity, accum", [("model", None), ("name", None), ("name", "auto"),
+                                                ("name", "ap_fixed<20,6>")])
+def test_a_layer_normalizations_statistics_run_in_the_accumulator_its_config_names(tmp_path, granularity, accum):
+    import hls4ml
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((6, 8), name="x")
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.Flatten(name="f")(L.LayerNormalization(name="ln")(
+        L.Dense(8, name="d")(x)))))
+    config = hls4ml.utils.config_from_keras_model(model, granularity=granularity, backend="Vivado",
+                                                  default_precision="ap_fixed<12,4>")
+    if accum is not None:
+        config["LayerName"]["ln"]["Precision"]["accum"] = accum
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+
+
+# a Dense over a sequence or an image is a new Conv1D/Conv2D to hls4ml 1.3 (ReplaceMultidimensionalDenseWithConv):
+# a config's 'Dense' LayerType entry does not reach it, its 'Conv1D' one does; and a QDense's quantizers
+# are dropped there (the float weights truncated into the config's types). Before, the folder path gave it
+# the Dense entry (rarer-layer configs, seed 88: DSP 114 vs 98, cycles 25 vs 88) and its quantizers' types
+@pytest.mark.parametrize("case", ["dense-entry", "conv1d-entry", "qdense-type-granularity", "qdense-name-granularity"])
+def test_a_dense_over_a_sequence_is_configured_as_the_convolution_hls4ml_makes_of_it(tmp_path, case):
+    import hls4ml
+    import tensorflow as tf
+    from qkeras import QDense
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((6, 4), name="x")
+    if case.startswith("qdense"):
+        q = "quantized_bits(6,0,alpha=1)"
+        h = QDense(8, kernel_quantizer=q, bias_quantizer=q, name="d")(x)
+    else:
+        h = L.Dense(8, name="d")(x)
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.Flatten(name="f")(h)))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name" if "name" in case else "type",
+                                                  backend="Vivado", default_precision="ap_fixed<12,4>")
+    config.setdefault("Model", {})["ReuseFactor"] = 4
+    if case == "dense-entry":
+        config["LayerType"]["Dense"].update({"ReuseFactor": 1, "Strategy": "Resource"})
+    elif case == "conv1d-entry":
+        config["LayerType"]["Conv1D"] = {"ReuseFactor": 2, "Precision": {"weight": "ap_fixed<8,3>", "accum": "auto",
+                                                                        "result": "auto"}}
+    _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+
+
 def _family_model(family: str):
     import tensorflow as tf
 

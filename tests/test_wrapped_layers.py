@@ -526,3 +526,21 @@ def test_a_qlstm_takes_the_kernel_types_its_settings_name(tmp_path, types):
     model_path, firmware_path = estimate_design(design), estimate_project(out)
     for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+
+
+# the accumulator type the settings name for a LayerNormalization (the export writes it over hls4ml's
+# 14,4 default) is the one its statistics run in: before, the model path kept 14,4
+def test_a_layer_normalizations_accumulator_type_in_the_settings_is_its_statistics(tmp_path):
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.estimator.model import estimate_project
+    from hcp_fpga.hls import export_project
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((6, 8)), L.Dense(8), L.LayerNormalization(name="ln"), L.Flatten(), L.Dense(3)])
+    design = Design.create(model, load_board("alveo-u250"), HlsSettings(layer_types={"ln": {"accum": "ap_fixed<20,6>"}}))
+    out = export_project(design, tmp_path / "prj").out_dir
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r

@@ -1567,9 +1567,9 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     from hcp_fpga.estimator.precision import parse_fixed
     from hcp_fpga.estimator.spec import (DA_NOT_PRICED, SEPARABLE_PARTS, apply_project_precisions, auto_activations,
                                          distributed_arithmetic_layers, hls4ml_layer_classes, node_specs,
-                                         project_kernel_types, resolved_results,
+                                         project_kernel_types, quantizers_hls4ml_drops, resolved_results,
                                          settings_from_config, unknown_strategies, weight_types, with_layer_types,
-                                         with_separable_parts)
+                                         with_separable_parts, without_dropped_quantizers)
     from hcp_fpga.estimator.weights_only import weights_only_specs
 
     part = part or config.get("Part") or config.get("XilinxPart")
@@ -1586,6 +1586,11 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
         return ProjectSpecs(specs, settings.backend, settings.clock_ns, part, (*notes, *unknown_strategies(config)))
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
     notes = tuple(unknown_strategies(config))  # as the config writes them, before LayerType is spread over layers
+    if dropped := quantizers_hls4ml_drops(nodes):
+        notes += (f"{', '.join(dropped)}: hls4ml 1.3 builds a QKeras Dense over a sequence or an image without its "
+                  "quantizers, with the model file's weights truncated into the config's weight type (priced so); "
+                  "unless they were saved quantized (hcp-fpga export does), the design differs from the QKeras model",)
+        nodes = without_dropped_quantizers(nodes)
     try:
         config = with_separable_parts(with_layer_types(config, nodes), nodes, raw=config)
         # the split-off activations too: hls4ml gives them their own entry's reuse factor (an io_stream softmax's)

@@ -565,6 +565,34 @@ def _permuted_elements(node) -> Optional[np.ndarray]:
     return np.arange(int(np.prod(node.in_shape))).reshape(node.in_shape).transpose(perm).reshape(-1)
 
 
+def dense_conv_class(node) -> Optional[str]:
+    """The hls4ml 1.3 class of a Dense over a sequence or an image: ReplaceMultidimensionalDenseWithConv
+    makes it a new Conv1D/Conv2D of the same name, configured by that name, then the 'Conv1D'/'Conv2D'
+    LayerType entry (not 'Dense'), then the model (checked: a type-granularity config's Dense entry
+    does not reach it); None for any other node."""
+    if node.base == "Dense" and 2 <= len(node.in_shape) <= 3:
+        return f"Conv{len(node.in_shape) - 1}D"
+    return None
+
+
+def quantizers_hls4ml_drops(nodes) -> list[str]:
+    """The QKeras Dense layers over a sequence or an image among ``nodes``: the convolution hls4ml 1.3
+    makes of one takes the float weights and no quantizer, so it computes with them truncated into
+    the config's weight type, not with QKeras's values (the export writes them quantized,
+    ``models.quantized_dense_weights``)."""
+    return [n.name for n in nodes if dense_conv_class(n) and (n.config.get("kernel_quantizer") or n.config.get("bias_quantizer"))]
+
+
+def without_dropped_quantizers(nodes) -> list:
+    """``nodes`` as hls4ml 1.3 builds a project from them: ``quantizers_hls4ml_drops``' layers without
+    their kernel and bias quantizers (their types are the config's)."""
+    from dataclasses import replace as _replace
+
+    dropped = set(quantizers_hls4ml_drops(nodes))
+    return [_replace(n, config={k: v for k, v in n.config.items() if k not in ("kernel_quantizer", "bias_quantizer")})
+            if n.name in dropped else n for n in nodes]
+
+
 def skip_dropout(nodes) -> list:
     """The graph as hls4ml 1.3's Keras reader builds it: without its Dropout layers (their readers read
     the layer before; a Dropout output makes that layer the output). The BatchNormalization folds
@@ -1498,7 +1526,9 @@ def unbuilt_layer_activation(cls: str, config: dict, io_type: str) -> Optional[s
 
 
 # hls4ml 1.3's LayerNormalization defaults (vivado_backend attributes): the 1/sqrt table's size, and
-# the statistics' type where the config names none (ap_fixed<14,4,AP_RND_CONV,AP_SAT>)
+# the statistics' type (ap_fixed<14,4,AP_RND_CONV,AP_SAT>), which its config_from_keras_model writes
+# per layer with a backend (the export does); a config without it leaves the model default
+# (apply_project_precisions)
 LAYERNORM_TABLE_SIZE = 4096
 LAYERNORM_ACCUM = Fixed(14, 4, True, saturating=True)
 
@@ -1861,8 +1891,9 @@ def _accum_owner(spec: LayerSpec, named=()) -> str:
 
 
 def _sums_in_accum(spec: LayerSpec) -> bool:
-    """A layer without weights whose sum runs in its accumulator type: a Dot's (``dot_specs``)."""
-    return spec.kind == "merge" and spec.accum is not None
+    """A layer without weights whose sums run in its accumulator type: a Dot's (``dot_specs``), a
+    LayerNormalization's statistics."""
+    return (spec.kind == "merge" and spec.accum is not None) or spec.kind == "layernorm"
 
 
 def _with_accum(spec: LayerSpec, accum: Fixed) -> LayerSpec:
@@ -2101,7 +2132,7 @@ def hls4ml_layer_classes(node, linear: bool = False) -> list[tuple[str, str]]:
     (with ``linear``, a linear one too: hls4ml builds it, and removes it later)."""
     config = node.config.get("activation") if isinstance(node.config, dict) else None
     act = quantizer_name(config) if isinstance(node.config, dict) else "linear"
-    cls = _HLS4ML_CLASS.get(node.cls, node.cls)
+    cls = dense_conv_class(node) or _HLS4ML_CLASS.get(node.cls, node.cls)
     if node.cls in ("Activation", "QActivation"):
         cls = _activation_class(config)
     out = [(node.name, cls)]
@@ -2456,6 +2487,10 @@ def apply_project_precisions(specs: list[LayerSpec], config: dict, default: Fixe
             spec = replace(spec, result=default)
         if _sums_in_accum(spec) and (accum_type := _fixed_or_none(accum)) is not None:
             spec = replace(spec, accum=accum_type)
+        elif spec.kind == "layernorm":
+            # 'auto' or none: hls4ml 1.3 gives it the model default (checked; the 14,4 LAYERNORM_ACCUM is what
+            # its backend-aware config writes by name)
+            spec = replace(spec, accum=default)
         if spec.kind in MULT_KINDS:
             if (accum_type := _fixed_or_none(accum)) is not None:
                 spec = replace(spec, accum=accum_type)
