@@ -593,6 +593,35 @@ def copy_model(model):
     return clone
 
 
+def quantized_dense_weights(model) -> Any:
+    """``model`` with the kernel and bias of each QKeras Dense over a sequence or an image replaced by
+    their quantizers' output (the same math in QKeras, whose quantizers leave such values as they
+    are). hls4ml 1.3 makes such a layer a convolution (ReplaceMultidimensionalDenseWithConv) from its
+    float weights and without its quantizers, so it would compute with the floats truncated into the
+    quantizers' types (checked by C simulation: argmax agreement 0.67 against QKeras on 300 normal
+    inputs, a QDense(8) with quantized_bits(6,0,alpha=1) over (5, 6)); hls4ml quantizes any other
+    QDense's weights itself. The same model object when there is none."""
+    def target(layer) -> bool:
+        shape = getattr(layer, "input_shape", None)
+        return (type(layer).__name__ == "QDense" and isinstance(shape, tuple) and len(shape) > 2
+                and (getattr(layer, "kernel_quantizer_internal", None) or getattr(layer, "bias_quantizer_internal", None)))
+
+    names = [layer.name for layer in flat_layers(model) if target(layer)]
+    if not names:
+        return model
+    import numpy as np
+
+    clone = copy_model(model)
+    for layer in flat_layers(clone):
+        if layer.name in names:
+            kernel_q, bias_q = layer.kernel_quantizer_internal, getattr(layer, "bias_quantizer_internal", None)
+            values = [np.asarray(kernel_q(layer.kernel)) if kernel_q else layer.kernel.numpy()]
+            if layer.use_bias:
+                values.append(np.asarray(bias_q(layer.bias)) if bias_q else layer.bias.numpy())
+            layer.set_weights(values)
+    return clone
+
+
 def mult_layers(model) -> list:
     """The layers with a multiplier array (Dense/Conv and their QKeras forms), in model order."""
     return [layer for layer in flat_layers(model) if type(layer).__name__ in MULT_LAYER_KINDS]

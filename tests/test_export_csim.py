@@ -63,6 +63,29 @@ def test_qkeras_quantized_bits_activations_are_applied_as_keras_applies_them(tmp
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
 
 
+def test_a_qdense_over_a_sequence_is_computed_with_its_quantized_weights(tmp_path):
+    """hls4ml 1.3 makes a Dense over a sequence a convolution from its float weights, without its
+    quantizers (ReplaceMultidimensionalDenseWithConv): the floats truncated into the quantizers' types,
+    argmax agreement with QKeras 0.67 on 300 normal inputs. The export hands hls4ml the quantized
+    values (models.quantized_dense_weights); the model path prices what is then built."""
+    import tensorflow as tf
+    from qkeras import QDense, quantized_bits
+
+    from hcp_fpga.estimator.model import estimate_design, estimate_project
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    q = dict(kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1))
+    model = tf.keras.Sequential([L.Input((5, 6)), QDense(8, name="qd", **q), L.Flatten(), L.Dense(3)])
+    design = Design.create(model, load_board("alveo-u250"), HlsSettings())
+    out = export_project(design, tmp_path / "prj").out_dir
+    result = run_csim(out, data="normal", n=300, seed=0)
+    assert result.argmax_agreement >= 0.99 and result.mean_abs_diff < 0.01, result
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    for r in ("dsp", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+
+
 def test_a_batch_normalization_after_a_depthwise_conv_is_computed_as_keras_computes_it(tmp_path):
     """hls4ml 1.3 folds it into the depthwise kernel along the wrong axis (argmax agreement with Keras
     0.41 on 100 normal inputs); the export keeps it a layer of its own, so the C simulation agrees."""
