@@ -767,6 +767,27 @@ def test_a_dense_over_a_sequence_is_configured_as_the_convolution_hls4ml_makes_o
     _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
 
 
+# in io_stream a Reshape to several axes is a repack_stream into the Reshape's own type: the config's,
+# 'auto' its input's, none the model default. Before, the folder path passed its input's type on
+# (rarer-layer configs, seed 29: a Conv1D after it priced from a 37-bit input, not 12: DSP 245 vs 232)
+@pytest.mark.parametrize("reshape_type", [None, "auto", "ap_fixed<10,4>"], ids=["no-entry", "auto", "set"])
+def test_a_reshape_in_io_stream_repacks_into_its_own_type(tmp_path, reshape_type):
+    import hls4ml
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((8,), name="x")
+    h = L.Conv1D(3, 3, name="c")(L.Reshape((6, 2), name="r")(L.Dense(12, name="d")(x)))
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.Flatten(name="f")(h)))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado",
+                                                  default_precision="ap_fixed<12,4>")
+    config["LayerName"].pop("r", None)
+    if reshape_type is not None:
+        config["LayerName"]["r"] = {"Precision": {"result": reshape_type}}
+    _folder_and_firmware_agree(tmp_path, model, config, "io_stream")
+
+
 def _family_model(family: str):
     import tensorflow as tf
 

@@ -1122,8 +1122,12 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                 result = fixed_results.get(node.name, current)
                 if result != data:
                     aliased[node.name] = data
-            specs.append(LayerSpec(node.name, "free", input=data, result=data, input_typed=base in INPUT_TYPED or alias,
-                                   **common))
+            elif repacked and base in ("Flatten", "Reshape"):
+                # the repack writes its own type: the config's, else ('auto') its input's (hls4ml's
+                # output-matching inference); without an entry the model default (resolved_results)
+                result = data = fixed_results.get(node.name, current)
+            specs.append(LayerSpec(node.name, "free", input=current if repacked else data, result=data,
+                                   input_typed=base in INPUT_TYPED or alias, **common))
         elif base in POOL_KINDS and node.in_shape:
             # hls4ml 1.3 passes the input type through a pooling layer; a global pooling's 'auto'
             # result falls back to the model precision (InferPrecisionTypes has no rule for it)
