@@ -788,6 +788,24 @@ def test_a_reshape_in_io_stream_repacks_into_its_own_type(tmp_path, reshape_type
     _folder_and_firmware_agree(tmp_path, model, config, "io_stream")
 
 
+# an Embedding's result type is the config's ('auto': the model default), and the layers after it read
+# and infer from it. Before, the folder path gave them the model default (rarer-layer configs, seed 119:
+# LUT 4,990 vs 5,356)
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_the_layers_after_an_embedding_read_the_type_its_config_names(tmp_path, io_type):
+    import hls4ml
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    x = L.Input((6,), name="x")
+    model = tf.keras.Model(x, L.Dense(3, name="out")(L.Flatten(name="f")(L.Embedding(10, 4, name="e")(x))))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    config["LayerName"]["e"]["Precision"]["result"] = "ap_fixed<20,8>"
+    config["LayerName"]["f"]["Precision"]["result"] = "ap_fixed<14,6>"
+    _folder_and_firmware_agree(tmp_path, model, config, io_type)
+
+
 def _family_model(family: str):
     import tensorflow as tf
 

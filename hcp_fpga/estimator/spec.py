@@ -1190,9 +1190,11 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             specs.append(LayerSpec(node.name, "linear", input=current, result=result, **common))
         elif base == "Embedding" and node.weights:
             vocab, dim = node.weights[0].shape
-            specs.append(LayerSpec(node.name, "embedding", n_in=int(vocab), n_out=int(dim), input=current, result=default,
+            # its result: the config's, else ('auto') the model default (_infer_embedding_precision); the
+            # layers after it read and infer from it
+            result = fixed_results.get(node.name, default)
+            specs.append(LayerSpec(node.name, "embedding", n_in=int(vocab), n_out=int(dim), input=current, result=result,
                                    **common))
-            result = default
         elif cls in ACTIVATION_KINDS or cls == "QActivation":
             if cls == "QActivation":
                 act = node.config.get("activation")
