@@ -22,6 +22,22 @@ def _estimate(layers, shape, **settings):
     return estimate_design(Design.create(model, load_board("alveo-u250"), HlsSettings(**settings))), model
 
 
+def _same_estimate(model_path, firmware_path) -> None:
+    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+
+
+def _one_estimate_from_model_and_export(design, tmp_path):
+    """The estimate of ``design`` from its model, checked equal to that of the project export writes
+    (from its firmware)."""
+    from hcp_fpga.estimator.model import estimate_project
+    from hcp_fpga.hls import export_project
+
+    model_path = estimate_design(design)
+    _same_estimate(model_path, estimate_project(export_project(design, tmp_path / "prj").out_dir))
+    return model_path
+
+
 def _layer(est, name):
     return next(l for l in est.layers if l.name == name)
 
@@ -475,9 +491,7 @@ def test_a_config_may_name_a_time_distributeds_wrapped_layer_and_end_marker(tmp_
     inner = parameters[parameters.index("// inner"):parameters.index("// td_end")]
     assert "reuse_factor = 2;" in inner and "typedef inner_accum_t accum_t;" in inner
     assert "typedef ap_fixed<9,4> layer" in (out / "firmware" / "defines.h").read_text()
-    model_path, firmware_path = estimate_design(design), estimate_project(out)
-    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
-        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+    _same_estimate(estimate_design(design), estimate_project(out))
     with pytest.raises(ConfigError, match=r"reuse factor 5 is invalid for layer 'inner'"):
         Design.create(model, load_board("alveo-u250"), HlsSettings(strategy=Strategy.RESOURCE, layer_reuse={"inner": 5})).validate()
 
@@ -489,18 +503,12 @@ def test_a_bidirectional_layers_accumulator_type_is_both_cells(tmp_path):
     import tensorflow as tf
     from tensorflow.keras import layers as L
 
-    from hcp_fpga.estimator.model import estimate_project
-    from hcp_fpga.hls import export_project
-
     tf.keras.utils.set_random_seed(0)
     model = tf.keras.Sequential([L.Input((5, 4)), L.Bidirectional(L.LSTM(3, return_sequences=True), name="bi"),
                                 L.Flatten(), L.Dense(3)])
     design = Design.create(model, load_board("alveo-u250"), HlsSettings(layer_types={"bi": {"accum": "ap_fixed<14,5>"}},
                                                                        layer_precision={"bi": "ap_fixed<12,5>"}))
-    out = export_project(design, tmp_path / "prj").out_dir
-    model_path, firmware_path = estimate_design(design), estimate_project(out)
-    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
-        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+    model_path = _one_estimate_from_model_and_export(design, tmp_path)
     default = estimate_design(Design.create(model, load_board("alveo-u250"), HlsSettings()))
     assert model_path.lut != default.lut
 
@@ -514,18 +522,12 @@ def test_a_qlstm_takes_the_kernel_types_its_settings_name(tmp_path, types):
     from qkeras import QLSTM
     from tensorflow.keras import layers as L
 
-    from hcp_fpga.estimator.model import estimate_project
-    from hcp_fpga.hls import export_project
-
     tf.keras.utils.set_random_seed(0)
     q = "quantized_bits(4,0,alpha=1)"
     model = tf.keras.Sequential([L.Input((5, 4)), QLSTM(4, activation="tanh", recurrent_activation="sigmoid", kernel_quantizer=q,
                                                         recurrent_quantizer=q, bias_quantizer=q, name="ql"), L.Dense(3)])
     design = Design.create(model, load_board("alveo-u250"), HlsSettings(layer_types={"ql": types}))
-    out = export_project(design, tmp_path / "prj").out_dir
-    model_path, firmware_path = estimate_design(design), estimate_project(out)
-    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
-        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+    _one_estimate_from_model_and_export(design, tmp_path)
 
 
 # the accumulator type the settings name for a LayerNormalization (the export writes it over hls4ml's
@@ -534,13 +536,7 @@ def test_a_layer_normalizations_accumulator_type_in_the_settings_is_its_statisti
     import tensorflow as tf
     from tensorflow.keras import layers as L
 
-    from hcp_fpga.estimator.model import estimate_project
-    from hcp_fpga.hls import export_project
-
     tf.keras.utils.set_random_seed(0)
     model = tf.keras.Sequential([L.Input((6, 8)), L.Dense(8), L.LayerNormalization(name="ln"), L.Flatten(), L.Dense(3)])
     design = Design.create(model, load_board("alveo-u250"), HlsSettings(layer_types={"ln": {"accum": "ap_fixed<20,6>"}}))
-    out = export_project(design, tmp_path / "prj").out_dir
-    model_path, firmware_path = estimate_design(design), estimate_project(out)
-    for r in ("dsp", "bram18", "lut", "ff", "latency_cycles"):
-        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+    _one_estimate_from_model_and_export(design, tmp_path)
