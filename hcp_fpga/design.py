@@ -271,6 +271,7 @@ class Design:
         for layer in self.model.layers:
             self._check_unrolled(layer)
             self._check_depthwise_resource(layer)
+            self._check_conv_batchnorm_resource(layer)
             self._check_array_reuse(layer)
             self._check_reuse(layer)
         for _, inner in time_distributed_parts(self.model):
@@ -311,6 +312,19 @@ class Design:
                 f"layer '{layer.name}' ({cls}): hls4ml 1.3 has no io_parallel Resource depthwise convolution (its C++ "
                 "asserts, and the C simulation aborts); give it Strategy: Latency in --config's LayerName, or use "
                 "--io-type io_stream")
+
+    def _check_conv_batchnorm_resource(self, layer) -> None:
+        """hls4ml 1.3 transposes a QConv2DBatchnorm's folded kernel twice at Resource strategy on the
+        Vivado backend (``spec.transposed_twice``): C simulation argmax agreement with QKeras 0.47."""
+        from hcp_fpga.estimator.spec import TRANSPOSED_TWICE, transposed_twice
+        from hcp_fpga.estimator.graph import base_class
+
+        s = self.settings
+        cls = type(layer).__name__
+        if transposed_twice(base_class(cls), s.strategy_of(layer.name), s.backend or self.board.backend):
+            raise ConfigError(
+                f"layer '{layer.name}' ({cls}): {TRANSPOSED_TWICE}; give it Strategy: Latency (or ResourceUnrolled in "
+                "io_stream) in --config's LayerName, use --backend Vitis, or a QConv2D followed by a QBatchNormalization")
 
     def _check_unrolled(self, layer) -> None:
         """ResourceUnrolled where hls4ml 1.3 builds it: a Dense/Conv, an LSTM/GRU, or a separable conv's

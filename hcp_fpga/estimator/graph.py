@@ -627,13 +627,15 @@ def folded_conv_batchnorm(weights: list, epsilon) -> list:
     .keras file's, which keeps the batch normalization's weights apart) are returned as they are."""
     if len(weights) not in (6, 7) or not isinstance(epsilon, (int, float)):
         return weights
-    kernel = np.asarray(weights[0], dtype=np.float64)
-    gamma, beta, _, mean, variance = (np.asarray(w, dtype=np.float64) for w in weights[-5:])
+    # in float32 and hls4ml's order of operations: its kernel quantizer rounds the folded values, and
+    # another order (or float64) could move one across a rounding boundary
+    kernel = np.asarray(weights[0], dtype=np.float32)
+    gamma, beta, _, mean, variance = (np.asarray(w, dtype=np.float32) for w in weights[-5:])
     if kernel.ndim < 1 or any(w.shape != kernel.shape[-1:] for w in (gamma, beta, mean, variance)):
         return weights
-    inv = gamma / np.sqrt(variance + epsilon)
-    bias = np.asarray(weights[1], dtype=np.float64) if len(weights) == 7 else 0.0
-    return [kernel * inv, inv * (bias - mean) + beta]
+    inv = np.reciprocal(np.sqrt(variance + np.float32(epsilon))) * gamma
+    bias = np.asarray(weights[1], dtype=np.float32) if len(weights) == 7 else np.float32(0.0)
+    return [inv * kernel, inv * (bias - mean) + beta]
 
 
 def read_model_file(path: Path | str) -> list[Node]:
