@@ -281,7 +281,8 @@ def model_from_architecture(architecture: dict):
 
 
 def _legacy_qactivations(architecture: dict) -> dict:
-    """Rewrite QActivation quantizers saved by Keras >= 2.13 into the form QKeras 0.9 can rebuild.
+    """Rewrite QActivation quantizers saved by Keras >= 2.13 into the form QKeras 0.9 can rebuild, and
+    drop the build_config of QKeras recurrent layers (see below).
 
     Keras 2.14 serializes them as {module, class_name, config, registered_name}; QKeras' QActivation
     only deserializes the older {class_name, config} form, so a model it saved would not load back.
@@ -291,6 +292,11 @@ def _legacy_qactivations(architecture: dict) -> dict:
         act = layer["config"].get("activation")
         if layer["class_name"] == "QActivation" and isinstance(act, dict) and "module" in act:
             layer["config"]["activation"] = {"class_name": act["class_name"], "config": act["config"], "__passive_serialization__": True}
+        if layer["class_name"] in ("QSimpleRNN", "QLSTM", "QGRU"):
+            # Keras 2.14 builds a registered (QKeras) layer from its saved build_config, whose input
+            # shape JSON made a list, which its RNN.build takes for a list of shapes (an unknown shape:
+            # "as_list() is not defined"); without it the model builds the layer on its input
+            layer.pop("build_config", None)
     return arch
 
 
@@ -593,33 +599,50 @@ def copy_model(model):
     return clone
 
 
-def quantized_dense_weights(model) -> Any:
-    """``model`` with the kernel and bias of each QKeras Dense over a sequence or an image replaced by
-    their quantizers' output (the same math in QKeras, whose quantizers leave such values as they
-    are). hls4ml 1.3 makes such a layer a convolution (ReplaceMultidimensionalDenseWithConv) from its
-    float weights and without its quantizers, so it would compute with the floats truncated into the
-    quantizers' types (checked by C simulation: argmax agreement 0.67 against QKeras on 300 normal
-    inputs, a QDense(8) with quantized_bits(6,0,alpha=1) over (5, 6)); hls4ml quantizes any other
-    QDense's weights itself. The same model object when there is none."""
+# QKeras layers whose quantizers hls4ml 1.3 does not apply to the weights it writes (quantized_weights)
+QUANTIZERS_HLS4ML_SKIPS = ("QSimpleRNN", "QLSTM", "QGRU")
+
+
+def quantized_weights(model) -> Any:
+    """``model`` with the weights of the QKeras layers whose quantizers hls4ml 1.3 does not apply
+    replaced by their quantizers' output (the same math in QKeras, whose quantizers leave such values
+    as they are), so the project computes what QKeras does. hls4ml builds them from the float weights
+    truncated into the types its config names:
+    - a QDense over a sequence or an image, which it makes a convolution from the float weights
+      without the quantizers (ReplaceMultidimensionalDenseWithConv; C simulation argmax agreement 0.67
+      against QKeras on 300 normal inputs, a QDense(8) with quantized_bits(6,0,alpha=1) over (5, 6));
+    - a QLSTM/QGRU/QSimpleRNN, whose add_weights passes no quantizer (QLSTM(4), quantized_bits(8,0):
+      0.80).
+    hls4ml quantizes any other layer's weights itself. The same model object when there is none."""
     def target(layer) -> bool:
-        shape = getattr(layer, "input_shape", None)
-        return (type(layer).__name__ == "QDense" and isinstance(shape, tuple) and len(shape) > 2
-                and (getattr(layer, "kernel_quantizer_internal", None) or getattr(layer, "bias_quantizer_internal", None)))
+        cls, shape = type(layer).__name__, getattr(layer, "input_shape", None)
+        dense_over_axes = cls == "QDense" and isinstance(shape, tuple) and len(shape) > 2
+        return (dense_over_axes or cls in QUANTIZERS_HLS4ML_SKIPS) and any(
+            getattr(owner, f"{part}_quantizer_internal", None)
+            for owner in (layer, getattr(layer, "cell", None)) for part in ("kernel", "recurrent", "bias"))
 
     names = [layer.name for layer in flat_layers(model) if target(layer)]
     if not names:
         return model
-    import numpy as np
-
     clone = copy_model(model)
     for layer in flat_layers(clone):
         if layer.name in names:
-            kernel_q, bias_q = layer.kernel_quantizer_internal, getattr(layer, "bias_quantizer_internal", None)
-            values = [np.asarray(kernel_q(layer.kernel)) if kernel_q else layer.kernel.numpy()]
-            if layer.use_bias:
-                values.append(np.asarray(bias_q(layer.bias)) if bias_q else layer.bias.numpy())
-            layer.set_weights(values)
+            layer.set_weights(quantized_layer_weights(layer))
     return clone
+
+
+def quantized_layer_weights(layer) -> list:
+    """A QKeras layer's weights (kernel, [recurrent kernel], [bias], in its order) through the
+    quantizers it (or its recurrent cell) sets, as QKeras computes with them; the others as they are."""
+    import numpy as np
+
+    owner = getattr(layer, "cell", None) or layer  # a recurrent layer's quantizers are its cell's
+    values = []
+    for weight in layer.weights:
+        part = next((p for p in ("recurrent_kernel", "kernel", "bias") if weight.name.split("/")[-1].startswith(p)), "")
+        quantizer = getattr(owner, f"{part.replace('_kernel', '')}_quantizer_internal", None) if part else None
+        values.append(np.asarray(quantizer(weight)) if quantizer is not None else weight.numpy())
+    return values
 
 
 def mult_layers(model) -> list:

@@ -69,7 +69,7 @@ def test_a_qdense_over_a_sequence_is_computed_with_its_quantized_weights(tmp_pat
     """hls4ml 1.3 makes a Dense over a sequence a convolution from its float weights, without its
     quantizers (ReplaceMultidimensionalDenseWithConv): the floats truncated into the quantizers' types,
     argmax agreement with QKeras 0.67 on 300 normal inputs. The export hands hls4ml the quantized
-    values (models.quantized_dense_weights); the model path prices what is then built."""
+    values (models.quantized_weights); the model path prices what is then built."""
     import tensorflow as tf
     from qkeras import QDense, quantized_bits
 
@@ -78,6 +78,23 @@ def test_a_qdense_over_a_sequence_is_computed_with_its_quantized_weights(tmp_pat
     q = dict(kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1))
     model = tf.keras.Sequential([L.Input((5, 6)), QDense(8, name="qd", **q), L.Flatten(), L.Dense(3)])
     _follows_keras_and_one_estimate(Design.create(model, load_board("alveo-u250"), HlsSettings()), tmp_path)
+
+
+def test_a_qlstm_is_computed_with_its_quantized_weights(tmp_path):
+    """hls4ml 1.3's LSTM takes no quantizer (its add_weights passes none): a QLSTM's kernels were the
+    floats truncated into the quantizers' types, argmax agreement with QKeras 0.80 on 300 normal
+    inputs. The export hands hls4ml the quantizers' values (models.quantized_weights)."""
+    import tensorflow as tf
+    from qkeras import QLSTM
+
+    tf.keras.utils.set_random_seed(0)
+    q = "quantized_bits(8,0,alpha=1)"
+    model = tf.keras.Sequential([tf.keras.layers.Input((5, 4)), QLSTM(4, activation="tanh", recurrent_activation="sigmoid",
+                                                                      kernel_quantizer=q, recurrent_quantizer=q,
+                                                                      bias_quantizer=q, name="ql"),
+                                 tf.keras.layers.Dense(3)])
+    _follows_keras_and_one_estimate(Design.create(model, load_board("alveo-u250"), HlsSettings(precision="ap_fixed<24,8>")),
+                                    tmp_path)
 
 
 @pytest.mark.parametrize("strategy, backend, refused", [("Resource", "Vivado", True), ("Resource", "Vitis", False),

@@ -142,6 +142,26 @@ def test_formats_round_trip(tmp_path, qkeras_3layer):
     assert model_hash(again) == model_hash(qkeras_3layer)
 
 
+def test_a_qlstm_model_written_by_keras_loads_back(tmp_path):
+    """Keras 2.14 builds a registered (QKeras) layer from its saved build_config, whose input shape
+    JSON makes a list, which its RNN.build takes for a list of shapes: a QLSTM model's JSON did not
+    load ("as_list() is not defined on an unknown TensorShape"), so `hcp-fpga csim` of an exported
+    QLSTM project failed."""
+    import tensorflow as tf
+    from qkeras import QLSTM
+
+    from hcp_fpga.models import write_model
+
+    tf.keras.utils.set_random_seed(0)
+    q = "quantized_bits(8,0,alpha=1)"
+    model = tf.keras.Sequential([tf.keras.layers.Input((5, 4)), QLSTM(4, kernel_quantizer=q, recurrent_quantizer=q,
+                                                                      bias_quantizer=q, activation="tanh"),
+                                 tf.keras.layers.Dense(3)])
+    again = load_model(*write_model(model, tmp_path, "m"))
+    x = np.random.default_rng(0).standard_normal((4, 5, 4)).astype(np.float32)
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
 def test_savedmodel_with_lambda_is_refused(tmp_path):
     _lambda_model().save(tmp_path / "saved")
     with pytest.raises(ModelLoadError, match="Lambda"):

@@ -660,6 +660,8 @@ def test_a_qlstms_kernels_are_in_the_types_its_config_names(tmp_path, granularit
     import tensorflow as tf
     from qkeras import QLSTM
 
+    from hcp_fpga.estimator.model import estimate_project
+
     L = tf.keras.layers
     tf.keras.utils.set_random_seed(0)
     x = L.Input((5, 4), name="x")
@@ -670,6 +672,7 @@ def test_a_qlstms_kernels_are_in_the_types_its_config_names(tmp_path, granularit
     config = hls4ml.utils.config_from_keras_model(model, granularity=granularity, backend="Vivado",
                                                   default_precision="ap_fixed<12,4>")
     _folder_and_firmware_agree(tmp_path, model, config, "io_parallel")
+    assert any(n.startswith("ql: hls4ml 1.3 builds") for n in estimate_project(tmp_path / "no_firmware").notes)
 
 
 # hls4ml 1.3's Dot sums its products in its own accumulator type (a plain Precision string sets it) and

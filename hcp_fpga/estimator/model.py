@@ -1587,9 +1587,10 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     kernels = _txt_kernels(nodes, project_dir / "firmware" / "weights")
     notes = tuple(unknown_strategies(config))  # as the config writes them, before LayerType is spread over layers
     if dropped := quantizers_hls4ml_drops(nodes):
-        notes += (f"{', '.join(dropped)}: hls4ml 1.3 builds a QKeras Dense over a sequence or an image without its "
-                  "quantizers, with the model file's weights truncated into the config's weight type (priced so); "
-                  "unless they were saved quantized (hcp-fpga export does), the design differs from the QKeras model",)
+        notes += (f"{', '.join(dropped)}: hls4ml 1.3 builds a QKeras Dense over a sequence or an image, and a QKeras "
+                  "recurrent layer, without its weight quantizers, with the model file's weights truncated into the "
+                  "config's types (priced so); unless they were saved quantized (hcp-fpga export does), the design "
+                  "differs from the QKeras model",)
         nodes = without_dropped_quantizers(nodes)
     try:
         config = with_separable_parts(with_layer_types(config, nodes), nodes, raw=config)

@@ -575,21 +575,26 @@ def dense_conv_class(node) -> Optional[str]:
     return None
 
 
+_WEIGHT_QUANTIZERS = ("kernel_quantizer", "recurrent_quantizer", "bias_quantizer")
+
+
 def quantizers_hls4ml_drops(nodes) -> list[str]:
-    """The QKeras Dense layers over a sequence or an image among ``nodes``: the convolution hls4ml 1.3
-    makes of one takes the float weights and no quantizer, so it computes with them truncated into
-    the config's weight type, not with QKeras's values (the export writes them quantized,
-    ``models.quantized_dense_weights``)."""
-    return [n.name for n in nodes if dense_conv_class(n) and (n.config.get("kernel_quantizer") or n.config.get("bias_quantizer"))]
+    """The QKeras layers among ``nodes`` whose weight quantizers hls4ml 1.3 does not apply: a Dense over
+    a sequence or an image (the convolution it makes of it takes the float weights and no quantizer)
+    and a QLSTM/QGRU/QSimpleRNN (their add_weights pass none). They compute with the float weights
+    truncated into the config's types, not with QKeras's values (the export hands hls4ml quantized
+    ones, ``models.quantized_weights``)."""
+    return [n.name for n in nodes if (dense_conv_class(n) or (n.cls.startswith("Q") and n.base in RNN_GATES))
+            and any(n.config.get(k) for k in _WEIGHT_QUANTIZERS)]
 
 
 def without_dropped_quantizers(nodes) -> list:
     """``nodes`` as hls4ml 1.3 builds a project from them: ``quantizers_hls4ml_drops``' layers without
-    their kernel and bias quantizers (their types are the config's)."""
+    their weight quantizers (their types are the config's)."""
     from dataclasses import replace as _replace
 
     dropped = set(quantizers_hls4ml_drops(nodes))
-    return [_replace(n, config={k: v for k, v in n.config.items() if k not in ("kernel_quantizer", "bias_quantizer")})
+    return [_replace(n, config={k: v for k, v in n.config.items() if k not in _WEIGHT_QUANTIZERS})
             if n.name in dropped else n for n in nodes]
 
 
