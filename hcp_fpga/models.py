@@ -280,6 +280,11 @@ def model_from_architecture(architecture: dict):
     return tf.keras.models.model_from_json(json.dumps(_legacy_qactivations(architecture)), custom_objects=custom_objects())
 
 
+# QKeras's recurrent layers: their model files need a fix-up to load (_legacy_qactivations), and hls4ml
+# 1.3 applies none of their weight quantizers (quantized_weights)
+QKERAS_RECURRENT = ("QSimpleRNN", "QLSTM", "QGRU")
+
+
 def _legacy_qactivations(architecture: dict) -> dict:
     """Rewrite QActivation quantizers saved by Keras >= 2.13 into the form QKeras 0.9 can rebuild, and
     drop the build_config of QKeras recurrent layers (see below).
@@ -292,7 +297,7 @@ def _legacy_qactivations(architecture: dict) -> dict:
         act = layer["config"].get("activation")
         if layer["class_name"] == "QActivation" and isinstance(act, dict) and "module" in act:
             layer["config"]["activation"] = {"class_name": act["class_name"], "config": act["config"], "__passive_serialization__": True}
-        if layer["class_name"] in ("QSimpleRNN", "QLSTM", "QGRU"):
+        if layer["class_name"] in QKERAS_RECURRENT:
             # Keras 2.14 builds a registered (QKeras) layer from its saved build_config, whose input
             # shape JSON made a list, which its RNN.build takes for a list of shapes (an unknown shape:
             # "as_list() is not defined"); without it the model builds the layer on its input
@@ -599,10 +604,6 @@ def copy_model(model):
     return clone
 
 
-# QKeras layers whose quantizers hls4ml 1.3 does not apply to the weights it writes (quantized_weights)
-QUANTIZERS_HLS4ML_SKIPS = ("QSimpleRNN", "QLSTM", "QGRU")
-
-
 def quantized_weights(model) -> Any:
     """``model`` with the weights of the QKeras layers whose quantizers hls4ml 1.3 does not apply
     replaced by their quantizers' output (the same math in QKeras, whose quantizers leave such values
@@ -617,7 +618,7 @@ def quantized_weights(model) -> Any:
     def target(layer) -> bool:
         cls, shape = type(layer).__name__, getattr(layer, "input_shape", None)
         dense_over_axes = cls == "QDense" and isinstance(shape, tuple) and len(shape) > 2
-        return (dense_over_axes or cls in QUANTIZERS_HLS4ML_SKIPS) and any(
+        return (dense_over_axes or cls in QKERAS_RECURRENT) and any(
             getattr(owner, f"{part}_quantizer_internal", None)
             for owner in (layer, getattr(layer, "cell", None)) for part in ("kernel", "recurrent", "bias"))
 

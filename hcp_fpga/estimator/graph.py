@@ -648,7 +648,7 @@ def nodes_from_keras(model) -> list[Node]:
     """Nodes of a live Keras model: its own JSON config through the same rules as a file (one
     design, one set of specs), with Keras's shapes and the weights as the hardware holds them
     (QKeras kernels through their quantizers)."""
-    from hcp_fpga.models import QUANTIZERS_HLS4ML_SKIPS, flat_layers, quantized_kernel, quantized_layer_weights
+    from hcp_fpga.models import QKERAS_RECURRENT, flat_layers, quantized_kernel, quantized_layer_weights
 
     nodes = nodes_from_json({"class_name": type(model).__name__ if type(model).__name__ == "Sequential" else "Functional",
                              "config": model.get_config()})
@@ -671,7 +671,7 @@ def nodes_from_keras(model) -> list[Node]:
                 weights[0] = np.asarray(quantizer(weights[0].astype(np.float32)))
         elif weights and getattr(layer, "kernel", None) is not None and quantizer is not None:
             weights[0] = np.asarray(quantized_kernel(layer))
-        elif node.cls in QUANTIZERS_HLS4ML_SKIPS:  # (the export hands hls4ml these: models.quantized_weights)
+        elif node.cls in QKERAS_RECURRENT:  # (the export hands hls4ml these: models.quantized_weights)
             weights = quantized_layer_weights(layer)
         node.weights = weights
     # a Sequential model lists no InputLayer among its layers, but its config (and hls4ml) has one:
