@@ -315,17 +315,26 @@ def test_a_qkeras_recurrent_activation_hls4ml_cannot_build_is_named_and_refused(
     assert not (tmp_path / "prj").exists()
 
 
-def test_a_qkeras_recurrent_activation_hls4ml_builds_is_priced():
+def test_a_qkeras_recurrent_activation_hls4ml_builds_is_priced(tmp_path):
     """use_real_sigmoid / quantized_relu as the recurrent activation: hls4ml 1.3 builds a sigmoid / relu
-    (the first checked by C simulation)."""
+    (checked by C simulation). The relu drops the quantizer's clip and rounding (quantized_relu(4,0):
+    argmax agreement with QKeras 0.91 on 300 normal inputs): priced with a note, and export refuses it."""
     import qkeras as Q
+
+    from hcp_fpga.errors import UnsupportedLayerError
+    from hcp_fpga.hls import export_project
 
     q = Q.quantized_bits(6, 0, alpha=1)
     for recurrent in (Q.quantized_sigmoid(6, use_real_sigmoid=True), Q.quantized_relu(4)):
         cell = Q.QLSTM(4, activation="tanh", recurrent_activation=recurrent, kernel_quantizer=q, recurrent_quantizer=q,
-                       bias_quantizer=q)
-        est, _ = _estimate([cell], (5, 3))
+                       bias_quantizer=q, name="r")
+        est, model = _estimate([cell], (5, 3))
         assert not est.unpriced and est.dsp > 0
+        relu = isinstance(recurrent, Q.quantized_relu)
+        assert any("computes a plain relu" in n for n in est.notes) == relu
+        if relu:
+            with pytest.raises(UnsupportedLayerError, match="recurrent_activation quantized_relu: hls4ml 1.3 computes a plain relu"):
+                export_project(Design.create(model, load_board("alveo-u250"), HlsSettings()), tmp_path / "prj")
 
 
 def test_the_default_layer_options_are_built():

@@ -1426,6 +1426,11 @@ def keras_mismatch(cls: str, config: dict, out_shape=()) -> Optional[str]:
         return _relu_mismatch(config)
     base = base_class(cls)
     # the rest checked by C simulation against Keras (hls4ml 1.3, 50 normal inputs: wrong values)
+    if base in ("GRU", "LSTM", "SimpleRNN") and quantizer_name(config.get("recurrent_activation")) == "quantized_relu":
+        # (one with a negative slope is not built at all: unbuilt_layer_activation) checked by C simulation: a QLSTM with quantized_relu(4,0) gates, argmax agreement with QKeras 0.91 on
+        # 300 normal inputs (its clip at 15/16 dropped), quantized_relu(8,2) 0.99
+        return (f"{cls} recurrent_activation quantized_relu: hls4ml 1.3 computes a plain relu, without the quantizer's "
+                "clip and rounding; use 'relu' or quantized_sigmoid(..., use_real_sigmoid=True) and retrain")
     if base in ("GRU", "LSTM") and config.get("go_backwards"):
         return (f"{cls} go_backwards=True: hls4ml 1.3 runs it over the steps forwards; reverse the sequence before "
                 "the model instead, or use a Bidirectional layer")
