@@ -1566,8 +1566,8 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
     from hcp_fpga.estimator.graph import GraphError, nodes_from_keras
     from hcp_fpga.estimator.precision import parse_fixed
     from hcp_fpga.estimator.spec import (DA_NOT_PRICED, SEPARABLE_PARTS, apply_project_precisions, auto_activations,
-                                         distributed_arithmetic_layers, hls4ml_layer_classes, node_specs,
-                                         project_kernel_types, quantizers_hls4ml_drops, resolved_results,
+                                         distributed_arithmetic_layers, hls4ml_layer_classes, kernel_types, node_specs,
+                                         quantizers_hls4ml_drops, resolved_results,
                                          settings_from_config, unknown_strategies, weight_types, with_layer_types,
                                          with_separable_parts, without_dropped_quantizers)
     from hcp_fpga.estimator.weights_only import weights_only_specs
@@ -1599,8 +1599,7 @@ def _folder_specs(project_dir, config: dict, model, part, clock_ns) -> ProjectSp
         settings = settings_from_config(config, [name for n in nodes for name, _ in hls4ml_layer_classes(n, linear=True)]
                                         + [f"{n.name}_{part}" for n in nodes if n.base.startswith("Separable")
                                            for part in SEPARABLE_PARTS], clock_ns)
-        specs = node_specs(nodes, settings, kernels, project_kernel_types(config, nodes, parse_fixed(settings.precision)),
-                           resolved_results(config, nodes),
+        specs = node_specs(nodes, settings, kernels, kernel_types(config), resolved_results(config, nodes),
                            weight_types(config, "bias"), auto_activations(config, nodes), weight_types(config, "scale"))
     except GraphError as exc:  # a value in the model file Keras/QKeras would not write
         raise ModelLoadError(f"the model in '{project_dir}': {exc}; re-save it from Keras or pass another with --model-file") from None

@@ -2464,21 +2464,6 @@ def kernel_types(config: dict) -> dict:
     return out
 
 
-def project_kernel_types(config: dict, nodes, default: Fixed) -> dict:
-    """``kernel_types`` of a project's ``config`` over its ``nodes``, with the model default for a
-    recurrent layer's two kernels where the config names none: hls4ml 1.3 builds a QLSTM's/QGRU's
-    kernels in the config's types, not its quantizers' (LSTM/GRU add_weights pass no quantizer), so a
-    config that does not write them (hls4ml's granularity 'model' or 'type') leaves the model default
-    (seed 23 of the rarer-layer probe: a QLSTM's kernels at 12 bits in its firmware, DSP 88, where the
-    folder path took the quantizers' 4 bits, DSP 29)."""
-    out = kernel_types(config)
-    for node in nodes:
-        if node.base in RNN_GATES:
-            out.setdefault(node.name, default)
-            out.setdefault(recurrent_kernel(node.name), default)
-    return out
-
-
 def weight_types(config: dict, kind: str = "weight") -> dict:
     """Per-layer weight (or, ``kind='bias'``, bias) types an hls4ml config sets
     (``LayerName.<layer>.Precision.weight``, ``.bias``)."""
