@@ -80,6 +80,29 @@ def test_a_qdense_over_a_sequence_is_computed_with_its_quantized_weights(tmp_pat
     _follows_keras_and_one_estimate(Design.create(model, load_board("alveo-u250"), HlsSettings()), tmp_path)
 
 
+@pytest.mark.parametrize("alpha", ["auto_po2", "auto", 0.5])
+def test_a_qdense_over_a_sequence_with_a_scaled_quantizer_is_refused(tmp_path, alpha):
+    """The convolution hls4ml 1.3 makes of a QDense over a sequence takes no quantizer, so no alpha
+    scale either: even with the quantized weights handed over, C simulation argmax agreement with
+    QKeras 0.42 ('auto_po2') and 0.55 ('auto') on 300 normal inputs. Priced with a note; export refuses
+    it in one line, before touching the folder."""
+    import tensorflow as tf
+    from qkeras import QDense, quantized_bits
+
+    from hcp_fpga.errors import UnsupportedLayerError
+    from hcp_fpga.estimator.model import estimate_design
+
+    tf.keras.utils.set_random_seed(0)
+    q = quantized_bits(6, 0, alpha=alpha, symmetric=1)
+    model = tf.keras.Sequential([tf.keras.layers.Input((5, 6)), QDense(8, kernel_quantizer=q, name="qd"),
+                                 tf.keras.layers.Flatten(), tf.keras.layers.Dense(3)])
+    design = Design.create(model, load_board("alveo-u250"), HlsSettings())
+    assert any("builds it without the scale" in n for n in estimate_design(design).notes)
+    with pytest.raises(UnsupportedLayerError, match=r"qd \(QDense over a sequence or an image with a scaled quantizer"):
+        export_project(design, tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+
+
 def test_a_qlstm_is_computed_with_its_quantized_weights(tmp_path):
     """hls4ml 1.3's LSTM takes no quantizer (its add_weights passes none): a QLSTM's kernels were the
     floats truncated into the quantizers' types, argmax agreement with QKeras 0.80 on 300 normal

@@ -1426,6 +1426,11 @@ def keras_mismatch(cls: str, config: dict, out_shape=()) -> Optional[str]:
         return _relu_mismatch(config)
     base = base_class(cls)
     # the rest checked by C simulation against Keras (hls4ml 1.3, 50 normal inputs: wrong values)
+    if cls == "QDense" and out_shape and len(out_shape) > 1 and (scaled := _scaled_weight_quantizer(config)):
+        # (over a sequence or an image: hls4ml's convolution takes no quantizer, so no alpha either; checked by C
+        # simulation, a QDense(8) over (5, 6), 300 normal inputs: alpha='auto_po2' argmax agreement 0.42, 'auto' 0.55)
+        return (f"QDense over a sequence or an image with a scaled quantizer ({scaled}): hls4ml 1.3 builds it without "
+                "the scale; use alpha=1 and retrain")
     if base in ("GRU", "LSTM", "SimpleRNN") and quantizer_name(config.get("recurrent_activation")) == "quantized_relu":
         # (one with a negative slope is not built at all: unbuilt_layer_activation) checked by C simulation: a QLSTM with quantized_relu(4,0) gates, argmax agreement with QKeras 0.91 on
         # 300 normal inputs (its clip at 15/16 dropped), quantized_relu(8,2) 0.99
@@ -1523,6 +1528,19 @@ def _softmax_rows(shape) -> int:
     """How many softmaxes Keras computes over a tensor of ``shape`` (its last axis each): 1 for a vector."""
     sizes = _axes(tuple(shape)[:-1]) if shape else ()
     return int(np.prod(sizes)) if shape and len(sizes) == len(shape) - 1 else 1
+
+
+def _scaled_weight_quantizer(config: dict) -> Optional[str]:
+    """The first weight quantizer of a layer config that scales its values (a quantized_bits alpha
+    other than None or 1: 'auto', 'auto_po2' or a number), as 'kernel_quantizer alpha=...'; None if none."""
+    from hcp_fpga.estimator.graph import quantizer_config
+
+    for key in ("kernel_quantizer", "bias_quantizer"):
+        parsed = quantizer_config(config.get(key)) if config.get(key) else None
+        alpha = parsed[1].get("alpha") if parsed else None
+        if alpha not in (None, 1, 1.0, "1", "None"):
+            return f"{key} alpha={alpha!r}"
+    return None
 
 
 def _relu_mismatch(config: dict) -> Optional[str]:
