@@ -137,6 +137,11 @@ class HlsSettings:
                        layer_table_size=keyed(self.layer_table_size), layer_options=keyed(self.layer_options),
                        pinned=keyed(self.pinned))
 
+    def configured_layers(self) -> set[str]:
+        """The layers some per-layer setting names (reuse, strategy, types, table size, options)."""
+        return (set(self.layer_reuse) | set(self.layer_strategy) | set(self.layer_precision) | set(self.layer_types)
+                | set(self.layer_table_size) | set(self.layer_options))
+
     def is_pinned(self, layer_name: str, aspect: str) -> bool:
         """Did the user fix ``aspect`` (reuse, strategy, weight, bias, result, accum) of the layer?"""
         return aspect in self.pinned.get(layer_name, ())
@@ -258,8 +263,7 @@ class Design:
         """Check per-layer settings with hls4ml's rules; raise one clear error on the first bad one."""
         s = self.settings
         names = set(self.hls_layer_names())
-        unknown = sorted((set(s.layer_reuse) | set(s.layer_strategy) | set(s.layer_precision) | set(s.layer_types)
-                          | set(s.layer_table_size) | set(s.layer_options) | set(s.pinned)) - names)
+        unknown = sorted((s.configured_layers() | set(s.pinned)) - names)
         if unknown:
             close = difflib.get_close_matches(unknown[0], sorted(names), n=1, cutoff=0.5)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -436,8 +440,7 @@ class Design:
         if s.max_precision is not None:
             config["Model"]["Precision"]["maximum"] = s.max_precision
         layers = config.get("LayerName", {})
-        named = (set(s.layer_reuse) | set(s.layer_strategy) | set(s.layer_types) | set(s.layer_precision)
-                 | set(s.layer_table_size) | set(s.layer_options))
+        named = s.configured_layers()
         for wrapper, inner in time_distributed_parts(self.model):
             # hls4ml's config lists neither the wrapped layer nor the end marker; it reads their own entries
             for name in (inner.name, time_distributed_end(wrapper.name)):
