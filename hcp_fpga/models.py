@@ -614,15 +614,14 @@ def quantized_weights(model) -> Any:
       against QKeras on 300 normal inputs, a QDense(8) with quantized_bits(6,0,alpha=1) over (5, 6));
     - a QLSTM/QGRU/QSimpleRNN, whose add_weights passes no quantizer (QLSTM(4), quantized_bits(8,0):
       0.80).
-    hls4ml quantizes any other layer's weights itself. The same model object when there is none."""
-    def target(layer) -> bool:
-        cls, shape = type(layer).__name__, getattr(layer, "input_shape", None)
-        dense_over_axes = cls == "QDense" and isinstance(shape, tuple) and len(shape) > 2
-        return (dense_over_axes or cls in QKERAS_RECURRENT) and any(
-            getattr(owner, f"{part}_quantizer_internal", None)
-            for owner in (layer, getattr(layer, "cell", None)) for part in ("kernel", "recurrent", "bias"))
+    hls4ml quantizes any other layer's weights itself (``spec.quantizers_hls4ml_drops`` names these
+    layers, for the estimate too). The same model object when there is none."""
+    from hcp_fpga.estimator.graph import nodes_from_keras
+    from hcp_fpga.estimator.spec import quantizers_hls4ml_drops
 
-    names = [layer.name for layer in flat_layers(model) if target(layer)]
+    if not any(type(layer).__name__ in ("QDense", *QKERAS_RECURRENT) for layer in flat_layers(model)):
+        return model  # (the common case, without building the graph)
+    names = set(quantizers_hls4ml_drops(nodes_from_keras(model)))
     if not names:
         return model
     clone = copy_model(model)

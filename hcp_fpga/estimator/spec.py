@@ -584,7 +584,9 @@ def quantizers_hls4ml_drops(nodes) -> list[str]:
     and a QLSTM/QGRU/QSimpleRNN (their add_weights pass none). They compute with the float weights
     truncated into the config's types, not with QKeras's values (the export hands hls4ml quantized
     ones, ``models.quantized_weights``)."""
-    return [n.name for n in nodes if (dense_conv_class(n) or (n.cls.startswith("Q") and n.base in RNN_GATES))
+    from hcp_fpga.models import QKERAS_RECURRENT
+
+    return [n.name for n in nodes if (dense_conv_class(n) or n.cls in QKERAS_RECURRENT)
             and any(n.config.get(k) for k in _WEIGHT_QUANTIZERS)]
 
 
