@@ -1069,15 +1069,9 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
                     # corpus reports: Lrozzy's hidden layers 75 -> 33 DSPs this way, reported 14)
                     row_bits, row_operand_bits = (np.minimum(w, current.width) for w in widths)
                     mant = np.where(row_bits[:, None] > 0, mant, 0)
-                # hls4ml gives every Dense/Conv a bias array (zeros without use_bias) and, unless its
-                # infer_no_bias option is set (off by default), widens the accumulator for it
-                has_bias = True
+                has_bias = True  # (hls4ml gives every Dense/Conv a bias array: _inferred_accumulator)
                 exponent = _po2_bits(_kernel_quantizer(node))
-                # power-of-two weights or bias: hls4ml infers no type from them (InferPrecisionTypes takes
-                # fixed and integer types only) and leaves accumulator and result in the model default
-                btype = _bias_type(node, default, bias_types, wtype, grid)
-                acc = capped(_accumulator(wtype, current, n_in, has_bias, btype), cap) \
-                    if not exponent and not _po2_bits(node.config.get("bias_quantizer")) else default
+                btype, acc = _inferred_accumulator(node, wtype, current, n_in, default, bias_types, grid, cap)
                 kind = MULT_BASES[base]
                 if base == "Dense" and len(node.in_shape) > 1:
                     # hls4ml 1.3 replaces a Dense over a sequence or an image by a 1x1 Conv1D/Conv2D
@@ -1639,15 +1633,25 @@ def _time_distributed_specs(node, specs: list, current: Fixed, default: Fixed, c
     n_in, n_out = kernel.shape[0], kernel.shape[-1]
     mant, wtype = _quantized_mantissas(_kernel_quantizer(inner), wtype, kernel.reshape(n_in, n_out), rounding)
     exponent = _po2_bits(_kernel_quantizer(inner))
-    btype = _bias_type(inner, default, bias_types, wtype, grid)
-    acc = capped(_accumulator(wtype, start, n_in, True, btype), cap) \
-        if not exponent and not _po2_bits(inner.config.get("bias_quantizer")) else default
+    btype, acc = _inferred_accumulator(inner, wtype, start, n_in, default, bias_types, grid, cap)
     # the loop holds the bare Dense: what it does not compute is said (keras_mismatch, after the node)
     specs.append(LayerSpec(inner.name, "conv1d", n_in, n_out, steps, mantissas=mant, weight=wtype, input=start,
                            result=fixed_results.get(inner.name, acc), accum=acc, has_bias=True, bias=btype, in_pix=steps,
                            in_channels=n_in, position_loop=True, weight_exponent_bits=exponent, **inner_common))
     specs.append(LayerSpec(time_distributed_end(node.name), "free", input=specs[-1].result, result=end, **common))
     return end
+
+
+def _inferred_accumulator(node, wtype: Fixed, current: Fixed, n_in: int, default: Fixed, bias_types: dict, grid: bool,
+                          cap: Optional[Fixed]) -> tuple[Fixed, Fixed]:
+    """(bias type, accumulator) of a Dense/Conv ``node`` as hls4ml 1.3 infers them. It gives every
+    Dense/Conv a bias array (zeros without use_bias) and, unless its infer_no_bias option is set (off
+    by default), widens the accumulator for it; with power-of-two weights or bias it infers no type
+    (InferPrecisionTypes takes fixed and integer types only): accumulator in the model default."""
+    btype = _bias_type(node, default, bias_types, wtype, grid)
+    if _po2_bits(_kernel_quantizer(node)) or _po2_bits(node.config.get("bias_quantizer")):
+        return btype, default
+    return btype, capped(_accumulator(wtype, current, n_in, True, btype), cap)
 
 
 def time_distributed_end(name: str) -> str:
