@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from hcp_fpga.board_catalog import Board
 from hcp_fpga.errors import ConfigError
-from hcp_fpga.estimator.spec import CLASS_TYPE_KEYS
+from hcp_fpga.estimator.spec import BIDIRECTIONAL_TYPE_KEYS, CLASS_IGNORED_KEYS, CLASS_TYPE_KEYS
 from hcp_fpga.models import mult_size
 
 from hcp_fpga.vocab import BACKENDS, IO_TYPES, RF_CHECKED_STRATEGIES, STRATEGIES  # noqa: F401 (re-exported)
@@ -396,6 +396,9 @@ class Design:
         for name, types in self.settings.layer_types.items():
             cls = classes.get(name, "")
             for key in types:
+                if key in CLASS_IGNORED_KEYS.get(cls, ()):
+                    raise ConfigError(f"layer '{name}': hls4ml 1.3 ignores a {cls}'s type '{key}' (it types each "
+                                      f"direction: {', '.join(BIDIRECTIONAL_TYPE_KEYS)}); name those instead")
                 if not type_key_applies(key, cls):
                     family = " or ".join(CLASS_TYPE_KEYS[key])
                     raise ConfigError(f"layer '{name}': type '{key}' applies to a {family} layer, and '{name}' is "

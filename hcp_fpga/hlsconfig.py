@@ -24,9 +24,11 @@ the rule the project path reads configs with).
 ``Trace`` is accepted and ignored (it only adds debug outputs to the C++). The other options hls4ml's
 ``config_from_keras_model`` writes (DEFAULT_ONLY_KEYS) are accepted at hls4ml's default only, the
 types hls4ml applies to one family of layers (``spec.CLASS_TYPE_KEYS``: a separable conv's halves', a
-BatchNormalization's scale, a recurrent kernel's) apply there and are noted elsewhere, and the types
-it fills from QKeras quantizers under other keys (DEFAULT_ONLY_TYPES) are read, not applied, and
-named in a note, so a config hls4ml generated reads as it is. hls4ml 0.x spellings
+BatchNormalization's scale, a recurrent kernel's, a Bidirectional's per direction) apply there and are
+noted elsewhere, and the types it fills from QKeras quantizers under other keys (DEFAULT_ONLY_TYPES)
+are read, not applied, and named in a note, so a config hls4ml generated reads as it is. A plain
+Precision string, or a Precision mapping's 'default', types every variable of the layer's class
+(hls4ml's ``<layer>_default``: ``spec.plain_precision_keys``). hls4ml 0.x spellings
 (``exp_table_t``, ``inv_table_t``, ``table_size`` beside ``Precision``) are read as today's keys.
 
 A full hls4ml config (``HLSConfig:`` around it, plus ``Backend``, ``Part``, ... as hls4ml writes
@@ -63,15 +65,29 @@ DEFAULT_ONLY_KEYS = {"RecurrentReuseFactor": 1, "Static": True, "TableRangePower
                      "Direction": "forward", "TimeStepLoopParallelism": "Off"}
 LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "TableSize", "Trace", "table_size", *OLD_TABLE_KEYS, *OPTION_KEYS,
               *DEFAULT_ONLY_KEYS)
-# Precision keys hls4ml writes for some layers (BatchNormalization's scale, a softmax's inv_inp, RNN,
-# PReLU, embedding and hard-activation types; a separable conv's half types, a BatchNormalization's
-# scale and a recurrent kernel's type are applied: spec.CLASS_TYPE_KEYS). hls4ml's generator fills them from a QKeras
-# layer's quantizers, whose types hls4ml builds whatever its config says: read, not applied, and said
-# in a note when not 'auto' (the export and the estimate keep the quantizer's type or hls4ml's default)
-DEFAULT_ONLY_TYPES = ("inv_inp", "slope", "shift", "mean", "variance", "beta", "gamma", "param",
-                      "recurrent_bias", "embeddings", "slope_t", "shift_t",
-                      "table_t", "forward_weight", "forward_bias", "forward_recurrent_weight", "forward_recurrent_bias",
-                      "backward_weight", "backward_bias", "backward_recurrent_weight", "backward_recurrent_bias")
+# Precision keys hls4ml writes for some layers (a softmax's inv_inp, a QBatchNormalization's
+# quantizer types, embedding and hard-activation types; a separable conv's half types, a scale, a
+# recurrent kernel's and bias's, a Bidirectional's and a parameter's types are applied:
+# spec.CLASS_TYPE_KEYS). hls4ml's generator fills them from a QKeras layer's quantizers, whose types
+# hls4ml builds whatever its config says: read, not applied, and said in a note when not 'auto' (the
+# export and the estimate keep the quantizer's type or hls4ml's default)
+DEFAULT_ONLY_TYPES = ("inv_inp", "slope", "shift", "mean", "variance", "beta", "gamma", "embeddings", "slope_t",
+                      "shift_t", "table_t")
+
+
+def _unapplied(keys: list[str], keras_class: str) -> str:
+    """Why hls4ml applies none of a layer's Precision ``keys`` (types of other layer families)."""
+    from hcp_fpga.estimator.spec import BIDIRECTIONAL_TYPE_KEYS, CLASS_IGNORED_KEYS
+
+    if keras_class == "Bidirectional" and set(keys) <= set(CLASS_IGNORED_KEYS["Bidirectional"]):
+        return (f"not applied: hls4ml 1.3 types a Bidirectional's kernels and biases per direction; name "
+                f"{', '.join(BIDIRECTIONAL_TYPE_KEYS)} instead")
+    families = sorted({family for key in keys for family in CLASS_TYPE_KEYS.get(key, ())})
+    return (f"not applied: hls4ml 1.3 reads {'these' if len(keys) > 1 else 'this type'} on a "
+            f"{' or '.join(families) or 'other'} layer only, and this one is {keras_class or 'no layer of the model'}; "
+            "the export and the estimate leave it out")
+
+
 UNAPPLIED = ("not applied; the export and the estimate keep the layer's QKeras quantizer types or hls4ml's defaults "
              "(hls4ml builds a quantizer's type whatever its config says)")
 _HLS4ML_SOFTMAX_TYPE = "fixed<18,8,RND,SAT,0>"  # hls4ml 1.3's default for a softmax's inv_inp (and tables)
@@ -90,6 +106,10 @@ class LayerPin:
     types: dict[str, str] = field(default_factory=dict)  # weight/bias/result/accum/tables -> HLS type
     table_size: Optional[int] = None
     options: dict[str, Any] = field(default_factory=dict)  # OPTION_KEYS -> checked value
+    # a plain Precision string, or a Precision mapping's 'default': the type of every variable the
+    # layer's class has (``spec.plain_precision_keys``) and ``named`` leaves out
+    plain: Optional[str] = None
+    named: tuple[str, ...] = ()  # the variables its Precision mapping names ('auto' included)
 
 
 @dataclass(frozen=True)
@@ -126,16 +146,22 @@ class HlsConfig:
         a BatchNormalization only (``spec.CLASS_TYPE_KEYS``); its generator writes 'depthwise' for a
         depthwise conv too, which it builds from 'weight' (or the QKeras quantizer): read, not
         applied, and said in a note."""
-        from hcp_fpga.estimator.spec import type_key_applies
+        from hcp_fpga.estimator.spec import plain_precision_keys, type_key_applies
         from hcp_fpga.models import flat_layers
 
         classes = {layer.name: type(layer).__name__ for layer in flat_layers(model)}
         layers, notes = dict(self.layers), list(self.notes)
         for name, pin in self.layers.items():
-            dropped = [k for k in pin.types if not type_key_applies(k, classes.get(name, ""))]
-            if dropped:
-                layers[name] = replace(pin, types={k: v for k, v in pin.types.items() if k not in dropped})
-                notes.append(f"{self.source} LayerName.{name}.Precision {', '.join(dropped)}: {UNAPPLIED}")
+            cls = classes.get(name, "")
+            types = dict(pin.types)
+            if pin.plain is not None and cls:  # hls4ml's <layer>_default: every variable of the class
+                types.update({k: pin.plain for k in plain_precision_keys(cls) if k not in pin.named and k not in types})
+            dropped = [k for k in types if not type_key_applies(k, cls)]
+            named = [k for k in dropped if pin.plain is None or k in pin.named]  # (a plain type's are silent)
+            if types != pin.types or dropped:
+                layers[name] = replace(pin, types={k: v for k, v in types.items() if k not in dropped})
+            if named:
+                notes.append(f"{self.source} LayerName.{name}.Precision {', '.join(named)}: {_unapplied(named, cls)}")
         return replace(self, layers=layers, notes=tuple(dict.fromkeys(notes))) if layers != self.layers else self
 
     def _spread_over(self, model) -> "HlsConfig":
@@ -282,6 +308,11 @@ def _layer_pin(cfg, where: str, notes: list[str]) -> LayerPin:
     _check_keys(cfg, LAYER_KEYS, where)
     types: dict[str, str] = {}
     prec = cfg.get("Precision")
+    plain: Optional[str] = None
+    if isinstance(prec, Mapping) and "default" in prec:  # hls4ml's <layer>_default, as a plain string sets it
+        plain = _type(prec["default"], f"{where}.Precision.default")
+        types = {key: plain for key in TYPE_KEYS if key not in prec}
+        prec = {k: v for k, v in prec.items() if k != "default"}
     if isinstance(prec, Mapping):
         _check_keys(prec, (*TYPE_KEYS, *TABLE_KEYS, "kernel", *CLASS_TYPES, *DEFAULT_ONLY_TYPES), f"{where}.Precision")
         unapplied = [key for key, value in prec.items()
@@ -294,7 +325,8 @@ def _layer_pin(cfg, where: str, notes: list[str]) -> LayerPin:
             elif value != "auto":  # hls4ml's own default: nothing to pin
                 types["weight" if key == "kernel" else key] = _type(value, f"{where}.Precision.{key}")
     elif prec is not None:  # one type for the layer: hls4ml uses it for each of its variables
-        types = dict.fromkeys(TYPE_KEYS, _type(prec, f"{where}.Precision"))
+        plain = _type(prec, f"{where}.Precision")
+        types = dict.fromkeys(TYPE_KEYS, plain)
     for old, key in OLD_TABLE_KEYS.items():
         if old in cfg:
             types[key] = _type(cfg[old], f"{where}.{old}")
@@ -305,8 +337,10 @@ def _layer_pin(cfg, where: str, notes: list[str]) -> LayerPin:
         if key in cfg and (cfg[key] != default or isinstance(cfg[key], bool) != isinstance(default, bool)):
             raise ConfigError(f"{where}: {key} {cfg[key]!r} is not supported (hcp_fpga builds and prices hls4ml's "
                               f"default, {default!r}); leave the key out")
+    named = tuple("weight" if k == "kernel" else k for k in prec) if isinstance(prec, Mapping) else ()
     return LayerPin(_reuse(cfg["ReuseFactor"], where) if "ReuseFactor" in cfg else None,
-                    _strategy(cfg["Strategy"], where) if "Strategy" in cfg else None, types, size, _options(cfg, where))
+                    _strategy(cfg["Strategy"], where) if "Strategy" in cfg else None, types, size, _options(cfg, where),
+                    plain, named)
 
 
 def parse_hls_config(data: Mapping, source: str = "hls_config") -> HlsConfig:

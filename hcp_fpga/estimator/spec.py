@@ -1933,6 +1933,11 @@ def layer_specs(model, settings, kernels: Optional[dict] = None) -> list[LayerSp
     weights = {name: parse_fixed(t["weight"]) for name, t in types.items() if "weight" in t}
     weights.update({recurrent_kernel(name): parse_fixed(t["recurrent_weight"]) for name, t in types.items()
                     if "recurrent_weight" in t})
+    for direction in ("forward", "backward"):  # a Bidirectional's kernels, per direction (``kernel_types``)
+        weights.update({bidirectional_cell(name, direction): parse_fixed(t[f"{direction}_weight"])
+                        for name, t in types.items() if f"{direction}_weight" in t})
+        weights.update({recurrent_kernel(bidirectional_cell(name, direction)): parse_fixed(t[f"{direction}_recurrent_weight"])
+                        for name, t in types.items() if f"{direction}_recurrent_weight" in t})
     biases = {name: parse_fixed(t["bias"]) for name, t in types.items() if "bias" in t}
     scales = {name: parse_fixed(t["scale"]) for name, t in types.items() if "scale" in t}
     specs = node_specs(nodes, settings, kernels, weights, _parsed_results(results), biases, scale_types=scales)
@@ -2291,8 +2296,8 @@ def _over(by_type: dict, by_name: dict) -> dict:
     """A layer's settings: its LayerName entry over its LayerType entry; a Precision mapping per
     variable (a name's plain type string sets every variable, as hls4ml's ``<layer>_default``)."""
     merged = {**by_type, **by_name}
-    if isinstance(by_name.get("Precision"), dict) and "Precision" in by_type:
-        merged["Precision"] = {**precision_entry(by_type), **by_name["Precision"]}
+    if isinstance(by_name.get("Precision"), dict) and "Precision" in by_type and "default" not in by_name["Precision"]:
+        merged["Precision"] = {**precision_mapping(by_type), **by_name["Precision"]}
     return merged
 
 
@@ -2327,10 +2332,21 @@ _PRECISION_VARIABLES = ("result", "accum", "weight", "bias", "recurrent_weight",
 
 def precision_entry(entry) -> dict:
     """A layer entry's ``Precision`` as variable -> type: a plain type string sets every variable
-    (hls4ml's ``<layer>_default``); a mapping is read as it is; anything else is no setting."""
+    (hls4ml's ``<layer>_default``), as does a mapping's 'default' every variable it leaves unnamed; a
+    mapping is read as it is otherwise; anything else is no setting."""
+    prec = precision_mapping(entry)
+    if isinstance(prec.get("default"), str):
+        return {**{v: prec["default"] for v in _PRECISION_VARIABLES},
+                **{k: v for k, v in prec.items() if k != "default"}}
+    return prec
+
+
+def precision_mapping(entry) -> dict:
+    """A layer entry's ``Precision`` as hls4ml stores it: a mapping as it is, a plain type string as
+    the layer's 'default' (``{'default': type}``), anything else as no setting."""
     prec = entry.get("Precision") if isinstance(entry, dict) else None
     if isinstance(prec, str):
-        return {v: prec for v in _PRECISION_VARIABLES}
+        return {"default": prec}
     return prec if isinstance(prec, dict) else {}
 
 
@@ -2354,16 +2370,38 @@ def explicit_results(config: dict) -> dict[str, Fixed]:
 SEPARABLE_PARTS = {"depthwise": {"depthwise": "weight", "depthwise_accum": "accum", "depthwise_result": "result"},
                    "pointwise": {"pointwise": "weight", "pointwise_accum": "accum", "pointwise_result": "result"}}
 SEPARABLE_TYPE_KEYS = tuple(key for keys in SEPARABLE_PARTS.values() for key in keys)
+# a Bidirectional's variables in hls4ml 1.3 (``Bidirectional.initialize``: one set per direction)
+BIDIRECTIONAL_TYPE_KEYS = tuple(f"{direction}_{var}" for direction in ("forward", "backward")
+                                for var in ("weight", "bias", "recurrent_weight", "recurrent_bias"))
 # types hls4ml applies to some families of layers only (by Keras class name), and ignores on any other:
-# a separable conv's halves', a BatchNormalization's scale, an LSTM's or GRU's recurrent kernel's (its
-# generator writes 'depthwise' for a depthwise conv too, which it builds from 'weight')
-CLASS_TYPE_KEYS = {**dict.fromkeys(SEPARABLE_TYPE_KEYS, ("SeparableConv",)), "scale": ("BatchNormalization",),
-                   "recurrent_weight": ("LSTM", "GRU")}
+# a separable conv's halves', a BatchNormalization's or LayerNormalization's scale, an LSTM's or GRU's
+# recurrent kernel and bias, a Bidirectional's per-direction ones, a parametrized activation's
+# parameter (its generator writes 'depthwise' for a depthwise conv too, which it builds from 'weight')
+CLASS_TYPE_KEYS = {**dict.fromkeys(SEPARABLE_TYPE_KEYS, ("SeparableConv",)),
+                   "scale": ("BatchNormalization", "LayerNormalization"),
+                   "recurrent_weight": ("LSTM", "GRU"), "recurrent_bias": ("LSTM", "GRU"),
+                   **dict.fromkeys(BIDIRECTIONAL_TYPE_KEYS, ("Bidirectional",)),
+                   "param": ("PReLU", "LeakyReLU", "ELU", "ThresholdedReLU")}
+# types hls4ml ignores on a family it names otherwise: a Bidirectional's kernels and biases are per
+# direction ('forward_weight', ...), so its 'weight' and 'bias' set nothing
+CLASS_IGNORED_KEYS = {"Bidirectional": ("weight", "bias")}
 
 
 def type_key_applies(key: str, keras_class: str) -> bool:
-    """Does hls4ml apply a Precision ``key`` to a layer of ``keras_class`` (``CLASS_TYPE_KEYS``)?"""
+    """Does hls4ml apply a Precision ``key`` to a layer of ``keras_class`` (``CLASS_TYPE_KEYS``,
+    ``CLASS_IGNORED_KEYS``)?"""
+    if key in CLASS_IGNORED_KEYS.get(keras_class, ()):
+        return False
     return key not in CLASS_TYPE_KEYS or any(family in keras_class for family in CLASS_TYPE_KEYS[key])
+
+
+def plain_precision_keys(keras_class: str) -> tuple[str, ...]:
+    """The variables a plain ``Precision`` string (hls4ml's ``<layer>_default``) sets on a layer of
+    ``keras_class`` in hls4ml 1.3: every one the layer has (weight, bias, result, accum and those of
+    ``CLASS_TYPE_KEYS`` its class takes), not its lookup tables (checked against hls4ml's own
+    conversion: LSTM, GRU, Bidirectional, BatchNormalization, LayerNormalization, PReLU, separable)."""
+    return tuple(key for key in ("weight", "bias", "result", "accum", *CLASS_TYPE_KEYS)
+                 if type_key_applies(key, keras_class))
 
 
 # the Precision hls4ml's config_from_keras_model writes for a separable conv (our export starts from it)
@@ -2495,9 +2533,9 @@ def weight_types(config: dict, kind: str = "weight") -> dict:
     out = {}
     for name, cfg in layers.items():
         prec = precision_entry(cfg)
-        if isinstance(cfg, dict) and isinstance(cfg.get("Precision"), str):  # a plain type sets every variable
-            prec = {kind: cfg["Precision"]}
-        t = _fixed_or_none(prec.get(kind) or (prec.get("kernel") if kind == "weight" else None))
+        # a variable the entry leaves unnamed takes its plain type string or 'default' (every variable)
+        t = _fixed_or_none(prec.get(kind) or (prec.get("kernel") if kind == "weight" else None)
+                           or precision_mapping(cfg).get("default"))
         if t is not None:
             out[name] = t
     return out
