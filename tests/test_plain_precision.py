@@ -122,6 +122,7 @@ CASES = [
     ("bilstm", {"forward_weight": T, "backward_recurrent_weight": "ap_fixed<6,2>", "result": "ap_fixed<12,4>"}),
     ("bigru", {"default": T, "backward_bias": "ap_fixed<10,3>"}),
     ("lstm", {"default": T, "recurrent_weight": "ap_fixed<5,2>"}),
+    ("layernorm", {"scale": "ap_fixed<9,3>"}),
     ("prelu", {"param": "ap_fixed<6,1>", "result": "ap_fixed<10,4>"}),
 ]
 

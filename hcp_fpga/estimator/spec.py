@@ -1138,7 +1138,8 @@ def node_specs(nodes, settings, kernels: Optional[dict] = None, weight_types: Op
             result = _bidirectional_specs(node, specs, current, default, common, s, fixed_results.get(node.name, default),
                                           weight_types)
         elif base == "LayerNormalization":
-            result = _layernorm_spec(node, specs, current, default, common, s, fixed_results)
+            result = _layernorm_spec(node, specs, current, default, common, fixed_results,
+                                     (scale_types or {}).get(node.name, default), bias_types.get(node.name, default))
         elif base == "TimeDistributed":
             result = _time_distributed_specs(node, specs, current, default, common, s, weight_types, grid,
                                              fixed_results, bias_types, cap)
@@ -1374,19 +1375,21 @@ def unroll_position_loops(specs: list[LayerSpec]) -> list[LayerSpec]:
     return [replace(sp, parallelization=1 if dataflow else sp.n_pix) if sp.position_loop else sp for sp in specs]
 
 
-def _layernorm_spec(node, specs: list, current: Fixed, default: Fixed, common: dict, s, fixed_results: dict) -> Fixed:
+def _layernorm_spec(node, specs: list, current: Fixed, default: Fixed, common: dict, fixed_results: dict,
+                    scale: Fixed, bias: Fixed) -> Fixed:
     """A Keras LayerNormalization as hls4ml 1.3 converts it (``layernormalize``): io_parallel, over a
     (steps, features) input, normalizing each step's features; its result type inferred as a
-    BatchNormalization's. What hls4ml refuses is named and not priced (``unbuilt_layer``; io_stream:
+    BatchNormalization's from its ``scale`` and ``bias`` types (``_infer_bn_precision``, which hls4ml
+    runs for both). What hls4ml refuses is named and not priced (``unbuilt_layer``; io_stream:
     NO_STREAM_CODE)."""
     if not node.in_shape or len(node.in_shape) != 2:  # (unbuilt_layer names that; a shape it could not read)
         specs.append(LayerSpec(f"{node.name} (LayerNormalization: its input shape is not readable)", "unmodelled",
                                input=current, result=default, **common))
         return default
     steps, features = (int(d) for d in node.in_shape)
-    result = fixed_results.get(node.name) or bn_result(current, default, default)
+    result = fixed_results.get(node.name) or bn_result(current, scale, bias)
     specs.append(LayerSpec(node.name, "layernorm", n_in=features, n_out=features, n_pix=steps, input=current, result=result,
-                           accum=LAYERNORM_ACCUM, weight=default, table_size=LAYERNORM_TABLE_SIZE, position_loop=True,
+                           accum=LAYERNORM_ACCUM, weight=scale, table_size=LAYERNORM_TABLE_SIZE, position_loop=True,
                            **{**common, "channels": features}))
     return result
 
