@@ -284,6 +284,7 @@ class Design:
             if inner.name in s.layer_reuse or inner.name in s.layer_strategy:
                 self._check_unrolled(inner)
                 self._check_reuse(inner)
+        self._check_lstm_types()  # (last: it builds the specs, from settings checked above)
 
     def _check_reuse(self, layer) -> None:
         """A Dense/Conv's reuse factor, valid for its strategy (``layer_reuse_factors``)."""
@@ -501,7 +502,73 @@ class Design:
         which stops the fold (the BN stays a layer of its own). ``casts``: ``quantizer_casts()``, where
         the caller has it."""
         casts = self.quantizer_casts() if casts is None else casts
-        return {**self._unfolded_depthwise_types(casts), **casts}
+        earlier = {**self._unfolded_depthwise_types(casts), **casts}
+        return {**self._lstm_input_types(earlier), **earlier}
+
+    def _lstm_inputs(self) -> list:
+        """The Keras LSTM/QLSTM layers (hls4ml's LSTM), each with the one layer it reads (or None)."""
+        from hcp_fpga.models import flat_layers
+
+        return [(layer, _reads(layer)) for layer in flat_layers(self.model) if type(layer).__name__ in ("LSTM", "QLSTM")]
+
+    def _lstm_type_clashes(self, result_types: dict[str, str]) -> dict:
+        """``spec.lstm_type_clashes`` of this design with ``result_types`` (beyond the settings')."""
+        from dataclasses import replace as _replace
+
+        from hcp_fpga.estimator.spec import layer_specs, lstm_type_clashes
+
+        s = self.settings
+        specs = layer_specs(self.model, _replace(s, layer_options={}, layer_precision={**result_types, **s.layer_precision}))
+        return lstm_type_clashes(specs, [layer.name for layer, _ in self._lstm_inputs()])
+
+    def _lstm_input_types(self, earlier: dict[str, str]) -> dict[str, str]:
+        """{hls4ml layer name: result type} that let hls4ml 1.3 compile an LSTM (``spec.LSTM_TYPE_CLASH``):
+        the layer it reads, whose 'auto' result type hls4ml infers wider than the LSTM's (a Conv1D's: 37
+        bits at the default types), gets the LSTM's result type, which is its accumulator's too; as
+        hls4ml's model-granularity config types it. Only where the LSTM alone reads that layer and no
+        setting (or ``earlier`` export type) names its type; ``validate`` refuses the rest."""
+        from hcp_fpga.estimator.graph import base_class
+        from hcp_fpga.estimator.spec import MULT_BASES, quantizer_name
+
+        lstms = self._lstm_inputs()
+        if not lstms:
+            return {}
+        clashes = self._lstm_type_clashes(earlier)
+        s = self.settings
+        named = set(s.layer_precision) | {n for n, t in s.layer_types.items() if "result" in t} | set(earlier)
+        out: dict[str, str] = {}
+        for layer, inbound in lstms:
+            if layer.name not in clashes or inbound is None or len(getattr(inbound, "_outbound_nodes", ())) != 1:
+                continue
+            _, result, accum = clashes[layer.name]
+            cls = type(inbound).__name__
+            if (result.width, result.integer, result.signed) != (accum.width, accum.integer, accum.signed) \
+                    or cls in ("InputLayer", "Flatten", "Reshape") or cls.startswith("Q"):
+                continue
+            names = [inbound.name]
+            if base_class(cls) in MULT_BASES:  # and the activation hls4ml splits off it, which the LSTM reads
+                act = quantizer_name(inbound.get_config().get("activation", "linear"))
+                names.append(f"{inbound.name}_{'linear' if act in ('linear', 'None') else act}")
+            if not named & set(names):
+                out.update(dict.fromkeys(names, result.spelling()))
+        return out
+
+    def _check_lstm_types(self) -> None:
+        """An LSTM hls4ml 1.3 cannot compile with the types the export gives it (``spec.LSTM_TYPE_CLASH``)."""
+        from hcp_fpga.estimator.spec import LSTM_TYPE_CLASH
+
+        if not self._lstm_inputs():
+            return
+        clashes = self._lstm_type_clashes(self.export_result_types())
+        for layer, inbound in self._lstm_inputs():
+            if layer.name in clashes:
+                given, result, accum = (t.spelling() for t in clashes[layer.name])
+                before = f"the layer before it ('{inbound.name}')" if inbound is not None else "its input"
+                fixes = [f"{before} the result type {result}" if given != result else "",
+                         f"the LSTM the accum type {result}" if accum != result else ""]
+                raise ConfigError(f"layer '{layer.name}' ({type(layer).__name__}): {LSTM_TYPE_CLASH}, and here they are "
+                                  f"{given}, {result} and {accum}; give {' and '.join(f for f in fixes if f)} in "
+                                  f"--config's LayerName, or the LSTM result and accum {given}")
 
     def _unfolded_depthwise_types(self, casts: dict[str, str]) -> dict[str, str]:
         from dataclasses import replace as _replace

@@ -33,7 +33,7 @@ def _model(kind: str):
         "prelu": ((8,), [L.PReLU(name="x")]),
         "sep2d": ((6, 6, 2), [L.SeparableConv2D(4, 3, name="x"), L.Flatten()]),
     }[kind]
-    model = tf.keras.Sequential([L.Input(shape), *layers, L.Dense(3, name="out")])
+    model = tf.keras.Sequential([L.Input(shape, name="inp"), *layers, L.Dense(3, name="out")])
     if kind in ("bn", "layernorm", "prelu"):  # trained-looking parameters, not Keras's ones and zeros
         x = model.get_layer("x")
         x.set_weights([w + tf.random.normal(w.shape, stddev=0.3).numpy() for w in x.get_weights()])
@@ -140,12 +140,15 @@ def test_the_export_types_the_layer_as_hls4ml_does_and_both_paths_price_it_alike
     from hcp_fpga.hls import export_project
 
     model = _model(kind)
+    entries = {"x": {"Precision": precision}}  # the user's entries, as hls4ml reads them
+    if kind == "lstm":  # an LSTM's input in its own type: else hls4ml's C++ does not compile (spec.LSTM_TYPE_CLASH)
+        entries["inp"] = {"Precision": {"result": T}}
     config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
-    config["LayerName"]["x"] = {"Precision": precision}  # the user's entry, as hls4ml reads it
+    config["LayerName"].update(entries)
     reference = hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(tmp_path / "hls4ml"),
                                                            backend="Vivado", part="xcu250-figd2104-2L-e")
     reference.write()
-    design = _design(model, {"LayerName": {"x": {"Precision": precision}}})
+    design = _design(model, {"LayerName": entries})
     project = export_project(design, tmp_path / "prj").out_dir
     # every type named after the layer (its variables, result, accumulator, tables) is hls4ml's
     theirs = _layer_typedefs(tmp_path / "hls4ml")

@@ -1844,6 +1844,30 @@ def _bidirectional_specs(node, specs: list, current: Fixed, default: Fixed, comm
     return result
 
 
+# hls4ml 1.3's lstm_stack calls the non-static cell nnet::lstm beside lstm_static whatever 'Static'
+# says (a run-time if), so both are compiled; lstm() passes its state (result type) where it takes its
+# input type, and its products' sums (accumulator type) where it takes its result type: an LSTM's C++
+# compiles only when its input, result and accumulator types are one C++ type (checked with g++: a
+# Conv1D -> LSTM export, the conv's result inferred 37 bits wide, fails to build; a GRU compiles)
+LSTM_TYPE_CLASH = ("hls4ml 1.3 compiles an LSTM only when its input, result and accumulator types are the same "
+                   "C++ type (nnet_recurrent.h builds its non-static cell too)")
+
+
+def lstm_type_clashes(specs: list[LayerSpec], lstm_names) -> dict[str, tuple[Fixed, Fixed, Fixed]]:
+    """{LSTM layer: (input, result, accumulator type)} of the LSTMs among ``lstm_names`` whose C++
+    hls4ml 1.3 cannot compile (``LSTM_TYPE_CLASH``), read off their specs (``recurrent_cell``)."""
+    by_name = {sp.name: sp for sp in specs}
+    out = {}
+    for name in lstm_names:
+        kernel, own = by_name.get(f"{name}_kernel"), by_name.get(name)
+        if kernel is None or own is None or kernel.input is None or own.result is None or kernel.accum is None:
+            continue
+        types = (kernel.input, own.result, kernel.accum)
+        if len({(t.width, t.integer, t.signed, t.quant, t.overflow) for t in types}) > 1:
+            out[name] = types
+    return out
+
+
 def bidirectional_cell(layer: str, direction: str) -> str:
     """The name of a Bidirectional ``layer``'s forward or backward cell (its specs' prefix, and its
     kernel's ``weight_types`` key)."""
