@@ -506,10 +506,11 @@ class Design:
         return {**self._lstm_input_types(earlier), **earlier}
 
     def _lstm_inputs(self) -> list:
-        """The Keras LSTM/QLSTM layers (hls4ml's LSTM), each with the one layer it reads (or None)."""
+        """The Keras LSTM/QLSTM layers (hls4ml's LSTM), each with the one layer whose values it reads
+        (through a Reshape or Flatten, which pass their input's type on; ``_source``), or None."""
         from hcp_fpga.models import flat_layers
 
-        return [(layer, _reads(layer)) for layer in flat_layers(self.model) if type(layer).__name__ in ("LSTM", "QLSTM")]
+        return [(layer, _source(layer)) for layer in flat_layers(self.model) if type(layer).__name__ in ("LSTM", "QLSTM")]
 
     def _lstm_type_clashes(self, result_types: dict[str, str]) -> dict:
         """``spec.lstm_type_clashes`` of this design with ``result_types`` (beyond the settings')."""
@@ -538,12 +539,12 @@ class Design:
         named = set(s.layer_precision) | {n for n, t in s.layer_types.items() if "result" in t} | set(earlier)
         out: dict[str, str] = {}
         for layer, inbound in lstms:
-            if layer.name not in clashes or inbound is None or len(getattr(inbound, "_outbound_nodes", ())) != 1:
+            if layer.name not in clashes or inbound is None:
                 continue
             _, result, accum = clashes[layer.name]
             cls = type(inbound).__name__
             if (result.width, result.integer, result.signed) != (accum.width, accum.integer, accum.signed) \
-                    or cls in ("InputLayer", "Flatten", "Reshape") or cls.startswith("Q"):
+                    or cls in ("InputLayer", "Flatten", "Reshape") or cls.startswith("Q") or not _read_by_one(layer, inbound):
                 continue
             names = [inbound.name]
             if base_class(cls) in MULT_BASES:  # and the activation hls4ml splits off it, which the LSTM reads
@@ -717,6 +718,25 @@ def _reads(layer):
     while type(inbound).__name__ == "Dropout" and len(getattr(inbound, "_outbound_nodes", ())) == 1:
         inbound = inbound.inbound_nodes[0].inbound_layers
     return None if isinstance(inbound, list) else inbound
+
+
+def _source(layer):
+    """The Keras layer whose values ``layer`` reads (``_reads``), looking through Reshape and Flatten
+    layers (hls4ml passes their input's type on); None for a model input or several inputs."""
+    inbound = _reads(layer)
+    while type(inbound).__name__ in ("Reshape", "Flatten"):
+        inbound = _reads(inbound)
+    return inbound
+
+
+def _read_by_one(layer, source) -> bool:
+    """Is ``source`` (``_source(layer)``) read by ``layer`` alone, through a chain of single readers?"""
+    inbound = _reads(layer)
+    while inbound is not None and len(getattr(inbound, "_outbound_nodes", ())) == 1:
+        if inbound is source:
+            return True
+        inbound = _reads(inbound)
+    return False
 
 
 def _is_linear_activation(layer) -> bool:
