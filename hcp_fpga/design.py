@@ -528,9 +528,6 @@ class Design:
         bits at the default types), gets the LSTM's result type, which is its accumulator's too; as
         hls4ml's model-granularity config types it. Only where the LSTM alone reads that layer and no
         setting (or ``earlier`` export type) names its type; ``validate`` refuses the rest."""
-        from hcp_fpga.estimator.graph import base_class
-        from hcp_fpga.estimator.spec import MULT_BASES, quantizer_name
-
         lstms = self._lstm_inputs()
         if not lstms:
             return {}
@@ -546,10 +543,14 @@ class Design:
             if (result.width, result.integer, result.signed) != (accum.width, accum.integer, accum.signed) \
                     or cls in ("InputLayer", "Flatten", "Reshape") or cls.startswith("Q") or not _read_by_one(layer, inbound):
                 continue
-            names = [inbound.name]
-            if base_class(cls) in MULT_BASES:  # and the activation hls4ml splits off it, which the LSTM reads
-                act = quantizer_name(inbound.get_config().get("activation", "linear"))
-                names.append(f"{inbound.name}_{'linear' if act in ('linear', 'None') else act}")
+            names = _typed_names(inbound)
+            if cls == "BatchNormalization" and inbound.name in self._folded_batchnorms():
+                # hls4ml folds it into the layer before, and a type set on it is lost with it: that layer
+                # gets the type too, and the BatchNormalization then stays a layer of its own
+                before = _reads(inbound)
+                if before is None or len(getattr(before, "_outbound_nodes", ())) != 1:
+                    continue
+                names += _typed_names(before)
             if not named & set(names):
                 out.update(dict.fromkeys(names, result.spelling()))
         return out
@@ -718,6 +719,19 @@ def _reads(layer):
     while type(inbound).__name__ == "Dropout" and len(getattr(inbound, "_outbound_nodes", ())) == 1:
         inbound = inbound.inbound_nodes[0].inbound_layers
     return None if isinstance(inbound, list) else inbound
+
+
+def _typed_names(layer) -> list[str]:
+    """The hls4ml layers whose result type a Keras ``layer``'s output has: the layer, and for a Dense or
+    conv also the activation hls4ml splits off it ('<name>_linear', '<name>_relu', ...)."""
+    from hcp_fpga.estimator.graph import base_class
+    from hcp_fpga.estimator.spec import MULT_BASES, quantizer_name
+
+    names = [layer.name]
+    if base_class(type(layer).__name__) in MULT_BASES:
+        act = quantizer_name(layer.get_config().get("activation", "linear"))
+        names.append(f"{layer.name}_{'linear' if act in ('linear', 'None') else act}")
+    return names
 
 
 def _source(layer):

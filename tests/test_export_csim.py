@@ -126,11 +126,12 @@ def _conv_lstm(before: str = "conv"):
 
     tf.keras.utils.set_random_seed(0)
     first = {"conv": [L.Conv1D(4, 3, name="c")], "conv_relu": [L.Conv1D(4, 3, activation="relu", name="c")],
-             "dense_reshape": [L.Flatten(), L.Dense(24, name="c"), L.Reshape((8, 3))]}[before]
+             "dense_reshape": [L.Flatten(), L.Dense(24, name="c"), L.Reshape((8, 3))],
+             "conv_bn": [L.Conv1D(4, 3, name="c"), L.BatchNormalization()]}[before]
     return tf.keras.Sequential([L.Input((10, 3)), *first, L.LSTM(4, name="l"), L.Dense(3, name="d")])
 
 
-@pytest.mark.parametrize("before", ["conv", "conv_relu", "dense_reshape"])
+@pytest.mark.parametrize("before", ["conv", "conv_relu", "dense_reshape", "conv_bn"])
 def test_a_conv_before_an_lstm_is_typed_so_that_hls4ml_compiles_the_lstm(tmp_path, before):
     """hls4ml 1.3 compiles an LSTM only when its input, result and accumulator types are one type
     (spec.LSTM_TYPE_CLASH); the conv's 'auto' result is inferred wider, and the g++ build failed. The
