@@ -26,7 +26,7 @@ from hcp_fpga.cbuild import build_library, check_project_name, check_weight_file
 from hcp_fpga.design import Design
 from hcp_fpga.errors import ConfigError, DataError, ToolError, first_line
 from hcp_fpga.model_checks import check_finite_weights
-from hcp_fpga.models import (check_convertible, explicit_reshapes, model_hash, quantized_weights,
+from hcp_fpga.models import (check_convertible, explicit_embedding_lengths, explicit_reshapes, model_hash, quantized_weights,
                              softmax_layers_as_activations, with_c_names,
                              write_model)
 from hcp_fpga.outputs import read_json, replacing_dir, write_json_atomic
@@ -142,7 +142,8 @@ def export_project(design: Design, out_dir: Path | str, force: bool = False, sou
     model, c_names = with_c_names(design.model)
     if c_names:
         design = replace(design, model=model, settings=design.settings.renamed(c_names))
-    design = replace(design, model=quantized_weights(explicit_reshapes(softmax_layers_as_activations(design.model))))
+    design = replace(design, model=quantized_weights(explicit_embedding_lengths(explicit_reshapes(
+        softmax_layers_as_activations(design.model)))))
     out_dir = Path(out_dir).expanduser().resolve()
     failed_log = out_dir.with_name(f"{out_dir.name}.{CONVERT_LOG}")
     with replacing_dir(out_dir, force, what="output dir") as out_dir:

@@ -752,6 +752,28 @@ def explicit_reshapes(model) -> Any:
     return _with_layers_rewritten(model, sized)
 
 
+def explicit_embedding_lengths(model) -> Any:
+    """``model`` with each Embedding's ``input_length`` written out where Keras leaves it None (its
+    default). Keras then saves the layer's input shape as (None, None), and hls4ml 1.3's converter
+    reads its length from there: "Unexpected value of attribute 'n_in' of layer 'embedding' ... got
+    None" (checked, Input((6,)) -> Embedding -> LSTM). The same model object when there is nothing to
+    rewrite; otherwise a rebuilt copy with the same weights."""
+    lengths = {layer.name: int(layer.output_shape[1]) for layer in _all_layers(model)
+               if type(layer).__name__ == "Embedding" and layer.get_config().get("input_length") is None
+               and isinstance(layer.output_shape[1], int)}
+    if not lengths:
+        return model
+
+    def sized(entry: dict) -> Optional[dict]:
+        cfg = entry["config"]
+        if entry["class_name"] != "Embedding" or cfg.get("name") not in lengths:
+            return None
+        n = lengths[cfg["name"]]
+        return {**entry, "config": {**cfg, "input_length": n, "batch_input_shape": [None, n]}}
+
+    return _with_layers_rewritten(model, sized)
+
+
 def _with_layers_rewritten(model, rewrite: Callable[[dict], Optional[dict]]) -> Any:
     """``model`` with each layer entry of its Keras JSON (a mapping with a class_name and a config
     mapping, nested models' included) replaced by ``rewrite(entry)`` where that is not None: a

@@ -143,6 +143,36 @@ def test_a_conv_before_an_lstm_is_typed_so_that_hls4ml_compiles_the_lstm(tmp_pat
     _follows_keras_and_one_estimate(design, tmp_path)
 
 
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_an_embedding_without_input_length_converts_and_follows_keras(tmp_path, cell):
+    """Keras saves an Embedding without ``input_length`` with the input shape (None, None), from
+    which hls4ml 1.3 reads its length: its conversion failed ('n_in' ... got None). The export writes
+    the length out (models.explicit_embedding_lengths)."""
+    import tensorflow as tf
+    from tensorflow.keras import layers as L
+
+    from hcp_fpga.cbuild import build_library
+    from hcp_fpga.estimator.model import estimate_design, estimate_project
+    from hcp_fpga.hls import CsimLibrary
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([L.Input((6,)), L.Embedding(10, 4, embeddings_initializer="random_normal", name="e"),
+                                 getattr(L, cell)(8, name="r"), L.Dense(3, name="d")])
+    model.get_layer("e").set_weights([np.random.default_rng(0).normal(0, 1, (10, 4))])
+    design = Design.create(model, load_board("alveo-u250"), HlsSettings(precision="ap_fixed<32,10>"))
+    out = export_project(design, tmp_path / "prj").out_dir
+    manifest = read_manifest(out)
+    lib = CsimLibrary(build_library(out, manifest["project_name"]).library, manifest)
+    x = np.random.default_rng(1).integers(0, 10, size=(200, 6)).astype(np.float32)  # token indices
+    keras_out = model.predict(x, verbose=0)
+    csim_out = np.array([lib.predict_one([xi])[0] for xi in x])
+    lib.close()
+    assert (keras_out.argmax(1) == csim_out.argmax(1)).mean() >= 0.99 and np.abs(keras_out - csim_out).max() < 0.02
+    model_path, firmware_path = estimate_design(design), estimate_project(out)
+    for r in ("dsp", "lut", "ff", "latency_cycles"):
+        assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
+
+
 def test_an_lstm_whose_types_hls4ml_cannot_compile_is_refused():
     design = Design.create(_conv_lstm(), load_board("alveo-u250"), HlsSettings(layer_precision={"l": "ap_fixed<8,3>"}))
     with pytest.raises(ConfigError, match=r"compiles an LSTM only when .* \('c'\) the result type ap_fixed<8,3>"):
