@@ -527,7 +527,8 @@ class Design:
         the layer it reads, whose 'auto' result type hls4ml infers wider than the LSTM's (a Conv1D's: 37
         bits at the default types), gets the LSTM's result type, which is its accumulator's too; as
         hls4ml's model-granularity config types it. Only where the LSTM alone reads that layer and no
-        setting (or ``earlier`` export type) names its type; ``validate`` refuses the rest."""
+        setting (or ``earlier`` export type, e.g. a QActivation's quantizer cast) names its type;
+        ``validate`` refuses the rest."""
         lstms = self._lstm_inputs()
         if not lstms:
             return {}
@@ -541,7 +542,7 @@ class Design:
             _, result, accum = clashes[layer.name]
             cls = type(inbound).__name__
             if (result.width, result.integer, result.signed) != (accum.width, accum.integer, accum.signed) \
-                    or cls in ("InputLayer", "Flatten", "Reshape") or cls.startswith("Q") or not _read_by_one(layer, inbound):
+                    or cls in ("InputLayer", "Flatten", "Reshape") or cls == "QActivation" or not _read_by_one(layer, inbound):
                 continue
             names = _typed_names(inbound)
             if cls == "BatchNormalization" and inbound.name in self._folded_batchnorms():

@@ -122,16 +122,19 @@ def test_a_qlstm_is_computed_with_its_quantized_weights(tmp_path):
 
 def _conv_lstm(before: str = "conv"):
     import tensorflow as tf
+    from qkeras import QConv1D
     from tensorflow.keras import layers as L
 
     tf.keras.utils.set_random_seed(0)
     first = {"conv": [L.Conv1D(4, 3, name="c")], "conv_relu": [L.Conv1D(4, 3, activation="relu", name="c")],
              "dense_reshape": [L.Flatten(), L.Dense(24, name="c"), L.Reshape((8, 3))],
-             "conv_bn": [L.Conv1D(4, 3, name="c"), L.BatchNormalization()]}[before]
+             "conv_bn": [L.Conv1D(4, 3, name="c"), L.BatchNormalization()],
+             "qconv": [QConv1D(4, 3, kernel_quantizer="quantized_bits(8,0,alpha=1)",
+                               bias_quantizer="quantized_bits(8,0,alpha=1)", name="c")]}[before]
     return tf.keras.Sequential([L.Input((10, 3)), *first, L.LSTM(4, name="l"), L.Dense(3, name="d")])
 
 
-@pytest.mark.parametrize("before", ["conv", "conv_relu", "dense_reshape", "conv_bn"])
+@pytest.mark.parametrize("before", ["conv", "conv_relu", "dense_reshape", "conv_bn", "qconv"])
 def test_a_conv_before_an_lstm_is_typed_so_that_hls4ml_compiles_the_lstm(tmp_path, before):
     """hls4ml 1.3 compiles an LSTM only when its input, result and accumulator types are one type
     (spec.LSTM_TYPE_CLASH); the conv's 'auto' result is inferred wider, and the g++ build failed. The
