@@ -134,7 +134,8 @@ def _conv_lstm(before: str = "conv"):
     return tf.keras.Sequential([L.Input((10, 3)), *first, L.LSTM(4, name="l"), L.Dense(3, name="d")])
 
 
-@pytest.mark.parametrize("before", ["conv", "conv_relu", "dense_reshape", "conv_bn", "qconv"])
+@pytest.mark.parametrize("before", ["conv", "dense_reshape", *(pytest.param(b, marks=pytest.mark.slow)  # g++ builds
+                                                             for b in ("conv_relu", "conv_bn", "qconv"))])
 def test_a_conv_before_an_lstm_is_typed_so_that_hls4ml_compiles_the_lstm(tmp_path, before):
     """hls4ml 1.3 compiles an LSTM only when its input, result and accumulator types are one type
     (spec.LSTM_TYPE_CLASH); the conv's 'auto' result is inferred wider, and the g++ build failed. The
@@ -146,7 +147,7 @@ def test_a_conv_before_an_lstm_is_typed_so_that_hls4ml_compiles_the_lstm(tmp_pat
     _follows_keras_and_one_estimate(design, tmp_path)
 
 
-@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+@pytest.mark.parametrize("cell", ["LSTM", pytest.param("GRU", marks=pytest.mark.slow)])
 def test_an_embedding_without_input_length_converts_and_follows_keras(tmp_path, cell):
     """Keras saves an Embedding without ``input_length`` with the input shape (None, None), from
     which hls4ml 1.3 reads its length: its conversion failed ('n_in' ... got None). The export writes
