@@ -738,18 +738,9 @@ def explicit_reshapes(model) -> Any:
     a Conv1D after Reshape((-1, 2)) gets in_width -1 and its config out_width -3 (checked), C++ that
     cannot build. The same model object when there is nothing to rewrite; otherwise a rebuilt copy
     with the same weights."""
-    sizes = {layer.name: [int(d) for d in layer.output_shape[1:]] for layer in _all_layers(model)
-             if type(layer).__name__ == "Reshape" and -1 in tuple(layer.get_config().get("target_shape") or ())}
-    if not sizes:
-        return model
-
-    def sized(entry: dict) -> Optional[dict]:
-        cfg = entry["config"]
-        if entry["class_name"] != "Reshape" or cfg.get("name") not in sizes:
-            return None
-        return {**entry, "config": {**cfg, "target_shape": sizes[cfg["name"]]}}
-
-    return _with_layers_rewritten(model, sized)
+    return _with_config_values(model, "Reshape", {
+        layer.name: {"target_shape": [int(d) for d in layer.output_shape[1:]]} for layer in _all_layers(model)
+        if type(layer).__name__ == "Reshape" and -1 in tuple(layer.get_config().get("target_shape") or ())})
 
 
 def explicit_embedding_lengths(model) -> Any:
@@ -758,20 +749,25 @@ def explicit_embedding_lengths(model) -> Any:
     reads its length from there: "Unexpected value of attribute 'n_in' of layer 'embedding' ... got
     None" (checked, Input((6,)) -> Embedding -> LSTM). The same model object when there is nothing to
     rewrite; otherwise a rebuilt copy with the same weights."""
-    lengths = {layer.name: int(layer.output_shape[1]) for layer in _all_layers(model)
-               if type(layer).__name__ == "Embedding" and layer.get_config().get("input_length") is None
-               and isinstance(layer.output_shape[1], int)}
-    if not lengths:
+    return _with_config_values(model, "Embedding", {
+        layer.name: {"input_length": layer.output_shape[1], "batch_input_shape": [None, layer.output_shape[1]]}
+        for layer in _all_layers(model) if type(layer).__name__ == "Embedding"
+        and layer.get_config().get("input_length") is None and isinstance(layer.output_shape[1], int)})
+
+
+def _with_config_values(model, class_name: str, values: dict[str, dict]) -> Any:
+    """``model`` with the Keras config of each ``class_name`` layer ``values`` names updated by its
+    entry (``_with_layers_rewritten``): the same model object when ``values`` is empty."""
+    if not values:
         return model
 
-    def sized(entry: dict) -> Optional[dict]:
+    def updated(entry: dict) -> Optional[dict]:
         cfg = entry["config"]
-        if entry["class_name"] != "Embedding" or cfg.get("name") not in lengths:
+        if entry["class_name"] != class_name or cfg.get("name") not in values:
             return None
-        n = lengths[cfg["name"]]
-        return {**entry, "config": {**cfg, "input_length": n, "batch_input_shape": [None, n]}}
+        return {**entry, "config": {**cfg, **values[cfg["name"]]}}
 
-    return _with_layers_rewritten(model, sized)
+    return _with_layers_rewritten(model, updated)
 
 
 def _with_layers_rewritten(model, rewrite: Callable[[dict], Optional[dict]]) -> Any:
