@@ -542,7 +542,7 @@ class Design:
             _, result, accum = clashes[layer.name]
             cls = type(inbound).__name__
             if (result.width, result.integer, result.signed) != (accum.width, accum.integer, accum.signed) \
-                    or cls in ("InputLayer", "Flatten", "Reshape") or cls == "QActivation" or not _read_by_one(layer, inbound):
+                    or cls in ("InputLayer", "QActivation") or not _read_by_one(layer, inbound):
                 continue
             names = _typed_names(inbound)
             if cls == "BatchNormalization" and inbound.name in self._folded_batchnorms():
@@ -560,12 +560,15 @@ class Design:
         """An LSTM hls4ml 1.3 cannot compile with the types the export gives it (``spec.LSTM_TYPE_CLASH``)."""
         from hcp_fpga.estimator.spec import LSTM_TYPE_CLASH
 
-        if not self._lstm_inputs():
+        lstms = self._lstm_inputs()
+        if not lstms:
             return
         clashes = self._lstm_type_clashes(self.export_result_types())
-        for layer, inbound in self._lstm_inputs():
+        for layer, inbound in lstms:
             if layer.name in clashes:
-                given, result, accum = (t.spelling() for t in clashes[layer.name])
+                # (with their modes where not AP_TRN/AP_WRAP: types apart by their modes alone clash too)
+                given, result, accum = (t.spelling(*((t.quant, t.overflow) if (t.quant, t.overflow) != ("TRN", "WRAP")
+                                                     else ())) for t in clashes[layer.name])
                 before = f"the layer before it ('{inbound.name}')" if inbound is not None else "its input"
                 fixes = [f"{before} the result type {result}" if given != result else "",
                          f"the LSTM the accum type {result}" if accum != result else ""]

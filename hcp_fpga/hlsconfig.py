@@ -137,15 +137,18 @@ class HlsConfig:
     def for_model(self, model) -> "HlsConfig":
         """This config with its LayerType entries and Model variable types written into each of
         ``model``'s layers (hls4ml's order: the layer's own entry, then its class's, then the
-        model's; ``spec.with_layer_types``, the rule the project path reads configs with), and a
-        separable conv's half types ('depthwise', ...) named on another layer dropped with a note."""
+        model's; ``spec.with_layer_types``, the rule the project path reads configs with), a plain
+        Precision string's type on every variable of its layer's class, and a type of one family of
+        layers (a separable conv's 'depthwise', ...) named on another layer dropped with a note."""
         return (self._spread_over(model) if self.needs_model else self)._class_types_on_their_layers(model)
 
     def _class_types_on_their_layers(self, model) -> "HlsConfig":
         """hls4ml applies the types of a separable conv's halves to a separable conv only, a 'scale' to
-        a BatchNormalization only (``spec.CLASS_TYPE_KEYS``); its generator writes 'depthwise' for a
-        depthwise conv too, which it builds from 'weight' (or the QKeras quantizer): read, not
-        applied, and said in a note."""
+        a BatchNormalization or LayerNormalization only, ... (``spec.CLASS_TYPE_KEYS``); its generator
+        writes 'depthwise' for a depthwise conv too, which it builds from 'weight' (or the QKeras
+        quantizer): read, not applied, and said in a note. A plain Precision string (``LayerPin.plain``)
+        types every variable of the layer's class (``spec.plain_precision_keys``), silently not the
+        others."""
         from hcp_fpga.estimator.spec import plain_precision_keys, type_key_applies
         from hcp_fpga.models import flat_layers
 
