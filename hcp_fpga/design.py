@@ -529,6 +529,8 @@ class Design:
         hls4ml's model-granularity config types it. Only where the LSTM alone reads that layer and no
         setting (or ``earlier`` export type, e.g. a QActivation's quantizer cast) names its type;
         ``validate`` refuses the rest."""
+        from hcp_fpga.estimator.spec import cpp_type
+
         lstms = self._lstm_inputs()
         if not lstms:
             return {}
@@ -539,10 +541,9 @@ class Design:
         for layer, inbound in lstms:
             if layer.name not in clashes or inbound is None:
                 continue
-            _, result, accum = clashes[layer.name]
+            _, result, accum = (cpp_type(t) for t in clashes[layer.name])
             cls = type(inbound).__name__
-            if (result.width, result.integer, result.signed) != (accum.width, accum.integer, accum.signed) \
-                    or cls in ("InputLayer", "QActivation") or not _read_by_one(layer, inbound):
+            if result != accum or cls in ("InputLayer", "QActivation") or not _read_by_one(layer, inbound):
                 continue
             names = _typed_names(inbound)
             if cls == "BatchNormalization" and inbound.name in self._folded_batchnorms():
@@ -553,12 +554,12 @@ class Design:
                     continue
                 names += _typed_names(before)
             if not named & set(names):
-                out.update(dict.fromkeys(names, result.spelling()))
+                out.update(dict.fromkeys(names, result))
         return out
 
     def _check_lstm_types(self) -> None:
         """An LSTM hls4ml 1.3 cannot compile with the types the export gives it (``spec.LSTM_TYPE_CLASH``)."""
-        from hcp_fpga.estimator.spec import LSTM_TYPE_CLASH
+        from hcp_fpga.estimator.spec import LSTM_TYPE_CLASH, cpp_type
 
         lstms = self._lstm_inputs()
         if not lstms:
@@ -566,9 +567,7 @@ class Design:
         clashes = self._lstm_type_clashes(self.export_result_types())
         for layer, inbound in lstms:
             if layer.name in clashes:
-                # (with their modes where not AP_TRN/AP_WRAP: types apart by their modes alone clash too)
-                given, result, accum = (t.spelling(*((t.quant, t.overflow) if (t.quant, t.overflow) != ("TRN", "WRAP")
-                                                     else ())) for t in clashes[layer.name])
+                given, result, accum = (cpp_type(t) for t in clashes[layer.name])
                 before = f"the layer before it ('{inbound.name}')" if inbound is not None else "its input"
                 fixes = [f"{before} the result type {result}" if given != result else "",
                          f"the LSTM the accum type {result}" if accum != result else ""]

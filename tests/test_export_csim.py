@@ -177,6 +177,14 @@ def test_an_embedding_without_input_length_converts_and_follows_keras(tmp_path, 
         assert getattr(model_path, r) == pytest.approx(getattr(firmware_path, r), rel=1e-9), r
 
 
+def test_the_layer_before_an_lstm_takes_its_type_with_its_modes():
+    t = "ap_fixed<24,8,AP_RND,AP_SAT>"  # a different C++ type from ap_fixed<24,8>
+    design = Design.create(_conv_lstm(), load_board("alveo-u250"),
+                           HlsSettings(layer_precision={"l": t}, layer_types={"l": {"accum": t}}))
+    design.validate()
+    assert design.export_result_types() == {"c": t, "c_linear": t}
+
+
 def test_an_lstm_whose_types_hls4ml_cannot_compile_is_refused():
     design = Design.create(_conv_lstm(), load_board("alveo-u250"), HlsSettings(layer_precision={"l": "ap_fixed<8,3>"}))
     with pytest.raises(ConfigError, match=r"compiles an LSTM only when .* \('c'\) the result type ap_fixed<8,3>"):

@@ -1863,9 +1863,15 @@ def lstm_type_clashes(specs: list[LayerSpec], lstm_names) -> dict[str, tuple[Fix
         if kernel is None or own is None or kernel.input is None or own.result is None or kernel.accum is None:
             continue
         types = (kernel.input, own.result, kernel.accum)
-        if len({(t.width, t.integer, t.signed, t.quant, t.overflow) for t in types}) > 1:
+        if len({cpp_type(t) for t in types}) > 1:
             out[name] = types
     return out
+
+
+def cpp_type(t: Fixed) -> str:
+    """``t`` as the C++ type it is: with its quantization and overflow modes where they are not
+    ap_fixed's defaults (types apart by their modes alone are different C++ types)."""
+    return t.spelling(*((t.quant, t.overflow) if (t.quant, t.overflow) != ("TRN", "WRAP") else ()))
 
 
 def bidirectional_cell(layer: str, direction: str) -> str:
