@@ -512,15 +512,21 @@ class Design:
 
         return [(layer, _source(layer)) for layer in flat_layers(self.model) if type(layer).__name__ in ("LSTM", "QLSTM")]
 
-    def _lstm_type_clashes(self, result_types: dict[str, str]) -> dict:
-        """``spec.lstm_type_clashes`` of this design with ``result_types`` (beyond the settings')."""
+    def _specs_with(self, result_types: dict[str, str]) -> list:
+        """The layer specs of this design with ``result_types`` beyond the settings' own result types
+        (which win) and without its layer options: what the export's extra types are decided on."""
         from dataclasses import replace as _replace
 
-        from hcp_fpga.estimator.spec import layer_specs, lstm_type_clashes
+        from hcp_fpga.estimator.spec import layer_specs
 
         s = self.settings
-        specs = layer_specs(self.model, _replace(s, layer_options={}, layer_precision={**result_types, **s.layer_precision}))
-        return lstm_type_clashes(specs, [layer.name for layer, _ in self._lstm_inputs()])
+        return layer_specs(self.model, _replace(s, layer_options={}, layer_precision={**result_types, **s.layer_precision}))
+
+    def _lstm_type_clashes(self, result_types: dict[str, str]) -> dict:
+        """``spec.lstm_type_clashes`` of this design with ``result_types`` (beyond the settings')."""
+        from hcp_fpga.estimator.spec import lstm_type_clashes
+
+        return lstm_type_clashes(self._specs_with(result_types), [layer.name for layer, _ in self._lstm_inputs()])
 
     def _lstm_input_types(self, earlier: dict[str, str]) -> dict[str, str]:
         """{hls4ml layer name: result type} that let hls4ml 1.3 compile an LSTM (``spec.LSTM_TYPE_CLASH``):
@@ -576,10 +582,8 @@ class Design:
                                   f"--config's LayerName, or the LSTM result and accum {given}")
 
     def _unfolded_depthwise_types(self, casts: dict[str, str]) -> dict[str, str]:
-        from dataclasses import replace as _replace
-
         from hcp_fpga.estimator.graph import nodes_from_keras
-        from hcp_fpga.estimator.spec import broken_depthwise_folds, layer_specs, skip_dropout
+        from hcp_fpga.estimator.spec import broken_depthwise_folds, skip_dropout
         from hcp_fpga.models import flat_layers
 
         s = self.settings
@@ -588,9 +592,9 @@ class Design:
         names = set(broken_depthwise_folds(skip_dropout(nodes_from_keras(self.model)), set(s.layer_precision) | set(casts)))
         if not names:
             return {}
-        specs = layer_specs(self.model, _replace(s, layer_options={}, layer_precision={**casts, **s.layer_precision}))
         # its linear activation hls4ml splits off takes the same type (else it casts to the model type)
-        return {name: sp.result.spelling() for sp in specs if sp.name in names for name in (sp.name, f"{sp.name}_linear")}
+        return {name: sp.result.spelling() for sp in self._specs_with(casts) if sp.name in names
+                for name in (sp.name, f"{sp.name}_linear")}
 
     def quantizer_casts(self) -> dict[str, str]:
         """{hls4ml layer name: result type} that make hls4ml 1.3 apply each QKeras ``quantized_bits``
